@@ -11,8 +11,10 @@ use std::path::Path;
 pub const SETTINGS_FILE: &str = "settings.json";
 const ADDRESS_KEY: &str = "server_address";
 
-/// A socket address on the loopback interface. The admin API hands out full control of the
-/// directory to whoever holds the secret, so the desktop shell never listens anywhere else.
+/// A socket address on 127.0.0.1. The admin API hands out full control of the directory to
+/// whoever holds the secret, so the desktop shell never listens anywhere else. Only
+/// 127.0.0.1 (not all of 127/8, nor [::1]) because the window's Content-Security-Policy
+/// names exactly that host in `connect-src`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopbackAddr(SocketAddr);
 
@@ -25,7 +27,7 @@ impl LoopbackAddr {
             .trim()
             .parse()
             .map_err(|_| AddressError::Invalid(text.to_string()))?;
-        if !addr.ip().is_loopback() {
+        if addr.ip() != std::net::IpAddr::V4(Ipv4Addr::LOCALHOST) {
             return Err(AddressError::NotLoopback(addr));
         }
         Ok(LoopbackAddr(addr))
@@ -66,7 +68,7 @@ impl fmt::Display for AddressError {
             }
             AddressError::NotLoopback(addr) => write!(
                 f,
-                "{addr} is not a loopback address; the desktop app only listens on 127.0.0.1 or [::1]"
+                "{addr} is not on 127.0.0.1; the desktop app listens only on loopback"
             ),
         }
     }
@@ -147,8 +149,11 @@ mod tests {
             LoopbackAddr::parse("127.0.0.1:8737").unwrap(),
             LoopbackAddr::DEFAULT
         );
-        assert!(LoopbackAddr::parse("[::1]:9000").is_ok());
-        assert!(LoopbackAddr::parse("127.1.2.3:9000").is_ok());
+        assert!(LoopbackAddr::parse(" 127.0.0.1:9000 ").is_ok());
+        assert_eq!(
+            LoopbackAddr::parse("[::1]:9000").unwrap_err().code(),
+            "not_loopback"
+        );
         assert_eq!(
             LoopbackAddr::parse("0.0.0.0:8737").unwrap_err().code(),
             "not_loopback"
