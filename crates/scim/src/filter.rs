@@ -30,33 +30,836 @@ pub enum Filter {
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
-    Compare { path: AttrPath, op: CompareOp, value: CompValue },
+    Compare {
+        path: AttrPath,
+        op: CompareOp,
+        value: CompValue,
+    },
     Present(AttrPath),
     /// `emails[type eq "work" and value co "@acme"]`: inner paths are relative to `attr`.
-    ValuePath { attr: AttrPath, filter: Box<Filter> },
+    ValuePath {
+        attr: AttrPath,
+        filter: Box<Filter>,
+    },
 }
 
 use crate::error::ScimError;
-use crate::schema::ResourceKind;
+use crate::schema::{self, AttrType, AttributeDef, ResourceKind};
 use serde_json::Value;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+/// Longest filter accepted, in characters. Guards the parser against abuse.
+pub const MAX_FILTER_LEN: usize = 4096;
+/// Deepest nesting of parentheses, `not` and value filters accepted.
+pub const MAX_FILTER_DEPTH: usize = 32;
+
+impl CompareOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Co => "co",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+        }
+    }
+    /// Operators are case-insensitive (RFC 7644 §3.4.2.2).
+    pub fn parse(word: &str) -> Option<CompareOp> {
+        const ALL: [CompareOp; 9] = [
+            CompareOp::Eq,
+            CompareOp::Ne,
+            CompareOp::Co,
+            CompareOp::Sw,
+            CompareOp::Ew,
+            CompareOp::Gt,
+            CompareOp::Ge,
+            CompareOp::Lt,
+            CompareOp::Le,
+        ];
+        ALL.into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lexer
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tok {
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    /// Attribute paths, keywords, operators, numbers and true/false/null.
+    Word(String),
+    Str(String),
+}
+
+/// A syntax error with its 1-based character position; mapped to invalidFilter or
+/// invalidPath by the caller.
+#[derive(Debug, Clone)]
+pub(crate) struct SyntaxError {
+    pub pos: usize,
+    pub msg: String,
+}
+
+impl SyntaxError {
+    fn new(pos: usize, msg: impl Into<String>) -> Self {
+        SyntaxError {
+            pos,
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn describe(&self, what: &str) -> String {
+        format!("invalid {what} at character {}: {}", self.pos, self.msg)
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '$' | '+')
+}
+
+pub(crate) fn lex(input: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let pos = i + 1;
+        match c {
+            ' ' | '\t' | '\r' | '\n' => i += 1,
+            '(' => {
+                toks.push((Tok::LParen, pos));
+                i += 1
+            }
+            ')' => {
+                toks.push((Tok::RParen, pos));
+                i += 1
+            }
+            '[' => {
+                toks.push((Tok::LBracket, pos));
+                i += 1
+            }
+            ']' => {
+                toks.push((Tok::RBracket, pos));
+                i += 1
+            }
+            '"' => {
+                // Find the closing quote, then let serde_json decode the JSON escapes
+                // (\" \\ \uXXXX incl. surrogate pairs); RFC 7644 compValue strings are JSON.
+                let mut j = i + 1;
+                loop {
+                    match chars.get(j) {
+                        None => return Err(SyntaxError::new(pos, "unterminated string")),
+                        Some('\\') => j += 2,
+                        Some('"') => break,
+                        Some(_) => j += 1,
+                    }
+                }
+                let raw: String = chars[i..=j].iter().collect();
+                let decoded: String = serde_json::from_str(&raw).map_err(|_| {
+                    SyntaxError::new(pos, "invalid escape or control character in string")
+                })?;
+                toks.push((Tok::Str(decoded), pos));
+                i = j + 1;
+            }
+            c if is_word_char(c) => {
+                let mut j = i;
+                while j < chars.len() && is_word_char(chars[j]) {
+                    j += 1;
+                }
+                toks.push((Tok::Word(chars[i..j].iter().collect()), pos));
+                i = j;
+            }
+            other => {
+                return Err(SyntaxError::new(
+                    pos,
+                    format!("unexpected character {:?}", other),
+                ));
+            }
+        }
+    }
+    Ok(toks)
+}
+
+fn valid_name(name: &str) -> bool {
+    // RFC 7643 §2.1 ATTRNAME = ALPHA *(nameChar); `$ref` is the one name starting with `$`.
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '$' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$'))
+}
+
+/// Parses one attribute-path word: `attr`, `attr.sub`, `urn:...:attr[.sub]`, or a bare
+/// extension URN (which names the whole extension object, RFC 7644 §3.5.2).
+pub(crate) fn parse_attr_word(word: &str) -> Result<AttrPath, String> {
+    if schema::known_extension_urn(word) {
+        return Ok(AttrPath {
+            schema: None,
+            attr: word.to_string(),
+            sub: None,
+        });
+    }
+    let (schema, rest) = if word.len() >= 4 && word[..4].eq_ignore_ascii_case("urn:") {
+        let cut = word.rfind(':').unwrap_or(0);
+        (Some(&word[..cut]), &word[cut + 1..])
+    } else {
+        (None, word)
+    };
+    if let Some(s) = schema {
+        if s.len() <= 4 || s.ends_with(':') || s.contains("::") {
+            return Err(format!("invalid schema URN in {word:?}"));
+        }
+    }
+    let mut parts = rest.split('.');
+    let attr = parts.next().unwrap_or("");
+    let sub = parts.next();
+    if parts.next().is_some() {
+        return Err(format!("{word:?} has more than one sub-attribute"));
+    }
+    if !valid_name(attr) {
+        return Err(format!("{word:?} is not a valid attribute name"));
+    }
+    if let Some(sub) = sub {
+        if !valid_name(sub) {
+            return Err(format!("{word:?} has an invalid sub-attribute name"));
+        }
+    }
+    Ok(AttrPath {
+        schema: schema.map(str::to_string),
+        attr: attr.to_string(),
+        sub: sub.map(str::to_string),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Parser
+// ---------------------------------------------------------------------------------------
+
+pub(crate) struct Parser {
+    toks: Vec<(Tok, usize)>,
+    i: usize,
+    depth: usize,
+    end: usize,
+}
+
+impl Parser {
+    pub(crate) fn new(input: &str) -> Result<Parser, SyntaxError> {
+        let len = input.chars().count();
+        if len > MAX_FILTER_LEN {
+            return Err(SyntaxError::new(
+                MAX_FILTER_LEN + 1,
+                format!("longer than {MAX_FILTER_LEN} characters"),
+            ));
+        }
+        let toks = lex(input)?;
+        Ok(Parser {
+            toks,
+            i: 0,
+            depth: 0,
+            end: len + 1,
+        })
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i).map(|(t, _)| t)
+    }
+    fn peek_at(&self, k: usize) -> Option<&Tok> {
+        self.toks.get(self.i + k).map(|(t, _)| t)
+    }
+    fn pos(&self) -> usize {
+        self.toks.get(self.i).map(|(_, p)| *p).unwrap_or(self.end)
+    }
+    pub(crate) fn peek_tok(&self) -> Option<&Tok> {
+        self.peek()
+    }
+    pub(crate) fn skip(&mut self) {
+        self.i += 1;
+    }
+    pub(crate) fn error_here(&self, msg: impl Into<String>) -> SyntaxError {
+        let msg = msg.into();
+        if self.at_end() {
+            SyntaxError::new(self.end, format!("{msg} (at end of input)"))
+        } else {
+            SyntaxError::new(self.pos(), msg)
+        }
+    }
+    pub(crate) fn at_end(&self) -> bool {
+        self.i >= self.toks.len()
+    }
+    fn err<T>(&self, msg: impl Into<String>) -> Result<T, SyntaxError> {
+        Err(self.error_here(msg))
+    }
+    fn next(&mut self) -> Option<(Tok, usize)> {
+        let t = self.toks.get(self.i).cloned();
+        self.i += 1;
+        t
+    }
+    fn peek_keyword(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
+    }
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return self.err(format!("nested deeper than {MAX_FILTER_DEPTH} levels"));
+        }
+        Ok(())
+    }
+    fn expect(&mut self, tok: Tok, what: &str) -> Result<(), SyntaxError> {
+        if self.peek() == Some(&tok) {
+            self.i += 1;
+            Ok(())
+        } else {
+            self.err(format!("expected {what}"))
+        }
+    }
+
+    /// or-expression: lowest precedence, left-associative.
+    pub(crate) fn parse_or(&mut self, in_value_path: bool) -> Result<Filter, SyntaxError> {
+        let mut left = self.parse_and(in_value_path)?;
+        while self.peek_keyword("or") {
+            self.i += 1;
+            let right = self.parse_and(in_value_path)?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn parse_and(&mut self, in_value_path: bool) -> Result<Filter, SyntaxError> {
+        let mut left = self.parse_unary(in_value_path)?;
+        while self.peek_keyword("and") {
+            self.i += 1;
+            let right = self.parse_unary(in_value_path)?;
+            left = Filter::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    /// `not` is a keyword unless it is itself an attribute name (`not eq "x"`, `not[..]`).
+    fn not_is_keyword(&self) -> bool {
+        match self.peek_at(1) {
+            Some(Tok::LParen) => true,
+            Some(Tok::Word(w)) => CompareOp::parse(w).is_none() && !w.eq_ignore_ascii_case("pr"),
+            _ => false,
+        }
+    }
+
+    fn parse_unary(&mut self, in_value_path: bool) -> Result<Filter, SyntaxError> {
+        match self.peek() {
+            None => self.err("expected an expression"),
+            Some(Tok::LParen) => {
+                self.enter()?;
+                self.i += 1;
+                let inner = self.parse_or(in_value_path)?;
+                self.expect(Tok::RParen, "')'")?;
+                self.depth -= 1;
+                Ok(inner)
+            }
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("not") && self.not_is_keyword() => {
+                self.enter()?;
+                self.i += 1;
+                let inner = self.parse_unary(in_value_path)?;
+                self.depth -= 1;
+                Ok(Filter::Not(Box::new(inner)))
+            }
+            Some(Tok::Word(_)) => self.parse_attr_expr(in_value_path),
+            Some(_) => self.err("expected an attribute, '(' or 'not'"),
+        }
+    }
+
+    pub(crate) fn parse_path_word(&mut self) -> Result<AttrPath, SyntaxError> {
+        match self.next() {
+            Some((Tok::Word(w), pos)) => parse_attr_word(&w).map_err(|m| SyntaxError::new(pos, m)),
+            _ => {
+                self.i -= 1;
+                self.err("expected an attribute path")
+            }
+        }
+    }
+
+    /// `attr[inner]` after the attribute word has been read.
+    pub(crate) fn parse_value_filter(&mut self, attr: &AttrPath) -> Result<Filter, SyntaxError> {
+        if attr.sub.is_some() {
+            return self.err("a value filter must follow a top-level attribute");
+        }
+        self.enter()?;
+        self.i += 1; // '['
+        let inner = self.parse_or(true)?;
+        self.expect(Tok::RBracket, "']'")?;
+        self.depth -= 1;
+        Ok(inner)
+    }
+
+    fn parse_attr_expr(&mut self, in_value_path: bool) -> Result<Filter, SyntaxError> {
+        let path = self.parse_path_word()?;
+        match self.peek() {
+            Some(Tok::LBracket) => {
+                if in_value_path {
+                    return self.err("value filters cannot be nested");
+                }
+                let inner = self.parse_value_filter(&path)?;
+                if let Some(Tok::Word(w)) = self.peek() {
+                    if w.starts_with('.') {
+                        return self.err(
+                            "a sub-attribute after a value filter is only valid in a PATCH path",
+                        );
+                    }
+                }
+                Ok(Filter::ValuePath {
+                    attr: path,
+                    filter: Box::new(inner),
+                })
+            }
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("pr") => {
+                self.i += 1;
+                Ok(Filter::Present(path))
+            }
+            Some(Tok::Word(w)) => match CompareOp::parse(w) {
+                Some(op) => {
+                    self.i += 1;
+                    let value = self.parse_comp_value()?;
+                    Ok(Filter::Compare { path, op, value })
+                }
+                None => self.err(format!("unknown operator {w:?}")),
+            },
+            _ => self.err("expected an operator after the attribute"),
+        }
+    }
+
+    fn parse_comp_value(&mut self) -> Result<CompValue, SyntaxError> {
+        match self.peek().cloned() {
+            Some(Tok::Str(s)) => {
+                self.i += 1;
+                Ok(CompValue::Str(s))
+            }
+            Some(Tok::Word(w)) => {
+                let v = if w.eq_ignore_ascii_case("true") {
+                    CompValue::Bool(true)
+                } else if w.eq_ignore_ascii_case("false") {
+                    CompValue::Bool(false)
+                } else if w.eq_ignore_ascii_case("null") {
+                    CompValue::Null
+                } else if w.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+                    match serde_json::from_str::<serde_json::Number>(&w) {
+                        Ok(n) => CompValue::Num(n),
+                        Err(_) => return self.err(format!("invalid number {w:?}")),
+                    }
+                } else {
+                    return self.err(format!(
+                        "expected a value (string, number, true, false or null), found {w:?}"
+                    ));
+                };
+                self.i += 1;
+                Ok(v)
+            }
+            _ => self.err("expected a value (string, number, true, false or null)"),
+        }
+    }
+}
 
 /// Parses a filter; any syntax error is 400 invalidFilter.
 pub fn parse(input: &str) -> Result<Filter, ScimError> {
-    let _ = input;
-    todo!()
+    let fail = |e: SyntaxError| ScimError::invalid_filter(e.describe("filter"));
+    let mut p = Parser::new(input).map_err(fail)?;
+    if p.at_end() {
+        return Err(ScimError::invalid_filter("empty filter"));
+    }
+    let f = p.parse_or(false).map_err(fail)?;
+    if !p.at_end() {
+        return Err(fail(p.error_here("unexpected trailing input")));
+    }
+    Ok(f)
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing
+// ---------------------------------------------------------------------------------------
+
+impl std::fmt::Display for CompValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompValue::Str(s) => {
+                f.write_str(&serde_json::to_string(s).map_err(|_| std::fmt::Error)?)
+            }
+            CompValue::Num(n) => write!(f, "{n}"),
+            CompValue::Bool(b) => write!(f, "{b}"),
+            CompValue::Null => f.write_str("null"),
+        }
+    }
+}
+
+fn write_filter(out: &mut String, f: &Filter) {
+    let paren = |out: &mut String, f: &Filter, needed: bool| {
+        if needed {
+            out.push('(');
+            write_filter(out, f);
+            out.push(')');
+        } else {
+            write_filter(out, f);
+        }
+    };
+    match f {
+        // Parsing is left-associative with and binding tighter than or; parenthesise
+        // exactly where the tree differs from that reading.
+        Filter::Or(l, r) => {
+            write_filter(out, l);
+            out.push_str(" or ");
+            paren(out, r, matches!(**r, Filter::Or(..)));
+        }
+        Filter::And(l, r) => {
+            paren(out, l, matches!(**l, Filter::Or(..)));
+            out.push_str(" and ");
+            paren(out, r, matches!(**r, Filter::Or(..) | Filter::And(..)));
+        }
+        Filter::Not(inner) => {
+            out.push_str("not ");
+            paren(out, inner, true);
+        }
+        Filter::Compare { path, op, value } => {
+            let _ = write!(out, "{path} {} {value}", op.as_str());
+        }
+        Filter::Present(path) => {
+            let _ = write!(out, "{path} pr");
+        }
+        Filter::ValuePath { attr, filter } => {
+            let _ = write!(out, "{attr}[");
+            write_filter(out, filter);
+            out.push(']');
+        }
+    }
 }
 
 impl std::fmt::Display for Filter {
     /// Canonical form: `parse(f.to_string()) == f`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let _ = f;
-        todo!()
+        let mut out = String::new();
+        write_filter(&mut out, self);
+        f.write_str(&out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Matching
+// ---------------------------------------------------------------------------------------
+
+/// What an attribute path is relative to: the resource, or one element of a
+/// multi-valued complex attribute (inside a value filter).
+#[derive(Clone, Copy)]
+pub(crate) enum Scope {
+    Resource(ResourceKind),
+    Element(Option<&'static AttributeDef>),
+}
+
+fn get_ci<'a>(obj: &'a Value, name: &str) -> Option<&'a Value> {
+    let map = obj.as_object()?;
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Array(items) => out.extend(items.iter().filter(|i| !i.is_null())),
+        Value::Null => {}
+        other => out.push(other),
+    }
+}
+
+/// The values an attribute path selects (multi-valued attributes flattened), and the
+/// definition governing them. `value_of_complex`: a comparison on a complex attribute
+/// without a sub-attribute compares its `value` sub-attribute (RFC 7644 §3.4.2.2).
+fn lookup<'a>(
+    scope: Scope,
+    obj: &'a Value,
+    path: &AttrPath,
+    value_of_complex: bool,
+) -> (Vec<&'a Value>, Option<&'static AttributeDef>) {
+    let (container, def, sub_def): (
+        Option<&Value>,
+        Option<&'static AttributeDef>,
+        Option<&'static AttributeDef>,
+    ) = match scope {
+        Scope::Resource(kind) => match schema::locate(kind, path) {
+            schema::Located::Attr { ext, def } => {
+                let container = match ext {
+                    Some(urn) => get_ci(obj, urn),
+                    None => Some(obj),
+                };
+                let sub_def = path.sub.as_deref().and_then(|s| def.sub(s));
+                (container, Some(def), sub_def)
+            }
+            schema::Located::Extension(ext) => {
+                // A bare extension URN: the extension object itself.
+                let mut vals = Vec::new();
+                if path.sub.is_none() {
+                    if let Some(v) = get_ci(obj, ext.id) {
+                        flatten(v, &mut vals);
+                    }
+                }
+                return (vals, None);
+            }
+            schema::Located::Unknown => {
+                // Not in the schema: look it up anyway (case-insensitively), with
+                // default (case-insensitive) semantics.
+                let container = if path.schema.is_none() {
+                    Some(obj)
+                } else {
+                    None
+                };
+                (container, None, None)
+            }
+        },
+        Scope::Element(parent) => {
+            if path.schema.is_some() || path.sub.is_some() {
+                return (Vec::new(), None);
+            }
+            (Some(obj), parent.and_then(|p| p.sub(&path.attr)), None)
+        }
+    };
+    let mut vals = Vec::new();
+    let Some(raw) = container.and_then(|c| get_ci(c, &path.attr)) else {
+        return (vals, sub_def.or(def));
+    };
+    let mut top = Vec::new();
+    flatten(raw, &mut top);
+    match &path.sub {
+        Some(sub) => {
+            for el in top {
+                if let Some(v) = get_ci(el, sub) {
+                    flatten(v, &mut vals);
+                }
+            }
+            (vals, sub_def)
+        }
+        None => {
+            let complex = def.is_some_and(|d| d.kind == AttrType::Complex);
+            if value_of_complex && (complex || def.is_none()) {
+                let value_def = def.and_then(|d| d.sub("value"));
+                for el in top {
+                    match el {
+                        Value::Object(_) => {
+                            if let Some(v) = get_ci(el, "value") {
+                                flatten(v, &mut vals);
+                            }
+                        }
+                        other if !complex => vals.push(other),
+                        _ => {}
+                    }
+                }
+                (vals, if complex { value_def } else { def })
+            } else {
+                (top, def)
+            }
+        }
+    }
+}
+
+fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => a.iter().any(is_present),
+        Value::Object(o) => o.values().any(is_present),
+        _ => true,
+    }
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an RFC 3339 date-time to nanoseconds since the epoch (UTC), so `meta.created`
+/// and `meta.lastModified` compare chronologically whatever their offset or fraction
+/// digits. Values that do not parse fall back to lexicographic comparison, which is
+/// chronological for the UTC `YYYY-MM-DDTHH:MM:SSZ` form Muster itself writes.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(part).ok()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos: i128 = 0;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let digits = &s[start..i.min(start + 9)];
+        nanos = digits.parse::<i128>().ok()? * 10i128.pow(9 - digits.len() as u32);
+    }
+    let offset_secs: i64 = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            let off = oh * 3600 + om * 60;
+            if *sign == b'+' {
+                off
+            } else {
+                -off
+            }
+        }
+        _ => return None,
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
+    Some(secs as i128 * 1_000_000_000 + nanos)
+}
+
+fn order_matches(op: CompareOp, ord: Ordering) -> bool {
+    match op {
+        CompareOp::Gt => ord == Ordering::Greater,
+        CompareOp::Ge => ord != Ordering::Less,
+        CompareOp::Lt => ord == Ordering::Less,
+        CompareOp::Le => ord != Ordering::Greater,
+        CompareOp::Eq => ord == Ordering::Equal,
+        CompareOp::Ne => ord != Ordering::Equal,
+        _ => false,
+    }
+}
+
+fn compare_numbers(a: &serde_json::Number, b: &serde_json::Number) -> Option<Ordering> {
+    match (a.as_i64(), b.as_i64()) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        _ => match (a.as_u64(), b.as_u64()) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        },
+    }
+}
+
+/// One stored value against a literal. Mismatched types never match.
+fn compare_one(v: &Value, op: CompareOp, lit: &CompValue, def: Option<&AttributeDef>) -> bool {
+    match (v, lit) {
+        (Value::String(a), CompValue::Str(b)) => {
+            let is_date = def.is_some_and(|d| d.kind == AttrType::DateTime);
+            if is_date && !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                if let (Some(x), Some(y)) = (parse_rfc3339(a), parse_rfc3339(b)) {
+                    return order_matches(op, x.cmp(&y));
+                }
+            }
+            // RFC 7643 §2.2: caseExact false unless the schema says otherwise; attributes
+            // outside the schema compare case-insensitively.
+            let case_exact = def.is_some_and(|d| d.case_exact);
+            let (a, b) = if case_exact {
+                (a.clone(), b.clone())
+            } else {
+                (a.to_lowercase(), b.to_lowercase())
+            };
+            match op {
+                CompareOp::Co => a.contains(&b),
+                CompareOp::Sw => a.starts_with(&b),
+                CompareOp::Ew => a.ends_with(&b),
+                _ => order_matches(op, a.cmp(&b)),
+            }
+        }
+        (Value::Number(a), CompValue::Num(b)) => match op {
+            CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+            _ => compare_numbers(a, b).is_some_and(|o| order_matches(op, o)),
+        },
+        // Booleans only support eq and ne (RFC 7644 §3.4.2.2).
+        (Value::Bool(a), CompValue::Bool(b)) => match op {
+            CompareOp::Eq => a == b,
+            CompareOp::Ne => a != b,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+pub(crate) fn eval(filter: &Filter, scope: Scope, obj: &Value) -> bool {
+    match filter {
+        Filter::And(l, r) => eval(l, scope, obj) && eval(r, scope, obj),
+        Filter::Or(l, r) => eval(l, scope, obj) || eval(r, scope, obj),
+        Filter::Not(inner) => !eval(inner, scope, obj),
+        Filter::Present(path) => {
+            let (vals, _) = lookup(scope, obj, path, false);
+            vals.into_iter().any(is_present)
+        }
+        Filter::Compare { path, op, value } => {
+            let (vals, def) = lookup(scope, obj, path, true);
+            let present: Vec<&Value> = vals.into_iter().filter(|v| is_present(v)).collect();
+            match (op, value) {
+                // `eq null` asks "unassigned", `ne null` asks "assigned" (RFC 7643 §2.5).
+                (CompareOp::Eq, CompValue::Null) => present.is_empty(),
+                (CompareOp::Ne, CompValue::Null) => !present.is_empty(),
+                (_, CompValue::Null) => false,
+                // ne on a missing attribute is true; otherwise any element that has the
+                // literal's type and differs from it (multi-valued: "any element").
+                (CompareOp::Ne, _) if present.is_empty() => true,
+                _ => present.iter().any(|v| compare_one(v, *op, value, def)),
+            }
+        }
+        Filter::ValuePath { attr, filter } => {
+            let (vals, def) = lookup(scope, obj, attr, false);
+            let inner = Scope::Element(def);
+            vals.into_iter()
+                .any(|el| el.is_object() && eval(filter, inner, el))
+        }
     }
 }
 
 /// In-memory evaluation against a full resource JSON (with id and meta), honouring
 /// caseExact per the schema. The oracle for SQL filtering.
+///
+/// Semantics, for the SQL translation to agree with:
+/// - attribute names are case-insensitive; unprefixed names are core attributes, and
+///   extension attributes need their URN prefix;
+/// - a multi-valued attribute matches when any element matches; a comparison on a
+///   complex attribute without a sub-attribute compares its `value` sub-attribute;
+/// - strings compare case-insensitively unless caseExact (id, externalId, meta
+///   resourceType/location/version, members.value); gt/ge/lt/le are lexicographic on
+///   strings (after case folding when not caseExact), numeric on numbers, chronological
+///   on dateTime attributes (RFC 3339 parsed to an instant);
+/// - booleans support only eq/ne; a literal of another type than the value never matches;
+/// - `pr` is true when the value is present and not null, "", [] or {};
+/// - `ne` is true when the attribute is missing, or when some value of the literal's type
+///   differs from it; `eq null` means unassigned and `ne null` assigned.
 pub fn matches(filter: &Filter, kind: ResourceKind, resource: &Value) -> bool {
-    let _ = (filter, kind, resource);
-    todo!()
+    eval(filter, Scope::Resource(kind), resource)
 }

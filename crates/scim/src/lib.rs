@@ -9,7 +9,7 @@ pub mod path;
 pub mod schema;
 
 pub use error::{ScimError, ScimType};
-pub use filter::{CompareOp, CompValue, Filter};
+pub use filter::{CompValue, CompareOp, Filter};
 pub use path::{AttrPath, PatchPath};
 
 /// Schema URNs used across Muster.

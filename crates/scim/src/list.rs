@@ -4,7 +4,7 @@
 use crate::error::ScimError;
 use crate::filter::Filter;
 use crate::path::AttrPath;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -32,35 +32,365 @@ pub struct Projection {
     pub excluded: Vec<AttrPath>,
 }
 
-impl ListQuery {
-    /// From URL query pairs (names case-insensitive: filter, startIndex, count, sortBy,
-    /// sortOrder, attributes, excludedAttributes).
-    pub fn from_params(pairs: &[(String, String)], max_results: u64) -> Result<Self, ScimError> {
-        let _ = (pairs, max_results);
-        todo!()
-    }
-    /// From a POST /.search body (RFC 7644 §3.4.3).
-    pub fn from_search_body(body: &Value, max_results: u64) -> Result<Self, ScimError> {
-        let _ = (body, max_results);
-        todo!()
+/// Page size when the client gives no `count` (clamped to the server's max_results).
+pub const DEFAULT_COUNT: u64 = 100;
+
+fn param_is(name: &str, want: &str) -> bool {
+    name.eq_ignore_ascii_case(want)
+}
+
+fn parse_int(name: &str, raw: &str) -> Result<i64, ScimError> {
+    let t = raw.trim();
+    // RFC 7644 §3.4.2.4: integers. Larger than i64 is treated as "very large".
+    match t.parse::<i64>() {
+        Ok(v) => Ok(v),
+        Err(_)
+            if !t.is_empty()
+                && t.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_digit()) =>
+        {
+            Ok(if t.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            })
+        }
+        Err(_) => Err(ScimError::invalid_value(format!(
+            "{name} must be an integer, got {raw:?}"
+        ))),
     }
 }
 
+fn start_index_from(v: i64) -> u64 {
+    // RFC 7644 §3.4.2.4: a value less than 1 is interpreted as 1.
+    if v < 1 {
+        1
+    } else {
+        v as u64
+    }
+}
+
+fn count_from(v: i64, max_results: u64) -> u64 {
+    // RFC 7644 §3.4.2.4: a negative count is interpreted as 0.
+    if v < 0 {
+        0
+    } else {
+        (v as u64).min(max_results)
+    }
+}
+
+fn sort_order_from(raw: &str) -> Result<SortOrder, ScimError> {
+    let t = raw.trim();
+    if t.eq_ignore_ascii_case("ascending") {
+        Ok(SortOrder::Ascending)
+    } else if t.eq_ignore_ascii_case("descending") {
+        Ok(SortOrder::Descending)
+    } else {
+        Err(ScimError::invalid_value(format!(
+            "sortOrder must be ascending or descending, got {raw:?}"
+        )))
+    }
+}
+
+fn parse_path_list(raw: &str) -> Result<Vec<AttrPath>, ScimError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(AttrPath::parse)
+        .collect()
+}
+
+fn parse_filter(raw: &str) -> Result<Option<Filter>, ScimError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::filter::parse(raw).map(Some)
+}
+
+impl ListQuery {
+    /// From URL query pairs (names case-insensitive: filter, startIndex, count, sortBy,
+    /// sortOrder, attributes, excludedAttributes). Unknown parameters are ignored.
+    /// `count` absent -> `Some(min(DEFAULT_COUNT, max_results))`.
+    pub fn from_params(pairs: &[(String, String)], max_results: u64) -> Result<Self, ScimError> {
+        let mut q = ListQuery {
+            filter: None,
+            start_index: 1,
+            count: Some(DEFAULT_COUNT.min(max_results)),
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            projection: Projection::from_params(pairs)?,
+        };
+        for (name, value) in pairs {
+            if param_is(name, "filter") {
+                q.filter = parse_filter(value)?;
+            } else if param_is(name, "startIndex") {
+                q.start_index = start_index_from(parse_int("startIndex", value)?);
+            } else if param_is(name, "count") {
+                q.count = Some(count_from(parse_int("count", value)?, max_results));
+            } else if param_is(name, "sortBy") {
+                q.sort_by = if value.trim().is_empty() {
+                    None
+                } else {
+                    Some(AttrPath::parse(value)?)
+                };
+            } else if param_is(name, "sortOrder") {
+                q.sort_order = sort_order_from(value)?;
+            }
+        }
+        Ok(q)
+    }
+
+    /// From a POST /.search body (RFC 7644 §3.4.3). `attributes` and
+    /// `excludedAttributes` are arrays of strings (a comma-separated string is accepted too).
+    pub fn from_search_body(body: &Value, max_results: u64) -> Result<Self, ScimError> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| ScimError::invalid_syntax("the search body must be a JSON object"))?;
+        let get = |name: &str| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_null())
+        };
+        if let Some(schemas) = get("schemas") {
+            let ok = schemas.as_array().is_some_and(|a| {
+                a.iter().any(|s| {
+                    s.as_str()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(crate::urn::SEARCH_REQUEST))
+                })
+            });
+            if !ok {
+                return Err(ScimError::invalid_syntax(format!(
+                    "schemas must contain {}",
+                    crate::urn::SEARCH_REQUEST
+                )));
+            }
+        }
+        let string = |name: &str| -> Result<Option<&str>, ScimError> {
+            match get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(ScimError::invalid_value(format!("{name} must be a string"))),
+            }
+        };
+        let int = |name: &str| -> Result<Option<i64>, ScimError> {
+            match get(name) {
+                None => Ok(None),
+                Some(Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
+                    (Some(v), _) => Ok(Some(v)),
+                    (None, Some(_)) => Ok(Some(i64::MAX)),
+                    _ => Err(ScimError::invalid_value(format!(
+                        "{name} must be an integer"
+                    ))),
+                },
+                Some(Value::String(s)) => parse_int(name, s).map(Some),
+                Some(_) => Err(ScimError::invalid_value(format!(
+                    "{name} must be an integer"
+                ))),
+            }
+        };
+        let paths = |name: &str| -> Result<Vec<AttrPath>, ScimError> {
+            match get(name) {
+                None => Ok(Vec::new()),
+                Some(Value::String(s)) => parse_path_list(s),
+                Some(Value::Array(items)) => {
+                    let mut out = Vec::new();
+                    for item in items {
+                        match item.as_str() {
+                            Some(s) => out.extend(parse_path_list(s)?),
+                            None => {
+                                return Err(ScimError::invalid_value(format!(
+                                    "{name} must be an array of strings"
+                                )))
+                            }
+                        }
+                    }
+                    Ok(out)
+                }
+                Some(_) => Err(ScimError::invalid_value(format!(
+                    "{name} must be an array of strings"
+                ))),
+            }
+        };
+        Ok(ListQuery {
+            filter: match string("filter")? {
+                Some(f) => parse_filter(f)?,
+                None => None,
+            },
+            start_index: int("startIndex")?.map(start_index_from).unwrap_or(1),
+            count: Some(
+                int("count")?
+                    .map(|c| count_from(c, max_results))
+                    .unwrap_or(DEFAULT_COUNT.min(max_results)),
+            ),
+            sort_by: match string("sortBy")? {
+                Some(s) if !s.trim().is_empty() => Some(AttrPath::parse(s)?),
+                _ => None,
+            },
+            sort_order: match string("sortOrder")? {
+                Some(s) => sort_order_from(s)?,
+                None => SortOrder::Ascending,
+            },
+            projection: Projection {
+                attributes: paths("attributes")?,
+                excluded: paths("excludedAttributes")?,
+            },
+        })
+    }
+}
+
+fn get_key_ci(obj: &Map<String, Value>, name: &str) -> Option<String> {
+    obj.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+}
+
+/// Where a projection path points in the resource JSON: the top-level key (an extension
+/// URN for extension attributes), then the attribute inside it, then a sub-attribute.
+fn projection_steps(p: &AttrPath) -> Vec<String> {
+    let mut steps = Vec::new();
+    match &p.schema {
+        Some(s) if !is_core_urn(s) => steps.push(s.clone()),
+        _ => {}
+    }
+    steps.push(p.attr.clone());
+    if let Some(sub) = &p.sub {
+        steps.push(sub.clone());
+    }
+    steps
+}
+
+fn is_core_urn(s: &str) -> bool {
+    s.eq_ignore_ascii_case(crate::urn::USER) || s.eq_ignore_ascii_case(crate::urn::GROUP)
+}
+
+/// Copies `steps` of `src` into `dst`, descending through objects and arrays of objects.
+fn copy_path(src: &Map<String, Value>, dst: &mut Map<String, Value>, steps: &[String]) {
+    let Some((first, rest)) = steps.split_first() else {
+        return;
+    };
+    let Some(key) = get_key_ci(src, first) else {
+        return;
+    };
+    let v = &src[&key];
+    if rest.is_empty() {
+        dst.insert(key, v.clone());
+        return;
+    }
+    match v {
+        Value::Object(inner) => {
+            let slot = dst.entry(key).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(d) = slot {
+                copy_path(inner, d, rest);
+            }
+        }
+        Value::Array(items) => {
+            let existing = match dst.get(&key) {
+                Some(Value::Array(a)) if a.len() == items.len() => a.clone(),
+                _ => vec![Value::Object(Map::new()); items.len()],
+            };
+            let mut out = existing;
+            for (i, item) in items.iter().enumerate() {
+                if let (Value::Object(s), Value::Object(d)) = (item, &mut out[i]) {
+                    copy_path(s, d, rest);
+                }
+            }
+            dst.insert(key, Value::Array(out));
+        }
+        _ => {}
+    }
+}
+
+fn remove_path(obj: &mut Map<String, Value>, steps: &[String]) {
+    let Some((first, rest)) = steps.split_first() else {
+        return;
+    };
+    let Some(key) = get_key_ci(obj, first) else {
+        return;
+    };
+    if rest.is_empty() {
+        obj.shift_remove(&key);
+        return;
+    }
+    match obj.get_mut(&key) {
+        Some(Value::Object(inner)) => {
+            remove_path(inner, rest);
+            if inner.is_empty() {
+                obj.shift_remove(&key);
+            }
+        }
+        Some(Value::Array(items)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(o) = item {
+                    remove_path(o, rest);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Always returned whatever the projection (RFC 7643 §7 returned "always": `id`; and
+/// `schemas`, which every resource representation carries).
+const ALWAYS: [&str; 2] = ["id", "schemas"];
+
 impl Projection {
     pub fn from_params(pairs: &[(String, String)]) -> Result<Self, ScimError> {
-        let _ = pairs;
-        todo!()
+        let mut p = Projection::default();
+        for (name, value) in pairs {
+            if param_is(name, "attributes") {
+                p.attributes.extend(parse_path_list(value)?);
+            } else if param_is(name, "excludedAttributes") {
+                p.excluded.extend(parse_path_list(value)?);
+            }
+        }
+        Ok(p)
     }
+
     /// True when `members` (of a Group) would not be returned, so the store can skip it.
     pub fn excludes(&self, attr: &str) -> bool {
-        let _ = attr;
-        todo!()
+        let names = |p: &AttrPath| {
+            p.attr.eq_ignore_ascii_case(attr) && p.schema.as_deref().is_none_or(is_core_urn)
+        };
+        if self.excluded.iter().any(|p| names(p) && p.sub.is_none()) {
+            return true;
+        }
+        !self.attributes.is_empty() && !self.attributes.iter().any(names)
     }
-    /// Applies the projection to a full resource; `id`, `schemas` and `meta`... per
-    /// returned=always in the schema are kept.
+
+    /// Applies the projection to a full resource (RFC 7644 §3.4.2.5, §3.9): with
+    /// `attributes`, only those (and `id`, `schemas`) remain; `excludedAttributes` then
+    /// removes the listed ones, never `id` or `schemas`. Sub-attribute paths
+    /// (`name.givenName`, `emails.value`) and URN-prefixed names work.
     pub fn apply(&self, resource: &mut Value) {
-        let _ = resource;
-        todo!()
+        let Some(obj) = resource.as_object_mut() else {
+            return;
+        };
+        if !self.attributes.is_empty() {
+            let mut out = Map::new();
+            for name in ALWAYS {
+                if let Some(k) = get_key_ci(obj, name) {
+                    out.insert(k.clone(), obj[&k].clone());
+                }
+            }
+            for p in &self.attributes {
+                copy_path(obj, &mut out, &projection_steps(p));
+            }
+            // Keep the source's key order for a stable, readable response.
+            let mut ordered = Map::new();
+            for k in obj.keys() {
+                if let Some(v) = out.shift_remove(k) {
+                    ordered.insert(k.clone(), v);
+                }
+            }
+            *obj = ordered;
+        }
+        for p in &self.excluded {
+            let steps = projection_steps(p);
+            if steps.len() == 1 && ALWAYS.iter().any(|a| a.eq_ignore_ascii_case(&steps[0])) {
+                continue;
+            }
+            remove_path(obj, &steps);
+        }
     }
 }
 

@@ -5,7 +5,9 @@
 use crate::error::ScimError;
 use crate::patch::MemberRef;
 use crate::path::AttrPath;
-use serde_json::Value;
+use crate::urn;
+use serde_json::{json, Map, Value};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrType {
@@ -53,27 +55,639 @@ pub enum ResourceKind {
     Group,
 }
 
+/// One schema (RFC 7643 §7): its URN, name and top-level attributes.
+#[derive(Debug, Clone)]
+pub struct SchemaDef {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub attributes: Vec<AttributeDef>,
+}
+
+impl AttrType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttrType::String => "string",
+            AttrType::Boolean => "boolean",
+            AttrType::Decimal => "decimal",
+            AttrType::Integer => "integer",
+            AttrType::DateTime => "dateTime",
+            AttrType::Reference => "reference",
+            AttrType::Complex => "complex",
+            AttrType::Binary => "binary",
+        }
+    }
+}
+
+impl Mutability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutability::ReadOnly => "readOnly",
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::WriteOnly => "writeOnly",
+        }
+    }
+}
+
+impl Returned {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Returned::Always => "always",
+            Returned::Never => "never",
+            Returned::Default => "default",
+            Returned::Request => "request",
+        }
+    }
+}
+
+impl AttributeDef {
+    /// A sub-attribute by name, case-insensitively (RFC 7643 §2.1).
+    pub fn sub(&self, name: &str) -> Option<&AttributeDef> {
+        find_attr(&self.sub_attributes, name)
+    }
+    fn is_complex(&self) -> bool {
+        self.kind == AttrType::Complex
+    }
+}
+
+// ---- definition builders (private; keep the tables below readable) ----
+
+fn a(name: &'static str, kind: AttrType) -> AttributeDef {
+    AttributeDef {
+        name,
+        kind,
+        multi_valued: false,
+        case_exact: false,
+        mutability: Mutability::ReadWrite,
+        returned: Returned::Default,
+        required: false,
+        sub_attributes: Vec::new(),
+    }
+}
+fn s(name: &'static str) -> AttributeDef {
+    a(name, AttrType::String)
+}
+fn complex(name: &'static str, subs: Vec<AttributeDef>) -> AttributeDef {
+    AttributeDef {
+        sub_attributes: subs,
+        ..a(name, AttrType::Complex)
+    }
+}
+fn multi(name: &'static str, subs: Vec<AttributeDef>) -> AttributeDef {
+    AttributeDef {
+        multi_valued: true,
+        ..complex(name, subs)
+    }
+}
+fn exact(mut d: AttributeDef) -> AttributeDef {
+    d.case_exact = true;
+    d
+}
+fn required(mut d: AttributeDef) -> AttributeDef {
+    d.required = true;
+    d
+}
+fn mutab(mut d: AttributeDef, m: Mutability) -> AttributeDef {
+    d.mutability = m;
+    d
+}
+fn returned(mut d: AttributeDef, r: Returned) -> AttributeDef {
+    d.returned = r;
+    d
+}
+
+/// The standard value/display/type/primary sub-attributes of RFC 7643 §2.4.
+fn mv_subs(value_kind: AttrType) -> Vec<AttributeDef> {
+    vec![
+        a("value", value_kind),
+        s("display"),
+        s("type"),
+        a("primary", AttrType::Boolean),
+    ]
+}
+
+/// Common attributes of every resource (RFC 7643 §3.1). Not part of any schema's
+/// attribute list, but filterable and resolvable.
+static COMMON: LazyLock<Vec<AttributeDef>> = LazyLock::new(|| {
+    vec![
+        returned(
+            mutab(exact(s("id")), Mutability::ReadOnly),
+            Returned::Always,
+        ),
+        exact(s("externalId")),
+        mutab(
+            complex(
+                "meta",
+                vec![
+                    exact(s("resourceType")),
+                    a("created", AttrType::DateTime),
+                    a("lastModified", AttrType::DateTime),
+                    exact(a("location", AttrType::Reference)),
+                    exact(s("version")),
+                ],
+            ),
+            Mutability::ReadOnly,
+        ),
+    ]
+});
+
+/// RFC 7643 §4.1 / §8.7.1.
+static USER: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
+    id: urn::USER,
+    name: "User",
+    description: "User Account",
+    attributes: vec![
+        required(s("userName")),
+        complex(
+            "name",
+            vec![
+                s("formatted"),
+                s("familyName"),
+                s("givenName"),
+                s("middleName"),
+                s("honorificPrefix"),
+                s("honorificSuffix"),
+            ],
+        ),
+        s("displayName"),
+        s("nickName"),
+        a("profileUrl", AttrType::Reference),
+        s("title"),
+        s("userType"),
+        s("preferredLanguage"),
+        s("locale"),
+        s("timezone"),
+        a("active", AttrType::Boolean),
+        returned(mutab(s("password"), Mutability::WriteOnly), Returned::Never),
+        multi("emails", mv_subs(AttrType::String)),
+        multi("phoneNumbers", mv_subs(AttrType::String)),
+        multi("ims", mv_subs(AttrType::String)),
+        multi("photos", mv_subs(AttrType::Reference)),
+        multi(
+            "addresses",
+            vec![
+                s("formatted"),
+                s("streetAddress"),
+                s("locality"),
+                s("region"),
+                s("postalCode"),
+                s("country"),
+                s("type"),
+                a("primary", AttrType::Boolean),
+            ],
+        ),
+        mutab(
+            multi(
+                "groups",
+                vec![
+                    mutab(s("value"), Mutability::ReadOnly),
+                    mutab(a("$ref", AttrType::Reference), Mutability::ReadOnly),
+                    mutab(s("display"), Mutability::ReadOnly),
+                    mutab(s("type"), Mutability::ReadOnly),
+                ],
+            ),
+            Mutability::ReadOnly,
+        ),
+        multi("entitlements", mv_subs(AttrType::String)),
+        multi("roles", mv_subs(AttrType::String)),
+        multi("x509Certificates", mv_subs(AttrType::Binary)),
+    ],
+});
+
+/// RFC 7643 §4.3.
+static ENTERPRISE: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
+    id: urn::ENTERPRISE_USER,
+    name: "EnterpriseUser",
+    description: "Enterprise User",
+    attributes: vec![
+        s("employeeNumber"),
+        s("costCenter"),
+        s("organization"),
+        s("division"),
+        s("department"),
+        complex(
+            "manager",
+            vec![
+                s("value"),
+                a("$ref", AttrType::Reference),
+                mutab(s("displayName"), Mutability::ReadOnly),
+            ],
+        ),
+    ],
+});
+
+/// Muster's own user extension: a small set of free-form strings that role mappings and
+/// attribute mappings can key on when the IdP has no standard attribute for them.
+/// `costCenterCode` (finance code, distinct from the enterprise free-text costCenter),
+/// `location` (office or site), `team`, `level` (job level / grade).
+static MUSTER: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
+    id: urn::MUSTER_USER,
+    name: "MusterUser",
+    description: "Muster user attributes for role and attribute mappings",
+    attributes: vec![s("costCenterCode"), s("location"), s("team"), s("level")],
+});
+
+/// RFC 7643 §4.2 / §8.7.1.
+static GROUP: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
+    id: urn::GROUP,
+    name: "Group",
+    description: "Group",
+    attributes: vec![
+        required(s("displayName")),
+        multi(
+            "members",
+            vec![
+                mutab(exact(s("value")), Mutability::Immutable),
+                mutab(a("$ref", AttrType::Reference), Mutability::Immutable),
+                s("display"),
+                mutab(s("type"), Mutability::Immutable),
+            ],
+        ),
+    ],
+});
+
+/// Resource-level common attributes (id, externalId, meta).
+pub fn common_attributes() -> &'static [AttributeDef] {
+    &COMMON
+}
+
+/// The core schema of a resource kind.
+pub fn core_schema(kind: ResourceKind) -> &'static SchemaDef {
+    match kind {
+        ResourceKind::User => &USER,
+        ResourceKind::Group => &GROUP,
+    }
+}
+
+/// The schema extensions a resource kind supports, in output order.
+pub fn extensions(kind: ResourceKind) -> Vec<&'static SchemaDef> {
+    match kind {
+        ResourceKind::User => vec![&*ENTERPRISE, &*MUSTER],
+        ResourceKind::Group => Vec::new(),
+    }
+}
+
+/// The extension schema of `kind` whose URN equals `name` (case-insensitively).
+pub fn extension_by_urn(kind: ResourceKind, name: &str) -> Option<&'static SchemaDef> {
+    extensions(kind)
+        .into_iter()
+        .find(|s| s.id.eq_ignore_ascii_case(name))
+}
+
+/// Whether `name` is the URN of any extension Muster knows (any resource kind).
+pub(crate) fn known_extension_urn(name: &str) -> bool {
+    extension_by_urn(ResourceKind::User, name).is_some()
+}
+
+pub(crate) fn find_attr<'a>(defs: &'a [AttributeDef], name: &str) -> Option<&'a AttributeDef> {
+    defs.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// Where an attribute lives in the resource JSON.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Located {
+    /// A top-level attribute (`ext` None) or one inside an extension object.
+    Attr {
+        ext: Option<&'static str>,
+        def: &'static AttributeDef,
+    },
+    /// The path is an extension URN itself: the whole extension object.
+    Extension(&'static SchemaDef),
+    /// Not an attribute of this resource type.
+    Unknown,
+}
+
+/// Resolves the top-level part of a path (schema prefix and attr, ignoring `sub`).
+pub(crate) fn locate(kind: ResourceKind, path: &AttrPath) -> Located {
+    let core = core_schema(kind);
+    match &path.schema {
+        Some(schema) if schema.eq_ignore_ascii_case(core.id) => {}
+        Some(schema) => {
+            return match extension_by_urn(kind, schema) {
+                Some(ext) => match find_attr(&ext.attributes, &path.attr) {
+                    Some(def) => Located::Attr {
+                        ext: Some(ext.id),
+                        def,
+                    },
+                    None => Located::Unknown,
+                },
+                None => Located::Unknown,
+            }
+        }
+        None => {
+            if let Some(ext) = extension_by_urn(kind, &path.attr) {
+                return Located::Extension(ext);
+            }
+        }
+    }
+    match find_attr(&COMMON, &path.attr).or_else(|| find_attr(&core.attributes, &path.attr)) {
+        Some(def) => Located::Attr { ext: None, def },
+        None => Located::Unknown,
+    }
+}
+
 /// Resolves an attribute path against the User (with extensions) or Group schema,
 /// case-insensitively, honouring URN prefixes. Returns the attribute and, when the path
 /// names a sub-attribute, that sub-attribute's definition.
-pub fn resolve(kind: ResourceKind, path: &AttrPath) -> Option<(&'static AttributeDef, Option<&'static AttributeDef>)> {
-    let _ = (kind, path);
-    todo!()
+///
+/// An unprefixed name resolves only against the core schema and the common attributes
+/// (RFC 7644 §3.10); extension attributes need their URN prefix.
+pub fn resolve(
+    kind: ResourceKind,
+    path: &AttrPath,
+) -> Option<(&'static AttributeDef, Option<&'static AttributeDef>)> {
+    match locate(kind, path) {
+        Located::Attr { def, .. } => match &path.sub {
+            None => Some((def, None)),
+            Some(sub) => def.sub(sub).map(|sd| (def, Some(sd))),
+        },
+        _ => None,
+    }
+}
+
+// ---- value coercion shared by normalisation and PATCH ----
+
+fn has_nul(s: &str) -> bool {
+    s.contains('\0')
+}
+
+/// Coerces one (non-array) value to `def`'s type. `None` means "unassigned" (null or an
+/// empty complex value). Read-only sub-attributes are dropped: clients echo them back
+/// (Okta PUTs the GET result) and they are the server's to set.
+pub(crate) fn coerce_single(
+    def: &AttributeDef,
+    v: &Value,
+    label: &str,
+) -> Result<Option<Value>, ScimError> {
+    let bad = |what: &str| ScimError::invalid_value(format!("{label} must be {what}"));
+    match (def.kind, v) {
+        (_, Value::Null) => Ok(None),
+        (AttrType::Complex, Value::Object(obj)) => {
+            let mut out = Map::new();
+            for sd in &def.sub_attributes {
+                if sd.mutability == Mutability::ReadOnly {
+                    continue;
+                }
+                // Last spelling wins when a client sends two casings of one name.
+                let found = obj
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(sd.name));
+                if let Some((_, sv)) = found {
+                    let sub_label = format!("{label}.{}", sd.name);
+                    if let Some(cv) = coerce_single(sd, sv, &sub_label)? {
+                        out.insert(sd.name.to_string(), cv);
+                    }
+                }
+            }
+            Ok(if out.is_empty() {
+                None
+            } else {
+                Some(Value::Object(out))
+            })
+        }
+        (AttrType::Complex, _) => Err(bad("an object")),
+        (AttrType::Boolean, Value::Bool(b)) => Ok(Some(Value::Bool(*b))),
+        // Entra without aadOptscim062020 sends booleans as "True"/"False".
+        (AttrType::Boolean, Value::String(t)) if t.eq_ignore_ascii_case("true") => {
+            Ok(Some(Value::Bool(true)))
+        }
+        (AttrType::Boolean, Value::String(t)) if t.eq_ignore_ascii_case("false") => {
+            Ok(Some(Value::Bool(false)))
+        }
+        (AttrType::Boolean, _) => Err(bad("a boolean")),
+        (AttrType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(v.clone())),
+        (AttrType::Integer, _) => Err(bad("an integer")),
+        (AttrType::Decimal, Value::Number(_)) => Ok(Some(v.clone())),
+        (AttrType::Decimal, _) => Err(bad("a number")),
+        (_, Value::String(text)) => {
+            if has_nul(text) {
+                Err(ScimError::invalid_value(format!(
+                    "{label} must not contain NUL characters"
+                )))
+            } else {
+                Ok(Some(v.clone()))
+            }
+        }
+        (_, _) => Err(bad("a string")),
+    }
+}
+
+/// Coerces a whole attribute value: arrays for multi-valued attributes (elements that
+/// are null or empty are dropped; an empty result is unassigned), else one value.
+pub(crate) fn coerce_attr(
+    def: &AttributeDef,
+    v: &Value,
+    label: &str,
+) -> Result<Option<Value>, ScimError> {
+    if !def.multi_valued {
+        return coerce_single(def, v, label);
+    }
+    match v {
+        Value::Null => Ok(None),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(cv) = coerce_single(def, item, label)? {
+                    if !out.contains(&cv) {
+                        out.push(cv);
+                    }
+                }
+            }
+            enforce_single_primary(&mut out, &[]);
+            Ok(if out.is_empty() {
+                None
+            } else {
+                Some(Value::Array(out))
+            })
+        }
+        _ => Err(ScimError::invalid_value(format!(
+            "{label} must be an array"
+        ))),
+    }
+}
+
+/// RFC 7643 §2.4: `primary: true` appears at most once. The first element among
+/// `preferred` (the ones just written) that is primary wins, else the first primary.
+pub(crate) fn enforce_single_primary(items: &mut [Value], preferred: &[usize]) {
+    let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
+    let winner = preferred
+        .iter()
+        .copied()
+        .find(|&i| items.get(i).is_some_and(is_primary))
+        .or_else(|| items.iter().position(is_primary));
+    if let Some(w) = winner {
+        for (i, item) in items.iter_mut().enumerate() {
+            if i != w && is_primary(item) {
+                item["primary"] = Value::Bool(false);
+            }
+        }
+    }
+}
+
+fn body_object(body: &Value) -> Result<&Map<String, Value>, ScimError> {
+    body.as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("the request body must be a JSON object"))
+}
+
+/// Normalises the attributes of one schema from `input` into `out`, in schema order.
+/// Read-only and write-only attributes are dropped; unknown names are dropped too
+/// (IdPs send attributes an app does not model, e.g. Okta's `locale` variants or
+/// Entra custom mappings, and rejecting them would stall provisioning).
+fn normalize_attrs(
+    defs: &'static [AttributeDef],
+    input: &Map<String, Value>,
+    out: &mut Map<String, Value>,
+    prefix: &str,
+) -> Result<(), ScimError> {
+    for def in defs {
+        if matches!(def.mutability, Mutability::ReadOnly | Mutability::WriteOnly) {
+            continue;
+        }
+        let found = input
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(def.name));
+        if let Some((_, v)) = found {
+            if let Some(cv) = coerce_attr(def, v, &format!("{prefix}{}", def.name))? {
+                out.insert(def.name.to_string(), cv);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn normalize_resource(
+    kind: ResourceKind,
+    obj: &Map<String, Value>,
+) -> Result<Map<String, Value>, ScimError> {
+    let core = core_schema(kind);
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([core.id]));
+    // externalId is the one writable common attribute (RFC 7643 §3.1).
+    let mut rest = Map::new();
+    normalize_attrs(&COMMON, obj, &mut rest, "")?;
+    normalize_attrs(&core.attributes, obj, &mut rest, "")?;
+    out.extend(rest);
+    let mut schemas = vec![Value::String(core.id.to_string())];
+    for ext in extensions(kind) {
+        let found = obj
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(ext.id));
+        match found {
+            None | Some((_, Value::Null)) => {}
+            Some((_, Value::Object(ext_obj))) => {
+                let mut ext_out = Map::new();
+                normalize_attrs(
+                    &ext.attributes,
+                    ext_obj,
+                    &mut ext_out,
+                    &format!("{}:", ext.id),
+                )?;
+                if !ext_out.is_empty() {
+                    out.insert(ext.id.to_string(), Value::Object(ext_out));
+                    schemas.push(Value::String(ext.id.to_string()));
+                }
+            }
+            Some(_) => {
+                return Err(ScimError::invalid_value(format!(
+                    "{} must be an object",
+                    ext.id
+                )))
+            }
+        }
+    }
+    out.insert("schemas".into(), Value::Array(schemas));
+    Ok(out)
+}
+
+fn require_string(out: &Map<String, Value>, name: &str) -> Result<(), ScimError> {
+    match out.get(name) {
+        Some(Value::String(v)) if !v.trim().is_empty() => Ok(()),
+        _ => Err(ScimError::invalid_value(format!(
+            "{name} is required and must be a non-empty string"
+        ))),
+    }
 }
 
 /// Validates and normalises a User body from POST or PUT (and after PATCH): attribute
 /// names to canonical case, "True"/"False" strings to booleans for boolean attributes,
 /// password and read-only attributes (id, meta, groups) dropped, userName required.
 /// Returns the resource JSON to store (schemas set; no id, no meta).
+///
+/// Unknown core attributes are dropped, as are null values and empty arrays/objects
+/// (RFC 7643 §2.5: unassigned). `schemas` is recomputed: the core URN plus each
+/// extension that has at least one attribute (Entra lists the enterprise URN even with
+/// no enterprise attributes).
 pub fn normalize_user(body: &Value) -> Result<Value, ScimError> {
-    let _ = body;
-    todo!()
+    let obj = body_object(body)?;
+    let out = normalize_resource(ResourceKind::User, obj)?;
+    require_string(&out, "userName")?;
+    Ok(Value::Object(out))
 }
 
 /// Same for a Group; members are returned separately (stored as rows, not JSON).
+/// `None` when the body has no `members` key (a PUT without members); Entra's
+/// non-standard ADSCIM group schema URI is accepted and not stored.
 pub fn normalize_group(body: &Value) -> Result<(Value, Option<Vec<MemberRef>>), ScimError> {
-    let _ = body;
-    todo!()
+    let obj = body_object(body)?;
+    let mut out = normalize_resource(ResourceKind::Group, obj)?;
+    require_string(&out, "displayName")?;
+    out.remove("members");
+    let members = match obj
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case("members"))
+    {
+        None => None,
+        Some((_, Value::Null)) => Some(Vec::new()),
+        Some((_, Value::Array(items))) => Some(
+            items
+                .iter()
+                .map(member_ref)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err(ScimError::invalid_value("members must be an array")),
+    };
+    Ok((Value::Object(out), members))
+}
+
+/// One `members` element (RFC 7643 §4.2): `value` required; `$ref` is derived by the
+/// server, so it is ignored (Entra sends `"$ref": null`).
+pub(crate) fn member_ref(v: &Value) -> Result<MemberRef, ScimError> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_value("each member must be an object with a value"))?;
+    let get = |name: &str| {
+        obj.iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let value = match get("value") {
+        Some(Value::String(s)) if !s.trim().is_empty() && !has_nul(s) => s.clone(),
+        _ => {
+            return Err(ScimError::invalid_value(
+                "each member needs a non-empty string value",
+            ))
+        }
+    };
+    let opt = |name: &str| -> Result<Option<String>, ScimError> {
+        match get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !has_nul(s) => Ok(Some(s.clone())),
+            Some(_) => Err(ScimError::invalid_value(format!(
+                "members.{name} must be a string"
+            ))),
+        }
+    };
+    Ok(MemberRef {
+        value,
+        display: opt("display")?,
+        kind: opt("type")?,
+    })
 }
 
 /// Limits the service advertises (RFC 7643 §5).
@@ -83,16 +697,120 @@ pub struct ServiceLimits {
     pub max_payload_bytes: u64,
 }
 
+fn trim_base(base_url: &str) -> &str {
+    base_url.trim_end_matches('/')
+}
+
+/// RFC 7643 §5. Truthful about what this crate implements: PATCH, filter, sort and ETags
+/// yes; bulk and password change no.
 pub fn service_provider_config(base_url: &str, limits: ServiceLimits) -> Value {
-    let _ = (base_url, limits);
-    todo!()
+    let base = trim_base(base_url);
+    json!({
+        "schemas": [urn::SERVICE_PROVIDER_CONFIG],
+        "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+        "patch": { "supported": true },
+        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": limits.max_payload_bytes },
+        "filter": { "supported": true, "maxResults": limits.max_results },
+        "changePassword": { "supported": false },
+        "sort": { "supported": true },
+        "etag": { "supported": true },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with the connection's bearer token (RFC 6750)",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base}/ServiceProviderConfig")
+        }
+    })
 }
 
+/// RFC 7643 §6: User (with the enterprise and Muster extensions, both optional) and Group.
 pub fn resource_types(base_url: &str) -> Vec<Value> {
-    let _ = base_url;
-    todo!()
+    let base = trim_base(base_url);
+    let user_exts: Vec<Value> = extensions(ResourceKind::User)
+        .iter()
+        .map(|e| json!({ "schema": e.id, "required": false }))
+        .collect();
+    vec![
+        json!({
+            "schemas": [urn::RESOURCE_TYPE],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "User Account",
+            "schema": urn::USER,
+            "schemaExtensions": user_exts,
+            "meta": { "resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User") }
+        }),
+        json!({
+            "schemas": [urn::RESOURCE_TYPE],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Group",
+            "schema": urn::GROUP,
+            "schemaExtensions": [],
+            "meta": { "resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group") }
+        }),
+    ]
 }
 
+fn uniqueness(schema: &str, attr: &AttributeDef, top: bool) -> &'static str {
+    if top && schema == urn::USER && attr.name == "userName" {
+        "server"
+    } else {
+        "none"
+    }
+}
+
+fn attribute_json(schema: &str, d: &AttributeDef, top: bool) -> Value {
+    let mut v = json!({
+        "name": d.name,
+        "type": d.kind.as_str(),
+        "multiValued": d.multi_valued,
+        "description": "",
+        "required": d.required,
+        "caseExact": d.case_exact,
+        "mutability": d.mutability.as_str(),
+        "returned": d.returned.as_str(),
+        "uniqueness": uniqueness(schema, d, top),
+    });
+    if d.kind == AttrType::Reference {
+        let types = match d.name {
+            "$ref" if schema == urn::GROUP => json!(["User", "Group"]),
+            "$ref" => json!(["User"]),
+            _ => json!(["external"]),
+        };
+        v["referenceTypes"] = types;
+    }
+    if d.is_complex() {
+        v["subAttributes"] = Value::Array(
+            d.sub_attributes
+                .iter()
+                .map(|sd| attribute_json(schema, sd, false))
+                .collect(),
+        );
+    }
+    v
+}
+
+/// RFC 7643 §7: the Schema resources for User, EnterpriseUser, MusterUser and Group.
 pub fn schemas() -> Vec<Value> {
-    todo!()
+    [&*USER, &*ENTERPRISE, &*MUSTER, &*GROUP]
+        .iter()
+        .map(|sch| {
+            json!({
+                "schemas": [urn::SCHEMA],
+                "id": sch.id,
+                "name": sch.name,
+                "description": sch.description,
+                "attributes": sch.attributes.iter().map(|d| attribute_json(sch.id, d, true)).collect::<Vec<_>>(),
+                "meta": { "resourceType": "Schema", "location": format!("/Schemas/{}", sch.id) }
+            })
+        })
+        .collect()
 }
