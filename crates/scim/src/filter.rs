@@ -208,14 +208,18 @@ pub(crate) fn parse_attr_word(word: &str) -> Result<AttrPath, String> {
             sub: None,
         });
     }
-    let (schema, rest) = if word.len() >= 4 && word[..4].eq_ignore_ascii_case("urn:") {
+    let (schema, rest) = if word
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+    {
         let cut = word.rfind(':').unwrap_or(0);
         (Some(&word[..cut]), &word[cut + 1..])
     } else {
         (None, word)
     };
     if let Some(s) = schema {
-        if s.len() <= 4 || s.ends_with(':') || s.contains("::") {
+        let urn_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
+        if s.len() <= 4 || s.ends_with(':') || s.contains("::") || !s.chars().all(urn_char) {
             return Err(format!("invalid schema URN in {word:?}"));
         }
     }
@@ -449,6 +453,14 @@ impl Parser {
                     CompValue::Null
                 } else if w.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
                     match serde_json::from_str::<serde_json::Number>(&w) {
+                        // serde_json's default float parser can be off by one ulp; the
+                        // standard library's is exact, which keeps print/parse lossless.
+                        Ok(n) if n.is_f64() => {
+                            match w.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                                Some(exact) => CompValue::Num(exact),
+                                None => CompValue::Num(n),
+                            }
+                        }
                         Ok(n) => CompValue::Num(n),
                         Err(_) => return self.err(format!("invalid number {w:?}")),
                     }
@@ -862,4 +874,381 @@ pub(crate) fn eval(filter: &Filter, scope: Scope, obj: &Value) -> bool {
 ///   differs from it; `eq null` means unassigned and `ne null` assigned.
 pub fn matches(filter: &Filter, kind: ResourceKind, resource: &Value) -> bool {
     eval(filter, Scope::Resource(kind), resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ScimType;
+    use serde_json::json;
+
+    fn p(s: &str) -> Filter {
+        parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+    fn path(attr: &str, sub: Option<&str>) -> AttrPath {
+        AttrPath {
+            schema: None,
+            attr: attr.into(),
+            sub: sub.map(Into::into),
+        }
+    }
+    fn cmp(attr: &str, op: CompareOp, v: CompValue) -> Filter {
+        Filter::Compare {
+            path: path(attr, None),
+            op,
+            value: v,
+        }
+    }
+    fn s(v: &str) -> CompValue {
+        CompValue::Str(v.into())
+    }
+
+    #[test]
+    fn precedence_not_over_and_over_or() {
+        let a = cmp("a", CompareOp::Eq, s("1"));
+        let b = cmp("b", CompareOp::Eq, s("2"));
+        let c = cmp("c", CompareOp::Eq, s("3"));
+        assert_eq!(
+            p(r#"a eq "1" or b eq "2" and c eq "3""#),
+            Filter::Or(
+                Box::new(a.clone()),
+                Box::new(Filter::And(Box::new(b.clone()), Box::new(c.clone())))
+            )
+        );
+        assert_eq!(
+            p(r#"(a eq "1" or b eq "2") and c eq "3""#),
+            Filter::And(
+                Box::new(Filter::Or(Box::new(a.clone()), Box::new(b.clone()))),
+                Box::new(c.clone())
+            )
+        );
+        assert_eq!(
+            p(r#"not (a eq "1") and b eq "2""#),
+            Filter::And(
+                Box::new(Filter::Not(Box::new(a.clone()))),
+                Box::new(b.clone())
+            )
+        );
+    }
+
+    #[test]
+    fn operators_and_names_case_insensitive_spelling_kept() {
+        assert_eq!(
+            p(r#"USERNAME EQ "x""#),
+            cmp("USERNAME", CompareOp::Eq, s("x"))
+        );
+        assert_eq!(p("title PR"), Filter::Present(path("title", None)));
+        assert_eq!(
+            p(r#"a Ne "x" AnD b gE 3"#).to_string(),
+            r#"a ne "x" and b ge 3"#
+        );
+    }
+
+    #[test]
+    fn value_paths_sub_attributes_and_urns() {
+        let f = p(r#"emails[type eq "work" and value co "@acme"]"#);
+        assert_eq!(
+            f,
+            Filter::ValuePath {
+                attr: path("emails", None),
+                filter: Box::new(Filter::And(
+                    Box::new(cmp("type", CompareOp::Eq, s("work"))),
+                    Box::new(cmp("value", CompareOp::Co, s("@acme")))
+                ))
+            }
+        );
+        assert_eq!(
+            p(r#"name.givenName sw "J""#),
+            Filter::Compare {
+                path: path("name", Some("givenName")),
+                op: CompareOp::Sw,
+                value: s("J")
+            }
+        );
+        let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        assert_eq!(
+            p(&format!(r#"{ent}:employeeNumber eq "7""#)),
+            Filter::Compare {
+                path: AttrPath {
+                    schema: Some(ent.into()),
+                    attr: "employeeNumber".into(),
+                    sub: None
+                },
+                op: CompareOp::Eq,
+                value: s("7")
+            }
+        );
+        assert_eq!(
+            p(&format!("{ent}:manager.value pr")),
+            Filter::Present(AttrPath {
+                schema: Some(ent.into()),
+                attr: "manager".into(),
+                sub: Some("value".into())
+            })
+        );
+        assert_eq!(
+            p(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#),
+            Filter::Compare {
+                path: AttrPath {
+                    schema: Some(crate::urn::USER.into()),
+                    attr: "userName".into(),
+                    sub: None
+                },
+                op: CompareOp::Eq,
+                value: s("a")
+            }
+        );
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            p(r#"a eq "q\"b\\c\u00e9""#),
+            cmp("a", CompareOp::Eq, s("q\"b\\cé"))
+        );
+        assert_eq!(
+            p("a eq -1.5e3"),
+            cmp(
+                "a",
+                CompareOp::Eq,
+                CompValue::Num(serde_json::Number::from_f64(-1500.0).unwrap())
+            )
+        );
+        assert_eq!(
+            p("a eq 42"),
+            cmp("a", CompareOp::Eq, CompValue::Num(42.into()))
+        );
+        assert_eq!(
+            p("a eq true"),
+            cmp("a", CompareOp::Eq, CompValue::Bool(true))
+        );
+        assert_eq!(
+            p("a ne FALSE"),
+            cmp("a", CompareOp::Ne, CompValue::Bool(false))
+        );
+        assert_eq!(p("a eq null"), cmp("a", CompareOp::Eq, CompValue::Null));
+        assert_eq!(
+            p(r#"a eq "日本\u0000""#),
+            cmp("a", CompareOp::Eq, s("日本\0"))
+        );
+    }
+
+    #[test]
+    fn keywords_can_be_attribute_names() {
+        assert_eq!(p(r#"not eq "x""#), cmp("not", CompareOp::Eq, s("x")));
+        assert_eq!(
+            p("and pr and pr pr"),
+            Filter::And(
+                Box::new(Filter::Present(path("and", None))),
+                Box::new(Filter::Present(path("pr", None)))
+            )
+        );
+    }
+
+    #[test]
+    fn rejections_are_invalid_filter_with_position() {
+        let cases = [
+            ("", "empty"),
+            ("   ", "empty"),
+            (r#"userName eq "x"#, "unterminated"),
+            (r#"userName eq "x" garbage"#, "character 17"),
+            (r#"userName xx "x""#, "unknown operator"),
+            ("userName eq", "expected a value"),
+            ("userName eq bob", "expected a value"),
+            (r#"(userName eq "x""#, "expected ')'"),
+            (r#"userName eq "x")"#, "trailing"),
+            (r#"emails[type eq "w""#, "expected ']'"),
+            (r#"emails[type eq "w"].value eq "x""#, "PATCH path"),
+            (r#"emails[x[y eq 1]]"#, "nested"),
+            (r#"name.a.b eq "x""#, "more than one"),
+            (r#"userName = "x""#, "unexpected character"),
+            ("userName eq \"a\\q\"", "escape"),
+            ("\u{0}", "unexpected character"),
+            ("é eq 1", "unexpected character"),
+            ("a eq 1 and", "expected an expression"),
+            ("not", "expected an operator"),
+            ("a eq 01x", "invalid number"),
+            ("urn: eq 1", "invalid"),
+        ];
+        for (input, needle) in cases {
+            let err = parse(input).expect_err(input);
+            assert_eq!(err.status, 400, "{input}");
+            assert_eq!(err.scim_type, Some(ScimType::InvalidFilter), "{input}");
+            assert!(
+                err.detail.contains(needle),
+                "{input:?}: {:?} lacks {needle:?}",
+                err.detail
+            );
+        }
+    }
+
+    #[test]
+    fn abuse_limits() {
+        let long = format!(r#"a eq "{}""#, "x".repeat(MAX_FILTER_LEN));
+        assert!(parse(&long).unwrap_err().detail.contains("longer than"));
+        let deep = format!(
+            "{}a pr{}",
+            "(".repeat(MAX_FILTER_DEPTH + 1),
+            ")".repeat(MAX_FILTER_DEPTH + 1)
+        );
+        assert!(parse(&deep).unwrap_err().detail.contains("nested deeper"));
+        let ok = format!(
+            "{}a pr{}",
+            "(".repeat(MAX_FILTER_DEPTH),
+            ")".repeat(MAX_FILTER_DEPTH)
+        );
+        assert_eq!(p(&ok), Filter::Present(path("a", None)));
+        let nots = format!("{}(a pr)", "not ".repeat(40));
+        assert!(parse(&nots).is_err());
+        // Long flat chains are fine: no recursion per term.
+        let chain = vec!["a pr"; 400].join(" and ");
+        assert!(parse(&chain).is_ok());
+    }
+
+    #[test]
+    fn printing_is_canonical() {
+        for (input, printed) in [
+            (
+                r#"a eq "1" and (b eq "2" and c eq "3")"#,
+                r#"a eq "1" and (b eq "2" and c eq "3")"#,
+            ),
+            (
+                r#"(a eq "1" and b eq "2") and c eq "3""#,
+                r#"a eq "1" and b eq "2" and c eq "3""#,
+            ),
+            (r#"a pr or (b pr or c pr)"#, r#"a pr or (b pr or c pr)"#),
+            (r#"(a pr or b pr) and c pr"#, r#"(a pr or b pr) and c pr"#),
+            (r#"NOT(a pr)"#, r#"not (a pr)"#),
+            (r#"emails[type EQ "work"]"#, r#"emails[type eq "work"]"#),
+        ] {
+            let f = p(input);
+            assert_eq!(f.to_string(), printed);
+            assert_eq!(p(&f.to_string()), f);
+        }
+    }
+
+    fn user() -> Value {
+        json!({
+            "schemas": [crate::urn::USER, crate::urn::ENTERPRISE_USER],
+            "id": "2819c223-7f76-453a-919d-413861904646",
+            "externalId": "Ext-1",
+            "userName": "Bjensen@Example.com",
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "displayName": "Babs Jensen",
+            "title": "",
+            "active": true,
+            "emails": [
+                {"value": "bjensen@example.com", "type": "work", "primary": true},
+                {"value": "babs@jensen.org", "type": "home"}
+            ],
+            "meta": {"resourceType": "User", "created": "2024-01-01T00:00:00Z", "lastModified": "2024-06-01T10:00:00Z"},
+            crate::urn::ENTERPRISE_USER: {"employeeNumber": "701984", "manager": {"value": "26118915"}}
+        })
+    }
+
+    #[test]
+    fn matches_table() {
+        let u = user();
+        let cases: &[(&str, bool)] = &[
+            (r#"userName eq "bjensen@example.com""#, true),
+            (r#"USERNAME eq "BJENSEN@EXAMPLE.COM""#, true),
+            (r#"userName ne "bjensen@example.com""#, false),
+            (r#"id eq "2819C223-7F76-453A-919D-413861904646""#, false),
+            (r#"id eq "2819c223-7f76-453a-919d-413861904646""#, true),
+            (r#"externalId eq "ext-1""#, false),
+            (r#"externalId eq "Ext-1""#, true),
+            (r#"name.givenName sw "bar""#, true),
+            (r#"name.familyName ew "SEN""#, true),
+            (r#"displayName co "bs j""#, true),
+            (r#"emails eq "babs@jensen.org""#, true),
+            (r#"emails.value eq "BABS@jensen.org""#, true),
+            (r#"emails.type eq "other""#, false),
+            (r#"emails[type eq "work" and value co "@example"]"#, true),
+            (r#"emails[type eq "home" and value co "@example"]"#, false),
+            (r#"emails[type eq "work"] and name.givenName pr"#, true),
+            (r#"emails[primary eq true]"#, true),
+            (r#"emails pr"#, true),
+            (r#"title pr"#, false),
+            (r#"nickName pr"#, false),
+            (r#"nickName ne "x""#, true),
+            (r#"nickName eq "x""#, false),
+            (r#"nickName eq null"#, true),
+            (r#"displayName ne null"#, true),
+            (r#"active eq true"#, true),
+            (r#"active ne true"#, false),
+            (r#"active eq "true""#, false),
+            (r#"active ne "true""#, false),
+            (r#"active gt false"#, false),
+            (r#"userName eq 5"#, false),
+            (r#"meta.lastModified gt "2024-05-31T23:59:59Z""#, true),
+            (r#"meta.lastModified gt "2024-06-01T12:00:00+02:00""#, false),
+            (r#"meta.lastModified ge "2024-06-01T12:00:00+02:00""#, true),
+            (r#"meta.lastModified lt "2024-06-01T10:00:00.001Z""#, true),
+            (r#"meta.created le "2023-12-31T23:00:00-01:00""#, true),
+            (r#"userName gt "a""#, true),
+            (r#"userName lt "B""#, false),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+                true,
+            ),
+            (
+                r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "bjen""#,
+                true,
+            ),
+            (r#"employeeNumber eq "701984""#, false),
+            (r#"not (userName eq "x") and not (active eq false)"#, true),
+            (r#"userName eq "x" or emails[type eq "home"]"#, true),
+        ];
+        for (f, want) in cases {
+            assert_eq!(matches(&p(f), ResourceKind::User, &u), *want, "{f}");
+        }
+    }
+
+    #[test]
+    fn group_matching() {
+        let g = json!({"id": "g1", "displayName": "Admins", "members": [{"value": "u1"}, {"value": "u2", "display": "Bob"}]});
+        assert!(matches(
+            &p(r#"displayName eq "admins""#),
+            ResourceKind::Group,
+            &g
+        ));
+        assert!(matches(
+            &p(r#"members[value eq "u2"]"#),
+            ResourceKind::Group,
+            &g
+        ));
+        assert!(
+            !matches(&p(r#"members[value eq "U2"]"#), ResourceKind::Group, &g),
+            "members.value is caseExact"
+        );
+        assert!(matches(&p(r#"members eq "u1""#), ResourceKind::Group, &g));
+    }
+
+    #[test]
+    fn numbers_compare_numerically() {
+        let r = json!({"userName": "x", "n": 10, "f": 2.5});
+        assert!(matches(&p("n gt 9"), ResourceKind::User, &r));
+        assert!(matches(&p("n eq 10.0"), ResourceKind::User, &r));
+        assert!(!matches(&p("n lt 9"), ResourceKind::User, &r));
+        assert!(matches(&p("f le 2.5"), ResourceKind::User, &r));
+        assert!(!matches(&p("n co 1"), ResourceKind::User, &r));
+    }
+
+    #[test]
+    fn rfc3339_parsing() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.5Z"), Some(500_000_000));
+        assert_eq!(
+            parse_rfc3339("2000-03-01T00:00:00Z"),
+            Some(951_868_800_000_000_000)
+        );
+        assert_eq!(parse_rfc3339("2000-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2000-01-01T00:00:00"), None);
+    }
 }
