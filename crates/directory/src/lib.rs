@@ -1,1 +1,16 @@
-//! placeholder
+//! Muster's directory: connections, tokens, users, groups and memberships, and the
+//! provisioning log, stored in SQLite. Nothing here knows about HTTP.
+
+pub mod clock;
+pub mod connections;
+pub mod db;
+pub mod error;
+pub mod groups;
+pub mod log;
+pub mod query;
+pub mod tokens;
+pub mod users;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use db::Db;
+pub use error::{Error, Result};

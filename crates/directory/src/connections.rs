@@ -1,0 +1,147 @@
+//! Connections: one per customer IdP, each with its own SCIM base path and tokens.
+
+use crate::clock::fmt_time;
+use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Idp {
+    Okta,
+    Entra,
+    Google,
+    Generic,
+}
+
+impl Idp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Idp::Okta => "okta",
+            Idp::Entra => "entra",
+            Idp::Google => "google",
+            Idp::Generic => "generic",
+        }
+    }
+}
+
+impl std::str::FromStr for Idp {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "okta" => Ok(Idp::Okta),
+            "entra" | "azure" | "azuread" => Ok(Idp::Entra),
+            "google" | "google-workspace" => Ok(Idp::Google),
+            "generic" => Ok(Idp::Generic),
+            other => Err(Error::Invalid(format!(
+                "unknown IdP '{other}' (okta, entra, google or generic)"
+            ))),
+        }
+    }
+}
+
+/// A connection id: a UUID, validated once at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ConnectionId(String);
+
+impl ConnectionId {
+    pub fn parse(s: &str) -> Option<ConnectionId> {
+        uuid::Uuid::parse_str(s).ok().map(|u| ConnectionId(u.hyphenated().to_string()))
+    }
+    pub fn new() -> ConnectionId {
+        ConnectionId(uuid::Uuid::new_v4().hyphenated().to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ConnectionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionRecord {
+    pub id: String,
+    pub name: String,
+    pub idp: Idp,
+    pub created_at: String,
+    pub dialect: Option<String>,
+    pub retention_days: i64,
+    pub demo: bool,
+}
+
+
+
+
+const COLUMNS: &str = "id, name, idp, created_at, dialect, retention_days, demo";
+
+fn from_row(r: &Row) -> rusqlite::Result<ConnectionRecord> {
+    let idp: String = r.get(2)?;
+    Ok(ConnectionRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        idp: idp.parse().unwrap_or(Idp::Generic),
+        created_at: r.get(3)?,
+        dialect: r.get(4)?,
+        retention_days: r.get(5)?,
+        demo: r.get::<_, i64>(6)? != 0,
+    })
+}
+
+pub fn create(
+    db: &Connection,
+    name: &str,
+    idp: Idp,
+    demo: bool,
+    now: DateTime<Utc>,
+) -> Result<ConnectionRecord> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(Error::Invalid("a connection needs a name of 1 to 200 characters".into()));
+    }
+    let id = ConnectionId::new();
+    db.execute(
+        "INSERT INTO connections (id, name, idp, created_at, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.as_str(), name, idp.as_str(), fmt_time(now), demo as i64],
+    )?;
+    get(db, id.as_str())?.ok_or_else(|| Error::NotFound(id.to_string()))
+}
+
+pub fn get(db: &Connection, id: &str) -> Result<Option<ConnectionRecord>> {
+    Ok(db
+        .query_row(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"), [id], from_row)
+        .optional()?)
+}
+
+pub fn list(db: &Connection) -> Result<Vec<ConnectionRecord>> {
+    let mut stmt = db.prepare(&format!("SELECT {COLUMNS} FROM connections ORDER BY created_at, id"))?;
+    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Records the IdP dialect last seen on this connection (only writes when it changes).
+pub fn record_dialect(db: &Connection, id: &str, dialect: &str) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET dialect = ?2 WHERE id = ?1 AND (dialect IS NULL OR dialect != ?2)",
+        params![id, dialect],
+    )?;
+    Ok(())
+}
+
+pub fn set_retention(db: &Connection, id: &str, days: i64) -> Result<()> {
+    if !(1..=90).contains(&days) {
+        return Err(Error::Invalid("retention must be between 1 and 90 days".into()));
+    }
+    db.execute("UPDATE connections SET retention_days = ?2 WHERE id = ?1", params![id, days])?;
+    Ok(())
+}

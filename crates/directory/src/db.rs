@@ -1,0 +1,291 @@
+//! The SQLite store: opening and migrating the file, the single writer that commits queued
+//! commands in groups (one fsync for many requests, each in its own savepoint), and the
+//! pool of read-only connections that never wait for the writer (WAL).
+
+use crate::error::{Error, Result};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
+
+/// Migrations embedded in the binary, applied in order, each in its own transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// Most commands one group commit takes; bounded so one fsync never waits on too many.
+const MAX_GROUP: usize = 512;
+const READERS: usize = 4;
+
+/// Case folding used for every case-insensitive comparison, in Rust and in SQL alike
+/// (SQLite's lower() folds ASCII only; RFC 7643 caseExact=false means Unicode case).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "muster_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let v: Option<String> = ctx.get(0).ok();
+            Ok(v.map(|s| fold(&s)))
+        },
+    )
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    register_functions(conn)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;",
+    )?;
+    Ok(())
+}
+
+/// Runs after the writer's group commit with the commit's outcome.
+type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Deliver + Send>;
+
+/// Handle to the store. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    jobs: mpsc::SyncSender<Job>,
+    readers: Arc<ReadPool>,
+    path: PathBuf,
+}
+
+struct ReadPool {
+    conns: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl Db {
+    /// Opens (creating if needed, readable by its owner only) and migrates the database.
+    pub fn open(path: &Path) -> Result<Db> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        create_owner_only(path)?;
+        let writer = Connection::open(path)?;
+        configure(&writer)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&writer)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            restrict_permissions(Path::new(&p));
+        }
+
+        let mut conns = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&c)?;
+            conns.push(c);
+        }
+        let (tx, rx) = mpsc::sync_channel::<Job>(8192);
+        std::thread::Builder::new()
+            .name("muster-writer".into())
+            .spawn(move || writer_loop(writer, rx))?;
+        Ok(Db {
+            jobs: tx,
+            readers: Arc::new(ReadPool { conns: Mutex::new(conns), permits: Semaphore::new(READERS) }),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` inside the next group commit, in its own savepoint; resolves after the
+    /// group's COMMIT (or with the error that rolled the savepoint back).
+    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<R>>();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let outcome = run_in_savepoint(conn, f);
+            Box::new(move |commit: Result<()>| {
+                let result = match (outcome, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(e)) => Err(e),
+                };
+                let _ = tx.send(result);
+            })
+        });
+        self.jobs.send(job).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Blocking variant for the CLI and tests outside a runtime.
+    pub fn write_blocking<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<Result<R>>();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let outcome = run_in_savepoint(conn, f);
+            Box::new(move |commit: Result<()>| {
+                let _ = tx.send(match (outcome, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+                });
+            })
+        });
+        self.jobs.send(job).map_err(|_| Error::Closed)?;
+        rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Queues a write nobody waits for (log rows of reads and refused requests).
+    pub fn write_detached<F>(&self, f: F)
+    where
+        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn: &Connection| {
+            if let Err(e) = run_in_savepoint(conn, f) {
+                tracing::warn!(error = %e, "detached write failed");
+            }
+            Box::new(|_| {})
+        });
+        if self.jobs.try_send(job).is_err() {
+            tracing::warn!("writer queue full; dropping a detached write");
+        }
+    }
+
+    /// Runs `f` on a read-only connection on the blocking pool.
+    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let _permit = readers.permits.acquire().await.map_err(|_| Error::Closed)?;
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.conns.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = conn.ok_or(Error::Closed)?;
+            let result = f(&conn);
+            pool.conns.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            result
+        })
+        .await
+        .map_err(|_| Error::Closed)?
+    }
+
+    /// Blocking read for the CLI: opens a fresh read connection.
+    pub fn read_blocking<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        configure(&c)?;
+        f(&c)
+    }
+}
+
+fn run_in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+    conn.execute_batch("SAVEPOINT cmd")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE cmd")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO cmd; RELEASE cmd");
+            Err(e)
+        }
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let begun = conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from);
+        if let Err(e) = begun {
+            let msg = e.to_string();
+            for job in batch {
+                // Never run a command outside a transaction: refuse the whole group.
+                drop(job);
+                tracing::error!(error = %msg, "writer could not begin a transaction");
+            }
+            continue;
+        }
+        let deliveries: Vec<Deliver> = batch.into_iter().map(|job| job(&conn)).collect();
+        let committed = conn.execute_batch("COMMIT").map_err(Error::from);
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for d in deliveries {
+            d(match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Commit(e.to_string())),
+            });
+        }
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let current: i64 =
+        conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
+    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if current > newest {
+        return Err(Error::NewerDatabase { found: current, supported: newest });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let applied = conn
+            .execute_batch(sql)
+            .and_then(|_| conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [version]));
+        match applied {
+            Ok(_) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !path.exists() {
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    }
+    restrict_permissions(path);
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_owner_only(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.exists() {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    let _ = path;
+}

@@ -1,0 +1,181 @@
+//! SCIM bearer tokens: 256-bit random secrets shown once, stored only as SHA-256, with a
+//! short non-secret prefix for recognition; expiry, revocation and last use per token.
+
+use crate::clock::fmt_time;
+use crate::error::{Error, Result};
+use base64_lite::encode_url;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The SHA-256 of a token; the only form a token is ever stored in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    pub fn of(secret: &str) -> TokenHash {
+        TokenHash(Sha256::digest(secret.as_bytes()).into())
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHash(..)")
+    }
+}
+
+/// A freshly issued token: the plaintext exists only here, to be shown once.
+pub struct IssuedToken {
+    pub id: String,
+    pub secret: String,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRecord {
+    pub id: String,
+    pub connection_id: String,
+    pub label: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_addr: Option<String>,
+    pub last_used_agent: Option<String>,
+}
+
+/// What a presented bearer token turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid { connection_id: String, token_id: String, prefix: String },
+    Revoked { prefix: String },
+    Expired { prefix: String },
+    Unknown,
+}
+
+mod base64_lite {
+    use base64::Engine;
+    pub fn encode_url(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+}
+
+pub fn issue(db: &Connection, connection_id: &str, label: &str, now: DateTime<Utc>) -> Result<IssuedToken> {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let secret = format!("mst_{}", encode_url(&raw));
+    let prefix = secret[..12].to_string();
+    let id = uuid::Uuid::new_v4().to_string();
+    db.execute(
+        "INSERT INTO tokens (id, connection_id, label, prefix, hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, connection_id, label, prefix, TokenHash::of(&secret).as_bytes(), fmt_time(now)],
+    )?;
+    Ok(IssuedToken { id, secret, prefix })
+}
+
+/// Looks a presented token up by its hash and confirms the match in constant time.
+pub fn check(db: &Connection, presented: &str, now: DateTime<Utc>) -> Result<TokenCheck> {
+    let hash = TokenHash::of(presented);
+    let row = db
+        .query_row(
+            "SELECT id, connection_id, prefix, hash, expires_at, revoked_at FROM tokens WHERE hash = ?1",
+            [hash.as_bytes()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((token_id, connection_id, prefix, stored, expires_at, revoked_at)) = row else {
+        return Ok(TokenCheck::Unknown);
+    };
+    if !bool::from(stored.as_slice().ct_eq(hash.as_bytes())) {
+        return Ok(TokenCheck::Unknown);
+    }
+    if revoked_at.is_some() {
+        return Ok(TokenCheck::Revoked { prefix });
+    }
+    if let Some(exp) = expires_at {
+        if exp <= fmt_time(now) {
+            return Ok(TokenCheck::Expired { prefix });
+        }
+    }
+    Ok(TokenCheck::Valid { connection_id, token_id, prefix })
+}
+
+/// Records a token's last use (at most once a second per token, to keep writes cheap).
+pub fn touch(db: &Connection, token_id: &str, now: DateTime<Utc>, addr: Option<&str>, agent: Option<&str>) -> Result<()> {
+    let at = fmt_time(now);
+    db.execute(
+        "UPDATE tokens SET last_used_at = ?2, last_used_addr = ?3, last_used_agent = ?4
+         WHERE id = ?1 AND (last_used_at IS NULL OR substr(last_used_at, 1, 19) != substr(?2, 1, 19)
+                            OR last_used_addr IS NOT ?3 OR last_used_agent IS NOT ?4)",
+        params![token_id, at, addr, agent],
+    )?;
+    Ok(())
+}
+
+pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<TokenRecord>> {
+    let mut stmt = db.prepare(
+        "SELECT id, connection_id, label, prefix, created_at, expires_at, revoked_at,
+                last_used_at, last_used_addr, last_used_agent
+         FROM tokens WHERE connection_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = stmt
+        .query_map([connection_id], |r| {
+            Ok(TokenRecord {
+                id: r.get(0)?,
+                connection_id: r.get(1)?,
+                label: r.get(2)?,
+                prefix: r.get(3)?,
+                created_at: r.get(4)?,
+                expires_at: r.get(5)?,
+                revoked_at: r.get(6)?,
+                last_used_at: r.get(7)?,
+                last_used_addr: r.get(8)?,
+                last_used_agent: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Issues a new token and lets every other live token of the connection expire after
+/// `grace` (zero: at once), so an IdP keeps working until the admin updates it.
+pub fn rotate(db: &Connection, connection_id: &str, grace: chrono::Duration, now: DateTime<Utc>) -> Result<IssuedToken> {
+    let until = fmt_time(now + grace);
+    db.execute(
+        "UPDATE tokens SET expires_at = ?2
+         WHERE connection_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+        params![connection_id, until],
+    )?;
+    issue(db, connection_id, "rotated", now)
+}
+
+pub fn revoke(db: &Connection, connection_id: &str, token: &str, now: DateTime<Utc>) -> Result<TokenRecord> {
+    let changed = db.execute(
+        "UPDATE tokens SET revoked_at = ?3 WHERE connection_id = ?1 AND (id = ?2 OR prefix = ?2) AND revoked_at IS NULL",
+        params![connection_id, token, fmt_time(now)],
+    )?;
+    if changed == 0 {
+        return Err(Error::NotFound(format!("no live token {token} on this connection")));
+    }
+    list(db, connection_id)?
+        .into_iter()
+        .find(|t| t.id == token || t.prefix == token)
+        .ok_or_else(|| Error::NotFound(token.to_string()))
+}

@@ -1,0 +1,422 @@
+//! Users of a connection: create, read, replace, patch, soft delete and restore, with the
+//! indexed columns (userName key, externalId, emails, ...) kept in step with the JSON.
+
+use crate::clock::fmt_time;
+use crate::db::fold;
+use crate::error::{Error, Result};
+use crate::query;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use scim::list::ListQuery;
+use scim::{urn, ScimError};
+use serde_json::{Map, Value};
+
+/// A user as stored: the SCIM JSON (without id and meta) beside its indexed columns.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: String,
+    pub connection_id: String,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub primary_email: Option<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    pub last_synced_at: Option<String>,
+    pub deleted_at: Option<String>,
+    pub purge_at: Option<String>,
+    pub resource: Value,
+}
+
+/// What a write did, for the provisioning log and the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Created,
+    Updated,
+    Deactivated,
+    Reactivated,
+    Deleted,
+    Restored,
+    Unchanged,
+}
+
+impl UserChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserChange::Created => "created",
+            UserChange::Updated => "updated",
+            UserChange::Deactivated => "deactivated",
+            UserChange::Reactivated => "reactivated",
+            UserChange::Deleted => "deleted",
+            UserChange::Restored => "restored",
+            UserChange::Unchanged => "unchanged",
+        }
+    }
+}
+
+pub(crate) const COLUMNS: &str = "id, connection_id, user_name, external_id, display_name, given_name, \
+    family_name, primary_email, active, created_at, updated_at, version, last_synced_at, deleted_at, \
+    purge_at, resource";
+
+pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
+    let resource: String = r.get(15)?;
+    Ok(UserRecord {
+        id: r.get(0)?,
+        connection_id: r.get(1)?,
+        user_name: r.get(2)?,
+        external_id: r.get(3)?,
+        display_name: r.get(4)?,
+        given_name: r.get(5)?,
+        family_name: r.get(6)?,
+        primary_email: r.get(7)?,
+        active: r.get::<_, i64>(8)? != 0,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        version: r.get(11)?,
+        last_synced_at: r.get(12)?,
+        deleted_at: r.get(13)?,
+        purge_at: r.get(14)?,
+        resource: serde_json::from_str(&resource).unwrap_or(Value::Null),
+    })
+}
+
+impl UserRecord {
+    pub fn etag(&self) -> String {
+        format!("W/\"{}\"", self.version)
+    }
+
+    /// The SCIM representation (RFC 7643 §4.1) with id and meta; `location` is the URL of
+    /// this resource. Groups (readOnly) are passed in by the caller when wanted.
+    pub fn to_scim(&self, location: &str, groups: Option<Vec<Value>>) -> Value {
+        let mut out = Map::new();
+        let src = self.resource.as_object().cloned().unwrap_or_default();
+        out.insert("schemas".into(), src.get("schemas").cloned().unwrap_or_else(|| serde_json::json!([urn::USER])));
+        out.insert("id".into(), Value::String(self.id.clone()));
+        for (k, v) in src {
+            if k != "schemas" {
+                out.insert(k, v);
+            }
+        }
+        if let Some(groups) = groups {
+            if !groups.is_empty() {
+                out.insert("groups".into(), Value::Array(groups));
+            }
+        }
+        out.insert(
+            "meta".into(),
+            serde_json::json!({
+                "resourceType": "User",
+                "created": self.created_at,
+                "lastModified": self.updated_at,
+                "location": location,
+                "version": self.etag(),
+            }),
+        );
+        Value::Object(out)
+    }
+}
+
+/// Indexed columns taken from a normalised User resource.
+struct Indexed {
+    user_name: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    active: bool,
+    emails: Vec<(String, Option<String>, bool)>,
+}
+
+impl Indexed {
+    fn of(resource: &Value) -> Result<Indexed> {
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let user_name = s(resource.get("userName"))
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
+        let emails = resource
+            .get("emails")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| {
+                        let value = e.get("value")?.as_str()?.to_string();
+                        let kind = e.get("type").and_then(Value::as_str).map(str::to_string);
+                        let primary = e.get("primary").and_then(Value::as_bool).unwrap_or(false);
+                        Some((value, kind, primary))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        Ok(Indexed {
+            user_name,
+            external_id: s(resource.get("externalId")),
+            display_name: s(resource.get("displayName")),
+            given_name: s(resource.pointer("/name/givenName")),
+            family_name: s(resource.pointer("/name/familyName")),
+            active: resource.get("active").and_then(Value::as_bool).unwrap_or(true),
+            emails,
+        })
+    }
+
+    fn primary_email(&self) -> Option<String> {
+        self.emails
+            .iter()
+            .find(|e| e.2)
+            .or_else(|| self.emails.first())
+            .map(|e| e.0.clone())
+    }
+}
+
+pub fn get(db: &Connection, connection_id: &str, id: &str) -> Result<Option<UserRecord>> {
+    Ok(db
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM users WHERE connection_id = ?1 AND id = ?2"),
+            params![connection_id, id],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// A user SCIM can see: present and not deleted (deleted users answer 404).
+pub fn get_live(db: &Connection, connection_id: &str, id: &str) -> Result<UserRecord> {
+    match get(db, connection_id, id)? {
+        Some(u) if u.deleted_at.is_none() => Ok(u),
+        _ => Err(ScimError::not_found(format!("User {id} not found")).into()),
+    }
+}
+
+fn ensure_user_name_free(db: &Connection, connection_id: &str, user_name: &str, except: Option<&str>) -> Result<()> {
+    let taken: Option<String> = db
+        .query_row(
+            "SELECT id FROM users WHERE connection_id = ?1 AND user_name_key = ?2 AND deleted_at IS NULL",
+            params![connection_id, fold(user_name)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(id) if Some(id.as_str()) != except => Err(ScimError::uniqueness(format!(
+            "userName '{user_name}' is already taken in this connection"
+        ))
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -> Result<()> {
+    db.execute("DELETE FROM user_emails WHERE user_id = ?1", [id])?;
+    let mut stmt = db.prepare_cached(
+        "INSERT INTO user_emails (user_id, connection_id, value, value_key, type, is_primary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (value, kind, primary) in &idx.emails {
+        stmt.execute(params![id, connection_id, value, fold(value), kind, *primary as i64])?;
+    }
+    Ok(())
+}
+
+/// POST /Users. `body` is the client's JSON; it is validated and normalised here.
+pub fn create(db: &Connection, connection_id: &str, body: &Value, now: DateTime<Utc>) -> Result<UserRecord> {
+    let mut resource = scim::schema::normalize_user(body)?;
+    if resource.get("active").is_none() {
+        resource["active"] = Value::Bool(true);
+    }
+    let idx = Indexed::of(&resource)?;
+    ensure_user_name_free(db, connection_id, &idx.user_name, None)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let at = fmt_time(now);
+    let primary = idx.primary_email();
+    db.prepare_cached(
+        "INSERT INTO users (id, connection_id, user_name, user_name_key, external_id, display_name,
+            display_name_key, given_name, family_name, primary_email, primary_email_key, active,
+            created_at, updated_at, version, last_synced_at, resource)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 1, ?13, ?14)",
+    )?
+    .execute(params![
+        id,
+        connection_id,
+        idx.user_name,
+        fold(&idx.user_name),
+        idx.external_id,
+        idx.display_name,
+        idx.display_name.as_deref().map(fold),
+        idx.given_name,
+        idx.family_name,
+        primary,
+        primary.as_deref().map(fold),
+        idx.active as i64,
+        at,
+        serde_json::to_string(&resource)?,
+    ])
+    .map_err(unique_violation)?;
+    write_emails(db, connection_id, &id, &idx)?;
+    get(db, connection_id, &id)?.ok_or_else(|| Error::NotFound(id))
+}
+
+fn unique_violation(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE {
+            return ScimError::uniqueness("userName is already taken in this connection").into();
+        }
+    }
+    e.into()
+}
+
+/// Checks an If-Match precondition (RFC 7644 §3.14) against the stored version.
+pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
+    let Some(expected) = if_match else { return Ok(()) };
+    let expected = expected.trim();
+    if expected == "*" {
+        return Ok(());
+    }
+    let wanted = format!("W/\"{current}\"");
+    let strong = format!("\"{current}\"");
+    if expected.split(',').map(str::trim).any(|e| e == wanted || e == strong) {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed(format!(
+            "If-Match {expected} does not match the current version {wanted}"
+        ))
+        .into())
+    }
+}
+
+/// Stores a new full resource for an existing user (PUT, and PATCH after applying).
+fn store_replacement(db: &Connection, old: &UserRecord, mut resource: Value, now: DateTime<Utc>) -> Result<(UserRecord, UserChange)> {
+    if resource.get("active").is_none() {
+        resource["active"] = Value::Bool(true);
+    }
+    let idx = Indexed::of(&resource)?;
+    ensure_user_name_free(db, &old.connection_id, &idx.user_name, Some(&old.id))?;
+    if resource == old.resource {
+        // Nothing changed (Okta re-PUTs what it read): still a successful sync.
+        db.execute(
+            "UPDATE users SET last_synced_at = ?2 WHERE id = ?1",
+            params![old.id, fmt_time(now)],
+        )?;
+        let fresh = get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
+        return Ok((fresh, UserChange::Unchanged));
+    }
+    let at = fmt_time(now);
+    let primary = idx.primary_email();
+    db.prepare_cached(
+        "UPDATE users SET user_name = ?2, user_name_key = ?3, external_id = ?4, display_name = ?5,
+            display_name_key = ?6, given_name = ?7, family_name = ?8, primary_email = ?9,
+            primary_email_key = ?10, active = ?11, updated_at = ?12, last_synced_at = ?12,
+            version = version + 1, resource = ?13
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        old.id,
+        idx.user_name,
+        fold(&idx.user_name),
+        idx.external_id,
+        idx.display_name,
+        idx.display_name.as_deref().map(fold),
+        idx.given_name,
+        idx.family_name,
+        primary,
+        primary.as_deref().map(fold),
+        idx.active as i64,
+        at,
+        serde_json::to_string(&resource)?,
+    ])
+    .map_err(unique_violation)?;
+    write_emails(db, &old.connection_id, &old.id, &idx)?;
+    let change = match (old.active, idx.active) {
+        (true, false) => UserChange::Deactivated,
+        (false, true) => UserChange::Reactivated,
+        _ => UserChange::Updated,
+    };
+    let fresh = get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
+    Ok((fresh, change))
+}
+
+/// PUT /Users/{id}: full replace; id and meta are the server's, password is dropped.
+pub fn replace(db: &Connection, connection_id: &str, id: &str, body: &Value, if_match: Option<&str>, now: DateTime<Utc>) -> Result<(UserRecord, UserChange)> {
+    let old = get_live(db, connection_id, id)?;
+    check_version(old.version, if_match)?;
+    if let Some(given) = body.get("id").and_then(Value::as_str) {
+        if given != id {
+            return Err(ScimError::mutability("id is immutable and does not match the URL").into());
+        }
+    }
+    let resource = scim::schema::normalize_user(body)?;
+    store_replacement(db, &old, resource, now)
+}
+
+/// PATCH /Users/{id}: every operation applies, or none does.
+pub fn patch(db: &Connection, connection_id: &str, id: &str, req: &scim::patch::PatchRequest, if_match: Option<&str>, now: DateTime<Utc>) -> Result<(UserRecord, UserChange)> {
+    let old = get_live(db, connection_id, id)?;
+    check_version(old.version, if_match)?;
+    let mut resource = old.resource.clone();
+    scim::patch::apply_user_patch(&mut resource, req)?;
+    let resource = scim::schema::normalize_user(&resource)?;
+    store_replacement(db, &old, resource, now)
+}
+
+/// DELETE /Users/{id}: soft delete into the retention window; memberships are dropped.
+pub fn delete(db: &Connection, connection_id: &str, id: &str, retention_days: i64, now: DateTime<Utc>) -> Result<UserRecord> {
+    let old = get_live(db, connection_id, id)?;
+    let at = fmt_time(now);
+    let purge = fmt_time(now + chrono::Duration::days(retention_days));
+    db.execute(
+        "UPDATE users SET deleted_at = ?2, purge_at = ?3, updated_at = ?2, last_synced_at = ?2,
+            version = version + 1 WHERE id = ?1",
+        params![old.id, at, purge],
+    )?;
+    crate::groups::remove_member_everywhere(db, connection_id, id, now)?;
+    get(db, connection_id, id)?.ok_or_else(|| Error::NotFound(id.to_string()))
+}
+
+/// GET /Users with filter, sort and paging; returns (totalResults, page).
+pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64, Vec<UserRecord>)> {
+    let (where_sql, mut args) = match &q.filter {
+        Some(f) => query::user_filter_sql(f)?,
+        None => ("1".to_string(), vec![]),
+    };
+    let order = query::user_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
+    let base = format!("FROM users WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
+    let mut all_args: Vec<query::SqlArg> = vec![query::SqlArg::Text(connection_id.to_string())];
+    all_args.append(&mut args);
+    let total: i64 = db.query_row(
+        &format!("SELECT COUNT(*) {base}"),
+        rusqlite::params_from_iter(all_args.iter()),
+        |r| r.get(0),
+    )?;
+    let count = q.count.unwrap_or(100);
+    if count == 0 {
+        return Ok((total as u64, vec![]));
+    }
+    let offset = q.start_index.saturating_sub(1);
+    let sql = format!("SELECT {COLUMNS} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}");
+    let mut stmt = db.prepare(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(all_args.iter()), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((total as u64, rows))
+}
+
+/// Groups a user belongs to, as SCIM `groups` values (RFC 7643 §4.1.2).
+pub fn groups_of(db: &Connection, connection_id: &str, user_id: &str, location_base: &str) -> Result<Vec<Value>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT g.id, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id
+         WHERE m.connection_id = ?1 AND m.member_id = ?2 AND g.deleted_at IS NULL ORDER BY g.display_name_key",
+    )?;
+    let rows = stmt
+        .query_map(params![connection_id, user_id], |r| {
+            let id: String = r.get(0)?;
+            let name: String = r.get(1)?;
+            Ok(serde_json::json!({
+                "value": id,
+                "$ref": format!("{location_base}/Groups/{id}"),
+                "display": name,
+                "type": "direct",
+            }))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
