@@ -1,0 +1,133 @@
+// The one typed client for the admin API (docs/admin-api.md); every screen fetches through it.
+import type { ConnectionDetail } from "./generated/ConnectionDetail";
+import type { ConnectionSummary } from "./generated/ConnectionSummary";
+import type { CreateConnectionRequest } from "./generated/CreateConnectionRequest";
+import type { CreatedConnection } from "./generated/CreatedConnection";
+import type { GroupDetail } from "./generated/GroupDetail";
+import type { GroupPage } from "./generated/GroupPage";
+import type { LogPage } from "./generated/LogPage";
+import type { ServerInfo } from "./generated/ServerInfo";
+import type { UserDetail } from "./generated/UserDetail";
+import type { UserPage } from "./generated/UserPage";
+import type { ConsoleConfig } from "./config";
+
+export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
+
+/** Every failed call rejects with this: the server's `{code, message}` or a network failure. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  constructor(status: number, code: ErrorCode, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type SortOrder = "asc" | "desc";
+export type UserStatusFilter = "active" | "deactivated" | "deleted" | "all";
+export type UserSort = "user_name" | "display_name" | "primary_email" | "last_synced_at" | "updated_at";
+export type GroupSort = "display_name" | "member_count" | "last_synced_at";
+
+export type UserQuery = {
+  q?: string;
+  status?: UserStatusFilter;
+  sort?: UserSort;
+  order?: SortOrder;
+  offset?: number;
+  limit?: number;
+};
+export type GroupQuery = { q?: string; sort?: GroupSort; order?: SortOrder; offset?: number; limit?: number };
+export type LogQuery = { outcome?: string; status?: "success" | "failure"; q?: string; before_id?: number; limit?: number };
+
+type Query = Record<string, string | number | undefined>;
+
+export class MusterClient {
+  readonly api: string;
+  private readonly secret: string;
+  private readonly unauthorized = new Set<() => void>();
+
+  constructor(config: ConsoleConfig) {
+    this.api = config.api;
+    this.secret = config.secret;
+  }
+
+  private async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+    let url = `${this.api}${path}`;
+    if (opts.query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.query)) {
+        if (v !== undefined && v !== "") qs.set(k, String(v));
+      }
+      const s = qs.toString();
+      if (s) url += `?${s}`;
+    }
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.secret}`, Accept: "application/json" };
+    const init: RequestInit = { method, headers };
+    if (opts.signal) init.signal = opts.signal;
+    if (opts.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(opts.body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === "AbortError") throw e;
+      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
+    }
+    if (!res.ok) {
+      let code: ErrorCode = res.status === 404 ? "not_found" : res.status === 401 ? "unauthorized" : "internal";
+      let message = `${method} ${path} failed with HTTP ${res.status}`;
+      try {
+        const body = (await res.json()) as { code?: ErrorCode; message?: string };
+        if (body.code) code = body.code;
+        if (body.message) message = body.message;
+      } catch {
+        // not JSON; keep the generic message
+      }
+      if (res.status === 401) this.unauthorized.forEach((l) => l());
+      throw new ApiError(res.status, code, message);
+    }
+    return (await res.json()) as T;
+  }
+
+  /** Notified on any 401 so the app can ask for a fresh console link. */
+  onUnauthorized(listener: () => void): () => void {
+    this.unauthorized.add(listener);
+    return () => this.unauthorized.delete(listener);
+  }
+
+  info(signal?: AbortSignal): Promise<ServerInfo> {
+    return this.request("GET", "/info", { signal });
+  }
+  listConnections(signal?: AbortSignal): Promise<ConnectionSummary[]> {
+    return this.request("GET", "/connections", { signal });
+  }
+  createConnection(body: CreateConnectionRequest): Promise<CreatedConnection> {
+    return this.request("POST", "/connections", { body });
+  }
+  connection(id: string, signal?: AbortSignal): Promise<ConnectionDetail> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}`, { signal });
+  }
+  users(id: string, query: UserQuery, signal?: AbortSignal): Promise<UserPage> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/users`, { query, signal });
+  }
+  user(id: string, uid: string, signal?: AbortSignal): Promise<UserDetail> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/users/${encodeURIComponent(uid)}`, { signal });
+  }
+  groups(id: string, query: GroupQuery, signal?: AbortSignal): Promise<GroupPage> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/groups`, { query, signal });
+  }
+  group(id: string, gid: string, signal?: AbortSignal): Promise<GroupDetail> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/groups/${encodeURIComponent(gid)}`, { signal });
+  }
+  log(id: string, query: LogQuery, signal?: AbortSignal): Promise<LogPage> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/log`, { query, signal });
+  }
+  /** EventSource cannot send headers, so the secret rides in the query string. */
+  eventsUrl(): string {
+    return `${this.api}/events?secret=${encodeURIComponent(this.secret)}`;
+  }
+}

@@ -1,0 +1,47 @@
+// Provisioning-log table (time, method, path, status, outcome, identity, duration) used on overview and in drawers.
+import type { LogRow } from "../api/generated/LogRow";
+import { EmptyState } from "./States";
+import { Time } from "./Time";
+
+const FAILURE = new Set(["auth_failed", "conflict", "not_found", "invalid", "rate_limited", "error", "internal"]);
+
+function outcomeClass(row: LogRow): string {
+  if (row.status >= 500) return "outcome-bad";
+  if (row.status >= 400 || FAILURE.has(row.outcome)) return "outcome-warn";
+  if (row.outcome === "read") return "outcome-read";
+  return "outcome-ok";
+}
+
+export function LogTable({ rows, emptyText, testId }: { rows: LogRow[]; emptyText: string; testId?: string }) {
+  if (rows.length === 0) return <EmptyState title={emptyText} testId={testId ? `${testId}-empty` : undefined} />;
+  return (
+    <div className="table-scroll">
+      <table className="dense" data-testid={testId}>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Method</th>
+            <th scope="col">Path</th>
+            <th scope="col">Status</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Identity</th>
+            <th scope="col" className="num">Duration</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id} data-testid="log-row" title={r.detail ?? undefined}>
+              <td><Time value={r.at} /></td>
+              <td><span className="method">{r.method}</span></td>
+              <td className="mono ellipsis" title={r.path}>{r.path}</td>
+              <td className="mono">{r.status}</td>
+              <td><span className={`outcome ${outcomeClass(r)}`}>{r.outcome.replace(/_/g, " ")}</span></td>
+              <td className="ellipsis" title={r.external_id ? `externalId ${r.external_id}` : undefined}>{r.user_name ?? r.resource_id ?? <span className="muted">—</span>}</td>
+              <td className="num mono">{r.duration_ms} ms</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,197 @@
+// Virtualised, server-sorted data grid (TanStack Table + Virtual): sticky sortable headers, roving row focus, Enter opens.
+import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from "@tanstack/react-table";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import type { SortOrder } from "../api/client";
+
+export type ColumnMeta = { width: string; align?: "right" };
+
+export type VirtualTableProps<T> = {
+  label: string;
+  columns: ColumnDef<T>[];
+  total: number;
+  rowAt: (index: number) => T | undefined;
+  getRowId: (row: T) => string;
+  onRangeChange: (start: number, end: number) => void;
+  sort: { key: string; order: SortOrder };
+  onSort: (key: string) => void;
+  onOpen: (row: T) => void;
+  selectedId: string | null;
+  rowTestId?: string;
+  footer?: ReactNode;
+};
+
+const ROW_HEIGHT = 34;
+
+export function VirtualTable<T>(props: VirtualTableProps<T>) {
+  const { columns, total, rowAt, getRowId, onRangeChange, sort, onSort, onOpen, selectedId } = props;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [focusIndex, setFocusIndex] = useState(0);
+  const wantFocus = useRef(false);
+
+  // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual returns fresh functions by design
+  const virtualizer = useVirtualizer({
+    count: total,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
+
+  useEffect(() => {
+    onRangeChange(first, last);
+  }, [first, last, onRangeChange]);
+
+  // Only the rows on screen go through TanStack Table; the full set lives on the server.
+  const visibleRows = useMemo(() => {
+    const out: T[] = [];
+    for (let i = first; i <= last && i < total; i++) {
+      const r = rowAt(i);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }, [first, last, total, rowAt]);
+
+  const sorting: SortingState = useMemo(() => [{ id: sort.key, desc: sort.order === "desc" }], [sort.key, sort.order]);
+  const table = useReactTable({
+    data: visibleRows,
+    columns,
+    getRowId,
+    getCoreRowModel: getCoreRowModel(),
+    manualSorting: true,
+    manualPagination: true,
+    state: { sorting },
+  });
+  const template = columns.map((c) => (c.meta as ColumnMeta | undefined)?.width ?? "1fr").join(" ");
+  const clampedFocus = Math.min(focusIndex, Math.max(total - 1, 0));
+
+  useEffect(() => {
+    if (!wantFocus.current) return;
+    const el = scrollRef.current?.querySelector<HTMLElement>(`[data-row-index="${clampedFocus}"]`);
+    if (el) {
+      el.focus({ preventScroll: true });
+      wantFocus.current = false;
+    }
+  });
+
+  // When the drawer closes, give focus back to the row it was opened from.
+  const prevSelected = useRef(selectedId);
+  useEffect(() => {
+    if (prevSelected.current && !selectedId) {
+      wantFocus.current = true;
+      scrollRef.current?.querySelector<HTMLElement>(`[data-row-index="${clampedFocus}"]`)?.focus({ preventScroll: true });
+    }
+    prevSelected.current = selectedId;
+  }, [selectedId, clampedFocus]);
+
+  const moveTo = (i: number) => {
+    const next = Math.max(0, Math.min(total - 1, i));
+    wantFocus.current = true;
+    setFocusIndex(next);
+    virtualizer.scrollToIndex(next, { align: "auto" });
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if ((e.target as HTMLElement).getAttribute("role") !== "row") return;
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+    const map: Record<string, number> = {
+      ArrowDown: clampedFocus + 1,
+      ArrowUp: clampedFocus - 1,
+      PageDown: clampedFocus + page,
+      PageUp: clampedFocus - page,
+      Home: 0,
+      End: total - 1,
+    };
+    const target = map[e.key];
+    if (target !== undefined) {
+      e.preventDefault();
+      moveTo(target);
+    } else if (e.key === "Enter" || e.key === " ") {
+      const row = rowAt(clampedFocus);
+      if (row) {
+        e.preventDefault();
+        onOpen(row);
+      }
+    }
+  };
+
+  return (
+    <div className="vt" role="grid" aria-label={props.label} aria-rowcount={total + 1} aria-colcount={columns.length} data-testid="virtual-table">
+      <div className="vt-scroll" ref={scrollRef} onKeyDown={onKeyDown}>
+        {table.getHeaderGroups().map((hg) => (
+          <div className="vt-head" role="row" aria-rowindex={1} key={hg.id} style={{ gridTemplateColumns: template }}>
+            {hg.headers.map((h) => {
+              const sortable = h.column.getCanSort();
+              const active = sort.key === h.column.id;
+              const ariaSort = active ? (sort.order === "asc" ? "ascending" : "descending") : sortable ? "none" : undefined;
+              const meta = h.column.columnDef.meta as ColumnMeta | undefined;
+              const label = flexRender(h.column.columnDef.header, h.getContext());
+              return (
+                <div role="columnheader" aria-sort={ariaSort} key={h.id} className={`vt-th${meta?.align === "right" ? " num" : ""}`}>
+                  {sortable ? (
+                    <button type="button" className="th-sort" onClick={() => onSort(h.column.id)} data-testid={`sort-${h.column.id}`}>
+                      {label}
+                      <span className="sort-arrow" aria-hidden="true">{active ? (sort.order === "asc" ? "▲" : "▼") : "↕"}</span>
+                    </button>
+                  ) : (
+                    label
+                  )}
+                </div>
+              );
+            })}
+          </div>
+        ))}
+        <div className="vt-body" style={{ height: virtualizer.getTotalSize() }} role="rowgroup">
+          {items.map((vi) => {
+            const data = rowAt(vi.index);
+            const style = { transform: `translateY(${vi.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template };
+            if (data === undefined) {
+              return (
+                <div className="vt-row loading" role="row" aria-rowindex={vi.index + 2} key={`s${vi.index}`} style={style} data-row-index={vi.index} tabIndex={vi.index === clampedFocus ? 0 : -1}>
+                  {columns.map((_, c) => (
+                    <div className="vt-td" role="gridcell" key={c}>
+                      <span className="skeleton-bar" style={{ width: `${35 + ((vi.index * 7 + c * 17) % 45)}%` }} />
+                    </div>
+                  ))}
+                </div>
+              );
+            }
+            const id = getRowId(data);
+            const row = table.getRow(id, true) as ReturnType<typeof table.getRow> | undefined;
+            return (
+              <div
+                className={`vt-row${id === selectedId ? " selected" : ""}`}
+                role="row"
+                aria-rowindex={vi.index + 2}
+                aria-selected={id === selectedId}
+                key={id}
+                style={style}
+                data-row-index={vi.index}
+                data-testid={props.rowTestId}
+                data-id={id}
+                tabIndex={vi.index === clampedFocus ? 0 : -1}
+                onClick={() => {
+                  setFocusIndex(vi.index);
+                  onOpen(data);
+                }}
+                onFocus={() => setFocusIndex(vi.index)}
+              >
+                {row?.getVisibleCells().map((cell) => {
+                  const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
+                  return (
+                    <div className={`vt-td${meta?.align === "right" ? " num" : ""}`} role="gridcell" key={cell.id}>
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </div>
+                  );
+                })}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      {props.footer}
+    </div>
+  );
+}

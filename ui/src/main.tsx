@@ -1,0 +1,17 @@
+// Entry point: resolves API address and secret, then mounts the console (or the "need a console link" screen).
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { MusterClient } from "./api/client";
+import { resolveConfig } from "./api/config";
+import { App } from "./App";
+import { NoSecretScreen } from "./screens/NoSecretScreen";
+import "./styles/app.css";
+
+// A shell that opens ".../index.html" gets the connections screen, not "not found".
+if (window.location.pathname.endsWith("/index.html")) {
+  window.history.replaceState(null, "", window.location.pathname.slice(0, -"index.html".length) + window.location.search + window.location.hash);
+}
+
+const config = resolveConfig();
+const root = createRoot(document.getElementById("root") as HTMLElement);
+root.render(<StrictMode>{config ? <App client={new MusterClient(config)} /> : <NoSecretScreen reason="missing" />}</StrictMode>);

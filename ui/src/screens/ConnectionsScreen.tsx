@@ -1,0 +1,124 @@
+// Connections list: every IdP connection with health, counts and last sync; entry to the create dialog.
+import { useCallback, useContext, useEffect, useState } from "react";
+import { Link, useNavigate } from "react-router";
+import type { ConnectionSummary } from "../api/generated/ConnectionSummary";
+import { HealthBadge, IdpLabel } from "../components/Badges";
+import { EmptyState, ErrorState, Skeleton } from "../components/States";
+import { Time } from "../components/Time";
+import { useClient } from "../lib/context";
+import { formatCount } from "../lib/format";
+import { useAsync } from "../lib/hooks";
+import { LiveContext } from "../lib/live";
+import { CreateConnectionDialog } from "./CreateConnectionDialog";
+
+/** Refetch the list (debounced) on any change event: counts and health of every connection may move. */
+function useAnyChange(reload: () => void) {
+  const hub = useContext(LiveContext);
+  useEffect(() => {
+    let t: number | undefined;
+    const off = hub.subscribe(() => {
+      t ??= window.setTimeout(() => {
+        t = undefined;
+        reload();
+      }, 500);
+    });
+    const poll = hub.status === "open" ? undefined : window.setInterval(reload, 10_000);
+    return () => {
+      off();
+      if (t !== undefined) window.clearTimeout(t);
+      if (poll !== undefined) window.clearInterval(poll);
+    };
+  }, [hub, reload]);
+}
+
+export function ConnectionsScreen() {
+  const client = useClient();
+  const navigate = useNavigate();
+  const load = useCallback((signal: AbortSignal) => client.listConnections(signal), [client]);
+  const list = useAsync(load, "connections");
+  const [creating, setCreating] = useState(false);
+  useAnyChange(list.reload);
+
+  return (
+    <section className="page" aria-labelledby="connections-title">
+      <div className="page-head">
+        <h1 id="connections-title">Connections</h1>
+        <span className="muted">Each identity provider pushes into its own connection.</span>
+        <span className="topbar-spacer" />
+        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} data-testid="create-connection">
+          New connection
+        </button>
+      </div>
+      {list.error && !list.data ? (
+        <ErrorState error={list.error} onRetry={list.reload} what="connections" />
+      ) : !list.data ? (
+        <Skeleton rows={4} cols={6} />
+      ) : list.data.length === 0 ? (
+        <EmptyState title="No connections yet" testId="connections-empty">
+          <p>Create a connection for each identity provider (Okta, Entra ID, Google Workspace or any SCIM 2.0 client). You get a SCIM URL and a token to paste into the IdP.</p>
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+            Create the first connection
+          </button>
+        </EmptyState>
+      ) : (
+        <ConnectionsTable rows={list.data} />
+      )}
+      {creating ? (
+        <CreateConnectionDialog
+          onClose={(created) => {
+            setCreating(false);
+            list.reload();
+            if (created) void navigate(`/connections/${encodeURIComponent(created.id)}`);
+          }}
+          onCreated={list.reload}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function ConnectionsTable({ rows }: { rows: ConnectionSummary[] }) {
+  return (
+    <div className="table-scroll card flush">
+      <table className="dense" data-testid="connections-table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Identity provider</th>
+            <th scope="col">Health</th>
+            <th scope="col" className="num">Users</th>
+            <th scope="col" className="num">Groups</th>
+            <th scope="col" className="num">Requests 24 h</th>
+            <th scope="col">Last sync</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((c) => (
+            <tr key={c.id} data-testid="connection-row" data-id={c.id}>
+              <td>
+                <Link to={`/connections/${encodeURIComponent(c.id)}`} className="strong" data-testid="connection-link">
+                  {c.name}
+                </Link>
+              </td>
+              <td>
+                <IdpLabel idp={c.idp} />
+              </td>
+              <td>
+                <HealthBadge health={c.health} reason={c.health_reason} />
+              </td>
+              <td className="num" data-testid="connection-users">{formatCount(c.user_count)}</td>
+              <td className="num" data-testid="connection-groups">{formatCount(c.group_count)}</td>
+              <td className="num">
+                {formatCount(c.requests_24h)}
+                {c.failures_24h > 0 ? <span className="fail-count" title="Failed requests in the last 24 h"> · {formatCount(c.failures_24h)} failed</span> : null}
+              </td>
+              <td>
+                <Time value={c.last_sync_at} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

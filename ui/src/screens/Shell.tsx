@@ -1,0 +1,33 @@
+// Top bar (brand, live-updates indicator, theme toggle) around every screen.
+import { Link, Outlet } from "react-router";
+import { ThemeToggle } from "../components/ThemeToggle";
+import { useLiveStatus } from "../lib/live";
+
+const LIVE_TEXT = { open: "Live", connecting: "Connecting…", down: "Polling" } as const;
+const LIVE_TITLE = {
+  open: "Receiving changes as they happen",
+  connecting: "Connecting to the live event stream",
+  down: "Live event stream unavailable; refreshing every few seconds",
+} as const;
+
+export function Shell() {
+  const live = useLiveStatus();
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand" data-testid="nav-home">
+          <span className="logo" aria-hidden="true">M</span> Muster
+        </Link>
+        <span className="topbar-spacer" />
+        <span className={`live live-${live}`} title={LIVE_TITLE[live]} data-testid="live-status" data-status={live}>
+          <span className="dot" aria-hidden="true" />
+          {LIVE_TEXT[live]}
+        </span>
+        <ThemeToggle />
+      </header>
+      <main id="main" className="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

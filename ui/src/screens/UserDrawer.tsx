@@ -1,0 +1,95 @@
+// User drawer: every attribute, enterprise extension, raw SCIM JSON with copy, and this user's provisioning log.
+import { useCallback } from "react";
+import { AttributeList } from "../components/AttributeList";
+import { ENTERPRISE, asRecord } from "../lib/scim";
+import { StatusBadge } from "../components/Badges";
+import { CopyButton, CopyField } from "../components/CopyButton";
+import { Drawer } from "../components/Drawer";
+import { LogTable } from "../components/LogTable";
+import { ErrorState, Skeleton } from "../components/States";
+import { Time } from "../components/Time";
+import { useClient } from "../lib/context";
+import { useAsync } from "../lib/hooks";
+import { useLiveRefresh } from "../lib/live";
+
+export function UserDrawer({ connectionId, userId, onClose }: { connectionId: string; userId: string; onClose: () => void }) {
+  const client = useClient();
+  const load = useCallback((signal: AbortSignal) => client.user(connectionId, userId, signal), [client, connectionId, userId]);
+  const detail = useAsync(load, `${connectionId}/${userId}`);
+  useLiveRefresh(connectionId, detail.reload, { kinds: ["user", "group", "log"], pollMs: 10_000 });
+
+  const d = detail.data;
+  const resource = asRecord(d?.resource);
+  const enterprise = asRecord(resource?.[ENTERPRISE]);
+  const json = d ? JSON.stringify(d.resource, null, 2) : "";
+  return (
+    <Drawer title={d ? d.user.user_name : "User"} onClose={onClose} testId="user-drawer">
+      {!d ? (
+        detail.error ? (
+          <ErrorState error={detail.error} onRetry={detail.reload} what="this user" />
+        ) : (
+          <Skeleton rows={8} cols={2} />
+        )
+      ) : (
+        <>
+          <section aria-labelledby="u-summary">
+            <h3 id="u-summary" className="sr-only">Summary</h3>
+            <dl className="kv">
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={d.user.status} purgeAt={d.user.purge_at} />
+              </dd>
+              <dt>ID</dt>
+              <dd>
+                <CopyField value={d.user.id} label="user ID" />
+              </dd>
+              <dt>externalId</dt>
+              <dd>{d.user.external_id ? <CopyField value={d.user.external_id} label="externalId" /> : <span className="muted">—</span>}</dd>
+              <dt>Primary email</dt>
+              <dd data-testid="drawer-email">{d.user.primary_email ?? <span className="muted">—</span>}</dd>
+              <dt>Groups</dt>
+              <dd>{d.user.groups.length ? d.user.groups.map((g) => g.display_name).join(", ") : <span className="muted">none</span>}</dd>
+              <dt>Last synced</dt>
+              <dd>
+                <Time value={d.user.last_synced_at} />
+              </dd>
+              <dt>Updated</dt>
+              <dd>
+                <Time value={d.user.updated_at} />
+              </dd>
+              {d.user.purge_at ? (
+                <>
+                  <dt>Purge</dt>
+                  <dd>
+                    <Time value={d.user.purge_at} />
+                  </dd>
+                </>
+              ) : null}
+            </dl>
+          </section>
+          <section aria-labelledby="u-attrs">
+            <h3 id="u-attrs">Attributes</h3>
+            {resource ? <AttributeList obj={resource} testId="user-attributes" /> : <p className="muted">No SCIM resource stored.</p>}
+          </section>
+          <section aria-labelledby="u-ent">
+            <h3 id="u-ent">Enterprise extension</h3>
+            {enterprise ? <AttributeList obj={enterprise} skip={new Set()} testId="user-enterprise" /> : <p className="muted">The IdP sent no enterprise attributes (employeeNumber, department, manager…).</p>}
+          </section>
+          <section aria-labelledby="u-log">
+            <h3 id="u-log">Provisioning log</h3>
+            <LogTable rows={d.log} emptyText="No requests recorded for this user" testId="user-log" />
+          </section>
+          <section aria-labelledby="u-json">
+            <div className="section-head">
+              <h3 id="u-json">Raw SCIM JSON</h3>
+              <CopyButton text={json} label="raw SCIM JSON" testId="copy-json" />
+            </div>
+            <pre className="code-block json" data-testid="raw-json" tabIndex={0}>
+              {json}
+            </pre>
+          </section>
+        </>
+      )}
+    </Drawer>
+  );
+}
