@@ -485,6 +485,13 @@ fn apply_path(
                 Mutability::WriteOnly => return Ok(()),
                 Mutability::ReadWrite | Mutability::Immutable => {}
             }
+            let has_sub = path.attr.sub.is_some() || path.sub_after_filter.is_some();
+            if has_sub && def.kind != AttrType::Complex {
+                return Err(ScimError::invalid_path(format!(
+                    "{} has no sub-attributes",
+                    def.name
+                )));
+            }
             let sub = match &path.attr.sub {
                 None => None,
                 Some(s) => match def.sub(s) {
@@ -505,12 +512,6 @@ fn apply_path(
                     None => return Ok(()),
                 },
             };
-            if sub.is_some() && def.kind != AttrType::Complex {
-                return Err(ScimError::invalid_path(format!(
-                    "{} has no sub-attributes",
-                    def.name
-                )));
-            }
             let container = match ext {
                 None => map,
                 Some(urn) => {
@@ -872,4 +873,405 @@ fn no_match(def: &AttributeDef) -> ScimError {
         "the value filter matched no element of {} and does not describe one to create",
         def.name
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ScimType;
+    use serde_json::json;
+
+    fn req(ops: Value) -> PatchRequest {
+        parse_patch(&json!({"schemas": [urn::PATCH_OP], "Operations": ops})).unwrap()
+    }
+    fn user() -> Value {
+        json!({
+            "schemas": [urn::USER],
+            "userName": "bjensen",
+            "active": true,
+            "emails": [
+                {"value": "b@work.com", "type": "work", "primary": true},
+                {"value": "b@home.org", "type": "home"}
+            ]
+        })
+    }
+    fn apply(ops: Value) -> Result<Value, ScimError> {
+        let mut u = user();
+        apply_user_patch(&mut u, &req(ops))?;
+        Ok(u)
+    }
+    fn err(body: Value) -> ScimError {
+        parse_patch(&body).unwrap_err()
+    }
+
+    #[test]
+    fn body_dialects() {
+        // Lower-case key, no schemas, Title-Case op.
+        let r =
+            parse_patch(&json!({"operations": [{"Op": "Add", "path": "nickName", "value": "B"}]}))
+                .unwrap();
+        assert_eq!(r.operations[0].op, PatchOpKind::Add);
+        assert_eq!(r.operations[0].path.as_ref().unwrap().attr.attr, "nickName");
+        assert_eq!(
+            err(json!({"schemas": [urn::USER], "Operations": []})).scim_type,
+            Some(ScimType::InvalidSyntax)
+        );
+        assert_eq!(
+            err(json!({"schemas": [urn::PATCH_OP]})).scim_type,
+            Some(ScimType::InvalidSyntax)
+        );
+        assert_eq!(err(json!([1])).scim_type, Some(ScimType::InvalidSyntax));
+        assert_eq!(
+            err(json!({"Operations": [{"op": "move", "path": "a"}]})).scim_type,
+            Some(ScimType::InvalidSyntax)
+        );
+        assert_eq!(
+            err(json!({"Operations": [{"op": "remove"}]})).scim_type,
+            Some(ScimType::NoTarget)
+        );
+        assert_eq!(
+            err(json!({"Operations": [{"op": "add", "path": "a"}]})).scim_type,
+            Some(ScimType::InvalidSyntax)
+        );
+        let bad_path =
+            err(json!({"Operations": [{"op": "add", "path": "emails[type eq", "value": 1}]}));
+        assert_eq!(bad_path.scim_type, Some(ScimType::InvalidPath));
+        assert!(
+            bad_path
+                .detail
+                .starts_with("Operations[0]: invalid path at character"),
+            "{}",
+            bad_path.detail
+        );
+        assert_eq!(
+            err(json!({"Operations": [{"op": "add", "path": 3, "value": 1}]})).scim_type,
+            Some(ScimType::InvalidPath)
+        );
+    }
+
+    #[test]
+    fn patch_paths() {
+        let p = PatchPath::parse(r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(p.attr.attr, "emails");
+        assert_eq!(p.sub_after_filter.as_deref(), Some("value"));
+        assert_eq!(p.to_string(), r#"emails[type eq "work"].value"#);
+        let p = PatchPath::parse(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+        )
+        .unwrap();
+        assert_eq!(p.attr.schema.as_deref(), Some(urn::ENTERPRISE_USER));
+        assert_eq!(
+            (p.attr.attr.as_str(), p.attr.sub.as_deref()),
+            ("manager", Some("value"))
+        );
+        let p = PatchPath::parse(urn::ENTERPRISE_USER).unwrap();
+        assert_eq!(
+            (p.attr.schema.clone(), p.attr.attr.as_str()),
+            (None, urn::ENTERPRISE_USER)
+        );
+        for bad in [
+            "",
+            "emails[",
+            "emails[type eq \"w\"]value",
+            "emails[type eq \"w\"].",
+            "a b",
+            "name.a.b",
+            "emails]",
+            "a[b pr].c.d",
+        ] {
+            assert_eq!(
+                PatchPath::parse(bad).unwrap_err().scim_type,
+                Some(ScimType::InvalidPath),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn add_appends_dedups_and_moves_primary() {
+        let u = apply(json!([{"op": "add", "path": "emails", "value": [
+            {"value": "b@home.org", "type": "home"},
+            {"value": "new@x.com", "type": "other", "primary": "True"}
+        ]}]))
+        .unwrap();
+        assert_eq!(
+            u["emails"],
+            json!([
+                {"value": "b@work.com", "type": "work", "primary": false},
+                {"value": "b@home.org", "type": "home"},
+                {"value": "new@x.com", "type": "other", "primary": true}
+            ])
+        );
+    }
+
+    #[test]
+    fn replace_filtered_primary_clears_others() {
+        let u = apply(
+            json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}]),
+        )
+        .unwrap();
+        assert_eq!(u["emails"][0]["primary"], json!(false));
+        assert_eq!(u["emails"][1]["primary"], json!(true));
+    }
+
+    #[test]
+    fn filtered_remove_and_replace() {
+        let u = apply(json!([{"op": "remove", "path": "emails[type eq \"home\"]"}])).unwrap();
+        assert_eq!(
+            u["emails"],
+            json!([{"value": "b@work.com", "type": "work", "primary": true}])
+        );
+        let u = apply(json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "n@h.org", "type": "home"}}])).unwrap();
+        assert_eq!(u["emails"][1], json!({"value": "n@h.org", "type": "home"}));
+        let u =
+            apply(json!([{"op": "remove", "path": "emails[type eq \"work\"].primary"}])).unwrap();
+        assert_eq!(
+            u["emails"][0],
+            json!({"value": "b@work.com", "type": "work"})
+        );
+        // Entra-friendly: removing what is not there is a no-op, not noTarget.
+        assert_eq!(
+            apply(json!([{"op": "remove", "path": "emails[type eq \"fax\"]"}])).unwrap(),
+            user()
+        );
+        // A filter that does not describe one element cannot create it.
+        let e = apply(
+            json!([{"op": "replace", "path": "emails[value co \"zzz\"].type", "value": "x"}]),
+        )
+        .unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::NoTarget));
+        let u = apply(json!([{"op": "remove", "path": "emails"}])).unwrap();
+        assert!(u.get("emails").is_none());
+    }
+
+    #[test]
+    fn add_to_missing_filtered_element_creates_it() {
+        let u = apply(json!([{"op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555"}])).unwrap();
+        assert_eq!(
+            u["phoneNumbers"],
+            json!([{"value": "+1 555", "type": "mobile"}])
+        );
+    }
+
+    #[test]
+    fn pathless_merge_and_replace() {
+        let u = apply(json!([{"op": "add", "value": {"emails": [{"value": "c@x", "type": "other"}], "name": {"givenName": "B"}}}])).unwrap();
+        assert_eq!(u["emails"].as_array().unwrap().len(), 3);
+        assert_eq!(u["name"], json!({"givenName": "B"}));
+        let mut base = user();
+        base["name"] = json!({"givenName": "B", "familyName": "J"});
+        let mut u = base.clone();
+        apply_user_patch(&mut u, &req(json!([{"op": "replace", "value": {"emails": [{"value": "c@x"}], "name": {"familyName": "K"}}}])))
+            .unwrap();
+        assert_eq!(u["emails"], json!([{"value": "c@x"}]));
+        assert_eq!(
+            u["name"],
+            json!({"familyName": "K"}),
+            "path-less replace replaces a complex attribute whole"
+        );
+        let mut u = base;
+        apply_user_patch(
+            &mut u,
+            &req(json!([{"op": "replace", "path": "name", "value": {"familyName": "K"}}])),
+        )
+        .unwrap();
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "B", "familyName": "K"}),
+            "RFC 7644 §3.5.2.3 keeps other sub-attributes"
+        );
+    }
+
+    #[test]
+    fn extension_paths_and_schemas() {
+        let u = apply(json!([
+            {"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": "m1"},
+            {"op": "add", "path": "urn:ietf:params:scim:schemas:extension:muster:2.0:User:team", "value": "Core"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            u["schemas"],
+            json!([urn::USER, urn::ENTERPRISE_USER, urn::MUSTER_USER])
+        );
+        assert_eq!(u[urn::ENTERPRISE_USER], json!({"manager": {"value": "m1"}}));
+        assert_eq!(u[urn::MUSTER_USER], json!({"team": "Core"}));
+        let mut u2 = u.clone();
+        apply_user_patch(&mut u2, &req(json!([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:muster:2.0:User:team"}])))
+            .unwrap();
+        assert_eq!(u2["schemas"], json!([urn::USER, urn::ENTERPRISE_USER]));
+        assert!(u2.get(urn::MUSTER_USER).is_none());
+        let mut u3 = u.clone();
+        apply_user_patch(
+            &mut u3,
+            &req(json!([{"op": "remove", "path": urn::ENTERPRISE_USER}])),
+        )
+        .unwrap();
+        assert!(u3.get(urn::ENTERPRISE_USER).is_none());
+        let mut u4 = user();
+        apply_user_patch(
+            &mut u4,
+            &req(json!([{"op": "add", "value": {urn::ENTERPRISE_USER: {"Department": "R&D"}}}])),
+        )
+        .unwrap();
+        assert_eq!(u4[urn::ENTERPRISE_USER], json!({"department": "R&D"}));
+    }
+
+    #[test]
+    fn read_only_targets() {
+        for path in [
+            "id",
+            "meta",
+            "meta.created",
+            "groups",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName",
+        ] {
+            let e = apply(json!([{"op": "replace", "path": path, "value": "x"}])).unwrap_err();
+            assert_eq!(e.scim_type, Some(ScimType::Mutability), "{path}");
+        }
+        // Path-less values echoing read-only attributes are fine (Okta).
+        let u =
+            apply(json!([{"op": "replace", "value": {"id": "x", "meta": {}, "displayName": "B"}}]))
+                .unwrap();
+        assert_eq!(u["displayName"], "B");
+        assert!(u.get("id").is_none());
+    }
+
+    #[test]
+    fn booleans_coerced_and_type_errors() {
+        assert_eq!(
+            apply(json!([{"op": "replace", "path": "active", "value": "False"}])).unwrap()
+                ["active"],
+            json!(false)
+        );
+        assert_eq!(
+            apply(json!([{"op": "replace", "value": {"ACTIVE": "true"}}])).unwrap()["active"],
+            json!(true)
+        );
+        let e = apply(json!([{"op": "replace", "path": "active", "value": "nope"}])).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        let e = apply(json!([{"op": "replace", "path": "userName", "value": 5}])).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+    }
+
+    #[test]
+    fn failure_leaves_resource_unchanged() {
+        let mut u = user();
+        let r = req(json!([
+            {"op": "replace", "path": "displayName", "value": "changed"},
+            {"op": "remove", "path": "userName"}
+        ]));
+        let e = apply_user_patch(&mut u, &r).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        assert_eq!(u, user());
+    }
+
+    #[test]
+    fn null_unassigns_and_unknown_is_ignored() {
+        let u = apply(json!([{"op": "replace", "path": "emails", "value": null}, {"op": "add", "path": "favouriteColour", "value": "red"}])).unwrap();
+        assert!(u.get("emails").is_none());
+        assert!(u.get("favouriteColour").is_none());
+        let u = apply(json!([{"op": "add", "path": "password", "value": "secret"}])).unwrap();
+        assert!(u.get("password").is_none());
+    }
+
+    #[test]
+    fn sub_attribute_on_every_element() {
+        let u = apply(json!([{"op": "remove", "path": "emails.type"}])).unwrap();
+        assert_eq!(
+            u["emails"],
+            json!([{"value": "b@work.com", "primary": true}, {"value": "b@home.org"}])
+        );
+        let e = apply(json!([{"op": "replace", "path": "userName.x", "value": "a"}])).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidPath));
+    }
+
+    fn split(ops: Value) -> Result<(Vec<MemberChange>, PatchRequest), ScimError> {
+        split_group_patch(req(ops))
+    }
+    fn m(id: &str) -> MemberRef {
+        MemberRef {
+            value: id.into(),
+            display: None,
+            kind: None,
+        }
+    }
+
+    #[test]
+    fn split_member_shapes() {
+        let (c, rest) = split(json!([
+            {"op": "remove", "path": "members"},
+            {"op": "add", "value": {"members": [{"value": "a"}], "displayName": "G"}},
+            {"op": "replace", "value": {"members": [{"value": "b", "type": "User"}]}},
+            {"op": "remove", "path": "members[value eq \"c\" or value eq \"d\"]"},
+            {"op": "remove", "path": "members[display sw \"x\"]"},
+            {"op": "remove", "path": "members", "value": [{"value": "e"}, "f"]},
+            {"op": "replace", "path": "displayName", "value": "H"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            c,
+            vec![
+                MemberChange::RemoveAll,
+                MemberChange::Add(vec![m("a")]),
+                MemberChange::ReplaceAll(vec![MemberRef {
+                    value: "b".into(),
+                    display: None,
+                    kind: Some("User".into())
+                }]),
+                MemberChange::Remove(vec!["c".into(), "d".into()]),
+                MemberChange::RemoveWhere(crate::filter::parse(r#"display sw "x""#).unwrap()),
+                MemberChange::Remove(vec!["e".into(), "f".into()]),
+            ]
+        );
+        assert_eq!(rest.operations.len(), 2);
+        assert_eq!(rest.operations[0].value, Some(json!({"displayName": "G"})));
+        let mut g = json!({"schemas": [urn::GROUP], "displayName": "old"});
+        apply_group_patch(&mut g, &rest).unwrap();
+        assert_eq!(g["displayName"], "H");
+    }
+
+    #[test]
+    fn split_rejections() {
+        for ops in [
+            json!([{"op": "add", "path": "members", "value": [{"value": ""}]}]),
+            json!([{"op": "add", "path": "members", "value": [{"display": "no value"}]}]),
+            json!([{"op": "add", "path": "members", "value": [{"value": 7}]}]),
+            json!([{"op": "remove", "path": "members[value eq \"\"]"}]),
+        ] {
+            assert_eq!(
+                split(ops.clone()).unwrap_err().scim_type,
+                Some(ScimType::InvalidValue),
+                "{ops}"
+            );
+        }
+        let e = split(
+            json!([{"op": "replace", "path": "members[value eq \"a\"].display", "value": "x"}]),
+        )
+        .unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidPath));
+        let many: Vec<Value> = (0..=MAX_MEMBERS_PER_PATCH)
+            .map(|i| json!({"value": format!("u{i}")}))
+            .collect();
+        let e = split(json!([{"op": "add", "path": "members", "value": many}])).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        assert!(e.detail.contains("at most 1000"));
+        let ok: Vec<Value> = (0..MAX_MEMBERS_PER_PATCH)
+            .map(|i| json!({"value": format!("u{i}")}))
+            .collect();
+        assert!(split(json!([{"op": "add", "path": "members", "value": ok}])).is_ok());
+        // Unsplit member operations are not silently dropped by apply_group_patch.
+        let mut g = json!({"schemas": [urn::GROUP], "displayName": "g"});
+        let e = apply_group_patch(
+            &mut g,
+            &req(json!([{"op": "add", "path": "members", "value": [{"value": "a"}]}])),
+        )
+        .unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidPath));
+        let e = apply_group_patch(
+            &mut g,
+            &req(json!([{"op": "remove", "path": "displayName"}])),
+        )
+        .unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+    }
 }
