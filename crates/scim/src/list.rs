@@ -403,3 +403,176 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
         "Resources": resources,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ScimType;
+    use serde_json::json;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn params_defaults_and_clamping() {
+        let q = ListQuery::from_params(&[], 50).unwrap();
+        assert_eq!(
+            (q.start_index, q.count, q.filter.is_none()),
+            (1, Some(50), true)
+        );
+        let q = ListQuery::from_params(
+            &pairs(&[
+                ("STARTINDEX", "0"),
+                ("Count", "-4"),
+                ("sortOrder", "DESCENDING"),
+                ("sortBy", "name.familyName"),
+            ]),
+            500,
+        )
+        .unwrap();
+        assert_eq!(
+            (q.start_index, q.count, q.sort_order),
+            (1, Some(0), SortOrder::Descending)
+        );
+        assert_eq!(
+            q.sort_by,
+            Some(AttrPath {
+                schema: None,
+                attr: "name".into(),
+                sub: Some("familyName".into())
+            })
+        );
+        let q = ListQuery::from_params(
+            &pairs(&[("startIndex", "7"), ("count", "99999999999999999999999")]),
+            500,
+        )
+        .unwrap();
+        assert_eq!((q.start_index, q.count), (7, Some(500)));
+        let q = ListQuery::from_params(
+            &pairs(&[
+                ("filter", "userName eq \"a\""),
+                ("attributes", "userName, emails.value"),
+            ]),
+            500,
+        )
+        .unwrap();
+        assert!(q.filter.is_some());
+        assert_eq!(q.projection.attributes.len(), 2);
+    }
+
+    #[test]
+    fn params_rejections() {
+        let e = |p: &[(&str, &str)]| {
+            ListQuery::from_params(&pairs(p), 100)
+                .unwrap_err()
+                .scim_type
+        };
+        assert_eq!(e(&[("startIndex", "abc")]), Some(ScimType::InvalidValue));
+        assert_eq!(e(&[("count", "1.5")]), Some(ScimType::InvalidValue));
+        assert_eq!(e(&[("sortOrder", "up")]), Some(ScimType::InvalidValue));
+        assert_eq!(e(&[("sortBy", "a b")]), Some(ScimType::InvalidPath));
+        assert_eq!(
+            e(&[("attributes", "emails[type")]),
+            Some(ScimType::InvalidPath)
+        );
+        assert_eq!(
+            e(&[("filter", "userName eq")]),
+            Some(ScimType::InvalidFilter)
+        );
+    }
+
+    #[test]
+    fn search_body() {
+        let q = ListQuery::from_search_body(
+            &json!({
+                "schemas": [crate::urn::SEARCH_REQUEST],
+                "attributes": ["displayName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"],
+                "excludedAttributes": ["members"],
+                "filter": "displayName sw \"smith\"",
+                "startIndex": 1,
+                "count": 10,
+                "sortOrder": "ascending"
+            }),
+            100,
+        )
+        .unwrap();
+        assert_eq!(q.count, Some(10));
+        assert_eq!(
+            q.projection.attributes[1].schema.as_deref(),
+            Some(crate::urn::ENTERPRISE_USER)
+        );
+        assert!(q.projection.excludes("members"));
+        assert!(ListQuery::from_search_body(&json!({"schemas": ["x"]}), 100).is_err());
+        assert_eq!(
+            ListQuery::from_search_body(&json!({"count": "x"}), 100)
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            ListQuery::from_search_body(&json!({"attributes": [1]}), 100)
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+    }
+
+    fn resource() -> Value {
+        json!({
+            "schemas": [crate::urn::USER, crate::urn::ENTERPRISE_USER],
+            "id": "1",
+            "userName": "bob",
+            "name": {"givenName": "B", "familyName": "J"},
+            "emails": [{"value": "a@x", "type": "work"}, {"value": "b@x", "type": "home"}],
+            "meta": {"resourceType": "User"},
+            crate::urn::ENTERPRISE_USER: {"employeeNumber": "7", "department": "D"}
+        })
+    }
+
+    #[test]
+    fn projection_attributes() {
+        let p = Projection::from_params(&pairs(&[(
+            "attributes",
+            "name.givenName,emails.value,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        )]))
+        .unwrap();
+        let mut r = resource();
+        p.apply(&mut r);
+        assert_eq!(
+            r,
+            json!({
+                "schemas": [crate::urn::USER, crate::urn::ENTERPRISE_USER],
+                "id": "1",
+                "name": {"givenName": "B"},
+                "emails": [{"value": "a@x"}, {"value": "b@x"}],
+                crate::urn::ENTERPRISE_USER: {"employeeNumber": "7"}
+            })
+        );
+        assert!(p.excludes("members"));
+        assert!(!p.excludes("emails"));
+    }
+
+    #[test]
+    fn projection_excluded() {
+        let p = Projection::from_params(&pairs(&[("excludedAttributes", "id,emails.type,name,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department,schemas")]))
+            .unwrap();
+        let mut r = resource();
+        p.apply(&mut r);
+        assert_eq!(
+            r,
+            json!({
+                "schemas": [crate::urn::USER, crate::urn::ENTERPRISE_USER],
+                "id": "1",
+                "userName": "bob",
+                "emails": [{"value": "a@x"}, {"value": "b@x"}],
+                "meta": {"resourceType": "User"},
+                crate::urn::ENTERPRISE_USER: {"employeeNumber": "7"}
+            })
+        );
+        assert!(!p.excludes("members"));
+        assert!(!Projection::default().excludes("members"));
+    }
+}

@@ -814,3 +814,240 @@ pub fn schemas() -> Vec<Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ScimType;
+
+    fn bad(body: Value) -> ScimError {
+        normalize_user(&body).unwrap_err()
+    }
+
+    #[test]
+    fn normalize_user_canonicalises() {
+        let got = normalize_user(&json!({
+            "UserName": "bob",
+            "Emails": [{"Value": "b@x", "PRIMARY": "True"}, null],
+            "active": "False",
+            "nickName": null,
+            "favouriteColour": "red",
+            "password": "p",
+            "id": "1",
+            "meta": {"resourceType": "User"},
+            "groups": [{"value": "g"}],
+            "schemas": ["whatever"],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"employeeNumber": "7", "manager": {"value": "m", "displayName": "M"}},
+            "urn:ietf:params:scim:schemas:extension:muster:2.0:User": {}
+        }))
+        .unwrap();
+        assert_eq!(
+            got,
+            json!({
+                "schemas": [urn::USER, urn::ENTERPRISE_USER],
+                "userName": "bob",
+                "active": false,
+                "emails": [{"value": "b@x", "primary": true}],
+                urn::ENTERPRISE_USER: {"employeeNumber": "7", "manager": {"value": "m"}}
+            })
+        );
+    }
+
+    #[test]
+    fn normalize_user_rejections() {
+        assert_eq!(bad(json!("x")).scim_type, Some(ScimType::InvalidSyntax));
+        for body in [
+            json!({}),
+            json!({"userName": ""}),
+            json!({"userName": "  "}),
+            json!({"userName": 5}),
+            json!({"userName": "a", "emails": {"value": "x"}}),
+            json!({"userName": "a", "active": "yes"}),
+            json!({"userName": "a\u{0}b"}),
+            json!({"userName": "a", "name": "x"}),
+            json!({"userName": "a", "emails": [{"value": 3}]}),
+            json!({"userName": "a", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": "x"}),
+        ] {
+            assert_eq!(
+                bad(body.clone()).scim_type,
+                Some(ScimType::InvalidValue),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn normalize_group_members() {
+        let (g, m) = normalize_group(&json!({
+            "schemas": [urn::GROUP, urn::ENTRA_GROUP],
+            "DisplayName": "G",
+            "members": [{"value": "u1", "$ref": null, "type": "User"}]
+        }))
+        .unwrap();
+        assert_eq!(g, json!({"schemas": [urn::GROUP], "displayName": "G"}));
+        assert_eq!(
+            m,
+            Some(vec![MemberRef {
+                value: "u1".into(),
+                display: None,
+                kind: Some("User".into())
+            }])
+        );
+        assert_eq!(
+            normalize_group(&json!({"displayName": 3}))
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            normalize_group(&json!({"displayName": "G", "members": [{"display": "x"}]}))
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            normalize_group(&json!({"displayName": "G", "members": {}}))
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn resolve_paths() {
+        let p = |s: &str| AttrPath::parse(s).unwrap();
+        let (d, sd) = resolve(ResourceKind::User, &p("NAME.givenname")).unwrap();
+        assert_eq!((d.name, sd.unwrap().name), ("name", "givenName"));
+        let (d, _) = resolve(
+            ResourceKind::User,
+            &p("urn:ietf:params:scim:schemas:core:2.0:User:userName"),
+        )
+        .unwrap();
+        assert!(!d.case_exact && d.required);
+        let (d, _) = resolve(
+            ResourceKind::User,
+            &p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"),
+        )
+        .unwrap();
+        assert_eq!(d.name, "employeeNumber");
+        assert!(resolve(ResourceKind::User, &p("id")).unwrap().0.case_exact);
+        assert!(
+            resolve(ResourceKind::User, &p("externalId"))
+                .unwrap()
+                .0
+                .case_exact
+        );
+        assert_eq!(
+            resolve(ResourceKind::User, &p("meta.lastModified"))
+                .unwrap()
+                .1
+                .unwrap()
+                .kind,
+            AttrType::DateTime
+        );
+        assert!(resolve(ResourceKind::User, &p("employeeNumber")).is_none());
+        assert!(resolve(ResourceKind::User, &p("members")).is_none());
+        assert!(resolve(ResourceKind::Group, &p("members.value")).is_some());
+        assert!(resolve(ResourceKind::User, &p("urn:example:foo:bar")).is_none());
+        assert_eq!(
+            resolve(ResourceKind::User, &p("password"))
+                .unwrap()
+                .0
+                .returned,
+            Returned::Never
+        );
+    }
+
+    #[test]
+    fn discovery_documents() {
+        let spc = service_provider_config(
+            "https://h/scim/v2/c1/",
+            ServiceLimits {
+                max_results: 200,
+                max_payload_bytes: 1 << 20,
+            },
+        );
+        assert_eq!(spc["patch"]["supported"], true);
+        assert_eq!(spc["bulk"]["supported"], false);
+        assert_eq!(spc["filter"], json!({"supported": true, "maxResults": 200}));
+        assert_eq!(spc["changePassword"]["supported"], false);
+        assert_eq!(spc["sort"]["supported"], true);
+        assert_eq!(spc["etag"]["supported"], true);
+        assert_eq!(spc["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert_eq!(spc["authenticationSchemes"][0]["primary"], true);
+        assert_eq!(
+            spc["meta"]["location"],
+            "https://h/scim/v2/c1/ServiceProviderConfig"
+        );
+
+        let rts = resource_types("https://h/scim/v2/c1");
+        assert_eq!(
+            rts[0]["meta"]["location"],
+            "https://h/scim/v2/c1/ResourceTypes/User"
+        );
+        assert_eq!(
+            rts[0]["schemaExtensions"],
+            json!([{"schema": urn::ENTERPRISE_USER, "required": false}, {"schema": urn::MUSTER_USER, "required": false}])
+        );
+        assert_eq!(rts[1]["schema"], urn::GROUP);
+
+        let all = schemas();
+        let ids: Vec<&str> = all.iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            ids,
+            [
+                urn::USER,
+                urn::ENTERPRISE_USER,
+                urn::MUSTER_USER,
+                urn::GROUP
+            ]
+        );
+        for s in &all {
+            assert_eq!(s["meta"]["resourceType"], "Schema");
+            for a in s["attributes"].as_array().unwrap() {
+                for key in [
+                    "name",
+                    "type",
+                    "multiValued",
+                    "required",
+                    "caseExact",
+                    "mutability",
+                    "returned",
+                    "uniqueness",
+                ] {
+                    assert!(a.get(key).is_some(), "{} lacks {key}", a["name"]);
+                }
+            }
+        }
+        let user_attrs = all[0]["attributes"].as_array().unwrap();
+        let names: Vec<&str> = user_attrs
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        for n in [
+            "userName",
+            "name",
+            "emails",
+            "phoneNumbers",
+            "ims",
+            "photos",
+            "addresses",
+            "groups",
+            "entitlements",
+            "roles",
+            "x509Certificates",
+            "password",
+        ] {
+            assert!(names.contains(&n), "{n}");
+        }
+        let pw = user_attrs.iter().find(|a| a["name"] == "password").unwrap();
+        assert_eq!(
+            (pw["mutability"].as_str(), pw["returned"].as_str()),
+            (Some("writeOnly"), Some("never"))
+        );
+        let un = user_attrs.iter().find(|a| a["name"] == "userName").unwrap();
+        assert_eq!(un["uniqueness"], "server");
+        let emails = user_attrs.iter().find(|a| a["name"] == "emails").unwrap();
+        assert_eq!(emails["subAttributes"].as_array().unwrap().len(), 4);
+    }
+}
