@@ -31,13 +31,13 @@ export function LogTable({ rows, emptyText, testId }: { rows: LogRow[]; emptyTex
         <tbody>
           {rows.map((r) => (
             <tr key={r.id} data-testid="log-row" title={r.detail ?? undefined}>
-              <td><Time value={r.at} /></td>
+              <td className="nowrap"><Time value={r.at} /></td>
               <td><span className="method">{r.method}</span></td>
-              <td className="mono ellipsis" title={r.path}>{r.path}</td>
+              <td className="mono"><span className="ellipsis" title={r.path}>{r.path}</span></td>
               <td className="mono">{r.status}</td>
               <td><span className={`outcome ${outcomeClass(r)}`}>{r.outcome.replace(/_/g, " ")}</span></td>
-              <td className="ellipsis" title={r.external_id ? `externalId ${r.external_id}` : undefined}>{r.user_name ?? r.resource_id ?? <span className="muted">—</span>}</td>
-              <td className="num mono">{r.duration_ms} ms</td>
+              <td><span className="ellipsis" title={r.external_id ? `externalId ${r.external_id}` : undefined}>{r.user_name ?? r.resource_id ?? <span className="muted">—</span>}</span></td>
+              <td className="num mono nowrap">{r.duration_ms} ms</td>
             </tr>
           ))}
         </tbody>

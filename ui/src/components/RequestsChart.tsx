@@ -11,7 +11,7 @@ function bucketize(rows: LogRow[], now: number): Bucket[] {
   const times = rows.map((r) => new Date(r.at).getTime()).filter((t) => !Number.isNaN(t));
   if (times.length === 0) return [];
   const oldest = Math.min(...times);
-  const span = Math.max(now - oldest, 60_000);
+  const span = Math.max(now - oldest, 20 * 60_000);
   const step = STEPS.find((s) => span / s <= 24) ?? 86_400_000;
   const count = Math.min(24, Math.ceil(span / step) + 1);
   const end = Math.ceil(now / step) * step;

@@ -1,0 +1,104 @@
+// Saves PNGs of the console's main screens (connections, overview, users + drawer, groups) to docs/screenshots/ for the README.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { launchBrowser } from "./lib/browser.mjs";
+import { oktaGroup, oktaUser, scim } from "./lib/scim.mjs";
+import { repoRoot, startServer } from "./lib/server.mjs";
+
+const OUT = path.join(repoRoot, "docs/screenshots");
+
+const FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "John", "Radia", "Edsger"];
+const LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Backus", "Perlman", "Dijkstra"];
+const DEPTS = ["Engineering", "Sales", "Support", "Finance"];
+
+async function admin(server, method, p, body) {
+  const res = await fetch(`${server.admin}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+async function seed(server) {
+  const okta = await admin(server, "POST", "/connections", { name: "Acme Okta", idp: "okta" });
+  await admin(server, "POST", "/connections", { name: "Contoso Entra ID", idp: "entra" });
+  await admin(server, "POST", "/connections", { name: "Globex Google Workspace", idp: "google" });
+  const url = okta.connection.scim_url;
+  const ids = [];
+  for (let i = 0; i < 48; i++) {
+    const given = FIRST[i % FIRST.length];
+    const family = LAST[(i * 5) % LAST.length];
+    const email = `${given}.${family}${i > 11 ? i : ""}@acme.example`.toLowerCase();
+    const u = await scim(url, okta.token, "POST", "/Users", oktaUser({ given, family, email, externalId: `00u${1000 + i}`, department: DEPTS[i % 4], active: i % 13 !== 5 }));
+    ids.push(u.id);
+  }
+  await scim(url, okta.token, "POST", "/Groups", oktaGroup("Engineering", ids.filter((_, i) => i % 4 === 0)));
+  await scim(url, okta.token, "POST", "/Groups", oktaGroup("Sales", ids.filter((_, i) => i % 4 === 1)));
+  await scim(url, okta.token, "POST", "/Groups", oktaGroup("Support", ids.filter((_, i) => i % 4 === 2)));
+  await scim(url, okta.token, "POST", "/Groups", oktaGroup("Admins", ids.slice(0, 3)));
+  // A failed request, so the log and chart show one.
+  await fetch(`${url}/Users`, { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/scim+json" }, body: "{}" }).catch(() => undefined);
+  return okta.connection.id;
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(400); // let relative times and the chart settle
+  const file = path.join(OUT, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`saved ${path.relative(repoRoot, file)}`);
+}
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  const server = await startServer();
+  let browser;
+  try {
+    const id = await seed(server);
+    for (const scheme of ["light", "dark"]) {
+      browser = await launchBrowser({ colorScheme: scheme, viewport: { width: 1440, height: 860 } });
+      const page = browser.page;
+      const suffix = scheme === "dark" ? "-dark" : "";
+      await page.goto(server.console_url);
+      await page.getByTestId("connection-row").first().waitFor();
+      if (scheme === "light") await shot(page, "connections");
+
+      await page.getByTestId("connection-link").filter({ hasText: "Acme Okta" }).click();
+      await page.getByTestId("setup-okta").waitFor();
+      await page.getByTestId("recent-log").waitFor();
+      if (scheme === "light") await shot(page, "overview");
+
+      await page.getByTestId("tab-users").click();
+      await page.getByTestId("user-row").first().waitFor();
+      if (scheme === "light") await shot(page, "users");
+      await page.getByTestId("user-row").nth(1).click();
+      await page.getByTestId("user-drawer").getByTestId("user-attributes").waitFor();
+      await shot(page, `users-drawer${suffix}`);
+      await page.keyboard.press("Escape");
+
+      if (scheme === "light") {
+        await page.getByTestId("tab-groups").click();
+        await page.getByTestId("group-row").first().waitFor();
+        await page.getByTestId("group-row").first().click();
+        await page.getByTestId("group-drawer").getByTestId("group-members").waitFor();
+        await shot(page, "groups");
+      }
+      if (scheme === "dark") {
+        await page.goto(new URL(`/connections/${id}`, server.console_url).href);
+        await page.getByTestId("recent-log").waitFor();
+        await shot(page, "overview-dark");
+      }
+      await browser.close();
+      browser = undefined;
+    }
+  } finally {
+    await browser?.close();
+    await server.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
