@@ -1073,7 +1073,7 @@ impl Sim {
         };
         let early = self
             .client
-            .send(&d.add_members(&gid, &gname, &[ghost.clone()]))
+            .send(&d.add_members(&gid, &gname, std::slice::from_ref(&ghost)))
             .await?;
         let (uid, _) = match provision_user(self.client.clone(), p.clone()).await {
             Ok(v) => v,

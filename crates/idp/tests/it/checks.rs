@@ -166,3 +166,10 @@ async fn unreachable_target_fails_without_panicking() {
     let r = run_checks("not a url", TOKEN, CheckOptions::default()).await;
     assert_eq!(r.checks[0].id, "target.url");
 }
+
+#[tokio::test]
+#[ignore = "prints the report for eyeballing"]
+async fn print_report() {
+    let r = report(Breaks::default()).await;
+    println!("{}", r.render_table());
+}
