@@ -1,7 +1,7 @@
 // Virtualised, server-sorted data grid (TanStack Table + Virtual): sticky sortable headers, roving row focus, Enter opens.
-import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from "@tanstack/react-table";
+import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type SortingState, type Table } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
 import type { SortOrder } from "../api/client";
 
 export type ColumnMeta = { width: string; align?: "right" };
@@ -23,6 +23,56 @@ export type VirtualTableProps<T> = {
 
 const ROW_HEIGHT = 34;
 
+type RowProps<T> = {
+  table: Table<T>;
+  id: string;
+  data: T;
+  index: number;
+  start: number;
+  template: string;
+  selected: boolean;
+  focusable: boolean;
+  testId: string | undefined;
+  onActivate: (index: number) => void;
+  onFocusIndex: (index: number) => void;
+};
+
+/**
+ * One data row. Memoised on its data object and position, so scrolling renders only rows that
+ * newly enter the window, not the ~50 already on screen.
+ */
+function DataRowInner<T>(props: RowProps<T>) {
+  // `props.data` is not read here but is part of the memo key: new data for the same id re-renders the row.
+  const { table, id, index, start, template, selected, focusable, testId, onActivate, onFocusIndex } = props;
+  const row = table.getRow(id, true) as ReturnType<Table<T>["getRow"]> | undefined;
+  const style: CSSProperties = { transform: `translateY(${start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template };
+  return (
+    <div
+      className={`vt-row${selected ? " selected" : ""}`}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      style={style}
+      data-row-index={index}
+      data-testid={testId}
+      data-id={id}
+      tabIndex={focusable ? 0 : -1}
+      onClick={() => onActivate(index)}
+      onFocus={() => onFocusIndex(index)}
+    >
+      {row?.getVisibleCells().map((cell) => {
+        const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
+        return (
+          <div className={`vt-td${meta?.align === "right" ? " num" : ""}`} role="gridcell" key={cell.id}>
+            {flexRender(cell.column.columnDef.cell, cell.getContext())}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+const DataRow = memo(DataRowInner) as typeof DataRowInner;
+
 export function VirtualTable<T>(props: VirtualTableProps<T>) {
   const { columns, total, rowAt, getRowId, onRangeChange, sort, onSort, onOpen, selectedId } = props;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -34,7 +84,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     count: total,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: 8,
   });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
@@ -85,6 +135,17 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     }
     prevSelected.current = selectedId;
   }, [selectedId, clampedFocus]);
+
+  // Stable callbacks for the memoised rows; they read the latest props through a ref.
+  const latest = useRef({ rowAt, onOpen });
+  useEffect(() => {
+    latest.current = { rowAt, onOpen };
+  });
+  const onActivate = useCallback((i: number) => {
+    setFocusIndex(i);
+    const r = latest.current.rowAt(i);
+    if (r !== undefined) latest.current.onOpen(r);
+  }, []);
 
   const moveTo = (i: number) => {
     const next = Math.max(0, Math.min(total - 1, i));
@@ -159,34 +220,21 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
               );
             }
             const id = getRowId(data);
-            const row = table.getRow(id, true) as ReturnType<typeof table.getRow> | undefined;
             return (
-              <div
-                className={`vt-row${id === selectedId ? " selected" : ""}`}
-                role="row"
-                aria-rowindex={vi.index + 2}
-                aria-selected={id === selectedId}
+              <DataRow
                 key={id}
-                style={style}
-                data-row-index={vi.index}
-                data-testid={props.rowTestId}
-                data-id={id}
-                tabIndex={vi.index === clampedFocus ? 0 : -1}
-                onClick={() => {
-                  setFocusIndex(vi.index);
-                  onOpen(data);
-                }}
-                onFocus={() => setFocusIndex(vi.index)}
-              >
-                {row?.getVisibleCells().map((cell) => {
-                  const meta = cell.column.columnDef.meta as ColumnMeta | undefined;
-                  return (
-                    <div className={`vt-td${meta?.align === "right" ? " num" : ""}`} role="gridcell" key={cell.id}>
-                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                    </div>
-                  );
-                })}
-              </div>
+                table={table}
+                id={id}
+                data={data}
+                index={vi.index}
+                start={vi.start}
+                template={template}
+                selected={id === selectedId}
+                focusable={vi.index === clampedFocus}
+                testId={props.rowTestId}
+                onActivate={onActivate}
+                onFocusIndex={setFocusIndex}
+              />
             );
           })}
         </div>
