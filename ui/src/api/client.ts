@@ -1,4 +1,5 @@
 // The one typed client for the admin API (docs/admin-api.md); every screen fetches through it.
+import type { ApiError as ApiErrorBody } from "./generated/ApiError";
 import type { ConnectionDetail } from "./generated/ConnectionDetail";
 import type { ConnectionSummary } from "./generated/ConnectionSummary";
 import type { CreateConnectionRequest } from "./generated/CreateConnectionRequest";
@@ -81,8 +82,8 @@ export class MusterClient {
       let code: ErrorCode = res.status === 404 ? "not_found" : res.status === 401 ? "unauthorized" : "internal";
       let message = `${method} ${path} failed with HTTP ${res.status}`;
       try {
-        const body = (await res.json()) as { code?: ErrorCode; message?: string };
-        if (body.code) code = body.code;
+        const body = (await res.json()) as Partial<ApiErrorBody>;
+        if (body.code) code = body.code as ErrorCode;
         if (body.message) message = body.message;
       } catch {
         // not JSON; keep the generic message

@@ -1,6 +1,7 @@
 // Provisioning-log table (time, method, path, status, outcome, identity, duration) used on overview and in drawers.
 import type { LogRow } from "../api/generated/LogRow";
 import { EmptyState } from "./States";
+import { formatDuration } from "../lib/format";
 import { Time } from "./Time";
 
 const FAILURE = new Set(["auth_failed", "conflict", "not_found", "invalid", "rate_limited", "error", "internal"]);
@@ -37,7 +38,7 @@ export function LogTable({ rows, emptyText, testId }: { rows: LogRow[]; emptyTex
               <td className="mono">{r.status}</td>
               <td><span className={`outcome ${outcomeClass(r)}`}>{r.outcome.replace(/_/g, " ")}</span></td>
               <td><span className="ellipsis" title={r.external_id ? `externalId ${r.external_id}` : undefined}>{r.user_name ?? r.resource_id ?? <span className="muted">—</span>}</span></td>
-              <td className="num mono nowrap">{r.duration_ms} ms</td>
+              <td className="num mono nowrap">{formatDuration(r.duration_ms)}</td>
             </tr>
           ))}
         </tbody>

@@ -45,6 +45,12 @@ export function entraTenantUrl(scimUrl: string): string {
   return scimUrl.includes("?") ? `${scimUrl}&aadOptscim062020` : `${scimUrl}?aadOptscim062020`;
 }
 
+export function formatDuration(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 10_000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }

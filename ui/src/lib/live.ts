@@ -2,6 +2,9 @@
 import { createContext, useContext, useEffect, useRef } from "react";
 import type { ChangeEvent } from "../api/generated/ChangeEvent";
 
+/** Kinds the server sends; "resync" (connection_id "*") means the stream lagged: refetch what is shown. */
+export type ChangeKind = "user" | "group" | "connection" | "log" | "resync";
+
 export type LiveStatus = "connecting" | "open" | "down";
 
 export type LiveHub = {
@@ -23,7 +26,7 @@ export function useLiveStatus(): LiveStatus {
 export function useLiveRefresh(
   connectionId: string | undefined,
   onChange: () => void,
-  opts: { kinds?: ChangeEvent["kind"][]; delayMs?: number; pollMs?: number } = {},
+  opts: { kinds?: ChangeKind[]; delayMs?: number; pollMs?: number } = {},
 ): void {
   const hub = useContext(LiveContext);
   const cb = useRef(onChange);
@@ -39,8 +42,9 @@ export function useLiveRefresh(
     let timer: number | undefined;
     const wanted = kinds ? kinds.split(",") : null;
     const unsubscribe = hub.subscribe((e) => {
-      if (e.connection_id !== connectionId) return;
-      if (wanted && !wanted.includes(e.kind)) return;
+      const resync = e.kind === "resync" || e.connection_id === "*";
+      if (!resync && e.connection_id !== connectionId) return;
+      if (!resync && wanted && !wanted.includes(e.kind)) return;
       if (timer !== undefined) return; // a refresh is already scheduled; it will see this change too
       timer = window.setTimeout(() => {
         timer = undefined;

@@ -18,7 +18,7 @@ export function GroupDrawer({ connectionId, groupId, onClose }: { connectionId: 
   const client = useClient();
   const load = useCallback((signal: AbortSignal) => client.group(connectionId, groupId, signal), [client, connectionId, groupId]);
   const detail = useAsync(load, `${connectionId}/${groupId}`);
-  useLiveRefresh(connectionId, detail.reload, { kinds: ["group", "user"], pollMs: 10_000 });
+  useLiveRefresh(connectionId, detail.reload, { kinds: ["group", "user"], delayMs: 800, pollMs: 10_000 });
 
   const d = detail.data;
   const resource = asRecord(d?.resource);

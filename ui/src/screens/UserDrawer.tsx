@@ -16,7 +16,7 @@ export function UserDrawer({ connectionId, userId, onClose }: { connectionId: st
   const client = useClient();
   const load = useCallback((signal: AbortSignal) => client.user(connectionId, userId, signal), [client, connectionId, userId]);
   const detail = useAsync(load, `${connectionId}/${userId}`);
-  useLiveRefresh(connectionId, detail.reload, { kinds: ["user", "group", "log"], pollMs: 10_000 });
+  useLiveRefresh(connectionId, detail.reload, { kinds: ["user", "group", "log"], delayMs: 800, pollMs: 10_000 });
 
   const d = detail.data;
   const resource = asRecord(d?.resource);
