@@ -13,5 +13,11 @@ if (window.location.pathname.endsWith("/index.html")) {
 }
 
 const config = resolveConfig();
+if (!config) {
+  // Pasting the console link into this same tab changes only the fragment: no reload happens by itself.
+  window.addEventListener("hashchange", () => {
+    if (window.location.hash.includes("secret=")) window.location.reload();
+  });
+}
 const root = createRoot(document.getElementById("root") as HTMLElement);
 root.render(<StrictMode>{config ? <App client={new MusterClient(config)} /> : <NoSecretScreen reason="missing" />}</StrictMode>);

@@ -2,7 +2,6 @@
 import { lazy, Suspense } from "react";
 import { CopyField } from "../components/CopyButton";
 import { LogTable } from "../components/LogTable";
-import { Skeleton } from "../components/States";
 import { Time } from "../components/Time";
 import { SetupSteps } from "../components/SetupSteps";
 import { useConnection } from "../lib/connection";
@@ -61,9 +60,13 @@ export function OverviewScreen() {
             </dd>
           </dl>
           <h3>Recent requests</h3>
-          <Suspense fallback={<Skeleton rows={3} cols={1} />}>
-            <RequestsChart rows={detail.recent_log} now={now} />
-          </Suspense>
+          {detail.recent_log.length === 0 ? (
+            <p className="muted chart-empty">No requests yet. The chart fills in as the IdP calls the SCIM URL.</p>
+          ) : (
+            <Suspense fallback={<div className="chart-placeholder" aria-busy="true" aria-label="Loading chart" />}>
+              <RequestsChart rows={detail.recent_log} now={now} />
+            </Suspense>
+          )}
         </section>
       </div>
       <section className="card flush" aria-labelledby="recent-title">
