@@ -120,6 +120,7 @@ CREATE TABLE provisioning_log (
 CREATE INDEX log_connection ON provisioning_log(connection_id, id);
 CREATE INDEX log_resource ON provisioning_log(resource_id);
 CREATE INDEX log_at ON provisioning_log(at);
+CREATE INDEX log_connection_at ON provisioning_log(connection_id, at);
 
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,

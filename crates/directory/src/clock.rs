@@ -42,5 +42,7 @@ pub fn fmt_time(t: DateTime<Utc>) -> String {
 
 /// Parses any RFC 3339 time and returns it in the stored form.
 pub fn normalize_time(s: &str) -> Option<String> {
-    DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| fmt_time(t.with_timezone(&Utc)))
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| fmt_time(t.with_timezone(&Utc)))
 }

@@ -47,7 +47,9 @@ pub struct ConnectionId(String);
 
 impl ConnectionId {
     pub fn parse(s: &str) -> Option<ConnectionId> {
-        uuid::Uuid::parse_str(s).ok().map(|u| ConnectionId(u.hyphenated().to_string()))
+        uuid::Uuid::parse_str(s)
+            .ok()
+            .map(|u| ConnectionId(u.hyphenated().to_string()))
     }
     pub fn new() -> ConnectionId {
         ConnectionId(uuid::Uuid::new_v4().hyphenated().to_string())
@@ -80,9 +82,6 @@ pub struct ConnectionRecord {
     pub demo: bool,
 }
 
-
-
-
 const COLUMNS: &str = "id, name, idp, created_at, dialect, retention_days, demo";
 
 fn from_row(r: &Row) -> rusqlite::Result<ConnectionRecord> {
@@ -107,7 +106,9 @@ pub fn create(
 ) -> Result<ConnectionRecord> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::Invalid("a connection needs a name of 1 to 200 characters".into()));
+        return Err(Error::Invalid(
+            "a connection needs a name of 1 to 200 characters".into(),
+        ));
     }
     let id = ConnectionId::new();
     db.execute(
@@ -119,13 +120,21 @@ pub fn create(
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<ConnectionRecord>> {
     Ok(db
-        .query_row(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"), [id], from_row)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
+            [id],
+            from_row,
+        )
         .optional()?)
 }
 
 pub fn list(db: &Connection) -> Result<Vec<ConnectionRecord>> {
-    let mut stmt = db.prepare(&format!("SELECT {COLUMNS} FROM connections ORDER BY created_at, id"))?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = db.prepare(&format!(
+        "SELECT {COLUMNS} FROM connections ORDER BY created_at, id"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -140,8 +149,13 @@ pub fn record_dialect(db: &Connection, id: &str, dialect: &str) -> Result<()> {
 
 pub fn set_retention(db: &Connection, id: &str, days: i64) -> Result<()> {
     if !(1..=90).contains(&days) {
-        return Err(Error::Invalid("retention must be between 1 and 90 days".into()));
+        return Err(Error::Invalid(
+            "retention must be between 1 and 90 days".into(),
+        ));
     }
-    db.execute("UPDATE connections SET retention_days = ?2 WHERE id = ?1", params![id, days])?;
+    db.execute(
+        "UPDATE connections SET retention_days = ?2 WHERE id = ?1",
+        params![id, days],
+    )?;
     Ok(())
 }

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::{oneshot, Semaphore};
 
+/// The SQLite connection type commands receive inside the writer or a reader.
+pub use rusqlite::Connection as RawConnection;
+
 /// Migrations embedded in the binary, applied in order, each in its own transaction.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
 
@@ -97,7 +100,10 @@ impl Db {
             .spawn(move || writer_loop(writer, rx))?;
         Ok(Db {
             jobs: tx,
-            readers: Arc::new(ReadPool { conns: Mutex::new(conns), permits: Semaphore::new(READERS) }),
+            readers: Arc::new(ReadPool {
+                conns: Mutex::new(conns),
+                permits: Semaphore::new(READERS),
+            }),
             path: path.to_path_buf(),
         })
     }
@@ -178,7 +184,10 @@ impl Db {
             let conn = pool.conns.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let conn = conn.ok_or(Error::Closed)?;
             let result = f(&conn);
-            pool.conns.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            pool.conns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
             result
         })
         .await
@@ -242,17 +251,26 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
 
 fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let current: i64 =
-        conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
     let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     if current > newest {
-        return Err(Error::NewerDatabase { found: current, supported: newest });
+        return Err(Error::NewerDatabase {
+            found: current,
+            supported: newest,
+        });
     }
     for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let applied = conn
-            .execute_batch(sql)
-            .and_then(|_| conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [version]));
+        let applied = conn.execute_batch(sql).and_then(|_| {
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [version],
+            )
+        });
         match applied {
             Ok(_) => conn.execute_batch("COMMIT")?,
             Err(e) => {
@@ -268,7 +286,11 @@ fn migrate(conn: &Connection) -> Result<()> {
 fn create_owner_only(path: &Path) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if !path.exists() {
-        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
     }
     restrict_permissions(path);
     Ok(())

@@ -13,7 +13,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("the database was written by a newer Muster (schema {found}, this build knows {supported})")]
+    #[error(
+        "the database was written by a newer Muster (schema {found}, this build knows {supported})"
+    )]
     NewerDatabase { found: i64, supported: i64 },
     #[error("commit failed: {0}")]
     Commit(String),

@@ -44,7 +44,8 @@ pub struct MembershipDelta {
     pub removed: Vec<String>,
 }
 
-const COLUMNS: &str = "id, connection_id, display_name, external_id, member_count, created_at, \
+pub(crate) const COLUMNS: &str =
+    "id, connection_id, display_name, external_id, member_count, created_at, \
     updated_at, version, last_synced_at, deleted_at, purge_at, resource";
 
 fn from_row(r: &Row) -> rusqlite::Result<GroupRecord> {
@@ -145,7 +146,11 @@ pub fn members(db: &Connection, connection_id: &str, group_id: &str) -> Result<V
     )?;
     let rows = stmt
         .query_map(params![connection_id, group_id], |r| {
-            Ok(Member { id: r.get(0)?, kind: r.get(1)?, display: r.get(2)? })
+            Ok(Member {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                display: r.get(2)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
@@ -153,7 +158,11 @@ pub fn members(db: &Connection, connection_id: &str, group_id: &str) -> Result<V
 
 /// Confirms each referenced member is a live user or group of this connection; ids of
 /// other connections are reported as unknown, like ids that never existed.
-fn check_members_exist(db: &Connection, connection_id: &str, refs: &[MemberRef]) -> Result<Vec<&'static str>> {
+fn check_members_exist(
+    db: &Connection,
+    connection_id: &str,
+    refs: &[MemberRef],
+) -> Result<Vec<&'static str>> {
     let mut kinds = Vec::with_capacity(refs.len());
     let mut missing = Vec::new();
     let mut user_stmt = db.prepare_cached(
@@ -182,7 +191,14 @@ fn check_members_exist(db: &Connection, connection_id: &str, refs: &[MemberRef])
     Ok(kinds)
 }
 
-fn add_members(db: &Connection, connection_id: &str, group_id: &str, refs: &[MemberRef], at: &str, delta: &mut MembershipDelta) -> Result<()> {
+fn add_members(
+    db: &Connection,
+    connection_id: &str,
+    group_id: &str,
+    refs: &[MemberRef],
+    at: &str,
+    delta: &mut MembershipDelta,
+) -> Result<()> {
     let kinds = check_members_exist(db, connection_id, refs)?;
     let mut stmt = db.prepare_cached(
         "INSERT OR IGNORE INTO group_members (group_id, member_id, connection_id, display, kind, added_at)
@@ -192,7 +208,15 @@ fn add_members(db: &Connection, connection_id: &str, group_id: &str, refs: &[Mem
         if r.value == group_id {
             return Err(ScimError::invalid_value("a group cannot be a member of itself").into());
         }
-        if stmt.execute(params![group_id, r.value, connection_id, r.display, kind, at])? == 1 {
+        if stmt.execute(params![
+            group_id,
+            r.value,
+            connection_id,
+            r.display,
+            kind,
+            at
+        ])? == 1
+        {
             delta.removed.retain(|x| x != &r.value);
             delta.added.push(r.value.clone());
         }
@@ -200,8 +224,14 @@ fn add_members(db: &Connection, connection_id: &str, group_id: &str, refs: &[Mem
     Ok(())
 }
 
-fn remove_members(db: &Connection, group_id: &str, ids: &[String], delta: &mut MembershipDelta) -> Result<()> {
-    let mut stmt = db.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?;
+fn remove_members(
+    db: &Connection,
+    group_id: &str,
+    ids: &[String],
+    delta: &mut MembershipDelta,
+) -> Result<()> {
+    let mut stmt =
+        db.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?;
     for id in ids {
         if stmt.execute(params![group_id, id])? == 1 {
             delta.added.retain(|x| x != id);
@@ -213,22 +243,32 @@ fn remove_members(db: &Connection, group_id: &str, ids: &[String], delta: &mut M
 
 fn all_member_ids(db: &Connection, group_id: &str) -> Result<Vec<String>> {
     let mut stmt = db.prepare_cached("SELECT member_id FROM group_members WHERE group_id = ?1")?;
-    let ids = stmt.query_map([group_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    let ids = stmt
+        .query_map([group_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }
 
-fn apply_member_changes(db: &Connection, g: &GroupRecord, changes: &[MemberChange], at: &str) -> Result<MembershipDelta> {
+fn apply_member_changes(
+    db: &Connection,
+    g: &GroupRecord,
+    changes: &[MemberChange],
+    at: &str,
+) -> Result<MembershipDelta> {
     let mut delta = MembershipDelta::default();
     for change in changes {
         match change {
-            MemberChange::Add(refs) => add_members(db, &g.connection_id, &g.id, refs, at, &mut delta)?,
+            MemberChange::Add(refs) => {
+                add_members(db, &g.connection_id, &g.id, refs, at, &mut delta)?
+            }
             MemberChange::Remove(ids) => remove_members(db, &g.id, ids, &mut delta)?,
             MemberChange::RemoveAll => {
                 let ids = all_member_ids(db, &g.id)?;
                 remove_members(db, &g.id, &ids, &mut delta)?;
             }
             MemberChange::ReplaceAll(refs) => {
-                let keep: std::collections::HashSet<&str> = refs.iter().map(|r| r.value.as_str()).collect();
+                let keep: std::collections::HashSet<&str> =
+                    refs.iter().map(|r| r.value.as_str()).collect();
                 let drop: Vec<String> = all_member_ids(db, &g.id)?
                     .into_iter()
                     .filter(|id| !keep.contains(id.as_str()))
@@ -240,7 +280,11 @@ fn apply_member_changes(db: &Connection, g: &GroupRecord, changes: &[MemberChang
                 // General member filters are rare (IdPs send `value eq`): evaluate them
                 // in memory with the same matcher that is the oracle for SQL filtering.
                 let selector = scim::Filter::ValuePath {
-                    attr: scim::AttrPath { schema: None, attr: "members".into(), sub: None },
+                    attr: scim::AttrPath {
+                        schema: None,
+                        attr: "members".into(),
+                        sub: None,
+                    },
                     filter: Box::new(filter.clone()),
                 };
                 let all = members(db, &g.connection_id, &g.id)?;
@@ -270,7 +314,10 @@ fn refresh_count(db: &Connection, group_id: &str) -> Result<()> {
 fn bump_count(db: &Connection, group_id: &str, delta: &MembershipDelta) -> Result<()> {
     let change = delta.added.len() as i64 - delta.removed.len() as i64;
     if change != 0 {
-        db.execute("UPDATE groups SET member_count = member_count + ?2 WHERE id = ?1", params![group_id, change])?;
+        db.execute(
+            "UPDATE groups SET member_count = member_count + ?2 WHERE id = ?1",
+            params![group_id, change],
+        )?;
     }
     Ok(())
 }
@@ -282,12 +329,20 @@ fn indexed(resource: &Value) -> Result<(String, Option<String>)> {
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ScimError::invalid_value("displayName is required"))?
         .to_string();
-    let ext = resource.get("externalId").and_then(Value::as_str).map(str::to_string);
+    let ext = resource
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok((name, ext))
 }
 
 /// POST /Groups.
-pub fn create(db: &Connection, connection_id: &str, body: &Value, now: DateTime<Utc>) -> Result<(GroupRecord, MembershipDelta)> {
+pub fn create(
+    db: &Connection,
+    connection_id: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<(GroupRecord, MembershipDelta)> {
     let (resource, refs) = scim::schema::normalize_group(body)?;
     let (name, ext) = indexed(&resource)?;
     let id = uuid::Uuid::new_v4().to_string();
@@ -297,7 +352,15 @@ pub fn create(db: &Connection, connection_id: &str, body: &Value, now: DateTime<
             created_at, updated_at, version, last_synced_at, resource)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?6, ?7)",
     )?
-    .execute(params![id, connection_id, name, fold(&name), ext, at, serde_json::to_string(&resource)?])?;
+    .execute(params![
+        id,
+        connection_id,
+        name,
+        fold(&name),
+        ext,
+        at,
+        serde_json::to_string(&resource)?
+    ])?;
     let mut delta = MembershipDelta::default();
     if let Some(refs) = refs {
         add_members(db, connection_id, &id, &refs, &at, &mut delta)?;
@@ -307,7 +370,13 @@ pub fn create(db: &Connection, connection_id: &str, body: &Value, now: DateTime<
     Ok((g, delta))
 }
 
-fn store_attributes(db: &Connection, old: &GroupRecord, resource: &Value, delta: &MembershipDelta, now: DateTime<Utc>) -> Result<GroupRecord> {
+fn store_attributes(
+    db: &Connection,
+    old: &GroupRecord,
+    resource: &Value,
+    delta: &MembershipDelta,
+    now: DateTime<Utc>,
+) -> Result<GroupRecord> {
     let (name, ext) = indexed(resource)?;
     let at = fmt_time(now);
     let changed = resource != &old.resource || !delta.added.is_empty() || !delta.removed.is_empty();
@@ -317,15 +386,32 @@ fn store_attributes(db: &Connection, old: &GroupRecord, resource: &Value, delta:
                 resource = ?5, updated_at = ?6, last_synced_at = ?6, version = version + 1
              WHERE id = ?1",
         )?
-        .execute(params![old.id, name, fold(&name), ext, serde_json::to_string(resource)?, at])?;
+        .execute(params![
+            old.id,
+            name,
+            fold(&name),
+            ext,
+            serde_json::to_string(resource)?,
+            at
+        ])?;
     } else {
-        db.execute("UPDATE groups SET last_synced_at = ?2 WHERE id = ?1", params![old.id, at])?;
+        db.execute(
+            "UPDATE groups SET last_synced_at = ?2 WHERE id = ?1",
+            params![old.id, at],
+        )?;
     }
     get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))
 }
 
 /// PUT /Groups/{id}: attributes and the whole member list replaced.
-pub fn replace(db: &Connection, connection_id: &str, id: &str, body: &Value, if_match: Option<&str>, now: DateTime<Utc>) -> Result<(GroupRecord, MembershipDelta)> {
+pub fn replace(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(GroupRecord, MembershipDelta)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
     if let Some(given) = body.get("id").and_then(Value::as_str) {
@@ -335,14 +421,26 @@ pub fn replace(db: &Connection, connection_id: &str, id: &str, body: &Value, if_
     }
     let (resource, refs) = scim::schema::normalize_group(body)?;
     let at = fmt_time(now);
-    let delta = apply_member_changes(db, &old, &[MemberChange::ReplaceAll(refs.unwrap_or_default())], &at)?;
+    let delta = apply_member_changes(
+        db,
+        &old,
+        &[MemberChange::ReplaceAll(refs.unwrap_or_default())],
+        &at,
+    )?;
     bump_count(db, id, &delta)?;
     let g = store_attributes(db, &old, &resource, &delta, now)?;
     Ok((g, delta))
 }
 
 /// PATCH /Groups/{id}: membership changes row by row, other attributes on the JSON.
-pub fn patch(db: &Connection, connection_id: &str, id: &str, req: PatchRequest, if_match: Option<&str>, now: DateTime<Utc>) -> Result<(GroupRecord, MembershipDelta)> {
+pub fn patch(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    req: PatchRequest,
+    if_match: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(GroupRecord, MembershipDelta)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
     let (changes, rest) = scim::patch::split_group_patch(req)?;
@@ -357,7 +455,13 @@ pub fn patch(db: &Connection, connection_id: &str, id: &str, req: PatchRequest, 
 }
 
 /// DELETE /Groups/{id}: soft delete; memberships go with it.
-pub fn delete(db: &Connection, connection_id: &str, id: &str, retention_days: i64, now: DateTime<Utc>) -> Result<(GroupRecord, MembershipDelta)> {
+pub fn delete(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    retention_days: i64,
+    now: DateTime<Utc>,
+) -> Result<(GroupRecord, MembershipDelta)> {
     let old = get_live(db, connection_id, id)?;
     let at = fmt_time(now);
     let purge = fmt_time(now + chrono::Duration::days(retention_days));
@@ -376,7 +480,12 @@ pub fn delete(db: &Connection, connection_id: &str, id: &str, retention_days: i6
 }
 
 /// Removes a user or group from every group of the connection (on its deletion).
-pub fn remove_member_everywhere(db: &Connection, connection_id: &str, member_id: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+pub fn remove_member_everywhere(
+    db: &Connection,
+    connection_id: &str,
+    member_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let mut stmt = db.prepare_cached(
         "SELECT group_id FROM group_members WHERE connection_id = ?1 AND member_id = ?2",
     )?;
@@ -385,7 +494,10 @@ pub fn remove_member_everywhere(db: &Connection, connection_id: &str, member_id:
         .collect::<rusqlite::Result<Vec<String>>>()?;
     let at = fmt_time(now);
     for g in &groups {
-        db.execute("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2", params![g, member_id])?;
+        db.execute(
+            "DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2",
+            params![g, member_id],
+        )?;
         db.execute(
             "UPDATE groups SET member_count = member_count - 1, updated_at = ?2, version = version + 1 WHERE id = ?1",
             params![g, at],
@@ -395,22 +507,33 @@ pub fn remove_member_everywhere(db: &Connection, connection_id: &str, member_id:
 }
 
 /// GET /Groups with filter, sort and paging.
-pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64, Vec<GroupRecord>)> {
+pub fn list(
+    db: &Connection,
+    connection_id: &str,
+    q: &ListQuery,
+) -> Result<(u64, Vec<GroupRecord>)> {
     let (where_sql, mut args) = match &q.filter {
         Some(f) => query::group_filter_sql(f)?,
         None => ("1".to_string(), vec![]),
     };
     let order = query::group_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
-    let base = format!("FROM groups WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
+    let base =
+        format!("FROM groups WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
     let mut all: Vec<query::SqlArg> = vec![query::SqlArg::Text(connection_id.to_string())];
     all.append(&mut args);
-    let total: i64 = db.query_row(&format!("SELECT COUNT(*) {base}"), rusqlite::params_from_iter(all.iter()), |r| r.get(0))?;
+    let total: i64 = db.query_row(
+        &format!("SELECT COUNT(*) {base}"),
+        rusqlite::params_from_iter(all.iter()),
+        |r| r.get(0),
+    )?;
     let count = q.count.unwrap_or(100);
     if count == 0 {
         return Ok((total as u64, vec![]));
     }
     let offset = q.start_index.saturating_sub(1);
-    let mut stmt = db.prepare(&format!("SELECT {COLUMNS} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}"))?;
+    let mut stmt = db.prepare(&format!(
+        "SELECT {COLUMNS} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}"
+    ))?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(all.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

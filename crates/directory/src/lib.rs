@@ -3,9 +3,11 @@
 
 pub mod clock;
 pub mod connections;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod groups;
+pub mod health;
 pub mod log;
 pub mod query;
 pub mod tokens;

@@ -51,7 +51,14 @@ pub struct LogEntry {
 }
 
 /// Attribute names whose values never reach the log.
-const SECRET_KEYS: &[&str] = &["password", "token", "secret", "authorization", "access_token", "client_secret"];
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "authorization",
+    "access_token",
+    "client_secret",
+];
 
 /// A copy of a request body with secrets replaced by "[redacted]" at any depth.
 pub fn redact(body: &Value) -> Value {
@@ -61,7 +68,10 @@ pub fn redact(body: &Value) -> Value {
                 .map(|(k, v)| {
                     let secret = SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s));
                     let path_is_secret = k.eq_ignore_ascii_case("value")
-                        && map.get("path").and_then(Value::as_str).is_some_and(|p| p.eq_ignore_ascii_case("password"));
+                        && map
+                            .get("path")
+                            .and_then(Value::as_str)
+                            .is_some_and(|p| p.eq_ignore_ascii_case("password"));
                     if secret || path_is_secret {
                         (k.clone(), Value::String("[redacted]".into()))
                     } else {
@@ -102,7 +112,8 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
     Ok(db.last_insert_rowid())
 }
 
-const COLUMNS: &str = "id, at, connection_id, method, path, status, outcome, resource_type, resource_id, \
+const COLUMNS: &str =
+    "id, at, connection_id, method, path, status, outcome, resource_type, resource_id, \
     user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body";
 
 fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
@@ -190,7 +201,10 @@ pub fn list(db: &Connection, q: &LogQuery) -> Result<Vec<LogEntry>> {
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
     let mut stmt = db.prepare(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(args.iter().map(|b| b.as_ref())), from_row)?
+        .query_map(
+            rusqlite::params_from_iter(args.iter().map(|b| b.as_ref())),
+            from_row,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

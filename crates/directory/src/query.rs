@@ -30,7 +30,10 @@ impl ToSql for SqlArg {
 enum Col {
     /// A text expression; `folded` when the attribute is caseExact=false and the
     /// expression already yields the folded form.
-    Text { expr: &'static str, folded: bool },
+    Text {
+        expr: &'static str,
+        folded: bool,
+    },
     Bool(&'static str),
     Time(&'static str),
     /// Multi-valued complex attributes kept in child tables.
@@ -108,9 +111,18 @@ fn group_col(path: &AttrPath) -> Option<Col> {
         None => attr,
     };
     match key.as_str() {
-        "id" => Some(Col::Text { expr: "groups.id", folded: false }),
-        "displayname" => Some(Col::Text { expr: "groups.display_name_key", folded: true }),
-        "externalid" => Some(Col::Text { expr: "groups.external_id", folded: false }),
+        "id" => Some(Col::Text {
+            expr: "groups.id",
+            folded: false,
+        }),
+        "displayname" => Some(Col::Text {
+            expr: "groups.display_name_key",
+            folded: true,
+        }),
+        "externalid" => Some(Col::Text {
+            expr: "groups.external_id",
+            folded: false,
+        }),
         "meta.lastmodified" => Some(Col::Time("groups.updated_at")),
         "meta.created" => Some(Col::Time("groups.created_at")),
         "members" | "members.value" => Some(Col::Members),
@@ -121,16 +133,28 @@ fn group_col(path: &AttrPath) -> Option<Col> {
 /// Sub-attributes inside `emails[...]` or `members[...]` (or `emails.type`).
 fn element_col(scope: Scope, sub: &str) -> Option<Col> {
     match (scope, sub.to_ascii_lowercase().as_str()) {
-        (Scope::Emails, "value") => Some(Col::Text { expr: "e.value_key", folded: true }),
-        (Scope::Emails, "type") => Some(Col::Text { expr: "muster_fold(e.type)", folded: true }),
+        (Scope::Emails, "value") => Some(Col::Text {
+            expr: "e.value_key",
+            folded: true,
+        }),
+        (Scope::Emails, "type") => Some(Col::Text {
+            expr: "muster_fold(e.type)",
+            folded: true,
+        }),
         (Scope::Emails, "primary") => Some(Col::Bool("e.is_primary")),
-        (Scope::Members, "value") => Some(Col::Text { expr: "m.member_id", folded: false }),
+        (Scope::Members, "value") => Some(Col::Text {
+            expr: "m.member_id",
+            folded: false,
+        }),
         _ => None,
     }
 }
 
 fn unsupported(path: &AttrPath) -> ScimError {
-    ScimError::invalid_filter(format!("filtering on '{}' is not supported", show_path(path)))
+    ScimError::invalid_filter(format!(
+        "filtering on '{}' is not supported",
+        show_path(path)
+    ))
 }
 
 fn show_path(p: &AttrPath) -> String {
@@ -159,8 +183,14 @@ impl Builder {
 
     fn filter(&mut self, scope: Scope, f: &Filter) -> Result<String> {
         Ok(match f {
-            Filter::And(a, b) => format!("({} AND {})", self.filter(scope, a)?, self.filter(scope, b)?),
-            Filter::Or(a, b) => format!("({} OR {})", self.filter(scope, a)?, self.filter(scope, b)?),
+            Filter::And(a, b) => format!(
+                "({} AND {})",
+                self.filter(scope, a)?,
+                self.filter(scope, b)?
+            ),
+            Filter::Or(a, b) => {
+                format!("({} OR {})", self.filter(scope, a)?, self.filter(scope, b)?)
+            }
             Filter::Not(a) => format!("(NOT {})", self.filter(scope, a)?),
             Filter::Present(path) => self.present(scope, path)?,
             Filter::Compare { path, op, value } => self.compare(scope, path, *op, value)?,
@@ -169,8 +199,14 @@ impl Builder {
                     return Err(unsupported(attr).into());
                 }
                 let (inner_scope, exists) = match self.resolve(scope, attr)? {
-                    Col::Emails => (Scope::Emails, "SELECT 1 FROM user_emails e WHERE e.user_id = users.id"),
-                    Col::Members => (Scope::Members, "SELECT 1 FROM group_members m WHERE m.group_id = groups.id"),
+                    Col::Emails => (
+                        Scope::Emails,
+                        "SELECT 1 FROM user_emails e WHERE e.user_id = users.id",
+                    ),
+                    Col::Members => (
+                        Scope::Members,
+                        "SELECT 1 FROM group_members m WHERE m.group_id = groups.id",
+                    ),
                     _ => {
                         return Err(ScimError::invalid_filter(format!(
                             "'{}' is not a multi-valued attribute",
@@ -202,7 +238,11 @@ impl Builder {
 
     /// For `emails.type` style paths at the top level, the element column to test.
     fn element_of(&self, scope: Scope, path: &AttrPath) -> Result<(Scope, Col)> {
-        let inner = if scope == Scope::Users { Scope::Emails } else { Scope::Members };
+        let inner = if scope == Scope::Users {
+            Scope::Emails
+        } else {
+            Scope::Members
+        };
         let sub = path.sub.as_deref().unwrap_or("value");
         let col = element_col(inner, sub).ok_or_else(|| unsupported(path))?;
         Ok((inner, col))
@@ -210,14 +250,20 @@ impl Builder {
 
     fn exists(scope: Scope, cond: String) -> String {
         match scope {
-            Scope::Emails => format!("EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = users.id AND {cond})"),
-            _ => format!("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = groups.id AND {cond})"),
+            Scope::Emails => format!(
+                "EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = users.id AND {cond})"
+            ),
+            _ => format!(
+                "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = groups.id AND {cond})"
+            ),
         }
     }
 
     fn present(&mut self, scope: Scope, path: &AttrPath) -> Result<String> {
         match self.resolve(scope, path)? {
-            Col::Text { expr, .. } => Ok(format!("IFNULL(({expr} IS NOT NULL AND {expr} != ''), 0)")),
+            Col::Text { expr, .. } => {
+                Ok(format!("IFNULL(({expr} IS NOT NULL AND {expr} != ''), 0)"))
+            }
             Col::Bool(expr) | Col::Time(expr) => Ok(format!("({expr} IS NOT NULL)")),
             Col::Emails | Col::Members => {
                 let (inner, col) = self.element_of(scope, path)?;
@@ -231,7 +277,13 @@ impl Builder {
         }
     }
 
-    fn compare(&mut self, scope: Scope, path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<String> {
+    fn compare(
+        &mut self,
+        scope: Scope,
+        path: &AttrPath,
+        op: CompareOp,
+        value: &CompValue,
+    ) -> Result<String> {
         let col = self.resolve(scope, path)?;
         match col {
             Col::Emails | Col::Members => {
@@ -249,19 +301,29 @@ impl Builder {
         }
     }
 
-    fn leaf(&mut self, path: &AttrPath, col: Col, op: CompareOp, value: &CompValue) -> Result<String> {
+    fn leaf(
+        &mut self,
+        path: &AttrPath,
+        col: Col,
+        op: CompareOp,
+        value: &CompValue,
+    ) -> Result<String> {
         let name = show_path(path);
         let mismatch = |what: &str| -> crate::error::Error {
             ScimError::invalid_filter(format!("'{name}' is {what}; the value does not fit")).into()
         };
         let sql = match col {
             Col::Text { expr, folded } => {
-                let CompValue::Str(s) = value else { return Err(mismatch("a string")) };
+                let CompValue::Str(s) = value else {
+                    return Err(mismatch("a string"));
+                };
                 let v = if folded { fold(s) } else { s.clone() };
                 self.text_op(expr, op, v)
             }
             Col::Bool(expr) => {
-                let CompValue::Bool(b) = value else { return Err(mismatch("a boolean")) };
+                let CompValue::Bool(b) = value else {
+                    return Err(mismatch("a boolean"));
+                };
                 let p = self.bind(SqlArg::Int(*b as i64));
                 match op {
                     CompareOp::Eq => format!("{expr} = {p}"),
@@ -275,7 +337,9 @@ impl Builder {
                 }
             }
             Col::Time(expr) => {
-                let CompValue::Str(s) = value else { return Err(mismatch("a dateTime")) };
+                let CompValue::Str(s) = value else {
+                    return Err(mismatch("a dateTime"));
+                };
                 let t = normalize_time(s).ok_or_else(|| {
                     ScimError::invalid_filter(format!("'{s}' is not an RFC 3339 dateTime"))
                 })?;
@@ -302,7 +366,10 @@ impl Builder {
         let n = v.chars().count() as i64;
         match op {
             CompareOp::Eq => format!("{expr} = {}", self.bind(SqlArg::Text(v))),
-            CompareOp::Ne => format!("({expr} IS NULL OR {expr} != {})", self.bind(SqlArg::Text(v))),
+            CompareOp::Ne => format!(
+                "({expr} IS NULL OR {expr} != {})",
+                self.bind(SqlArg::Text(v))
+            ),
             CompareOp::Co => format!("instr({expr}, {}) > 0", self.bind(SqlArg::Text(v))),
             CompareOp::Sw => {
                 let len = self.bind(SqlArg::Int(n));
@@ -346,7 +413,9 @@ fn direction(order: SortOrder) -> &'static str {
 
 /// ORDER BY for users (RFC 7644 §3.4.2.3); ties broken by insertion order.
 pub fn user_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String> {
-    let Some(path) = by else { return Ok(format!("users.rowid {}", direction(order))) };
+    let Some(path) = by else {
+        return Ok(format!("users.rowid {}", direction(order)));
+    };
     let col = match user_col(path) {
         Some(Col::Text { expr, .. }) | Some(Col::Time(expr)) | Some(Col::Bool(expr)) => expr,
         Some(Col::Emails) => "users.primary_email_key",
@@ -363,7 +432,9 @@ pub fn user_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String> 
 }
 
 pub fn group_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String> {
-    let Some(path) = by else { return Ok(format!("groups.rowid {}", direction(order))) };
+    let Some(path) = by else {
+        return Ok(format!("groups.rowid {}", direction(order)));
+    };
     let col = match group_col(path) {
         Some(Col::Text { expr, .. }) | Some(Col::Time(expr)) => expr,
         _ => {

@@ -54,9 +54,17 @@ pub struct TokenRecord {
 /// What a presented bearer token turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCheck {
-    Valid { connection_id: String, token_id: String, prefix: String },
-    Revoked { prefix: String },
-    Expired { prefix: String },
+    Valid {
+        connection_id: String,
+        token_id: String,
+        prefix: String,
+    },
+    Revoked {
+        prefix: String,
+    },
+    Expired {
+        prefix: String,
+    },
     Unknown,
 }
 
@@ -67,7 +75,12 @@ mod base64_lite {
     }
 }
 
-pub fn issue(db: &Connection, connection_id: &str, label: &str, now: DateTime<Utc>) -> Result<IssuedToken> {
+pub fn issue(
+    db: &Connection,
+    connection_id: &str,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken> {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let secret = format!("mst_{}", encode_url(&raw));
@@ -76,7 +89,14 @@ pub fn issue(db: &Connection, connection_id: &str, label: &str, now: DateTime<Ut
     db.execute(
         "INSERT INTO tokens (id, connection_id, label, prefix, hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, connection_id, label, prefix, TokenHash::of(&secret).as_bytes(), fmt_time(now)],
+        params![
+            id,
+            connection_id,
+            label,
+            prefix,
+            TokenHash::of(&secret).as_bytes(),
+            fmt_time(now)
+        ],
     )?;
     Ok(IssuedToken { id, secret, prefix })
 }
@@ -114,11 +134,21 @@ pub fn check(db: &Connection, presented: &str, now: DateTime<Utc>) -> Result<Tok
             return Ok(TokenCheck::Expired { prefix });
         }
     }
-    Ok(TokenCheck::Valid { connection_id, token_id, prefix })
+    Ok(TokenCheck::Valid {
+        connection_id,
+        token_id,
+        prefix,
+    })
 }
 
 /// Records a token's last use (at most once a second per token, to keep writes cheap).
-pub fn touch(db: &Connection, token_id: &str, now: DateTime<Utc>, addr: Option<&str>, agent: Option<&str>) -> Result<()> {
+pub fn touch(
+    db: &Connection,
+    token_id: &str,
+    now: DateTime<Utc>,
+    addr: Option<&str>,
+    agent: Option<&str>,
+) -> Result<()> {
     let at = fmt_time(now);
     db.execute(
         "UPDATE tokens SET last_used_at = ?2, last_used_addr = ?3, last_used_agent = ?4
@@ -156,7 +186,12 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<TokenRecord>> {
 
 /// Issues a new token and lets every other live token of the connection expire after
 /// `grace` (zero: at once), so an IdP keeps working until the admin updates it.
-pub fn rotate(db: &Connection, connection_id: &str, grace: chrono::Duration, now: DateTime<Utc>) -> Result<IssuedToken> {
+pub fn rotate(
+    db: &Connection,
+    connection_id: &str,
+    grace: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken> {
     let until = fmt_time(now + grace);
     db.execute(
         "UPDATE tokens SET expires_at = ?2
@@ -166,13 +201,20 @@ pub fn rotate(db: &Connection, connection_id: &str, grace: chrono::Duration, now
     issue(db, connection_id, "rotated", now)
 }
 
-pub fn revoke(db: &Connection, connection_id: &str, token: &str, now: DateTime<Utc>) -> Result<TokenRecord> {
+pub fn revoke(
+    db: &Connection,
+    connection_id: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenRecord> {
     let changed = db.execute(
         "UPDATE tokens SET revoked_at = ?3 WHERE connection_id = ?1 AND (id = ?2 OR prefix = ?2) AND revoked_at IS NULL",
         params![connection_id, token, fmt_time(now)],
     )?;
     if changed == 0 {
-        return Err(Error::NotFound(format!("no live token {token} on this connection")));
+        return Err(Error::NotFound(format!(
+            "no live token {token} on this connection"
+        )));
     }
     list(db, connection_id)?
         .into_iter()

@@ -94,7 +94,12 @@ impl UserRecord {
     pub fn to_scim(&self, location: &str, groups: Option<Vec<Value>>) -> Value {
         let mut out = Map::new();
         let src = self.resource.as_object().cloned().unwrap_or_default();
-        out.insert("schemas".into(), src.get("schemas").cloned().unwrap_or_else(|| serde_json::json!([urn::USER])));
+        out.insert(
+            "schemas".into(),
+            src.get("schemas")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!([urn::USER])),
+        );
         out.insert("id".into(), Value::String(self.id.clone()));
         for (k, v) in src {
             if k != "schemas" {
@@ -157,7 +162,10 @@ impl Indexed {
             display_name: s(resource.get("displayName")),
             given_name: s(resource.pointer("/name/givenName")),
             family_name: s(resource.pointer("/name/familyName")),
-            active: resource.get("active").and_then(Value::as_bool).unwrap_or(true),
+            active: resource
+                .get("active")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
             emails,
         })
     }
@@ -189,7 +197,12 @@ pub fn get_live(db: &Connection, connection_id: &str, id: &str) -> Result<UserRe
     }
 }
 
-fn ensure_user_name_free(db: &Connection, connection_id: &str, user_name: &str, except: Option<&str>) -> Result<()> {
+fn ensure_user_name_free(
+    db: &Connection,
+    connection_id: &str,
+    user_name: &str,
+    except: Option<&str>,
+) -> Result<()> {
     let taken: Option<String> = db
         .query_row(
             "SELECT id FROM users WHERE connection_id = ?1 AND user_name_key = ?2 AND deleted_at IS NULL",
@@ -213,13 +226,25 @@ fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (value, kind, primary) in &idx.emails {
-        stmt.execute(params![id, connection_id, value, fold(value), kind, *primary as i64])?;
+        stmt.execute(params![
+            id,
+            connection_id,
+            value,
+            fold(value),
+            kind,
+            *primary as i64
+        ])?;
     }
     Ok(())
 }
 
 /// POST /Users. `body` is the client's JSON; it is validated and normalised here.
-pub fn create(db: &Connection, connection_id: &str, body: &Value, now: DateTime<Utc>) -> Result<UserRecord> {
+pub fn create(
+    db: &Connection,
+    connection_id: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<UserRecord> {
     let mut resource = scim::schema::normalize_user(body)?;
     if resource.get("active").is_none() {
         resource["active"] = Value::Bool(true);
@@ -267,14 +292,20 @@ fn unique_violation(e: rusqlite::Error) -> Error {
 
 /// Checks an If-Match precondition (RFC 7644 §3.14) against the stored version.
 pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
-    let Some(expected) = if_match else { return Ok(()) };
+    let Some(expected) = if_match else {
+        return Ok(());
+    };
     let expected = expected.trim();
     if expected == "*" {
         return Ok(());
     }
     let wanted = format!("W/\"{current}\"");
     let strong = format!("\"{current}\"");
-    if expected.split(',').map(str::trim).any(|e| e == wanted || e == strong) {
+    if expected
+        .split(',')
+        .map(str::trim)
+        .any(|e| e == wanted || e == strong)
+    {
         Ok(())
     } else {
         Err(ScimError::precondition_failed(format!(
@@ -285,7 +316,12 @@ pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
 }
 
 /// Stores a new full resource for an existing user (PUT, and PATCH after applying).
-fn store_replacement(db: &Connection, old: &UserRecord, mut resource: Value, now: DateTime<Utc>) -> Result<(UserRecord, UserChange)> {
+fn store_replacement(
+    db: &Connection,
+    old: &UserRecord,
+    mut resource: Value,
+    now: DateTime<Utc>,
+) -> Result<(UserRecord, UserChange)> {
     if resource.get("active").is_none() {
         resource["active"] = Value::Bool(true);
     }
@@ -297,7 +333,8 @@ fn store_replacement(db: &Connection, old: &UserRecord, mut resource: Value, now
             "UPDATE users SET last_synced_at = ?2 WHERE id = ?1",
             params![old.id, fmt_time(now)],
         )?;
-        let fresh = get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
+        let fresh =
+            get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
         return Ok((fresh, UserChange::Unchanged));
     }
     let at = fmt_time(now);
@@ -331,12 +368,20 @@ fn store_replacement(db: &Connection, old: &UserRecord, mut resource: Value, now
         (false, true) => UserChange::Reactivated,
         _ => UserChange::Updated,
     };
-    let fresh = get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
+    let fresh =
+        get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
     Ok((fresh, change))
 }
 
 /// PUT /Users/{id}: full replace; id and meta are the server's, password is dropped.
-pub fn replace(db: &Connection, connection_id: &str, id: &str, body: &Value, if_match: Option<&str>, now: DateTime<Utc>) -> Result<(UserRecord, UserChange)> {
+pub fn replace(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(UserRecord, UserChange)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
     if let Some(given) = body.get("id").and_then(Value::as_str) {
@@ -349,7 +394,14 @@ pub fn replace(db: &Connection, connection_id: &str, id: &str, body: &Value, if_
 }
 
 /// PATCH /Users/{id}: every operation applies, or none does.
-pub fn patch(db: &Connection, connection_id: &str, id: &str, req: &scim::patch::PatchRequest, if_match: Option<&str>, now: DateTime<Utc>) -> Result<(UserRecord, UserChange)> {
+pub fn patch(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    req: &scim::patch::PatchRequest,
+    if_match: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(UserRecord, UserChange)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
     let mut resource = old.resource.clone();
@@ -359,7 +411,13 @@ pub fn patch(db: &Connection, connection_id: &str, id: &str, req: &scim::patch::
 }
 
 /// DELETE /Users/{id}: soft delete into the retention window; memberships are dropped.
-pub fn delete(db: &Connection, connection_id: &str, id: &str, retention_days: i64, now: DateTime<Utc>) -> Result<UserRecord> {
+pub fn delete(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    retention_days: i64,
+    now: DateTime<Utc>,
+) -> Result<UserRecord> {
     let old = get_live(db, connection_id, id)?;
     let at = fmt_time(now);
     let purge = fmt_time(now + chrono::Duration::days(retention_days));
@@ -379,7 +437,8 @@ pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64,
         None => ("1".to_string(), vec![]),
     };
     let order = query::user_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
-    let base = format!("FROM users WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
+    let base =
+        format!("FROM users WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
     let mut all_args: Vec<query::SqlArg> = vec![query::SqlArg::Text(connection_id.to_string())];
     all_args.append(&mut args);
     let total: i64 = db.query_row(
@@ -401,7 +460,12 @@ pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64,
 }
 
 /// Groups a user belongs to, as SCIM `groups` values (RFC 7643 §4.1.2).
-pub fn groups_of(db: &Connection, connection_id: &str, user_id: &str, location_base: &str) -> Result<Vec<Value>> {
+pub fn groups_of(
+    db: &Connection,
+    connection_id: &str,
+    user_id: &str,
+    location_base: &str,
+) -> Result<Vec<Value>> {
     let mut stmt = db.prepare_cached(
         "SELECT g.id, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id
          WHERE m.connection_id = ?1 AND m.member_id = ?2 AND g.deleted_at IS NULL ORDER BY g.display_name_key",

@@ -1,1 +1,166 @@
-//! placeholder
+//! Muster's transport layer: the SCIM and admin HTTP APIs on one axum server, with auth,
+//! limits and back-pressure; `start` is shared by `muster serve` and the desktop shell.
+
+pub mod api;
+pub mod cli;
+pub mod scim;
+pub mod state;
+
+use axum::Router;
+use directory::{Clock, Db, SystemClock};
+use state::AppState;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// What it takes to start the server, from `muster serve` or the desktop shell.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub db_path: PathBuf,
+    pub bind: SocketAddr,
+    /// Directory with the built console (ui/dist) to serve at `/`.
+    pub console_dir: Option<PathBuf>,
+    /// Admin API secret; generated when None.
+    pub admin_secret: Option<String>,
+    /// Extra origins allowed to call the admin API (the Tauri window's origin).
+    pub allowed_origins: Vec<String>,
+    /// Requests one connection may have in flight before it gets 429.
+    pub max_in_flight_per_connection: usize,
+}
+
+impl ServerConfig {
+    pub fn new(db_path: PathBuf, bind: SocketAddr) -> Self {
+        ServerConfig {
+            db_path,
+            bind,
+            console_dir: None,
+            admin_secret: None,
+            allowed_origins: vec![],
+            max_in_flight_per_connection: state::DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// A server that is listening. Dropping it does not stop it; call `shutdown`.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub scim_base: String,
+    pub admin_base: String,
+    pub admin_secret: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("address {0} is already in use")]
+    AddrInUse(SocketAddr),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("cannot open database: {0}")]
+    Database(String),
+}
+
+/// A random 256-bit secret, hex-encoded.
+pub fn random_secret() -> String {
+    use rand::RngCore;
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    hex::encode(raw)
+}
+
+/// The whole HTTP surface for a state: SCIM, admin API, console.
+pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
+    let mut app = Router::new()
+        .nest("/scim/v2", scim::router(state.clone()))
+        .nest("/api", api::router(state.clone()));
+    if let Some(dir) = console_dir {
+        let index = dir.join("index.html");
+        app = app.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .fallback(tower_http::services::ServeFile::new(index)),
+        );
+    }
+    app
+}
+
+/// Opens the database, binds, and serves in a background task on the current runtime.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningServer, StartError> {
+    let listener = match tokio::net::TcpListener::bind(config.bind).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(StartError::AddrInUse(config.bind))
+        }
+        Err(e) => return Err(StartError::Bind(config.bind, e)),
+    };
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(config.bind, e))?;
+    let db_path = config.db_path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&db_path))
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    let admin_secret = config.admin_secret.clone().unwrap_or_else(random_secret);
+    let origin = format!("http://{addr}");
+    let scim_base = format!("{origin}/scim/v2");
+    let admin_base = format!("{origin}/api");
+    let state = AppState::new(
+        db,
+        clock,
+        scim_base.clone(),
+        &admin_secret,
+        origin,
+        config.allowed_origins.clone(),
+        config.max_in_flight_per_connection,
+    );
+    let app = router(state, config.console_dir.clone());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(RunningServer {
+        addr,
+        scim_base,
+        admin_base,
+        admin_secret,
+        stop: Some(stop_tx),
+        task: Some(task),
+    })
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Waits until the server stops by itself.
+    pub async fn wait(mut self) {
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! The admin JSON API the console talks to: authenticated by the admin secret (never a
+//! SCIM token), refused to foreign origins, and live changes as server-sent events.
+
+pub mod types;
+
+use crate::state::AppState;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use directory::connections::{self, ConnectionRecord};
+use directory::console::{PageQuery, StatusFilter};
+use directory::log::{LogEntry, LogQuery};
+use directory::{groups, health, log, tokens, users};
+use futures::stream::Stream;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::time::Duration;
+use types::*;
+
+/// Errors of the admin API: a machine-readable code and a message, mapped once here.
+#[derive(Debug)]
+pub struct ApiFailure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiFailure {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiFailure {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn not_found(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+    fn bad_request(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", what)
+    }
+}
+
+impl From<directory::Error> for ApiFailure {
+    fn from(e: directory::Error) -> Self {
+        match e {
+            directory::Error::NotFound(m) => ApiFailure::not_found(m),
+            directory::Error::Invalid(m) => ApiFailure::bad_request(m),
+            directory::Error::Scim(s) if s.status == 409 => {
+                ApiFailure::new(StatusCode::CONFLICT, "conflict", s.detail)
+            }
+            directory::Error::Scim(s) if s.status == 404 => ApiFailure::not_found(s.detail),
+            directory::Error::Scim(s) => ApiFailure::bad_request(s.detail),
+            other => {
+                tracing::error!(error = %other, "admin API internal error");
+                ApiFailure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ApiError {
+                code: self.code.to_string(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiFailure>;
+
+pub fn router(state: AppState) -> Router {
+    let authed = Router::new()
+        .route("/info", get(info))
+        .route(
+            "/connections",
+            get(list_connections).post(create_connection),
+        )
+        .route("/connections/{id}", get(connection_detail))
+        .route("/connections/{id}/users", get(user_page))
+        .route("/connections/{id}/users/{uid}", get(user_detail))
+        .route("/connections/{id}/groups", get(group_page))
+        .route("/connections/{id}/groups/{gid}", get(group_detail))
+        .route("/connections/{id}/log", get(connection_log))
+        .route("/events", get(events))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state.clone());
+    authed.fallback(|| async { ApiFailure::not_found("no such admin endpoint") })
+}
+
+/// Origin check, CORS for the desktop window, and the admin secret. Fails closed.
+async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let foreign_allowed = origin
+        .as_deref()
+        .is_some_and(|o| st.allowed_origins.iter().any(|a| a == o));
+    if let Some(o) = &origin {
+        if o != &st.origin && !foreign_allowed {
+            return ApiFailure::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "requests from this origin are refused",
+            )
+            .into_response();
+        }
+    }
+    let cors = |mut resp: Response| {
+        if foreign_allowed {
+            if let Some(o) = origin
+                .as_deref()
+                .and_then(|o| HeaderValue::from_str(o).ok())
+            {
+                let h = resp.headers_mut();
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static("authorization, content-type"),
+                );
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
+                );
+                h.insert(header::VARY, HeaderValue::from_static("Origin"));
+            }
+        }
+        resp
+    };
+    if req.method() == Method::OPTIONS {
+        return cors(StatusCode::NO_CONTENT.into_response());
+    }
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::to_string);
+    // EventSource cannot send headers; the events stream takes the secret as a parameter.
+    let from_query = if req.uri().path().ends_with("/events") {
+        req.uri().query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "secret")
+                .map(|(_, v)| v)
+        })
+    } else {
+        None
+    };
+    let presented = bearer.or(from_query);
+    if !presented
+        .as_deref()
+        .is_some_and(|p| st.admin_secret_matches(p))
+    {
+        return cors(
+            ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the admin secret is missing or wrong",
+            )
+            .into_response(),
+        );
+    }
+    cors(next.run(req).await)
+}
+
+async fn info(State(st): State<AppState>) -> ApiResult<ServerInfo> {
+    Ok(Json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        scim_base: st.scim_base.clone(),
+        admin_base: format!("{}/api", st.origin),
+    }))
+}
+
+fn idp_of(i: directory::connections::Idp) -> Idp {
+    match i {
+        directory::connections::Idp::Okta => Idp::Okta,
+        directory::connections::Idp::Entra => Idp::Entra,
+        directory::connections::Idp::Google => Idp::Google,
+        directory::connections::Idp::Generic => Idp::Generic,
+    }
+}
+
+fn health_of(s: health::HealthState) -> HealthState {
+    match s {
+        health::HealthState::NeverConnected => HealthState::NeverConnected,
+        health::HealthState::Healthy => HealthState::Healthy,
+        health::HealthState::Idle => HealthState::Idle,
+        health::HealthState::Failing => HealthState::Failing,
+        health::HealthState::Degraded => HealthState::Degraded,
+        health::HealthState::Misconfigured => HealthState::Misconfigured,
+    }
+}
+
+fn summarize(
+    st: &AppState,
+    db: &directory::db::RawConnection,
+    c: &ConnectionRecord,
+) -> directory::Result<ConnectionSummary> {
+    let (stats, input) = health::gather(db, c, st.clock.now())?;
+    let h = health::classify(&input);
+    Ok(ConnectionSummary {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        idp: idp_of(c.idp),
+        scim_url: format!("{}/{}", st.scim_base, c.id),
+        created_at: c.created_at.clone(),
+        health: health_of(h.state),
+        health_reason: format!("{} {}", h.reason, h.next_step),
+        dialect: c.dialect.clone(),
+        user_count: stats.users,
+        group_count: stats.groups,
+        deleted_user_count: stats.deleted_users,
+        last_sync_at: stats.last_sync_at,
+        last_request_at: stats.last_request_at,
+        requests_24h: stats.requests_24h,
+        failures_24h: stats.failures_24h,
+    })
+}
+
+async fn list_connections(State(st): State<AppState>) -> ApiResult<Vec<ConnectionSummary>> {
+    let s = st.clone();
+    let out = st
+        .db
+        .read(move |db| {
+            connections::list(db)?
+                .iter()
+                .map(|c| summarize(&s, db, c))
+                .collect()
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+async fn create_connection(
+    State(st): State<AppState>,
+    body: Result<Json<CreateConnectionRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedConnection>), ApiFailure> {
+    let Json(req) = body.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let now = st.clock.now();
+    let idp = match req.idp {
+        Idp::Okta => directory::connections::Idp::Okta,
+        Idp::Entra => directory::connections::Idp::Entra,
+        Idp::Google => directory::connections::Idp::Google,
+        Idp::Generic => directory::connections::Idp::Generic,
+    };
+    let name = req.name.clone();
+    let (conn, token) = st
+        .db
+        .write(move |db| {
+            let c = connections::create(db, &name, idp, false, now)?;
+            let t = tokens::issue(db, &c.id, "initial", now)?;
+            Ok((c, t))
+        })
+        .await?;
+    let s = st.clone();
+    let c2 = conn.clone();
+    let summary = st.db.read(move |db| summarize(&s, db, &c2)).await?;
+    st.publish("connection", &conn.id, None);
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedConnection {
+            connection: summary,
+            token: token.secret,
+        }),
+    ))
+}
+
+fn row(e: LogEntry) -> LogRow {
+    LogRow {
+        id: e.id,
+        at: e.at,
+        connection_id: e.connection_id,
+        method: e.method,
+        path: e.path,
+        status: e.status as i32,
+        outcome: e.outcome,
+        resource_type: e.resource_type,
+        resource_id: e.resource_id,
+        user_name: e.user_name,
+        external_id: e.external_id,
+        duration_ms: e.duration_ms,
+        dialect: e.dialect,
+        user_agent: e.user_agent,
+        token_prefix: e.token_prefix,
+        detail: e.detail,
+    }
+}
+
+async fn connection_detail(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<ConnectionDetail> {
+    let s = st.clone();
+    let out = st
+        .db
+        .read(move |db| {
+            let c = connections::get(db, &id)?
+                .ok_or_else(|| directory::Error::NotFound(format!("connection {id}")))?;
+            let summary = summarize(&s, db, &c)?;
+            let recent = log::list(
+                db,
+                &LogQuery {
+                    connection_id: Some(id.clone()),
+                    limit: 25,
+                    ..Default::default()
+                },
+            )?;
+            Ok(ConnectionDetail {
+                connection: summary,
+                recent_log: recent.into_iter().map(row).collect(),
+            })
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct PageParams {
+    q: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    order: Option<String>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl PageParams {
+    fn into_query(self) -> PageQuery {
+        PageQuery {
+            q: self.q,
+            status: StatusFilter::parse(self.status.as_deref()),
+            sort: self.sort,
+            descending: self.order.as_deref() == Some("desc"),
+            offset: self.offset.unwrap_or(0),
+            limit: self.limit.unwrap_or(100),
+        }
+    }
+}
+
+fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow {
+    UserRow {
+        id: u.id.clone(),
+        user_name: u.user_name.clone(),
+        display_name: u.display_name.clone(),
+        given_name: u.given_name.clone(),
+        family_name: u.family_name.clone(),
+        primary_email: u.primary_email.clone(),
+        external_id: u.external_id.clone(),
+        status: if u.deleted_at.is_some() {
+            UserStatus::Deleted
+        } else if u.active {
+            UserStatus::Active
+        } else {
+            UserStatus::Deactivated
+        },
+        purge_at: u.purge_at.clone(),
+        groups,
+        last_synced_at: u.last_synced_at.clone(),
+        updated_at: u.updated_at.clone(),
+    }
+}
+
+async fn ensure_connection(st: &AppState, id: &str) -> Result<(), ApiFailure> {
+    let id2 = id.to_string();
+    match st.db.read(move |db| connections::get(db, &id2)).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiFailure::not_found(format!("connection {id}"))),
+    }
+}
+
+async fn user_page(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<UserPage> {
+    ensure_connection(&st, &id).await?;
+    let q = p.into_query();
+    let offset = q.offset.max(0);
+    let (total, rows, mut groups) = st
+        .db
+        .read(move |db| directory::console::user_page(db, &id, &q))
+        .await?;
+    let items = rows
+        .iter()
+        .map(|u| {
+            let g = groups
+                .remove(&u.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, display_name)| GroupRef { id, display_name })
+                .collect();
+            user_row(u, g)
+        })
+        .collect();
+    Ok(Json(UserPage {
+        total,
+        offset,
+        items,
+    }))
+}
+
+async fn user_detail(
+    State(st): State<AppState>,
+    Path((id, uid)): Path<(String, String)>,
+) -> ApiResult<UserDetail> {
+    let base = format!("{}/{}", st.scim_base, id);
+    let out = st
+        .db
+        .read(move |db| {
+            let u = users::get(db, &id, &uid)?
+                .ok_or_else(|| directory::Error::NotFound(format!("user {uid}")))?;
+            let groups = users::groups_of(db, &id, &uid, &base)?;
+            let refs = groups
+                .iter()
+                .map(|g| GroupRef {
+                    id: g["value"].as_str().unwrap_or_default().to_string(),
+                    display_name: g["display"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect();
+            let resource = u.to_scim(&format!("{base}/Users/{}", u.id), Some(groups));
+            let entries = log::list(
+                db,
+                &LogQuery {
+                    connection_id: Some(id.clone()),
+                    resource_id: Some(uid.clone()),
+                    limit: 200,
+                    ..Default::default()
+                },
+            )?;
+            Ok(UserDetail {
+                user: user_row(&u, refs),
+                resource,
+                log: entries.into_iter().map(row).collect(),
+            })
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+fn group_row(g: &groups::GroupRecord) -> GroupRow {
+    GroupRow {
+        id: g.id.clone(),
+        display_name: g.display_name.clone(),
+        external_id: g.external_id.clone(),
+        member_count: g.member_count,
+        last_synced_at: g.last_synced_at.clone(),
+        updated_at: g.updated_at.clone(),
+    }
+}
+
+async fn group_page(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<GroupPage> {
+    ensure_connection(&st, &id).await?;
+    let q = p.into_query();
+    let offset = q.offset.max(0);
+    let (total, rows) = st
+        .db
+        .read(move |db| directory::console::group_page(db, &id, &q))
+        .await?;
+    Ok(Json(GroupPage {
+        total,
+        offset,
+        items: rows.iter().map(group_row).collect(),
+    }))
+}
+
+async fn group_detail(
+    State(st): State<AppState>,
+    Path((id, gid)): Path<(String, String)>,
+) -> ApiResult<GroupDetail> {
+    let base = format!("{}/{}", st.scim_base, id);
+    let out = st
+        .db
+        .read(move |db| {
+            let g = groups::get(db, &id, &gid)?
+                .filter(|g| g.deleted_at.is_none())
+                .ok_or_else(|| directory::Error::NotFound(format!("group {gid}")))?;
+            let members = groups::members(db, &id, &gid)?;
+            let user_names: HashMap<String, String> = members
+                .iter()
+                .filter(|m| m.kind == "User")
+                .filter_map(|m| {
+                    users::get(db, &id, &m.id)
+                        .ok()
+                        .flatten()
+                        .map(|u| (m.id.clone(), u.user_name))
+                })
+                .collect();
+            let resource = g.to_scim(&format!("{base}/Groups/{}", g.id), &base, Some(&members));
+            let rows = members
+                .iter()
+                .map(|m| MemberRow {
+                    id: m.id.clone(),
+                    user_name: user_names
+                        .get(&m.id)
+                        .cloned()
+                        .unwrap_or_else(|| m.display.clone().unwrap_or_default()),
+                    display_name: m.display.clone(),
+                })
+                .collect();
+            Ok(GroupDetail {
+                group: group_row(&g),
+                members: rows,
+                resource,
+            })
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct LogParams {
+    outcome: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+    before_id: Option<i64>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn connection_log(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<LogParams>,
+) -> ApiResult<LogPage> {
+    ensure_connection(&st, &id).await?;
+    let q = LogQuery {
+        connection_id: Some(id),
+        resource_id: None,
+        outcome: p.outcome.filter(|s| !s.is_empty()),
+        status: p.status.filter(|s| !s.is_empty()),
+        text: p.q,
+        before_id: p.before_id,
+        since: p.since,
+        until: p.until,
+        limit: p.limit.unwrap_or(100),
+    };
+    let items = st.db.read(move |db| log::list(db, &q)).await?;
+    Ok(Json(LogPage {
+        total: items.len() as i64,
+        offset: 0,
+        items: items.into_iter().map(row).collect(),
+    }))
+}
+
+/// Live changes for the console: ids only; the console refetches what it shows.
+async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    use tokio_stream::wrappers::BroadcastStream;
+    use tokio_stream::StreamExt;
+    let stream = BroadcastStream::new(st.events.subscribe()).filter_map(|msg| match msg {
+        Ok(ev) => Some(Ok(Event::default()
+            .event("change")
+            .json_data(&ev)
+            .unwrap_or_default())),
+        // A lagging subscriber is told to refetch everything it shows.
+        Err(_) => Some(Ok(Event::default()
+            .event("change")
+            .data("{\"kind\":\"resync\",\"connection_id\":\"*\",\"id\":null}"))),
+    });
+    Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("ping"),
+    )
+}

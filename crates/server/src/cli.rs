@@ -1,0 +1,340 @@
+//! The `muster` command line (DESIGN.md's CLI contract). JSON output is for scripts:
+//! stable keys, one document per command.
+
+use crate::{ServerConfig, StartError};
+use clap::{Parser, Subcommand};
+use directory::{connections, tokens, Clock, Db, SystemClock};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "muster",
+    version,
+    about = "Self-hosted SCIM 2.0 directory sync"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve SCIM, the admin API and the console.
+    Serve {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long, env = "MUSTER_BIND", default_value = "127.0.0.1:8737")]
+        bind: SocketAddr,
+        /// Directory of the built console (ui/dist); defaults to ./ui/dist when present.
+        #[arg(long)]
+        console: Option<PathBuf>,
+        /// Admin API secret (generated when absent).
+        #[arg(long, env = "MUSTER_ADMIN_SECRET", hide_env_values = true)]
+        admin_secret: Option<String>,
+        /// Allow a non-loopback bind without TLS because a reverse proxy terminates TLS.
+        #[arg(long)]
+        behind_tls_proxy: bool,
+        /// Requests one connection may have in flight before it is answered 429.
+        #[arg(long, default_value_t = crate::state::DEFAULT_MAX_IN_FLIGHT)]
+        max_in_flight: usize,
+    },
+    /// Manage connections.
+    Connection {
+        #[command(subcommand)]
+        command: ConnectionCommand,
+    },
+    /// Manage a connection's SCIM tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConnectionCommand {
+    /// Create a connection and its first token (shown once).
+    Create {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "generic")]
+        idp: String,
+        /// The SCIM base the server is reachable at, for the printed scim_url.
+        #[arg(
+            long,
+            env = "MUSTER_SCIM_BASE",
+            default_value = "http://127.0.0.1:8737/scim/v2"
+        )]
+        scim_base: String,
+    },
+    /// List connections.
+    List {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a new token; the others stay valid for the grace period.
+    Rotate {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+        /// How long the old tokens stay valid: e.g. 24h, 30m, 0s.
+        #[arg(long, default_value = "24h")]
+        grace: String,
+    },
+    /// List a connection's tokens (never their secrets).
+    List {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Revoke a token at once, by id or prefix.
+    Revoke {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+        #[arg(long)]
+        token: String,
+    },
+}
+
+/// The OS data directory's database, unless MUSTER_DB or --db says otherwise.
+pub fn default_db_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("muster").join("muster.db")
+}
+
+/// Parses durations like "24h", "30m", "90s", "2d".
+pub fn parse_duration(s: &str) -> Option<chrono::Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = num.parse().ok()?;
+    match unit {
+        "s" => Some(chrono::Duration::seconds(n)),
+        "m" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "d" => Some(chrono::Duration::days(n)),
+        _ => None,
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("muster: {msg}");
+    1
+}
+
+fn open(db: Option<PathBuf>) -> Result<Db, i32> {
+    let path = db.unwrap_or_else(default_db_path);
+    Db::open(&path).map_err(|e| fail(format!("cannot open {}: {e}", path.display())))
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MUSTER_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve {
+            db,
+            bind,
+            console,
+            admin_secret,
+            behind_tls_proxy,
+            max_in_flight,
+        } => {
+            if !bind.ip().is_loopback() && !behind_tls_proxy {
+                return fail(format!(
+                    "refusing to serve SCIM without TLS on non-loopback {bind}: SCIM tokens would cross the network in clear. \
+                     Put a TLS-terminating reverse proxy in front and pass --behind-tls-proxy"
+                ));
+            }
+            let console = console.or_else(|| {
+                Some(PathBuf::from("ui/dist")).filter(|p| p.join("index.html").exists())
+            });
+            let mut config = ServerConfig::new(db.unwrap_or_else(default_db_path), bind);
+            config.console_dir = console;
+            config.admin_secret = admin_secret;
+            config.max_in_flight_per_connection = max_in_flight;
+            serve(config)
+        }
+        Command::Connection { command } => connection(command),
+        Command::Token { command } => token(command),
+    }
+}
+
+fn serve(config: ServerConfig) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(e),
+    };
+    rt.block_on(async move {
+        let db_path = config.db_path.clone();
+        let has_console = config.console_dir.is_some();
+        let running = match crate::start(config).await {
+            Ok(r) => r,
+            Err(StartError::AddrInUse(a)) => return fail(format!("{a} is already in use; pass --bind with another port")),
+            Err(e) => return fail(e),
+        };
+        let origin = format!("http://{}", running.addr);
+        let line = json!({
+            "scim_base": running.scim_base,
+            "admin": running.admin_base,
+            "admin_secret": running.admin_secret,
+            "console_url": if has_console { Some(format!("{origin}/#secret={}", running.admin_secret)) } else { None },
+            "db": db_path,
+            "addr": running.addr.to_string(),
+        });
+        println!("{line}");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate() => {}
+        }
+        running.shutdown().await;
+        0
+    })
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        s.recv().await;
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending::<()>().await
+}
+
+fn connection(cmd: ConnectionCommand) -> i32 {
+    let now = SystemClock.now();
+    match cmd {
+        ConnectionCommand::Create {
+            db,
+            name,
+            idp,
+            scim_base,
+        } => {
+            let idp: connections::Idp = match idp.parse() {
+                Ok(i) => i,
+                Err(e) => return fail(e),
+            };
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            let made = db.write_blocking(move |c| {
+                let conn = connections::create(c, &name, idp, false, now)?;
+                let t = tokens::issue(c, &conn.id, "initial", now)?;
+                Ok((conn, t))
+            });
+            match made {
+                Ok((conn, t)) => {
+                    let base = scim_base.trim_end_matches('/');
+                    println!(
+                        "{}",
+                        json!({"id": conn.id, "name": conn.name, "idp": conn.idp, "scim_url": format!("{base}/{}", conn.id), "token": t.secret, "token_prefix": t.prefix})
+                    );
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        ConnectionCommand::List { db } => {
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            match db.read_blocking(connections::list) {
+                Ok(list) => {
+                    println!("{}", serde_json::to_string(&list).unwrap_or_default());
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+fn token(cmd: TokenCommand) -> i32 {
+    let now = SystemClock.now();
+    match cmd {
+        TokenCommand::Rotate {
+            db,
+            connection,
+            grace,
+        } => {
+            let Some(grace) = parse_duration(&grace) else {
+                return fail("--grace takes a duration like 24h, 30m or 0s");
+            };
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            let conn = connection.clone();
+            match db.write_blocking(move |c| {
+                connections::get(c, &conn)?
+                    .ok_or_else(|| directory::Error::NotFound(format!("connection {conn}")))?;
+                tokens::rotate(c, &conn, grace, now)
+            }) {
+                Ok(t) => {
+                    println!(
+                        "{}",
+                        json!({"connection": connection, "token": t.secret, "token_prefix": t.prefix, "old_tokens_valid_until": directory::clock::fmt_time(now + grace)})
+                    );
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        TokenCommand::List { db, connection } => {
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            match db.read_blocking(|c| tokens::list(c, &connection)) {
+                Ok(list) => {
+                    println!("{}", serde_json::to_string(&list).unwrap_or_default());
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        TokenCommand::Revoke {
+            db,
+            connection,
+            token,
+        } => {
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            match db.write_blocking(move |c| tokens::revoke(c, &connection, &token, now)) {
+                Ok(t) => {
+                    println!("{}", serde_json::to_string(&t).unwrap_or_default());
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}

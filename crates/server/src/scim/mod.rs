@@ -1,0 +1,1105 @@
+//! The SCIM 2.0 endpoint (RFC 7644) under `/scim/v2/{connection}`: bearer-token auth scoped
+//! to the connection, admission gate, content types and limits, resource routing, and one
+//! provisioning-log row for every request, accepted or not.
+
+pub mod dialect;
+
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use directory::log::{outcome, LogEntry};
+use directory::tokens::TokenCheck;
+use directory::{connections, groups, log, tokens, users};
+use scim::list::{ListQuery, Projection};
+use scim::schema::ServiceLimits;
+use scim::ScimError;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Largest request body accepted (advertised as maxPayloadSize).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest page (advertised as filter.maxResults).
+pub const MAX_RESULTS: u64 = 1000;
+/// Longest URL query accepted (filters included).
+const MAX_QUERY_BYTES: usize = 8192;
+
+pub const LIMITS: ServiceLimits = ServiceLimits {
+    max_results: MAX_RESULTS,
+    max_payload_bytes: MAX_BODY_BYTES as u64,
+};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/{connection}", any(entry))
+        .route("/{connection}/{*rest}", any(entry))
+        .with_state(state)
+}
+
+/// What one request did, for its provisioning-log row.
+#[derive(Default)]
+struct Trace {
+    connection_id: Option<String>,
+    token_prefix: Option<String>,
+    dialect: Option<String>,
+    outcome: Option<&'static str>,
+    resource_type: Option<&'static str>,
+    resource_id: Option<String>,
+    user_name: Option<String>,
+    external_id: Option<String>,
+    detail: Option<String>,
+    request_body: Option<String>,
+    /// True when the row was already written in the same transaction as the change.
+    logged: bool,
+}
+
+/// A successful SCIM answer.
+struct Reply {
+    status: StatusCode,
+    body: Option<Value>,
+    location: Option<String>,
+    etag: Option<String>,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Self {
+        Reply {
+            status: StatusCode::OK,
+            body: Some(body),
+            location: None,
+            etag: None,
+        }
+    }
+}
+
+fn scim_response(status: StatusCode, body: Option<&Value>, extra: HeaderMap) -> Response {
+    let mut resp = match body {
+        Some(b) => (status, b.to_string()).into_response(),
+        None => status.into_response(),
+    };
+    if body.is_some() {
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/scim+json; charset=utf-8"),
+        );
+    }
+    resp.headers_mut().extend(extra);
+    resp
+}
+
+fn error_outcome(e: &ScimError) -> &'static str {
+    match e.status {
+        400 => outcome::INVALID,
+        401 => outcome::AUTH_FAILED,
+        404 => outcome::NOT_FOUND,
+        409 => outcome::CONFLICT,
+        412 => outcome::PRECONDITION_FAILED,
+        413 => outcome::TOO_LARGE,
+        415 => outcome::UNSUPPORTED_MEDIA_TYPE,
+        429 => outcome::RATE_LIMITED,
+        _ => outcome::ERROR,
+    }
+}
+
+/// Maps a directory error to what the client sees; internal detail stays in our log.
+fn to_scim(e: directory::Error) -> ScimError {
+    match e {
+        directory::Error::Scim(s) => s,
+        directory::Error::NotFound(what) => ScimError::not_found(what),
+        directory::Error::Invalid(what) => ScimError::invalid_value(what),
+        other => {
+            tracing::error!(error = %other, "internal error while serving SCIM");
+            ScimError::new(500, None, "internal error; the request was not applied")
+        }
+    }
+}
+
+async fn entry(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let headers = req.headers().clone();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut trace = Trace::default();
+    let path_and_query = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let result = handle(&st, &mut trace, peer, req, started).await;
+    let mut extra = HeaderMap::new();
+    let response = match result {
+        Ok(reply) => {
+            if let Some(loc) = &reply.location {
+                if let Ok(v) = HeaderValue::from_str(loc) {
+                    extra.insert(header::LOCATION, v);
+                }
+            }
+            if let Some(tag) = &reply.etag {
+                if let Ok(v) = HeaderValue::from_str(tag) {
+                    extra.insert(header::ETAG, v);
+                }
+            }
+            let status = reply.status;
+            if !trace.logged {
+                write_log(
+                    &st,
+                    &trace,
+                    &method,
+                    &path_and_query,
+                    status.as_u16(),
+                    started,
+                    user_agent.as_deref(),
+                );
+            }
+            scim_response(status, reply.body.as_ref(), extra)
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            if status == StatusCode::UNAUTHORIZED {
+                extra.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"muster-scim\""),
+                );
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                extra.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            trace.outcome = Some(error_outcome(&e));
+            trace.detail = Some(e.detail.clone());
+            write_log(
+                &st,
+                &trace,
+                &method,
+                &path_and_query,
+                e.status,
+                started,
+                user_agent.as_deref(),
+            );
+            scim_response(status, Some(&e.to_json()), extra)
+        }
+    };
+    response
+}
+
+fn log_entry(
+    st: &AppState,
+    t: &Trace,
+    method: &Method,
+    path: &str,
+    status: u16,
+    started: Instant,
+    ua: Option<&str>,
+) -> LogEntry {
+    LogEntry {
+        id: 0,
+        at: directory::clock::fmt_time(st.clock.now()),
+        connection_id: t.connection_id.clone(),
+        method: method.to_string(),
+        path: truncate(path, 2048),
+        status,
+        outcome: t.outcome.unwrap_or(outcome::READ).to_string(),
+        resource_type: t.resource_type.map(str::to_string),
+        resource_id: t.resource_id.clone(),
+        user_name: t.user_name.clone(),
+        external_id: t.external_id.clone(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        dialect: t.dialect.clone(),
+        user_agent: ua.map(|u| truncate(u, 256)),
+        token_prefix: t.token_prefix.clone(),
+        detail: t.detail.as_deref().map(|d| truncate(d, 1024)),
+        request_body: t.request_body.clone(),
+    }
+}
+
+fn write_log(
+    st: &AppState,
+    t: &Trace,
+    method: &Method,
+    path: &str,
+    status: u16,
+    started: Instant,
+    ua: Option<&str>,
+) {
+    let entry = log_entry(st, t, method, path, status, started, ua);
+    st.db
+        .write_detached(move |c| log::append(c, &entry).map(|_| ()));
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// Authenticates the bearer token against the connection in the path. Fails closed: a
+/// missing, malformed, unknown, revoked or expired token, or another connection's token,
+/// gets 401 and nothing about the connection's data.
+async fn authenticate(
+    st: &AppState,
+    trace: &mut Trace,
+    headers: &HeaderMap,
+    path_connection: &str,
+    peer: SocketAddr,
+) -> Result<String, ScimError> {
+    let denied = || ScimError::unauthorized("a valid bearer token for this connection is required");
+    let path_id =
+        directory::connections::ConnectionId::parse(path_connection).map(|c| c.to_string());
+    if let Some(id) = &path_id {
+        let exists = {
+            let id = id.clone();
+            st.db
+                .read(move |c| connections::get(c, &id))
+                .await
+                .map_err(to_scim)?
+                .is_some()
+        };
+        if exists {
+            trace.connection_id = Some(id.clone());
+        }
+    }
+    let raw = headers.get(header::AUTHORIZATION).ok_or_else(denied)?;
+    let raw = raw.to_str().map_err(|_| denied())?;
+    let (scheme, token) = raw.trim().split_once(' ').ok_or_else(denied)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 512 {
+        return Err(denied());
+    }
+    let now = st.clock.now();
+    let presented = token.to_string();
+    let check = st
+        .db
+        .read(move |c| tokens::check(c, &presented, now))
+        .await
+        .map_err(to_scim)?;
+    match check {
+        TokenCheck::Valid {
+            connection_id,
+            token_id,
+            prefix,
+        } => {
+            trace.token_prefix = Some(prefix);
+            if Some(&connection_id) != path_id.as_ref() {
+                trace.detail = Some("token belongs to another connection".into());
+                return Err(denied());
+            }
+            touch_token(st, &token_id, headers, peer);
+            Ok(connection_id)
+        }
+        TokenCheck::Revoked { prefix } => {
+            trace.token_prefix = Some(prefix);
+            Err(ScimError::unauthorized("this token has been revoked"))
+        }
+        TokenCheck::Expired { prefix } => {
+            trace.token_prefix = Some(prefix);
+            Err(ScimError::unauthorized("this token has expired"))
+        }
+        TokenCheck::Unknown => Err(denied()),
+    }
+}
+
+/// Records a token's last use at most once a second, off the request path.
+fn touch_token(st: &AppState, token_id: &str, headers: &HeaderMap, peer: SocketAddr) {
+    let now = st.clock.now();
+    let second = now.timestamp();
+    {
+        let mut seen = st.token_touches.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.get(token_id) == Some(&second) {
+            return;
+        }
+        seen.insert(token_id.to_string(), second);
+    }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| truncate(s, 256));
+    let addr = peer.ip().to_string();
+    let id = token_id.to_string();
+    st.db
+        .write_detached(move |c| tokens::touch(c, &id, now, Some(&addr), agent.as_deref()));
+}
+
+fn record_dialect(st: &AppState, connection_id: &str, dialect: &str) {
+    {
+        let mut known = st.dialects.lock().unwrap_or_else(|e| e.into_inner());
+        if known.get(connection_id).map(String::as_str) == Some(dialect) {
+            return;
+        }
+        known.insert(connection_id.to_string(), dialect.to_string());
+    }
+    let (c, d) = (connection_id.to_string(), dialect.to_string());
+    st.db
+        .write_detached(move |db| connections::record_dialect(db, &c, &d));
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ScimError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if essence == "application/scim+json" || essence == "application/json" {
+        Ok(())
+    } else {
+        Err(ScimError::new(
+            415,
+            None,
+            format!("unsupported media type '{essence}': send application/scim+json or application/json"),
+        ))
+    }
+}
+
+fn parse_json(body: &Bytes) -> Result<Value, ScimError> {
+    if body.is_empty() {
+        return Err(ScimError::invalid_syntax("the request body is empty"));
+    }
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(ScimError::invalid_syntax("the body must be a JSON object"));
+    }
+    Ok(v)
+}
+
+fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ScimError> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(ScimError::invalid_filter("the query string is too long"));
+    }
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map_err(|_| ScimError::invalid_syntax("the query string is malformed"))
+}
+
+async fn handle(
+    st: &AppState,
+    trace: &mut Trace,
+    peer: SocketAddr,
+    req: Request,
+    started: Instant,
+) -> Result<Reply, ScimError> {
+    let method = req.method().clone();
+    let headers = req.headers().clone();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let path = req.uri().path().to_string();
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    // Path as seen inside this router: /{connection}/...
+    let (conn_seg, rest) = segments
+        .split_first()
+        .ok_or_else(|| ScimError::not_found("no such endpoint"))?;
+    let connection_id = authenticate(st, trace, &headers, conn_seg, peer).await?;
+
+    // Admission gate: a connection with too much in flight gets 429 + Retry-After.
+    let gate = st.gate(&connection_id);
+    let _permit = gate.try_acquire_owned().map_err(|_| {
+        ScimError::new(
+            429,
+            None,
+            "too many concurrent requests for this connection; retry after the given seconds",
+        )
+    })?;
+
+    let body = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ScimError::new(
+                413,
+                None,
+                format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
+            )
+        })?;
+    let json = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+        check_content_type(&headers)?;
+        let v = parse_json(&body)?;
+        trace.request_body = Some(truncate(&log::redact(&v).to_string(), 16 * 1024));
+        Some(v)
+    } else {
+        None
+    };
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let patch_body = if method == Method::PATCH {
+        json.as_ref()
+    } else {
+        None
+    };
+    if let Some(d) = dialect::detect(ua, &query, patch_body) {
+        trace.dialect = Some(d.to_string());
+        record_dialect(st, &connection_id, d);
+    }
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let pairs = query_pairs(&query)?;
+    let ctx = Ctx {
+        st,
+        connection_id: connection_id.clone(),
+        base: format!("{}/{}", st.scim_base, connection_id),
+        if_match,
+        started,
+        method: method.clone(),
+        path_and_query: if query.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?{query}")
+        },
+        user_agent: ua.map(str::to_string),
+    };
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    match (method.clone(), rest.as_slice()) {
+        (Method::GET, ["ServiceProviderConfig"]) => Ok(Reply::ok(
+            scim::schema::service_provider_config(&ctx.base, LIMITS),
+        )),
+        (Method::GET, ["ResourceTypes"]) => {
+            let all = scim::schema::resource_types(&ctx.base);
+            let n = all.len() as u64;
+            Ok(Reply::ok(scim::list::list_response(n, 1, all)))
+        }
+        (Method::GET, ["ResourceTypes", name]) => scim::schema::resource_types(&ctx.base)
+            .into_iter()
+            .find(|r| {
+                r.get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.eq_ignore_ascii_case(name))
+            })
+            .map(Reply::ok)
+            .ok_or_else(|| ScimError::not_found(format!("no resource type {name}"))),
+        (Method::GET, ["Schemas"]) => {
+            let all = scim::schema::schemas();
+            let n = all.len() as u64;
+            Ok(Reply::ok(scim::list::list_response(n, 1, all)))
+        }
+        (Method::GET, ["Schemas", id]) => scim::schema::schemas()
+            .into_iter()
+            .find(|s| {
+                s.get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.eq_ignore_ascii_case(id))
+            })
+            .map(Reply::ok)
+            .ok_or_else(|| ScimError::not_found(format!("no schema {id}"))),
+        (_, ["Bulk"]) => Err(ScimError::new(
+            501,
+            None,
+            "bulk operations are not supported (bulk.supported is false)",
+        )),
+        (Method::GET, ["Users"]) => {
+            let q = ListQuery::from_params(&pairs, MAX_RESULTS)?;
+            list_users(&ctx, trace, q).await
+        }
+        (Method::POST, ["Users", ".search"]) => {
+            let q =
+                ListQuery::from_search_body(json.as_ref().unwrap_or(&Value::Null), MAX_RESULTS)?;
+            list_users(&ctx, trace, q).await
+        }
+        (Method::POST, ["Users"]) => create_user(&ctx, trace, json.unwrap_or_default()).await,
+        (Method::GET, ["Users", id]) => {
+            get_user(&ctx, trace, id, &Projection::from_params(&pairs)?).await
+        }
+        (Method::PUT, ["Users", id]) => {
+            replace_user(&ctx, trace, id, json.unwrap_or_default()).await
+        }
+        (Method::PATCH, ["Users", id]) => {
+            patch_user(&ctx, trace, id, json.unwrap_or_default()).await
+        }
+        (Method::DELETE, ["Users", id]) => delete_user(&ctx, trace, id).await,
+        (Method::GET, ["Groups"]) => {
+            let q = ListQuery::from_params(&pairs, MAX_RESULTS)?;
+            list_groups(&ctx, trace, q).await
+        }
+        (Method::POST, ["Groups", ".search"]) => {
+            let q =
+                ListQuery::from_search_body(json.as_ref().unwrap_or(&Value::Null), MAX_RESULTS)?;
+            list_groups(&ctx, trace, q).await
+        }
+        (Method::POST, ["Groups"]) => create_group(&ctx, trace, json.unwrap_or_default()).await,
+        (Method::GET, ["Groups", id]) => {
+            get_group(&ctx, trace, id, &Projection::from_params(&pairs)?).await
+        }
+        (Method::PUT, ["Groups", id]) => {
+            replace_group(&ctx, trace, id, json.unwrap_or_default()).await
+        }
+        (Method::PATCH, ["Groups", id]) => {
+            patch_group(&ctx, trace, id, json.unwrap_or_default(), &pairs).await
+        }
+        (Method::DELETE, ["Groups", id]) => delete_group(&ctx, trace, id).await,
+        (_, ["Users"] | ["Users", _] | ["Groups"] | ["Groups", _]) => Err(ScimError::new(
+            405,
+            None,
+            format!("{method} is not allowed here"),
+        )),
+        _ => Err(ScimError::not_found("no such SCIM endpoint")),
+    }
+}
+
+/// Everything a resource handler needs about its request.
+struct Ctx<'a> {
+    st: &'a AppState,
+    connection_id: String,
+    base: String,
+    if_match: Option<String>,
+    started: Instant,
+    method: Method,
+    path_and_query: String,
+    user_agent: Option<String>,
+}
+
+impl Ctx<'_> {
+    fn user_location(&self, id: &str) -> String {
+        format!("{}/Users/{id}", self.base)
+    }
+    fn group_location(&self, id: &str) -> String {
+        format!("{}/Groups/{id}", self.base)
+    }
+
+    /// Runs a write and appends its log row in the same transaction, so the change and
+    /// the record of it commit together or not at all.
+    async fn write_logged<R, F>(&self, trace: &mut Trace, status: u16, f: F) -> Result<R, ScimError>
+    where
+        R: Send + 'static + Logged,
+        F: FnOnce(&directory::db::RawConnection) -> directory::Result<R> + Send + 'static,
+    {
+        let mut entry = log_entry(
+            self.st,
+            trace,
+            &self.method,
+            &self.path_and_query,
+            status,
+            self.started,
+            self.user_agent.as_deref(),
+        );
+        let result = self
+            .st
+            .db
+            .write(move |c| {
+                let r = f(c)?;
+                r.describe(&mut entry);
+                entry.duration_ms = entry.duration_ms.max(0.0);
+                directory::log::append(c, &entry)?;
+                Ok((r, entry))
+            })
+            .await;
+        match result {
+            Ok((r, entry)) => {
+                trace.logged = true;
+                trace.resource_id = entry.resource_id.clone();
+                trace.outcome = None;
+                Ok(r)
+            }
+            Err(e) => Err(to_scim(e)),
+        }
+    }
+}
+
+/// A write result that knows how to describe itself in its log row.
+trait Logged {
+    fn describe(&self, entry: &mut LogEntry);
+}
+
+impl Logged for (users::UserRecord, users::UserChange) {
+    fn describe(&self, e: &mut LogEntry) {
+        let (u, change) = self;
+        e.outcome = change.as_str().to_string();
+        describe_user(u, e);
+    }
+}
+
+impl Logged for users::UserRecord {
+    fn describe(&self, e: &mut LogEntry) {
+        describe_user(self, e);
+        e.outcome = if self.deleted_at.is_some() {
+            outcome::DELETED
+        } else {
+            outcome::CREATED
+        }
+        .to_string();
+    }
+}
+
+fn describe_user(u: &users::UserRecord, e: &mut LogEntry) {
+    e.resource_type = Some("User".into());
+    e.resource_id = Some(u.id.clone());
+    e.user_name = Some(u.user_name.clone());
+    e.external_id = u.external_id.clone();
+}
+
+/// Group write with its membership delta and which verb produced it.
+struct GroupWrite {
+    group: groups::GroupRecord,
+    delta: groups::MembershipDelta,
+    verb: GroupVerb,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum GroupVerb {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Logged for GroupWrite {
+    fn describe(&self, e: &mut LogEntry) {
+        e.resource_type = Some("Group".into());
+        e.resource_id = Some(self.group.id.clone());
+        e.user_name = Some(self.group.display_name.clone());
+        e.external_id = self.group.external_id.clone();
+        let (added, removed) = (self.delta.added.len(), self.delta.removed.len());
+        e.outcome = match self.verb {
+            GroupVerb::Create => outcome::CREATED,
+            GroupVerb::Delete => outcome::DELETED,
+            GroupVerb::Update if added > 0 && removed > 0 => outcome::MEMBERSHIP_CHANGED,
+            GroupVerb::Update if added > 0 => outcome::MEMBERSHIP_ADDED,
+            GroupVerb::Update if removed > 0 => outcome::MEMBERSHIP_REMOVED,
+            GroupVerb::Update => outcome::UPDATED,
+        }
+        .to_string();
+        if added + removed > 0 {
+            let mut d = format!("members +{added} -{removed}");
+            let ids: Vec<String> = self
+                .delta
+                .added
+                .iter()
+                .map(|i| format!("+{i}"))
+                .chain(self.delta.removed.iter().map(|i| format!("-{i}")))
+                .take(20)
+                .collect();
+            d.push_str(&format!(" [{}]", ids.join(" ")));
+            e.detail = Some(d);
+        }
+    }
+}
+
+fn note_user(trace: &mut Trace, u: &users::UserRecord) {
+    trace.resource_type = Some("User");
+    trace.resource_id = Some(u.id.clone());
+    trace.user_name = Some(u.user_name.clone());
+    trace.external_id = u.external_id.clone();
+}
+
+fn note_target(trace: &mut Trace, kind: &'static str, id: &str) {
+    trace.resource_type = Some(kind);
+    trace.resource_id = Some(id.to_string());
+}
+
+fn note_body_identity(trace: &mut Trace, kind: &'static str, body: &Value) {
+    trace.resource_type = Some(kind);
+    let name_key = if kind == "User" {
+        "userName"
+    } else {
+        "displayName"
+    };
+    trace.user_name = body
+        .get(name_key)
+        .and_then(Value::as_str)
+        .map(|s| truncate(s, 256));
+    trace.external_id = body
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(|s| truncate(s, 256));
+}
+
+async fn list_users(ctx: &Ctx<'_>, trace: &mut Trace, q: ListQuery) -> Result<Reply, ScimError> {
+    trace.resource_type = Some("User");
+    let conn = ctx.connection_id.clone();
+    let q2 = q.clone();
+    let (total, rows) = ctx
+        .st
+        .db
+        .read(move |c| users::list(c, &conn, &q2))
+        .await
+        .map_err(to_scim)?;
+    let resources = rows
+        .iter()
+        .map(|u| {
+            let mut v = u.to_scim(&ctx.user_location(&u.id), None);
+            q.projection.apply(&mut v);
+            v
+        })
+        .collect();
+    Ok(Reply::ok(scim::list::list_response(
+        total,
+        q.start_index.max(1),
+        resources,
+    )))
+}
+
+async fn get_user(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    projection: &Projection,
+) -> Result<Reply, ScimError> {
+    note_target(trace, "User", id);
+    let (conn, uid, base) = (ctx.connection_id.clone(), id.to_string(), ctx.base.clone());
+    let want_groups = !projection.excludes("groups");
+    let (u, groups) = ctx
+        .st
+        .db
+        .read(move |c| {
+            let u = users::get_live(c, &conn, &uid)?;
+            let g = if want_groups {
+                Some(users::groups_of(c, &conn, &uid, &base)?)
+            } else {
+                None
+            };
+            Ok((u, g))
+        })
+        .await
+        .map_err(to_scim)?;
+    note_user(trace, &u);
+    let mut v = u.to_scim(&ctx.user_location(&u.id), groups);
+    projection.apply(&mut v);
+    Ok(Reply {
+        status: StatusCode::OK,
+        body: Some(v),
+        location: None,
+        etag: Some(u.etag()),
+    })
+}
+
+fn user_reply(ctx: &Ctx<'_>, u: &users::UserRecord, status: StatusCode) -> Reply {
+    let location = ctx.user_location(&u.id);
+    Reply {
+        status,
+        body: Some(u.to_scim(&location, None)),
+        location: (status == StatusCode::CREATED).then_some(location),
+        etag: Some(u.etag()),
+    }
+}
+
+async fn create_user(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<Reply, ScimError> {
+    note_body_identity(trace, "User", &body);
+    let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
+    let u = ctx
+        .write_logged(trace, 201, move |c| users::create(c, &conn, &body, now))
+        .await?;
+    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    Ok(user_reply(ctx, &u, StatusCode::CREATED))
+}
+
+async fn replace_user(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    body: Value,
+) -> Result<Reply, ScimError> {
+    note_target(trace, "User", id);
+    note_body_identity(trace, "User", &body);
+    let (conn, uid, now, im) = (
+        ctx.connection_id.clone(),
+        id.to_string(),
+        ctx.st.clock.now(),
+        ctx.if_match.clone(),
+    );
+    let (u, _) = ctx
+        .write_logged(trace, 200, move |c| {
+            users::replace(c, &conn, &uid, &body, im.as_deref(), now)
+        })
+        .await?;
+    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    Ok(user_reply(ctx, &u, StatusCode::OK))
+}
+
+async fn patch_user(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    body: Value,
+) -> Result<Reply, ScimError> {
+    note_target(trace, "User", id);
+    let req = scim::patch::parse_patch(&body)?;
+    let (conn, uid, now, im) = (
+        ctx.connection_id.clone(),
+        id.to_string(),
+        ctx.st.clock.now(),
+        ctx.if_match.clone(),
+    );
+    let (u, _) = ctx
+        .write_logged(trace, 200, move |c| {
+            users::patch(c, &conn, &uid, &req, im.as_deref(), now)
+        })
+        .await?;
+    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    Ok(user_reply(ctx, &u, StatusCode::OK))
+}
+
+async fn delete_user(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply, ScimError> {
+    note_target(trace, "User", id);
+    let (conn, uid, now, im) = (
+        ctx.connection_id.clone(),
+        id.to_string(),
+        ctx.st.clock.now(),
+        ctx.if_match.clone(),
+    );
+    let u = ctx
+        .write_logged(trace, 204, move |c| {
+            let days = connections::get(c, &conn)?
+                .map(|c| c.retention_days)
+                .unwrap_or(30);
+            let current = users::get_live(c, &conn, &uid)?;
+            users::check_version(current.version, im.as_deref())?;
+            users::delete(c, &conn, &uid, days, now)
+        })
+        .await?;
+    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    Ok(Reply {
+        status: StatusCode::NO_CONTENT,
+        body: None,
+        location: None,
+        etag: None,
+    })
+}
+
+async fn list_groups(ctx: &Ctx<'_>, trace: &mut Trace, q: ListQuery) -> Result<Reply, ScimError> {
+    trace.resource_type = Some("Group");
+    let conn = ctx.connection_id.clone();
+    let q2 = q.clone();
+    let with_members = !q.projection.excludes("members");
+    let (total, rows) = ctx
+        .st
+        .db
+        .read(move |c| {
+            let (total, rows) = groups::list(c, &conn, &q2)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for g in rows {
+                let m = if with_members {
+                    Some(groups::members(c, &conn, &g.id)?)
+                } else {
+                    None
+                };
+                out.push((g, m));
+            }
+            Ok((total, out))
+        })
+        .await
+        .map_err(to_scim)?;
+    let resources = rows
+        .iter()
+        .map(|(g, m)| {
+            let mut v = g.to_scim(&ctx.group_location(&g.id), &ctx.base, m.as_deref());
+            q.projection.apply(&mut v);
+            v
+        })
+        .collect();
+    Ok(Reply::ok(scim::list::list_response(
+        total,
+        q.start_index.max(1),
+        resources,
+    )))
+}
+
+async fn get_group(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    projection: &Projection,
+) -> Result<Reply, ScimError> {
+    note_target(trace, "Group", id);
+    let (conn, gid) = (ctx.connection_id.clone(), id.to_string());
+    let with_members = !projection.excludes("members");
+    let (g, m) = ctx
+        .st
+        .db
+        .read(move |c| {
+            let g = groups::get_live(c, &conn, &gid)?;
+            let m = if with_members {
+                Some(groups::members(c, &conn, &gid)?)
+            } else {
+                None
+            };
+            Ok((g, m))
+        })
+        .await
+        .map_err(to_scim)?;
+    trace.user_name = Some(g.display_name.clone());
+    let mut v = g.to_scim(&ctx.group_location(&g.id), &ctx.base, m.as_deref());
+    projection.apply(&mut v);
+    Ok(Reply {
+        status: StatusCode::OK,
+        body: Some(v),
+        location: None,
+        etag: Some(g.etag()),
+    })
+}
+
+/// Group writes answer with the group; members are read only when the answer needs them.
+async fn group_reply(
+    ctx: &Ctx<'_>,
+    g: &groups::GroupRecord,
+    status: StatusCode,
+) -> Result<Reply, ScimError> {
+    let (conn, gid) = (ctx.connection_id.clone(), g.id.clone());
+    let members = ctx
+        .st
+        .db
+        .read(move |c| groups::members(c, &conn, &gid))
+        .await
+        .map_err(to_scim)?;
+    let location = ctx.group_location(&g.id);
+    Ok(Reply {
+        status,
+        body: Some(g.to_scim(&location, &ctx.base, Some(&members))),
+        location: (status == StatusCode::CREATED).then_some(location),
+        etag: Some(g.etag()),
+    })
+}
+
+async fn create_group(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<Reply, ScimError> {
+    note_body_identity(trace, "Group", &body);
+    let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
+    let w = ctx
+        .write_logged(trace, 201, move |c| {
+            let (group, delta) = groups::create(c, &conn, &body, now)?;
+            Ok(GroupWrite {
+                group,
+                delta,
+                verb: GroupVerb::Create,
+            })
+        })
+        .await?;
+    ctx.st
+        .publish("group", &ctx.connection_id, Some(&w.group.id));
+    group_reply(ctx, &w.group, StatusCode::CREATED).await
+}
+
+async fn replace_group(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    body: Value,
+) -> Result<Reply, ScimError> {
+    note_target(trace, "Group", id);
+    note_body_identity(trace, "Group", &body);
+    let (conn, gid, now, im) = (
+        ctx.connection_id.clone(),
+        id.to_string(),
+        ctx.st.clock.now(),
+        ctx.if_match.clone(),
+    );
+    let w = ctx
+        .write_logged(trace, 200, move |c| {
+            let (group, delta) = groups::replace(c, &conn, &gid, &body, im.as_deref(), now)?;
+            Ok(GroupWrite {
+                group,
+                delta,
+                verb: GroupVerb::Update,
+            })
+        })
+        .await?;
+    ctx.st
+        .publish("group", &ctx.connection_id, Some(&w.group.id));
+    group_reply(ctx, &w.group, StatusCode::OK).await
+}
+
+/// PATCH answers 204 (RFC 7644 §3.5.2 allows it) unless attributes were asked for, so a
+/// member added to a 10,000-member group is not followed by reading all 10,000.
+async fn patch_group(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    body: Value,
+    pairs: &[(String, String)],
+) -> Result<Reply, ScimError> {
+    note_target(trace, "Group", id);
+    let req = scim::patch::parse_patch(&body)?;
+    let projection = Projection::from_params(pairs)?;
+    let wants_body = pairs.iter().any(|(k, _)| {
+        k.eq_ignore_ascii_case("attributes") || k.eq_ignore_ascii_case("excludedAttributes")
+    });
+    let (conn, gid, now, im) = (
+        ctx.connection_id.clone(),
+        id.to_string(),
+        ctx.st.clock.now(),
+        ctx.if_match.clone(),
+    );
+    let w = ctx
+        .write_logged(trace, if wants_body { 200 } else { 204 }, move |c| {
+            let (group, delta) = groups::patch(c, &conn, &gid, req, im.as_deref(), now)?;
+            Ok(GroupWrite {
+                group,
+                delta,
+                verb: GroupVerb::Update,
+            })
+        })
+        .await?;
+    ctx.st
+        .publish("group", &ctx.connection_id, Some(&w.group.id));
+    for uid in w.delta.added.iter().chain(w.delta.removed.iter()) {
+        ctx.st.publish("user", &ctx.connection_id, Some(uid));
+    }
+    if wants_body {
+        let mut reply = if projection.excludes("members") {
+            let location = ctx.group_location(&w.group.id);
+            Reply {
+                status: StatusCode::OK,
+                body: Some(w.group.to_scim(&location, &ctx.base, None)),
+                location: None,
+                etag: Some(w.group.etag()),
+            }
+        } else {
+            group_reply(ctx, &w.group, StatusCode::OK).await?
+        };
+        if let Some(b) = reply.body.as_mut() {
+            projection.apply(b);
+        }
+        return Ok(reply);
+    }
+    Ok(Reply {
+        status: StatusCode::NO_CONTENT,
+        body: None,
+        location: None,
+        etag: Some(w.group.etag()),
+    })
+}
+
+async fn delete_group(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply, ScimError> {
+    note_target(trace, "Group", id);
+    let (conn, gid, now, im) = (
+        ctx.connection_id.clone(),
+        id.to_string(),
+        ctx.st.clock.now(),
+        ctx.if_match.clone(),
+    );
+    let w = ctx
+        .write_logged(trace, 204, move |c| {
+            let days = connections::get(c, &conn)?
+                .map(|c| c.retention_days)
+                .unwrap_or(30);
+            let current = groups::get_live(c, &conn, &gid)?;
+            users::check_version(current.version, im.as_deref())?;
+            let (group, delta) = groups::delete(c, &conn, &gid, days, now)?;
+            Ok(GroupWrite {
+                group,
+                delta,
+                verb: GroupVerb::Delete,
+            })
+        })
+        .await?;
+    ctx.st
+        .publish("group", &ctx.connection_id, Some(&w.group.id));
+    Ok(Reply {
+        status: StatusCode::NO_CONTENT,
+        body: None,
+        location: None,
+        etag: None,
+    })
+}
