@@ -54,12 +54,17 @@ pub struct ConnectionSummary {
     pub health: HealthState,
     pub health_reason: String,
     pub dialect: Option<String>,
+    #[ts(type = "number")]
     pub user_count: i64,
+    #[ts(type = "number")]
     pub group_count: i64,
+    #[ts(type = "number")]
     pub deleted_user_count: i64,
     pub last_sync_at: Option<String>,
     pub last_request_at: Option<String>,
+    #[ts(type = "number")]
     pub requests_24h: i64,
+    #[ts(type = "number")]
     pub failures_24h: i64,
 }
 
@@ -81,6 +86,7 @@ pub struct CreatedConnection {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct LogRow {
+    #[ts(type = "number")]
     pub id: i64,
     pub at: String,
     pub connection_id: Option<String>,
@@ -133,7 +139,9 @@ pub struct UserRow {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct UserPage {
+    #[ts(type = "number")]
     pub total: i64,
+    #[ts(type = "number")]
     pub offset: i64,
     pub items: Vec<UserRow>,
 }
@@ -152,6 +160,7 @@ pub struct GroupRow {
     pub id: String,
     pub display_name: String,
     pub external_id: Option<String>,
+    #[ts(type = "number")]
     pub member_count: i64,
     pub last_synced_at: Option<String>,
     pub updated_at: String,
@@ -160,7 +169,9 @@ pub struct GroupRow {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct GroupPage {
+    #[ts(type = "number")]
     pub total: i64,
+    #[ts(type = "number")]
     pub offset: i64,
     pub items: Vec<GroupRow>,
 }
@@ -184,7 +195,9 @@ pub struct GroupDetail {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct LogPage {
+    #[ts(type = "number")]
     pub total: i64,
+    #[ts(type = "number")]
     pub offset: i64,
     pub items: Vec<LogRow>,
 }
