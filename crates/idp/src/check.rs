@@ -1966,7 +1966,9 @@ impl Runner {
         let five: Vec<String> = self
             .seen
             .iter()
-            .filter(|s| s.status.is_some_and(|st| st >= 500))
+            // 501 is RFC 7644 §3.12's answer for an operation the server does not
+            // support (POST /Bulk when bulk.supported is false), not a failure.
+            .filter(|s| s.status.is_some_and(|st| st >= 500 && st != 501))
             .map(|s| format!("{} → {}", s.label, s.status.unwrap_or(0)))
             .collect();
         self.record(
