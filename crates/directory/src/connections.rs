@@ -115,6 +115,11 @@ pub fn create(
         "INSERT INTO connections (id, name, idp, created_at, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id.as_str(), name, idp.as_str(), fmt_time(now), demo as i64],
     )?;
+    // Every connection starts with the two roles most products have; admins add more.
+    db.execute(
+        "INSERT INTO roles (connection_id, name, description) VALUES (?1, 'admin', 'Full access'), (?1, 'member', 'Standard access')",
+        [id.as_str()],
+    )?;
     get(db, id.as_str())?.ok_or_else(|| Error::NotFound(id.to_string()))
 }
 

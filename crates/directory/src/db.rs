@@ -13,7 +13,10 @@ use tokio::sync::{oneshot, Semaphore};
 pub use rusqlite::Connection as RawConnection;
 
 /// Migrations embedded in the binary, applied in order, each in its own transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_lifecycle.sql")),
+];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.
 const MAX_GROUP: usize = 512;

@@ -1,15 +1,21 @@
 //! Muster's directory: connections, tokens, users, groups and memberships, and the
 //! provisioning log, stored in SQLite. Nothing here knows about HTTP.
 
+pub mod attributes;
+pub mod audit;
 pub mod clock;
 pub mod connections;
 pub mod console;
 pub mod db;
 pub mod error;
+pub mod feed;
 pub mod groups;
 pub mod health;
+pub mod lifecycle;
 pub mod log;
 pub mod query;
+pub mod roles;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 

@@ -30,6 +30,11 @@ pub struct UserRecord {
     pub deleted_at: Option<String>,
     pub purge_at: Option<String>,
     pub resource: Value,
+    /// Effective role and the group mapping that produced it (None: the default role).
+    pub role: Option<String>,
+    pub role_via: Option<String>,
+    /// Application metadata from the connection's attribute mappings.
+    pub app_attributes: Value,
 }
 
 /// What a write did, for the provisioning log and the change feed.
@@ -60,7 +65,7 @@ impl UserChange {
 
 pub(crate) const COLUMNS: &str = "id, connection_id, user_name, external_id, display_name, given_name, \
     family_name, primary_email, active, created_at, updated_at, version, last_synced_at, deleted_at, \
-    purge_at, resource";
+    purge_at, resource, role, role_via, app_attributes";
 
 pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
     let resource: String = r.get(15)?;
@@ -81,6 +86,9 @@ pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
         deleted_at: r.get(13)?,
         purge_at: r.get(14)?,
         resource: serde_json::from_str(&resource).unwrap_or(Value::Null),
+        role: r.get(16)?,
+        role_via: r.get(17)?,
+        app_attributes: serde_json::from_str(&r.get::<_, String>(18)?).unwrap_or(Value::Null),
     })
 }
 

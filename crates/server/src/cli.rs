@@ -50,6 +50,20 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Issue an application key for the app API (/app/v1), shown once.
+    AppKey {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long, default_value = "app")]
+        label: String,
+    },
+    /// Each connection's health state, reason and last sync.
+    Health {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Act as an IdP (Okta, Entra, Google) against any SCIM endpoint.
     Simulate {
         #[arg(long)]
@@ -213,6 +227,21 @@ pub fn main() -> i32 {
         }
         Command::Connection { command } => connection(command),
         Command::Token { command } => token(command),
+        Command::AppKey { db, label } => {
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            let now = SystemClock.now();
+            match db.write_blocking(move |c| directory::sessions::issue_app_key(c, &label, now)) {
+                Ok((key, prefix)) => {
+                    println!("{}", json!({"key": key, "prefix": prefix}));
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Health { db, json } => health(db, json),
         Command::Simulate {
             url,
             token,
@@ -448,4 +477,48 @@ fn token(cmd: TokenCommand) -> i32 {
             }
         }
     }
+}
+
+fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
+    let db = match open(db) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let now = SystemClock.now();
+    let rows = db.read_blocking(|c| {
+        let mut out = Vec::new();
+        for conn in connections::list(c)? {
+            let (stats, input) = directory::health::gather(c, &conn, now)?;
+            let h = directory::health::classify(&input);
+            out.push(json!({
+                "id": conn.id, "name": conn.name, "idp": conn.idp, "dialect": conn.dialect,
+                "state": h.state, "reason": h.reason, "next_step": h.next_step,
+                "last_sync_at": stats.last_sync_at, "last_request_at": stats.last_request_at,
+                "users": stats.users, "groups": stats.groups,
+                "requests": {"1h": stats.requests_1h, "24h": stats.requests_24h, "7d": stats.requests_7d},
+                "failures": {"1h": stats.failures_1h, "24h": stats.failures_24h, "7d": stats.failures_7d},
+            }));
+        }
+        Ok(out)
+    });
+    let rows = match rows {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if as_json {
+        println!("{}", json!({"connections": rows}));
+    } else {
+        for r in &rows {
+            println!(
+                "{:<24} {:<8} {:<16} last sync {:<26} {}",
+                r["name"].as_str().unwrap_or(""),
+                r["idp"].as_str().unwrap_or(""),
+                r["state"].as_str().unwrap_or(""),
+                r["last_sync_at"].as_str().unwrap_or("never"),
+                r["reason"].as_str().unwrap_or("")
+            );
+        }
+    }
+    // Monitoring scripts: non-zero when any connection is failing.
+    if rows.iter().any(|r| r["state"] == "failing") { 3 } else { 0 }
 }

@@ -2,6 +2,7 @@
 //! limits and back-pressure; `start` is shared by `muster serve` and the desktop shell.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod scim;
 pub mod state;
@@ -50,6 +51,7 @@ pub struct RunningServer {
     pub admin_secret: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    purger: tokio::task::JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +76,8 @@ pub fn random_secret() -> String {
 pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
     let mut app = Router::new()
         .nest("/scim/v2", scim::router(state.clone()))
-        .nest("/api", api::router(state.clone()));
+        .nest("/api", api::router(state.clone()))
+        .nest("/app/v1", app::router(state.clone()));
     if let Some(dir) = console_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(
@@ -122,6 +125,7 @@ pub async fn start_with_clock(
         config.allowed_origins.clone(),
         config.max_in_flight_per_connection,
     );
+    let purger = spawn_purger(state.clone());
     let app = router(state, config.console_dir.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -143,12 +147,28 @@ pub async fn start_with_clock(
         admin_secret,
         stop: Some(stop_tx),
         task: Some(task),
+        purger,
+    })
+}
+
+/// Purges users and groups whose retention window ended, once a minute.
+fn spawn_purger(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            if let Err(e) = state.db.write(move |c| directory::lifecycle::purge_due(c, now)).await {
+                tracing::warn!(error = %e, "purge failed");
+            }
+        }
     })
 }
 
 impl RunningServer {
     /// Stops accepting, lets in-flight requests finish, and waits.
     pub async fn shutdown(mut self) {
+        self.purger.abort();
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

@@ -1,6 +1,7 @@
 //! The admin JSON API the console talks to: authenticated by the admin secret (never a
 //! SCIM token), refused to foreign origins, and live changes as server-sent events.
 
+pub mod manage;
 pub mod types;
 
 use crate::state::AppState;
@@ -81,7 +82,7 @@ impl IntoResponse for ApiFailure {
     }
 }
 
-type ApiResult<T> = Result<Json<T>, ApiFailure>;
+pub(crate) type ApiResult<T> = Result<Json<T>, ApiFailure>;
 
 pub fn router(state: AppState) -> Router {
     let authed = Router::new()
@@ -96,7 +97,18 @@ pub fn router(state: AppState) -> Router {
         .route("/connections/{id}/groups", get(group_page))
         .route("/connections/{id}/groups/{gid}", get(group_detail))
         .route("/connections/{id}/log", get(connection_log))
+        .route("/connections/{id}/roles", get(manage::roles_view).post(manage::add_role))
+        .route("/connections/{id}/roles/preview", axum::routing::post(manage::preview_mappings))
+        .route("/connections/{id}/roles/mappings", axum::routing::put(manage::save_mappings))
+        .route("/connections/{id}/tokens", get(manage::list_tokens))
+        .route("/connections/{id}/tokens/rotate", axum::routing::post(manage::rotate_token))
+        .route("/connections/{id}/tokens/{tid}/revoke", axum::routing::post(manage::revoke_token))
+        .route("/connections/{id}/audit", get(manage::audit_trail))
+        .route("/connections/{id}/users/{uid}/restore", axum::routing::post(manage::restore_user))
+        .route("/connections/{id}/attribute-mappings", get(manage::attribute_mappings).put(manage::save_attribute_mappings))
+        .route("/connections/{id}/attribute-mappings/preview", axum::routing::post(manage::preview_attribute_mappings))
         .route("/events", get(events))
+        .route("/purge", axum::routing::post(purge_now))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
     authed.fallback(|| async { ApiFailure::not_found("no such admin endpoint") })
@@ -358,7 +370,7 @@ impl PageParams {
     }
 }
 
-fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow {
+pub(crate) fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow {
     UserRow {
         id: u.id.clone(),
         user_name: u.user_name.clone(),
@@ -378,10 +390,12 @@ fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow {
         groups,
         last_synced_at: u.last_synced_at.clone(),
         updated_at: u.updated_at.clone(),
+        role: u.role.clone(),
+        role_via_group: u.role_via.clone(),
     }
 }
 
-async fn ensure_connection(st: &AppState, id: &str) -> Result<(), ApiFailure> {
+pub(crate) async fn ensure_connection(st: &AppState, id: &str) -> Result<(), ApiFailure> {
     let id2 = id.to_string();
     match st.db.read(move |db| connections::get(db, &id2)).await? {
         Some(_) => Ok(()),
@@ -448,10 +462,23 @@ async fn user_detail(
                     ..Default::default()
                 },
             )?;
+            let sessions = directory::sessions::list_for_user(db, &id, &uid)?
+                .into_iter()
+                .map(|s| SessionRow {
+                    id: s.id,
+                    created_at: s.created_at,
+                    expires_at: s.expires_at,
+                    source: s.source,
+                    revoked_at: s.revoked_at,
+                    revoked_reason: s.revoked_reason,
+                })
+                .collect();
             Ok(UserDetail {
                 user: user_row(&u, refs),
                 resource,
                 log: entries.into_iter().map(row).collect(),
+                attributes: u.app_attributes.clone(),
+                sessions,
             })
         })
         .await?;
@@ -587,4 +614,11 @@ async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Eve
             .interval(Duration::from_secs(15))
             .text("ping"),
     )
+}
+
+/// Purges now what the once-a-minute purger would purge (users and groups past retention).
+async fn purge_now(State(st): State<AppState>) -> ApiResult<serde_json::Value> {
+    let now = st.clock.now();
+    let n = st.db.write(move |db| directory::lifecycle::purge_due(db, now)).await?;
+    Ok(Json(serde_json::json!({"purged": n})))
 }

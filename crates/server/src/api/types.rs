@@ -134,6 +134,9 @@ pub struct UserRow {
     pub groups: Vec<GroupRef>,
     pub last_synced_at: Option<String>,
     pub updated_at: String,
+    /// Effective role, and the group whose mapping produced it (None: the default role).
+    pub role: Option<String>,
+    pub role_via_group: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -152,6 +155,9 @@ pub struct UserDetail {
     pub user: UserRow,
     pub resource: serde_json::Value,
     pub log: Vec<LogRow>,
+    /// Application metadata from the connection's attribute mappings.
+    pub attributes: serde_json::Value,
+    pub sessions: Vec<SessionRow>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -208,4 +214,125 @@ pub struct LogPage {
 pub struct ApiError {
     pub code: String,
     pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoleInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// One row of the precedence list as the editor shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoleMappingRow {
+    pub group_id: String,
+    pub group_name: String,
+    pub role: String,
+    /// Direct members; 0 often means a nested group the IdP never flattened into it.
+    #[ts(type = "number")]
+    pub direct_members: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RolesView {
+    pub roles: Vec<RoleInfo>,
+    pub default_role: String,
+    pub mappings: Vec<RoleMappingRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MappingInput {
+    pub group_id: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SaveMappingsRequest {
+    pub default_role: String,
+    pub mappings: Vec<MappingInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoleChangeRow {
+    pub user_id: String,
+    pub user_name: String,
+    pub old_role: Option<String>,
+    pub new_role: String,
+    pub via_group: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TokenRow {
+    pub id: String,
+    pub label: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_addr: Option<String>,
+    pub last_used_agent: Option<String>,
+    /// live, in_grace (expires soon after a rotation), expired or revoked
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RotateTokenRequest {
+    /// How long the old tokens stay valid (default 24 h; 0 revokes them now).
+    #[ts(type = "number | null")]
+    pub grace_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IssuedToken {
+    /// Shown once; only its hash is stored.
+    pub token: String,
+    pub row: TokenRow,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AuditRow {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub token_prefix: Option<String>,
+    pub source: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AttributeMappingRow {
+    pub scim_path: String,
+    pub app_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AttributePreviewRequest {
+    pub user_id: String,
+    pub mappings: Vec<AttributeMappingRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub source: String,
+    pub revoked_at: Option<String>,
+    pub revoked_reason: Option<String>,
 }

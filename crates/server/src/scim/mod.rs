@@ -13,7 +13,7 @@ use axum::routing::any;
 use axum::Router;
 use directory::log::{outcome, LogEntry};
 use directory::tokens::TokenCheck;
-use directory::{connections, groups, log, tokens, users};
+use directory::{connections, groups, lifecycle, log, tokens, users};
 use scim::list::{ListQuery, Projection};
 use scim::schema::ServiceLimits;
 use scim::ScimError;
@@ -790,7 +790,7 @@ async fn create_user(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<Re
     note_body_identity(trace, "User", &body);
     let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
     let u = ctx
-        .write_logged(trace, 201, move |c| users::create(c, &conn, &body, now))
+        .write_logged(trace, 201, move |c| lifecycle::create_user(c, &conn, &body, "SCIM POST", now))
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
     Ok(user_reply(ctx, &u, StatusCode::CREATED))
@@ -812,7 +812,7 @@ async fn replace_user(
     );
     let (u, _) = ctx
         .write_logged(trace, 200, move |c| {
-            users::replace(c, &conn, &uid, &body, im.as_deref(), now)
+            lifecycle::replace_user(c, &conn, &uid, &body, im.as_deref(), "SCIM PUT", now)
         })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
@@ -835,7 +835,7 @@ async fn patch_user(
     );
     let (u, _) = ctx
         .write_logged(trace, 200, move |c| {
-            users::patch(c, &conn, &uid, &req, im.as_deref(), now)
+            lifecycle::patch_user(c, &conn, &uid, &req, im.as_deref(), "SCIM PATCH", now)
         })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
@@ -852,12 +852,7 @@ async fn delete_user(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply
     );
     let u = ctx
         .write_logged(trace, 204, move |c| {
-            let days = connections::get(c, &conn)?
-                .map(|c| c.retention_days)
-                .unwrap_or(30);
-            let current = users::get_live(c, &conn, &uid)?;
-            users::check_version(current.version, im.as_deref())?;
-            users::delete(c, &conn, &uid, days, now)
+            lifecycle::delete_user(c, &conn, &uid, im.as_deref(), "SCIM DELETE", now)
         })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
@@ -968,7 +963,7 @@ async fn create_group(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<R
     let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
     let w = ctx
         .write_logged(trace, 201, move |c| {
-            let (group, delta) = groups::create(c, &conn, &body, now)?;
+            let (group, delta) = lifecycle::create_group(c, &conn, &body, "SCIM POST", now)?;
             Ok(GroupWrite {
                 group,
                 delta,
@@ -997,7 +992,7 @@ async fn replace_group(
     );
     let w = ctx
         .write_logged(trace, 200, move |c| {
-            let (group, delta) = groups::replace(c, &conn, &gid, &body, im.as_deref(), now)?;
+            let (group, delta) = lifecycle::replace_group(c, &conn, &gid, &body, im.as_deref(), "SCIM PUT", now)?;
             Ok(GroupWrite {
                 group,
                 delta,
@@ -1033,7 +1028,7 @@ async fn patch_group(
     );
     let w = ctx
         .write_logged(trace, if wants_body { 200 } else { 204 }, move |c| {
-            let (group, delta) = groups::patch(c, &conn, &gid, req, im.as_deref(), now)?;
+            let (group, delta) = lifecycle::patch_group(c, &conn, &gid, req, im.as_deref(), "SCIM PATCH", now)?;
             Ok(GroupWrite {
                 group,
                 delta,
@@ -1081,12 +1076,7 @@ async fn delete_group(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Repl
     );
     let w = ctx
         .write_logged(trace, 204, move |c| {
-            let days = connections::get(c, &conn)?
-                .map(|c| c.retention_days)
-                .unwrap_or(30);
-            let current = groups::get_live(c, &conn, &gid)?;
-            users::check_version(current.version, im.as_deref())?;
-            let (group, delta) = groups::delete(c, &conn, &gid, days, now)?;
+            let (group, delta) = lifecycle::delete_group(c, &conn, &gid, im.as_deref(), "SCIM DELETE", now)?;
             Ok(GroupWrite {
                 group,
                 delta,

@@ -2,4 +2,8 @@
 import type { GroupRef } from "./GroupRef";
 import type { UserStatus } from "./UserStatus";
 
-export type UserRow = { id: string, user_name: string, display_name: string | null, given_name: string | null, family_name: string | null, primary_email: string | null, external_id: string | null, status: UserStatus, purge_at: string | null, groups: Array<GroupRef>, last_synced_at: string | null, updated_at: string, };
+export type UserRow = { id: string, user_name: string, display_name: string | null, given_name: string | null, family_name: string | null, primary_email: string | null, external_id: string | null, status: UserStatus, purge_at: string | null, groups: Array<GroupRef>, last_synced_at: string | null, updated_at: string, 
+/**
+ * Effective role, and the group whose mapping produced it (None: the default role).
+ */
+role: string | null, role_via_group: string | null, };

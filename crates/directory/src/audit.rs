@@ -1,0 +1,51 @@
+//! The audit trail of admin actions (token issue/rotate/revoke, mapping edits, restores):
+//! when, which connection, which token prefix, from where. Never a secret.
+
+use crate::clock::fmt_time;
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub connection_id: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub token_prefix: Option<String>,
+    pub source: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn record(db: &Connection, connection_id: Option<&str>, actor: &str, action: &str, token_prefix: Option<&str>, source: Option<&str>, detail: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    db.prepare_cached(
+        "INSERT INTO audit (at, connection_id, actor, action, token_prefix, source, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![fmt_time(now), connection_id, actor, action, token_prefix, source, detail])?;
+    Ok(())
+}
+
+pub fn list(db: &Connection, connection_id: &str, limit: u32) -> Result<Vec<AuditEntry>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT id, at, connection_id, actor, action, token_prefix, source, detail FROM audit
+         WHERE connection_id = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![connection_id, limit.clamp(1, 1000)], |r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                connection_id: r.get(2)?,
+                actor: r.get(3)?,
+                action: r.get(4)?,
+                token_prefix: r.get(5)?,
+                source: r.get(6)?,
+                detail: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,210 @@
+//! Admin actions on a connection: role precedence (with preview), custom roles, tokens
+//! (rotate with grace, revoke), the audit trail, restores and attribute mappings.
+
+use super::types::*;
+use super::{ApiFailure, ApiResult};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use directory::roles::RoleMapping;
+use directory::{attributes, audit, roles, tokens};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+fn to_mappings(req: &SaveMappingsRequest) -> Vec<RoleMapping> {
+    req.mappings.iter().map(|m| RoleMapping { group_id: m.group_id.clone(), role: m.role.clone() }).collect()
+}
+
+fn change_rows(changes: Vec<roles::RoleChange>) -> Vec<RoleChangeRow> {
+    changes
+        .into_iter()
+        .map(|c| RoleChangeRow { user_id: c.user_id, user_name: c.user_name, old_role: c.old_role, new_role: c.new_role, via_group: c.via_group })
+        .collect()
+}
+
+pub async fn roles_view(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<RolesView> {
+    super::ensure_connection(&st, &id).await?;
+    let out = st
+        .db
+        .read(move |db| {
+            let list = roles::list_roles(db, &id)?;
+            let default_role = roles::default_role(db, &id)?;
+            let mut rows = Vec::new();
+            for m in roles::mappings(db, &id)? {
+                let g = directory::groups::get(db, &id, &m.group_id)?;
+                rows.push(RoleMappingRow {
+                    group_name: g.as_ref().map(|g| g.display_name.clone()).unwrap_or_else(|| "(deleted group)".into()),
+                    direct_members: g.map(|g| g.member_count).unwrap_or(0),
+                    group_id: m.group_id,
+                    role: m.role,
+                });
+            }
+            Ok(RolesView {
+                roles: list.into_iter().map(|r| RoleInfo { name: r.name, description: r.description }).collect(),
+                default_role,
+                mappings: rows,
+            })
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn add_role(State(st): State<AppState>, Path(id): Path<String>, Json(r): Json<RoleInfo>) -> Result<StatusCode, ApiFailure> {
+    super::ensure_connection(&st, &id).await?;
+    let now = st.clock.now();
+    st.db
+        .write(move |db| {
+            roles::add_role(db, &id, &r.name, &r.description)?;
+            audit::record(db, Some(&id), "admin", "role_added", None, None, Some(&r.name), now)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Exactly which users' roles would change, before anything is saved.
+pub async fn preview_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(req): Json<SaveMappingsRequest>) -> ApiResult<Vec<RoleChangeRow>> {
+    super::ensure_connection(&st, &id).await?;
+    let maps = to_mappings(&req);
+    let changes = st.db.read(move |db| roles::preview(db, &id, &maps, &req.default_role, None)).await?;
+    Ok(Json(change_rows(changes)))
+}
+
+/// Saves the whole precedence list atomically and returns the changes it made.
+pub async fn save_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(req): Json<SaveMappingsRequest>) -> ApiResult<Vec<RoleChangeRow>> {
+    super::ensure_connection(&st, &id).await?;
+    let maps = to_mappings(&req);
+    let now = st.clock.now();
+    let conn = id.clone();
+    let changes = st.db.write(move |db| roles::save(db, &conn, &maps, &req.default_role, "admin", now)).await?;
+    for c in &changes {
+        st.publish("user", &id, Some(&c.user_id));
+    }
+    Ok(Json(change_rows(changes)))
+}
+
+fn token_row(t: tokens::TokenRecord, now: &str) -> TokenRow {
+    let state = if t.revoked_at.is_some() {
+        "revoked"
+    } else if t.expires_at.as_deref().is_some_and(|e| e <= now) {
+        "expired"
+    } else if t.expires_at.is_some() {
+        "in_grace"
+    } else {
+        "live"
+    };
+    TokenRow {
+        id: t.id,
+        label: t.label,
+        prefix: t.prefix,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        revoked_at: t.revoked_at,
+        last_used_at: t.last_used_at,
+        last_used_addr: t.last_used_addr,
+        last_used_agent: t.last_used_agent,
+        state: state.to_string(),
+    }
+}
+
+pub async fn list_tokens(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Vec<TokenRow>> {
+    super::ensure_connection(&st, &id).await?;
+    let now = directory::clock::fmt_time(st.clock.now());
+    let list = st.db.read(move |db| tokens::list(db, &id)).await?;
+    Ok(Json(list.into_iter().map(|t| token_row(t, &now)).collect()))
+}
+
+pub async fn rotate_token(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(id): Path<String>, Json(req): Json<RotateTokenRequest>) -> Result<(StatusCode, Json<IssuedToken>), ApiFailure> {
+    super::ensure_connection(&st, &id).await?;
+    let grace = req.grace_seconds.unwrap_or(24 * 3600).clamp(0, 30 * 86400);
+    let now = st.clock.now();
+    let conn = id.clone();
+    let source = peer.ip().to_string();
+    let (issued, list) = st
+        .db
+        .write(move |db| {
+            let t = tokens::rotate(db, &conn, chrono::Duration::seconds(grace), now)?;
+            audit::record(db, Some(&conn), "admin", "token_rotated", Some(&t.prefix), Some(&source), Some(&format!("old tokens valid for {grace} s")), now)?;
+            Ok((t, tokens::list(db, &conn)?))
+        })
+        .await?;
+    let now_s = directory::clock::fmt_time(now);
+    let row = list
+        .into_iter()
+        .find(|t| t.id == issued.id)
+        .map(|t| token_row(t, &now_s))
+        .ok_or_else(|| ApiFailure::not_found("token"))?;
+    st.publish("connection", &id, None);
+    Ok((StatusCode::CREATED, Json(IssuedToken { token: issued.secret, row })))
+}
+
+pub async fn revoke_token(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path((id, tid)): Path<(String, String)>) -> ApiResult<TokenRow> {
+    super::ensure_connection(&st, &id).await?;
+    let now = st.clock.now();
+    let conn = id.clone();
+    let source = peer.ip().to_string();
+    let t = st
+        .db
+        .write(move |db| {
+            let t = tokens::revoke(db, &conn, &tid, now)?;
+            audit::record(db, Some(&conn), "admin", "token_revoked", Some(&t.prefix), Some(&source), None, now)?;
+            Ok(t)
+        })
+        .await?;
+    st.publish("connection", &id, None);
+    Ok(Json(token_row(t, &directory::clock::fmt_time(now))))
+}
+
+pub async fn audit_trail(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Vec<AuditRow>> {
+    super::ensure_connection(&st, &id).await?;
+    let list = st.db.read(move |db| audit::list(db, &id, 200)).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|a| AuditRow { id: a.id, at: a.at, actor: a.actor, action: a.action, token_prefix: a.token_prefix, source: a.source, detail: a.detail })
+            .collect(),
+    ))
+}
+
+pub async fn restore_user(State(st): State<AppState>, Path((id, uid)): Path<(String, String)>) -> ApiResult<UserRow> {
+    let now = st.clock.now();
+    let conn = id.clone();
+    let u = st.db.write(move |db| directory::lifecycle::restore_user(db, &conn, &uid, "admin", now)).await?;
+    st.publish("user", &id, Some(&u.id));
+    Ok(Json(super::user_row(&u, vec![])))
+}
+
+pub async fn attribute_mappings(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Vec<AttributeMappingRow>> {
+    super::ensure_connection(&st, &id).await?;
+    let list = st.db.read(move |db| attributes::list(db, &id)).await?;
+    Ok(Json(list.into_iter().map(|m| AttributeMappingRow { scim_path: m.scim_path, app_key: m.app_key }).collect()))
+}
+
+fn to_attr(rows: &[AttributeMappingRow]) -> Vec<attributes::AttributeMapping> {
+    rows.iter().map(|m| attributes::AttributeMapping { scim_path: m.scim_path.clone(), app_key: m.app_key.clone() }).collect()
+}
+
+pub async fn save_attribute_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(rows): Json<Vec<AttributeMappingRow>>) -> Result<StatusCode, ApiFailure> {
+    super::ensure_connection(&st, &id).await?;
+    let maps = to_attr(&rows);
+    let now = st.clock.now();
+    let conn = id.clone();
+    st.db
+        .write(move |db| {
+            let n = attributes::save(db, &conn, &maps)?;
+            audit::record(db, Some(&conn), "admin", "attribute_mappings_saved", None, None, Some(&format!("{} mappings applied to {n} users", maps.len())), now)
+        })
+        .await?;
+    st.publish("connection", &id, None);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a real user's application metadata would be under the edited mappings.
+pub async fn preview_attribute_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(req): Json<AttributePreviewRequest>) -> ApiResult<HashMap<String, serde_json::Value>> {
+    let maps = to_attr(&req.mappings);
+    let u = st
+        .db
+        .read(move |db| directory::users::get(db, &id, &req.user_id)?.ok_or_else(|| directory::Error::NotFound("user".into())))
+        .await?;
+    let out = attributes::apply(&maps, &u.resource);
+    Ok(Json(out.as_object().cloned().unwrap_or_default().into_iter().collect()))
+}

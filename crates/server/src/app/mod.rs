@@ -1,0 +1,190 @@
+//! The application-facing API (`/app/v1`) the integrating product calls: sessions for
+//! provisioned users, session checks, users with effective role and mapped attributes,
+//! and the ordered change feed. Authenticated by application keys, never SCIM tokens.
+
+use crate::state::AppState;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use directory::{feed, sessions, users};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/sessions/check", post(check_session))
+        .route("/sessions/{sid}", axum::routing::delete(revoke_session))
+        .route("/connections/{c}/users", get(list_users))
+        .route("/connections/{c}/users/{uid}", get(get_user))
+        .route("/connections/{c}/users/{uid}/sessions", get(list_sessions).post(create_session).delete(revoke_sessions))
+        .route("/feed", get(read_feed))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+        .fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+}
+
+fn fail(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({"code": code, "message": message}))).into_response()
+}
+
+fn from_dir(e: directory::Error) -> Response {
+    match e {
+        directory::Error::NotFound(m) => fail(StatusCode::NOT_FOUND, "not_found", &m),
+        directory::Error::Invalid(m) => fail(StatusCode::CONFLICT, "conflict", &m),
+        directory::Error::Scim(s) => fail(StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST), "bad_request", &s.detail),
+        other => {
+            tracing::error!(error = %other, "app API internal error");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        }
+    }
+}
+
+/// Application keys only; fails closed.
+async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let key = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let Some(key) = key else { return fail(StatusCode::UNAUTHORIZED, "unauthorized", "an application key is required") };
+    match st.db.read(move |c| sessions::app_key_valid(c, &key)).await {
+        Ok(true) => next.run(req).await,
+        Ok(false) => fail(StatusCode::UNAUTHORIZED, "unauthorized", "unknown or revoked application key"),
+        Err(e) => from_dir(e),
+    }
+}
+
+/// A user as the application sees it: identity, state, effective role, mapped attributes.
+pub fn app_user(u: &users::UserRecord) -> Value {
+    json!({
+        "id": u.id,
+        "connection_id": u.connection_id,
+        "userName": u.user_name,
+        "externalId": u.external_id,
+        "displayName": u.display_name,
+        "email": u.primary_email,
+        "active": u.active && u.deleted_at.is_none(),
+        "deleted": u.deleted_at.is_some(),
+        "role": u.role,
+        "role_via_group": u.role_via,
+        "attributes": u.app_attributes,
+        "updated_at": u.updated_at,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct Paging {
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list_users(State(st): State<AppState>, Path(c): Path<String>, Query(p): Query<Paging>) -> Response {
+    let q = directory::console::PageQuery {
+        q: None,
+        status: directory::console::StatusFilter::All,
+        sort: None,
+        descending: false,
+        offset: p.offset.unwrap_or(0),
+        limit: p.limit.unwrap_or(100),
+    };
+    match st.db.read(move |db| directory::console::user_page(db, &c, &q)).await {
+        Ok((total, rows, _)) => Json(json!({"total": total, "items": rows.iter().map(app_user).collect::<Vec<_>>()})).into_response(),
+        Err(e) => from_dir(e),
+    }
+}
+
+async fn get_user(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
+    match st.db.read(move |db| users::get(db, &c, &uid)).await {
+        Ok(Some(u)) => Json(app_user(&u)).into_response(),
+        Ok(None) => fail(StatusCode::NOT_FOUND, "not_found", "no such user"),
+        Err(e) => from_dir(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct NewSession {
+    /// Lifetime in seconds (default 8 hours, at most 30 days).
+    ttl_seconds: Option<i64>,
+}
+
+async fn create_session(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>, body: Option<Json<NewSession>>) -> Response {
+    let ttl = body.and_then(|b| b.0.ttl_seconds).unwrap_or(8 * 3600).clamp(60, 30 * 86400);
+    let now = st.clock.now();
+    let conn = c.clone();
+    match st.db.write(move |db| sessions::create(db, &conn, &uid, chrono::Duration::seconds(ttl), "api", now)).await {
+        Ok(s) => (StatusCode::CREATED, Json(json!({"token": s.token, "session": s.session}))).into_response(),
+        Err(e) => from_dir(e),
+    }
+}
+
+async fn list_sessions(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
+    match st.db.read(move |db| sessions::list_for_user(db, &c, &uid)).await {
+        Ok(list) => Json(json!({"items": list})).into_response(),
+        Err(e) => from_dir(e),
+    }
+}
+
+async fn revoke_sessions(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
+    let now = st.clock.now();
+    let conn = c.clone();
+    let res = st
+        .db
+        .write(move |db| {
+            let n = sessions::revoke_for_user(db, &conn, &uid, "revoked by the application", now)?;
+            if n > 0 {
+                feed::append(db, &conn, feed::SESSIONS_REVOKED, Some(&uid), None, json!({"count": n, "reason": "application"}), now)?;
+            }
+            Ok(n)
+        })
+        .await;
+    match res {
+        Ok(n) => Json(json!({"revoked": n})).into_response(),
+        Err(e) => from_dir(e),
+    }
+}
+
+async fn revoke_session(State(st): State<AppState>, Path(sid): Path<String>) -> Response {
+    let now = st.clock.now();
+    match st.db.write(move |db| sessions::revoke(db, &sid, "revoked by the application", now)).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => fail(StatusCode::NOT_FOUND, "not_found", "no live session with that id"),
+        Err(e) => from_dir(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckBody {
+    token: String,
+}
+
+/// Valid, or revoked with reason and time: reads the committed state, so a check right
+/// after a deactivating SCIM response already says revoked.
+async fn check_session(State(st): State<AppState>, Json(b): Json<CheckBody>) -> Response {
+    let now = st.clock.now();
+    match st.db.read(move |db| sessions::check(db, &b.token, now)).await {
+        Ok(check) => Json(check).into_response(),
+        Err(e) => from_dir(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct FeedQuery {
+    after: Option<i64>,
+    connection: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn read_feed(State(st): State<AppState>, Query(q): Query<FeedQuery>) -> Response {
+    let after = q.after.unwrap_or(0);
+    match st.db.read(move |db| feed::read(db, after, q.connection.as_deref(), q.limit.unwrap_or(100))).await {
+        Ok(events) => {
+            let next = events.last().map(|e| e.seq).unwrap_or(after);
+            Json(json!({"events": events, "next": next})).into_response()
+        }
+        Err(e) => from_dir(e),
+    }
+}
