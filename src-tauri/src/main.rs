@@ -10,7 +10,6 @@ mod settings;
 use std::path::PathBuf;
 
 use muster_server::{RunningServer, ServerConfig, StartError};
-use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
 use settings::LoopbackAddr;
@@ -79,26 +78,13 @@ fn start_error_kind(e: &StartError) -> &'static str {
     }
 }
 
-/// 32 random bytes, hex: a new admin secret on every launch, so a secret that leaked from
-/// an old session is worthless.
-fn new_admin_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-async fn start_server(
-    db_path: PathBuf,
-    addr: LoopbackAddr,
-) -> Result<RunningServer, StartError> {
-    muster_server::start(ServerConfig {
-        db_path,
-        bind: addr.socket_addr(),
-        console_dir: None,
-        admin_secret: Some(new_admin_secret()),
-        allowed_origins: WEBVIEW_ORIGINS.iter().map(|o| o.to_string()).collect(),
-    })
-    .await
+async fn start_server(db_path: PathBuf, addr: LoopbackAddr) -> Result<RunningServer, StartError> {
+    let mut config = ServerConfig::new(db_path, addr.socket_addr());
+    // A new admin secret on every launch (32 random bytes, hex), so one that leaked from an
+    // earlier session is worthless.
+    config.admin_secret = Some(muster_server::random_secret());
+    config.allowed_origins = WEBVIEW_ORIGINS.iter().map(|o| o.to_string()).collect();
+    muster_server::start(config).await
 }
 
 /// Moves the server to another loopback address and remembers it for the next launch. The
@@ -152,39 +138,37 @@ fn is_app_url(url: &tauri::Url) -> bool {
 
 /// The initialization script: `window.__MUSTER__` is either a handoff or a startup error.
 fn initialization_script(muster: &serde_json::Value) -> String {
-    let mut launch = [0u8; 8];
-    rand::rngs::OsRng.fill_bytes(&mut launch);
+    // Tells this launch's saved handoff (sessionStorage) from an older one.
+    let launch = muster_server::random_secret()[..16].to_string();
     include_str!("handoff.js")
         .replace("__MUSTER_INJECTED__", &muster.to_string())
-        .replace("__MUSTER_LAUNCH__", &json!(hex::encode(launch)).to_string())
+        .replace("__MUSTER_LAUNCH__", &json!(launch).to_string())
 }
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let (db_path, settings_path) = data_paths(app)?;
-    let addr = settings::server_address(
-        &settings_path,
-        std::env::var("MUSTER_BIND").ok().as_deref(),
-    );
+    let addr =
+        settings::server_address(&settings_path, std::env::var("MUSTER_BIND").ok().as_deref());
     tracing::info!("database {}, server {addr}", db_path.display());
 
-    let (server, muster) =
-        match tauri::async_runtime::block_on(start_server(db_path.clone(), addr)) {
-            Ok(server) => {
-                tracing::info!("SCIM base {}", server.scim_base);
-                let muster = serde_json::to_value(Handoff::of(&server))?;
-                (Some(server), muster)
-            }
-            // Still open the window: the console explains and offers another port.
-            Err(e) => {
-                tracing::error!("server did not start: {e}");
-                let muster = json!({"startup_error": {
-                    "kind": start_error_kind(&e),
-                    "addr": addr.to_string(),
-                    "message": e.to_string(),
-                }});
-                (None, muster)
-            }
-        };
+    let (server, muster) = match tauri::async_runtime::block_on(start_server(db_path.clone(), addr))
+    {
+        Ok(server) => {
+            tracing::info!("SCIM base {}", server.scim_base);
+            let muster = serde_json::to_value(Handoff::of(&server))?;
+            (Some(server), muster)
+        }
+        // Still open the window: the console explains and offers another port.
+        Err(e) => {
+            tracing::error!("server did not start: {e}");
+            let muster = json!({"startup_error": {
+                "kind": start_error_kind(&e),
+                "addr": addr.to_string(),
+                "message": e.to_string(),
+            }});
+            (None, muster)
+        }
+    };
     app.manage(Shell {
         db_path,
         settings_path,
@@ -207,8 +191,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
 
@@ -238,24 +221,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn admin_secret_is_32_random_bytes_hex() {
-        let a = new_admin_secret();
-        assert_eq!(a.len(), 64);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, new_admin_secret());
-    }
-
-    #[test]
     fn script_embeds_the_handoff_as_json() {
-        let script = initialization_script(&json!({"api": "http://127.0.0.1:1/api", "secret": "s\"</script>"}));
-        assert!(script.contains(r#"var muster = {"api":"http://127.0.0.1:1/api","secret":"s\"</script>"};"#));
+        let script = initialization_script(
+            &json!({"api": "http://127.0.0.1:1/api", "secret": "s\"</script>"}),
+        );
+        assert!(script
+            .contains(r#"var muster = {"api":"http://127.0.0.1:1/api","secret":"s\"</script>"};"#));
         assert!(!script.contains("__MUSTER_"));
     }
 
     #[test]
     fn only_app_pages_are_navigable() {
-        let ok = ["tauri://localhost", "tauri://localhost/connections/1", "http://tauri.localhost/"];
-        let refused = ["https://evil.example/", "http://127.0.0.1:8737/", "tauri://localhost.evil/", "http://tauri.localhost:81/"];
+        let ok = [
+            "tauri://localhost",
+            "tauri://localhost/connections/1",
+            "http://tauri.localhost/",
+        ];
+        let refused = [
+            "https://evil.example/",
+            "http://127.0.0.1:8737/",
+            "tauri://localhost.evil/",
+            "http://tauri.localhost:81/",
+        ];
         for url in ok {
             assert!(is_app_url(&url.parse().unwrap()), "{url}");
         }

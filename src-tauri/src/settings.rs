@@ -19,8 +19,10 @@ const ADDRESS_KEY: &str = "server_address";
 pub struct LoopbackAddr(SocketAddr);
 
 impl LoopbackAddr {
-    pub const DEFAULT: LoopbackAddr =
-        LoopbackAddr(SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8737));
+    pub const DEFAULT: LoopbackAddr = LoopbackAddr(SocketAddr::new(
+        std::net::IpAddr::V4(Ipv4Addr::LOCALHOST),
+        8737,
+    ));
 
     pub fn parse(text: &str) -> Result<Self, AddressError> {
         let addr: SocketAddr = text

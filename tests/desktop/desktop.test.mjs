@@ -18,8 +18,9 @@ const CLI = env("MUSTER_CLI");
 const DB = env("MUSTER_DB");
 const PORT = env("MUSTER_PORT");
 const SCREENSHOT = process.env.SCREENSHOT;
+const ARTIFACTS = process.env.ARTIFACTS; // failure screenshot and page text go here
 const ORIGIN = `http://127.0.0.1:${PORT}`;
-const W3C_ELEMENT = "element-6066-11e4-a52e-4a61-9a2f-5d3d5ce5d3d5";
+const W3C_ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 async function wd(method, path, body) {
   const res = await fetch(WD + path, {
@@ -85,7 +86,7 @@ test("a user provisioned over SCIM appears in the desktop window", { timeout: 15
     assert.equal(muster.scim_base, `${ORIGIN}/scim/v2`);
     assert.match(muster.secret, /^[0-9a-f]{64}$/);
 
-    const userName = `desktop.e2e.${Date.now()}@example.com`;
+    const userName = `dana.${Date.now().toString(36)}@example.com`;
     const res = await fetch(`${ORIGIN}/scim/v2/${conn.id}/Users`, {
       method: "POST",
       headers: { authorization: `Bearer ${conn.token}`, "content-type": "application/scim+json" },
@@ -115,14 +116,12 @@ test("a user provisioned over SCIM appears in the desktop window", { timeout: 15
 
     // Navigate like a person: open the connection, then its users tab, until the user shows.
     const connectionTargets = [
-      ["css selector", `[data-testid="connection-row-${conn.id}"]`],
-      ["css selector", `[data-testid="connection-link-${conn.id}"]`],
+      ["css selector", `[data-testid="connection-row"][data-id="${conn.id}"] [data-testid="connection-link"]`],
       ["css selector", `a[href*="${conn.id}"]`],
       ["xpath", `//*[self::a or self::button or self::td or self::tr or @role='link' or @role='row'][normalize-space(.)='Desktop' or .//*[normalize-space(text())='Desktop']]`],
     ];
     const usersTabTargets = [
       ["css selector", '[data-testid="tab-users"]'],
-      ["css selector", '[data-testid="users-tab"]'],
       ["xpath", `//*[self::a or self::button or @role='tab'][starts-with(normalize-space(.), 'Users')]`],
     ];
     const clickFirst = async (targets) => {
@@ -140,15 +139,42 @@ test("a user provisioned over SCIM appears in the desktop window", { timeout: 15
       return false;
     };
     await waitFor("the connection 'Desktop' in the window", () => bodyText().then((t) => t.includes("Desktop")), 30_000);
-    assert.ok(await clickFirst(connectionTargets), "could not click the 'Desktop' connection");
-    await waitFor("a users tab", async () => (await bodyText()).includes(userName) || (await clickFirst(usersTabTargets)), 20_000);
-    await waitFor(`${userName} in the window`, () => bodyText().then((t) => t.includes(userName)), 20_000);
+    await waitFor("a click on the 'Desktop' connection", () => clickFirst(connectionTargets), 10_000);
+    await waitFor("a click on the Users tab", () => clickFirst(usersTabTargets), 10_000);
+    // The user must be in the users grid itself, not only in the overview's provisioning log.
+    const rowText = () =>
+      exec(
+        `const rows = document.querySelectorAll('[data-testid="user-row"]');
+         return location.pathname.endsWith("/users") && rows.length
+           ? Array.from(rows).map((r) => r.innerText).join("\\n") : "";`,
+      );
+    const rows = await waitFor(`${userName} in the users grid`, () => rowText().then((t) => t.includes(userName) && t), 20_000).catch(
+      async (e) => {
+        // A console without data-testid="user-row": fall back to the page text on the users tab.
+        const text = await bodyText();
+        if ((await exec("return location.pathname")).endsWith("/users") && text.includes(userName)) return text;
+        throw e;
+      },
+    );
+    assert.ok(rows.includes(userName));
+    // Let the grid settle before the screenshot (a screenshot right after a click can show the old state).
+    await new Promise((r) => setTimeout(r, 500));
 
     if (SCREENSHOT) {
       const png = await wd("GET", s("/screenshot"));
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       writeFileSync(SCREENSHOT, Buffer.from(png, "base64"));
     }
+  } catch (e) {
+    if (ARTIFACTS) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const png = await wd("GET", s("/screenshot")).catch(() => null);
+      if (png) writeFileSync(`${ARTIFACTS}/failure.png`, Buffer.from(png, "base64"));
+      const text = await bodyText().catch((err) => `(no page text: ${err.message})`);
+      writeFileSync(`${ARTIFACTS}/failure.txt`, `${e.stack}\n\n--- page text ---\n${text}\n`);
+      console.error(`desktop e2e: failure screenshot and page text in ${ARTIFACTS}`);
+    }
+    throw e;
   } finally {
     // The app exits when its session ends.
     await wd("DELETE", `/session/${sid}`).catch((e) => console.error(`deleting session: ${e.message}`));

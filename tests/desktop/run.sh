@@ -74,7 +74,8 @@ PIDS+=($!)
 for _ in $(seq 150); do port_free "$WD_PORT" || break; sleep 0.1; done
 port_free "$WD_PORT" && fail "tauri-driver did not listen on $WD_PORT: $(cat "$TMP/tauri-driver.log")"
 
+rm -rf "$ROOT/tests/desktop/artifacts"
 echo "desktop e2e: app $APP, server 127.0.0.1:$APP_PORT, db $TMP/muster.db"
 WEBDRIVER_URL="http://127.0.0.1:$WD_PORT" MUSTER_APP="$APP" MUSTER_CLI="$MUSTER_CLI" \
-  MUSTER_DB="$TMP/muster.db" MUSTER_PORT="$APP_PORT" SCREENSHOT="$ROOT/docs/screenshots/desktop.png" \
+  MUSTER_DB="$TMP/muster.db" MUSTER_PORT="$APP_PORT" SCREENSHOT="$ROOT/docs/screenshots/desktop.png" ARTIFACTS="$ROOT/tests/desktop/artifacts" \
   timeout 170 node --test --test-timeout=160000 tests/desktop/desktop.test.mjs
