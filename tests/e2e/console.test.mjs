@@ -53,6 +53,8 @@ describe("console against muster serve", () => {
     await page.getByRole("heading", { name: "Connections", exact: true }).waitFor();
     assert.ok(!page.url().includes("secret="), `secret still in URL: ${page.url()}`);
     await page.getByTestId("connections-empty").waitFor();
+    // The live event stream is connected (not the polling fallback).
+    await eventually(async () => (await page.getByTestId("live-status").getAttribute("data-status")) === "open", 5000, "live stream open");
   });
 
   test("creates a connection and shows the SCIM URL and token once", async () => {

@@ -26,6 +26,8 @@ async function seed(server) {
   await admin(server, "POST", "/connections", { name: "Contoso Entra ID", idp: "entra" });
   await admin(server, "POST", "/connections", { name: "Globex Google Workspace", idp: "google" });
   const url = okta.connection.scim_url;
+  // A failed request first (a stale token), so the log and chart show one; later requests succeed.
+  await fetch(`${url}/Users`, { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/scim+json" }, body: "{}" }).catch(() => undefined);
   const ids = [];
   for (let i = 0; i < 48; i++) {
     const given = FIRST[i % FIRST.length];
@@ -38,8 +40,6 @@ async function seed(server) {
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Sales", ids.filter((_, i) => i % 4 === 1)));
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Support", ids.filter((_, i) => i % 4 === 2)));
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Admins", ids.slice(0, 3)));
-  // A failed request, so the log and chart show one.
-  await fetch(`${url}/Users`, { method: "POST", headers: { Authorization: "Bearer wrong", "Content-Type": "application/scim+json" }, body: "{}" }).catch(() => undefined);
   return okta.connection.id;
 }
 
@@ -80,9 +80,10 @@ async function main() {
       if (scheme === "light") {
         await page.getByTestId("tab-groups").click();
         await page.getByTestId("group-row").first().waitFor();
+        await shot(page, "groups");
         await page.getByTestId("group-row").first().click();
         await page.getByTestId("group-drawer").getByTestId("group-members").waitFor();
-        await shot(page, "groups");
+        await shot(page, "groups-drawer");
       }
       if (scheme === "dark") {
         await page.goto(new URL(`/connections/${id}`, server.console_url).href);

@@ -13,7 +13,15 @@ function outcomeClass(row: LogRow): string {
   return "outcome-ok";
 }
 
-export function LogTable({ rows, emptyText, testId }: { rows: LogRow[]; emptyText: string; testId?: string }) {
+/** The path under the connection's SCIM base (`/Users/…`), which is what an admin compares with the IdP's log. */
+function shortPath(r: LogRow): string {
+  if (!r.connection_id) return r.path;
+  const i = r.path.indexOf(`/${r.connection_id}`);
+  return i >= 0 ? r.path.slice(i + r.connection_id.length + 1) || "/" : r.path;
+}
+
+/** `compact` drops the identity column (the drawer already says whose log it is). */
+export function LogTable({ rows, emptyText, testId, compact = false }: { rows: LogRow[]; emptyText: string; testId?: string; compact?: boolean }) {
   if (rows.length === 0) return <EmptyState title={emptyText} testId={testId ? `${testId}-empty` : undefined} />;
   return (
     <div className="table-scroll">
@@ -25,7 +33,7 @@ export function LogTable({ rows, emptyText, testId }: { rows: LogRow[]; emptyTex
             <th scope="col">Path</th>
             <th scope="col">Status</th>
             <th scope="col">Outcome</th>
-            <th scope="col">Identity</th>
+            {compact ? null : <th scope="col">Identity</th>}
             <th scope="col" className="num">Duration</th>
           </tr>
         </thead>
@@ -34,10 +42,12 @@ export function LogTable({ rows, emptyText, testId }: { rows: LogRow[]; emptyTex
             <tr key={r.id} data-testid="log-row" title={r.detail ?? undefined}>
               <td className="nowrap"><Time value={r.at} /></td>
               <td><span className="method">{r.method}</span></td>
-              <td className="mono"><span className="ellipsis" title={r.path}>{r.path}</span></td>
+              <td className="mono"><span className="ellipsis" title={r.path}>{shortPath(r)}</span></td>
               <td className="mono">{r.status}</td>
               <td><span className={`outcome ${outcomeClass(r)}`}>{r.outcome.replace(/_/g, " ")}</span></td>
-              <td><span className="ellipsis" title={r.external_id ? `externalId ${r.external_id}` : undefined}>{r.user_name ?? r.resource_id ?? <span className="muted">—</span>}</span></td>
+              {compact ? null : (
+                <td><span className="ellipsis" title={r.external_id ? `externalId ${r.external_id}` : undefined}>{r.user_name ?? r.resource_id ?? <span className="muted">—</span>}</span></td>
+              )}
               <td className="num mono nowrap">{formatDuration(r.duration_ms)}</td>
             </tr>
           ))}

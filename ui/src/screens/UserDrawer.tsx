@@ -77,7 +77,7 @@ export function UserDrawer({ connectionId, userId, onClose }: { connectionId: st
           </section>
           <section aria-labelledby="u-log">
             <h3 id="u-log">Provisioning log</h3>
-            <LogTable rows={d.log} emptyText="No requests recorded for this user" testId="user-log" />
+            <LogTable rows={d.log} emptyText="No requests recorded for this user" testId="user-log" compact />
           </section>
           <section aria-labelledby="u-json">
             <div className="section-head">
