@@ -36,6 +36,12 @@ enum Command {
         /// Allow a non-loopback bind without TLS because a reverse proxy terminates TLS.
         #[arg(long)]
         behind_tls_proxy: bool,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Private key (PEM) for --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Requests one connection may have in flight before it is answered 429.
         #[arg(long, default_value_t = crate::state::DEFAULT_MAX_IN_FLIGHT)]
         max_in_flight: usize,
@@ -208,12 +214,14 @@ pub fn main() -> i32 {
             console,
             admin_secret,
             behind_tls_proxy,
+            tls_cert,
+            tls_key,
             max_in_flight,
         } => {
-            if !bind.ip().is_loopback() && !behind_tls_proxy {
+            if !bind.ip().is_loopback() && !behind_tls_proxy && tls_cert.is_none() {
                 return fail(format!(
                     "refusing to serve SCIM without TLS on non-loopback {bind}: SCIM tokens would cross the network in clear. \
-                     Put a TLS-terminating reverse proxy in front and pass --behind-tls-proxy"
+                     Give --tls-cert and --tls-key, or put a TLS-terminating reverse proxy in front and pass --behind-tls-proxy"
                 ));
             }
             let console = console.or_else(|| {
@@ -223,6 +231,7 @@ pub fn main() -> i32 {
             config.console_dir = console;
             config.admin_secret = admin_secret;
             config.max_in_flight_per_connection = max_in_flight;
+            config.tls = tls_cert.zip(tls_key);
             serve(config)
         }
         Command::Connection { command } => connection(command),
@@ -334,7 +343,7 @@ fn serve(config: ServerConfig) -> i32 {
             Err(StartError::AddrInUse(a)) => return fail(format!("{a} is already in use; pass --bind with another port")),
             Err(e) => return fail(e),
         };
-        let origin = format!("http://{}", running.addr);
+        let origin = running.admin_base.trim_end_matches("/api").to_string();
         let line = json!({
             "scim_base": running.scim_base,
             "admin": running.admin_base,

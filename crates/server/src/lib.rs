@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// Requests one connection may have in flight before it gets 429.
     pub max_in_flight_per_connection: usize,
+    /// Certificate chain and private key (PEM files): serve HTTPS (TLS 1.2+, rustls).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServerConfig {
@@ -39,6 +41,7 @@ impl ServerConfig {
             admin_secret: None,
             allowed_origins: vec![],
             max_in_flight_per_connection: state::DEFAULT_MAX_IN_FLIGHT,
+            tls: None,
         }
     }
 }
@@ -62,6 +65,8 @@ pub enum StartError {
     Bind(SocketAddr, std::io::Error),
     #[error("cannot open database: {0}")]
     Database(String),
+    #[error("cannot load the TLS certificate or key: {0}")]
+    Tls(String),
 }
 
 /// A random 256-bit secret, hex-encoded.
@@ -113,7 +118,8 @@ pub async fn start_with_clock(
         .map_err(|e| StartError::Database(e.to_string()))?
         .map_err(|e| StartError::Database(e.to_string()))?;
     let admin_secret = config.admin_secret.clone().unwrap_or_else(random_secret);
-    let origin = format!("http://{addr}");
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let origin = format!("{scheme}://{addr}");
     let scim_base = format!("{origin}/scim/v2");
     let admin_base = format!("{origin}/api");
     let state = AppState::new(
@@ -128,6 +134,34 @@ pub async fn start_with_clock(
     let purger = spawn_purger(state.clone());
     let app = router(state, config.console_dir.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    if let Some((cert, key)) = &config.tls {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+            .await
+            .map_err(|e| StartError::Tls(e.to_string()))?;
+        let std_listener = listener.into_std().map_err(|e| StartError::Bind(addr, e))?;
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            let _ = stop_rx.await;
+            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        let server = axum_server::from_tcp_rustls(std_listener, tls).handle(handle);
+        let task = tokio::spawn(async move {
+            if let Err(e) = server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await {
+                tracing::error!(error = %e, "TLS server stopped");
+            }
+        });
+        return Ok(RunningServer {
+            addr,
+            scim_base,
+            admin_base,
+            admin_secret,
+            stop: Some(stop_tx),
+            task: Some(task),
+            purger,
+        });
+    }
     let task = tokio::spawn(async move {
         let serve = axum::serve(
             listener,
