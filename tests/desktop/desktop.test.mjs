@@ -1,10 +1,12 @@
-// Desktop end-to-end: a user pushed over SCIM shows up in the real desktop window.
+// Desktop end-to-end: a user pushed over SCIM shows up in the real desktop window, and a taken
+// port still opens the window with a way to pick another.
 // Run through tests/desktop/run.sh, which starts Xvfb and tauri-driver and sets the env below.
 // Plain fetch calls to the W3C WebDriver API; no npm packages.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname } from "node:path";
 
 const env = (name) => {
@@ -55,7 +57,75 @@ async function waitFor(what, fn, timeoutMs = 20_000, intervalMs = 250) {
   }
 }
 
-test("a user provisioned over SCIM appears in the desktop window", { timeout: 150_000 }, async () => {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Launches the app in a WebDriver session, runs `fn` with helpers, and always ends the session
+ * (which quits the app). On failure it keeps a screenshot and the page text in ARTIFACTS. */
+async function withApp(name, fn) {
+  const session = await wd("POST", "/session", {
+    capabilities: { alwaysMatch: { "tauri:options": { application: APP } } },
+  });
+  const sid = session.sessionId;
+  const s = (path) => `/session/${sid}${path}`;
+  const app = {
+    exec: (script, args = []) => wd("POST", s("/execute/sync"), { script, args }),
+    execAsync: (script, args = []) => wd("POST", s("/execute/async"), { script, args }),
+    find: async (using, value) => (await wd("POST", s("/elements"), { using, value })).map((e) => e[W3C_ELEMENT]),
+    bodyText: () => app.exec("return document.body ? document.body.innerText : ''"),
+    element: (id, path, body) => wd("POST", s(`/element/${id}${path}`), body ?? {}),
+    screenshot: async (file) => {
+      const png = await wd("GET", s("/screenshot"));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, Buffer.from(png, "base64"));
+    },
+    /** Clicks the first interactable element any of `targets` finds. */
+    clickFirst: async (targets) => {
+      for (const [using, value] of targets) {
+        for (const id of await app.find(using, value).catch(() => [])) {
+          try {
+            await app.element(id, "/click");
+            return true;
+          } catch {
+            // not interactable (a hidden duplicate); try the next one
+          }
+        }
+      }
+      return false;
+    },
+    /** window.__MUSTER__ once the page has loaded (functions dropped). */
+    muster: () =>
+      waitFor("window.__MUSTER__", () =>
+        app.exec("return document.readyState === 'complete' && window.__MUSTER__ ? JSON.parse(JSON.stringify(window.__MUSTER__)) : null"),
+      ),
+  };
+  try {
+    return await fn(app);
+  } catch (e) {
+    if (ARTIFACTS) {
+      await app.screenshot(`${ARTIFACTS}/${name}-failure.png`).catch(() => {});
+      const text = await app.bodyText().catch((err) => `(no page text: ${err.message})`);
+      writeFileSync(`${ARTIFACTS}/${name}-failure.txt`, `${e.stack}\n\n--- page text ---\n${text}\n`);
+      console.error(`desktop e2e: failure screenshot and page text in ${ARTIFACTS}`);
+    }
+    throw e;
+  } finally {
+    await wd("DELETE", `/session/${sid}`).catch((e) => console.error(`deleting session: ${e.message}`));
+  }
+}
+
+/** Listens on 127.0.0.1:port (0 = any free port); retries while the previous app lets go of it. */
+async function listen(port, timeoutMs = 10_000) {
+  return waitFor(`127.0.0.1:${port} to be free`, () =>
+    new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(Number(port), "127.0.0.1", () => resolve(server));
+    }),
+    timeoutMs,
+  );
+}
+
+test("a user provisioned over SCIM appears in the desktop window", { timeout: 90_000 }, async () => {
   // The connection is made through the CLI on the same database file the app opens.
   const created = execFileSync(CLI, ["connection", "create", "--db", DB, "--name", "Desktop", "--idp", "okta"], {
     timeout: 30_000,
@@ -64,23 +134,9 @@ test("a user provisioned over SCIM appears in the desktop window", { timeout: 15
   const conn = JSON.parse(created.trim().split("\n").filter((l) => l.startsWith("{")).pop());
   assert.ok(conn.id && conn.token, `connection create printed ${created}`);
 
-  const session = await wd("POST", "/session", {
-    capabilities: { alwaysMatch: { "tauri:options": { application: APP } } },
-  });
-  const sid = session.sessionId;
-  const s = (path) => `/session/${sid}${path}`;
-  const exec = (script, args = []) => wd("POST", s("/execute/sync"), { script, args });
-  const find = async (using, value) => {
-    const els = await wd("POST", s("/elements"), { using, value });
-    return els.map((e) => e[W3C_ELEMENT]);
-  };
-  const bodyText = () => exec("return document.body ? document.body.innerText : ''");
-
-  try {
+  await withApp("provisioned-user", async (app) => {
     // The shell injected the handoff before the page loaded.
-    const muster = await waitFor("window.__MUSTER__", () =>
-      exec("return document.readyState === 'complete' && window.__MUSTER__ ? JSON.parse(JSON.stringify(window.__MUSTER__)) : null"),
-    );
+    const muster = await app.muster();
     assert.equal(muster.startup_error, undefined, `startup error: ${JSON.stringify(muster.startup_error)}`);
     assert.equal(muster.api, `${ORIGIN}/api`);
     assert.equal(muster.scim_base, `${ORIGIN}/scim/v2`);
@@ -102,81 +158,96 @@ test("a user provisioned over SCIM appears in the desktop window", { timeout: 15
     assert.equal(res.status, 201, await res.text());
 
     // The window's origin may call the admin API with the injected secret (CORS, origin check).
-    const viaWebview = await wd("POST", s("/execute/async"), {
-      script: `const done = arguments[arguments.length - 1];
-        const m = window.__MUSTER__;
-        fetch(m.api + "/connections/" + arguments[0] + "/users?q=" + encodeURIComponent(arguments[1]),
-              { headers: { authorization: "Bearer " + m.secret } })
-          .then(r => r.json().then(j => done({ status: r.status, body: j })))
-          .catch(e => done({ error: String(e) }));`,
-      args: [conn.id, userName],
-    });
+    const viaWebview = await app.execAsync(
+      `const done = arguments[arguments.length - 1];
+       const m = window.__MUSTER__;
+       fetch(m.api + "/connections/" + arguments[0] + "/users?q=" + encodeURIComponent(arguments[1]),
+             { headers: { authorization: "Bearer " + m.secret } })
+         .then(r => r.json().then(j => done({ status: r.status, body: j })))
+         .catch(e => done({ error: String(e) }));`,
+      [conn.id, userName],
+    );
     assert.equal(viaWebview.status, 200, JSON.stringify(viaWebview));
     assert.equal(viaWebview.body.items?.[0]?.user_name, userName, JSON.stringify(viaWebview.body));
 
-    // Navigate like a person: open the connection, then its users tab, until the user shows.
+    // Navigate like a person: open the connection, then its Users tab.
     const connectionTargets = [
       ["css selector", `[data-testid="connection-row"][data-id="${conn.id}"] [data-testid="connection-link"]`],
       ["css selector", `a[href*="${conn.id}"]`],
-      ["xpath", `//*[self::a or self::button or self::td or self::tr or @role='link' or @role='row'][normalize-space(.)='Desktop' or .//*[normalize-space(text())='Desktop']]`],
+      ["xpath", `//*[self::a or self::button or @role='link'][normalize-space(.)='Desktop']`],
     ];
     const usersTabTargets = [
       ["css selector", '[data-testid="tab-users"]'],
       ["xpath", `//*[self::a or self::button or @role='tab'][starts-with(normalize-space(.), 'Users')]`],
     ];
-    const clickFirst = async (targets) => {
-      for (const [using, value] of targets) {
-        const ids = await find(using, value).catch(() => []);
-        for (const id of ids) {
-          try {
-            await wd("POST", s(`/element/${id}/click`), {});
-            return true;
-          } catch {
-            // not interactable (hidden duplicate); try the next one
-          }
-        }
-      }
-      return false;
-    };
-    await waitFor("the connection 'Desktop' in the window", () => bodyText().then((t) => t.includes("Desktop")), 30_000);
-    await waitFor("a click on the 'Desktop' connection", () => clickFirst(connectionTargets), 10_000);
-    await waitFor("a click on the Users tab", () => clickFirst(usersTabTargets), 10_000);
+    await waitFor("the connection 'Desktop' in the window", () => app.bodyText().then((t) => t.includes("Desktop")), 30_000);
+    await waitFor("a click on the 'Desktop' connection", () => app.clickFirst(connectionTargets), 10_000);
+    await waitFor("a click on the Users tab", () => app.clickFirst(usersTabTargets), 10_000);
     // The user must be in the users grid itself, not only in the overview's provisioning log.
-    const rowText = () =>
-      exec(
+    const gridText = () =>
+      app.exec(
         `const rows = document.querySelectorAll('[data-testid="user-row"]');
          return location.pathname.endsWith("/users") && rows.length
            ? Array.from(rows).map((r) => r.innerText).join("\\n") : "";`,
       );
-    const rows = await waitFor(`${userName} in the users grid`, () => rowText().then((t) => t.includes(userName) && t), 20_000).catch(
-      async (e) => {
-        // A console without data-testid="user-row": fall back to the page text on the users tab.
-        const text = await bodyText();
-        if ((await exec("return location.pathname")).endsWith("/users") && text.includes(userName)) return text;
-        throw e;
-      },
-    );
-    assert.ok(rows.includes(userName));
-    // Let the grid settle before the screenshot (a screenshot right after a click can show the old state).
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor(`${userName} in the users grid`, () => gridText().then((t) => t.includes(userName)), 20_000);
+    // A screenshot right after a click can show the old state; the grid is there, let it paint.
+    await sleep(500);
+    if (SCREENSHOT) await app.screenshot(SCREENSHOT);
+  });
+});
 
-    if (SCREENSHOT) {
-      const png = await wd("GET", s("/screenshot"));
-      mkdirSync(dirname(SCREENSHOT), { recursive: true });
-      writeFileSync(SCREENSHOT, Buffer.from(png, "base64"));
-    }
-  } catch (e) {
-    if (ARTIFACTS) {
-      mkdirSync(ARTIFACTS, { recursive: true });
-      const png = await wd("GET", s("/screenshot")).catch(() => null);
-      if (png) writeFileSync(`${ARTIFACTS}/failure.png`, Buffer.from(png, "base64"));
-      const text = await bodyText().catch((err) => `(no page text: ${err.message})`);
-      writeFileSync(`${ARTIFACTS}/failure.txt`, `${e.stack}\n\n--- page text ---\n${text}\n`);
-      console.error(`desktop e2e: failure screenshot and page text in ${ARTIFACTS}`);
-    }
-    throw e;
+test("a taken port still opens the window, and another port can be picked", { timeout: 60_000 }, async () => {
+  const squatter = await listen(PORT); // MUSTER_BIND's port, held by someone else
+  const spare = await listen(0);
+  const sparePort = spare.address().port;
+  await new Promise((r) => spare.close(r));
+  try {
+    await withApp("addr-in-use", async (app) => {
+      const muster = await app.muster();
+      assert.equal(muster.startup_error?.kind, "addr_in_use", JSON.stringify(muster));
+      assert.equal(muster.startup_error.addr, `127.0.0.1:${PORT}`);
+      assert.equal(muster.api, undefined);
+
+      // Pick another port through the console's screen or, until it has one, the shell's fallback.
+      const which = await waitFor("a startup error screen", () =>
+        app.exec(`return document.querySelector('[data-testid="startup-error"]') ? "console"
+          : document.querySelector('[data-testid="desktop-startup-fallback"]') ? "fallback" : null`),
+      );
+      if (which === "fallback") {
+        assert.match(await app.bodyText(), new RegExp(`Port ${PORT} is in use`));
+        const [input] = await app.find("css selector", '[data-testid="desktop-port-input"]');
+        await app.element(input, "/clear");
+        await app.element(input, "/value", { text: String(sparePort) });
+        assert.ok(await app.clickFirst([["css selector", '[data-testid="desktop-port-submit"]']]));
+      } else {
+        const moved = await app.execAsync(
+          `const done = arguments[arguments.length - 1];
+           window.__MUSTER__.setServerAddress(arguments[0]).then(done, (e) => done({ error: e }));`,
+          [`127.0.0.1:${sparePort}`],
+        );
+        assert.equal(moved.api, `http://127.0.0.1:${sparePort}/api`, JSON.stringify(moved));
+        await app.exec("location.reload()");
+      }
+
+      // After the move (and the reload), the console runs against the new port.
+      const after = await waitFor("the handoff for the new port", async () => {
+        const m = await app.muster();
+        return m.api === `http://127.0.0.1:${sparePort}/api` && m;
+      });
+      assert.equal(after.startup_error, undefined);
+      assert.equal(after.scim_base, `http://127.0.0.1:${sparePort}/scim/v2`);
+      await waitFor("the connections list", () => app.bodyText().then((t) => t.includes("Desktop")), 20_000);
+      const info = await fetch(`http://127.0.0.1:${sparePort}/api/info`, {
+        headers: { authorization: `Bearer ${after.secret}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(info.status, 200);
+      // Remembered for the next launch.
+      const settings = JSON.parse(readFileSync(`${dirname(DB)}/settings.json`, "utf8"));
+      assert.equal(settings.server_address, `127.0.0.1:${sparePort}`);
+    });
   } finally {
-    // The app exits when its session ends.
-    await wd("DELETE", `/session/${sid}`).catch((e) => console.error(`deleting session: ${e.message}`));
+    await new Promise((r) => squatter.close(r));
   }
 });
