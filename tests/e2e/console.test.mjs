@@ -163,6 +163,15 @@ describe("console against muster serve", () => {
     await page.getByTestId("user-drawer").waitFor({ state: "detached" });
   });
 
+  test("clicking a header sorts on the server and keeps the sort in the URL", async () => {
+    await page.getByTestId("sort-user_name").click(); // user_name is the default ascending sort: now descending
+    await eventually(async () => new URL(page.url()).searchParams.get("order") === "desc", 3000, "order=desc in URL");
+    await eventually(async () => /linus\.torvalds/.test(await page.getByTestId("user-row").first().textContent()), 5000, "linus first when descending");
+    await page.getByTestId("sort-primary_email").click();
+    await eventually(async () => new URL(page.url()).searchParams.get("sort") === "primary_email", 3000, "sort=primary_email in URL");
+    await eventually(async () => /ada\.lovelace/.test(await page.getByTestId("user-row").first().textContent()), 5000, "ada first by email ascending");
+  });
+
   test("groups tab shows a pushed group with its member count and members", async () => {
     await scim(state.scimUrl, state.token, "POST", "/Groups", oktaGroup("Engineering", state.userIds.slice(0, 2)));
     await page.getByTestId("tab-groups").click();

@@ -184,7 +184,8 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
         {table.getHeaderGroups().map((hg) => (
           <div className="vt-head" role="row" aria-rowindex={1} key={hg.id} style={{ gridTemplateColumns: template }}>
             {hg.headers.map((h) => {
-              const sortable = h.column.getCanSort();
+              // Sorting is server-side and columns have no accessors, so TanStack's getCanSort() would say no.
+              const sortable = h.column.columnDef.enableSorting !== false;
               const active = sort.key === h.column.id;
               const ariaSort = active ? (sort.order === "asc" ? "ascending" : "descending") : sortable ? "none" : undefined;
               const meta = h.column.columnDef.meta as ColumnMeta | undefined;
