@@ -29,7 +29,7 @@ pub mod outcome {
     pub const ERROR: &str = "error";
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LogEntry {
     pub id: i64,
     pub at: String,

@@ -70,6 +70,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Find a person across connections and say why they can or cannot get in.
+    Triage {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        /// Email, userName, externalId or name.
+        query: String,
+        /// The connection the person is expected in (flags "present elsewhere").
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Act as an IdP (Okta, Entra, Google) against any SCIM endpoint.
     Simulate {
         #[arg(long)]
@@ -251,6 +263,7 @@ pub fn main() -> i32 {
             }
         }
         Command::Health { db, json } => health(db, json),
+        Command::Triage { db, query, connection, json } => triage(db, &query, connection.as_deref(), json),
         Command::Simulate {
             url,
             token,
@@ -530,4 +543,40 @@ fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
     }
     // Monitoring scripts: non-zero when any connection is failing.
     if rows.iter().any(|r| r["state"] == "failing") { 3 } else { 0 }
+}
+
+fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json: bool) -> i32 {
+    let db = match open(db) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let now = SystemClock.now();
+    let report = match db.read_blocking(|c| directory::triage::triage(c, query, expected, now)) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if as_json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        return 0;
+    }
+    println!("Triage for \"{}\" (searched as \"{}\")", report.query, report.normalized);
+    for f in &report.findings {
+        println!();
+        println!("[{}] {} {}", f.connection_name, f.user_name.as_deref().unwrap_or("-"), f.status.as_deref().map(|s| format!("({s})")).unwrap_or_default());
+        println!("  {:?}: {}", f.diagnosis.verdict, f.diagnosis.summary);
+        for step in &f.diagnosis.next_steps {
+            println!("  - {step}");
+        }
+        for t in f.timeline.iter().rev().take(10) {
+            println!("    {}  {:<9} {}", t.at, t.source, t.what);
+        }
+    }
+    if !report.near_matches.is_empty() {
+        println!();
+        println!("Near matches:");
+        for m in &report.near_matches {
+            println!("  {} (connection {}, distance {})", m.user_name, m.connection_id, m.distance);
+        }
+    }
+    0
 }

@@ -2,6 +2,7 @@
 //! SCIM token), refused to foreign origins, and live changes as server-sent events.
 
 pub mod manage;
+pub mod observe;
 pub mod types;
 
 use crate::state::AppState;
@@ -109,6 +110,11 @@ pub fn router(state: AppState) -> Router {
         .route("/connections/{id}/attribute-mappings/preview", axum::routing::post(manage::preview_attribute_mappings))
         .route("/events", get(events))
         .route("/purge", axum::routing::post(purge_now))
+        .route("/log", get(observe::all_log))
+        .route("/log/export", get(observe::export_log))
+        .route("/log/{row}", get(observe::log_entry))
+        .route("/triage", get(observe::triage))
+        .route("/connections/{id}/activity", get(observe::activity))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
     authed.fallback(|| async { ApiFailure::not_found("no such admin endpoint") })
@@ -298,7 +304,7 @@ async fn create_connection(
     ))
 }
 
-fn row(e: LogEntry) -> LogRow {
+pub(crate) fn row(e: LogEntry) -> LogRow {
     LogRow {
         id: e.id,
         at: e.at,

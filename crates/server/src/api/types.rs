@@ -336,3 +336,21 @@ pub struct SessionRow {
     pub revoked_at: Option<String>,
     pub revoked_reason: Option<String>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LogDetail {
+    pub row: LogRow,
+    /// The request body as received, with secrets redacted.
+    pub request_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ActivityBucket {
+    pub start: String,
+    #[ts(type = "number")]
+    pub requests: i64,
+    #[ts(type = "number")]
+    pub failures: i64,
+}

@@ -1,0 +1,174 @@
+//! Observing provisioning: the log across connections with filters and CSV/JSON export,
+//! request/failure activity for charts, and missing-user triage.
+
+use super::types::*;
+use super::{ApiFailure, ApiResult};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use directory::log::{self, LogQuery};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LogFilter {
+    pub connection: Option<String>,
+    pub outcome: Option<String>,
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub before_id: Option<i64>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<u32>,
+    pub format: Option<String>,
+}
+
+impl LogFilter {
+    fn query(&self, default_limit: u32) -> LogQuery {
+        let nonempty = |s: &Option<String>| s.clone().filter(|v| !v.is_empty());
+        LogQuery {
+            connection_id: nonempty(&self.connection),
+            resource_id: None,
+            outcome: nonempty(&self.outcome),
+            status: nonempty(&self.status),
+            text: nonempty(&self.q),
+            before_id: self.before_id,
+            since: nonempty(&self.since),
+            until: nonempty(&self.until),
+            limit: self.limit.unwrap_or(default_limit),
+        }
+    }
+}
+
+/// The provisioning log across all connections (or one), newest first, keyset-paged.
+pub async fn all_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> ApiResult<LogPage> {
+    let q = f.query(100);
+    let items = st.db.read(move |db| log::list(db, &q)).await?;
+    Ok(Json(LogPage { total: items.len() as i64, offset: 0, items: items.into_iter().map(super::row).collect() }))
+}
+
+/// One log row with its (redacted) request body, for the detail pane.
+pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<LogDetail> {
+    let q = LogQuery { before_id: Some(id + 1), limit: 1, ..Default::default() };
+    let entry = st
+        .db
+        .read(move |db| log::list(db, &q))
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| ApiFailure::not_found(format!("log row {id}")))?;
+    let body = entry.request_body.clone();
+    Ok(Json(LogDetail { row: super::row(entry), request_body: body }))
+}
+
+fn csv_field(s: &str) -> String {
+    // Spreadsheet formula injection: a leading = + - @ is neutralised.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The filtered rows as CSV or JSON (at most 50,000 rows per export).
+pub async fn export_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> Result<Response, ApiFailure> {
+    let mut q = f.query(50_000);
+    q.limit = q.limit.min(50_000);
+    let mut rows = Vec::new();
+    loop {
+        let mut page = q.clone();
+        page.limit = q.limit.saturating_sub(rows.len() as u32).min(1000);
+        if page.limit == 0 {
+            break;
+        }
+        let batch = st.db.read(move |db| log::list(db, &page)).await?;
+        let done = batch.len() < 1000;
+        q.before_id = batch.last().map(|e| e.id);
+        rows.extend(batch);
+        if done {
+            break;
+        }
+    }
+    if f.format.as_deref() == Some("json") {
+        let body = serde_json::to_string(&rows.into_iter().map(super::row).collect::<Vec<_>>()).unwrap_or_default();
+        return Ok(([(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"provisioning-log.json\"")], body).into_response());
+    }
+    let mut out = String::from("id,at,connection_id,method,path,status,outcome,resource_type,resource_id,user_name,external_id,duration_ms,dialect,token_prefix,detail\n");
+    for e in rows {
+        let fields = [
+            e.id.to_string(),
+            e.at,
+            e.connection_id.unwrap_or_default(),
+            e.method,
+            e.path,
+            e.status.to_string(),
+            e.outcome,
+            e.resource_type.unwrap_or_default(),
+            e.resource_id.unwrap_or_default(),
+            e.user_name.unwrap_or_default(),
+            e.external_id.unwrap_or_default(),
+            format!("{:.2}", e.duration_ms),
+            e.dialect.unwrap_or_default(),
+            e.token_prefix.unwrap_or_default(),
+            e.detail.unwrap_or_default(),
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"provisioning-log.csv\"")], out).into_response())
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ActivityParams {
+    /// "24h" (hourly buckets, default) or "7d" (six-hour buckets).
+    pub range: Option<String>,
+}
+
+/// Requests and failures over time for one connection, for the chart.
+pub async fn activity(State(st): State<AppState>, Path(id): Path<String>, Query(p): Query<ActivityParams>) -> ApiResult<Vec<ActivityBucket>> {
+    super::ensure_connection(&st, &id).await?;
+    let (hours, bucket_hours) = if p.range.as_deref() == Some("7d") { (168, 6) } else { (24, 1) };
+    let now = st.clock.now();
+    let start = now - chrono::Duration::hours(hours);
+    let buckets = st
+        .db
+        .read(move |db| {
+            let mut out = Vec::new();
+            let mut t = start;
+            while t < now {
+                let end = t + chrono::Duration::hours(bucket_hours);
+                let (a, b) = (directory::clock::fmt_time(t), directory::clock::fmt_time(end));
+                let (requests, failures): (i64, i64) = db.query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND at < ?3",
+                    rusqlite_params(&id, &a, &b),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                out.push(ActivityBucket { start: a, requests, failures });
+                t = end;
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(buckets))
+}
+
+fn rusqlite_params<'a>(a: &'a str, b: &'a str, c: &'a str) -> [&'a str; 3] {
+    [a, b, c]
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TriageParams {
+    pub q: String,
+    pub connection: Option<String>,
+}
+
+pub async fn triage(State(st): State<AppState>, Query(p): Query<TriageParams>) -> ApiResult<directory::triage::TriageReport> {
+    if p.q.trim().is_empty() {
+        return Err(ApiFailure::bad_request("type an email, userName, externalId or name"));
+    }
+    let now = st.clock.now();
+    let report = st.db.read(move |db| directory::triage::triage(db, &p.q, p.connection.as_deref(), now)).await?;
+    Ok(Json(report))
+}
