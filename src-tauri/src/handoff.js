@@ -64,9 +64,12 @@
     input.max = "65535";
     input.value = String(port + 1);
     input.setAttribute("data-testid", "desktop-port-input");
+    input.setAttribute("aria-label", "Port");
+    input.style.cssText = "width:8em;padding:6px;font:inherit;margin-right:8px";
     var button = document.createElement("button");
     button.textContent = "Use this port";
     button.setAttribute("data-testid", "desktop-port-submit");
+    button.style.cssText = "padding:6px 14px;font:inherit";
     var status = document.createElement("p");
     status.style.color = "#b00020";
     button.onclick = function () {
@@ -76,7 +79,7 @@
         function (e) { status.textContent = (e && e.message) || String(e); }
       );
     };
-    box.append(h, p, input, " ", button, status);
+    box.append(h, p, input, button, status);
     document.body.appendChild(box);
   }
   window.addEventListener("load", function () { setTimeout(fallback, 1500); });
