@@ -1,0 +1,79 @@
+//! Concurrency: the same create raced 20 times yields one 201 and nineteen 409s; 50
+//! concurrent membership PATCHes to one group lose no member.
+
+use crate::helpers::*;
+use futures::future::join_all;
+use serde_json::json;
+
+#[tokio::test]
+async fn racing_creates_yield_one_201_and_the_rest_409() {
+    let app = spawn_app().await;
+    let body = json!({"schemas": [USER_URN], "userName": "race@example.com"});
+    let results = join_all((0..20).map(|i| {
+        let app = &app;
+        // Different spellings of the same name: uniqueness is case-insensitive.
+        let mut b = body.clone();
+        if i % 2 == 1 {
+            b["userName"] = json!("RACE@example.com");
+        }
+        async move {
+            let r = app.post("/Users", &b).await;
+            let status = r.status().as_u16();
+            let v: serde_json::Value = r.json().await.unwrap();
+            (status, v)
+        }
+    }))
+    .await;
+    let created = results.iter().filter(|(s, _)| *s == 201).count();
+    let conflicts: Vec<_> = results.iter().filter(|(s, _)| *s == 409).collect();
+    assert_eq!(created, 1, "{results:?}");
+    assert_eq!(conflicts.len(), 19, "{results:?}");
+    for (_, v) in conflicts {
+        assert_eq!(v["scimType"], "uniqueness");
+        assert_eq!(v["status"], "409");
+    }
+    let list = app
+        .get_json(&format!("/Users?filter={}", enc("userName eq \"race@example.com\"")))
+        .await;
+    assert_eq!(list["totalResults"], 1);
+    assert_eq!(app.log_len().await, 20 + 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_member_adds_lose_nothing() {
+    let app = spawn_app().await;
+    let mut users = vec![];
+    for i in 0..50 {
+        users.push(app.user(&format!("member{i}")).await);
+    }
+    let g = app.create_group("crowd", &[]).await;
+    let gid = g["id"].as_str().unwrap().to_string();
+    let statuses = join_all(users.iter().enumerate().map(|(i, uid)| {
+        let (app, gid) = (&app, &gid);
+        // Both dialects: Okta's add and Entra's Title-Case "Add".
+        let op = if i % 2 == 0 { "add" } else { "Add" };
+        async move {
+            app.patch(
+                &format!("/Groups/{gid}"),
+                &patch_op(json!([{"op": op, "path": "members", "value": [{"value": uid}]}])),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    }))
+    .await;
+    assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+    let mut want = users.clone();
+    want.sort();
+    assert_eq!(app.member_ids(&gid).await, want);
+    // Each user sees the group; the stored member count agrees.
+    let u = app.get_json(&format!("/Users/{}", users[17])).await;
+    assert_eq!(u["groups"][0]["value"], json!(gid));
+    let list = app
+        .get_json(&format!("/Groups?filter={}", enc(&format!("members[value eq \"{}\"]", users[42]))))
+        .await;
+    assert_eq!(list["totalResults"], 1);
+    app.shutdown().await;
+}

@@ -1,0 +1,315 @@
+//! spawn_app(): a real Muster server on a random loopback port over a fresh SQLite file,
+//! with one connection and its token created through the admin API, plus request helpers.
+
+use muster_server::{RunningServer, ServerConfig};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const SCIM_JSON: &str = "application/scim+json";
+
+pub struct TestApp {
+    server: Option<RunningServer>,
+    /// Kept alive so the database outlives the test body.
+    pub dir: tempfile::TempDir,
+    pub db_path: PathBuf,
+    pub scim_base: String,
+    pub admin: String,
+    pub admin_secret: String,
+    pub connection_id: String,
+    /// `{scim_base}/{connection_id}`.
+    pub base: String,
+    pub token: String,
+    pub client: reqwest::Client,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("reqwest client")
+}
+
+async fn start_on(path: PathBuf) -> RunningServer {
+    let config = ServerConfig::new(path, "127.0.0.1:0".parse().unwrap());
+    muster_server::start(config).await.expect("server starts")
+}
+
+/// A server on a fresh database with one Okta connection.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_path = dir.path().join("muster.db");
+    let server = start_on(db_path.clone()).await;
+    let mut app = TestApp {
+        scim_base: server.scim_base.clone(),
+        admin: server.admin_base.clone(),
+        admin_secret: server.admin_secret.clone(),
+        server: Some(server),
+        dir,
+        db_path,
+        connection_id: String::new(),
+        base: String::new(),
+        token: String::new(),
+        client: client(),
+    };
+    let (id, token) = app.new_connection("test").await;
+    app.base = format!("{}/{}", app.scim_base, id);
+    app.connection_id = id;
+    app.token = token;
+    app
+}
+
+impl TestApp {
+    /// Creates another connection through the admin API: (id, token).
+    pub async fn new_connection(&self, name: &str) -> (String, String) {
+        let r = self
+            .admin_req(Method::POST, "/connections")
+            .json(&json!({"name": name, "idp": "okta"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "create connection");
+        let v: Value = r.json().await.unwrap();
+        let id = v["connection"]["id"].as_str().unwrap().to_string();
+        let token = v["token"].as_str().unwrap().to_string();
+        assert!(v["connection"]["scim_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&id));
+        (id, token)
+    }
+
+    pub fn admin_req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.admin, path))
+            .bearer_auth(&self.admin_secret)
+    }
+
+    /// A SCIM request with this connection's token; `path` is relative to the connection.
+    pub fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut r = self.req(method, path);
+        if let Some(b) = body {
+            r = r
+                .header("content-type", SCIM_JSON)
+                .body(serde_json::to_vec(b).unwrap());
+        }
+        r.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::POST, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// GET that must answer 200; returns the JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    pub async fn create_user(&self, body: Value) -> Value {
+        let r = self.post("/Users", &body).await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "POST /Users: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// A minimal user named `name`; returns its id.
+    pub async fn user(&self, name: &str) -> String {
+        let u = self
+            .create_user(json!({"schemas": [USER_URN], "userName": name}))
+            .await;
+        u["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn create_group(&self, name: &str, members: &[&str]) -> Value {
+        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+        let r = self
+            .post(
+                "/Groups",
+                &json!({"schemas": [GROUP_URN], "displayName": name, "members": members}),
+            )
+            .await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "POST /Groups: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Sorted member ids of a group.
+    pub async fn member_ids(&self, group_id: &str) -> Vec<String> {
+        let g = self.get_json(&format!("/Groups/{group_id}")).await;
+        let mut ids: Vec<String> = g["members"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| m["value"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// Every live user and group of the connection, as the SCIM API shows them.
+    pub async fn dump(&self) -> Value {
+        let users = self.get_json("/Users?count=1000").await;
+        let groups = self.get_json("/Groups?count=1000").await;
+        let mut all_groups = vec![];
+        for g in groups["Resources"].as_array().unwrap() {
+            // Lists show members too; read each by id so a member change is always seen.
+            all_groups.push(
+                self.get_json(&format!("/Groups/{}", g["id"].as_str().unwrap()))
+                    .await,
+            );
+        }
+        json!({"users": users["Resources"], "groups": all_groups})
+    }
+
+    /// Waits until every log row and dialect note queued before now is committed: the
+    /// writer is one FIFO queue, so an acknowledged write (a throwaway connection, which
+    /// adds no row to this connection's log) comes after all of them.
+    pub async fn barrier(&self) {
+        let r = self
+            .admin_req(Method::POST, "/connections")
+            .json(&json!({"name": "barrier", "idp": "generic"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+
+    /// The connection's provisioning log, newest first, after a barrier.
+    pub async fn log(&self) -> Vec<Value> {
+        self.log_of(&self.connection_id.clone()).await
+    }
+
+    pub async fn log_of(&self, connection_id: &str) -> Vec<Value> {
+        self.barrier().await;
+        let r = self
+            .admin_req(
+                Method::GET,
+                &format!("/connections/{connection_id}/log?limit=1000"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        v["items"].as_array().unwrap().clone()
+    }
+
+    pub async fn log_len(&self) -> usize {
+        self.log().await.len()
+    }
+
+    /// The dialect the admin API reports for this connection.
+    pub async fn dialect(&self) -> Option<String> {
+        self.barrier().await;
+        let r = self
+            .admin_req(Method::GET, &format!("/connections/{}", self.connection_id))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        v["connection"]["dialect"].as_str().map(str::to_string)
+    }
+
+    /// Stops the server and starts a new one on the same database file.
+    pub async fn restart(&mut self) {
+        let old_origin = self.scim_base.clone();
+        self.server.take().unwrap().shutdown().await;
+        let server = start_on(self.db_path.clone()).await;
+        self.scim_base = server.scim_base.clone();
+        self.admin = server.admin_base.clone();
+        self.admin_secret = server.admin_secret.clone();
+        self.base = format!("{}/{}", self.scim_base, self.connection_id);
+        self.server = Some(server);
+        self.client = client();
+        let _ = old_origin;
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+}
+
+/// Asserts a SCIM Error response (RFC 7644 §3.12) and returns its body.
+pub async fn assert_scim_error(r: Response, status: u16, scim_type: Option<&str>) -> Value {
+    let got = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = r.text().await.unwrap();
+    assert_eq!(got, status, "status; body: {text}");
+    assert!(ct.starts_with(SCIM_JSON), "content-type {ct}; body {text}");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(v["schemas"], json!([ERROR_URN]), "{text}");
+    assert_eq!(v["status"], json!(status.to_string()), "{text}");
+    assert_eq!(
+        v.get("scimType").and_then(Value::as_str),
+        scim_type,
+        "scimType of {text}"
+    );
+    assert!(v["detail"].is_string(), "{text}");
+    v
+}
+
+pub fn patch_op(ops: Value) -> Value {
+    json!({"schemas": [PATCH_URN], "Operations": ops})
+}
+
+/// Ids of a ListResponse's resources, in order.
+pub fn ids(list: &Value) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
