@@ -259,6 +259,15 @@ impl Builder {
         }
     }
 
+    /// An element of a multi-valued attribute has this sub-attribute (not null, not "").
+    fn element_present(col: Col) -> String {
+        match col {
+            Col::Text { expr, .. } => format!("({expr} IS NOT NULL AND {expr} != '')"),
+            Col::Bool(expr) => format!("({expr} IS NOT NULL)"),
+            _ => "1".into(),
+        }
+    }
+
     fn present(&mut self, scope: Scope, path: &AttrPath) -> Result<String> {
         match self.resolve(scope, path)? {
             Col::Text { expr, .. } => {
@@ -267,12 +276,7 @@ impl Builder {
             Col::Bool(expr) | Col::Time(expr) => Ok(format!("({expr} IS NOT NULL)")),
             Col::Emails | Col::Members => {
                 let (inner, col) = self.element_of(scope, path)?;
-                let cond = match col {
-                    Col::Text { expr, .. } => format!("({expr} IS NOT NULL AND {expr} != '')"),
-                    Col::Bool(expr) => format!("({expr} IS NOT NULL)"),
-                    _ => "1".into(),
-                };
-                Ok(Self::exists(inner, cond))
+                Ok(Self::exists(inner, Self::element_present(col)))
             }
         }
     }
@@ -288,11 +292,17 @@ impl Builder {
         match col {
             Col::Emails | Col::Members => {
                 let (inner, col) = self.element_of(scope, path)?;
-                // Multi-valued: `ne` means no element equals the value (RFC 7644 §3.4.2.2
-                // leaves it open; this reading is what an admin expects of "emails ne x").
+                // Multi-valued: a comparison holds when any element satisfies it (RFC 7644
+                // §3.4.2.2), `ne` included, and `ne` also holds when no element has a value;
+                // exactly what the oracle scim::filter::matches does.
                 if op == CompareOp::Ne {
-                    let eq = self.leaf(path, col, CompareOp::Eq, value)?;
-                    return Ok(format!("(NOT {})", Self::exists(inner, eq)));
+                    let present = Self::element_present(col);
+                    let differs = self.leaf(path, col, CompareOp::Ne, value)?;
+                    return Ok(format!(
+                        "(NOT {} OR {})",
+                        Self::exists(inner, present.clone()),
+                        Self::exists(inner, format!("{present} AND {differs}"))
+                    ));
                 }
                 let cond = self.leaf(path, col, op, value)?;
                 Ok(Self::exists(inner, cond))
@@ -358,18 +368,22 @@ impl Builder {
         Ok(format!("IFNULL(({sql}), 0)"))
     }
 
-    /// Text comparisons without LIKE, so `%` and `_` in values are plain characters.
+    /// Text comparisons without LIKE, so `%` and `_` in values are plain characters. An
+    /// empty string counts as unassigned, as in the oracle (RFC 7643 §2.5): it matches no
+    /// comparison, and `ne` holds for it.
     fn text_op(&mut self, expr: &str, op: CompareOp, v: String) -> String {
         if v.is_empty() && matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-            return format!("{expr} IS NOT NULL");
+            return format!("{expr} != ''");
         }
         let n = v.chars().count() as i64;
-        match op {
+        let cmp = match op {
             CompareOp::Eq => format!("{expr} = {}", self.bind(SqlArg::Text(v))),
-            CompareOp::Ne => format!(
-                "({expr} IS NULL OR {expr} != {})",
-                self.bind(SqlArg::Text(v))
-            ),
+            CompareOp::Ne => {
+                return format!(
+                    "({expr} IS NULL OR {expr} = '' OR {expr} != {})",
+                    self.bind(SqlArg::Text(v))
+                )
+            }
             CompareOp::Co => format!("instr({expr}, {}) > 0", self.bind(SqlArg::Text(v))),
             CompareOp::Sw => {
                 let len = self.bind(SqlArg::Int(n));
@@ -386,7 +400,8 @@ impl Builder {
             CompareOp::Ge => format!("{expr} >= {}", self.bind(SqlArg::Text(v))),
             CompareOp::Lt => format!("{expr} < {}", self.bind(SqlArg::Text(v))),
             CompareOp::Le => format!("{expr} <= {}", self.bind(SqlArg::Text(v))),
-        }
+        };
+        format!("({expr} != '' AND {cmp})")
     }
 }
 
