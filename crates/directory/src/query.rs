@@ -141,7 +141,8 @@ fn element_col(scope: Scope, sub: &str) -> Option<Col> {
             expr: "muster_fold(e.type)",
             folded: true,
         }),
-        (Scope::Emails, "primary") => Some(Col::Bool("e.is_primary")),
+        // users::PRIMARY_UNASSIGNED (2) reads as NULL: an unassigned primary is neither.
+        (Scope::Emails, "primary") => Some(Col::Bool("NULLIF(e.is_primary, 2)")),
         (Scope::Members, "value") => Some(Col::Text {
             expr: "m.member_id",
             folded: false,

@@ -141,7 +141,8 @@ struct Indexed {
     given_name: Option<String>,
     family_name: Option<String>,
     active: bool,
-    emails: Vec<(String, Option<String>, bool)>,
+    /// (value, type, primary); primary is None when the element does not say.
+    emails: Vec<(String, Option<String>, Option<bool>)>,
 }
 
 impl Indexed {
@@ -158,7 +159,7 @@ impl Indexed {
                     .filter_map(|e| {
                         let value = e.get("value")?.as_str()?.to_string();
                         let kind = e.get("type").and_then(Value::as_str).map(str::to_string);
-                        let primary = e.get("primary").and_then(Value::as_bool).unwrap_or(false);
+                        let primary = e.get("primary").and_then(Value::as_bool);
                         Some((value, kind, primary))
                     })
                     .collect::<Vec<_>>()
@@ -181,7 +182,7 @@ impl Indexed {
     fn primary_email(&self) -> Option<String> {
         self.emails
             .iter()
-            .find(|e| e.2)
+            .find(|e| e.2 == Some(true))
             .or_else(|| self.emails.first())
             .map(|e| e.0.clone())
     }
@@ -227,6 +228,9 @@ fn ensure_user_name_free(
     }
 }
 
+/// Stored in user_emails.is_primary when an email element has no `primary`.
+pub(crate) const PRIMARY_UNASSIGNED: i64 = 2;
+
 fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -> Result<()> {
     db.execute("DELETE FROM user_emails WHERE user_id = ?1", [id])?;
     let mut stmt = db.prepare_cached(
@@ -234,14 +238,14 @@ fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (value, kind, primary) in &idx.emails {
-        stmt.execute(params![
-            id,
-            connection_id,
-            value,
-            fold(value),
-            kind,
-            *primary as i64
-        ])?;
+        // is_primary is NOT NULL: 2 stands for "unassigned", which is neither true nor
+        // false (RFC 7643 §2.5), so `emails[primary eq false]` does not match it.
+        let primary: i64 = match primary {
+            Some(true) => 1,
+            Some(false) => 0,
+            None => PRIMARY_UNASSIGNED,
+        };
+        stmt.execute(params![id, connection_id, value, fold(value), kind, primary])?;
     }
     Ok(())
 }
