@@ -245,7 +245,14 @@ fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -
             Some(false) => 0,
             None => PRIMARY_UNASSIGNED,
         };
-        stmt.execute(params![id, connection_id, value, fold(value), kind, primary])?;
+        stmt.execute(params![
+            id,
+            connection_id,
+            value,
+            fold(value),
+            kind,
+            primary
+        ])?;
     }
     Ok(())
 }

@@ -14,8 +14,8 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 
 /// Strings chosen to collide across case, Unicode folding, LIKE wildcards and emptiness.
 const WORDS: &[&str] = &[
-    "", "a", "A", "al", "Al", "alice", "ALICE", "bob", "b%", "%", "_", "a_c", "x%y", "ü",
-    "Ü", "straße", "STRASSE", "ǅ", "o'k", "work", "Work", "home", "eng", "Eng", "z", "0",
+    "", "a", "A", "al", "Al", "alice", "ALICE", "bob", "b%", "%", "_", "a_c", "x%y", "ü", "Ü",
+    "straße", "STRASSE", "ǅ", "o'k", "work", "Work", "home", "eng", "Eng", "z", "0",
 ];
 
 fn word() -> impl Strategy<Value = String> {
@@ -45,15 +45,21 @@ fn gen_user() -> impl Strategy<Value = GenUser> {
         opt_word(),
         opt_word(),
         opt_word(),
-        prop::collection::vec(
-            (word(), opt_word(), prop::option::of(any::<bool>())),
-            0..3,
-        ),
+        prop::collection::vec((word(), opt_word(), prop::option::of(any::<bool>())), 0..3),
         prop::option::of(any::<bool>()),
         opt_word(),
     )
         .prop_map(
-            |(name_prefix, external_id, display_name, given, family, emails, active, department)| {
+            |(
+                name_prefix,
+                external_id,
+                display_name,
+                given,
+                family,
+                emails,
+                active,
+                department,
+            )| {
                 GenUser {
                     name_prefix,
                     external_id,
@@ -71,7 +77,10 @@ fn gen_user() -> impl Strategy<Value = GenUser> {
 impl GenUser {
     fn body(&self, i: usize) -> Value {
         let mut o = Map::new();
-        o.insert("schemas".into(), json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]));
+        o.insert(
+            "schemas".into(),
+            json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]),
+        );
         // Unique per connection whatever the prefix; the prefix drives comparisons.
         o.insert("userName".into(), json!(format!("{}{i}", self.name_prefix)));
         if let Some(v) = &self.external_id {
@@ -150,7 +159,11 @@ const STRING_ATTRS: &[(Option<&str>, &str, Option<&str>)] = &[
     (None, "emails", Some("value")),
     (None, "emails", Some("type")),
     (Some(ENTERPRISE), "department", None),
-    (Some("urn:ietf:params:scim:schemas:core:2.0:User"), "userName", None),
+    (
+        Some("urn:ietf:params:scim:schemas:core:2.0:User"),
+        "userName",
+        None,
+    ),
 ];
 const BOOL_ATTRS: &[(&str, Option<&str>)] = &[("active", None), ("emails", Some("primary"))];
 const STRING_OPS: &[CompareOp] = &[
@@ -173,7 +186,11 @@ fn leaf() -> impl Strategy<Value = Filter> {
         any::<u64>(),
     )
         .prop_map(|((schema, attr, sub), op, lit, mask)| Filter::Compare {
-            path: path(schema, &recase(attr, mask), sub.map(|s| recase(s, mask >> 7)).as_deref()),
+            path: path(
+                schema,
+                &recase(attr, mask),
+                sub.map(|s| recase(s, mask >> 7)).as_deref(),
+            ),
             op,
             value: CompValue::Str(lit),
         });

@@ -123,7 +123,11 @@ pub fn decode_value(body: &Value) {
     match normalize_group(body) {
         Ok((g, _)) => {
             let again = normalize_group(&g).map(|(g, _)| g);
-            assert_eq!(again.as_ref(), Ok(&g), "normalize_group is not idempotent on {body}");
+            assert_eq!(
+                again.as_ref(),
+                Ok(&g),
+                "normalize_group is not idempotent on {body}"
+            );
         }
         Err(e) => client_error(&e, "normalize_group"),
     }

@@ -100,7 +100,9 @@ async fn a_token_authenticates_only_its_own_connection() {
         (
             Method::PATCH,
             format!("{b_base}/Users/{b_user}"),
-            Some(patch_op(json!([{"op": "replace", "path": "active", "value": false}]))),
+            Some(patch_op(
+                json!([{"op": "replace", "path": "active", "value": false}]),
+            )),
         ),
         (
             Method::POST,
@@ -109,10 +111,7 @@ async fn a_token_authenticates_only_its_own_connection() {
         ),
     ];
     for (m, url, body) in tries {
-        let mut r = app
-            .client
-            .request(m.clone(), &url)
-            .bearer_auth(&app.token);
+        let mut r = app.client.request(m.clone(), &url).bearer_auth(&app.token);
         if let Some(b) = &body {
             r = r.header("content-type", SCIM_JSON).json(b);
         }
@@ -129,7 +128,10 @@ async fn a_token_authenticates_only_its_own_connection() {
         .await
         .unwrap();
     assert_scim_error(r, 401, None).await;
-    let r = b(Method::GET, &format!("/Users/{a_user}")).send().await.unwrap();
+    let r = b(Method::GET, &format!("/Users/{a_user}"))
+        .send()
+        .await
+        .unwrap();
     assert_scim_error(r, 404, None).await;
     let found = b(
         Method::GET,
@@ -155,12 +157,6 @@ async fn a_token_authenticates_only_its_own_connection() {
     assert_eq!(app.dump().await, a_before);
     // The refused attempts are in B's log as auth failures, not in A's as successes.
     let b_log = app.log_of(&b_id).await;
-    assert_eq!(
-        b_log
-            .iter()
-            .filter(|r| r["status"] == 401)
-            .count(),
-        5
-    );
+    assert_eq!(b_log.iter().filter(|r| r["status"] == 401).count(), 5);
     app.shutdown().await;
 }

@@ -33,7 +33,10 @@ async fn racing_creates_yield_one_201_and_the_rest_409() {
         assert_eq!(v["status"], "409");
     }
     let list = app
-        .get_json(&format!("/Users?filter={}", enc("userName eq \"race@example.com\"")))
+        .get_json(&format!(
+            "/Users?filter={}",
+            enc("userName eq \"race@example.com\"")
+        ))
         .await;
     assert_eq!(list["totalResults"], 1);
     assert_eq!(app.log_len().await, 20 + 1);
@@ -72,7 +75,10 @@ async fn concurrent_member_adds_lose_nothing() {
     let u = app.get_json(&format!("/Users/{}", users[17])).await;
     assert_eq!(u["groups"][0]["value"], json!(gid));
     let list = app
-        .get_json(&format!("/Groups?filter={}", enc(&format!("members[value eq \"{}\"]", users[42]))))
+        .get_json(&format!(
+            "/Groups?filter={}",
+            enc(&format!("members[value eq \"{}\"]", users[42]))
+        ))
         .await;
     assert_eq!(list["totalResults"], 1);
     app.shutdown().await;

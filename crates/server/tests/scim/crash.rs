@@ -146,7 +146,10 @@ async fn sigkill_mid_burst_loses_no_acknowledged_write() {
         w.await.unwrap();
     }
     let acked = std::mem::take(&mut *acked.lock().unwrap());
-    assert!(!acked.users.is_empty(), "nothing was acknowledged before the kill");
+    assert!(
+        !acked.users.is_empty(),
+        "nothing was acknowledged before the kill"
+    );
 
     // The file is sound before anything touches it again.
     {
@@ -190,7 +193,10 @@ async fn sigkill_mid_burst_loses_no_acknowledged_write() {
         let title = v["title"].as_str().unwrap();
         // As acknowledged, or the write that was in flight when the process died.
         let ok = title == format!("t{done}") || in_flight.is_some_and(|s| title == format!("t{s}"));
-        assert!(ok, "{name}: title {title}, acknowledged t{done}, in flight {in_flight:?}");
+        assert!(
+            ok,
+            "{name}: title {title}, acknowledged t{done}, in flight {in_flight:?}"
+        );
     }
     let list: Value = client
         .get(format!("{base}/Users?count=1"))

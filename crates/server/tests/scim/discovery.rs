@@ -78,7 +78,10 @@ async fn resource_types_and_schemas() {
         .unwrap()
         .iter()
         .any(|e| e["schema"] == ENTERPRISE_URN));
-    assert_eq!(app.get_json("/ResourceTypes/Group").await["schema"], GROUP_URN);
+    assert_eq!(
+        app.get_json("/ResourceTypes/Group").await["schema"],
+        GROUP_URN
+    );
     assert_scim_error(app.get("/ResourceTypes/Nope").await, 404, None).await;
 
     let schemas = app.get_json("/Schemas").await;
@@ -112,7 +115,8 @@ async fn resource_types_and_schemas() {
     assert_eq!(attr("password")["returned"], "never");
     assert_eq!(attr("emails")["multiValued"], true);
     assert_scim_error(
-        app.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Nope").await,
+        app.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Nope")
+            .await,
         404,
         None,
     )

@@ -55,12 +55,21 @@ async fn every_operator_and_combination() {
     let cases: Vec<(String, Vec<&str>)> = vec![
         (r#"userName eq "ALICE""#.into(), vec!["alice"]),
         (r#"UserName EQ "alice""#.into(), vec!["alice"]),
-        (r#"userName ne "alice""#.into(), vec!["Dave_x", "bob", "carol"]),
-        (r#"userName co "A""#.into(), vec!["Dave_x", "alice", "carol"]),
+        (
+            r#"userName ne "alice""#.into(),
+            vec!["Dave_x", "bob", "carol"],
+        ),
+        (
+            r#"userName co "A""#.into(),
+            vec!["Dave_x", "alice", "carol"],
+        ),
         (r#"userName sw "b""#.into(), vec!["bob"]),
         (r#"userName ew "X""#.into(), vec!["Dave_x"]),
         (r#"userName gt "bob""#.into(), vec!["Dave_x", "carol"]),
-        (r#"userName ge "bob""#.into(), vec!["Dave_x", "bob", "carol"]),
+        (
+            r#"userName ge "bob""#.into(),
+            vec!["Dave_x", "bob", "carol"],
+        ),
         (r#"userName lt "bob""#.into(), vec!["alice"]),
         (r#"userName le "bob""#.into(), vec!["alice", "bob"]),
         (r#"externalId eq "a-1""#.into(), vec![]),
@@ -69,8 +78,14 @@ async fn every_operator_and_combination() {
         ("not (externalId pr)".into(), vec!["carol"]),
         ("active eq false".into(), vec!["bob"]),
         ("active ne false".into(), vec!["Dave_x", "alice", "carol"]),
-        (r#"active eq true and userName sw "a""#.into(), vec!["alice"]),
-        (r#"userName eq "bob" or userName eq "carol""#.into(), vec!["bob", "carol"]),
+        (
+            r#"active eq true and userName sw "a""#.into(),
+            vec!["alice"],
+        ),
+        (
+            r#"userName eq "bob" or userName eq "carol""#.into(),
+            vec!["bob", "carol"],
+        ),
         (
             r#"(userName eq "bob" or userName eq "carol") and active eq true"#.into(),
             vec!["carol"],
@@ -94,10 +109,7 @@ async fn every_operator_and_combination() {
         (r#"emails.type eq "home""#.into(), vec!["alice"]),
         (r#"name.familyName eq "smith""#.into(), vec!["alice"]),
         (r#"NAME.GIVENNAME sw "al""#.into(), vec!["alice"]),
-        (
-            format!(r#"{USER_URN}:userName eq "carol""#),
-            vec!["carol"],
-        ),
+        (format!(r#"{USER_URN}:userName eq "carol""#), vec!["carol"]),
         (format!(r#"{ent}:department eq "eng""#), vec!["alice"]),
         (
             format!(r#"{}:department eq "eng""#, ent.to_uppercase()),
@@ -107,7 +119,10 @@ async fn every_operator_and_combination() {
             r#"meta.created gt "2000-01-01T00:00:00Z""#.into(),
             vec!["Dave_x", "alice", "bob", "carol"],
         ),
-        (r#"meta.lastModified lt "2000-01-01T00:00:00Z""#.into(), vec![]),
+        (
+            r#"meta.lastModified lt "2000-01-01T00:00:00Z""#.into(),
+            vec![],
+        ),
         // LIKE wildcards and SQL are plain characters.
         (r#"displayName co "%""#.into(), vec!["Dave_x"]),
         (r#"userName co "_""#.into(), vec!["Dave_x"]),

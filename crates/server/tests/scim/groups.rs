@@ -86,7 +86,11 @@ async fn excluded_attributes_members_and_attributes() {
 #[tokio::test]
 async fn patch_members_add_remove_replace() {
     let app = spawn_app().await;
-    let (a, b, c) = (app.user("a").await, app.user("b").await, app.user("c").await);
+    let (a, b, c) = (
+        app.user("a").await,
+        app.user("b").await,
+        app.user("c").await,
+    );
     let g = app.create_group("g", &[]).await;
     let gid = g["id"].as_str().unwrap().to_string();
     let path = format!("/Groups/{gid}");
@@ -97,11 +101,16 @@ async fn patch_members_add_remove_replace() {
     let r = app
         .patch(
             &path,
-            &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": a}, {"value": b}]}])),
+            &patch_op(
+                json!([{"op": "add", "path": "members", "value": [{"value": a}, {"value": b}]}]),
+            ),
         )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.member_ids(&gid).await, sorted(vec![a.clone(), b.clone()]));
+    assert_eq!(
+        app.member_ids(&gid).await,
+        sorted(vec![a.clone(), b.clone()])
+    );
 
     // Adding an existing member again is a no-op, not a duplicate.
     let r = app
@@ -128,10 +137,17 @@ async fn patch_members_add_remove_replace() {
             &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": c}, {"value": a}]}])),
         )
         .await;
-    assert_eq!(r.status(), 200, "attributes asked for: the group comes back");
+    assert_eq!(
+        r.status(),
+        200,
+        "attributes asked for: the group comes back"
+    );
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["members"].as_array().unwrap().len(), 2);
-    assert_eq!(app.member_ids(&gid).await, sorted(vec![a.clone(), c.clone()]));
+    assert_eq!(
+        app.member_ids(&gid).await,
+        sorted(vec![a.clone(), c.clone()])
+    );
 
     let r = app
         .patch(
@@ -140,13 +156,13 @@ async fn patch_members_add_remove_replace() {
         )
         .await;
     assert!(r.status().is_success());
-    assert_eq!(
-        app.get_json(&path).await["displayName"],
-        json!("renamed")
-    );
+    assert_eq!(app.get_json(&path).await["displayName"], json!("renamed"));
 
     let r = app
-        .patch(&path, &patch_op(json!([{"op": "remove", "path": "members"}])))
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "remove", "path": "members"}])),
+        )
         .await;
     assert!(r.status().is_success());
     assert!(app.member_ids(&gid).await.is_empty());
@@ -193,7 +209,9 @@ async fn delete_list_and_search() {
     let g1 = app.create_group("alpha", &[&a]).await;
     let g2 = app.create_group("beta", &[]).await;
     let (g1, g2) = (g1["id"].as_str().unwrap(), g2["id"].as_str().unwrap());
-    let list = app.get_json("/Groups?sortBy=displayName&sortOrder=descending").await;
+    let list = app
+        .get_json("/Groups?sortBy=displayName&sortOrder=descending")
+        .await;
     assert_eq!(list["totalResults"], 2);
     assert_eq!(ids(&list), vec![g2.to_string(), g1.to_string()]);
     let page = app.get_json("/Groups?startIndex=2&count=1").await;
@@ -217,6 +235,9 @@ async fn delete_list_and_search() {
     let list = app.get_json("/Groups").await;
     assert_eq!(ids(&list), vec![g2.to_string()]);
     let user = app.get_json(&format!("/Users/{a}")).await;
-    assert!(user.get("groups").is_none(), "deleted group still listed: {user}");
+    assert!(
+        user.get("groups").is_none(),
+        "deleted group still listed: {user}"
+    );
     app.shutdown().await;
 }

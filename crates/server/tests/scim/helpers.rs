@@ -77,10 +77,7 @@ impl TestApp {
         let v: Value = r.json().await.unwrap();
         let id = v["connection"]["id"].as_str().unwrap().to_string();
         let token = v["token"].as_str().unwrap().to_string();
-        assert!(v["connection"]["scim_url"]
-            .as_str()
-            .unwrap()
-            .ends_with(&id));
+        assert!(v["connection"]["scim_url"].as_str().unwrap().ends_with(&id));
         (id, token)
     }
 

@@ -116,7 +116,10 @@ async fn every_fixture_replayed_end_to_end() {
         assert_eq!(app.dialect().await.as_deref(), Some(want), "{name}");
         // Exactly one log row carries the IdP's User-Agent: the fixture's, as answered.
         let log = app.log().await;
-        let rows: Vec<&Value> = log.iter().filter(|r| r["user_agent"] == json!(ua)).collect();
+        let rows: Vec<&Value> = log
+            .iter()
+            .filter(|r| r["user_agent"] == json!(ua))
+            .collect();
         assert_eq!(rows.len(), 1, "{name}: {log:?}");
         assert_eq!(rows[0]["status"], json!(status), "{name}");
         assert_eq!(rows[0]["method"], fx["method"], "{name}");
@@ -204,7 +207,10 @@ async fn check_effect(app: &TestApp, name: &str, s: &Seed, status: u16, resp: &V
         "entra-01-create-user" => {
             assert_eq!(status, 201);
             let got = user(app, resp["id"].as_str().unwrap()).await;
-            assert_eq!(got["userName"], "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee");
+            assert_eq!(
+                got["userName"],
+                "Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"
+            );
             assert_eq!(got["externalId"], "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef");
             assert_eq!(
                 got["emails"][0]["value"],

@@ -36,11 +36,16 @@ async fn everything_survives_a_restart() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(app.delete(&format!("/Users/{}", ids[9])).await.status(), 204);
+    assert_eq!(
+        app.delete(&format!("/Users/{}", ids[9])).await.status(),
+        204
+    );
     let r = app
         .patch(
             &format!("/Groups/{gid}"),
-            &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}])),
+            &patch_op(
+                json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}]),
+            ),
         )
         .await;
     assert!(r.status().is_success());

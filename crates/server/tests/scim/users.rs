@@ -36,7 +36,10 @@ async fn post_returns_201_location_meta_and_etag() {
     assert_eq!(u["meta"]["version"], json!(etag));
     assert!(etag.starts_with("W/\""));
     let created = u["meta"]["created"].as_str().unwrap();
-    assert!(chrono::DateTime::parse_from_rfc3339(created).is_ok(), "{created}");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+        "{created}"
+    );
     assert_eq!(u["meta"]["lastModified"], u["meta"]["created"]);
     assert_eq!(u["userName"], "ada");
     assert_eq!(u[ENTERPRISE_URN]["department"], "Engineering");
@@ -61,7 +64,9 @@ async fn password_is_never_stored_logged_or_returned() {
     let r = app
         .patch(
             &format!("/Users/{id}"),
-            &patch_op(json!([{"op": "replace", "path": "password", "value": "Th1rd-Secret-Pa55!"}])),
+            &patch_op(
+                json!([{"op": "replace", "path": "password", "value": "Th1rd-Secret-Pa55!"}]),
+            ),
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
@@ -162,7 +167,9 @@ async fn attributes_and_excluded_attributes_on_every_read() {
     assert_eq!(by_id["name"], json!({"givenName": "Ada"}));
 
     let excluded = app
-        .get_json(&format!("/Users/{id}?excludedAttributes=emails,name,{ENTERPRISE_URN}"))
+        .get_json(&format!(
+            "/Users/{id}?excludedAttributes=emails,name,{ENTERPRISE_URN}"
+        ))
         .await;
     assert!(excluded.get("emails").is_none());
     assert!(excluded.get("name").is_none());
@@ -171,7 +178,9 @@ async fn attributes_and_excluded_attributes_on_every_read() {
     assert_eq!(excluded["id"], json!(id));
 
     let ent = app
-        .get_json(&format!("/Users/{id}?attributes={ENTERPRISE_URN}:department"))
+        .get_json(&format!(
+            "/Users/{id}?attributes={ENTERPRISE_URN}:department"
+        ))
         .await;
     assert_eq!(ent[ENTERPRISE_URN], json!({"department": "Engineering"}));
 
@@ -286,7 +295,9 @@ async fn patch_add_replace_remove_and_if_match() {
         .req(reqwest::Method::PATCH, &path)
         .header("content-type", SCIM_JSON)
         .header("if-match", &etag)
-        .json(&patch_op(json!([{"op": "replace", "path": "title", "value": "Dr"}])))
+        .json(&patch_op(
+            json!([{"op": "replace", "path": "title", "value": "Dr"}]),
+        ))
         .send()
         .await
         .unwrap();
@@ -296,7 +307,9 @@ async fn patch_add_replace_remove_and_if_match() {
         .req(reqwest::Method::PATCH, &path)
         .header("content-type", SCIM_JSON)
         .header("if-match", &etag)
-        .json(&patch_op(json!([{"op": "replace", "path": "title", "value": "Prof"}])))
+        .json(&patch_op(
+            json!([{"op": "replace", "path": "title", "value": "Prof"}]),
+        ))
         .send()
         .await
         .unwrap();
@@ -383,7 +396,9 @@ async fn duplicate_user_name_is_409_case_insensitively() {
     let r = app
         .patch(
             &format!("/Users/{other}"),
-            &patch_op(json!([{"op": "replace", "path": "userName", "value": "CASE.PERSON@example.com"}])),
+            &patch_op(
+                json!([{"op": "replace", "path": "userName", "value": "CASE.PERSON@example.com"}]),
+            ),
         )
         .await;
     assert_scim_error(r, 409, Some("uniqueness")).await;
@@ -403,7 +418,9 @@ async fn enterprise_extension_is_stored_and_filterable() {
     app.user("nodept").await;
     let q = |f: &str| format!("/Users?filter={}", enc(f));
     let got = app
-        .get_json(&q(&format!("{ENTERPRISE_URN}:department eq \"engineering\"")))
+        .get_json(&q(&format!(
+            "{ENTERPRISE_URN}:department eq \"engineering\""
+        )))
         .await;
     assert_eq!(got["totalResults"], 1);
     assert_eq!(got["Resources"][0]["userName"], "eng1");
