@@ -12,6 +12,9 @@ import { NotFoundScreen } from "./screens/NotFoundScreen";
 import { OverviewScreen } from "./screens/OverviewScreen";
 import { Shell } from "./screens/Shell";
 import { UsersScreen } from "./screens/UsersScreen";
+import { RolesScreen } from "./screens/RolesScreen";
+import { TokensScreen } from "./screens/TokensScreen";
+import { AttributesScreen } from "./screens/AttributesScreen";
 
 declare global {
   interface Window {
@@ -43,6 +46,9 @@ export function App({ client }: { client: MusterClient }) {
                   { index: true, element: <OverviewScreen /> },
                   { path: "users", element: <UsersScreen /> },
                   { path: "groups", element: <GroupsScreen /> },
+                  { path: "roles", element: <RolesScreen /> },
+                  { path: "tokens", element: <TokensScreen /> },
+                  { path: "attributes", element: <AttributesScreen /> },
                 ],
               },
               { path: "*", element: <NotFoundScreen /> },

@@ -275,6 +275,12 @@ impl Builder {
                 Ok(format!("IFNULL(({expr} IS NOT NULL AND {expr} != ''), 0)"))
             }
             Col::Bool(expr) | Col::Time(expr) => Ok(format!("({expr} IS NOT NULL)")),
+            // RFC 7644 §3.4.2.2: a complex value is present when any of its sub-attributes
+            // is, so an email whose value is "" but whose primary is set counts.
+            Col::Emails if path.sub.is_none() => Ok(Self::exists(
+                Scope::Emails,
+                "(e.value_key != '' OR IFNULL(e.type, '') != '' OR e.is_primary IN (0, 1))".into(),
+            )),
             Col::Emails | Col::Members => {
                 let (inner, col) = self.element_of(scope, path)?;
                 Ok(Self::exists(inner, Self::element_present(col)))

@@ -10,6 +10,16 @@ import type { LogPage } from "./generated/LogPage";
 import type { ServerInfo } from "./generated/ServerInfo";
 import type { UserDetail } from "./generated/UserDetail";
 import type { UserPage } from "./generated/UserPage";
+import type { AttributeMappingRow } from "./generated/AttributeMappingRow";
+import type { AuditRow } from "./generated/AuditRow";
+import type { IssuedToken } from "./generated/IssuedToken";
+import type { RoleChangeRow } from "./generated/RoleChangeRow";
+import type { RoleInfo } from "./generated/RoleInfo";
+import type { RolesView } from "./generated/RolesView";
+import type { SaveMappingsRequest } from "./generated/SaveMappingsRequest";
+import type { TokenRow } from "./generated/TokenRow";
+import type { UserRow } from "./generated/UserRow";
+import type { JsonValue } from "./generated/serde_json/JsonValue";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
@@ -91,6 +101,7 @@ export class MusterClient {
       if (res.status === 401) this.unauthorized.forEach((l) => l());
       throw new ApiError(res.status, code, message);
     }
+    if (res.status === 204) return undefined as T; // no body (e.g. a save)
     return (await res.json()) as T;
   }
 
@@ -126,6 +137,43 @@ export class MusterClient {
   }
   log(id: string, query: LogQuery, signal?: AbortSignal): Promise<LogPage> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/log`, { query, signal });
+  }
+  // Lifecycle and token hardening (crates/server/src/api/manage.rs).
+  roles(id: string, signal?: AbortSignal): Promise<RolesView> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/roles`, { signal });
+  }
+  addRole(id: string, body: RoleInfo): Promise<void> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/roles`, { body });
+  }
+  previewRoleMappings(id: string, body: SaveMappingsRequest, signal?: AbortSignal): Promise<RoleChangeRow[]> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/roles/preview`, { body, signal });
+  }
+  saveRoleMappings(id: string, body: SaveMappingsRequest): Promise<RoleChangeRow[]> {
+    return this.request("PUT", `/connections/${encodeURIComponent(id)}/roles/mappings`, { body });
+  }
+  tokens(id: string, signal?: AbortSignal): Promise<TokenRow[]> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/tokens`, { signal });
+  }
+  rotateToken(id: string, graceSeconds: number): Promise<IssuedToken> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/tokens/rotate`, { body: { grace_seconds: graceSeconds } });
+  }
+  revokeToken(id: string, tid: string): Promise<TokenRow> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/tokens/${encodeURIComponent(tid)}/revoke`);
+  }
+  audit(id: string, signal?: AbortSignal): Promise<AuditRow[]> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/audit`, { signal });
+  }
+  restoreUser(id: string, uid: string): Promise<UserRow> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/users/${encodeURIComponent(uid)}/restore`);
+  }
+  attributeMappings(id: string, signal?: AbortSignal): Promise<AttributeMappingRow[]> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/attribute-mappings`, { signal });
+  }
+  saveAttributeMappings(id: string, rows: AttributeMappingRow[]): Promise<void> {
+    return this.request("PUT", `/connections/${encodeURIComponent(id)}/attribute-mappings`, { body: rows });
+  }
+  previewAttributeMappings(id: string, userId: string, mappings: AttributeMappingRow[], signal?: AbortSignal): Promise<Record<string, JsonValue>> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/attribute-mappings/preview`, { body: { user_id: userId, mappings }, signal });
   }
   /** EventSource cannot send headers, so the secret rides in the query string. */
   eventsUrl(): string {

@@ -67,6 +67,15 @@ export function ConnectionLayout() {
         <NavLink to={`${base}/groups`} className="tab" data-testid="tab-groups">
           Groups <span className="tab-count">{formatCount(c.group_count)}</span>
         </NavLink>
+        <NavLink to={`${base}/roles`} className="tab" data-testid="tab-roles">
+          Roles
+        </NavLink>
+        <NavLink to={`${base}/tokens`} className="tab" data-testid="tab-tokens">
+          Tokens
+        </NavLink>
+        <NavLink to={`${base}/attributes`} className="tab" data-testid="tab-attributes">
+          Attributes
+        </NavLink>
       </nav>
       {detail.error ? (
         <p className="inline-error" role="alert">

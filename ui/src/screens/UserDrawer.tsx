@@ -1,8 +1,11 @@
-// User drawer: every attribute, enterprise extension, raw SCIM JSON with copy, and this user's provisioning log.
+// User drawer: role and its source, every attribute, mapped app attributes, sessions, enterprise extension, raw JSON, and the provisioning log.
 import { useCallback } from "react";
+import type { SessionRow } from "../api/generated/SessionRow";
+import type { JsonValue } from "../api/generated/serde_json/JsonValue";
 import { AttributeList } from "../components/AttributeList";
 import { ENTERPRISE, asRecord } from "../lib/scim";
 import { StatusBadge } from "../components/Badges";
+import { RoleCell } from "../components/RoleCell";
 import { CopyButton, CopyField } from "../components/CopyButton";
 import { Drawer } from "../components/Drawer";
 import { LogTable } from "../components/LogTable";
@@ -11,6 +14,67 @@ import { Time } from "../components/Time";
 import { useClient } from "../lib/context";
 import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
+
+/** The application metadata produced by the connection's attribute mappings. */
+function AppAttributes({ value }: { value: JsonValue }) {
+  const obj = value !== null && typeof value === "object" && !Array.isArray(value) ? Object.entries(value) : [];
+  if (obj.length === 0) return <p className="muted" data-testid="user-app-attributes-empty">No mapped attributes — set them up in the Attributes tab.</p>;
+  return (
+    <table className="dense" data-testid="user-app-attributes">
+      <tbody>
+        {obj.map(([k, v]) => (
+          <tr key={k}>
+            <td>
+              <code>{k}</code>
+            </td>
+            <td className="break">{typeof v === "string" ? v : JSON.stringify(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Sessions({ rows }: { rows: SessionRow[] }) {
+  if (rows.length === 0) return <p className="muted" data-testid="user-sessions-empty">No sessions recorded for this user.</p>;
+  return (
+    <div className="table-scroll">
+      <table className="dense" data-testid="user-sessions">
+        <thead>
+          <tr>
+            <th>Created</th>
+            <th>Expires</th>
+            <th>Source</th>
+            <th>Revoked</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id} data-testid="session-row">
+              <td>
+                <Time value={r.created_at} />
+              </td>
+              <td>
+                <Time value={r.expires_at} />
+              </td>
+              <td>{r.source}</td>
+              <td>
+                {r.revoked_at ? (
+                  <>
+                    <Time value={r.revoked_at} />
+                    {r.revoked_reason ? <span className="muted small"> · {r.revoked_reason}</span> : null}
+                  </>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 export function UserDrawer({ connectionId, userId, onClose }: { connectionId: string; userId: string; onClose: () => void }) {
   const client = useClient();
@@ -47,6 +111,15 @@ export function UserDrawer({ connectionId, userId, onClose }: { connectionId: st
               <dd>{d.user.external_id ? <CopyField value={d.user.external_id} label="externalId" /> : <span className="muted">—</span>}</dd>
               <dt>Primary email</dt>
               <dd data-testid="drawer-email">{d.user.primary_email ?? <span className="muted">—</span>}</dd>
+              <dt>Role</dt>
+              <dd data-testid="drawer-role">
+                <RoleCell user={d.user} />
+                {d.user.role ? (
+                  <span className="hint block">
+                    {d.user.role_via_group ? "From the first role mapping (Roles tab) whose group this user is in." : "In no mapped group, so the connection's default role applies."}
+                  </span>
+                ) : null}
+              </dd>
               <dt>Groups</dt>
               <dd>{d.user.groups.length ? d.user.groups.map((g) => g.display_name).join(", ") : <span className="muted">none</span>}</dd>
               <dt>Last synced</dt>
@@ -70,6 +143,14 @@ export function UserDrawer({ connectionId, userId, onClose }: { connectionId: st
           <section aria-labelledby="u-attrs">
             <h3 id="u-attrs">Attributes</h3>
             {resource ? <AttributeList obj={resource} testId="user-attributes" /> : <p className="muted">No SCIM resource stored.</p>}
+          </section>
+          <section aria-labelledby="u-app">
+            <h3 id="u-app">Application attributes</h3>
+            <AppAttributes value={d.attributes} />
+          </section>
+          <section aria-labelledby="u-sessions">
+            <h3 id="u-sessions">Sessions</h3>
+            <Sessions rows={d.sessions} />
           </section>
           <section aria-labelledby="u-ent">
             <h3 id="u-ent">Enterprise extension</h3>

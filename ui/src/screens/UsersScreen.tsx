@@ -1,9 +1,10 @@
 // Users tab: virtualised, server-paged and server-sorted user table with search/status filters kept in the URL.
 import type { ColumnDef } from "@tanstack/react-table";
-import { useCallback, useMemo } from "react";
-import type { SortOrder, UserSort, UserStatusFilter } from "../api/client";
+import { useCallback, useMemo, useState } from "react";
+import { ApiError, type SortOrder, type UserSort, type UserStatusFilter } from "../api/client";
 import type { UserRow } from "../api/generated/UserRow";
 import { StatusBadge } from "../components/Badges";
+import { RoleCell } from "../components/RoleCell";
 import { CopyField } from "../components/CopyButton";
 import { SearchBox } from "../components/SearchBox";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
@@ -11,7 +12,7 @@ import { Time } from "../components/Time";
 import { VirtualTable, type ColumnMeta } from "../components/VirtualTable";
 import { useConnection } from "../lib/connection";
 import { useClient } from "../lib/context";
-import { formatCount } from "../lib/format";
+import { exactUtc, formatCount } from "../lib/format";
 import { useLiveRefresh } from "../lib/live";
 import { usePagedRows } from "../lib/paged";
 import { pick, useUrlState } from "../lib/search";
@@ -26,11 +27,38 @@ function fullName(u: UserRow): string | null {
   return u.display_name ?? (parts.length ? parts.join(" ") : null);
 }
 
-const columns: ColumnDef<UserRow>[] = [
+type RestoreFn = (u: UserRow) => void;
+
+function statusCell(u: UserRow, restore: RestoreFn, restoring: string | null) {
+  if (u.status !== "deleted") return <StatusBadge status={u.status} purgeAt={u.purge_at} />;
+  return (
+    <span className="deleted-cell">
+      <span className="badge status-deleted" title={u.purge_at ? exactUtc(u.purge_at) : "Deleted"} data-testid="deleted-label">
+        Deleted{u.purge_at ? ` — purges ${exactUtc(u.purge_at).slice(0, 10)}` : ""}
+      </span>
+      <button
+        type="button"
+        className="btn btn-small"
+        disabled={restoring === u.id}
+        onClick={(e) => {
+          e.stopPropagation();
+          restore(u);
+        }}
+        onKeyDown={(e) => e.stopPropagation()}
+        aria-label={`Restore ${u.user_name}`}
+        data-testid="user-restore"
+      >
+        {restoring === u.id ? "Restoring…" : "Restore"}
+      </button>
+    </span>
+  );
+}
+
+const baseColumns: ColumnDef<UserRow>[] = [
   { id: "user_name", header: "userName", cell: ({ row }) => <span className="strong ellipsis">{row.original.user_name}</span>, meta: { width: "minmax(180px, 1.4fr)" } satisfies ColumnMeta },
   { id: "display_name", header: "Name", cell: ({ row }) => <span className="ellipsis">{fullName(row.original) ?? <span className="muted">—</span>}</span>, meta: { width: "minmax(140px, 1fr)" } },
   { id: "primary_email", header: "Primary email", cell: ({ row }) => <span className="ellipsis">{row.original.primary_email ?? <span className="muted">—</span>}</span>, meta: { width: "minmax(180px, 1.3fr)" } },
-  { id: "status", header: "Status", enableSorting: false, cell: ({ row }) => <StatusBadge status={row.original.status} purgeAt={row.original.purge_at} />, meta: { width: "150px" } },
+  { id: "role", header: "Role", enableSorting: false, cell: ({ row }) => <RoleCell user={row.original} />, meta: { width: "minmax(120px, 0.9fr)" } },
   {
     id: "groups",
     header: "Groups",
@@ -69,6 +97,41 @@ export function UsersScreen() {
   );
   const rows = usePagedRows(key, fetcher, 100);
   const { refreshVisible } = rows;
+  const [restoring, setRestoring] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const restore = useCallback(
+    (u: UserRow) => {
+      setRestoring(u.id);
+      setNotice(null);
+      client.restoreUser(id, u.id).then(
+        () => {
+          setRestoring(null);
+          setNotice({ kind: "ok", text: `${u.user_name} was restored.` });
+          refreshVisible();
+        },
+        (e: unknown) => {
+          setRestoring(null);
+          const conflict = e instanceof ApiError && e.status === 409;
+          const msg = e instanceof Error ? e.message : String(e);
+          setNotice({ kind: "error", text: conflict ? `Cannot restore ${u.user_name}: ${msg}. Rename or delete that user in the IdP first.` : `Could not restore ${u.user_name}: ${msg}` });
+        },
+      );
+    },
+    [client, id, refreshVisible],
+  );
+  const showsDeleted = status === "deleted" || status === "all";
+  const columns = useMemo<ColumnDef<UserRow>[]>(() => {
+    const statusCol: ColumnDef<UserRow> = {
+      id: "status",
+      header: "Status",
+      enableSorting: false,
+      cell: ({ row }) => statusCell(row.original, restore, restoring),
+      meta: { width: showsDeleted ? "300px" : "150px" } satisfies ColumnMeta,
+    };
+    const cols = baseColumns.slice();
+    cols.splice(3, 0, statusCol);
+    return cols;
+  }, [restore, restoring, showsDeleted]);
   useLiveRefresh(id, refreshVisible, { kinds: ["user", "group"] });
 
   const onSort = useCallback(
@@ -138,7 +201,7 @@ export function UsersScreen() {
             <option value={DEFAULT_STATUS}>Active and deactivated</option>
             <option value="active">Active</option>
             <option value="deactivated">Deactivated</option>
-            <option value="deleted">Deleted (in retention)</option>
+            <option value="deleted">Deleted</option>
             <option value="all">All, including deleted</option>
           </select>
         </label>
@@ -147,6 +210,14 @@ export function UsersScreen() {
           {rows.total === null ? "" : `${formatCount(rows.total)} ${rows.total === 1 ? "user" : "users"}`}
         </span>
       </div>
+      {notice ? (
+        <p className={notice.kind === "ok" ? "notice notice-ok" : "notice notice-error"} role={notice.kind === "error" ? "alert" : "status"} data-testid="restore-notice">
+          {notice.text}{" "}
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => setNotice(null)} aria-label="Dismiss">
+            ✕
+          </button>
+        </p>
+      ) : null}
       {body}
       {selected ? <UserDrawer connectionId={id} userId={selected} onClose={() => setParams({ user: null })} /> : null}
     </div>

@@ -1,0 +1,198 @@
+// Attributes tab: editable SCIM path → application key mappings with example paths, a preview against a real user, and save.
+import { useCallback, useState } from "react";
+import { ApiError } from "../api/client";
+import type { AttributeMappingRow } from "../api/generated/AttributeMappingRow";
+import { EmptyState, ErrorState, Skeleton } from "../components/States";
+import { useConnection } from "../lib/connection";
+import { useClient } from "../lib/context";
+import { useAsync } from "../lib/hooks";
+import { AttributesPreview } from "./AttributesPreview";
+
+const EXAMPLES: { path: string; key: string }[] = [
+  { path: "title", key: "title" },
+  { path: "name.givenName", key: "first_name" },
+  { path: 'emails[type eq "work"].value', key: "work_email" },
+  { path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", key: "department" },
+  { path: "urn:ietf:params:scim:schemas:extension:muster:2.0:User:team", key: "team" },
+];
+
+type Row = AttributeMappingRow & { key: number };
+let nextKey = 1;
+// Saved rows get stable negative keys; rows added in the editor count up.
+const withKeys = (rows: AttributeMappingRow[]): Row[] => rows.map((r, i) => ({ ...r, key: -(i + 1) }));
+const strip = (rows: Row[]): AttributeMappingRow[] => rows.map(({ scim_path, app_key }) => ({ scim_path, app_key }));
+
+function problems(rows: AttributeMappingRow[]): string | null {
+  const keys = new Set<string>();
+  for (const r of rows) {
+    if (!r.scim_path.trim() || !r.app_key.trim()) return "Every mapping needs both a SCIM path and an application key.";
+    if (keys.has(r.app_key.trim())) return `The application key “${r.app_key.trim()}” is used twice.`;
+    keys.add(r.app_key.trim());
+  }
+  return null;
+}
+
+export function AttributesScreen() {
+  const client = useClient();
+  const { id } = useConnection();
+  const load = useCallback((signal: AbortSignal) => client.attributeMappings(id, signal), [client, id]);
+  const saved = useAsync(load, id);
+  const [draft, setDraft] = useState<Row[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+
+  if (!saved.data) {
+    return saved.error ? <ErrorState error={saved.error} onRetry={saved.reload} what="attribute mappings" /> : <Skeleton rows={4} cols={2} />;
+  }
+  const serverRows = saved.data;
+  const rows = draft ?? withKeys(serverRows);
+  const plain = strip(rows).map((r) => ({ scim_path: r.scim_path.trim(), app_key: r.app_key.trim() }));
+  const dirty = draft !== null && JSON.stringify(plain) !== JSON.stringify(serverRows);
+  const problem = problems(plain);
+
+  const edit = (next: Row[]) => {
+    setDraft(next);
+    setMessage(null);
+  };
+  const update = (key: number, patch: Partial<AttributeMappingRow>) => edit(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
+  const add = (scim_path = "", app_key = "") => edit([...rows, { scim_path, app_key, key: nextKey++ }]);
+  const save = () => {
+    setBusy(true);
+    client.saveAttributeMappings(id, plain).then(
+      () => {
+        setBusy(false);
+        setDraft(null);
+        setMessage({ kind: "ok", text: "Saved. Every user's application attributes were recomputed." });
+        saved.reload();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setMessage({ kind: "error", text: err instanceof ApiError ? err.message : String(err) });
+      },
+    );
+  };
+
+  return (
+    <div
+      className="attrs-screen"
+      data-testid="attributes-screen"
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && dirty && !e.defaultPrevented) {
+          e.preventDefault();
+          setDraft(null);
+          setMessage(null);
+        }
+      }}
+    >
+      <p className="explain">
+        Attribute mappings copy values from the SCIM resource the IdP sends into your application's user metadata (shown in each user's drawer). A path that is
+        missing on a user is left out.
+      </p>
+      <div className="roles-grid">
+        <section className="card" aria-labelledby="attr-title">
+          <h2 id="attr-title">
+            Mappings{" "}
+            {dirty ? (
+              <span className="badge unsaved" data-testid="attrs-unsaved">
+                Unsaved changes
+              </span>
+            ) : null}
+          </h2>
+          {rows.length === 0 ? (
+            <EmptyState title="No attribute mappings" testId="attrs-empty">
+              <p>Add one below, or start from an example.</p>
+            </EmptyState>
+          ) : (
+            <table className="dense attr-table" data-testid="attr-table">
+              <thead>
+                <tr>
+                  <th>SCIM path</th>
+                  <th>Application key</th>
+                  <th>
+                    <span className="sr-only">Remove</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r, i) => (
+                  <tr key={r.key} data-testid="attr-row">
+                    <td>
+                      <input
+                        type="text"
+                        className="mono wide"
+                        value={r.scim_path}
+                        list="scim-path-examples"
+                        onChange={(e) => update(r.key, { scim_path: e.target.value })}
+                        aria-label={`SCIM path ${i + 1}`}
+                        placeholder='e.g. emails[type eq "work"].value'
+                        data-testid="attr-path"
+                      />
+                    </td>
+                    <td>
+                      <input
+                        type="text"
+                        className="mono"
+                        value={r.app_key}
+                        onChange={(e) => update(r.key, { app_key: e.target.value })}
+                        aria-label={`Application key ${i + 1}`}
+                        placeholder="e.g. department"
+                        data-testid="attr-key"
+                      />
+                    </td>
+                    <td className="num">
+                      <button type="button" className="btn btn-small btn-danger-text" onClick={() => edit(rows.filter((x) => x.key !== r.key))} aria-label={`Remove mapping ${i + 1}`} data-testid="attr-remove">
+                        Remove
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <datalist id="scim-path-examples">
+            {EXAMPLES.map((x) => (
+              <option key={x.path} value={x.path} />
+            ))}
+          </datalist>
+          <div className="toolbar attr-add">
+            <button type="button" className="btn" onClick={() => add()} data-testid="attr-add">
+              Add mapping
+            </button>
+            <span className="muted small">Examples:</span>
+            {EXAMPLES.filter((x) => !rows.some((r) => r.scim_path === x.path)).map((x) => (
+              <button type="button" key={x.path} className="btn btn-small example" title={`Map ${x.path} to ${x.key}`} onClick={() => add(x.path, x.key)} data-testid="attr-example">
+                {x.path.replace(/^urn:ietf:params:scim:schemas:extension:/, "…")}
+              </button>
+            ))}
+          </div>
+          {problem && dirty ? <p className="form-error small">{problem}</p> : null}
+          {message ? (
+            <p className={message.kind === "ok" ? "ok-text small" : "form-error"} role={message.kind === "error" ? "alert" : "status"} data-testid="attrs-message">
+              {message.text}
+            </p>
+          ) : null}
+          <div className="action-bar">
+            <span className="muted small">{dirty ? "Edits are not applied until you save. Escape discards them." : "No unsaved edits."}</span>
+            <span className="topbar-spacer" />
+            <button
+              type="button"
+              className="btn"
+              onClick={() => {
+                setDraft(null);
+                setMessage(null);
+              }}
+              disabled={!dirty || busy}
+              data-testid="attrs-cancel"
+            >
+              Cancel
+            </button>
+            <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy || problem !== null} data-testid="attrs-save">
+              {busy ? "Saving…" : "Save"}
+            </button>
+          </div>
+        </section>
+        <AttributesPreview connectionId={id} mappings={problem ? plain.filter((m) => m.scim_path && m.app_key) : plain} />
+      </div>
+    </div>
+  );
+}
