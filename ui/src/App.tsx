@@ -15,6 +15,8 @@ import { UsersScreen } from "./screens/UsersScreen";
 import { RolesScreen } from "./screens/RolesScreen";
 import { TokensScreen } from "./screens/TokensScreen";
 import { AttributesScreen } from "./screens/AttributesScreen";
+import { LogScreen } from "./screens/LogScreen";
+import { TriageScreen } from "./screens/TriageScreen";
 
 declare global {
   interface Window {
@@ -49,8 +51,11 @@ export function App({ client }: { client: MusterClient }) {
                   { path: "roles", element: <RolesScreen /> },
                   { path: "tokens", element: <TokensScreen /> },
                   { path: "attributes", element: <AttributesScreen /> },
+                  { path: "log", element: <LogScreen /> },
                 ],
               },
+              { path: "log", element: <LogScreen /> },
+              { path: "triage", element: <TriageScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],
           },

@@ -20,6 +20,9 @@ import type { SaveMappingsRequest } from "./generated/SaveMappingsRequest";
 import type { TokenRow } from "./generated/TokenRow";
 import type { UserRow } from "./generated/UserRow";
 import type { JsonValue } from "./generated/serde_json/JsonValue";
+import type { ActivityBucket } from "./generated/ActivityBucket";
+import type { LogDetail } from "./generated/LogDetail";
+import type { TriageReport } from "./generated/TriageReport";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
@@ -51,6 +54,7 @@ export type UserQuery = {
 };
 export type GroupQuery = { q?: string; sort?: GroupSort; order?: SortOrder; offset?: number; limit?: number };
 export type LogQuery = { outcome?: string; status?: "success" | "failure"; q?: string; before_id?: number; limit?: number };
+export type GlobalLogQuery = { connection?: string; outcome?: string; status?: "success" | "failure"; q?: string; since?: string; until?: string; before_id?: number; limit?: number };
 
 type Query = Record<string, string | number | undefined>;
 
@@ -174,6 +178,35 @@ export class MusterClient {
   }
   previewAttributeMappings(id: string, userId: string, mappings: AttributeMappingRow[], signal?: AbortSignal): Promise<Record<string, JsonValue>> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/attribute-mappings/preview`, { body: { user_id: userId, mappings }, signal });
+  }
+  // Observing provisioning (crates/server/src/api/observe.rs): log across connections, export, activity, triage.
+  allLog(query: GlobalLogQuery, signal?: AbortSignal): Promise<LogPage> {
+    return this.request("GET", "/log", { query, signal });
+  }
+  logEntry(rowId: number, signal?: AbortSignal): Promise<LogDetail> {
+    return this.request("GET", `/log/${rowId}`, { signal });
+  }
+  activity(id: string, range: "24h" | "7d", signal?: AbortSignal): Promise<ActivityBucket[]> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/activity`, { query: { range }, signal });
+  }
+  triage(q: string, connection?: string, signal?: AbortSignal): Promise<TriageReport> {
+    return this.request("GET", "/triage", { query: { q, connection }, signal });
+  }
+  /** The export is an attachment behind the bearer secret, so it is fetched here and handed back as a Blob. */
+  async exportLog(query: GlobalLogQuery & { format: "csv" | "json" }): Promise<Blob> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query) as [string, string | number | undefined][]) if (v !== undefined && v !== "") qs.set(k, String(v));
+    let res: Response;
+    try {
+      res = await fetch(`${this.api}/log/export?${qs.toString()}`, { headers: { Authorization: `Bearer ${this.secret}` } });
+    } catch {
+      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
+    }
+    if (!res.ok) {
+      if (res.status === 401) this.unauthorized.forEach((l) => l());
+      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : "internal", `Export failed with HTTP ${res.status}`);
+    }
+    return res.blob();
   }
   /** EventSource cannot send headers, so the secret rides in the query string. */
   eventsUrl(): string {

@@ -76,6 +76,9 @@ export function ConnectionLayout() {
         <NavLink to={`${base}/attributes`} className="tab" data-testid="tab-attributes">
           Attributes
         </NavLink>
+        <NavLink to={`${base}/log`} className="tab" data-testid="tab-log">
+          Log{c.failures_24h > 0 ? <span className="tab-count tab-count-bad" title="Failed requests in the last 24 h">{formatCount(c.failures_24h)}</span> : null}
+        </NavLink>
       </nav>
       {detail.error ? (
         <p className="inline-error" role="alert">

@@ -94,8 +94,13 @@ function ConnectionsTable({ rows }: { rows: ConnectionSummary[] }) {
         </thead>
         <tbody>
           {rows.map((c) => (
-            <tr key={c.id} data-testid="connection-row" data-id={c.id}>
+            <tr key={c.id} data-testid="connection-row" data-id={c.id} data-health={c.health} className={c.health === "failing" ? "row-failing" : undefined}>
               <td>
+                {c.health === "failing" ? (
+                  <span className="failing-marker" title={c.health_reason} aria-label="Failing" data-testid="failing-marker">
+                    !
+                  </span>
+                ) : null}
                 <Link to={`/connections/${encodeURIComponent(c.id)}`} className="strong" data-testid="connection-link">
                   {c.name}
                 </Link>

@@ -1,5 +1,7 @@
 // Top bar (brand, live-updates indicator, theme toggle) around every screen.
 import { Link, Outlet } from "react-router";
+import { FailureNotifier } from "../components/FailureNotifier";
+import { ObserveNav } from "../components/ObserveNav";
 import { ThemeToggle } from "../components/ThemeToggle";
 import { useLiveStatus } from "../lib/live";
 
@@ -18,11 +20,13 @@ export function Shell() {
         <Link to="/" className="brand" data-testid="nav-home">
           <span className="logo" aria-hidden="true">M</span> Muster
         </Link>
+        <ObserveNav />
         <span className="topbar-spacer" />
         <span className={`live live-${live}`} title={LIVE_TITLE[live]} data-testid="live-status" data-status={live}>
           <span className="dot" aria-hidden="true" />
           {LIVE_TEXT[live]}
         </span>
+        <FailureNotifier />
         <ThemeToggle />
       </header>
       <main id="main" className="main">

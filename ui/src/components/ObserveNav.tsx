@@ -1,0 +1,38 @@
+// Header links to the cross-connection screens (provisioning log, triage) and the "/" shortcut to the triage search.
+import { useEffect } from "react";
+import { NavLink, useNavigate } from "react-router";
+
+export const TRIAGE_INPUT_ID = "triage-search";
+
+function typingIn(el: EventTarget | null): boolean {
+  if (!(el instanceof HTMLElement)) return false;
+  return el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+}
+
+export function ObserveNav() {
+  const navigate = useNavigate();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "/" || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target)) return;
+      e.preventDefault();
+      const input = document.getElementById(TRIAGE_INPUT_ID);
+      if (input) input.focus();
+      else void navigate("/triage", { state: { focus: true } });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [navigate]);
+  return (
+    <nav className="topnav" aria-label="Console sections">
+      <NavLink to="/" end className="topnav-link" data-testid="nav-connections">
+        Connections
+      </NavLink>
+      <NavLink to="/log" className="topnav-link" data-testid="nav-log">
+        Provisioning log
+      </NavLink>
+      <NavLink to="/triage" className="topnav-link" data-testid="nav-triage" title="Find out why a user is missing (press /)">
+        Triage <kbd>/</kbd>
+      </NavLink>
+    </nav>
+  );
+}

@@ -1,0 +1,134 @@
+// One triage finding: identity, status and role, the verdict as a headline, summary, next-step checklist, timeline, restore.
+import { useState } from "react";
+import { Link } from "react-router";
+import type { Finding } from "../api/generated/Finding";
+import { ApiError } from "../api/client";
+import { Time } from "../components/Time";
+import { useClient } from "../lib/context";
+import { VERDICT_HEADLINE, VERDICT_TONE } from "../lib/observe";
+
+const STATUS_CLASS: Record<string, string> = { active: "status-active", deactivated: "status-deactivated", deleted: "status-deleted" };
+
+export function TriageFinding({ finding: f, onChanged }: { finding: Finding; onChanged: () => void }) {
+  const v = f.diagnosis.verdict;
+  const timeline = [...f.timeline].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  const userLink = f.user_id ? `/connections/${encodeURIComponent(f.connection_id)}/users?user=${encodeURIComponent(f.user_id)}${f.status === "deleted" ? "&status=deleted" : ""}` : null;
+  return (
+    <article className={`card finding tone-${VERDICT_TONE[v]}`} data-testid="triage-finding" data-verdict={v}>
+      <header className="finding-head">
+        <div className="finding-id">
+          {userLink ? (
+            <Link to={userLink} className="strong" data-testid="finding-user">
+              {f.user_name ?? f.email ?? f.user_id}
+            </Link>
+          ) : (
+            <span className="strong">{f.user_name ?? f.email ?? "No user record"}</span>
+          )}
+          {f.display_name ? <span className="muted"> · {f.display_name}</span> : null}
+          {f.email && f.email !== f.user_name ? <span className="muted"> · {f.email}</span> : null}
+        </div>
+        {f.status ? (
+          <span className={`badge ${STATUS_CLASS[f.status] ?? ""}`} data-testid="finding-status">
+            {f.status[0]?.toUpperCase()}
+            {f.status.slice(1)}
+          </span>
+        ) : null}
+        {f.role ? (
+          <span className="chip" title="Role">
+            role: {f.role}
+          </span>
+        ) : null}
+        {v === "deleted" && f.user_id ? <RestoreButton connectionId={f.connection_id} userId={f.user_id} onDone={onChanged} /> : null}
+      </header>
+      <h3 className="verdict" data-testid="finding-verdict">
+        {VERDICT_HEADLINE[v]}
+      </h3>
+      <p className="finding-summary" data-testid="finding-summary">
+        {f.diagnosis.summary}
+      </p>
+      {f.diagnosis.next_steps.length > 0 ? (
+        <>
+          <h4>Next steps</h4>
+          <ul className="checklist" data-testid="finding-steps">
+            {f.diagnosis.next_steps.map((s, i) => (
+              <li key={i}>
+                <label>
+                  <input type="checkbox" /> <span>{s}</span>
+                </label>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {timeline.length > 0 ? (
+        <>
+          <h4>Timeline</h4>
+          <table className="dense timeline" data-testid="finding-timeline">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Source</th>
+                <th scope="col">What</th>
+                <th scope="col">Detail</th>
+              </tr>
+            </thead>
+            <tbody>
+              {timeline.map((t, i) => (
+                <tr key={i} data-testid="timeline-item">
+                  <td className="nowrap">
+                    <Time value={t.at} />
+                  </td>
+                  <td>
+                    <span className={`chip source-${t.source}`}>{t.source === "scim" ? "SCIM" : t.source}</span>
+                  </td>
+                  <td>{t.what}</td>
+                  <td className="break">{t.detail ?? <span className="muted">—</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : (
+        <p className="muted small">No request or change mentions this user.</p>
+      )}
+    </article>
+  );
+}
+
+function RestoreButton({ connectionId, userId, onDone }: { connectionId: string; userId: string; onDone: () => void }) {
+  const client = useClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <span className="restore">
+      <button
+        type="button"
+        className="btn btn-small btn-primary"
+        disabled={busy}
+        data-testid="finding-restore"
+        title="Undo the deletion while the user is still in retention"
+        onClick={() => {
+          setBusy(true);
+          setError(null);
+          client.restoreUser(connectionId, userId).then(
+            () => {
+              setBusy(false);
+              onDone();
+            },
+            (e: unknown) => {
+              setBusy(false);
+              setError(e instanceof ApiError || e instanceof Error ? e.message : String(e));
+            },
+          );
+        }}
+      >
+        {busy ? "Restoring…" : "Restore"}
+      </button>
+      {error ? (
+        <span className="inline-error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
+}
