@@ -22,11 +22,12 @@ function useAnyChange(reload: () => void) {
         reload();
       }, 500);
     });
-    const poll = hub.status === "open" ? undefined : window.setInterval(reload, 10_000);
+    // Failed requests publish no change event, so health is re-read every 10 s even while the stream is open.
+    const poll = window.setInterval(reload, hub.status === "open" ? 10_000 : 5_000);
     return () => {
       off();
       if (t !== undefined) window.clearTimeout(t);
-      if (poll !== undefined) window.clearInterval(poll);
+      window.clearInterval(poll);
     };
   }, [hub, reload]);
 }

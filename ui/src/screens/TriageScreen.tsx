@@ -77,7 +77,7 @@ export function TriageScreen() {
         {groups.map((g) => (
           <section className="triage-group" key={g.id} aria-labelledby={`tg-${g.id}`} data-testid="triage-group" data-connection={g.id}>
             <h2 id={`tg-${g.id}`}>
-              <Link to={`/connections/${encodeURIComponent(g.id)}`}>{g.name}</Link> <span className="muted small">{g.items.length === 1 ? "1 finding" : `${g.items.length} findings`}</span>
+              {g.id === "*" ? <span className="capitalize">{g.name}</span> : <Link to={`/connections/${encodeURIComponent(g.id)}`}>{g.name}</Link>} <span className="muted small">{g.items.length === 1 ? "1 finding" : `${g.items.length} findings`}</span>
             </h2>
             {g.items.map((f, i) => (
               <TriageFinding key={`${f.user_id ?? "none"}-${i}`} finding={f} onChanged={report.reload} />
