@@ -89,7 +89,7 @@ export function RolesPrecedence({ mappings, roles, onChange }: { mappings: RoleM
             </span>
             <span className="prec-pos">{i + 1}</span>
             <div className="prec-main">
-              <span className="strong" data-testid="mapping-group">
+              <span className="strong" data-testid="mapping-group-name">
                 {m.group_name}
               </span>
               <span className="muted small">

@@ -45,6 +45,8 @@ function statusCell(u: UserRow, restore: RestoreFn, restoring: string | null) {
           restore(u);
         }}
         onKeyDown={(e) => e.stopPropagation()}
+        onMouseDown={(e) => e.stopPropagation()}
+        onFocus={(e) => e.stopPropagation()}
         aria-label={`Restore ${u.user_name}`}
         data-testid="user-restore"
       >
