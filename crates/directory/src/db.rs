@@ -16,6 +16,7 @@ pub use rusqlite::Connection as RawConnection;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_lifecycle.sql")),
+    (3, include_str!("../migrations/0003_jit.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.

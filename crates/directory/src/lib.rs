@@ -11,6 +11,7 @@ pub mod error;
 pub mod feed;
 pub mod groups;
 pub mod health;
+pub mod jit;
 pub mod triage;
 pub mod lifecycle;
 pub mod log;

@@ -67,6 +67,16 @@ fn after_group_write(db: &Connection, g: &GroupRecord, delta: &MembershipDelta, 
 }
 
 pub fn create_user(db: &Connection, connection_id: &str, body: &Value, cause: &str, now: DateTime<Utc>) -> Result<UserRecord> {
+    // The person signed in (JIT) before SCIM sent them: merge into that record, SCIM wins.
+    if cause.starts_with("SCIM") {
+        if let Some(id) = crate::jit::merge_target(db, connection_id, body)? {
+            let (u, change) = users::replace(db, connection_id, &id, body, None, now)?;
+            db.execute("UPDATE users SET source = 'scim' WHERE id = ?1", [&id])?;
+            feed::append(db, connection_id, "user.merged", Some(&id), None, json!({"cause": "SCIM create matched a JIT account by externalId"}), now)?;
+            after_user_write(db, &u, change, cause, now)?;
+            return reread(db, &u);
+        }
+    }
     let u = users::create(db, connection_id, body, now)?;
     after_user_write(db, &u, UserChange::Created, cause, now)?;
     reread(db, &u)

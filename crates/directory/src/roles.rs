@@ -108,13 +108,30 @@ fn ensure_role(db: &Connection, connection_id: &str, name: &str) -> Result<()> {
 /// Groups (ids) each user of the connection belongs to (live groups only).
 fn memberships(db: &Connection, connection_id: &str, only_user: Option<&str>) -> Result<HashMap<String, HashSet<String>>> {
     let mut out: HashMap<String, HashSet<String>> = HashMap::new();
-    let sql = "SELECT m.member_id, m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id
-               WHERE m.connection_id = ?1 AND g.deleted_at IS NULL AND (?2 IS NULL OR m.member_id = ?2)";
+    // Two statements, not `(?2 IS NULL OR m.member_id = ?2)`: SQLite plans that once for
+    // both cases and scans every membership of the connection, making each one-user
+    // recompute (every create and membership change) O(memberships). BENCHMARKS.md.
+    let sql = match only_user {
+        Some(_) => "SELECT m.member_id, m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id
+               WHERE m.connection_id = ?1 AND g.deleted_at IS NULL AND m.member_id = ?2",
+        None => "SELECT m.member_id, m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id
+               WHERE m.connection_id = ?1 AND g.deleted_at IS NULL AND ?2 IS NULL",
+    };
     let mut stmt = db.prepare_cached(sql)?;
     let rows = stmt.query_map(params![connection_id, only_user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     for row in rows {
         let (u, g) = row?;
         out.entry(u).or_default().insert(g);
+    }
+    // Group claims from the last sign-in count too (JIT; Entra sends group object ids).
+    let mut stmt = db.prepare_cached(
+        "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND (?2 IS NULL OR id = ?2)",
+    )?;
+    let rows = stmt.query_map(params![connection_id, only_user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (u, claims) = row?;
+        let claims: Vec<String> = serde_json::from_str(&claims).unwrap_or_default();
+        out.entry(u).or_default().extend(claims);
     }
     Ok(out)
 }
@@ -133,10 +150,13 @@ pub struct RoleChange {
 pub fn preview(db: &Connection, connection_id: &str, mappings: &[RoleMapping], default: &str, only_user: Option<&str>) -> Result<Vec<RoleChange>> {
     let groups = memberships(db, connection_id, only_user)?;
     let empty = HashSet::new();
-    let mut stmt = db.prepare_cached(
-        "SELECT id, user_name, role, role_via FROM users
-         WHERE connection_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR id = ?2) ORDER BY user_name_key",
-    )?;
+    // Split for the same reason as in `memberships`: one user is a primary-key lookup.
+    let mut stmt = db.prepare_cached(match only_user {
+        Some(_) => "SELECT id, user_name, role, role_via FROM users
+         WHERE connection_id = ?1 AND deleted_at IS NULL AND id = ?2 ORDER BY user_name_key",
+        None => "SELECT id, user_name, role, role_via FROM users
+         WHERE connection_id = ?1 AND deleted_at IS NULL AND ?2 IS NULL ORDER BY user_name_key",
+    })?;
     let rows = stmt.query_map(params![connection_id, only_user], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
     })?;
@@ -185,13 +205,10 @@ pub fn save(db: &Connection, connection_id: &str, maps: &[RoleMapping], default:
         if !seen.insert(m.group_id.clone()) {
             return Err(Error::Invalid(format!("group {} is mapped twice", m.group_id)));
         }
-        let exists: bool = db.query_row(
-            "SELECT EXISTS (SELECT 1 FROM groups WHERE connection_id = ?1 AND id = ?2 AND deleted_at IS NULL)",
-            params![connection_id, m.group_id],
-            |r| r.get(0),
-        )?;
-        if !exists {
-            return Err(Error::Invalid(format!("group {} does not exist in this connection", m.group_id)));
+        // A mapping names a SCIM group's id, or a group claim value seen at sign-in
+        // (Entra's group object ids) for connections where groups arrive only as claims.
+        if m.group_id.trim().is_empty() || m.group_id.len() > 256 {
+            return Err(Error::Invalid("a mapping needs a group id or group claim value".into()));
         }
     }
     db.execute("DELETE FROM role_mappings WHERE connection_id = ?1", [connection_id])?;

@@ -276,6 +276,18 @@ fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
             items.push(TimelineItem { at: ev.at, source: "directory".into(), what: ev.kind, detail: Some(ev.data.to_string()) });
         }
     }
+    let mut stmt = db.prepare_cached("SELECT at, decision, reason, warning FROM signins WHERE user_id = ?1 ORDER BY id")?;
+    let signins = stmt.query_map([&u.id], |r| {
+        Ok(TimelineItem {
+            at: r.get(0)?,
+            source: "sign-in".into(),
+            what: format!("JIT sign-in {}", r.get::<_, String>(1)?),
+            detail: r.get::<_, Option<String>>(2)?.or(r.get::<_, Option<String>>(3)?),
+        })
+    })?;
+    for s in signins {
+        items.push(s?);
+    }
     items.sort_by(|a, b| a.at.cmp(&b.at));
     Ok(items)
 }

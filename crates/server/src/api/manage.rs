@@ -208,3 +208,50 @@ pub async fn preview_attribute_mappings(State(st): State<AppState>, Path(id): Pa
     let out = attributes::apply(&maps, &u.resource);
     Ok(Json(out.as_object().cloned().unwrap_or_default().into_iter().collect()))
 }
+
+pub async fn jit_settings(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<directory::jit::JitSettings> {
+    super::ensure_connection(&st, &id).await?;
+    Ok(Json(st.db.read(move |db| directory::jit::settings(db, &id)).await?))
+}
+
+pub async fn save_jit_settings(State(st): State<AppState>, Path(id): Path<String>, Json(s): Json<directory::jit::JitSettings>) -> ApiResult<directory::jit::JitSettings> {
+    super::ensure_connection(&st, &id).await?;
+    let now = st.clock.now();
+    let conn = id.clone();
+    let saved = st
+        .db
+        .write(move |db| {
+            directory::jit::save_settings(db, &conn, &s)?;
+            audit::record(db, Some(&conn), "admin", "jit_policy_saved", None, None, Some(s.policy.as_str()), now)?;
+            directory::jit::settings(db, &conn)
+        })
+        .await?;
+    st.publish("connection", &id, None);
+    Ok(Json(saved))
+}
+
+#[derive(serde::Deserialize)]
+pub struct StaleParams {
+    pub days: Option<i64>,
+}
+
+pub async fn jit_stale(State(st): State<AppState>, Path(id): Path<String>, axum::extract::Query(p): axum::extract::Query<StaleParams>) -> ApiResult<Vec<directory::jit::StaleAccount>> {
+    super::ensure_connection(&st, &id).await?;
+    let now = st.clock.now();
+    let days = p.days.unwrap_or(30).clamp(1, 3650);
+    Ok(Json(st.db.read(move |db| directory::jit::stale_accounts(db, &id, days, now)).await?))
+}
+
+#[derive(serde::Deserialize)]
+pub struct BulkDeactivate {
+    pub user_ids: Vec<String>,
+}
+
+pub async fn jit_deactivate(State(st): State<AppState>, Path(id): Path<String>, Json(b): Json<BulkDeactivate>) -> ApiResult<serde_json::Value> {
+    super::ensure_connection(&st, &id).await?;
+    let now = st.clock.now();
+    let conn = id.clone();
+    let n = st.db.write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, "admin", now)).await?;
+    st.publish("user", &id, None);
+    Ok(Json(serde_json::json!({"deactivated": n})))
+}

@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/connections/{c}/users/{uid}", get(get_user))
         .route("/connections/{c}/users/{uid}/sessions", get(list_sessions).post(create_session).delete(revoke_sessions))
         .route("/feed", get(read_feed))
+        .route("/connections/{c}/signin", post(sign_in))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
         .fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
@@ -184,6 +185,65 @@ async fn read_feed(State(st): State<AppState>, Query(q): Query<FeedQuery>) -> Re
         Ok(events) => {
             let next = events.last().map(|e| e.seq).unwrap_or(after);
             Json(json!({"events": events, "next": next})).into_response()
+        }
+        Err(e) => from_dir(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInBody {
+    #[serde(flatten)]
+    identity: Option<directory::jit::SignIn>,
+    /// A raw OIDC ID token for Muster to verify itself (JWKS configured on the connection).
+    id_token: Option<String>,
+    nonce: Option<String>,
+    ttl_seconds: Option<i64>,
+}
+
+/// The application hands over the identity its SSO layer verified (or a raw ID token);
+/// Muster finds the user by the stable subject, applies the connection's JIT policy,
+/// resolves the role and returns a session — or says why not.
+async fn sign_in(State(st): State<AppState>, Path(c): Path<String>, body: Result<Json<SignInBody>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Json(b) = match body {
+        Ok(b) => b,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
+    };
+    let now = st.clock.now();
+    let ttl = chrono::Duration::seconds(b.ttl_seconds.unwrap_or(8 * 3600).clamp(60, 30 * 86400));
+    let identity = match (&b.id_token, b.identity) {
+        (Some(token), _) => {
+            let conn = c.clone();
+            let settings = match st.db.read(move |db| directory::jit::settings(db, &conn)).await {
+                Ok(s) => s,
+                Err(e) => return from_dir(e),
+            };
+            match directory::jit::verify_id_token(token, &settings, b.nonce.as_deref(), now) {
+                Ok(i) => i,
+                Err(e) => return fail(StatusCode::UNAUTHORIZED, "invalid_token", &e.to_string()),
+            }
+        }
+        (None, Some(i)) if !i.subject.is_empty() => i,
+        _ => return fail(StatusCode::BAD_REQUEST, "bad_request", "send the verified identity (subject, email, ...) or an id_token"),
+    };
+    let conn = c.clone();
+    match st.db.write(move |db| directory::jit::sign_in(db, &conn, &identity, ttl, now)).await {
+        Ok(out) => {
+            if let Some(u) = &out.user {
+                st.publish("user", &c, Some(&u.id));
+            }
+            let status = if matches!(out.decision, directory::jit::Decision::Refuse(_)) { StatusCode::FORBIDDEN } else { StatusCode::OK };
+            (
+                status,
+                Json(json!({
+                    "decision": out.decision,
+                    "user": out.user.as_ref().map(app_user),
+                    "role": out.role,
+                    "session_token": out.session_token,
+                    "session_id": out.session_id,
+                    "warnings": out.warnings,
+                })),
+            )
+                .into_response()
         }
         Err(e) => from_dir(e),
     }
