@@ -1,4 +1,4 @@
-// Saves PNGs of the console's main screens (connections, overview, users + drawer, groups) to docs/screenshots/ for the README.
+// Saves PNGs of the console's main screens (connections, overview, users + drawer, groups, roles, tokens) to docs/screenshots/ for the README.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -18,7 +18,7 @@ async function admin(server, method, p, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-  return res.json();
+  return res.status === 204 ? null : res.json();
 }
 
 async function seed(server) {
@@ -48,6 +48,39 @@ async function shot(page, name) {
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({ path: file });
   console.log(`saved ${path.relative(repoRoot, file)}`);
+}
+
+/** Roles editor with a preview open (roles.png) and the Tokens tab after a rotation with one old-token use (tokens.png). */
+async function lifecycleShots(server, page, id) {
+  await admin(server, "POST", `/connections/${id}/roles`, { name: "support", description: "Helpdesk tools" });
+  const groups = (await admin(server, "GET", `/connections/${id}/groups?sort=display_name`)).items;
+  const gid = (name) => groups.find((g) => g.display_name === name).id;
+  await admin(server, "PUT", `/connections/${id}/roles/mappings`, {
+    default_role: "member",
+    mappings: [
+      { group_id: gid("Admins"), role: "admin" },
+      { group_id: gid("Support"), role: "support" },
+    ],
+  });
+  await page.goto(new URL(`/connections/${id}/roles`, server.console_url).href);
+  await page.getByTestId("mapping-row").first().waitFor();
+  await page.getByTestId("mapping-group-search").fill("Eng");
+  await page.getByTestId("mapping-group").selectOption({ label: "Engineering (12)" });
+  await page.getByTestId("mapping-role").selectOption("support");
+  await page.getByTestId("mapping-add").click();
+  await page.getByTestId("mapping-row").nth(2).focus();
+  await page.keyboard.press("Alt+ArrowUp");
+  await page.getByTestId("roles-preview").click();
+  await page.getByTestId("roles-preview-result").waitFor();
+  await shot(page, "roles");
+
+  await page.goto(new URL(`/connections/${id}/tokens`, server.console_url).href);
+  await page.getByTestId("rotate-token").click();
+  await page.getByTestId("rotate-submit").click();
+  await page.getByTestId("rotated-dialog").waitFor();
+  await page.getByTestId("rotated-done").click();
+  await page.getByTestId("token-row").nth(1).waitFor();
+  await shot(page, "tokens");
 }
 
 async function main() {
@@ -85,6 +118,7 @@ async function main() {
         await page.getByTestId("group-drawer").getByTestId("group-members").waitFor();
         await shot(page, "groups-drawer");
       }
+      if (scheme === "light") await lifecycleShots(server, page, id);
       if (scheme === "dark") {
         await page.goto(new URL(`/connections/${id}`, server.console_url).href);
         await page.getByTestId("recent-log").waitFor();

@@ -21,7 +21,8 @@ function countdown(ms: number): string {
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
+  if (d >= 2) return `${d} d ${h} h`;
+  if (d > 0) return `${d * 24 + h} h ${m} min`;
   if (h > 0) return `${h} h ${m} min`;
   if (m > 0) return `${m} min`;
   return `${s} s`;
