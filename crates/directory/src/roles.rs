@@ -124,9 +124,12 @@ fn memberships(db: &Connection, connection_id: &str, only_user: Option<&str>) ->
         out.entry(u).or_default().insert(g);
     }
     // Group claims from the last sign-in count too (JIT; Entra sends group object ids).
-    let mut stmt = db.prepare_cached(
-        "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND (?2 IS NULL OR id = ?2)",
-    )?;
+    // Split like the query above: with `(?2 IS NULL OR id = ?2)` every one-user recompute
+    // scans all of the connection's users.
+    let mut stmt = db.prepare_cached(match only_user {
+        Some(_) => "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND id = ?2",
+        None => "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND ?2 IS NULL",
+    })?;
     let rows = stmt.query_map(params![connection_id, only_user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     for row in rows {
         let (u, claims) = row?;
