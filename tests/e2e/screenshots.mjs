@@ -1,4 +1,4 @@
-// Saves PNGs of the console's main screens (connections, overview, users + drawer, groups, roles, tokens) to docs/screenshots/ for the README.
+// Saves PNGs of the console's main screens (connections, overview, users + drawer, groups, roles, tokens, log, triage) to docs/screenshots/ for the README.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -40,6 +40,11 @@ async function seed(server) {
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Sales", ids.filter((_, i) => i % 4 === 1)));
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Support", ids.filter((_, i) => i % 4 === 2)));
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Admins", ids.slice(0, 3)));
+  // For the log and triage shots: an Okta path-less deactivation and a create the IdP sent without userName.
+  await scim(url, okta.token, "PATCH", `/Users/${ids[1]}`, { schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "replace", value: { active: false } }] });
+  const noName = oktaUser({ given: "Nomen", family: "Nescio", email: "no.username@acme.example" });
+  delete noName.userName;
+  await fetch(`${url}/Users`, { method: "POST", headers: { Authorization: `Bearer ${okta.token}`, "Content-Type": "application/scim+json" }, body: JSON.stringify(noName) });
   return okta.connection.id;
 }
 
@@ -123,6 +128,20 @@ async function main() {
         await page.goto(new URL(`/connections/${id}`, server.console_url).href);
         await page.getByTestId("recent-log").waitFor();
         await shot(page, "overview-dark");
+      }
+      if (scheme === "light") {
+        await page.getByTestId("nav-log").click();
+        await page.getByTestId("log-entry").first().waitFor();
+        await page.getByTestId("log-entry").filter({ hasText: "Deactivated" }).filter({ hasText: "PATCH" }).first().click();
+        await page.getByTestId("log-drawer").getByTestId("log-patch-ops").waitFor();
+        await shot(page, "log");
+        await page.keyboard.press("Escape");
+
+        await page.getByTestId("nav-triage").click();
+        await page.getByTestId("triage-search").fill(" Grace.Thompson@ACME.example ");
+        await page.getByTestId("triage-search").press("Enter");
+        await page.getByTestId("triage-finding").first().getByTestId("finding-timeline").waitFor();
+        await shot(page, "triage");
       }
       await browser.close();
       browser = undefined;

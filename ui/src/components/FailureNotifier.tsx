@@ -113,7 +113,7 @@ export function FailureNotifier() {
                 : "Notify me when a connection fails"
         }
       >
-        <span aria-hidden="true">{enabled ? "🔔" : "🔕"}</span> {enabled ? "Notifying" : "Notify me when a connection fails"}
+        <span className={`notify-dot${enabled ? " on" : ""}`} aria-hidden="true" /> {enabled ? "Notifying on failures" : "Notify me when a connection fails"}
       </button>
       <div className="toasts" aria-live="assertive" data-testid="toasts">
         {toasts.map((t) => (
