@@ -17,6 +17,7 @@ import { TokensScreen } from "./screens/TokensScreen";
 import { AttributesScreen } from "./screens/AttributesScreen";
 import { LogScreen } from "./screens/LogScreen";
 import { TriageScreen } from "./screens/TriageScreen";
+import { DemoScreen } from "./screens/DemoScreen";
 
 declare global {
   interface Window {
@@ -56,6 +57,7 @@ export function App({ client }: { client: MusterClient }) {
               },
               { path: "log", element: <LogScreen /> },
               { path: "triage", element: <TriageScreen /> },
+              { path: "demo", element: <DemoScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],
           },

@@ -23,6 +23,8 @@ import type { JsonValue } from "./generated/serde_json/JsonValue";
 import type { ActivityBucket } from "./generated/ActivityBucket";
 import type { LogDetail } from "./generated/LogDetail";
 import type { TriageReport } from "./generated/TriageReport";
+import type { DemoState } from "./generated/DemoState";
+import type { CheckRequest } from "./generated/CheckRequest";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
@@ -205,6 +207,50 @@ export class MusterClient {
     if (!res.ok) {
       if (res.status === 401) this.unauthorized.forEach((l) => l());
       throw new ApiError(res.status, res.status === 401 ? "unauthorized" : "internal", `Export failed with HTTP ${res.status}`);
+    }
+    return res.blob();
+  }
+  // Live demo (crates/server/src/demo.rs): the scripted story, its pace, and its removal.
+  demo(signal?: AbortSignal): Promise<DemoState> {
+    return this.request("GET", "/demo", { signal });
+  }
+  startDemo(speed: number): Promise<DemoState> {
+    return this.request("POST", "/demo/start", { body: { speed } });
+  }
+  pauseDemo(): Promise<DemoState> {
+    return this.request("POST", "/demo/pause");
+  }
+  resumeDemo(): Promise<DemoState> {
+    return this.request("POST", "/demo/resume");
+  }
+  demoSpeed(speed: number): Promise<DemoState> {
+    return this.request("POST", "/demo/speed", { body: { speed } });
+  }
+  resetDemo(): Promise<DemoState> {
+    return this.request("POST", "/demo/reset");
+  }
+  /** The HTML readiness report is a download behind the bearer secret, fetched here and handed back as a Blob. */
+  async checkHtml(body: CheckRequest): Promise<Blob> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.api}/check/html`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.secret}`, "Content-Type": "application/json", Accept: "text/html" },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
+    }
+    if (!res.ok) {
+      if (res.status === 401) this.unauthorized.forEach((l) => l());
+      let message = `The HTML report failed with HTTP ${res.status}`;
+      try {
+        const b = (await res.json()) as Partial<ApiErrorBody>;
+        if (b.message) message = b.message;
+      } catch {
+        // not JSON; keep the generic message
+      }
+      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : "internal", message);
     }
     return res.blob();
   }

@@ -33,6 +33,9 @@ export function ObserveNav() {
       <NavLink to="/triage" className="topnav-link" data-testid="nav-triage" title="Find out why a user is missing (press /)">
         Triage <kbd>/</kbd>
       </NavLink>
+      <NavLink to="/demo" className="topnav-link" data-testid="nav-demo">
+        Live demo
+      </NavLink>
     </nav>
   );
 }

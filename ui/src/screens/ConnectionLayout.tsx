@@ -38,6 +38,11 @@ export function ConnectionLayout() {
       <div className="page-head">
         <h1 id="conn-title" data-testid="connection-name">{c.name}</h1>
         <IdpLabel idp={c.idp} />
+        {c.demo ? (
+          <span className="badge demo-badge" title="Created by the live demo; removed by its reset" data-testid="demo-badge">
+            DEMO
+          </span>
+        ) : null}
         <HealthBadge health={c.health} reason={c.health_reason} />
         <span className="topbar-spacer" />
         <dl className="stats">

@@ -105,6 +105,11 @@ function ConnectionsTable({ rows }: { rows: ConnectionSummary[] }) {
                 <Link to={`/connections/${encodeURIComponent(c.id)}`} className="strong" data-testid="connection-link">
                   {c.name}
                 </Link>
+                {c.demo ? (
+                  <span className="badge demo-badge" title="Created by the live demo; removed by its reset" data-testid="demo-badge">
+                    DEMO
+                  </span>
+                ) : null}
               </td>
               <td>
                 <IdpLabel idp={c.idp} />
