@@ -58,6 +58,7 @@ impl Default for CheckOptions {
 }
 
 /// How a check ended.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -77,6 +78,7 @@ impl Outcome {
 }
 
 /// The request that decided a check.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceRequest {
     pub method: String,
@@ -86,6 +88,7 @@ pub struct EvidenceRequest {
 }
 
 /// The response that decided a check.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceResponse {
     /// None when no response arrived.
@@ -97,6 +100,7 @@ pub struct EvidenceResponse {
 }
 
 /// One exchange, as shown in the report.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
     pub request: EvidenceRequest,
@@ -104,6 +108,7 @@ pub struct Evidence {
 }
 
 /// One check's verdict.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub id: String,
@@ -115,15 +120,21 @@ pub struct Check {
 }
 
 /// Totals by outcome.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Counts {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub total: usize,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pass: usize,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub fail: usize,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub not_applicable: usize,
 }
 
 /// The readiness report.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub target: String,

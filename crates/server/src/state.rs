@@ -35,6 +35,7 @@ pub struct AppState {
     pub token_touches: Arc<Mutex<HashMap<String, i64>>>,
     /// Per connection: the dialect last recorded, to write it only when it changes.
     pub dialects: Arc<Mutex<HashMap<String, String>>>,
+    pub demo: crate::demo::Demo,
 }
 
 impl AppState {
@@ -60,6 +61,7 @@ impl AppState {
             max_in_flight: max_in_flight.max(1),
             token_touches: Arc::new(Mutex::new(HashMap::new())),
             dialects: Arc::new(Mutex::new(HashMap::new())),
+            demo: crate::demo::Demo::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod manage;
 pub mod observe;
+pub mod showcase;
 pub mod types;
 
 use crate::state::AppState;
@@ -33,7 +34,7 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiFailure {
             status,
             code,
@@ -43,7 +44,7 @@ impl ApiFailure {
     fn not_found(what: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", what)
     }
-    fn bad_request(what: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(what: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", what)
     }
 }
@@ -117,6 +118,14 @@ pub fn router(state: AppState) -> Router {
         .route("/log/export", get(observe::export_log))
         .route("/log/{row}", get(observe::log_entry))
         .route("/triage", get(observe::triage))
+        .route("/demo", get(showcase::demo_state))
+        .route("/demo/start", axum::routing::post(showcase::demo_start))
+        .route("/demo/pause", axum::routing::post(showcase::demo_pause))
+        .route("/demo/resume", axum::routing::post(showcase::demo_resume))
+        .route("/demo/speed", axum::routing::post(showcase::demo_speed))
+        .route("/demo/reset", axum::routing::post(showcase::demo_reset))
+        .route("/check", axum::routing::post(showcase::check))
+        .route("/check/html", axum::routing::post(showcase::check_html))
         .route("/connections/{id}/activity", get(observe::activity))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
@@ -256,6 +265,7 @@ fn summarize(
         last_request_at: stats.last_request_at,
         requests_24h: stats.requests_24h,
         failures_24h: stats.failures_24h,
+        demo: c.demo,
     })
 }
 

@@ -66,6 +66,8 @@ pub struct ConnectionSummary {
     pub requests_24h: i64,
     #[ts(type = "number")]
     pub failures_24h: i64,
+    /// Created by the live demo; removed by its reset.
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -353,4 +355,66 @@ pub struct ActivityBucket {
     pub requests: i64,
     #[ts(type = "number")]
     pub failures: i64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DemoPhase {
+    Idle,
+    Running,
+    Paused,
+    Finished,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+/// One beat of the scripted demo story, with what it proved.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DemoStep {
+    pub id: String,
+    pub title: String,
+    /// What the founder says while it plays.
+    pub narrative: String,
+    pub status: StepStatus,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// The evidence: counts, old → new role, revocation time, the refusal.
+    pub detail: Option<String>,
+    /// Console path where the effect is visible.
+    pub link: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DemoState {
+    pub phase: DemoPhase,
+    pub speed: f64,
+    pub steps: Vec<DemoStep>,
+    pub connection_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DemoSpeed {
+    pub speed: f64,
+}
+
+/// Readiness report target: one of Muster's connections, or any SCIM URL with its token.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CheckRequest {
+    pub connection_id: Option<String>,
+    pub url: Option<String>,
+    pub token: Option<String>,
 }

@@ -2,4 +2,8 @@
 import type { HealthState } from "./HealthState";
 import type { Idp } from "./Idp";
 
-export type ConnectionSummary = { id: string, name: string, idp: Idp, scim_url: string, created_at: string, health: HealthState, health_reason: string, dialect: string | null, user_count: number, group_count: number, deleted_user_count: number, last_sync_at: string | null, last_request_at: string | null, requests_24h: number, failures_24h: number, };
+export type ConnectionSummary = { id: string, name: string, idp: Idp, scim_url: string, created_at: string, health: HealthState, health_reason: string, dialect: string | null, user_count: number, group_count: number, deleted_user_count: number, last_sync_at: string | null, last_request_at: string | null, requests_24h: number, failures_24h: number, 
+/**
+ * Created by the live demo; removed by its reset.
+ */
+demo: boolean, };

@@ -1,0 +1,84 @@
+//! The founder's tools in the admin API: the live demo's controls and the readiness
+//! report against one of Muster's connections or any external SCIM URL.
+
+use super::types::*;
+use super::{ApiFailure, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+pub async fn demo_state(State(st): State<AppState>) -> ApiResult<DemoState> {
+    Ok(Json(st.demo.snapshot()))
+}
+
+pub async fn demo_start(State(st): State<AppState>, body: Option<Json<DemoSpeed>>) -> Result<Json<DemoState>, ApiFailure> {
+    let speed = body.map(|b| b.speed).unwrap_or(1.0);
+    if !st.demo.start(st.clone(), speed) {
+        return Err(ApiFailure::new(StatusCode::CONFLICT, "conflict", "the demo is already playing"));
+    }
+    Ok(Json(st.demo.snapshot()))
+}
+
+pub async fn demo_pause(State(st): State<AppState>) -> ApiResult<DemoState> {
+    st.demo.set_paused(true);
+    Ok(Json(st.demo.snapshot()))
+}
+
+pub async fn demo_resume(State(st): State<AppState>) -> ApiResult<DemoState> {
+    st.demo.set_paused(false);
+    Ok(Json(st.demo.snapshot()))
+}
+
+pub async fn demo_speed(State(st): State<AppState>, Json(b): Json<DemoSpeed>) -> ApiResult<DemoState> {
+    st.demo.set_speed(b.speed);
+    Ok(Json(st.demo.snapshot()))
+}
+
+pub async fn demo_reset(State(st): State<AppState>) -> ApiResult<DemoState> {
+    st.demo.reset(&st).await?;
+    Ok(Json(st.demo.snapshot()))
+}
+
+/// Runs the readiness checks. For one of Muster's own connections a short-lived token is
+/// issued for the run and revoked after it, so no stored secret is ever needed.
+async fn run(st: &AppState, req: CheckRequest) -> Result<idp::check::Report, ApiFailure> {
+    let opts = idp::check::CheckOptions::default();
+    match (req.connection_id, req.url, req.token) {
+        (Some(id), _, _) => {
+            super::ensure_connection(st, &id).await?;
+            let now = st.clock.now();
+            let c2 = id.clone();
+            let issued = st
+                .db
+                .write(move |db| {
+                    let t = directory::tokens::issue(db, &c2, "readiness check", now)?;
+                    db.execute("UPDATE tokens SET expires_at = ?2 WHERE id = ?1", rusqlite_args(&t.id, &directory::clock::fmt_time(now + chrono::Duration::minutes(15))))?;
+                    directory::audit::record(db, Some(&c2), "admin", "readiness_check", Some(&t.prefix), None, Some("temporary token, revoked after the run"), now)?;
+                    Ok(t)
+                })
+                .await?;
+            let url = format!("{}/{id}", st.scim_base);
+            let report = idp::check::run_checks(&url, &issued.secret, opts).await;
+            let (c2, tid) = (id.clone(), issued.id.clone());
+            st.db.write(move |db| directory::tokens::revoke(db, &c2, &tid, chrono::Utc::now()).map(|_| ())).await?;
+            Ok(report)
+        }
+        (None, Some(url), Some(token)) if url.starts_with("http://") || url.starts_with("https://") => Ok(idp::check::run_checks(&url, &token, opts).await),
+        _ => Err(ApiFailure::bad_request("give a connection_id, or an http(s) url with its token")),
+    }
+}
+
+fn rusqlite_args<'a>(a: &'a str, b: &'a str) -> [&'a str; 2] {
+    [a, b]
+}
+
+pub async fn check(State(st): State<AppState>, Json(req): Json<CheckRequest>) -> ApiResult<idp::check::Report> {
+    Ok(Json(run(&st, req).await?))
+}
+
+pub async fn check_html(State(st): State<AppState>, Json(req): Json<CheckRequest>) -> Result<Response, ApiFailure> {
+    let report = run(&st, req).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], report.render_html()).into_response())
+}
