@@ -182,16 +182,24 @@ impl Db {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
         let readers = self.readers.clone();
-        let _permit = readers.permits.acquire().await.map_err(|_| Error::Closed)?;
+        let permit = readers.permits.acquire().await.map_err(|_| Error::Closed)?;
+        // The blocking task, not this future, returns the permit: when a request is dropped
+        // mid-read (client gone), its connection is still out of the pool, and a permit freed
+        // early let the next reader find the pool empty and answer 500 "shutting down".
+        permit.forget();
         let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool.conns.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            let conn = conn.ok_or(Error::Closed)?;
+            let Some(conn) = conn else {
+                pool.permits.add_permits(1);
+                return Err(Error::Closed);
+            };
             let result = f(&conn);
             pool.conns
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(conn);
+            pool.permits.add_permits(1);
             result
         })
         .await
