@@ -18,6 +18,8 @@ import { AttributesScreen } from "./screens/AttributesScreen";
 import { LogScreen } from "./screens/LogScreen";
 import { TriageScreen } from "./screens/TriageScreen";
 import { DemoScreen } from "./screens/DemoScreen";
+import { ReadinessScreen } from "./screens/ReadinessScreen";
+import { SigninScreen } from "./screens/SigninScreen";
 
 declare global {
   interface Window {
@@ -53,11 +55,13 @@ export function App({ client }: { client: MusterClient }) {
                   { path: "tokens", element: <TokensScreen /> },
                   { path: "attributes", element: <AttributesScreen /> },
                   { path: "log", element: <LogScreen /> },
+                  { path: "signin", element: <SigninScreen /> },
                 ],
               },
               { path: "log", element: <LogScreen /> },
               { path: "triage", element: <TriageScreen /> },
               { path: "demo", element: <DemoScreen /> },
+              { path: "readiness", element: <ReadinessScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],
           },

@@ -25,6 +25,9 @@ import type { LogDetail } from "./generated/LogDetail";
 import type { TriageReport } from "./generated/TriageReport";
 import type { DemoState } from "./generated/DemoState";
 import type { CheckRequest } from "./generated/CheckRequest";
+import type { Report } from "./generated/Report";
+import type { JitSettings } from "./generated/JitSettings";
+import type { StaleAccount } from "./generated/StaleAccount";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
@@ -228,6 +231,23 @@ export class MusterClient {
   }
   resetDemo(): Promise<DemoState> {
     return this.request("POST", "/demo/reset");
+  }
+  // Readiness report (crates/idp/src/check.rs): 5–30 s against a connection or any SCIM URL with its token.
+  check(body: CheckRequest, signal?: AbortSignal): Promise<Report> {
+    return this.request("POST", "/check", { body, signal });
+  }
+  // Sign-in (JIT) policy per connection (crates/directory/src/jit.rs).
+  jitSettings(id: string, signal?: AbortSignal): Promise<JitSettings> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/jit`, { signal });
+  }
+  saveJitSettings(id: string, body: JitSettings): Promise<JitSettings> {
+    return this.request("PUT", `/connections/${encodeURIComponent(id)}/jit`, { body });
+  }
+  staleAccounts(id: string, days: number, signal?: AbortSignal): Promise<StaleAccount[]> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/jit/stale`, { query: { days }, signal });
+  }
+  deactivateStale(id: string, userIds: string[]): Promise<{ deactivated: number }> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/jit/deactivate`, { body: { user_ids: userIds } });
   }
   /** The HTML readiness report is a download behind the bearer secret, fetched here and handed back as a Blob. */
   async checkHtml(body: CheckRequest): Promise<Blob> {

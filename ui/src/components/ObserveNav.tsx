@@ -36,6 +36,9 @@ export function ObserveNav() {
       <NavLink to="/demo" className="topnav-link" data-testid="nav-demo">
         Live demo
       </NavLink>
+      <NavLink to="/readiness" className="topnav-link" data-testid="nav-readiness">
+        Readiness
+      </NavLink>
     </nav>
   );
 }

@@ -81,6 +81,9 @@ export function ConnectionLayout() {
         <NavLink to={`${base}/attributes`} className="tab" data-testid="tab-attributes">
           Attributes
         </NavLink>
+        <NavLink to={`${base}/signin`} className="tab" data-testid="tab-signin">
+          Sign-in (JIT)
+        </NavLink>
         <NavLink to={`${base}/log`} className="tab" data-testid="tab-log">
           Log{c.failures_24h > 0 ? <span className="tab-count tab-count-bad" title="Failed requests in the last 24 h">{formatCount(c.failures_24h)}</span> : null}
         </NavLink>
