@@ -1,0 +1,148 @@
+// Browser e2e of the live demo, the readiness report and the Sign-in (JIT) tab against the real `muster serve`.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser } from "./lib/browser.mjs";
+import { startServer } from "./lib/server.mjs";
+
+/** Polls `fn` until it returns a truthy value (or stops throwing) within `timeoutMs`. */
+async function eventually(fn, timeoutMs = 5000, what = "condition") {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = new Error(`${what}: got ${JSON.stringify(v)}`);
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last?.message ?? last}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("demo, readiness and sign-in policy", () => {
+  let server;
+  let browser;
+  let page;
+  const pageErrors = [];
+  const at = (p) => new URL(p, server.console_url).href.replace(/#.*$/, "");
+
+  async function admin(method, p, body) {
+    const res = await fetch(`${server.admin}${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
+    return res.status === 204 ? null : res.json();
+  }
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    page = browser.page;
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    page.setDefaultTimeout(10_000);
+    await page.goto(server.console_url);
+    await page.getByRole("heading", { name: "Connections", exact: true }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test("the demo plays to the end at 4×, shows its evidence, marks its connections DEMO, and reset removes them", async () => {
+    await page.getByTestId("nav-demo").click();
+    await page.getByTestId("demo-screen").waitFor();
+    await page.getByTestId("demo-speed-4").click();
+    await page.getByTestId("demo-start").click();
+    await eventually(async () => ["running", "finished"].includes(await page.getByTestId("demo-phase").getAttribute("data-phase")), 5000, "demo running");
+
+    const steps = page.getByTestId("demo-step");
+    await eventually(
+      async () => {
+        const phase = await page.getByTestId("demo-phase").getAttribute("data-phase");
+        if (phase === "failed") throw new Error("demo failed");
+        const statuses = await steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+        assert.ok(!statuses.includes("failed"), `a step failed: ${statuses.join(",")}`);
+        return phase === "finished" && statuses.length > 0 && statuses.every((s) => s === "done");
+      },
+      90_000,
+      "every demo step done",
+    );
+    assert.ok((await steps.count()) >= 3, "the demo has several steps");
+    const leaver = page.locator('[data-testid="demo-step"][data-step="leaver"] [data-testid="demo-step-detail"]');
+    assert.match(await leaver.innerText(), /revoked/i);
+    const details = await page.getByTestId("demo-step-detail").allInnerTexts();
+    assert.ok(details.filter((d) => d.trim()).length >= 3, `step details visible: ${details.length}`);
+    assert.ok((await page.getByTestId("demo-see-it").count()) >= 1, "See it links shown");
+
+    await page.getByTestId("nav-connections").click();
+    await page.getByTestId("connections-table").waitFor();
+    const demoRows = page.locator('[data-testid="connection-row"]:has([data-testid="demo-badge"])');
+    await eventually(async () => (await demoRows.count()) >= 1, 5000, "DEMO connections listed");
+
+    // The connection header carries the mark too.
+    await demoRows.first().getByTestId("connection-link").click();
+    await page.getByTestId("connection-name").waitFor();
+    await page.locator(".page-head").getByTestId("demo-badge").waitFor();
+
+    await page.getByTestId("nav-demo").click();
+    await page.getByTestId("demo-reset").click();
+    await page.getByTestId("demo-reset-confirm").click();
+    await eventually(async () => (await page.getByTestId("demo-phase").getAttribute("data-phase")) === "idle", 15_000, "demo reset to idle");
+    await page.getByTestId("nav-connections").click();
+    await eventually(async () => (await page.getByTestId("demo-badge").count()) === 0, 10_000, "DEMO connections gone");
+    const left = await admin("GET", "/connections");
+    assert.equal(left.filter((c) => c.demo).length, 0, "no demo connection left on the server");
+  });
+
+  test("readiness: checks against a fresh connection pass with 0 failures, evidence expands", async () => {
+    const created = await admin("POST", "/connections", { name: "Readiness target", idp: "okta" });
+    const id = created.connection.id;
+    await page.getByTestId("nav-readiness").click();
+    await page.getByTestId("readiness-screen").waitFor();
+    await page.getByTestId("readiness-start").waitFor();
+    await page.getByTestId("readiness-connection").selectOption(id);
+    await page.getByTestId("readiness-run").click();
+    await page.getByTestId("readiness-running").waitFor();
+    assert.match(await page.getByTestId("readiness-running").innerText(), /up to 30 s/);
+    const summary = page.getByTestId("readiness-summary");
+    await summary.waitFor({ timeout: 60_000 });
+    assert.equal(await summary.getAttribute("data-fail"), "0", await summary.innerText());
+    assert.equal(await page.getByTestId("readiness-fail").innerText(), "0");
+    assert.ok(Number(await page.getByTestId("readiness-pass").innerText()) > 0, "some checks passed");
+    assert.ok((await page.locator('[data-testid="readiness-check"][data-outcome="fail"]').count()) === 0);
+
+    const first = page.locator('[data-testid="readiness-check"][data-outcome="pass"]').first();
+    await first.getByTestId("readiness-check-toggle").click();
+    await page.getByTestId("readiness-evidence").waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.getByTestId("readiness-download").click()]);
+    assert.match(download.suggestedFilename(), /^muster-readiness-\d{4}-\d{2}-\d{2}\.html$/);
+  });
+
+  test("sign-in policy: switching to SCIM authoritative persists across a reload", async () => {
+    const created = await admin("POST", "/connections", { name: "JIT policy", idp: "entra" });
+    const id = created.connection.id;
+    await page.goto(at(`/connections/${id}`));
+    await page.getByTestId("tab-signin").click();
+    await page.getByTestId("signin-screen").waitFor();
+    await page.getByTestId("policy-radio-scim_authoritative").check();
+    await page.getByTestId("signin-save").click();
+    await page.getByTestId("signin-saved").waitFor();
+    await page.reload();
+    await page.getByTestId("signin-screen").waitFor();
+    assert.ok(await page.getByTestId("policy-radio-scim_authoritative").isChecked(), "policy persisted");
+    const s = await admin("GET", `/connections/${id}/jit`);
+    assert.equal(s.policy, "scim_authoritative");
+    // Stale accounts are offered only for JIT-only connections.
+    assert.equal(await page.getByTestId("stale-section").count(), 0);
+  });
+
+  test("no uncaught errors in the page", () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
