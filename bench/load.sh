@@ -27,6 +27,7 @@ LOG_ROWS=${LOG_ROWS:-1000000}
 READ_THREADS=${READ_THREADS:-8}
 READ_MAX=${READ_MAX:-2000}
 READ_SECS=${READ_SECS:-20}
+DEEP=${DEEP:-90000}  # deep page: startIndex for SCIM, offset for the console
 SKIP_RAW=${SKIP_RAW:-0}
 SKIP_LOG=${SKIP_LOG:-0}
 # SKIP_BUILD=1 uses the binaries already in $CARGO_TARGET_DIR/release.
@@ -129,10 +130,10 @@ import json,sys; d=json.loads(sys.stdin.read()); d['loadavg']=open('/proc/loadav
   R userName_eq "$SCIM_URL" "Bearer $TOKEN" --paths-file "$OUT/p_username.txt"
   R externalId_eq "$SCIM_URL" "Bearer $TOKEN" --paths-file "$OUT/p_externalid.txt"
   R list_sorted_first_page "$SCIM_URL" "Bearer $TOKEN" --path "/Users?startIndex=1&count=100&sortBy=userName"
-  R list_sorted_deep_page_90000 "$SCIM_URL" "Bearer $TOKEN" --path "/Users?startIndex=90000&count=100&sortBy=userName"
+  R list_sorted_deep_page_$DEEP "$SCIM_URL" "Bearer $TOKEN" --path "/Users?startIndex=$DEEP&count=100&sortBy=userName"
   R emails_co "$SCIM_URL" "Bearer $TOKEN" --paths-file "$OUT/p_emailsco.txt"
   R console_users_first "$ADMIN" "Bearer $SECRET" --path "/connections/$CID/users?offset=0&limit=100"
-  R console_users_deep_90000 "$ADMIN" "Bearer $SECRET" --path "/connections/$CID/users?offset=90000&limit=100"
+  R console_users_deep_$DEEP "$ADMIN" "Bearer $SECRET" --path "/connections/$CID/users?offset=$DEEP&limit=100"
   R console_users_q "$ADMIN" "Bearer $SECRET" --paths-file "$OUT/p_console_q.txt"
 } | tee "$OUT/reads.json" >&2
 grep -E 'VmHWM|VmRSS' "/proc/$SERVER_PID/status" | sed 's/^/after reads: /' | tee -a "$OUT/rss.txt" >&2

@@ -40,19 +40,34 @@ fn pure(c: &mut Criterion) {
     query::user_filter_sql(&simple).expect("simple filter translates");
     query::user_filter_sql(&complex).expect("complex filter translates");
     let mut g = c.benchmark_group("filter_to_sql");
-    g.bench_function("userName_eq", |b| b.iter(|| query::user_filter_sql(black_box(&simple)).unwrap()));
-    g.bench_function("complex_value_path", |b| b.iter(|| query::user_filter_sql(black_box(&complex)).unwrap()));
+    g.bench_function("userName_eq", |b| {
+        b.iter(|| query::user_filter_sql(black_box(&simple)).unwrap())
+    });
+    g.bench_function("complex_value_path", |b| {
+        b.iter(|| query::user_filter_sql(black_box(&complex)).unwrap())
+    });
     g.finish();
 
     // 50 mappings over 50 groups; the user is in 20 groups.
     let mappings: Vec<RoleMapping> = (0..50)
-        .map(|i| RoleMapping { group_id: format!("group-{i:04}-6f1c2d3e-aaaa-bbbb"), role: format!("role{}", i % 7) })
+        .map(|i| RoleMapping {
+            group_id: format!("group-{i:04}-6f1c2d3e-aaaa-bbbb"),
+            role: format!("role{}", i % 7),
+        })
         .collect();
-    let hit_last: HashSet<String> = (30..50).map(|i| format!("group-{i:04}-6f1c2d3e-aaaa-bbbb")).collect();
-    let miss: HashSet<String> = (100..120).map(|i| format!("group-{i:04}-6f1c2d3e-aaaa-bbbb")).collect();
+    let hit_last: HashSet<String> = (30..50)
+        .map(|i| format!("group-{i:04}-6f1c2d3e-aaaa-bbbb"))
+        .collect();
+    let miss: HashSet<String> = (100..120)
+        .map(|i| format!("group-{i:04}-6f1c2d3e-aaaa-bbbb"))
+        .collect();
     let mut g = c.benchmark_group("roles_resolve_50x20");
-    g.bench_function("first_match_at_30", |b| b.iter(|| roles::resolve(black_box(&mappings), black_box(&hit_last), "member")));
-    g.bench_function("no_match_default", |b| b.iter(|| roles::resolve(black_box(&mappings), black_box(&miss), "member")));
+    g.bench_function("first_match_at_30", |b| {
+        b.iter(|| roles::resolve(black_box(&mappings), black_box(&hit_last), "member"))
+    });
+    g.bench_function("no_match_default", |b| {
+        b.iter(|| roles::resolve(black_box(&mappings), black_box(&miss), "member"))
+    });
     g.finish();
 }
 
@@ -80,7 +95,10 @@ fn fixture() -> Fixture {
         let cid = conn.clone();
         let mut got = db
             .write_blocking(move |c| {
-                chunk.iter().map(|n| Ok(users::create(c, &cid, &user_body(*n), now)?.id)).collect::<directory::Result<Vec<_>>>()
+                chunk
+                    .iter()
+                    .map(|n| Ok(users::create(c, &cid, &user_body(*n), now)?.id))
+                    .collect::<directory::Result<Vec<_>>>()
             })
             .unwrap();
         ids.append(&mut got);
@@ -90,13 +108,30 @@ fn fixture() -> Fixture {
     let (big, empty) = db
         .write_blocking(move |c| {
             let members: Vec<Value> = ids.iter().map(|id| json!({ "value": id })).collect();
-            let (big, _) = groups::create(c, &cid, &json!({ "displayName": "Everyone", "members": members }), now)?;
+            let (big, _) = groups::create(
+                c,
+                &cid,
+                &json!({ "displayName": "Everyone", "members": members }),
+                now,
+            )?;
             let (empty, _) = groups::create(c, &cid, &json!({ "displayName": "Nobody" }), now)?;
             Ok((big.id, empty.id))
         })
         .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    Fixture { _dir: dir, db, conn, big, empty, spare, rt }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        db,
+        conn,
+        big,
+        empty,
+        spare,
+        rt,
+    }
 }
 
 fn member_patch(op: &str, uid: &str) -> scim::patch::PatchRequest {
@@ -119,7 +154,8 @@ fn store(c: &mut Criterion) {
         b.iter(|| {
             let cid = f.conn.clone();
             let body = next_body();
-            f.db.write_blocking(move |c| users::create(c, &cid, &body, Utc::now())).unwrap()
+            f.db.write_blocking(move |c| users::create(c, &cid, &body, Utc::now()))
+                .unwrap()
         })
     });
     g.throughput(criterion::Throughput::Elements(500));
@@ -148,7 +184,10 @@ fn store(c: &mut Criterion) {
                         let db = f.db.clone();
                         let cid = f.conn.clone();
                         let body = next_body();
-                        tokio::spawn(async move { db.write(move |c| users::create(c, &cid, &body, Utc::now())).await })
+                        tokio::spawn(async move {
+                            db.write(move |c| users::create(c, &cid, &body, Utc::now()))
+                                .await
+                        })
                     })
                     .collect();
                 for h in handles {
@@ -164,9 +203,15 @@ fn store(c: &mut Criterion) {
     // end to end through the writer including COMMIT. The member is removed again, untimed.
     let mut g = c.benchmark_group("group_add_one_member");
     g.sample_size(30).measurement_time(Duration::from_secs(6));
-    for (label, gid) in [("empty_group", f.empty.clone()), ("group_of_10000", f.big.clone())] {
+    for (label, gid) in [
+        ("empty_group", f.empty.clone()),
+        ("group_of_10000", f.big.clone()),
+    ] {
         for committed in [false, true] {
-            let name = format!("{label}/{}", if committed { "with_commit" } else { "in_txn" });
+            let name = format!(
+                "{label}/{}",
+                if committed { "with_commit" } else { "in_txn" }
+            );
             let gid = gid.clone();
             let mut k = 0usize;
             g.bench_function(name, |b| {
@@ -177,11 +222,18 @@ fn store(c: &mut Criterion) {
                         k += 1;
                         let (cid, gid2, uid2) = (f.conn.clone(), gid.clone(), uid.clone());
                         let t0 = Instant::now();
-                        let inside = f
-                            .db
-                            .write_blocking(move |c| {
+                        let inside =
+                            f.db.write_blocking(move |c| {
                                 let t = Instant::now();
-                                let (_, d) = lifecycle::patch_group(c, &cid, &gid2, member_patch("add", &uid2), None, "bench", Utc::now())?;
+                                let (_, d) = lifecycle::patch_group(
+                                    c,
+                                    &cid,
+                                    &gid2,
+                                    member_patch("add", &uid2),
+                                    None,
+                                    "bench",
+                                    Utc::now(),
+                                )?;
                                 assert_eq!(d.added.len(), 1);
                                 Ok(t.elapsed())
                             })
@@ -189,7 +241,15 @@ fn store(c: &mut Criterion) {
                         total += if committed { t0.elapsed() } else { inside };
                         let (cid, gid2) = (f.conn.clone(), gid.clone());
                         f.db.write_blocking(move |c| {
-                            lifecycle::patch_group(c, &cid, &gid2, member_patch("remove", &uid), None, "bench", Utc::now())?;
+                            lifecycle::patch_group(
+                                c,
+                                &cid,
+                                &gid2,
+                                member_patch("remove", &uid),
+                                None,
+                                "bench",
+                                Utc::now(),
+                            )?;
                             Ok(())
                         })
                         .unwrap();
@@ -206,14 +266,26 @@ fn store(c: &mut Criterion) {
     let mut g = c.benchmark_group("get_group_10000");
     g.sample_size(20).measurement_time(Duration::from_secs(6));
     for include in [false, true] {
-        let name = if include { "members_included" } else { "members_excluded" };
+        let name = if include {
+            "members_included"
+        } else {
+            "members_excluded"
+        };
         g.bench_function(name, |b| {
             b.iter(|| {
                 let (cid, gid) = (f.conn.clone(), f.big.clone());
                 f.rt.block_on(f.db.read(move |c| {
                     let grp = groups::get_live(c, &cid, &gid)?;
-                    let members = if include { Some(groups::members(c, &cid, &gid)?) } else { None };
-                    let body = grp.to_scim("http://127.0.0.1/scim/v2/x/Groups/id", "http://127.0.0.1/scim/v2/x", members.as_deref());
+                    let members = if include {
+                        Some(groups::members(c, &cid, &gid)?)
+                    } else {
+                        None
+                    };
+                    let body = grp.to_scim(
+                        "http://127.0.0.1/scim/v2/x/Groups/id",
+                        "http://127.0.0.1/scim/v2/x",
+                        members.as_deref(),
+                    );
                     Ok(serde_json::to_vec(&body)?.len())
                 }))
                 .unwrap()

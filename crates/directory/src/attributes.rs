@@ -18,7 +18,12 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<AttributeMapping
         "SELECT scim_path, app_key FROM attribute_mappings WHERE connection_id = ?1 ORDER BY position",
     )?;
     let rows = stmt
-        .query_map([connection_id], |r| Ok(AttributeMapping { scim_path: r.get(0)?, app_key: r.get(1)? }))?
+        .query_map([connection_id], |r| {
+            Ok(AttributeMapping {
+                scim_path: r.get(0)?,
+                app_key: r.get(1)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -26,12 +31,18 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<AttributeMapping
 /// Replaces the mapping list and re-applies it to every user of the connection.
 pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> Result<usize> {
     for m in maps {
-        PatchPath::parse(&m.scim_path).map_err(|e| Error::Invalid(format!("{}: {}", m.scim_path, e.detail)))?;
+        PatchPath::parse(&m.scim_path)
+            .map_err(|e| Error::Invalid(format!("{}: {}", m.scim_path, e.detail)))?;
         if m.app_key.is_empty() || m.app_key.len() > 64 {
-            return Err(Error::Invalid("an application key is 1-64 characters".into()));
+            return Err(Error::Invalid(
+                "an application key is 1-64 characters".into(),
+            ));
         }
     }
-    db.execute("DELETE FROM attribute_mappings WHERE connection_id = ?1", [connection_id])?;
+    db.execute(
+        "DELETE FROM attribute_mappings WHERE connection_id = ?1",
+        [connection_id],
+    )?;
     for (i, m) in maps.iter().enumerate() {
         db.execute(
             "INSERT INTO attribute_mappings (connection_id, position, scim_path, app_key) VALUES (?1, ?2, ?3, ?4)",
@@ -40,11 +51,16 @@ pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> 
     }
     let mut stmt = db.prepare("SELECT id, resource FROM users WHERE connection_id = ?1")?;
     let users = stmt
-        .query_map([connection_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([connection_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (id, resource) in &users {
         let v: Value = serde_json::from_str(resource)?;
-        db.execute("UPDATE users SET app_attributes = ?2 WHERE id = ?1", params![id, apply(maps, &v).to_string()])?;
+        db.execute(
+            "UPDATE users SET app_attributes = ?2 WHERE id = ?1",
+            params![id, apply(maps, &v).to_string()],
+        )?;
     }
     Ok(users.len())
 }
@@ -55,13 +71,17 @@ pub fn extract(resource: &Value, path: &str) -> Option<Value> {
     let p = PatchPath::parse(path).ok()?;
     let obj = resource.as_object()?;
     let container = match &p.attr.schema {
-        Some(urn) if !urn.to_ascii_lowercase().contains(":core:") => {
-            obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(urn)).map(|(_, v)| v)?
-        }
+        Some(urn) if !urn.to_ascii_lowercase().contains(":core:") => obj
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(urn))
+            .map(|(_, v)| v)?,
         _ => resource,
     };
     let get = |v: &Value, key: &str| -> Option<Value> {
-        v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone())
+        v.as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
     };
     let top = get(container, &p.attr.attr)?;
     let value = match (&p.filter, &top) {
@@ -70,7 +90,10 @@ pub fn extract(resource: &Value, path: &str) -> Option<Value> {
             let hit = items.iter().find(|item| {
                 let wrapper = serde_json::json!({ attr.clone(): [item] });
                 scim::filter::matches(
-                    &scim::Filter::ValuePath { attr: scim::AttrPath::simple(attr.clone()), filter: Box::new(f.clone()) },
+                    &scim::Filter::ValuePath {
+                        attr: scim::AttrPath::simple(attr.clone()),
+                        filter: Box::new(f.clone()),
+                    },
                     scim::schema::ResourceKind::User,
                     &wrapper,
                 )
@@ -120,9 +143,18 @@ mod tests {
             ("name.givenName", Some(json!("Ada"))),
             ("NAME.GIVENNAME", Some(json!("Ada"))),
             ("emails[type eq \"work\"].value", Some(json!("ada@work"))),
-            ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", Some(json!("R&D"))),
-            ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", Some(json!("m1"))),
-            ("urn:ietf:params:scim:schemas:extension:muster:2.0:User:team", Some(json!("Platform"))),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                Some(json!("R&D")),
+            ),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+                Some(json!("m1")),
+            ),
+            (
+                "urn:ietf:params:scim:schemas:extension:muster:2.0:User:team",
+                Some(json!("Platform")),
+            ),
             ("nickName", None),
             ("emails[type eq \"other\"].value", None),
         ];
@@ -130,8 +162,15 @@ mod tests {
             assert_eq!(extract(&user, path), want, "{path}");
         }
         let maps = vec![
-            AttributeMapping { scim_path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department".into(), app_key: "department".into() },
-            AttributeMapping { scim_path: "nickName".into(), app_key: "nick".into() },
+            AttributeMapping {
+                scim_path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
+                    .into(),
+                app_key: "department".into(),
+            },
+            AttributeMapping {
+                scim_path: "nickName".into(),
+                app_key: "nick".into(),
+            },
         ];
         assert_eq!(apply(&maps, &user), json!({"department": "R&D"}));
     }

@@ -20,7 +20,16 @@ pub struct AuditEntry {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn record(db: &Connection, connection_id: Option<&str>, actor: &str, action: &str, token_prefix: Option<&str>, source: Option<&str>, detail: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+pub fn record(
+    db: &Connection,
+    connection_id: Option<&str>,
+    actor: &str,
+    action: &str,
+    token_prefix: Option<&str>,
+    source: Option<&str>,
+    detail: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     db.prepare_cached(
         "INSERT INTO audit (at, connection_id, actor, action, token_prefix, source, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?

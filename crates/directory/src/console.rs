@@ -41,11 +41,14 @@ pub struct PageQuery {
 }
 
 /// A page of users for the console, with each user's groups (id, displayName).
+/// Group (id, displayName) pairs per member id.
+pub type GroupsByUser = HashMap<String, Vec<(String, String)>>;
+
 pub fn user_page(
     db: &Connection,
     connection_id: &str,
     p: &PageQuery,
-) -> Result<(i64, Vec<UserRecord>, HashMap<String, Vec<(String, String)>>)> {
+) -> Result<(i64, Vec<UserRecord>, GroupsByUser)> {
     let mut sql = String::from(" FROM users WHERE connection_id = ?");
     let mut args: Vec<String> = vec![connection_id.to_string()];
     match p.status {
@@ -98,7 +101,7 @@ pub fn user_page(
     let rows = stmt
         .query_map(params_from_iter(args.iter()), users::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut groups: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut groups: GroupsByUser = HashMap::new();
     if !rows.is_empty() {
         let marks = vec!["?"; rows.len()].join(",");
         let mut stmt = db.prepare(&format!(

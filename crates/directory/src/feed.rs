@@ -34,7 +34,15 @@ pub struct FeedEvent {
     pub data: Value,
 }
 
-pub fn append(db: &Connection, connection_id: &str, kind: &str, user_id: Option<&str>, group_id: Option<&str>, data: Value, now: DateTime<Utc>) -> Result<i64> {
+pub fn append(
+    db: &Connection,
+    connection_id: &str,
+    kind: &str,
+    user_id: Option<&str>,
+    group_id: Option<&str>,
+    data: Value,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     db.prepare_cached(
         "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -43,7 +51,12 @@ pub fn append(db: &Connection, connection_id: &str, kind: &str, user_id: Option<
 }
 
 /// Events after `cursor` (exclusive), oldest first; the last event's seq is the next cursor.
-pub fn read(db: &Connection, after: i64, connection_id: Option<&str>, limit: u32) -> Result<Vec<FeedEvent>> {
+pub fn read(
+    db: &Connection,
+    after: i64,
+    connection_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<FeedEvent>> {
     let mut stmt = db.prepare_cached(
         "SELECT seq, at, connection_id, kind, user_id, group_id, data FROM change_feed
          WHERE seq > ?1 AND (?2 IS NULL OR connection_id = ?2) ORDER BY seq LIMIT ?3",

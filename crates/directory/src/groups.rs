@@ -512,30 +512,21 @@ pub fn list(
     connection_id: &str,
     q: &ListQuery,
 ) -> Result<(u64, Vec<GroupRecord>)> {
-    let (where_sql, mut args) = match &q.filter {
+    let filter = match &q.filter {
         Some(f) => query::group_filter_sql(f)?,
         None => ("1".to_string(), vec![]),
     };
     let order = query::group_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
-    let base =
-        format!("FROM groups WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
-    let mut all: Vec<query::SqlArg> = vec![query::SqlArg::Text(connection_id.to_string())];
-    all.append(&mut args);
-    let total: i64 = db.query_row(
-        &format!("SELECT COUNT(*) {base}"),
-        rusqlite::params_from_iter(all.iter()),
-        |r| r.get(0),
-    )?;
-    let count = q.count.unwrap_or(100);
-    if count == 0 {
-        return Ok((total as u64, vec![]));
-    }
-    let offset = q.start_index.saturating_sub(1);
-    let mut stmt = db.prepare(&format!(
-        "SELECT {COLUMNS} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}"
-    ))?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(all.iter()), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((total as u64, rows))
+    query::page(
+        db,
+        query::Table {
+            name: "groups",
+            columns: COLUMNS,
+        },
+        connection_id,
+        filter,
+        &order,
+        q,
+        from_row,
+    )
 }

@@ -86,7 +86,8 @@ pub fn settings(db: &Connection, connection_id: &str) -> Result<JitSettings> {
 
 pub fn save_settings(db: &Connection, connection_id: &str, s: &JitSettings) -> Result<()> {
     if let Some(jwks) = &s.oidc_jwks {
-        serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(jwks).map_err(|e| Error::Invalid(format!("the JWKS is not valid: {e}")))?;
+        serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(jwks)
+            .map_err(|e| Error::Invalid(format!("the JWKS is not valid: {e}")))?;
     }
     db.execute(
         "UPDATE connections SET jit_policy = ?2, jit_resync = ?3, link_by_email = ?4, expect_groups_claim = ?5,
@@ -148,7 +149,10 @@ pub fn decide(policy: Policy, resync: bool, existing: Option<Existing>) -> Decis
         // A user deactivated by SCIM (or by an admin) is never reactivated by a sign-in.
         Some(e) if !e.active => Decision::Refuse("the account is deactivated".into()),
         None => match policy {
-            Policy::ScimAuthoritative => Decision::Refuse("not provisioned: this connection only admits users the IdP provisioned over SCIM".into()),
+            Policy::ScimAuthoritative => Decision::Refuse(
+                "not provisioned: this connection only admits users the IdP provisioned over SCIM"
+                    .into(),
+            ),
             Policy::JitOnly | Policy::ScimFirst | Policy::JitOverwrites => Decision::Create,
         },
         Some(e) => match policy {
@@ -180,23 +184,35 @@ pub enum TokenError {
 
 /// Verifies an OIDC ID token: signature against the JWKS, issuer, audience, expiry with a
 /// small skew, and the nonce when given. Returns the claims as a SignIn.
-pub fn verify_id_token(token: &str, s: &JitSettings, nonce: Option<&str>, now: DateTime<Utc>) -> std::result::Result<SignIn, TokenError> {
+pub fn verify_id_token(
+    token: &str,
+    s: &JitSettings,
+    nonce: Option<&str>,
+    now: DateTime<Utc>,
+) -> std::result::Result<SignIn, TokenError> {
     use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
-    let (Some(iss), Some(aud), Some(jwks)) = (&s.oidc_issuer, &s.oidc_audience, &s.oidc_jwks) else {
+    let (Some(iss), Some(aud), Some(jwks)) = (&s.oidc_issuer, &s.oidc_audience, &s.oidc_jwks)
+    else {
         return Err(TokenError::NotConfigured);
     };
     // Refuse `alg: none` before anything else looks at the token.
     let head_json = token.split('.').next().and_then(|h| {
         use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h.trim_end_matches('=')).ok()
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(h.trim_end_matches('='))
+            .ok()
     });
     if let Some(h) = head_json.and_then(|b| serde_json::from_slice::<Value>(&b).ok()) {
-        if h.get("alg").and_then(Value::as_str).is_some_and(|a| a.eq_ignore_ascii_case("none")) {
+        if h.get("alg")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.eq_ignore_ascii_case("none"))
+        {
             return Err(TokenError::Unsigned);
         }
     }
     let header = decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
-    let set: JwkSet = serde_json::from_str(jwks).map_err(|e| TokenError::Malformed(format!("JWKS: {e}")))?;
+    let set: JwkSet =
+        serde_json::from_str(jwks).map_err(|e| TokenError::Malformed(format!("JWKS: {e}")))?;
     let jwk = match &header.kid {
         Some(kid) => set.find(kid),
         None if set.keys.len() == 1 => set.keys.first(),
@@ -212,7 +228,10 @@ pub fn verify_id_token(token: &str, s: &JitSettings, nonce: Option<&str>, now: D
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     let data = decode::<Value>(token, &key, &v).map_err(|e| TokenError::Invalid(e.to_string()))?;
     let c = data.claims;
-    let exp = c.get("exp").and_then(Value::as_i64).ok_or_else(|| TokenError::Invalid("no exp".into()))?;
+    let exp = c
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| TokenError::Invalid("no exp".into()))?;
     if exp + 60 < now.timestamp() {
         return Err(TokenError::Invalid("the token has expired".into()));
     }
@@ -223,12 +242,20 @@ pub fn verify_id_token(token: &str, s: &JitSettings, nonce: Option<&str>, now: D
     }
     let str_claim = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
     // Entra signals groups overage with _claim_names.groups or hasgroups.
-    let overage = c.pointer("/_claim_names/groups").is_some() || c.get("hasgroups").and_then(Value::as_bool) == Some(true);
-    let groups = c.get("groups").and_then(Value::as_array).map(|a| a.iter().filter_map(|g| g.as_str().map(str::to_string)).collect());
+    let overage = c.pointer("/_claim_names/groups").is_some()
+        || c.get("hasgroups").and_then(Value::as_bool) == Some(true);
+    let groups = c.get("groups").and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect()
+    });
     Ok(SignIn {
         subject: str_claim("sub").unwrap_or_default(),
         email: str_claim("email").or_else(|| str_claim("preferred_username")),
-        email_verified: c.get("email_verified").and_then(Value::as_bool).unwrap_or(false),
+        email_verified: c
+            .get("email_verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         given_name: str_claim("given_name"),
         family_name: str_claim("family_name"),
         name: str_claim("name"),
@@ -247,7 +274,11 @@ pub struct SignInOutcome {
     pub warnings: Vec<String>,
 }
 
-fn find_by_subject(db: &Connection, connection_id: &str, subject: &str) -> Result<Option<UserRecord>> {
+fn find_by_subject(
+    db: &Connection,
+    connection_id: &str,
+    subject: &str,
+) -> Result<Option<UserRecord>> {
     let id: Option<String> = db
         .query_row(
             "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 ORDER BY deleted_at IS NULL DESC LIMIT 1",
@@ -276,7 +307,9 @@ fn find_by_email(db: &Connection, connection_id: &str, email: &str) -> Result<Op
 }
 
 fn body_from_claims(s: &SignIn, base: Option<&Value>) -> Value {
-    let mut body = base.cloned().unwrap_or_else(|| json!({"schemas": [scim::urn::USER]}));
+    let mut body = base
+        .cloned()
+        .unwrap_or_else(|| json!({"schemas": [scim::urn::USER]}));
     if base.is_none() {
         body["userName"] = json!(s.email.clone().unwrap_or_else(|| s.subject.clone()));
         body["externalId"] = json!(s.subject);
@@ -293,7 +326,15 @@ fn body_from_claims(s: &SignIn, base: Option<&Value>) -> Value {
     body
 }
 
-fn record(db: &Connection, connection_id: &str, user_id: Option<&str>, s: &SignIn, decision: &Decision, warning: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+fn record(
+    db: &Connection,
+    connection_id: &str,
+    user_id: Option<&str>,
+    s: &SignIn,
+    decision: &Decision,
+    warning: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let (label, reason) = match decision {
         Decision::Refuse(r) => ("refused", Some(r.as_str())),
         Decision::Create => ("created", None),
@@ -305,16 +346,32 @@ fn record(db: &Connection, connection_id: &str, user_id: Option<&str>, s: &SignI
         params![fmt_time(now), connection_id, user_id, s.subject, s.email, label, reason, warning],
     )?;
     if let Some(uid) = user_id {
-        feed::append(db, connection_id, "user.signed_in", Some(uid), None, json!({"decision": label, "reason": reason, "warning": warning}), now)?;
+        feed::append(
+            db,
+            connection_id,
+            "user.signed_in",
+            Some(uid),
+            None,
+            json!({"decision": label, "reason": reason, "warning": warning}),
+            now,
+        )?;
     }
     Ok(())
 }
 
 /// Applies a verified sign-in under the connection's policy and returns the user, role
 /// and a new session — or the refusal, recorded either way.
-pub fn sign_in(db: &Connection, connection_id: &str, s: &SignIn, session_ttl: chrono::Duration, now: DateTime<Utc>) -> Result<SignInOutcome> {
+pub fn sign_in(
+    db: &Connection,
+    connection_id: &str,
+    s: &SignIn,
+    session_ttl: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<SignInOutcome> {
     if s.subject.trim().is_empty() {
-        return Err(Error::Invalid("a sign-in needs the stable subject (SAML NameID or OIDC sub)".into()));
+        return Err(Error::Invalid(
+            "a sign-in needs the stable subject (SAML NameID or OIDC sub)".into(),
+        ));
     }
     let cfg = settings(db, connection_id)?;
     let mut warnings = Vec::new();
@@ -343,7 +400,9 @@ pub fn sign_in(db: &Connection, connection_id: &str, s: &SignIn, session_ttl: ch
     if decision == Decision::Create {
         if let Some(email) = &s.email {
             if find_by_email(db, connection_id, email)?.is_some() {
-                decision = Decision::Refuse(format!("email {email} belongs to another account; refusing to create a duplicate"));
+                decision = Decision::Refuse(format!(
+                    "email {email} belongs to another account; refusing to create a duplicate"
+                ));
             }
         }
     }
@@ -358,31 +417,82 @@ pub fn sign_in(db: &Connection, connection_id: &str, s: &SignIn, session_ttl: ch
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
     let user = match &decision {
         Decision::Refuse(_) => {
-            record(db, connection_id, user.as_ref().map(|u| u.id.as_str()), s, &decision, warning.as_deref(), now)?;
-            return Ok(SignInOutcome { decision, user: None, role: None, session_token: None, session_id: None, warnings });
+            record(
+                db,
+                connection_id,
+                user.as_ref().map(|u| u.id.as_str()),
+                s,
+                &decision,
+                warning.as_deref(),
+                now,
+            )?;
+            return Ok(SignInOutcome {
+                decision,
+                user: None,
+                role: None,
+                session_token: None,
+                session_id: None,
+                warnings,
+            });
         }
         Decision::Create => {
-            let u = crate::lifecycle::create_user(db, connection_id, &body_from_claims(s, None), "JIT sign-in", now)?;
+            let u = crate::lifecycle::create_user(
+                db,
+                connection_id,
+                &body_from_claims(s, None),
+                "JIT sign-in",
+                now,
+            )?;
             db.execute("UPDATE users SET source = 'jit' WHERE id = ?1", [&u.id])?;
             u
         }
         Decision::Update => {
             let u = user.expect("update has a user");
             let body = body_from_claims(s, Some(&u.resource));
-            crate::lifecycle::replace_user(db, connection_id, &u.id, &body, None, "JIT sign-in", now)?.0
+            crate::lifecycle::replace_user(
+                db,
+                connection_id,
+                &u.id,
+                &body,
+                None,
+                "JIT sign-in",
+                now,
+            )?
+            .0
         }
         Decision::Allow => user.expect("allow has a user"),
     };
     if !overage {
         if let Some(groups) = &s.groups {
-            db.execute("UPDATE users SET claim_groups = ?2 WHERE id = ?1", params![user.id, serde_json::to_string(groups)?])?;
-            roles::recompute(db, connection_id, Some(&user.id), "group claims at sign-in", now)?;
+            db.execute(
+                "UPDATE users SET claim_groups = ?2 WHERE id = ?1",
+                params![user.id, serde_json::to_string(groups)?],
+            )?;
+            roles::recompute(
+                db,
+                connection_id,
+                Some(&user.id),
+                "group claims at sign-in",
+                now,
+            )?;
         }
     }
-    db.execute("UPDATE users SET last_signin_at = ?2 WHERE id = ?1", params![user.id, fmt_time(now)])?;
+    db.execute(
+        "UPDATE users SET last_signin_at = ?2 WHERE id = ?1",
+        params![user.id, fmt_time(now)],
+    )?;
     let issued = sessions::create(db, connection_id, &user.id, session_ttl, "jit", now)?;
-    record(db, connection_id, Some(&user.id), s, &decision, warning.as_deref(), now)?;
-    let user = users::get(db, connection_id, &user.id)?.ok_or_else(|| Error::NotFound(user.id.clone()))?;
+    record(
+        db,
+        connection_id,
+        Some(&user.id),
+        s,
+        &decision,
+        warning.as_deref(),
+        now,
+    )?;
+    let user =
+        users::get(db, connection_id, &user.id)?.ok_or_else(|| Error::NotFound(user.id.clone()))?;
     Ok(SignInOutcome {
         decision,
         role: user.role.clone(),
@@ -394,13 +504,18 @@ pub fn sign_in(db: &Connection, connection_id: &str, s: &SignIn, session_ttl: ch
 }
 
 fn source_of(db: &Connection, user_id: &str) -> Option<String> {
-    db.query_row("SELECT source FROM users WHERE id = ?1", [user_id], |r| r.get(0)).ok()
+    db.query_row("SELECT source FROM users WHERE id = ?1", [user_id], |r| {
+        r.get(0)
+    })
+    .ok()
 }
 
 /// SCIM sends a person JIT created first (same externalId): merge instead of duplicating.
 /// The JIT record keeps its id and sessions; SCIM's attributes win and SCIM owns it after.
 pub fn merge_target(db: &Connection, connection_id: &str, body: &Value) -> Result<Option<String>> {
-    let Some(ext) = body.get("externalId").and_then(Value::as_str) else { return Ok(None) };
+    let Some(ext) = body.get("externalId").and_then(Value::as_str) else {
+        return Ok(None);
+    };
     Ok(db
         .query_row(
             "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 AND source = 'jit' AND deleted_at IS NULL",
@@ -421,7 +536,12 @@ pub struct StaleAccount {
     pub live_sessions: i64,
 }
 
-pub fn stale_accounts(db: &Connection, connection_id: &str, days: i64, now: DateTime<Utc>) -> Result<Vec<StaleAccount>> {
+pub fn stale_accounts(
+    db: &Connection,
+    connection_id: &str,
+    days: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<StaleAccount>> {
     let cutoff = fmt_time(now - chrono::Duration::days(days));
     let now_s = fmt_time(now);
     let mut stmt = db.prepare(
@@ -433,14 +553,25 @@ pub fn stale_accounts(db: &Connection, connection_id: &str, days: i64, now: Date
     )?;
     let rows = stmt
         .query_map(params![connection_id, cutoff, now_s], |r| {
-            Ok(StaleAccount { user_id: r.get(0)?, user_name: r.get(1)?, last_signin_at: r.get(2)?, live_sessions: r.get(3)? })
+            Ok(StaleAccount {
+                user_id: r.get(0)?,
+                user_name: r.get(1)?,
+                last_signin_at: r.get(2)?,
+                live_sessions: r.get(3)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// Bulk deactivation by an admin (JIT-only connections have no IdP to do it).
-pub fn deactivate(db: &Connection, connection_id: &str, user_ids: &[String], actor: &str, now: DateTime<Utc>) -> Result<usize> {
+pub fn deactivate(
+    db: &Connection,
+    connection_id: &str,
+    user_ids: &[String],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     let mut n = 0;
     for id in user_ids {
         let u = users::get_live(db, connection_id, id)?;
@@ -449,10 +580,27 @@ pub fn deactivate(db: &Connection, connection_id: &str, user_ids: &[String], act
         }
         let mut body = u.resource.clone();
         body["active"] = json!(false);
-        crate::lifecycle::replace_user(db, connection_id, id, &body, None, &format!("bulk deactivation by {actor}"), now)?;
+        crate::lifecycle::replace_user(
+            db,
+            connection_id,
+            id,
+            &body,
+            None,
+            &format!("bulk deactivation by {actor}"),
+            now,
+        )?;
         n += 1;
     }
-    crate::audit::record(db, Some(connection_id), actor, "bulk_deactivate", None, None, Some(&format!("{n} users")), now)?;
+    crate::audit::record(
+        db,
+        Some(connection_id),
+        actor,
+        "bulk_deactivate",
+        None,
+        None,
+        Some(&format!("{n} users")),
+        now,
+    )?;
     Ok(n)
 }
 
@@ -464,10 +612,26 @@ mod tests {
     fn every_policy_against_every_situation() {
         use Decision::*;
         use Policy::*;
-        let scim = Some(Existing { from_scim: true, active: true, deleted: false });
-        let jit = Some(Existing { from_scim: false, active: true, deleted: false });
-        let off = Some(Existing { from_scim: true, active: false, deleted: false });
-        let gone = Some(Existing { from_scim: true, active: true, deleted: true });
+        let scim = Some(Existing {
+            from_scim: true,
+            active: true,
+            deleted: false,
+        });
+        let jit = Some(Existing {
+            from_scim: false,
+            active: true,
+            deleted: false,
+        });
+        let off = Some(Existing {
+            from_scim: true,
+            active: false,
+            deleted: false,
+        });
+        let gone = Some(Existing {
+            from_scim: true,
+            active: true,
+            deleted: true,
+        });
         let refuse = |d: &Decision| matches!(d, Refuse(_));
         // (policy, resync, existing, expected)
         let table: Vec<(Policy, bool, Option<Existing>, Decision)> = vec![
@@ -488,9 +652,18 @@ mod tests {
             assert_eq!(decide(p, r, e), want, "{p:?} resync={r} {e:?}");
         }
         for p in [JitOnly, ScimAuthoritative, ScimFirst, JitOverwrites] {
-            assert!(refuse(&decide(p, true, off)), "{p:?}: a deactivated user is never signed in");
-            assert!(refuse(&decide(p, true, gone)), "{p:?}: a deleted user is never signed in");
+            assert!(
+                refuse(&decide(p, true, off)),
+                "{p:?}: a deactivated user is never signed in"
+            );
+            assert!(
+                refuse(&decide(p, true, gone)),
+                "{p:?}: a deleted user is never signed in"
+            );
         }
-        assert!(refuse(&decide(ScimAuthoritative, true, None)), "unprovisioned users are refused");
+        assert!(
+            refuse(&decide(ScimAuthoritative, true, None)),
+            "unprovisioned users are refused"
+        );
     }
 }

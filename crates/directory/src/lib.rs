@@ -12,13 +12,13 @@ pub mod feed;
 pub mod groups;
 pub mod health;
 pub mod jit;
-pub mod triage;
 pub mod lifecycle;
 pub mod log;
 pub mod query;
 pub mod roles;
 pub mod sessions;
 pub mod tokens;
+pub mod triage;
 pub mod users;
 
 pub use clock::{Clock, ManualClock, SystemClock};

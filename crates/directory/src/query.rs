@@ -1,6 +1,8 @@
 //! Filter AST -> parameterised SQL through an explicit attribute map (RFC 7644 §3.4.2.2).
 //! Attributes outside the map are refused with 400 invalidFilter, never silently dropped.
-//! Every leaf is two-valued (IFNULL(..., 0)) so `not` agrees with the in-memory matcher.
+//! Leaves under a `not` are made two-valued (IFNULL(..., 0)) so `not` agrees with the
+//! in-memory matcher; elsewhere SQL's NULL already acts as false, and a bare comparison
+//! keeps the index usable (`userName eq` is an index lookup, not a scan).
 
 use crate::clock::normalize_time;
 use crate::db::fold;
@@ -174,6 +176,8 @@ fn show_path(p: &AttrPath) -> String {
 
 struct Builder {
     args: Vec<SqlArg>,
+    /// How many `not`s enclose the current node.
+    negated: u32,
 }
 
 impl Builder {
@@ -192,7 +196,12 @@ impl Builder {
             Filter::Or(a, b) => {
                 format!("({} OR {})", self.filter(scope, a)?, self.filter(scope, b)?)
             }
-            Filter::Not(a) => format!("(NOT {})", self.filter(scope, a)?),
+            Filter::Not(a) => {
+                self.negated += 1;
+                let inner = self.filter(scope, a);
+                self.negated -= 1;
+                format!("(NOT {})", inner?)
+            }
             Filter::Present(path) => self.present(scope, path)?,
             Filter::Compare { path, op, value } => self.compare(scope, path, *op, value)?,
             Filter::ValuePath { attr, filter } => {
@@ -272,7 +281,7 @@ impl Builder {
     fn present(&mut self, scope: Scope, path: &AttrPath) -> Result<String> {
         match self.resolve(scope, path)? {
             Col::Text { expr, .. } => {
-                Ok(format!("IFNULL(({expr} IS NOT NULL AND {expr} != ''), 0)"))
+                Ok(self.two_valued(format!("{expr} IS NOT NULL AND {expr} != ''")))
             }
             Col::Bool(expr) | Col::Time(expr) => Ok(format!("({expr} IS NOT NULL)")),
             // RFC 7644 §3.4.2.2: a complex value is present when any of its sub-attributes
@@ -372,7 +381,16 @@ impl Builder {
             }
             Col::Emails | Col::Members => return Err(unsupported(path).into()),
         };
-        Ok(format!("IFNULL(({sql}), 0)"))
+        Ok(self.two_valued(sql))
+    }
+
+    /// A leaf as SQL: plain where NULL reads as false anyway, IFNULL'd under a `not`.
+    fn two_valued(&self, sql: String) -> String {
+        if self.negated > 0 {
+            format!("IFNULL(({sql}), 0)")
+        } else {
+            format!("({sql})")
+        }
     }
 
     /// Text comparisons without LIKE, so `%` and `_` in values are plain characters. An
@@ -414,14 +432,20 @@ impl Builder {
 
 /// WHERE fragment (over table `users`) and its parameters.
 pub fn user_filter_sql(f: &Filter) -> Result<(String, Vec<SqlArg>)> {
-    let mut b = Builder { args: vec![] };
+    let mut b = Builder {
+        args: vec![],
+        negated: 0,
+    };
     let sql = b.filter(Scope::Users, f)?;
     Ok((sql, b.args))
 }
 
 /// WHERE fragment (over table `groups`) and its parameters.
 pub fn group_filter_sql(f: &Filter) -> Result<(String, Vec<SqlArg>)> {
-    let mut b = Builder { args: vec![] };
+    let mut b = Builder {
+        args: vec![],
+        negated: 0,
+    };
     let sql = b.filter(Scope::Groups, f)?;
     Ok((sql, b.args))
 }
@@ -469,4 +493,46 @@ pub fn group_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String>
     };
     let d = direction(order);
     Ok(format!("{col} IS NULL, {col} {d}, groups.rowid {d}"))
+}
+
+/// One page of a SCIM list (RFC 7644 §3.4.2.4: 1-based startIndex, count 0 = totals only)
+/// over `table`, scoped to the connection and to resources that are not deleted.
+/// A resource table and the columns its rows are read with.
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub columns: &'static str,
+}
+
+pub(crate) fn page<T>(
+    db: &rusqlite::Connection,
+    table: Table,
+    connection_id: &str,
+    filter: (String, Vec<SqlArg>),
+    order: &str,
+    q: &scim::list::ListQuery,
+    from_row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> Result<(u64, Vec<T>)> {
+    let (where_sql, mut args) = filter;
+    let (table, columns) = (table.name, table.columns);
+    let base =
+        format!("FROM {table} WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
+    let mut all = vec![SqlArg::Text(connection_id.to_string())];
+    all.append(&mut args);
+    let total: i64 = db.query_row(
+        &format!("SELECT COUNT(*) {base}"),
+        rusqlite::params_from_iter(all.iter()),
+        |r| r.get(0),
+    )?;
+    let count = q.count.unwrap_or(100);
+    if count == 0 {
+        return Ok((total as u64, vec![]));
+    }
+    let offset = q.start_index.saturating_sub(1);
+    let mut stmt = db.prepare(&format!(
+        "SELECT {columns} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}"
+    ))?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(all.iter()), from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((total as u64, rows))
 }

@@ -14,7 +14,10 @@ fn random_secret(prefix: &str) -> String {
     use base64::Engine;
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,7 +47,8 @@ pub struct SessionCheck {
     pub session: Option<Session>,
 }
 
-const COLUMNS: &str = "id, connection_id, user_id, created_at, expires_at, source, revoked_at, revoked_reason";
+const COLUMNS: &str =
+    "id, connection_id, user_id, created_at, expires_at, source, revoked_at, revoked_reason";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -60,7 +64,14 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Session> {
 }
 
 /// Creates a session for an active, present user; deactivated or deleted users get none.
-pub fn create(db: &Connection, connection_id: &str, user_id: &str, ttl: chrono::Duration, source: &str, now: DateTime<Utc>) -> Result<IssuedSession> {
+pub fn create(
+    db: &Connection,
+    connection_id: &str,
+    user_id: &str,
+    ttl: chrono::Duration,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession> {
     let state: Option<(bool, Option<String>)> = db
         .query_row(
             "SELECT active, deleted_at FROM users WHERE connection_id = ?1 AND id = ?2",
@@ -70,7 +81,11 @@ pub fn create(db: &Connection, connection_id: &str, user_id: &str, ttl: chrono::
         .optional()?;
     match state {
         None | Some((_, Some(_))) => return Err(Error::NotFound(format!("user {user_id}"))),
-        Some((false, None)) => return Err(Error::Invalid("the user is deactivated; no session can be created".into())),
+        Some((false, None)) => {
+            return Err(Error::Invalid(
+                "the user is deactivated; no session can be created".into(),
+            ))
+        }
         Some((true, None)) => {}
     }
     let token = random_secret("mss_");
@@ -86,7 +101,13 @@ pub fn create(db: &Connection, connection_id: &str, user_id: &str, ttl: chrono::
 }
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<Session>> {
-    Ok(db.query_row(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"), [id], from_row).optional()?)
+    Ok(db
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
+            [id],
+            from_row,
+        )
+        .optional()?)
 }
 
 pub fn check(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<SessionCheck> {
@@ -98,8 +119,13 @@ pub fn check(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<Session
             |r| Ok((from_row(r)?, r.get::<_, Vec<u8>>(8)?)),
         )
         .optional()?;
-    let Some((s, stored)) = found.filter(|(_, h)| bool::from(h.as_slice().ct_eq(hash.as_bytes()))) else {
-        return Ok(SessionCheck { valid: false, reason: Some("unknown".into()), session: None });
+    let Some((s, stored)) = found.filter(|(_, h)| bool::from(h.as_slice().ct_eq(hash.as_bytes())))
+    else {
+        return Ok(SessionCheck {
+            valid: false,
+            reason: Some("unknown".into()),
+            session: None,
+        });
     };
     let reason = if s.revoked_at.is_some() {
         Some("revoked")
@@ -109,19 +135,31 @@ pub fn check(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<Session
         None
     };
     let _ = stored;
-    Ok(SessionCheck { valid: reason.is_none(), reason: reason.map(str::to_string), session: Some(s) })
+    Ok(SessionCheck {
+        valid: reason.is_none(),
+        reason: reason.map(str::to_string),
+        session: Some(s),
+    })
 }
 
 pub fn list_for_user(db: &Connection, connection_id: &str, user_id: &str) -> Result<Vec<Session>> {
     let mut stmt = db.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions WHERE connection_id = ?1 AND user_id = ?2 ORDER BY created_at DESC"
     ))?;
-    let rows = stmt.query_map(params![connection_id, user_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map(params![connection_id, user_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// Revokes every live session of a user; returns how many.
-pub fn revoke_for_user(db: &Connection, connection_id: &str, user_id: &str, reason: &str, now: DateTime<Utc>) -> Result<usize> {
+pub fn revoke_for_user(
+    db: &Connection,
+    connection_id: &str,
+    user_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     Ok(db.execute(
         "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
          WHERE connection_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
@@ -142,7 +180,13 @@ pub fn issue_app_key(db: &Connection, label: &str, now: DateTime<Utc>) -> Result
     let prefix = secret[..12].to_string();
     db.execute(
         "INSERT INTO app_keys (id, label, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![uuid::Uuid::new_v4().to_string(), label, prefix, TokenHash::of(&secret).as_bytes(), fmt_time(now)],
+        params![
+            uuid::Uuid::new_v4().to_string(),
+            label,
+            prefix,
+            TokenHash::of(&secret).as_bytes(),
+            fmt_time(now)
+        ],
     )?;
     Ok((secret, prefix))
 }
@@ -151,7 +195,11 @@ pub fn issue_app_key(db: &Connection, label: &str, now: DateTime<Utc>) -> Result
 pub fn app_key_valid(db: &Connection, presented: &str) -> Result<bool> {
     let hash = TokenHash::of(presented);
     let stored: Option<Vec<u8>> = db
-        .query_row("SELECT hash FROM app_keys WHERE hash = ?1 AND revoked_at IS NULL", [hash.as_bytes()], |r| r.get(0))
+        .query_row(
+            "SELECT hash FROM app_keys WHERE hash = ?1 AND revoked_at IS NULL",
+            [hash.as_bytes()],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(stored.is_some_and(|s| bool::from(s.as_slice().ct_eq(hash.as_bytes()))))
 }

@@ -41,7 +41,9 @@ pub fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         if cur.iter().min().copied().unwrap_or(0) > max {
             return None;
@@ -168,7 +170,10 @@ pub fn diagnose_user(f: &UserFacts) -> Diagnosis {
                     e.at,
                     e.method,
                     e.path,
-                    e.dialect.clone().or_else(|| e.user_agent.clone()).unwrap_or_else(|| "the IdP".into())
+                    e.dialect
+                        .clone()
+                        .or_else(|| e.user_agent.clone())
+                        .unwrap_or_else(|| "the IdP".into())
                 )
             })
             .unwrap_or_default();
@@ -201,7 +206,10 @@ pub fn diagnose_user(f: &UserFacts) -> Diagnosis {
 }
 
 /// Diagnosis when nothing is stored: rejected (with the failed request) or never received.
-pub fn diagnose_missing(rejections: &[LogEntry], last_healthy: &[(String, Option<String>)]) -> Diagnosis {
+pub fn diagnose_missing(
+    rejections: &[LogEntry],
+    last_healthy: &[(String, Option<String>)],
+) -> Diagnosis {
     if let Some(r) = rejections.first() {
         return Diagnosis {
             verdict: Verdict::Rejected,
@@ -219,7 +227,12 @@ pub fn diagnose_missing(rejections: &[LogEntry], last_healthy: &[(String, Option
     }
     let healthy = last_healthy
         .iter()
-        .map(|(name, at)| format!("{name}: last successful sync {}", at.as_deref().unwrap_or("never")))
+        .map(|(name, at)| {
+            format!(
+                "{name}: last successful sync {}",
+                at.as_deref().unwrap_or("never")
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     Diagnosis {
@@ -242,26 +255,51 @@ fn candidates(db: &Connection, q: &str) -> Result<Vec<UserRecord>> {
          ORDER BY connection_id, user_name_key LIMIT 50",
         users::COLUMNS
     ))?;
-    let rows = stmt.query_map(params![q, q], users::from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map(params![q, q], users::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 fn candidates_plus_tolerant(db: &Connection, normalized: &str) -> Result<Vec<UserRecord>> {
     // Stored values may carry plus-addressing the query does not (or the other way round).
-    let Some((local, domain)) = normalized.split_once('@') else { return Ok(vec![]) };
+    let Some((local, domain)) = normalized.split_once('@') else {
+        return Ok(vec![]);
+    };
     let mut stmt = db.prepare(&format!(
         "SELECT {} FROM users WHERE user_name_key LIKE ?1 ESCAPE '\\' OR primary_email_key LIKE ?1 ESCAPE '\\' LIMIT 200",
         users::COLUMNS
     ))?;
-    let esc = |s: &str| s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    };
     let pattern = format!("{}+%@{}", esc(local), esc(domain));
-    let rows = stmt.query_map([pattern], users::from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows.into_iter().filter(|u| strip_plus(&fold(&u.user_name)) == normalized || u.primary_email.as_deref().map(|e| strip_plus(&fold(e))) == Some(normalized.to_string())).collect())
+    let rows = stmt
+        .query_map([pattern], users::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|u| {
+            strip_plus(&fold(&u.user_name)) == normalized
+                || u.primary_email.as_deref().map(|e| strip_plus(&fold(e)))
+                    == Some(normalized.to_string())
+        })
+        .collect())
 }
 
 fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
     let mut items = Vec::new();
-    for e in log::list(db, &LogQuery { connection_id: Some(u.connection_id.clone()), resource_id: Some(u.id.clone()), limit: 200, ..Default::default() })? {
+    for e in log::list(
+        db,
+        &LogQuery {
+            connection_id: Some(u.connection_id.clone()),
+            resource_id: Some(u.id.clone()),
+            limit: 200,
+            ..Default::default()
+        },
+    )? {
         items.push(TimelineItem {
             at: e.at.clone(),
             source: "scim".into(),
@@ -269,20 +307,33 @@ fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
             detail: e.detail.clone().or(e.dialect.clone()),
         });
     }
-    let mut stmt = db.prepare_cached("SELECT seq FROM change_feed WHERE user_id = ?1 ORDER BY seq LIMIT 1")?;
+    let mut stmt =
+        db.prepare_cached("SELECT seq FROM change_feed WHERE user_id = ?1 ORDER BY seq LIMIT 1")?;
     let first: Option<i64> = stmt.query_row([&u.id], |r| r.get(0)).ok();
     if let Some(first) = first {
-        for ev in feed::read(db, first - 1, Some(&u.connection_id), 1000)?.into_iter().filter(|e| e.user_id.as_deref() == Some(u.id.as_str())) {
-            items.push(TimelineItem { at: ev.at, source: "directory".into(), what: ev.kind, detail: Some(ev.data.to_string()) });
+        for ev in feed::read(db, first - 1, Some(&u.connection_id), 1000)?
+            .into_iter()
+            .filter(|e| e.user_id.as_deref() == Some(u.id.as_str()))
+        {
+            items.push(TimelineItem {
+                at: ev.at,
+                source: "directory".into(),
+                what: ev.kind,
+                detail: Some(ev.data.to_string()),
+            });
         }
     }
-    let mut stmt = db.prepare_cached("SELECT at, decision, reason, warning FROM signins WHERE user_id = ?1 ORDER BY id")?;
+    let mut stmt = db.prepare_cached(
+        "SELECT at, decision, reason, warning FROM signins WHERE user_id = ?1 ORDER BY id",
+    )?;
     let signins = stmt.query_map([&u.id], |r| {
         Ok(TimelineItem {
             at: r.get(0)?,
             source: "sign-in".into(),
             what: format!("JIT sign-in {}", r.get::<_, String>(1)?),
-            detail: r.get::<_, Option<String>>(2)?.or(r.get::<_, Option<String>>(3)?),
+            detail: r
+                .get::<_, Option<String>>(2)?
+                .or(r.get::<_, Option<String>>(3)?),
         })
     })?;
     for s in signins {
@@ -293,10 +344,21 @@ fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
 }
 
 /// Searches every connection (or, with `expected`, notes when the person is elsewhere).
-pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTime<Utc>) -> Result<TriageReport> {
+pub fn triage(
+    db: &Connection,
+    query: &str,
+    expected: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TriageReport> {
     let normalized = normalize(query);
     let conns: Vec<ConnectionRecord> = connections::list(db)?;
-    let name_of = |id: &str| conns.iter().find(|c| c.id == id).map(|c| c.name.clone()).unwrap_or_default();
+    let name_of = |id: &str| {
+        conns
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
     let mut found = candidates(db, &normalized)?;
     if found.is_empty() {
         found = candidates_plus_tolerant(db, &normalized)?;
@@ -310,7 +372,13 @@ pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTim
         };
         let deactivated_by = log::list(
             db,
-            &LogQuery { connection_id: Some(u.connection_id.clone()), resource_id: Some(u.id.clone()), outcome: Some("deactivated".into()), limit: 1, ..Default::default() },
+            &LogQuery {
+                connection_id: Some(u.connection_id.clone()),
+                resource_id: Some(u.id.clone()),
+                outcome: Some("deactivated".into()),
+                limit: 1,
+                ..Default::default()
+            },
         )?
         .into_iter()
         .next();
@@ -334,7 +402,16 @@ pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTim
             user_name: Some(u.user_name.clone()),
             display_name: u.display_name.clone(),
             email: u.primary_email.clone(),
-            status: Some(if u.deleted_at.is_some() { "deleted" } else if u.active { "active" } else { "deactivated" }.into()),
+            status: Some(
+                if u.deleted_at.is_some() {
+                    "deleted"
+                } else if u.active {
+                    "active"
+                } else {
+                    "deactivated"
+                }
+                .into(),
+            ),
             role: u.role.clone(),
             diagnosis: diagnose_user(&facts),
             timeline: timeline(db, u)?,
@@ -349,10 +426,22 @@ pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTim
                    AND (lower(user_name) = ?2 OR external_id = ?3 OR instr(lower(COALESCE(request_body,'')), ?2) > 0)
                  ORDER BY id DESC LIMIT 5",
             )?;
-            let ids = stmt.query_map(params![c.id, normalized, query.trim()], |r| r.get::<_, i64>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let ids = stmt
+                .query_map(params![c.id, normalized, query.trim()], |r| {
+                    r.get::<_, i64>(0)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut rejections = Vec::new();
             for id in ids {
-                rejections.extend(log::list(db, &LogQuery { connection_id: Some(c.id.clone()), before_id: Some(id + 1), limit: 1, ..Default::default() })?);
+                rejections.extend(log::list(
+                    db,
+                    &LogQuery {
+                        connection_id: Some(c.id.clone()),
+                        before_id: Some(id + 1),
+                        limit: 1,
+                        ..Default::default()
+                    },
+                )?);
             }
             if !rejections.is_empty() {
                 findings.push(Finding {
@@ -367,17 +456,34 @@ pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTim
                     diagnosis: diagnose_missing(&rejections, &[]),
                     timeline: rejections
                         .iter()
-                        .map(|e| TimelineItem { at: e.at.clone(), source: "scim".into(), what: format!("{} {} → {} {}", e.method, e.path, e.status, e.outcome), detail: e.detail.clone() })
+                        .map(|e| TimelineItem {
+                            at: e.at.clone(),
+                            source: "scim".into(),
+                            what: format!("{} {} → {} {}", e.method, e.path, e.status, e.outcome),
+                            detail: e.detail.clone(),
+                        })
                         .collect(),
                 });
             }
         }
         let mut stmt = db.prepare("SELECT connection_id, id, user_name, user_name_key FROM users WHERE deleted_at IS NULL")?;
-        let all = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?;
+        let all = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
         for row in all {
             let (c, id, name, key) = row?;
             if let Some(d) = distance(&strip_plus(&key), &normalized, 2) {
-                near_matches.push(NearMatch { connection_id: c, user_id: id, user_name: name, distance: d });
+                near_matches.push(NearMatch {
+                    connection_id: c,
+                    user_id: id,
+                    user_name: name,
+                    distance: d,
+                });
             }
         }
         near_matches.sort_by_key(|m| m.distance);
@@ -390,7 +496,9 @@ pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTim
             }
             findings.push(Finding {
                 connection_id: expected.unwrap_or("*").to_string(),
-                connection_name: expected.map(name_of).unwrap_or_else(|| "all connections".into()),
+                connection_name: expected
+                    .map(name_of)
+                    .unwrap_or_else(|| "all connections".into()),
                 user_id: None,
                 user_name: None,
                 display_name: None,
@@ -403,7 +511,12 @@ pub fn triage(db: &Connection, query: &str, expected: Option<&str>, now: DateTim
         }
     }
     let _ = fmt_time(now);
-    Ok(TriageReport { query: query.to_string(), normalized, findings, near_matches })
+    Ok(TriageReport {
+        query: query.to_string(),
+        normalized,
+        findings,
+        near_matches,
+    })
 }
 
 #[cfg(test)]
@@ -428,14 +541,65 @@ mod tests {
 
     #[test]
     fn every_verdict_from_its_facts() {
-        let deact = LogEntry { at: "2026-11-01T10:00:00.000Z".into(), method: "PATCH".into(), path: "/Users/u1".into(), dialect: Some("okta".into()), ..Default::default() };
+        let deact = LogEntry {
+            at: "2026-11-01T10:00:00.000Z".into(),
+            method: "PATCH".into(),
+            path: "/Users/u1".into(),
+            dialect: Some("okta".into()),
+            ..Default::default()
+        };
         let cases: Vec<(&str, UserFacts, Verdict, &str)> = vec![
             ("fine", facts(), Verdict::ActiveAndFine, "Engineering"),
-            ("default only", UserFacts { role_via_group: None, role_via_group_name: None, ..facts() }, Verdict::OnlyDefaultRole, "default role"),
-            ("default with no mappings is fine", UserFacts { role_via_group: None, role_via_group_name: None, has_mappings: false, ..facts() }, Verdict::ActiveAndFine, "default role"),
-            ("deactivated", UserFacts { active: false, deactivated_by: Some(deact), ..facts() }, Verdict::Deactivated, "PATCH /Users/u1 (okta)"),
-            ("deleted", UserFacts { deleted_at: Some("2026-11-01".into()), purge_at: Some("2026-12-01".into()), ..facts() }, Verdict::Deleted, "2026-12-01"),
-            ("elsewhere", UserFacts { expected_connection: Some("c2".into()), ..facts() }, Verdict::OtherConnection, "Acme"),
+            (
+                "default only",
+                UserFacts {
+                    role_via_group: None,
+                    role_via_group_name: None,
+                    ..facts()
+                },
+                Verdict::OnlyDefaultRole,
+                "default role",
+            ),
+            (
+                "default with no mappings is fine",
+                UserFacts {
+                    role_via_group: None,
+                    role_via_group_name: None,
+                    has_mappings: false,
+                    ..facts()
+                },
+                Verdict::ActiveAndFine,
+                "default role",
+            ),
+            (
+                "deactivated",
+                UserFacts {
+                    active: false,
+                    deactivated_by: Some(deact),
+                    ..facts()
+                },
+                Verdict::Deactivated,
+                "PATCH /Users/u1 (okta)",
+            ),
+            (
+                "deleted",
+                UserFacts {
+                    deleted_at: Some("2026-11-01".into()),
+                    purge_at: Some("2026-12-01".into()),
+                    ..facts()
+                },
+                Verdict::Deleted,
+                "2026-12-01",
+            ),
+            (
+                "elsewhere",
+                UserFacts {
+                    expected_connection: Some("c2".into()),
+                    ..facts()
+                },
+                Verdict::OtherConnection,
+                "Acme",
+            ),
         ];
         for (name, f, want, mentions) in cases {
             let d = diagnose_user(&f);
@@ -443,11 +607,20 @@ mod tests {
             assert!(d.summary.contains(mentions), "{name}: {}", d.summary);
             assert!(!d.next_steps.is_empty(), "{name}");
         }
-        let rejected = LogEntry { at: "t".into(), status: 400, outcome: "invalid".into(), detail: Some("userName is required".into()), ..Default::default() };
+        let rejected = LogEntry {
+            at: "t".into(),
+            status: 400,
+            outcome: "invalid".into(),
+            detail: Some("userName is required".into()),
+            ..Default::default()
+        };
         let d = diagnose_missing(&[rejected], &[]);
         assert_eq!(d.verdict, Verdict::Rejected);
         assert!(d.summary.contains("userName is required"));
-        let d = diagnose_missing(&[], &[("Acme".into(), Some("2026-11-01T00:00:00.000Z".into()))]);
+        let d = diagnose_missing(
+            &[],
+            &[("Acme".into(), Some("2026-11-01T00:00:00.000Z".into()))],
+        );
         assert_eq!(d.verdict, Verdict::NeverReceived);
         assert!(d.summary.contains("Acme: last successful sync 2026-11-01"));
         assert!(d.next_steps.iter().any(|s| s.contains("40 minutes")));
@@ -457,7 +630,10 @@ mod tests {
     fn queries_are_normalised_and_near_misses_bounded() {
         assert_eq!(normalize("  Jane.Doe+okta@Acme.COM "), "jane.doe@acme.com");
         assert_eq!(normalize("Jane   Doe"), "jane doe");
-        assert_eq!(distance("jane.doe@acme.com", "jane.deo@acme.com", 2), Some(2));
+        assert_eq!(
+            distance("jane.doe@acme.com", "jane.deo@acme.com", 2),
+            Some(2)
+        );
         assert_eq!(distance("jane@acme.com", "jane@acme.com", 2), Some(0));
         assert_eq!(distance("jane@acme.com", "bob@other.org", 2), None);
     }

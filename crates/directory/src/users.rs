@@ -451,31 +451,23 @@ pub fn delete(
 
 /// GET /Users with filter, sort and paging; returns (totalResults, page).
 pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64, Vec<UserRecord>)> {
-    let (where_sql, mut args) = match &q.filter {
+    let filter = match &q.filter {
         Some(f) => query::user_filter_sql(f)?,
         None => ("1".to_string(), vec![]),
     };
     let order = query::user_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
-    let base =
-        format!("FROM users WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
-    let mut all_args: Vec<query::SqlArg> = vec![query::SqlArg::Text(connection_id.to_string())];
-    all_args.append(&mut args);
-    let total: i64 = db.query_row(
-        &format!("SELECT COUNT(*) {base}"),
-        rusqlite::params_from_iter(all_args.iter()),
-        |r| r.get(0),
-    )?;
-    let count = q.count.unwrap_or(100);
-    if count == 0 {
-        return Ok((total as u64, vec![]));
-    }
-    let offset = q.start_index.saturating_sub(1);
-    let sql = format!("SELECT {COLUMNS} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}");
-    let mut stmt = db.prepare(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(all_args.iter()), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((total as u64, rows))
+    query::page(
+        db,
+        query::Table {
+            name: "users",
+            columns: COLUMNS,
+        },
+        connection_id,
+        filter,
+        &order,
+        q,
+        from_row,
+    )
 }
 
 /// Groups a user belongs to, as SCIM `groups` values (RFC 7643 §4.1.2).

@@ -17,7 +17,11 @@ fn now() -> chrono::DateTime<Utc> {
 fn db() -> (tempfile::TempDir, Db, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("m.db")).unwrap();
-    let id = db.write_blocking(|c| Ok(connections::create(c, "Acme", connections::Idp::Entra, false, now())?.id)).unwrap();
+    let id = db
+        .write_blocking(|c| {
+            Ok(connections::create(c, "Acme", connections::Idp::Entra, false, now())?.id)
+        })
+        .unwrap();
     (dir, db, id)
 }
 
@@ -33,24 +37,43 @@ fn set_policy(db: &Db, conn: &str, policy: Policy, expect_groups: bool) {
 }
 
 fn scim_user(db: &Db, conn: &str, name: &str, ext: &str, active: bool) -> String {
-    let (conn, body) = (conn.to_string(), json!({"userName": name, "externalId": ext, "active": active, "emails": [{"value": name, "primary": true}]}));
-    db.write_blocking(move |c| Ok(lifecycle::create_user(c, &conn, &body, "SCIM POST", now())?.id)).unwrap()
+    let (conn, body) = (
+        conn.to_string(),
+        json!({"userName": name, "externalId": ext, "active": active, "emails": [{"value": name, "primary": true}]}),
+    );
+    db.write_blocking(move |c| Ok(lifecycle::create_user(c, &conn, &body, "SCIM POST", now())?.id))
+        .unwrap()
 }
 
 fn signin(sub: &str, email: &str) -> SignIn {
-    SignIn { subject: sub.into(), email: Some(email.into()), email_verified: true, given_name: Some("Jo".into()), family_name: Some("Claims".into()), groups: Some(vec![]), ..Default::default() }
+    SignIn {
+        subject: sub.into(),
+        email: Some(email.into()),
+        email_verified: true,
+        given_name: Some("Jo".into()),
+        family_name: Some("Claims".into()),
+        groups: Some(vec![]),
+        ..Default::default()
+    }
 }
 
 fn run(db: &Db, conn: &str, s: SignIn) -> (Decision, Vec<String>, Option<String>) {
     let conn = conn.to_string();
-    let out = db.write_blocking(move |c| jit::sign_in(c, &conn, &s, chrono::Duration::hours(1), now())).unwrap();
+    let out = db
+        .write_blocking(move |c| jit::sign_in(c, &conn, &s, chrono::Duration::hours(1), now()))
+        .unwrap();
     (out.decision, out.warnings, out.user.map(|u| u.id))
 }
 
 #[test]
 fn every_policy_in_every_situation() {
     let refused = |d: &Decision| matches!(d, Decision::Refuse(_));
-    for policy in [Policy::JitOnly, Policy::ScimAuthoritative, Policy::ScimFirst, Policy::JitOverwrites] {
+    for policy in [
+        Policy::JitOnly,
+        Policy::ScimAuthoritative,
+        Policy::ScimFirst,
+        Policy::JitOverwrites,
+    ] {
         let (_d, db, conn) = db();
         set_policy(&db, &conn, policy, false);
         scim_user(&db, &conn, "scim@acme.test", "sub-scim", true);
@@ -71,9 +94,16 @@ fn every_policy_in_every_situation() {
             _ => Decision::Allow,
         };
         assert_eq!(d, want, "{policy:?}: existing SCIM user");
-        let u = db.read_blocking(|c| users::get(c, &conn, uid.as_deref().unwrap())).unwrap().unwrap();
+        let u = db
+            .read_blocking(|c| users::get(c, &conn, uid.as_deref().unwrap()))
+            .unwrap()
+            .unwrap();
         let overwritten = u.family_name.as_deref() == Some("Claims");
-        assert_eq!(overwritten, want == Decision::Update, "{policy:?}: SCIM attributes touched only when the policy says so");
+        assert_eq!(
+            overwritten,
+            want == Decision::Update,
+            "{policy:?}: SCIM attributes touched only when the policy says so"
+        );
         // Existing JIT user (created above, except under SCIM authoritative).
         if policy != Policy::ScimAuthoritative {
             let (d, _, _) = run(&db, &conn, signin("sub-new", "new@acme.test"));
@@ -86,7 +116,20 @@ fn every_policy_in_every_situation() {
         // Deactivated by SCIM: never signed in, never reactivated.
         let (d, _, _) = run(&db, &conn, signin("sub-off", "off@acme.test"));
         assert!(refused(&d), "{policy:?}: deactivated");
-        let still_off = db.read_blocking(|c| Ok(users::list(c, &conn, &scim::list::ListQuery::from_params(&[("filter".into(), "userName eq \"off@acme.test\"".into())], 10)?)?.1[0].active)).unwrap();
+        let still_off = db
+            .read_blocking(|c| {
+                Ok(users::list(
+                    c,
+                    &conn,
+                    &scim::list::ListQuery::from_params(
+                        &[("filter".into(), "userName eq \"off@acme.test\"".into())],
+                        10,
+                    )?,
+                )?
+                .1[0]
+                    .active)
+            })
+            .unwrap();
         assert!(!still_off);
         // Email collision: another subject with an existing account's email.
         let (d, w, _) = run(&db, &conn, signin("sub-other", "scim@acme.test"));
@@ -112,19 +155,33 @@ fn group_claims_resolve_roles_and_overage_keeps_them() {
     set_policy(&db, &conn, Policy::JitOnly, true);
     let c2 = conn.clone();
     db.write_blocking(move |c| {
-        roles::save(c, &c2, &[roles::RoleMapping { group_id: "7d3e-entra-object-id".into(), role: "admin".into() }], "member", "test", now())
+        roles::save(
+            c,
+            &c2,
+            &[roles::RoleMapping {
+                group_id: "7d3e-entra-object-id".into(),
+                role: "admin".into(),
+            }],
+            "member",
+            "test",
+            now(),
+        )
     })
     .unwrap();
     let mut s = signin("sub-a", "a@acme.test");
     s.groups = Some(vec!["7d3e-entra-object-id".into()]);
     let conn2 = conn.clone();
-    let out = db.write_blocking(move |c| jit::sign_in(c, &conn2, &s, chrono::Duration::hours(1), now())).unwrap();
+    let out = db
+        .write_blocking(move |c| jit::sign_in(c, &conn2, &s, chrono::Duration::hours(1), now()))
+        .unwrap();
     assert_eq!(out.role.as_deref(), Some("admin"));
     // Next sign-in carries no groups claim where one is expected: role kept, flagged.
     let mut s = signin("sub-a", "a@acme.test");
     s.groups = None;
     let conn2 = conn.clone();
-    let out = db.write_blocking(move |c| jit::sign_in(c, &conn2, &s, chrono::Duration::hours(1), now())).unwrap();
+    let out = db
+        .write_blocking(move |c| jit::sign_in(c, &conn2, &s, chrono::Duration::hours(1), now()))
+        .unwrap();
     assert_eq!(out.role.as_deref(), Some("admin"));
     assert!(out.warnings.iter().any(|w| w.contains("no groups claim")));
 }
@@ -134,19 +191,47 @@ fn jit_then_scim_merges_into_one_account_scim_wins_sessions_kept() {
     let (_d, db, conn) = db();
     set_policy(&db, &conn, Policy::ScimFirst, false);
     let conn2 = conn.clone();
-    let out = db.write_blocking(move |c| jit::sign_in(c, &conn2, &signin("00u-123", "jo@acme.test"), chrono::Duration::hours(8), now())).unwrap();
+    let out = db
+        .write_blocking(move |c| {
+            jit::sign_in(
+                c,
+                &conn2,
+                &signin("00u-123", "jo@acme.test"),
+                chrono::Duration::hours(8),
+                now(),
+            )
+        })
+        .unwrap();
     let (jit_id, token) = (out.user.unwrap().id, out.session_token.unwrap());
     let id = scim_user(&db, &conn, "jo@acme.test", "00u-123", true);
     assert_eq!(id, jit_id, "merged, not duplicated");
-    let all = db.read_blocking(|c| users::list(c, &conn, &scim::list::ListQuery::from_params(&[], 100)?)).unwrap();
+    let all = db
+        .read_blocking(|c| users::list(c, &conn, &scim::list::ListQuery::from_params(&[], 100)?))
+        .unwrap();
     assert_eq!(all.0, 1);
     let u = &all.1[0];
-    assert_ne!(u.family_name.as_deref(), Some("Claims"), "SCIM's attributes win");
-    let check = db.read_blocking(|c| sessions::check(c, &token, now())).unwrap();
+    assert_ne!(
+        u.family_name.as_deref(),
+        Some("Claims"),
+        "SCIM's attributes win"
+    );
+    let check = db
+        .read_blocking(|c| sessions::check(c, &token, now()))
+        .unwrap();
     assert!(check.valid, "the JIT session survives the merge");
     // From now on SCIM owns the attributes under scim_first.
     let conn2 = conn.clone();
-    let out = db.write_blocking(move |c| jit::sign_in(c, &conn2, &signin("00u-123", "jo@acme.test"), chrono::Duration::hours(8), now())).unwrap();
+    let out = db
+        .write_blocking(move |c| {
+            jit::sign_in(
+                c,
+                &conn2,
+                &signin("00u-123", "jo@acme.test"),
+                chrono::Duration::hours(8),
+                now(),
+            )
+        })
+        .unwrap();
     assert_eq!(out.decision, Decision::Allow);
 }
 
@@ -160,9 +245,17 @@ struct Key {
 impl Key {
     fn new(kid: &str) -> Key {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap().as_ref().to_vec();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).unwrap();
-        Key { pair, pkcs8, kid: kid.into() }
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).unwrap();
+        Key {
+            pair,
+            pkcs8,
+            kid: kid.into(),
+        }
     }
     fn jwk(&self) -> serde_json::Value {
         let p = self.pair.public_key().as_ref();
@@ -172,7 +265,12 @@ impl Key {
     fn sign(&self, claims: &serde_json::Value, kid: Option<&str>) -> String {
         let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         h.kid = kid.map(str::to_string);
-        jsonwebtoken::encode(&h, claims, &jsonwebtoken::EncodingKey::from_ec_der(&self.pkcs8)).unwrap()
+        jsonwebtoken::encode(
+            &h,
+            claims,
+            &jsonwebtoken::EncodingKey::from_ec_der(&self.pkcs8),
+        )
+        .unwrap()
     }
 }
 
@@ -192,26 +290,69 @@ fn id_token_verification() {
     let t = now().timestamp();
     let claims = |iss: &str, aud: &str, exp: i64| json!({"iss": iss, "aud": aud, "sub": "sub-1", "exp": exp, "iat": t - 10, "email": "a@acme.test", "nonce": "n-1", "groups": ["g1"]});
     let good = claims("https://login.example/tenant", "muster-app", t + 600);
-    let ok = jit::verify_id_token(&key.sign(&good, Some("k1")), &settings, Some("n-1"), now()).unwrap();
+    let ok =
+        jit::verify_id_token(&key.sign(&good, Some("k1")), &settings, Some("n-1"), now()).unwrap();
     assert_eq!(ok.subject, "sub-1");
     assert_eq!(ok.groups, Some(vec!["g1".to_string()]));
     // Small skew tolerated, not more.
-    assert!(jit::verify_id_token(&key.sign(&claims("https://login.example/tenant", "muster-app", t - 30), Some("k1")), &settings, None, now()).is_ok());
+    assert!(jit::verify_id_token(
+        &key.sign(
+            &claims("https://login.example/tenant", "muster-app", t - 30),
+            Some("k1")
+        ),
+        &settings,
+        None,
+        now()
+    )
+    .is_ok());
     let cases: Vec<(&str, String, Option<&str>)> = vec![
-        ("expired", key.sign(&claims("https://login.example/tenant", "muster-app", t - 3600), Some("k1")), None),
-        ("wrong issuer", key.sign(&claims("https://evil.example", "muster-app", t + 600), Some("k1")), None),
-        ("wrong audience", key.sign(&claims("https://login.example/tenant", "other-app", t + 600), Some("k1")), None),
+        (
+            "expired",
+            key.sign(
+                &claims("https://login.example/tenant", "muster-app", t - 3600),
+                Some("k1"),
+            ),
+            None,
+        ),
+        (
+            "wrong issuer",
+            key.sign(
+                &claims("https://evil.example", "muster-app", t + 600),
+                Some("k1"),
+            ),
+            None,
+        ),
+        (
+            "wrong audience",
+            key.sign(
+                &claims("https://login.example/tenant", "other-app", t + 600),
+                Some("k1"),
+            ),
+            None,
+        ),
         ("bad signature", other.sign(&good, Some("k1")), None),
         ("unknown kid", key.sign(&good, Some("k9")), None),
         ("wrong nonce", key.sign(&good, Some("k1")), Some("n-2")),
     ];
     for (name, token, nonce) in cases {
-        assert!(jit::verify_id_token(&token, &settings, nonce, now()).is_err(), "{name} must be refused");
+        assert!(
+            jit::verify_id_token(&token, &settings, nonce, now()).is_err(),
+            "{name} must be refused"
+        );
     }
     // alg none: header {"alg":"none"}, no signature.
-    let b = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let none = format!("{}.{}.", b(json!({"alg": "none", "typ": "JWT"})), b(good.clone()));
-    assert_eq!(jit::verify_id_token(&none, &settings, None, now()), Err(jit::TokenError::Unsigned));
+    let b = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let none = format!(
+        "{}.{}.",
+        b(json!({"alg": "none", "typ": "JWT"})),
+        b(good.clone())
+    );
+    assert_eq!(
+        jit::verify_id_token(&none, &settings, None, now()),
+        Err(jit::TokenError::Unsigned)
+    );
     // Overage indicator from Entra.
     let mut over = good.clone();
     over.as_object_mut().unwrap().remove("groups");

@@ -29,8 +29,12 @@ fn filters(c: &mut Criterion) {
     scim::filter::parse(simple).expect("simple filter parses");
     scim::filter::parse(complex).expect("complex filter parses");
     let mut g = c.benchmark_group("filter_parse");
-    g.bench_function("userName_eq", |b| b.iter(|| scim::filter::parse(black_box(simple))));
-    g.bench_function("complex_value_path", |b| b.iter(|| scim::filter::parse(black_box(complex))));
+    g.bench_function("userName_eq", |b| {
+        b.iter(|| scim::filter::parse(black_box(simple)))
+    });
+    g.bench_function("complex_value_path", |b| {
+        b.iter(|| scim::filter::parse(black_box(complex)))
+    });
     g.finish();
 }
 
@@ -51,12 +55,17 @@ fn patches(c: &mut Criterion) {
         ]
     });
     let base = scim::schema::normalize_user(&okta_user()).expect("user normalises");
-    for (name, body) in [("okta_deactivate", &okta_deactivate), ("entra_multi_replace", &entra_multi)] {
+    for (name, body) in [
+        ("okta_deactivate", &okta_deactivate),
+        ("entra_multi_replace", &entra_multi),
+    ] {
         let req = scim::patch::parse_patch(body).expect("patch parses");
         let mut r = base.clone();
         scim::patch::apply_user_patch(&mut r, &req).expect("patch applies");
         let mut g = c.benchmark_group(format!("patch_{name}"));
-        g.bench_function("parse", |b| b.iter(|| scim::patch::parse_patch(black_box(body)).unwrap()));
+        g.bench_function("parse", |b| {
+            b.iter(|| scim::patch::parse_patch(black_box(body)).unwrap())
+        });
         g.bench_function("parse_apply", |b| {
             b.iter(|| {
                 let req = scim::patch::parse_patch(black_box(body)).unwrap();

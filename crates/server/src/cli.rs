@@ -263,7 +263,12 @@ pub fn main() -> i32 {
             }
         }
         Command::Health { db, json } => health(db, json),
-        Command::Triage { db, query, connection, json } => triage(db, &query, connection.as_deref(), json),
+        Command::Triage {
+            db,
+            query,
+            connection,
+            json,
+        } => triage(db, &query, connection.as_deref(), json),
         Command::Simulate {
             url,
             token,
@@ -542,7 +547,11 @@ fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
         }
     }
     // Monitoring scripts: non-zero when any connection is failing.
-    if rows.iter().any(|r| r["state"] == "failing") { 3 } else { 0 }
+    if rows.iter().any(|r| r["state"] == "failing") {
+        3
+    } else {
+        0
+    }
 }
 
 fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json: bool) -> i32 {
@@ -559,10 +568,21 @@ fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json: boo
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
         return 0;
     }
-    println!("Triage for \"{}\" (searched as \"{}\")", report.query, report.normalized);
+    println!(
+        "Triage for \"{}\" (searched as \"{}\")",
+        report.query, report.normalized
+    );
     for f in &report.findings {
         println!();
-        println!("[{}] {} {}", f.connection_name, f.user_name.as_deref().unwrap_or("-"), f.status.as_deref().map(|s| format!("({s})")).unwrap_or_default());
+        println!(
+            "[{}] {} {}",
+            f.connection_name,
+            f.user_name.as_deref().unwrap_or("-"),
+            f.status
+                .as_deref()
+                .map(|s| format!("({s})"))
+                .unwrap_or_default()
+        );
         println!("  {:?}: {}", f.diagnosis.verdict, f.diagnosis.summary);
         for step in &f.diagnosis.next_steps {
             println!("  - {step}");
@@ -575,7 +595,10 @@ fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json: boo
         println!();
         println!("Near matches:");
         for m in &report.near_matches {
-            println!("  {} (connection {}, distance {})", m.user_name, m.connection_id, m.distance);
+            println!(
+                "  {} (connection {}, distance {})",
+                m.user_name, m.connection_id, m.distance
+            );
         }
     }
     0

@@ -21,7 +21,10 @@ pub struct Demo {
 
 impl Default for Demo {
     fn default() -> Self {
-        Demo { inner: Arc::new(Mutex::new(initial(1.0))), task: Arc::new(Mutex::new(None)) }
+        Demo {
+            inner: Arc::new(Mutex::new(initial(1.0))),
+            task: Arc::new(Mutex::new(None)),
+        }
     }
 }
 
@@ -91,7 +94,10 @@ impl Demo {
             return false;
         }
         let ids = self.snapshot().connection_ids;
-        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = DemoState { connection_ids: ids, ..initial(speed.clamp(0.25, 100.0)) };
+        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = DemoState {
+            connection_ids: ids,
+            ..initial(speed.clamp(0.25, 100.0))
+        };
         self.update(|s| s.phase = DemoPhase::Running);
         let demo = self.clone();
         *task = Some(tokio::spawn(async move {
@@ -100,7 +106,8 @@ impl Demo {
                 Ok(()) => s.phase = DemoPhase::Finished,
                 Err(e) => {
                     s.phase = DemoPhase::Failed;
-                    if let Some(step) = s.steps.iter_mut().find(|x| x.status == StepStatus::Running) {
+                    if let Some(step) = s.steps.iter_mut().find(|x| x.status == StepStatus::Running)
+                    {
                         step.status = StepStatus::Failed;
                         step.detail = Some(e.clone());
                     }
@@ -176,9 +183,16 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let (okta, okta_token, entra, entra_token) = st
         .db
         .write(move |c| {
-            let o = connections::create(c, "Demo — Acme (Okta)", connections::Idp::Okta, true, now)?;
+            let o =
+                connections::create(c, "Demo — Acme (Okta)", connections::Idp::Okta, true, now)?;
             let ot = tokens::issue(c, &o.id, "demo", now)?;
-            let e = connections::create(c, "Demo — Contoso (Entra)", connections::Idp::Entra, true, now)?;
+            let e = connections::create(
+                c,
+                "Demo — Contoso (Entra)",
+                connections::Idp::Entra,
+                true,
+                now,
+            )?;
             let et = tokens::issue(c, &e.id, "demo", now)?;
             Ok((o.id, ot.secret, e.id, et.secret))
         })
@@ -186,34 +200,71 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .map_err(err)?;
     demo.update(|s| s.connection_ids = vec![okta.clone(), entra.clone()]);
     st.publish("connection", &okta, None);
-    demo.done("connections", "Acme (Okta) and Contoso (Entra) created, each with a token shown once.".into(), Some(format!("/connections/{okta}")));
+    demo.done(
+        "connections",
+        "Acme (Okta) and Contoso (Entra) created, each with a token shown once.".into(),
+        Some(format!("/connections/{okta}")),
+    );
     demo.beat(2.0).await;
 
     // 2–3. Initial syncs through the simulator, over real HTTP on loopback.
     let okta_url = format!("{}/{okta}", st.scim_base);
     let entra_url = format!("{}/{entra}", st.scim_base);
     demo.begin("okta-sync");
-    let mut opts = SimulateOptions::new(&okta_url, &okta_token, Dialect::Okta, idp::scenario::Scenario::InitialSync);
+    let mut opts = SimulateOptions::new(
+        &okta_url,
+        &okta_token,
+        Dialect::Okta,
+        idp::scenario::Scenario::InitialSync,
+    );
     (opts.users, opts.groups, opts.concurrency, opts.seed) = (40, 4, 4, 7);
     let okta_sync = idp::run(opts).await.map_err(err)?;
     demo.done(
         "okta-sync",
-        format!("{} requests, {} users and {} groups, p99 {:.0} ms.", okta_sync.requests, okta_sync.expected.users.len(), okta_sync.expected.groups.len(), okta_sync.latency_ms.p99),
+        format!(
+            "{} requests, {} users and {} groups, p99 {:.0} ms.",
+            okta_sync.requests,
+            okta_sync.expected.users.len(),
+            okta_sync.expected.groups.len(),
+            okta_sync.latency_ms.p99
+        ),
         Some(format!("/connections/{okta}/users")),
     );
     demo.beat(2.0).await;
     demo.begin("entra-sync");
-    let mut opts = SimulateOptions::new(&entra_url, &entra_token, Dialect::EntraCompliant, idp::scenario::Scenario::InitialSync);
+    let mut opts = SimulateOptions::new(
+        &entra_url,
+        &entra_token,
+        Dialect::EntraCompliant,
+        idp::scenario::Scenario::InitialSync,
+    );
     (opts.users, opts.groups, opts.concurrency, opts.seed) = (20, 3, 4, 8);
     let entra_sync = idp::run(opts).await.map_err(err)?;
-    demo.done("entra-sync", format!("{} requests, {} users, {} groups.", entra_sync.requests, entra_sync.expected.users.len(), entra_sync.expected.groups.len()), Some(format!("/connections/{entra}/groups")));
+    demo.done(
+        "entra-sync",
+        format!(
+            "{} requests, {} users, {} groups.",
+            entra_sync.requests,
+            entra_sync.expected.users.len(),
+            entra_sync.expected.groups.len()
+        ),
+        Some(format!("/connections/{entra}/groups")),
+    );
     demo.beat(2.0).await;
 
     // 4. Roles.
     demo.begin("roles");
     let http = ScimClient::new(&okta_url, &okta_token, Dialect::Okta).map_err(err)?;
-    let groups = http.send(&idp::dialect::ScimRequest::get("/Groups?count=100".to_string())).await.map_err(err)?;
-    let groups: Vec<Value> = groups.body.and_then(|b| b["Resources"].as_array().cloned()).unwrap_or_default();
+    let groups = http
+        .send(&idp::dialect::ScimRequest::get(
+            "/Groups?count=100".to_string(),
+        ))
+        .await
+        .map_err(err)?;
+    let groups: Vec<Value> = groups
+        .body
+        .and_then(|b| b["Resources"].as_array().cloned())
+        .unwrap_or_default();
     if groups.len() < 2 {
         return Err("the initial sync produced fewer than two groups".into());
     }
@@ -223,38 +274,105 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         groups
             .iter()
             .enumerate()
-            .map(|(i, g)| roles::RoleMapping { group_id: g["id"].as_str().unwrap_or_default().to_string(), role: if i == 0 { "admin" } else { "member" }.into() })
+            .map(|(i, g)| roles::RoleMapping {
+                group_id: g["id"].as_str().unwrap_or_default().to_string(),
+                role: if i == 0 { "admin" } else { "member" }.into(),
+            })
             .collect::<Vec<_>>(),
     );
-    let changes = st.db.write(move |c| roles::save(c, &c2, &maps, "member", "demo", now)).await.map_err(err)?;
-    demo.done("roles", format!("\"{}\" → admin, {} other groups → member; {} users' roles recomputed.", admin_group["displayName"].as_str().unwrap_or(""), groups.len() - 1, changes.len()), Some(format!("/connections/{okta}/roles")));
+    let changes = st
+        .db
+        .write(move |c| roles::save(c, &c2, &maps, "member", "demo", now))
+        .await
+        .map_err(err)?;
+    demo.done(
+        "roles",
+        format!(
+            "\"{}\" → admin, {} other groups → member; {} users' roles recomputed.",
+            admin_group["displayName"].as_str().unwrap_or(""),
+            groups.len() - 1,
+            changes.len()
+        ),
+        Some(format!("/connections/{okta}/roles")),
+    );
     demo.beat(2.0).await;
 
     // 5. Mover: someone not in the admin group joins it.
     demo.begin("mover");
     let admin_id = admin_group["id"].as_str().unwrap_or_default().to_string();
-    let members: Vec<String> = admin_group["members"].as_array().map(|m| m.iter().filter_map(|x| x["value"].as_str().map(str::to_string)).collect()).unwrap_or_default();
-    let users = http.send(&idp::dialect::ScimRequest::get("/Users?count=200".to_string())).await.map_err(err)?;
-    let users: Vec<Value> = users.body.and_then(|b| b["Resources"].as_array().cloned()).unwrap_or_default();
-    let mover = users.iter().find(|u| !members.iter().any(|m| Some(m.as_str()) == u["id"].as_str())).cloned().ok_or("no user to move")?;
+    let members: Vec<String> = admin_group["members"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x["value"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let users = http
+        .send(&idp::dialect::ScimRequest::get(
+            "/Users?count=200".to_string(),
+        ))
+        .await
+        .map_err(err)?;
+    let users: Vec<Value> = users
+        .body
+        .and_then(|b| b["Resources"].as_array().cloned())
+        .unwrap_or_default();
+    let mover = users
+        .iter()
+        .find(|u| !members.iter().any(|m| Some(m.as_str()) == u["id"].as_str()))
+        .cloned()
+        .ok_or("no user to move")?;
     let mover_id = mover["id"].as_str().unwrap_or_default().to_string();
     let before = role_of(st, &okta, &mover_id).await;
-    let req = Dialect::Okta.add_members(&admin_id, admin_group["displayName"].as_str().unwrap_or(""), &[MemberRef { id: mover_id.clone(), user_name: mover["userName"].as_str().unwrap_or("").into() }]);
+    let req = Dialect::Okta.add_members(
+        &admin_id,
+        admin_group["displayName"].as_str().unwrap_or(""),
+        &[MemberRef {
+            id: mover_id.clone(),
+            user_name: mover["userName"].as_str().unwrap_or("").into(),
+        }],
+    );
     http.send(&req).await.map_err(err)?;
     let after = role_of(st, &okta, &mover_id).await;
-    demo.done("mover", format!("{}: {} → {}", mover["userName"].as_str().unwrap_or(""), before.unwrap_or_default(), after.unwrap_or_default()), Some(format!("/connections/{okta}/users?user={mover_id}")));
+    demo.done(
+        "mover",
+        format!(
+            "{}: {} → {}",
+            mover["userName"].as_str().unwrap_or(""),
+            before.unwrap_or_default(),
+            after.unwrap_or_default()
+        ),
+        Some(format!("/connections/{okta}/users?user={mover_id}")),
+    );
     demo.beat(2.0).await;
 
     // 6. Leaver with a live session.
     demo.begin("leaver");
-    let leaver = users.iter().rev().find(|u| u["id"] != mover["id"]).cloned().ok_or("no leaver")?;
+    let leaver = users
+        .iter()
+        .rev()
+        .find(|u| u["id"] != mover["id"])
+        .cloned()
+        .ok_or("no leaver")?;
     let leaver_id = leaver["id"].as_str().unwrap_or_default().to_string();
     let (c2, l2) = (okta.clone(), leaver_id.clone());
-    let issued = st.db.write(move |c| sessions::create(c, &c2, &l2, chrono::Duration::hours(8), "demo", now)).await.map_err(err)?;
-    let resp = http.send(&Dialect::Okta.deactivate_user(&leaver_id)).await.map_err(err)?;
+    let issued = st
+        .db
+        .write(move |c| sessions::create(c, &c2, &l2, chrono::Duration::hours(8), "demo", now))
+        .await
+        .map_err(err)?;
+    let resp = http
+        .send(&Dialect::Okta.deactivate_user(&leaver_id))
+        .await
+        .map_err(err)?;
     let answered = std::time::Instant::now();
     let token = issued.token.clone();
-    let check = st.db.read(move |c| sessions::check(c, &token, chrono::Utc::now())).await.map_err(err)?;
+    let check = st
+        .db
+        .read(move |c| sessions::check(c, &token, chrono::Utc::now()))
+        .await
+        .map_err(err)?;
     if check.valid {
         return Err("the leaver's session is still valid".into());
     }
@@ -278,31 +396,81 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .db
         .write(move |c| {
             let t = tokens::rotate(c, &c2, chrono::Duration::hours(24), now)?;
-            directory::audit::record(c, Some(&c2), "demo", "token_rotated", Some(&t.prefix), Some("demo"), Some("old tokens valid for 24 h"), now)?;
+            directory::audit::record(
+                c,
+                Some(&c2),
+                "demo",
+                "token_rotated",
+                Some(&t.prefix),
+                Some("demo"),
+                Some("old tokens valid for 24 h"),
+                now,
+            )?;
             Ok(t)
         })
         .await
         .map_err(err)?;
-    let old_ok = http.send(&idp::dialect::ScimRequest::get("/Users?count=1".to_string())).await.map_err(err)?.status;
+    let old_ok = http
+        .send(&idp::dialect::ScimRequest::get(
+            "/Users?count=1".to_string(),
+        ))
+        .await
+        .map_err(err)?
+        .status;
     let new_client = ScimClient::new(&okta_url, &rotated.secret, Dialect::Okta).map_err(err)?;
-    let new_ok = new_client.send(&idp::dialect::ScimRequest::get("/Users?count=1".to_string())).await.map_err(err)?.status;
+    let new_ok = new_client
+        .send(&idp::dialect::ScimRequest::get(
+            "/Users?count=1".to_string(),
+        ))
+        .await
+        .map_err(err)?
+        .status;
     demo.done("rotate", format!("New token {}… issued; the old token still answers {old_ok} during its 24 h grace, the new one {new_ok}.", rotated.prefix), Some(format!("/connections/{okta}/tokens")));
     demo.beat(2.0).await;
 
     // 8. A rejected user, then triage finds out why.
     demo.begin("rejected");
-    let entra_client = ScimClient::new(&entra_url, &entra_token, Dialect::EntraCompliant).map_err(err)?;
-    let dana = Person { user_name: String::new(), given_name: "Dana".into(), family_name: "Lee".into(), email: "dana.lee@contoso.example".into(), external_id: "dana-lee-oid".into() };
-    let resp = entra_client.send(&Dialect::EntraCompliant.create_user(&dana)).await.map_err(err)?;
+    let entra_client =
+        ScimClient::new(&entra_url, &entra_token, Dialect::EntraCompliant).map_err(err)?;
+    let dana = Person {
+        user_name: String::new(),
+        given_name: "Dana".into(),
+        family_name: "Lee".into(),
+        email: "dana.lee@contoso.example".into(),
+        external_id: "dana-lee-oid".into(),
+    };
+    let resp = entra_client
+        .send(&Dialect::EntraCompliant.create_user(&dana))
+        .await
+        .map_err(err)?;
     // Refused requests are logged off the request path; give the writer its next commit.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let report = st.db.read(move |c| directory::triage::triage(c, "dana.lee@contoso.example", None, chrono::Utc::now())).await.map_err(err)?;
-    let diagnosis = report.findings.first().map(|f| f.diagnosis.summary.clone()).unwrap_or_default();
-    demo.done("rejected", format!("Entra got HTTP {}. Triage: {diagnosis}", resp.status), Some("/triage?q=dana.lee%40contoso.example".into()));
+    let report = st
+        .db
+        .read(move |c| {
+            directory::triage::triage(c, "dana.lee@contoso.example", None, chrono::Utc::now())
+        })
+        .await
+        .map_err(err)?;
+    let diagnosis = report
+        .findings
+        .first()
+        .map(|f| f.diagnosis.summary.clone())
+        .unwrap_or_default();
+    demo.done(
+        "rejected",
+        format!("Entra got HTTP {}. Triage: {diagnosis}", resp.status),
+        Some("/triage?q=dana.lee%40contoso.example".into()),
+    );
     Ok(())
 }
 
 async fn role_of(st: &AppState, conn: &str, user: &str) -> Option<String> {
     let (c, u) = (conn.to_string(), user.to_string());
-    st.db.read(move |db| directory::users::get(db, &c, &u)).await.ok().flatten().and_then(|u| u.role)
+    st.db
+        .read(move |db| directory::users::get(db, &c, &u))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|u| u.role)
 }

@@ -119,7 +119,11 @@ pub async fn start_with_clock(
         .map_err(|e| StartError::Database(e.to_string()))?
         .map_err(|e| StartError::Database(e.to_string()))?;
     let admin_secret = config.admin_secret.clone().unwrap_or_else(random_secret);
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let origin = format!("{scheme}://{addr}");
     let scim_base = format!("{origin}/scim/v2");
     let admin_base = format!("{origin}/api");
@@ -149,7 +153,10 @@ pub async fn start_with_clock(
         });
         let server = axum_server::from_tcp_rustls(std_listener, tls).handle(handle);
         let task = tokio::spawn(async move {
-            if let Err(e) = server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await {
+            if let Err(e) = server
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+            {
                 tracing::error!(error = %e, "TLS server stopped");
             }
         });
@@ -193,7 +200,11 @@ fn spawn_purger(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             let now = state.clock.now();
-            if let Err(e) = state.db.write(move |c| directory::lifecycle::purge_due(c, now)).await {
+            if let Err(e) = state
+                .db
+                .write(move |c| directory::lifecycle::purge_due(c, now))
+                .await
+            {
                 tracing::warn!(error = %e, "purge failed");
             }
         }

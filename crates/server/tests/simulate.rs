@@ -17,11 +17,16 @@ async fn spawn() -> (tempfile::TempDir, RunningServer, String, String) {
         db.write_blocking(|c| {
             let now = chrono::Utc::now();
             let conn = connections::create(c, "Sim", connections::Idp::Generic, false, now)?;
-            Ok((conn.id.clone(), tokens::issue(c, &conn.id, "t", now)?.secret))
+            Ok((
+                conn.id.clone(),
+                tokens::issue(c, &conn.id, "t", now)?.secret,
+            ))
         })
         .unwrap()
     };
-    let server = start(ServerConfig::new(path, "127.0.0.1:0".parse().unwrap())).await.unwrap();
+    let server = start(ServerConfig::new(path, "127.0.0.1:0".parse().unwrap()))
+        .await
+        .unwrap();
     let url = format!("{}/{}", server.scim_base, id);
     (dir, server, url, token)
 }
@@ -31,7 +36,16 @@ async fn actual(url: &str, token: &str) -> ExpectedState {
     let http = reqwest::Client::new();
     let get = |p: String| {
         let http = http.clone();
-        async move { http.get(p).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            http.get(p)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     };
     let users = get(format!("{url}/Users?count=1000")).await;
     let groups = get(format!("{url}/Groups?count=1000")).await;
@@ -40,14 +54,25 @@ async fn actual(url: &str, token: &str) -> ExpectedState {
     for u in users["Resources"].as_array().unwrap() {
         let name = u["userName"].as_str().unwrap().to_string();
         names.insert(u["id"].as_str().unwrap().to_string(), name.clone());
-        state.users.insert(name, ExpectedUser { active: u["active"].as_bool().unwrap_or(true), groups: BTreeSet::new() });
+        state.users.insert(
+            name,
+            ExpectedUser {
+                active: u["active"].as_bool().unwrap_or(true),
+                groups: BTreeSet::new(),
+            },
+        );
     }
     for g in groups["Resources"].as_array().unwrap() {
         let gname = g["displayName"].as_str().unwrap().to_string();
         let mut members = BTreeSet::new();
         for m in g["members"].as_array().cloned().unwrap_or_default() {
             let uname = names[m["value"].as_str().unwrap()].clone();
-            state.users.get_mut(&uname).unwrap().groups.insert(gname.clone());
+            state
+                .users
+                .get_mut(&uname)
+                .unwrap()
+                .groups
+                .insert(gname.clone());
             members.insert(uname);
         }
         state.groups.insert(gname, ExpectedGroup { members });
@@ -57,9 +82,23 @@ async fn actual(url: &str, token: &str) -> ExpectedState {
 
 #[tokio::test]
 async fn every_scenario_in_every_dialect_leaves_the_expected_directory() {
-    for dialect in [Dialect::Okta, Dialect::Entra, Dialect::EntraCompliant, Dialect::Google] {
-        for scenario in [Scenario::InitialSync, Scenario::JoinersMoversLeavers, Scenario::GroupRename, Scenario::Leaver, Scenario::RetryCreate, Scenario::GroupBeforeUser] {
-            if !dialect.provisions_groups() && matches!(scenario, Scenario::GroupRename | Scenario::GroupBeforeUser) {
+    for dialect in [
+        Dialect::Okta,
+        Dialect::Entra,
+        Dialect::EntraCompliant,
+        Dialect::Google,
+    ] {
+        for scenario in [
+            Scenario::InitialSync,
+            Scenario::JoinersMoversLeavers,
+            Scenario::GroupRename,
+            Scenario::Leaver,
+            Scenario::RetryCreate,
+            Scenario::GroupBeforeUser,
+        ] {
+            if !dialect.provisions_groups()
+                && matches!(scenario, Scenario::GroupRename | Scenario::GroupBeforeUser)
+            {
                 continue; // Google Workspace pushes users only
             }
             let (_dir, server, url, token) = spawn().await;
@@ -68,8 +107,14 @@ async fn every_scenario_in_every_dialect_leaves_the_expected_directory() {
             opts.groups = 4;
             opts.concurrency = 4;
             opts.rounds = 2;
-            let summary = idp::run(opts).await.unwrap_or_else(|e| panic!("{dialect:?} {scenario:?}: {e}"));
-            assert!(summary.by_status.keys().all(|s| !s.starts_with('5')), "{dialect:?} {scenario:?}: {:?}", summary.by_status);
+            let summary = idp::run(opts)
+                .await
+                .unwrap_or_else(|e| panic!("{dialect:?} {scenario:?}: {e}"));
+            assert!(
+                summary.by_status.keys().all(|s| !s.starts_with('5')),
+                "{dialect:?} {scenario:?}: {:?}",
+                summary.by_status
+            );
             let got = actual(&url, &token).await;
             assert_eq!(got, summary.expected, "{dialect:?} {scenario:?}");
             if scenario == Scenario::RetryCreate {
@@ -85,7 +130,12 @@ async fn every_scenario_in_every_dialect_leaves_the_expected_directory() {
 async fn readiness_report_passes_every_applicable_check() {
     let (_dir, server, url, token) = spawn().await;
     let report = idp::check::run_checks(&url, &token, idp::check::CheckOptions::default()).await;
-    let failed: Vec<String> = report.checks.iter().filter(|c| c.outcome == idp::check::Outcome::Fail).map(|c| format!("{}: {}", c.id, c.reason)).collect();
+    let failed: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == idp::check::Outcome::Fail)
+        .map(|c| format!("{}: {}", c.id, c.reason))
+        .collect();
     assert!(report.passed(), "failed checks: {failed:#?}");
     assert!(report.checks.len() >= 40);
     let html = report.render_html();

@@ -13,17 +13,32 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 fn to_mappings(req: &SaveMappingsRequest) -> Vec<RoleMapping> {
-    req.mappings.iter().map(|m| RoleMapping { group_id: m.group_id.clone(), role: m.role.clone() }).collect()
+    req.mappings
+        .iter()
+        .map(|m| RoleMapping {
+            group_id: m.group_id.clone(),
+            role: m.role.clone(),
+        })
+        .collect()
 }
 
 fn change_rows(changes: Vec<roles::RoleChange>) -> Vec<RoleChangeRow> {
     changes
         .into_iter()
-        .map(|c| RoleChangeRow { user_id: c.user_id, user_name: c.user_name, old_role: c.old_role, new_role: c.new_role, via_group: c.via_group })
+        .map(|c| RoleChangeRow {
+            user_id: c.user_id,
+            user_name: c.user_name,
+            old_role: c.old_role,
+            new_role: c.new_role,
+            via_group: c.via_group,
+        })
         .collect()
 }
 
-pub async fn roles_view(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<RolesView> {
+pub async fn roles_view(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<RolesView> {
     super::ensure_connection(&st, &id).await?;
     let out = st
         .db
@@ -34,14 +49,23 @@ pub async fn roles_view(State(st): State<AppState>, Path(id): Path<String>) -> A
             for m in roles::mappings(db, &id)? {
                 let g = directory::groups::get(db, &id, &m.group_id)?;
                 rows.push(RoleMappingRow {
-                    group_name: g.as_ref().map(|g| g.display_name.clone()).unwrap_or_else(|| "(deleted group)".into()),
+                    group_name: g
+                        .as_ref()
+                        .map(|g| g.display_name.clone())
+                        .unwrap_or_else(|| "(deleted group)".into()),
                     direct_members: g.map(|g| g.member_count).unwrap_or(0),
                     group_id: m.group_id,
                     role: m.role,
                 });
             }
             Ok(RolesView {
-                roles: list.into_iter().map(|r| RoleInfo { name: r.name, description: r.description }).collect(),
+                roles: list
+                    .into_iter()
+                    .map(|r| RoleInfo {
+                        name: r.name,
+                        description: r.description,
+                    })
+                    .collect(),
                 default_role,
                 mappings: rows,
             })
@@ -50,33 +74,60 @@ pub async fn roles_view(State(st): State<AppState>, Path(id): Path<String>) -> A
     Ok(Json(out))
 }
 
-pub async fn add_role(State(st): State<AppState>, Path(id): Path<String>, Json(r): Json<RoleInfo>) -> Result<StatusCode, ApiFailure> {
+pub async fn add_role(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(r): Json<RoleInfo>,
+) -> Result<StatusCode, ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     st.db
         .write(move |db| {
             roles::add_role(db, &id, &r.name, &r.description)?;
-            audit::record(db, Some(&id), "admin", "role_added", None, None, Some(&r.name), now)
+            audit::record(
+                db,
+                Some(&id),
+                "admin",
+                "role_added",
+                None,
+                None,
+                Some(&r.name),
+                now,
+            )
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Exactly which users' roles would change, before anything is saved.
-pub async fn preview_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(req): Json<SaveMappingsRequest>) -> ApiResult<Vec<RoleChangeRow>> {
+pub async fn preview_mappings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<SaveMappingsRequest>,
+) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_mappings(&req);
-    let changes = st.db.read(move |db| roles::preview(db, &id, &maps, &req.default_role, None)).await?;
+    let changes = st
+        .db
+        .read(move |db| roles::preview(db, &id, &maps, &req.default_role, None))
+        .await?;
     Ok(Json(change_rows(changes)))
 }
 
 /// Saves the whole precedence list atomically and returns the changes it made.
-pub async fn save_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(req): Json<SaveMappingsRequest>) -> ApiResult<Vec<RoleChangeRow>> {
+pub async fn save_mappings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<SaveMappingsRequest>,
+) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_mappings(&req);
     let now = st.clock.now();
     let conn = id.clone();
-    let changes = st.db.write(move |db| roles::save(db, &conn, &maps, &req.default_role, "admin", now)).await?;
+    let changes = st
+        .db
+        .write(move |db| roles::save(db, &conn, &maps, &req.default_role, "admin", now))
+        .await?;
     for c in &changes {
         st.publish("user", &id, Some(&c.user_id));
     }
@@ -107,14 +158,22 @@ fn token_row(t: tokens::TokenRecord, now: &str) -> TokenRow {
     }
 }
 
-pub async fn list_tokens(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Vec<TokenRow>> {
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<TokenRow>> {
     super::ensure_connection(&st, &id).await?;
     let now = directory::clock::fmt_time(st.clock.now());
     let list = st.db.read(move |db| tokens::list(db, &id)).await?;
     Ok(Json(list.into_iter().map(|t| token_row(t, &now)).collect()))
 }
 
-pub async fn rotate_token(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(id): Path<String>, Json(req): Json<RotateTokenRequest>) -> Result<(StatusCode, Json<IssuedToken>), ApiFailure> {
+pub async fn rotate_token(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    Json(req): Json<RotateTokenRequest>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let grace = req.grace_seconds.unwrap_or(24 * 3600).clamp(0, 30 * 86400);
     let now = st.clock.now();
@@ -124,7 +183,16 @@ pub async fn rotate_token(State(st): State<AppState>, ConnectInfo(peer): Connect
         .db
         .write(move |db| {
             let t = tokens::rotate(db, &conn, chrono::Duration::seconds(grace), now)?;
-            audit::record(db, Some(&conn), "admin", "token_rotated", Some(&t.prefix), Some(&source), Some(&format!("old tokens valid for {grace} s")), now)?;
+            audit::record(
+                db,
+                Some(&conn),
+                "admin",
+                "token_rotated",
+                Some(&t.prefix),
+                Some(&source),
+                Some(&format!("old tokens valid for {grace} s")),
+                now,
+            )?;
             Ok((t, tokens::list(db, &conn)?))
         })
         .await?;
@@ -135,10 +203,20 @@ pub async fn rotate_token(State(st): State<AppState>, ConnectInfo(peer): Connect
         .map(|t| token_row(t, &now_s))
         .ok_or_else(|| ApiFailure::not_found("token"))?;
     st.publish("connection", &id, None);
-    Ok((StatusCode::CREATED, Json(IssuedToken { token: issued.secret, row })))
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedToken {
+            token: issued.secret,
+            row,
+        }),
+    ))
 }
 
-pub async fn revoke_token(State(st): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path((id, tid)): Path<(String, String)>) -> ApiResult<TokenRow> {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path((id, tid)): Path<(String, String)>,
+) -> ApiResult<TokenRow> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     let conn = id.clone();
@@ -147,7 +225,16 @@ pub async fn revoke_token(State(st): State<AppState>, ConnectInfo(peer): Connect
         .db
         .write(move |db| {
             let t = tokens::revoke(db, &conn, &tid, now)?;
-            audit::record(db, Some(&conn), "admin", "token_revoked", Some(&t.prefix), Some(&source), None, now)?;
+            audit::record(
+                db,
+                Some(&conn),
+                "admin",
+                "token_revoked",
+                Some(&t.prefix),
+                Some(&source),
+                None,
+                now,
+            )?;
             Ok(t)
         })
         .await?;
@@ -155,35 +242,71 @@ pub async fn revoke_token(State(st): State<AppState>, ConnectInfo(peer): Connect
     Ok(Json(token_row(t, &directory::clock::fmt_time(now))))
 }
 
-pub async fn audit_trail(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Vec<AuditRow>> {
+pub async fn audit_trail(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<AuditRow>> {
     super::ensure_connection(&st, &id).await?;
     let list = st.db.read(move |db| audit::list(db, &id, 200)).await?;
     Ok(Json(
         list.into_iter()
-            .map(|a| AuditRow { id: a.id, at: a.at, actor: a.actor, action: a.action, token_prefix: a.token_prefix, source: a.source, detail: a.detail })
+            .map(|a| AuditRow {
+                id: a.id,
+                at: a.at,
+                actor: a.actor,
+                action: a.action,
+                token_prefix: a.token_prefix,
+                source: a.source,
+                detail: a.detail,
+            })
             .collect(),
     ))
 }
 
-pub async fn restore_user(State(st): State<AppState>, Path((id, uid)): Path<(String, String)>) -> ApiResult<UserRow> {
+pub async fn restore_user(
+    State(st): State<AppState>,
+    Path((id, uid)): Path<(String, String)>,
+) -> ApiResult<UserRow> {
     let now = st.clock.now();
     let conn = id.clone();
-    let u = st.db.write(move |db| directory::lifecycle::restore_user(db, &conn, &uid, "admin", now)).await?;
+    let u = st
+        .db
+        .write(move |db| directory::lifecycle::restore_user(db, &conn, &uid, "admin", now))
+        .await?;
     st.publish("user", &id, Some(&u.id));
     Ok(Json(super::user_row(&u, vec![])))
 }
 
-pub async fn attribute_mappings(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Vec<AttributeMappingRow>> {
+pub async fn attribute_mappings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<AttributeMappingRow>> {
     super::ensure_connection(&st, &id).await?;
     let list = st.db.read(move |db| attributes::list(db, &id)).await?;
-    Ok(Json(list.into_iter().map(|m| AttributeMappingRow { scim_path: m.scim_path, app_key: m.app_key }).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|m| AttributeMappingRow {
+                scim_path: m.scim_path,
+                app_key: m.app_key,
+            })
+            .collect(),
+    ))
 }
 
 fn to_attr(rows: &[AttributeMappingRow]) -> Vec<attributes::AttributeMapping> {
-    rows.iter().map(|m| attributes::AttributeMapping { scim_path: m.scim_path.clone(), app_key: m.app_key.clone() }).collect()
+    rows.iter()
+        .map(|m| attributes::AttributeMapping {
+            scim_path: m.scim_path.clone(),
+            app_key: m.app_key.clone(),
+        })
+        .collect()
 }
 
-pub async fn save_attribute_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(rows): Json<Vec<AttributeMappingRow>>) -> Result<StatusCode, ApiFailure> {
+pub async fn save_attribute_mappings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(rows): Json<Vec<AttributeMappingRow>>,
+) -> Result<StatusCode, ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_attr(&rows);
     let now = st.clock.now();
@@ -191,7 +314,16 @@ pub async fn save_attribute_mappings(State(st): State<AppState>, Path(id): Path<
     st.db
         .write(move |db| {
             let n = attributes::save(db, &conn, &maps)?;
-            audit::record(db, Some(&conn), "admin", "attribute_mappings_saved", None, None, Some(&format!("{} mappings applied to {n} users", maps.len())), now)
+            audit::record(
+                db,
+                Some(&conn),
+                "admin",
+                "attribute_mappings_saved",
+                None,
+                None,
+                Some(&format!("{} mappings applied to {n} users", maps.len())),
+                now,
+            )
         })
         .await?;
     st.publish("connection", &id, None);
@@ -199,22 +331,46 @@ pub async fn save_attribute_mappings(State(st): State<AppState>, Path(id): Path<
 }
 
 /// What a real user's application metadata would be under the edited mappings.
-pub async fn preview_attribute_mappings(State(st): State<AppState>, Path(id): Path<String>, Json(req): Json<AttributePreviewRequest>) -> ApiResult<HashMap<String, serde_json::Value>> {
+pub async fn preview_attribute_mappings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(req): Json<AttributePreviewRequest>,
+) -> ApiResult<HashMap<String, serde_json::Value>> {
     let maps = to_attr(&req.mappings);
     let u = st
         .db
-        .read(move |db| directory::users::get(db, &id, &req.user_id)?.ok_or_else(|| directory::Error::NotFound("user".into())))
+        .read(move |db| {
+            directory::users::get(db, &id, &req.user_id)?
+                .ok_or_else(|| directory::Error::NotFound("user".into()))
+        })
         .await?;
     let out = attributes::apply(&maps, &u.resource);
-    Ok(Json(out.as_object().cloned().unwrap_or_default().into_iter().collect()))
+    Ok(Json(
+        out.as_object()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+    ))
 }
 
-pub async fn jit_settings(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<directory::jit::JitSettings> {
+pub async fn jit_settings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<directory::jit::JitSettings> {
     super::ensure_connection(&st, &id).await?;
-    Ok(Json(st.db.read(move |db| directory::jit::settings(db, &id)).await?))
+    Ok(Json(
+        st.db
+            .read(move |db| directory::jit::settings(db, &id))
+            .await?,
+    ))
 }
 
-pub async fn save_jit_settings(State(st): State<AppState>, Path(id): Path<String>, Json(s): Json<directory::jit::JitSettings>) -> ApiResult<directory::jit::JitSettings> {
+pub async fn save_jit_settings(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(s): Json<directory::jit::JitSettings>,
+) -> ApiResult<directory::jit::JitSettings> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     let conn = id.clone();
@@ -222,7 +378,16 @@ pub async fn save_jit_settings(State(st): State<AppState>, Path(id): Path<String
         .db
         .write(move |db| {
             directory::jit::save_settings(db, &conn, &s)?;
-            audit::record(db, Some(&conn), "admin", "jit_policy_saved", None, None, Some(s.policy.as_str()), now)?;
+            audit::record(
+                db,
+                Some(&conn),
+                "admin",
+                "jit_policy_saved",
+                None,
+                None,
+                Some(s.policy.as_str()),
+                now,
+            )?;
             directory::jit::settings(db, &conn)
         })
         .await?;
@@ -235,11 +400,19 @@ pub struct StaleParams {
     pub days: Option<i64>,
 }
 
-pub async fn jit_stale(State(st): State<AppState>, Path(id): Path<String>, axum::extract::Query(p): axum::extract::Query<StaleParams>) -> ApiResult<Vec<directory::jit::StaleAccount>> {
+pub async fn jit_stale(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(p): axum::extract::Query<StaleParams>,
+) -> ApiResult<Vec<directory::jit::StaleAccount>> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     let days = p.days.unwrap_or(30).clamp(1, 3650);
-    Ok(Json(st.db.read(move |db| directory::jit::stale_accounts(db, &id, days, now)).await?))
+    Ok(Json(
+        st.db
+            .read(move |db| directory::jit::stale_accounts(db, &id, days, now))
+            .await?,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -247,11 +420,18 @@ pub struct BulkDeactivate {
     pub user_ids: Vec<String>,
 }
 
-pub async fn jit_deactivate(State(st): State<AppState>, Path(id): Path<String>, Json(b): Json<BulkDeactivate>) -> ApiResult<serde_json::Value> {
+pub async fn jit_deactivate(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<BulkDeactivate>,
+) -> ApiResult<serde_json::Value> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     let conn = id.clone();
-    let n = st.db.write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, "admin", now)).await?;
+    let n = st
+        .db
+        .write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, "admin", now))
+        .await?;
     st.publish("user", &id, None);
     Ok(Json(serde_json::json!({"deactivated": n})))
 }

@@ -99,19 +99,49 @@ pub fn router(state: AppState) -> Router {
         .route("/connections/{id}/groups", get(group_page))
         .route("/connections/{id}/groups/{gid}", get(group_detail))
         .route("/connections/{id}/log", get(connection_log))
-        .route("/connections/{id}/roles", get(manage::roles_view).post(manage::add_role))
-        .route("/connections/{id}/roles/preview", axum::routing::post(manage::preview_mappings))
-        .route("/connections/{id}/roles/mappings", axum::routing::put(manage::save_mappings))
+        .route(
+            "/connections/{id}/roles",
+            get(manage::roles_view).post(manage::add_role),
+        )
+        .route(
+            "/connections/{id}/roles/preview",
+            axum::routing::post(manage::preview_mappings),
+        )
+        .route(
+            "/connections/{id}/roles/mappings",
+            axum::routing::put(manage::save_mappings),
+        )
         .route("/connections/{id}/tokens", get(manage::list_tokens))
-        .route("/connections/{id}/tokens/rotate", axum::routing::post(manage::rotate_token))
-        .route("/connections/{id}/tokens/{tid}/revoke", axum::routing::post(manage::revoke_token))
+        .route(
+            "/connections/{id}/tokens/rotate",
+            axum::routing::post(manage::rotate_token),
+        )
+        .route(
+            "/connections/{id}/tokens/{tid}/revoke",
+            axum::routing::post(manage::revoke_token),
+        )
         .route("/connections/{id}/audit", get(manage::audit_trail))
-        .route("/connections/{id}/jit", get(manage::jit_settings).put(manage::save_jit_settings))
+        .route(
+            "/connections/{id}/jit",
+            get(manage::jit_settings).put(manage::save_jit_settings),
+        )
         .route("/connections/{id}/jit/stale", get(manage::jit_stale))
-        .route("/connections/{id}/jit/deactivate", axum::routing::post(manage::jit_deactivate))
-        .route("/connections/{id}/users/{uid}/restore", axum::routing::post(manage::restore_user))
-        .route("/connections/{id}/attribute-mappings", get(manage::attribute_mappings).put(manage::save_attribute_mappings))
-        .route("/connections/{id}/attribute-mappings/preview", axum::routing::post(manage::preview_attribute_mappings))
+        .route(
+            "/connections/{id}/jit/deactivate",
+            axum::routing::post(manage::jit_deactivate),
+        )
+        .route(
+            "/connections/{id}/users/{uid}/restore",
+            axum::routing::post(manage::restore_user),
+        )
+        .route(
+            "/connections/{id}/attribute-mappings",
+            get(manage::attribute_mappings).put(manage::save_attribute_mappings),
+        )
+        .route(
+            "/connections/{id}/attribute-mappings/preview",
+            axum::routing::post(manage::preview_attribute_mappings),
+        )
         .route("/events", get(events))
         .route("/purge", axum::routing::post(purge_now))
         .route("/log", get(observe::all_log))
@@ -638,6 +668,9 @@ async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Eve
 /// Purges now what the once-a-minute purger would purge (users and groups past retention).
 async fn purge_now(State(st): State<AppState>) -> ApiResult<serde_json::Value> {
     let now = st.clock.now();
-    let n = st.db.write(move |db| directory::lifecycle::purge_due(db, now)).await?;
+    let n = st
+        .db
+        .write(move |db| directory::lifecycle::purge_due(db, now))
+        .await?;
     Ok(Json(serde_json::json!({"purged": n})))
 }

@@ -45,12 +45,20 @@ impl LogFilter {
 pub async fn all_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> ApiResult<LogPage> {
     let q = f.query(100);
     let items = st.db.read(move |db| log::list(db, &q)).await?;
-    Ok(Json(LogPage { total: items.len() as i64, offset: 0, items: items.into_iter().map(super::row).collect() }))
+    Ok(Json(LogPage {
+        total: items.len() as i64,
+        offset: 0,
+        items: items.into_iter().map(super::row).collect(),
+    }))
 }
 
 /// One log row with its (redacted) request body, for the detail pane.
 pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<LogDetail> {
-    let q = LogQuery { before_id: Some(id + 1), limit: 1, ..Default::default() };
+    let q = LogQuery {
+        before_id: Some(id + 1),
+        limit: 1,
+        ..Default::default()
+    };
     let entry = st
         .db
         .read(move |db| log::list(db, &q))
@@ -59,12 +67,19 @@ pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiRe
         .find(|e| e.id == id)
         .ok_or_else(|| ApiFailure::not_found(format!("log row {id}")))?;
     let body = entry.request_body.clone();
-    Ok(Json(LogDetail { row: super::row(entry), request_body: body }))
+    Ok(Json(LogDetail {
+        row: super::row(entry),
+        request_body: body,
+    }))
 }
 
 fn csv_field(s: &str) -> String {
     // Spreadsheet formula injection: a leading = + - @ is neutralised.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -73,7 +88,10 @@ fn csv_field(s: &str) -> String {
 }
 
 /// The filtered rows as CSV or JSON (at most 50,000 rows per export).
-pub async fn export_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> Result<Response, ApiFailure> {
+pub async fn export_log(
+    State(st): State<AppState>,
+    Query(f): Query<LogFilter>,
+) -> Result<Response, ApiFailure> {
     let mut q = f.query(50_000);
     q.limit = q.limit.min(50_000);
     let mut rows = Vec::new();
@@ -92,8 +110,19 @@ pub async fn export_log(State(st): State<AppState>, Query(f): Query<LogFilter>) 
         }
     }
     if f.format.as_deref() == Some("json") {
-        let body = serde_json::to_string(&rows.into_iter().map(super::row).collect::<Vec<_>>()).unwrap_or_default();
-        return Ok(([(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"provisioning-log.json\"")], body).into_response());
+        let body = serde_json::to_string(&rows.into_iter().map(super::row).collect::<Vec<_>>())
+            .unwrap_or_default();
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"provisioning-log.json\"",
+                ),
+            ],
+            body,
+        )
+            .into_response());
     }
     let mut out = String::from("id,at,connection_id,method,path,status,outcome,resource_type,resource_id,user_name,external_id,duration_ms,dialect,token_prefix,detail\n");
     for e in rows {
@@ -114,10 +143,26 @@ pub async fn export_log(State(st): State<AppState>, Query(f): Query<LogFilter>) 
             e.token_prefix.unwrap_or_default(),
             e.detail.unwrap_or_default(),
         ];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"provisioning-log.csv\"")], out).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"provisioning-log.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -127,9 +172,17 @@ pub struct ActivityParams {
 }
 
 /// Requests and failures over time for one connection, for the chart.
-pub async fn activity(State(st): State<AppState>, Path(id): Path<String>, Query(p): Query<ActivityParams>) -> ApiResult<Vec<ActivityBucket>> {
+pub async fn activity(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<ActivityParams>,
+) -> ApiResult<Vec<ActivityBucket>> {
     super::ensure_connection(&st, &id).await?;
-    let (hours, bucket_hours) = if p.range.as_deref() == Some("7d") { (168, 6) } else { (24, 1) };
+    let (hours, bucket_hours) = if p.range.as_deref() == Some("7d") {
+        (168, 6)
+    } else {
+        (24, 1)
+    };
     let now = st.clock.now();
     let start = now - chrono::Duration::hours(hours);
     let buckets = st
@@ -164,11 +217,19 @@ pub struct TriageParams {
     pub connection: Option<String>,
 }
 
-pub async fn triage(State(st): State<AppState>, Query(p): Query<TriageParams>) -> ApiResult<directory::triage::TriageReport> {
+pub async fn triage(
+    State(st): State<AppState>,
+    Query(p): Query<TriageParams>,
+) -> ApiResult<directory::triage::TriageReport> {
     if p.q.trim().is_empty() {
-        return Err(ApiFailure::bad_request("type an email, userName, externalId or name"));
+        return Err(ApiFailure::bad_request(
+            "type an email, userName, externalId or name",
+        ));
     }
     let now = st.clock.now();
-    let report = st.db.read(move |db| directory::triage::triage(db, &p.q, p.connection.as_deref(), now)).await?;
+    let report = st
+        .db
+        .read(move |db| directory::triage::triage(db, &p.q, p.connection.as_deref(), now))
+        .await?;
     Ok(Json(report))
 }

@@ -13,10 +13,17 @@ pub async fn demo_state(State(st): State<AppState>) -> ApiResult<DemoState> {
     Ok(Json(st.demo.snapshot()))
 }
 
-pub async fn demo_start(State(st): State<AppState>, body: Option<Json<DemoSpeed>>) -> Result<Json<DemoState>, ApiFailure> {
+pub async fn demo_start(
+    State(st): State<AppState>,
+    body: Option<Json<DemoSpeed>>,
+) -> Result<Json<DemoState>, ApiFailure> {
     let speed = body.map(|b| b.speed).unwrap_or(1.0);
     if !st.demo.start(st.clone(), speed) {
-        return Err(ApiFailure::new(StatusCode::CONFLICT, "conflict", "the demo is already playing"));
+        return Err(ApiFailure::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the demo is already playing",
+        ));
     }
     Ok(Json(st.demo.snapshot()))
 }
@@ -31,7 +38,10 @@ pub async fn demo_resume(State(st): State<AppState>) -> ApiResult<DemoState> {
     Ok(Json(st.demo.snapshot()))
 }
 
-pub async fn demo_speed(State(st): State<AppState>, Json(b): Json<DemoSpeed>) -> ApiResult<DemoState> {
+pub async fn demo_speed(
+    State(st): State<AppState>,
+    Json(b): Json<DemoSpeed>,
+) -> ApiResult<DemoState> {
     st.demo.set_speed(b.speed);
     Ok(Json(st.demo.snapshot()))
 }
@@ -54,19 +64,44 @@ async fn run(st: &AppState, req: CheckRequest) -> Result<idp::check::Report, Api
                 .db
                 .write(move |db| {
                     let t = directory::tokens::issue(db, &c2, "readiness check", now)?;
-                    db.execute("UPDATE tokens SET expires_at = ?2 WHERE id = ?1", rusqlite_args(&t.id, &directory::clock::fmt_time(now + chrono::Duration::minutes(15))))?;
-                    directory::audit::record(db, Some(&c2), "admin", "readiness_check", Some(&t.prefix), None, Some("temporary token, revoked after the run"), now)?;
+                    db.execute(
+                        "UPDATE tokens SET expires_at = ?2 WHERE id = ?1",
+                        rusqlite_args(
+                            &t.id,
+                            &directory::clock::fmt_time(now + chrono::Duration::minutes(15)),
+                        ),
+                    )?;
+                    directory::audit::record(
+                        db,
+                        Some(&c2),
+                        "admin",
+                        "readiness_check",
+                        Some(&t.prefix),
+                        None,
+                        Some("temporary token, revoked after the run"),
+                        now,
+                    )?;
                     Ok(t)
                 })
                 .await?;
             let url = format!("{}/{id}", st.scim_base);
             let report = idp::check::run_checks(&url, &issued.secret, opts).await;
             let (c2, tid) = (id.clone(), issued.id.clone());
-            st.db.write(move |db| directory::tokens::revoke(db, &c2, &tid, chrono::Utc::now()).map(|_| ())).await?;
+            st.db
+                .write(move |db| {
+                    directory::tokens::revoke(db, &c2, &tid, chrono::Utc::now()).map(|_| ())
+                })
+                .await?;
             Ok(report)
         }
-        (None, Some(url), Some(token)) if url.starts_with("http://") || url.starts_with("https://") => Ok(idp::check::run_checks(&url, &token, opts).await),
-        _ => Err(ApiFailure::bad_request("give a connection_id, or an http(s) url with its token")),
+        (None, Some(url), Some(token))
+            if url.starts_with("http://") || url.starts_with("https://") =>
+        {
+            Ok(idp::check::run_checks(&url, &token, opts).await)
+        }
+        _ => Err(ApiFailure::bad_request(
+            "give a connection_id, or an http(s) url with its token",
+        )),
     }
 }
 
@@ -74,11 +109,21 @@ fn rusqlite_args<'a>(a: &'a str, b: &'a str) -> [&'a str; 2] {
     [a, b]
 }
 
-pub async fn check(State(st): State<AppState>, Json(req): Json<CheckRequest>) -> ApiResult<idp::check::Report> {
+pub async fn check(
+    State(st): State<AppState>,
+    Json(req): Json<CheckRequest>,
+) -> ApiResult<idp::check::Report> {
     Ok(Json(run(&st, req).await?))
 }
 
-pub async fn check_html(State(st): State<AppState>, Json(req): Json<CheckRequest>) -> Result<Response, ApiFailure> {
+pub async fn check_html(
+    State(st): State<AppState>,
+    Json(req): Json<CheckRequest>,
+) -> Result<Response, ApiFailure> {
     let report = run(&st, req).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], report.render_html()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        report.render_html(),
+    )
+        .into_response())
 }

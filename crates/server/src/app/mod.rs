@@ -19,7 +19,12 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions/{sid}", axum::routing::delete(revoke_session))
         .route("/connections/{c}/users", get(list_users))
         .route("/connections/{c}/users/{uid}", get(get_user))
-        .route("/connections/{c}/users/{uid}/sessions", get(list_sessions).post(create_session).delete(revoke_sessions))
+        .route(
+            "/connections/{c}/users/{uid}/sessions",
+            get(list_sessions)
+                .post(create_session)
+                .delete(revoke_sessions),
+        )
         .route("/feed", get(read_feed))
         .route("/connections/{c}/signin", post(sign_in))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -35,10 +40,18 @@ fn from_dir(e: directory::Error) -> Response {
     match e {
         directory::Error::NotFound(m) => fail(StatusCode::NOT_FOUND, "not_found", &m),
         directory::Error::Invalid(m) => fail(StatusCode::CONFLICT, "conflict", &m),
-        directory::Error::Scim(s) => fail(StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST), "bad_request", &s.detail),
+        directory::Error::Scim(s) => fail(
+            StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST),
+            "bad_request",
+            &s.detail,
+        ),
         other => {
             tracing::error!(error = %other, "app API internal error");
-            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            )
         }
     }
 }
@@ -51,10 +64,20 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
-    let Some(key) = key else { return fail(StatusCode::UNAUTHORIZED, "unauthorized", "an application key is required") };
+    let Some(key) = key else {
+        return fail(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "an application key is required",
+        );
+    };
     match st.db.read(move |c| sessions::app_key_valid(c, &key)).await {
         Ok(true) => next.run(req).await,
-        Ok(false) => fail(StatusCode::UNAUTHORIZED, "unauthorized", "unknown or revoked application key"),
+        Ok(false) => fail(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown or revoked application key",
+        ),
         Err(e) => from_dir(e),
     }
 }
@@ -83,7 +106,11 @@ struct Paging {
     limit: Option<i64>,
 }
 
-async fn list_users(State(st): State<AppState>, Path(c): Path<String>, Query(p): Query<Paging>) -> Response {
+async fn list_users(
+    State(st): State<AppState>,
+    Path(c): Path<String>,
+    Query(p): Query<Paging>,
+) -> Response {
     let q = directory::console::PageQuery {
         q: None,
         status: directory::console::StatusFilter::All,
@@ -92,8 +119,15 @@ async fn list_users(State(st): State<AppState>, Path(c): Path<String>, Query(p):
         offset: p.offset.unwrap_or(0),
         limit: p.limit.unwrap_or(100),
     };
-    match st.db.read(move |db| directory::console::user_page(db, &c, &q)).await {
-        Ok((total, rows, _)) => Json(json!({"total": total, "items": rows.iter().map(app_user).collect::<Vec<_>>()})).into_response(),
+    match st
+        .db
+        .read(move |db| directory::console::user_page(db, &c, &q))
+        .await
+    {
+        Ok((total, rows, _)) => {
+            Json(json!({"total": total, "items": rows.iter().map(app_user).collect::<Vec<_>>()}))
+                .into_response()
+        }
         Err(e) => from_dir(e),
     }
 }
@@ -112,24 +146,51 @@ struct NewSession {
     ttl_seconds: Option<i64>,
 }
 
-async fn create_session(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>, body: Option<Json<NewSession>>) -> Response {
-    let ttl = body.and_then(|b| b.0.ttl_seconds).unwrap_or(8 * 3600).clamp(60, 30 * 86400);
+async fn create_session(
+    State(st): State<AppState>,
+    Path((c, uid)): Path<(String, String)>,
+    body: Option<Json<NewSession>>,
+) -> Response {
+    let ttl = body
+        .and_then(|b| b.0.ttl_seconds)
+        .unwrap_or(8 * 3600)
+        .clamp(60, 30 * 86400);
     let now = st.clock.now();
     let conn = c.clone();
-    match st.db.write(move |db| sessions::create(db, &conn, &uid, chrono::Duration::seconds(ttl), "api", now)).await {
-        Ok(s) => (StatusCode::CREATED, Json(json!({"token": s.token, "session": s.session}))).into_response(),
+    match st
+        .db
+        .write(move |db| {
+            sessions::create(db, &conn, &uid, chrono::Duration::seconds(ttl), "api", now)
+        })
+        .await
+    {
+        Ok(s) => (
+            StatusCode::CREATED,
+            Json(json!({"token": s.token, "session": s.session})),
+        )
+            .into_response(),
         Err(e) => from_dir(e),
     }
 }
 
-async fn list_sessions(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
-    match st.db.read(move |db| sessions::list_for_user(db, &c, &uid)).await {
+async fn list_sessions(
+    State(st): State<AppState>,
+    Path((c, uid)): Path<(String, String)>,
+) -> Response {
+    match st
+        .db
+        .read(move |db| sessions::list_for_user(db, &c, &uid))
+        .await
+    {
         Ok(list) => Json(json!({"items": list})).into_response(),
         Err(e) => from_dir(e),
     }
 }
 
-async fn revoke_sessions(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
+async fn revoke_sessions(
+    State(st): State<AppState>,
+    Path((c, uid)): Path<(String, String)>,
+) -> Response {
     let now = st.clock.now();
     let conn = c.clone();
     let res = st
@@ -137,7 +198,15 @@ async fn revoke_sessions(State(st): State<AppState>, Path((c, uid)): Path<(Strin
         .write(move |db| {
             let n = sessions::revoke_for_user(db, &conn, &uid, "revoked by the application", now)?;
             if n > 0 {
-                feed::append(db, &conn, feed::SESSIONS_REVOKED, Some(&uid), None, json!({"count": n, "reason": "application"}), now)?;
+                feed::append(
+                    db,
+                    &conn,
+                    feed::SESSIONS_REVOKED,
+                    Some(&uid),
+                    None,
+                    json!({"count": n, "reason": "application"}),
+                    now,
+                )?;
             }
             Ok(n)
         })
@@ -150,9 +219,17 @@ async fn revoke_sessions(State(st): State<AppState>, Path((c, uid)): Path<(Strin
 
 async fn revoke_session(State(st): State<AppState>, Path(sid): Path<String>) -> Response {
     let now = st.clock.now();
-    match st.db.write(move |db| sessions::revoke(db, &sid, "revoked by the application", now)).await {
+    match st
+        .db
+        .write(move |db| sessions::revoke(db, &sid, "revoked by the application", now))
+        .await
+    {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => fail(StatusCode::NOT_FOUND, "not_found", "no live session with that id"),
+        Ok(false) => fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no live session with that id",
+        ),
         Err(e) => from_dir(e),
     }
 }
@@ -166,7 +243,11 @@ struct CheckBody {
 /// after a deactivating SCIM response already says revoked.
 async fn check_session(State(st): State<AppState>, Json(b): Json<CheckBody>) -> Response {
     let now = st.clock.now();
-    match st.db.read(move |db| sessions::check(db, &b.token, now)).await {
+    match st
+        .db
+        .read(move |db| sessions::check(db, &b.token, now))
+        .await
+    {
         Ok(check) => Json(check).into_response(),
         Err(e) => from_dir(e),
     }
@@ -181,7 +262,11 @@ struct FeedQuery {
 
 async fn read_feed(State(st): State<AppState>, Query(q): Query<FeedQuery>) -> Response {
     let after = q.after.unwrap_or(0);
-    match st.db.read(move |db| feed::read(db, after, q.connection.as_deref(), q.limit.unwrap_or(100))).await {
+    match st
+        .db
+        .read(move |db| feed::read(db, after, q.connection.as_deref(), q.limit.unwrap_or(100)))
+        .await
+    {
         Ok(events) => {
             let next = events.last().map(|e| e.seq).unwrap_or(after);
             Json(json!({"events": events, "next": next})).into_response()
@@ -203,7 +288,11 @@ struct SignInBody {
 /// The application hands over the identity its SSO layer verified (or a raw ID token);
 /// Muster finds the user by the stable subject, applies the connection's JIT policy,
 /// resolves the role and returns a session — or says why not.
-async fn sign_in(State(st): State<AppState>, Path(c): Path<String>, body: Result<Json<SignInBody>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn sign_in(
+    State(st): State<AppState>,
+    Path(c): Path<String>,
+    body: Result<Json<SignInBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
         Err(e) => return fail(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
@@ -213,7 +302,11 @@ async fn sign_in(State(st): State<AppState>, Path(c): Path<String>, body: Result
     let identity = match (&b.id_token, b.identity) {
         (Some(token), _) => {
             let conn = c.clone();
-            let settings = match st.db.read(move |db| directory::jit::settings(db, &conn)).await {
+            let settings = match st
+                .db
+                .read(move |db| directory::jit::settings(db, &conn))
+                .await
+            {
                 Ok(s) => s,
                 Err(e) => return from_dir(e),
             };
@@ -223,15 +316,29 @@ async fn sign_in(State(st): State<AppState>, Path(c): Path<String>, body: Result
             }
         }
         (None, Some(i)) if !i.subject.is_empty() => i,
-        _ => return fail(StatusCode::BAD_REQUEST, "bad_request", "send the verified identity (subject, email, ...) or an id_token"),
+        _ => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "send the verified identity (subject, email, ...) or an id_token",
+            )
+        }
     };
     let conn = c.clone();
-    match st.db.write(move |db| directory::jit::sign_in(db, &conn, &identity, ttl, now)).await {
+    match st
+        .db
+        .write(move |db| directory::jit::sign_in(db, &conn, &identity, ttl, now))
+        .await
+    {
         Ok(out) => {
             if let Some(u) = &out.user {
                 st.publish("user", &c, Some(&u.id));
             }
-            let status = if matches!(out.decision, directory::jit::Decision::Refuse(_)) { StatusCode::FORBIDDEN } else { StatusCode::OK };
+            let status = if matches!(out.decision, directory::jit::Decision::Refuse(_)) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::OK
+            };
             (
                 status,
                 Json(json!({

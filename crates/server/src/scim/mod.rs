@@ -790,7 +790,9 @@ async fn create_user(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<Re
     note_body_identity(trace, "User", &body);
     let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
     let u = ctx
-        .write_logged(trace, 201, move |c| lifecycle::create_user(c, &conn, &body, "SCIM POST", now))
+        .write_logged(trace, 201, move |c| {
+            lifecycle::create_user(c, &conn, &body, "SCIM POST", now)
+        })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
     Ok(user_reply(ctx, &u, StatusCode::CREATED))
@@ -992,7 +994,8 @@ async fn replace_group(
     );
     let w = ctx
         .write_logged(trace, 200, move |c| {
-            let (group, delta) = lifecycle::replace_group(c, &conn, &gid, &body, im.as_deref(), "SCIM PUT", now)?;
+            let (group, delta) =
+                lifecycle::replace_group(c, &conn, &gid, &body, im.as_deref(), "SCIM PUT", now)?;
             Ok(GroupWrite {
                 group,
                 delta,
@@ -1028,7 +1031,8 @@ async fn patch_group(
     );
     let w = ctx
         .write_logged(trace, if wants_body { 200 } else { 204 }, move |c| {
-            let (group, delta) = lifecycle::patch_group(c, &conn, &gid, req, im.as_deref(), "SCIM PATCH", now)?;
+            let (group, delta) =
+                lifecycle::patch_group(c, &conn, &gid, req, im.as_deref(), "SCIM PATCH", now)?;
             Ok(GroupWrite {
                 group,
                 delta,
@@ -1076,7 +1080,8 @@ async fn delete_group(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Repl
     );
     let w = ctx
         .write_logged(trace, 204, move |c| {
-            let (group, delta) = lifecycle::delete_group(c, &conn, &gid, im.as_deref(), "SCIM DELETE", now)?;
+            let (group, delta) =
+                lifecycle::delete_group(c, &conn, &gid, im.as_deref(), "SCIM DELETE", now)?;
             Ok(GroupWrite {
                 group,
                 delta,
