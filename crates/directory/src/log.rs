@@ -208,3 +208,101 @@ pub fn list(db: &Connection, q: &LogQuery) -> Result<Vec<LogEntry>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Default days a provisioning-log row is kept.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+/// Rows kept at most, whatever their age, so the log's volume stays bounded.
+pub const MAX_ROWS: i64 = 5_000_000;
+/// Rows removed per pass, so one pass never holds the writer long.
+const PRUNE_BATCH: i64 = 20_000;
+
+pub fn retention_days(db: &Connection) -> Result<i64> {
+    let v: Option<String> = db
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'log_retention_days'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    Ok(v.and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_RETENTION_DAYS))
+}
+
+pub fn set_retention_days(db: &Connection, days: i64) -> Result<()> {
+    if !(1..=3650).contains(&days) {
+        return Err(crate::Error::Invalid(
+            "log retention is 1 to 3650 days".into(),
+        ));
+    }
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ('log_retention_days', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [days.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Removes rows past the retention window, then the oldest beyond MAX_ROWS; purge
+/// tombstones are kept. Bounded per pass; returns how many rows went.
+pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>) -> Result<usize> {
+    let cutoff = crate::clock::fmt_time(now - chrono::Duration::days(retention_days(db)?));
+    let mut n = db.execute(
+        "DELETE FROM provisioning_log WHERE id IN (
+            SELECT id FROM provisioning_log WHERE at < ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)",
+        params![cutoff, PRUNE_BATCH],
+    )?;
+    let count: i64 = db.query_row("SELECT COUNT(*) FROM provisioning_log", [], |r| r.get(0))?;
+    if count > MAX_ROWS {
+        n += db.execute(
+            "DELETE FROM provisioning_log WHERE id IN (
+                SELECT id FROM provisioning_log WHERE outcome != 'purged' ORDER BY id LIMIT ?1)",
+            [(count - MAX_ROWS).min(PRUNE_BATCH)],
+        )?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_recent_rows_and_tombstones() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Db::open(&dir.path().join("m.db")).unwrap();
+        let now = chrono::Utc::now();
+        let n = db
+            .write_blocking(move |c| {
+                let at = |d: i64| crate::clock::fmt_time(now - chrono::Duration::days(d));
+                for (days, outcome) in [
+                    (40, "created"),
+                    (40, "purged"),
+                    (10, "created"),
+                    (0, "read"),
+                ] {
+                    append(
+                        c,
+                        &LogEntry {
+                            at: at(days),
+                            method: "GET".into(),
+                            path: "/Users".into(),
+                            status: 200,
+                            outcome: outcome.into(),
+                            ..Default::default()
+                        },
+                    )?;
+                }
+                set_retention_days(c, 30)?;
+                let n = prune(c, now)?;
+                let left: Vec<String> = c
+                    .prepare("SELECT outcome FROM provisioning_log ORDER BY id")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                assert_eq!(left, vec!["purged", "created", "read"]);
+                assert!(set_retention_days(c, 0).is_err());
+                Ok(n)
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -145,6 +145,10 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(events))
         .route("/purge", axum::routing::post(purge_now))
         .route("/log", get(observe::all_log))
+        .route(
+            "/settings/log-retention",
+            get(log_retention).put(set_log_retention),
+        )
         .route("/log/export", get(observe::export_log))
         .route("/log/{row}", get(observe::log_entry))
         .route("/triage", get(observe::triage))
@@ -673,4 +677,27 @@ async fn purge_now(State(st): State<AppState>) -> ApiResult<serde_json::Value> {
         .write(move |db| directory::lifecycle::purge_due(db, now))
         .await?;
     Ok(Json(serde_json::json!({"purged": n})))
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+struct Retention {
+    days: i64,
+}
+
+/// How long provisioning-log rows are kept (default 30 days; volume also capped).
+async fn log_retention(State(st): State<AppState>) -> ApiResult<serde_json::Value> {
+    let days = st.db.read(log::retention_days).await?;
+    Ok(Json(
+        serde_json::json!({"days": days, "max_rows": log::MAX_ROWS}),
+    ))
+}
+
+async fn set_log_retention(
+    State(st): State<AppState>,
+    Json(r): Json<Retention>,
+) -> ApiResult<serde_json::Value> {
+    st.db
+        .write(move |db| log::set_retention_days(db, r.days))
+        .await?;
+    log_retention(State(st)).await
 }

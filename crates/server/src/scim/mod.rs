@@ -25,6 +25,8 @@ use std::time::Instant;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest page (advertised as filter.maxResults).
 pub const MAX_RESULTS: u64 = 1000;
+/// Every SCIM request is answered within this, well inside Okta's 60-second limit.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(50);
 /// Longest URL query accepted (filters included).
 const MAX_QUERY_BYTES: usize = 8192;
 
@@ -136,7 +138,20 @@ async fn entry(
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let result = handle(&st, &mut trace, peer, req, started).await;
+    // Okta gives up after 60 s; answer before that, always, so nothing fails silently.
+    let result = match tokio::time::timeout(
+        REQUEST_DEADLINE,
+        handle(&st, &mut trace, peer, req, started),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err(ScimError::new(
+            503,
+            None,
+            "the request took too long and was abandoned; retry after the given seconds",
+        )),
+    };
     let mut extra = HeaderMap::new();
     let response = match result {
         Ok(reply) => {
@@ -172,7 +187,8 @@ async fn entry(
                     HeaderValue::from_static("Bearer realm=\"muster-scim\""),
                 );
             }
-            if status == StatusCode::TOO_MANY_REQUESTS {
+            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+            {
                 extra.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             trace.outcome = Some(error_outcome(&e));
