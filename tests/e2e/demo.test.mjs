@@ -130,6 +130,13 @@ describe("demo, readiness and sign-in policy", () => {
     await page.goto(at(`/connections/${id}`));
     await page.getByTestId("tab-signin").click();
     await page.getByTestId("signin-screen").waitFor();
+    // A fresh connection starts SCIM authoritative; go to JIT only first: the stale-accounts section and its warning appear.
+    await page.getByTestId("policy-radio-jit_only").check();
+    await page.getByTestId("signin-save").click();
+    await page.getByTestId("signin-saved").waitFor();
+    await page.getByTestId("stale-section").waitFor();
+    assert.match(await page.getByTestId("stale-section").innerText(), /Access removal is not automatic for connections without SCIM\./);
+    assert.equal((await admin("GET", `/connections/${id}/jit`)).policy, "jit_only");
     await page.getByTestId("policy-radio-scim_authoritative").check();
     await page.getByTestId("signin-save").click();
     await page.getByTestId("signin-saved").waitFor();

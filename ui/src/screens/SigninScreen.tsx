@@ -15,21 +15,34 @@ export function SigninScreen() {
   const client = useClient();
   const load = useCallback((signal: AbortSignal) => client.jitSettings(id, signal), [client, id]);
   const saved = useAsync(load, id);
+  // Kept here: a save reloads the settings and remounts the form, which must still say "Saved.".
+  const [flash, setFlash] = useState(false);
   if (saved.error && !saved.data) return <ErrorState error={saved.error} onRetry={saved.reload} what="the sign-in policy" />;
   if (!saved.data) return <Skeleton rows={4} cols={2} />;
-  return <SigninForm key={JSON.stringify(saved.data)} connectionId={id} initial={saved.data} onSaved={saved.reload} />;
+  return (
+    <SigninForm
+      key={JSON.stringify(saved.data)}
+      connectionId={id}
+      initial={saved.data}
+      flash={flash}
+      onEdit={() => setFlash(false)}
+      onSaved={() => {
+        setFlash(true);
+        saved.reload();
+      }}
+    />
+  );
 }
 
-function SigninForm({ connectionId, initial, onSaved }: { connectionId: string; initial: JitSettings; onSaved: () => void }) {
+function SigninForm({ connectionId, initial, flash, onEdit, onSaved }: { connectionId: string; initial: JitSettings; flash: boolean; onEdit: () => void; onSaved: () => void }) {
   const client = useClient();
   const [s, setS] = useState<JitSettings>(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
-  const [ok, setOk] = useState(false);
   const dirty = JSON.stringify(s) !== JSON.stringify(initial);
   const set = (patch: Partial<JitSettings>) => {
     setS((cur) => ({ ...cur, ...patch }));
-    setOk(false);
+    onEdit();
   };
   const text = (v: string): string | null => (v.trim() === "" ? null : v);
 
@@ -38,7 +51,6 @@ function SigninForm({ connectionId, initial, onSaved }: { connectionId: string; 
     setError(undefined);
     try {
       await client.saveJitSettings(connectionId, s);
-      setOk(true);
       onSaved();
     } catch (e) {
       setError(e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e));
@@ -107,7 +119,7 @@ function SigninForm({ connectionId, initial, onSaved }: { connectionId: string; 
             <p className="form-error" role="alert" data-testid="signin-error">
               {error}
             </p>
-          ) : ok && !dirty ? (
+          ) : flash && !dirty ? (
             <p className="ok-text" role="status" data-testid="signin-saved">
               Saved.
             </p>
