@@ -75,6 +75,7 @@ fn start_error_kind(e: &StartError) -> &'static str {
         StartError::AddrInUse(_) => "addr_in_use",
         StartError::Bind(..) => "bind_failed",
         StartError::Database(_) => "database",
+        StartError::Tls(_) => "tls",
     }
 }
 
