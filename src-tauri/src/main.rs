@@ -228,7 +228,8 @@ mod tests {
         );
         assert!(script
             .contains(r#"var muster = {"api":"http://127.0.0.1:1/api","secret":"s\"</script>"};"#));
-        assert!(!script.contains("__MUSTER_"));
+        // Every placeholder was filled (window.__MUSTER__ itself is meant to be there).
+        assert!(!script.contains("__MUSTER_INJECTED__") && !script.contains("__MUSTER_LAUNCH__"));
     }
 
     #[test]
