@@ -609,7 +609,6 @@ impl Ctx<'_> {
             .write(move |c| {
                 let r = f(c)?;
                 r.describe(&mut entry);
-                entry.duration_ms = entry.duration_ms.max(0.0);
                 directory::log::append(c, &entry)?;
                 Ok((r, entry))
             })
