@@ -5,7 +5,7 @@ use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
 use crate::query;
-use crate::users::check_version;
+use crate::users::{check_put_id, check_version};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::list::ListQuery;
@@ -414,11 +414,7 @@ pub fn replace(
 ) -> Result<(GroupRecord, MembershipDelta)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
-    if let Some(given) = body.get("id").and_then(Value::as_str) {
-        if given != id {
-            return Err(ScimError::mutability("id is immutable and does not match the URL").into());
-        }
-    }
+    check_put_id(body, id)?;
     let (resource, refs) = scim::schema::normalize_group(body)?;
     let at = fmt_time(now);
     let delta = apply_member_changes(

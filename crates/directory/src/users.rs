@@ -334,6 +334,16 @@ pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
     }
 }
 
+/// PUT may repeat the resource's id but never change it (RFC 7643 §3.1: id is readOnly).
+pub fn check_put_id(body: &Value, id: &str) -> Result<()> {
+    match body.get("id").and_then(Value::as_str) {
+        Some(given) if given != id => {
+            Err(ScimError::mutability("id is immutable and does not match the URL").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Stores a new full resource for an existing user (PUT, and PATCH after applying).
 fn store_replacement(
     db: &Connection,
@@ -403,11 +413,7 @@ pub fn replace(
 ) -> Result<(UserRecord, UserChange)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
-    if let Some(given) = body.get("id").and_then(Value::as_str) {
-        if given != id {
-            return Err(ScimError::mutability("id is immutable and does not match the URL").into());
-        }
-    }
+    check_put_id(body, id)?;
     let resource = scim::schema::normalize_user(body)?;
     store_replacement(db, &old, resource, now)
 }
