@@ -80,9 +80,12 @@ pub struct ConnectionRecord {
     pub dialect: Option<String>,
     pub retention_days: i64,
     pub demo: bool,
+    /// Minutes the admin expects between the IdP's requests; None: the IdP's habit.
+    pub expected_sync_minutes: Option<i64>,
 }
 
-const COLUMNS: &str = "id, name, idp, created_at, dialect, retention_days, demo";
+const COLUMNS: &str =
+    "id, name, idp, created_at, dialect, retention_days, demo, expected_sync_minutes";
 
 fn from_row(r: &Row) -> rusqlite::Result<ConnectionRecord> {
     let idp: String = r.get(2)?;
@@ -94,6 +97,7 @@ fn from_row(r: &Row) -> rusqlite::Result<ConnectionRecord> {
         dialect: r.get(4)?,
         retention_days: r.get(5)?,
         demo: r.get::<_, i64>(6)? != 0,
+        expected_sync_minutes: r.get(7)?,
     })
 }
 
@@ -162,5 +166,28 @@ pub fn set_retention(db: &Connection, id: &str, days: i64) -> Result<()> {
         "UPDATE connections SET retention_days = ?2 WHERE id = ?1",
         params![id, days],
     )?;
+    Ok(())
+}
+
+/// Longest expected cadence an admin may set: one week, in minutes.
+pub const MAX_EXPECTED_SYNC_MINUTES: i64 = 7 * 24 * 60;
+
+/// Sets (or with None clears, back to the IdP's habit) the cadence health's idle rule
+/// expects. Out of range is refused and nothing changes.
+pub fn set_expected_sync_minutes(db: &Connection, id: &str, minutes: Option<i64>) -> Result<()> {
+    if let Some(m) = minutes {
+        if !(1..=MAX_EXPECTED_SYNC_MINUTES).contains(&m) {
+            return Err(Error::Invalid(format!(
+                "expected_sync_minutes must be between 1 and {MAX_EXPECTED_SYNC_MINUTES} (one week), or null for the IdP's default; got {m}"
+            )));
+        }
+    }
+    let n = db.execute(
+        "UPDATE connections SET expected_sync_minutes = ?2 WHERE id = ?1",
+        params![id, minutes],
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound(format!("connection {id}")));
+    }
     Ok(())
 }

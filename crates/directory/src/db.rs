@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_lifecycle.sql")),
     (3, include_str!("../migrations/0003_jit.sql")),
+    (4, include_str!("../migrations/0004_health_cadence.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.

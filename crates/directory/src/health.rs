@@ -32,8 +32,43 @@ pub struct HealthInput {
     pub failing_operations_1h: Vec<(String, i64, i64)>,
     pub users: i64,
     pub groups: i64,
-    /// Expected push cadence in seconds (admin-set, or from the IdP's habit).
-    pub expected_cadence_secs: i64,
+    /// How often requests are expected: admin-set, or the IdP's habit.
+    pub expected_cadence: Cadence,
+}
+
+/// How often a connection's IdP is expected to send something, and who said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cadence {
+    /// The IdP's habit (see `default_cadence_secs`).
+    IdpDefault { secs: i64 },
+    /// Set by an admin for this connection (`expected_sync_minutes`).
+    AdminSet { minutes: i64 },
+}
+
+impl Cadence {
+    /// The admin's setting when there is one, else the IdP's default.
+    pub fn for_connection(idp: &str, expected_sync_minutes: Option<i64>) -> Cadence {
+        match expected_sync_minutes {
+            Some(minutes) => Cadence::AdminSet { minutes },
+            None => Cadence::IdpDefault {
+                secs: default_cadence_secs(idp),
+            },
+        }
+    }
+
+    /// Silence longer than this makes a connection idle.
+    pub fn secs(self) -> i64 {
+        match self {
+            Cadence::IdpDefault { secs } => secs,
+            Cadence::AdminSet { minutes } => minutes * 60,
+        }
+    }
+}
+
+impl Default for Cadence {
+    fn default() -> Self {
+        Cadence::IdpDefault { secs: 24 * 3600 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,11 +150,26 @@ pub fn classify(h: &HealthInput) -> Health {
             "In Okta, push groups (Push Groups tab); in Entra, assign groups to the app and include them in scope.",
         );
     }
-    if since_last > h.expected_cadence_secs {
+    if since_last > h.expected_cadence.secs() {
+        let expectation = match h.expected_cadence {
+            Cadence::AdminSet { minutes } => {
+                format!("you expect one every {}", every_minutes(minutes))
+            }
+            Cadence::IdpDefault { secs } => match h.idp.as_str() {
+                "entra" => format!(
+                    "Entra runs a provisioning cycle about every 40 min, so {} without one is unusual",
+                    human(secs)
+                ),
+                _ => format!(
+                    "this IdP pushes on change, and {} without any request is worth a look",
+                    human(secs)
+                ),
+            },
+        };
         return mk(
             HealthState::Idle,
-            format!("No request for {} — longer than this IdP's expected cadence.", human(since_last)),
-            "Check in the IdP that provisioning is on, not paused or in quarantine, and that users are assigned to the app.",
+            format!("No request for {}; {expectation}.", human(since_last)),
+            "Check in the IdP that provisioning is on, not paused or in quarantine, and that users are assigned to the app. If this connection is quiet by design, set the expected cadence.",
         );
     }
     mk(
@@ -127,6 +177,19 @@ pub fn classify(h: &HealthInput) -> Health {
         "Requests arrive and succeed.".into(),
         "Nothing to do.",
     )
+}
+
+/// An admin-set cadence as they would say it: "60 min", "2 h", "7 days".
+fn every_minutes(m: i64) -> String {
+    match m {
+        m if m >= 1440 && m % 1440 == 0 => match m / 1440 {
+            1 => "day".to_string(),
+            d => format!("{d} days"),
+        },
+        m if m >= 120 && m % 60 == 0 => format!("{} h", m / 60),
+        1 => "minute".to_string(),
+        m => format!("{m} min"),
+    }
 }
 
 fn human(secs: i64) -> String {
@@ -150,7 +213,7 @@ mod tests {
             requests_1h: 20,
             users: 5,
             groups: 2,
-            expected_cadence_secs: 24 * 3600,
+            expected_cadence: Cadence::IdpDefault { secs: 24 * 3600 },
             ..Default::default()
         }
     }
@@ -247,6 +310,145 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn admin_set_cadence_decides_idle_and_says_so() {
+        // (case, idp, expected_sync_minutes, seconds since the last request, want, reason contains)
+        type Case<'a> = (&'a str, &'a str, Option<i64>, i64, HealthState, &'a str);
+        let cases: Vec<Case> = vec![
+            (
+                "okta 60 min, just inside",
+                "okta",
+                Some(60),
+                3599,
+                HealthState::Healthy,
+                "succeed",
+            ),
+            (
+                "okta 60 min, at the threshold",
+                "okta",
+                Some(60),
+                3600,
+                HealthState::Healthy,
+                "succeed",
+            ),
+            (
+                "okta 60 min, past it",
+                "okta",
+                Some(60),
+                3601,
+                HealthState::Idle,
+                "you expect one every 60 min",
+            ),
+            (
+                "okta 60 min, 3 h of silence",
+                "okta",
+                Some(60),
+                3 * 3600,
+                HealthState::Idle,
+                "No request for 3 h; you expect one every 60 min.",
+            ),
+            // Admin-set is stricter than Okta's one-day default...
+            (
+                "okta 30 min beats the day default",
+                "okta",
+                Some(30),
+                31 * 60,
+                HealthState::Idle,
+                "every 30 min",
+            ),
+            (
+                "okta default: 31 min is fine",
+                "okta",
+                None,
+                31 * 60,
+                HealthState::Healthy,
+                "succeed",
+            ),
+            // ...or looser than Entra's cycle default.
+            (
+                "entra 10 h, 3 h of silence is fine",
+                "entra",
+                Some(600),
+                3 * 3600,
+                HealthState::Healthy,
+                "succeed",
+            ),
+            (
+                "entra 10 h, past it",
+                "entra",
+                Some(600),
+                10 * 3600 + 1,
+                HealthState::Idle,
+                "every 10 h",
+            ),
+            (
+                "entra default, inside",
+                "entra",
+                None,
+                2 * 3600,
+                HealthState::Healthy,
+                "succeed",
+            ),
+            (
+                "entra default, past it",
+                "entra",
+                None,
+                2 * 3600 + 1,
+                HealthState::Idle,
+                "Entra runs a provisioning cycle",
+            ),
+            (
+                "okta default, past a day",
+                "okta",
+                None,
+                86400 + 1,
+                HealthState::Idle,
+                "pushes on change",
+            ),
+            (
+                "one week",
+                "generic",
+                Some(10080),
+                7 * 86400 + 1,
+                HealthState::Idle,
+                "every 7 days",
+            ),
+            (
+                "one minute",
+                "generic",
+                Some(1),
+                61,
+                HealthState::Idle,
+                "every minute",
+            ),
+        ];
+        for (name, idp, minutes, since, want, says) in cases {
+            let input = HealthInput {
+                idp: idp.into(),
+                since_last_request: Some(since),
+                since_last_success: Some(since),
+                requests_1h: 0,
+                expected_cadence: Cadence::for_connection(idp, minutes),
+                ..base()
+            };
+            let got = classify(&input);
+            assert_eq!(got.state, want, "{name}: {got:?}");
+            assert!(got.reason.contains(says), "{name}: {:?}", got.reason);
+        }
+    }
+
+    #[test]
+    fn null_cadence_is_the_idp_default() {
+        assert_eq!(
+            Cadence::for_connection("entra", None),
+            Cadence::IdpDefault {
+                secs: default_cadence_secs("entra")
+            }
+        );
+        assert_eq!(Cadence::for_connection("okta", None).secs(), 86400);
+        assert_eq!(Cadence::for_connection("okta", Some(45)).secs(), 45 * 60);
     }
 }
 
@@ -347,7 +549,7 @@ pub fn gather(
         failing_operations_1h,
         users,
         groups,
-        expected_cadence_secs: default_cadence_secs(conn.idp.as_str()),
+        expected_cadence: Cadence::for_connection(conn.idp.as_str(), conn.expected_sync_minutes),
     };
     let stats = ConnectionStats {
         users,
