@@ -165,11 +165,28 @@ impl Db {
     where
         F: FnOnce(&Connection) -> Result<()> + Send + 'static,
     {
-        let job: Job = Box::new(move |conn: &Connection| {
-            if let Err(e) = run_in_savepoint(conn, f) {
+        self.write_detached_then(f, |_| {});
+    }
+
+    /// Like `write_detached`, and once the group holding it has committed, runs `then` with
+    /// the write's result (on the writer thread: keep it short) — so whoever is told about
+    /// the write can already read it. Not run if the write or its commit failed.
+    pub fn write_detached_then<R, F, T>(&self, f: F, then: T)
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        T: FnOnce(R) + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn: &Connection| match run_in_savepoint(conn, f) {
+            Ok(v) => Box::new(move |commit: Result<()>| {
+                if commit.is_ok() {
+                    then(v);
+                }
+            }),
+            Err(e) => {
                 tracing::warn!(error = %e, "detached write failed");
+                Box::new(|_| {})
             }
-            Box::new(|_| {})
         });
         if self.jobs.try_send(job).is_err() {
             tracing::warn!("writer queue full; dropping a detached write");

@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod audit;
+pub mod changes;
 pub mod clock;
 pub mod connections;
 pub mod console;

@@ -48,6 +48,8 @@ pub struct LogEntry {
     pub token_prefix: Option<String>,
     pub detail: Option<String>,
     pub request_body: Option<String>,
+    /// Modified properties, old → new, of a user or group PUT/PATCH.
+    pub changes: Option<crate::changes::ChangeSet>,
 }
 
 /// Attribute names whose values never reach the log.
@@ -60,13 +62,18 @@ const SECRET_KEYS: &[&str] = &[
     "client_secret",
 ];
 
+/// True for attribute names whose values never reach the log.
+pub fn is_secret_key(key: &str) -> bool {
+    SECRET_KEYS.iter().any(|s| key.eq_ignore_ascii_case(s))
+}
+
 /// A copy of a request body with secrets replaced by "[redacted]" at any depth.
 pub fn redact(body: &Value) -> Value {
     match body {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let secret = SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s));
+                    let secret = is_secret_key(k);
                     let path_is_secret = k.eq_ignore_ascii_case("value")
                         && map
                             .get("path")
@@ -88,8 +95,9 @@ pub fn redact(body: &Value) -> Value {
 pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
     db.prepare_cached(
         "INSERT INTO provisioning_log (at, connection_id, method, path, status, outcome, resource_type,
-            resource_id, user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            resource_id, user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body,
+            changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         e.at,
@@ -108,13 +116,18 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
         e.token_prefix,
         e.detail,
         e.request_body,
+        e.changes
+            .as_ref()
+            .filter(|c| !c.is_empty())
+            .map(serde_json::to_string)
+            .transpose()?,
     ])?;
     Ok(db.last_insert_rowid())
 }
 
 const COLUMNS: &str =
     "id, at, connection_id, method, path, status, outcome, resource_type, resource_id, \
-    user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body";
+    user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body, changes";
 
 fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
     Ok(LogEntry {
@@ -135,6 +148,9 @@ fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
         token_prefix: r.get(14)?,
         detail: r.get(15)?,
         request_body: r.get(16)?,
+        changes: r
+            .get::<_, Option<String>>(17)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 

@@ -161,6 +161,10 @@ pub fn router(state: AppState) -> Router {
         .route("/check", axum::routing::post(showcase::check))
         .route("/check/html", axum::routing::post(showcase::check_html))
         .route("/connections/{id}/activity", get(observe::activity))
+        .route(
+            "/connections/{id}/health/cadence",
+            get(observe::cadence).put(observe::set_cadence),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
     authed.fallback(|| async { ApiFailure::not_found("no such admin endpoint") })
@@ -300,6 +304,8 @@ fn summarize(
         requests_24h: stats.requests_24h,
         failures_24h: stats.failures_24h,
         demo: c.demo,
+        expected_sync_minutes: c.expected_sync_minutes,
+        default_sync_minutes: health::default_cadence_secs(c.idp.as_str()) / 60,
     })
 }
 

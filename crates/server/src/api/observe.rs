@@ -1,10 +1,11 @@
-//! Observing provisioning: the log across connections with filters and CSV/JSON export,
-//! request/failure activity for charts, and missing-user triage.
+//! Observing provisioning: the log across connections with filters and CSV/JSON export
+//! (each row's modified properties in its detail), request/failure activity for charts,
+//! the cadence health expects, and missing-user triage.
 
 use super::types::*;
 use super::{ApiFailure, ApiResult};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -67,9 +68,20 @@ pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiRe
         .find(|e| e.id == id)
         .ok_or_else(|| ApiFailure::not_found(format!("log row {id}")))?;
     let body = entry.request_body.clone();
+    let set = entry.changes.clone().unwrap_or_default();
     Ok(Json(LogDetail {
         row: super::row(entry),
         request_body: body,
+        changes: set
+            .items
+            .into_iter()
+            .map(|c| LogChange {
+                path: c.path,
+                old: c.old,
+                new: c.new,
+            })
+            .collect(),
+        changes_omitted: set.omitted as i64,
     }))
 }
 
@@ -232,4 +244,75 @@ pub async fn triage(
         .read(move |db| directory::triage::triage(db, &p.q, p.connection.as_deref(), now))
         .await?;
     Ok(Json(report))
+}
+
+/// The cadence health's idle rule expects from this connection's IdP.
+pub async fn cadence(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<CadenceSetting> {
+    let c = st
+        .db
+        .read(move |db| directory::connections::get(db, &id))
+        .await?
+        .ok_or_else(|| ApiFailure::not_found("connection"))?;
+    Ok(Json(cadence_of(&c)))
+}
+
+fn cadence_of(c: &directory::connections::ConnectionRecord) -> CadenceSetting {
+    CadenceSetting {
+        expected_sync_minutes: c.expected_sync_minutes,
+        default_sync_minutes: directory::health::default_cadence_secs(c.idp.as_str()) / 60,
+    }
+}
+
+/// Sets the expected cadence (`{"expected_sync_minutes": 60}`) or clears it back to the
+/// IdP's default (`null`). The field is required, so a stray `{}` never clears a setting;
+/// anything but null or a whole number in 1..=10080 is refused with 400 and changes nothing.
+pub async fn set_cadence(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Path(id): Path<String>,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<CadenceSetting> {
+    let Json(body) = body.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let minutes = match body.as_object().and_then(|o| o.get("expected_sync_minutes")) {
+        None => {
+            return Err(ApiFailure::bad_request(
+                "send {\"expected_sync_minutes\": minutes} (1 to 10080), or null for the IdP's default",
+            ))
+        }
+        Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            ApiFailure::bad_request(format!(
+                "expected_sync_minutes must be a whole number of minutes (1 to 10080) or null; got {v}"
+            ))
+        })?),
+    };
+    let now = st.clock.now();
+    let source = peer.ip().to_string();
+    let conn = id.clone();
+    let c = st
+        .db
+        .write(move |db| {
+            directory::connections::set_expected_sync_minutes(db, &conn, minutes)?;
+            directory::audit::record(
+                db,
+                Some(&conn),
+                "admin",
+                "expected_cadence_set",
+                None,
+                Some(&source),
+                Some(&match minutes {
+                    Some(m) => format!("expects a request every {m} min"),
+                    None => "back to the IdP's default cadence".to_string(),
+                }),
+                now,
+            )?;
+            directory::connections::get(db, &conn)?
+                .ok_or_else(|| directory::Error::NotFound(format!("connection {conn}")))
+        })
+        .await?;
+    st.publish("connection", &id, None);
+    Ok(Json(cadence_of(&c)))
 }

@@ -68,6 +68,24 @@ pub struct ConnectionSummary {
     pub failures_24h: i64,
     /// Created by the live demo; removed by its reset.
     pub demo: bool,
+    /// Minutes the admin expects between requests (null: the IdP's default below).
+    #[ts(type = "number | null")]
+    pub expected_sync_minutes: Option<i64>,
+    /// The IdP's default silence before idle, in minutes (Okta a day, Entra 2 h).
+    #[ts(type = "number")]
+    pub default_sync_minutes: i64,
+}
+
+/// The cadence health's idle rule expects; `expected_sync_minutes` null means the IdP's
+/// default. PUT /connections/{id}/health/cadence takes `{"expected_sync_minutes": n|null}`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CadenceSetting {
+    /// 1 to 10080 (one week), or null.
+    #[ts(type = "number | null")]
+    pub expected_sync_minutes: Option<i64>,
+    #[ts(type = "number")]
+    pub default_sync_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -345,6 +363,21 @@ pub struct LogDetail {
     pub row: LogRow,
     /// The request body as received, with secrets redacted.
     pub request_body: Option<String>,
+    /// Modified properties of a user or group PUT/PATCH, old → new (at most 50).
+    pub changes: Vec<LogChange>,
+    /// Changes beyond those listed.
+    #[ts(type = "number")]
+    pub changes_omitted: i64,
+}
+
+/// One modified property: its SCIM path (`members` for a membership) and the value
+/// before and after; null means absent. Secrets are redacted, long values truncated.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LogChange {
+    pub path: String,
+    pub old: serde_json::Value,
+    pub new: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use directory::changes::{self, ChangeSet};
 use directory::log::{outcome, LogEntry};
 use directory::tokens::TokenCheck;
 use directory::{connections, groups, lifecycle, log, tokens, users};
@@ -235,6 +236,7 @@ fn log_entry(
         token_prefix: t.token_prefix.clone(),
         detail: t.detail.as_deref().map(|d| truncate(d, 1024)),
         request_body: t.request_body.clone(),
+        changes: None,
     }
 }
 
@@ -248,9 +250,31 @@ fn write_log(
     ua: Option<&str>,
 ) {
     let entry = log_entry(st, t, method, path, status, started, ua);
-    st.db
-        .write_detached(move |c| log::append(c, &entry).map(|_| ()));
+    // A refused request is announced on the console's live stream, like a change, once its
+    // row has committed: health and the failure toast move now, not at the next poll.
+    // Auth failures count when the path names a real connection; they carry no data.
+    match entry.connection_id.clone().filter(|_| status >= 400) {
+        Some(connection_id) => {
+            let events = st.events.clone();
+            st.db.write_detached_then(
+                move |c| log::append(c, &entry),
+                move |row| {
+                    let _ = events.send(crate::state::ChangeEvent {
+                        kind: FAILED_EVENT.to_string(),
+                        connection_id,
+                        id: Some(row.to_string()),
+                    });
+                },
+            );
+        }
+        None => st
+            .db
+            .write_detached(move |c| log::append(c, &entry).map(|_| ())),
+    }
 }
+
+/// Kind of the live event a failed request publishes; its id is the log row's.
+pub const FAILED_EVENT: &str = "log";
 
 fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -630,11 +654,37 @@ trait Logged {
     fn describe(&self, entry: &mut LogEntry);
 }
 
-impl Logged for (users::UserRecord, users::UserChange) {
+/// A PUT or PATCH of a user, with what it changed (read before and after, in the same
+/// transaction as the write and its log row).
+struct UserWrite {
+    user: users::UserRecord,
+    change: users::UserChange,
+    changes: ChangeSet,
+}
+
+impl UserWrite {
+    fn run(
+        c: &directory::db::RawConnection,
+        connection_id: &str,
+        id: &str,
+        write: impl FnOnce() -> directory::Result<(users::UserRecord, users::UserChange)>,
+    ) -> directory::Result<UserWrite> {
+        let before = users::get(c, connection_id, id)?;
+        let (user, change) = write()?;
+        let changes = changes::of_user(before.as_ref(), &user);
+        Ok(UserWrite {
+            user,
+            change,
+            changes,
+        })
+    }
+}
+
+impl Logged for UserWrite {
     fn describe(&self, e: &mut LogEntry) {
-        let (u, change) = self;
-        e.outcome = change.as_str().to_string();
-        describe_user(u, e);
+        e.outcome = self.change.as_str().to_string();
+        describe_user(&self.user, e);
+        e.changes = Some(self.changes.clone()).filter(|c| !c.is_empty());
     }
 }
 
@@ -657,11 +707,13 @@ fn describe_user(u: &users::UserRecord, e: &mut LogEntry) {
     e.external_id = u.external_id.clone();
 }
 
-/// Group write with its membership delta and which verb produced it.
+/// Group write with its membership delta, which verb produced it and, for PUT and PATCH,
+/// the modified properties.
 struct GroupWrite {
     group: groups::GroupRecord,
     delta: groups::MembershipDelta,
     verb: GroupVerb,
+    changes: Option<ChangeSet>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -677,6 +729,7 @@ impl Logged for GroupWrite {
         e.resource_id = Some(self.group.id.clone());
         e.user_name = Some(self.group.display_name.clone());
         e.external_id = self.group.external_id.clone();
+        e.changes = self.changes.clone().filter(|c| !c.is_empty());
         let (added, removed) = (self.delta.added.len(), self.delta.removed.len());
         e.outcome = match self.verb {
             GroupVerb::Create => outcome::CREATED,
@@ -827,9 +880,11 @@ async fn replace_user(
         ctx.st.clock.now(),
         ctx.if_match.clone(),
     );
-    let (u, _) = ctx
+    let UserWrite { user: u, .. } = ctx
         .write_logged(trace, 200, move |c| {
-            lifecycle::replace_user(c, &conn, &uid, &body, im.as_deref(), "SCIM PUT", now)
+            UserWrite::run(c, &conn, &uid, || {
+                lifecycle::replace_user(c, &conn, &uid, &body, im.as_deref(), "SCIM PUT", now)
+            })
         })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
@@ -850,9 +905,11 @@ async fn patch_user(
         ctx.st.clock.now(),
         ctx.if_match.clone(),
     );
-    let (u, _) = ctx
+    let UserWrite { user: u, .. } = ctx
         .write_logged(trace, 200, move |c| {
-            lifecycle::patch_user(c, &conn, &uid, &req, im.as_deref(), "SCIM PATCH", now)
+            UserWrite::run(c, &conn, &uid, || {
+                lifecycle::patch_user(c, &conn, &uid, &req, im.as_deref(), "SCIM PATCH", now)
+            })
         })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
@@ -985,6 +1042,7 @@ async fn create_group(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<R
                 group,
                 delta,
                 verb: GroupVerb::Create,
+                changes: None,
             })
         })
         .await?;
@@ -1009,12 +1067,15 @@ async fn replace_group(
     );
     let w = ctx
         .write_logged(trace, 200, move |c| {
+            let before = groups::get(c, &conn, &gid)?;
             let (group, delta) =
                 lifecycle::replace_group(c, &conn, &gid, &body, im.as_deref(), "SCIM PUT", now)?;
+            let changes = changes::of_group(c, before.as_ref(), &group, &delta)?;
             Ok(GroupWrite {
                 group,
                 delta,
                 verb: GroupVerb::Update,
+                changes: Some(changes),
             })
         })
         .await?;
@@ -1046,12 +1107,15 @@ async fn patch_group(
     );
     let w = ctx
         .write_logged(trace, if wants_body { 200 } else { 204 }, move |c| {
+            let before = groups::get(c, &conn, &gid)?;
             let (group, delta) =
                 lifecycle::patch_group(c, &conn, &gid, req, im.as_deref(), "SCIM PATCH", now)?;
+            let changes = changes::of_group(c, before.as_ref(), &group, &delta)?;
             Ok(GroupWrite {
                 group,
                 delta,
                 verb: GroupVerb::Update,
+                changes: Some(changes),
             })
         })
         .await?;
@@ -1101,6 +1165,7 @@ async fn delete_group(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Repl
                 group,
                 delta,
                 verb: GroupVerb::Delete,
+                changes: None,
             })
         })
         .await?;

@@ -6,4 +6,12 @@ export type ConnectionSummary = { id: string, name: string, idp: Idp, scim_url: 
 /**
  * Created by the live demo; removed by its reset.
  */
-demo: boolean, };
+demo: boolean, 
+/**
+ * Minutes the admin expects between requests (null: the IdP's default below).
+ */
+expected_sync_minutes: number | null, 
+/**
+ * The IdP's default silence before idle, in minutes (Okta a day, Entra 2 h).
+ */
+default_sync_minutes: number, };
