@@ -189,17 +189,29 @@ impl Dialect {
     /// The User-Agent the real client sends.
     pub fn user_agent(self) -> &'static str {
         match self {
-            // Okta developer docs, SCIM 2.0 reference: every request example carries it.
+            // Okta's own reference prints it on every request example: "User-Agent: Okta SCIM
+            // Client 1.0.0" (developer.okta.com/docs/api/openapi/okta-scim/guides/scim-11).
             Dialect::Okta => "Okta SCIM Client 1.0.0",
-            // GitHub's EMU code recognises Entra by this prefix; Microsoft does not document
-            // the header, so treat it as observed, not specified.
+            // Microsoft does not document the header. GitHub's Enterprise Managed Users code
+            // tells Entra apart by it: its test of `Business.scim_provider_type` expects
+            // :azure_ad for "Microsoft Azure AD SCIM provisioning 1.0.0" (and "... 1.2.3").
+            // Observed, not specified: detection must not depend on the version suffix.
             Dialect::Entra | Dialect::EntraCompliant => {
                 "Microsoft Azure AD SCIM provisioning 1.0.0"
             }
-            // Google Workspace auto-provisioning, as special-cased by SCIM server libraries.
+            // Google Workspace sends exactly this (and Content-Type application/json); the
+            // scimitar gem special-cases `request.user_agent == "Google-Auto-Provisioning"`
+            // (github.com/pond/scimitar/issues/142).
             Dialect::Google => "Google-Auto-Provisioning",
             Dialect::Generic => concat!("muster-idp/", env!("CARGO_PKG_VERSION")),
         }
+    }
+
+    /// Whether the IdP batches changes into periodic provisioning cycles instead of pushing
+    /// each change as it happens. Entra runs an incremental cycle about every 40 minutes
+    /// ("how provisioning works", Microsoft Entra docs); Okta and Google push on change.
+    pub fn runs_in_cycles(self) -> bool {
+        matches!(self, Dialect::Entra | Dialect::EntraCompliant)
     }
 
     /// Whether the IdP provisions groups at all (Google Workspace does not).
@@ -376,6 +388,12 @@ impl Dialect {
             }
         };
         ScimRequest::with_body(Method::Patch, format!("/Users/{id}"), Self::patch(vec![op]))
+    }
+
+    /// Hard-delete a user. Entra sends it 30 days after the soft delete (disable); Okta
+    /// never deletes.
+    pub fn delete_user(self, id: &str) -> ScimRequest {
+        ScimRequest::delete(format!("/Users/{id}"))
     }
 
     /// Create a group. Entra always creates it empty and fills it by PATCH; Okta Group Push

@@ -1,4 +1,4 @@
-//! Lifecycle scenarios an IdP drives against a SCIM endpoint, and the summary plus expected directory state they leave.
+//! Lifecycle scenarios an IdP drives against a SCIM endpoint (pushed as they happen, or batched into Entra's provisioning cycles), and the summary plus expected directory state they leave.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -25,6 +25,18 @@ use crate::dialect::{Dialect, MemberRef, Person, ScimRequest};
 /// members per PATCH.
 const MEMBERS_PER_PATCH: usize = 50;
 
+/// Entra runs an incremental provisioning cycle about every 40 minutes.
+pub const ENTRA_CYCLE: Duration = Duration::from_secs(40 * 60);
+
+/// Entra hard-deletes a soft-deleted (disabled) user 30 days later: "30 days after a user is
+/// deleted in Azure AD, they're permanently deleted from the tenant. At this point, the
+/// provisioning service sends a DELETE request" (Microsoft Entra docs, how-provisioning-works).
+pub const ENTRA_HARD_DELETE_AFTER: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The longest the simulator will really sleep between two cycles; a slower time scale is
+/// refused rather than leaving a terminal (or a test) waiting for 40 real minutes.
+pub const MAX_REAL_WAIT: Duration = Duration::from_secs(10 * 60);
+
 /// A named lifecycle scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -41,17 +53,21 @@ pub enum Scenario {
     RetryCreate,
     /// A group PATCH naming a member id that does not exist yet, then the user's create.
     GroupBeforeUser,
+    /// Entra only: leavers disabled in one cycle, hard-deleted in the cycle 30 simulated days
+    /// later; some are already gone from the target by then (a DELETE answered 404).
+    LeaverDeleteLater,
 }
 
 impl Scenario {
     /// Every scenario, in CLI order.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::InitialSync,
         Scenario::JoinersMoversLeavers,
         Scenario::GroupRename,
         Scenario::Leaver,
         Scenario::RetryCreate,
         Scenario::GroupBeforeUser,
+        Scenario::LeaverDeleteLater,
     ];
 
     /// The CLI name.
@@ -63,6 +79,7 @@ impl Scenario {
             Scenario::Leaver => "leaver",
             Scenario::RetryCreate => "retry-create",
             Scenario::GroupBeforeUser => "group-before-user",
+            Scenario::LeaverDeleteLater => "leaver-delete-later",
         }
     }
 }
@@ -101,6 +118,19 @@ pub struct SimulateOptions {
     /// Concurrent copies sent by retry-create.
     pub repeats: usize,
     pub retry: RetryPolicy,
+    /// Simulated time between two provisioning cycles of a cycling IdP (Entra).
+    pub cycle_interval: Duration,
+    /// Simulated seconds per real second when waiting for the next cycle: 2400 plays a
+    /// 40-minute cycle gap in one real second. None: no real waiting, cycles run back to back
+    /// and only their simulated times are reported.
+    pub time_scale: Option<f64>,
+    /// Users leaver-delete-later disables and later deletes.
+    pub leavers: usize,
+    /// Simulated time from the disable to the hard DELETE.
+    pub delete_after: Duration,
+    /// Leavers leaver-delete-later removes from the target out of band (a plain DELETE, as an
+    /// admin of the app would) before Entra's own DELETE arrives.
+    pub deleted_out_of_band: usize,
 }
 
 impl SimulateOptions {
@@ -119,6 +149,11 @@ impl SimulateOptions {
             rounds: 3,
             repeats: 5,
             retry: RetryPolicy::default(),
+            cycle_interval: ENTRA_CYCLE,
+            time_scale: None,
+            leavers: 3,
+            delete_after: ENTRA_HARD_DELETE_AFTER,
+            deleted_out_of_band: 1,
         }
     }
 }
@@ -160,6 +195,30 @@ pub struct ExpectedGroup {
 pub struct ExpectedState {
     pub users: BTreeMap<String, ExpectedUser>,
     pub groups: BTreeMap<String, ExpectedGroup>,
+    /// userNames the IdP hard-deleted: in no list and no group, GET by id answers 404.
+    pub deleted: BTreeSet<String>,
+}
+
+/// What one provisioning cycle of a cycling IdP (Entra) sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CycleReport {
+    /// 1-based; cycle 1 is the initial cycle.
+    pub cycle: usize,
+    /// Simulated seconds from the start of cycle 1.
+    pub at_secs: u64,
+    /// HTTP exchanges in this cycle, retries included.
+    pub requests: usize,
+    pub users_created: usize,
+    pub groups_created: usize,
+    pub users_updated: usize,
+    /// Users whose group membership changed (joiners' first groups not counted).
+    pub users_moved: usize,
+    pub users_disabled: usize,
+    pub users_deleted: usize,
+    /// DELETEs answered 404: the target had already removed the user, which counts as done.
+    pub already_gone: usize,
+    /// Operations that failed in this cycle.
+    pub failures: usize,
 }
 
 /// Latency percentiles in milliseconds.
@@ -192,6 +251,8 @@ pub struct Summary {
     pub failures: Vec<String>,
     /// Scenario-specific facts (e.g. what the server answered to a group-before-user PATCH).
     pub observations: BTreeMap<String, Value>,
+    /// One entry per provisioning cycle when the IdP runs in cycles (Entra); empty otherwise.
+    pub cycles: Vec<CycleReport>,
     pub expected: ExpectedState,
 }
 
@@ -201,6 +262,7 @@ impl Summary {
         records: &[RequestRecord],
         elapsed: Duration,
         sim: SimState,
+        cycles: Vec<CycleReport>,
     ) -> Self {
         let mut by_status = BTreeMap::new();
         let mut by_outcome = BTreeMap::new();
@@ -247,6 +309,7 @@ impl Summary {
             expected: sim.expected(),
             failures: sim.failures,
             observations: sim.observations,
+            cycles,
         }
     }
 
@@ -283,11 +346,29 @@ impl Summary {
         let active = self.expected.users.values().filter(|u| u.active).count();
         let _ = writeln!(
             s,
-            "  expected    {} users ({} active), {} groups",
+            "  expected    {} users ({} active), {} groups, {} deleted",
             self.expected.users.len(),
             active,
-            self.expected.groups.len()
+            self.expected.groups.len(),
+            self.expected.deleted.len()
         );
+        for c in &self.cycles {
+            let _ = writeln!(
+                s,
+                "  cycle {:>3} at {:>9}  {:>5} requests: {} users + {} groups created, {} updated, {} moved, {} disabled, {} deleted ({} already gone), {} failed",
+                c.cycle,
+                format_sim_time(c.at_secs),
+                c.requests,
+                c.users_created,
+                c.groups_created,
+                c.users_updated,
+                c.users_moved,
+                c.users_disabled,
+                c.users_deleted,
+                c.already_gone,
+                c.failures
+            );
+        }
         for (k, v) in &self.observations {
             let _ = writeln!(s, "  {k}: {v}");
         }
@@ -303,6 +384,16 @@ impl Summary {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// `+30d 0h40m` style offset for cycle lines.
+fn format_sim_time(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    if d > 0 {
+        format!("+{d}d{h}h{m:02}m")
+    } else {
+        format!("+{h}h{m:02}m")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -322,7 +413,11 @@ struct SimGroup {
 struct SimState {
     users: BTreeMap<String, SimUser>,
     groups: BTreeMap<String, SimGroup>,
+    /// Hard-deleted users: userName -> the id they had.
+    deleted: BTreeMap<String, String>,
     failures: Vec<String>,
+    /// Every failed operation, including those past the kept list's cap.
+    failed_ops: usize,
     observations: BTreeMap<String, Value>,
 }
 
@@ -355,10 +450,15 @@ impl SimState {
                 },
             );
         }
-        ExpectedState { users, groups }
+        ExpectedState {
+            users,
+            groups,
+            deleted: self.deleted.keys().cloned().collect(),
+        }
     }
 
     fn fail(&mut self, what: String) {
+        self.failed_ops += 1;
         // Keep the list readable on a large failing run.
         if self.failures.len() < 200 {
             self.failures.push(what);
@@ -384,6 +484,7 @@ pub async fn run(opts: SimulateOptions) -> Result<Summary, SimError> {
             opts.scenario.as_str()
         )));
     }
+    validate_cycles(&opts)?;
     let bar = if opts.progress {
         let b = ProgressBar::with_draw_target(Some(estimate(&opts)), ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template(
@@ -407,16 +508,38 @@ pub async fn run(opts: SimulateOptions) -> Result<Summary, SimError> {
         next_user: 0,
         next_group: 0,
         state: SimState::default(),
+        clock: SimClock {
+            now: Duration::ZERO,
+            time_scale: opts.time_scale,
+        },
+        cycles: Vec::new(),
+        open_cycle: None,
     };
     let started = Instant::now();
     match opts.scenario {
         Scenario::InitialSync => sim.initial_sync(opts.users, groups_for(&opts)).await?,
+        Scenario::JoinersMoversLeavers if opts.dialect.runs_in_cycles() => {
+            // Entra: the initial cycle, then one incremental cycle per round carrying every
+            // change made since the previous one.
+            sim.begin_cycle();
+            sim.initial_sync(opts.users, groups_for(&opts)).await?;
+            sim.end_cycle();
+            for round in 1..=opts.rounds {
+                sim.clock
+                    .advance_to(opts.cycle_interval.saturating_mul(round as u32))
+                    .await;
+                sim.begin_cycle();
+                sim.jml_round(round, opts.users).await?;
+                sim.end_cycle();
+            }
+        }
         Scenario::JoinersMoversLeavers => {
             sim.initial_sync(opts.users, groups_for(&opts)).await?;
             for round in 1..=opts.rounds {
                 sim.jml_round(round, opts.users).await?;
             }
         }
+        Scenario::LeaverDeleteLater => sim.leaver_delete_later(&opts).await?,
         Scenario::GroupRename => {
             sim.initial_sync(opts.users, opts.groups.max(1)).await?;
             sim.rename_all().await?;
@@ -432,7 +555,90 @@ pub async fn run(opts: SimulateOptions) -> Result<Summary, SimError> {
         &client.records(),
         elapsed,
         sim.state,
+        sim.cycles,
     ))
+}
+
+/// Refuses cycle settings that make no sense or would really wait longer than [`MAX_REAL_WAIT`].
+fn validate_cycles(opts: &SimulateOptions) -> Result<(), SimError> {
+    let cycling = opts.dialect.runs_in_cycles()
+        && matches!(
+            opts.scenario,
+            Scenario::JoinersMoversLeavers | Scenario::LeaverDeleteLater
+        );
+    if opts.scenario == Scenario::LeaverDeleteLater {
+        if !opts.dialect.runs_in_cycles() {
+            return Err(SimError::Unsupported(format!(
+                "{} never hard-deletes a user 30 days after disabling it; leaver-delete-later models Entra (entra or entra-compliant)",
+                opts.dialect
+            )));
+        }
+        if opts.leavers == 0 {
+            return Err(SimError::InvalidOptions(
+                "leaver-delete-later needs at least one leaver".into(),
+            ));
+        }
+        if opts.leavers > opts.users {
+            return Err(SimError::InvalidOptions(format!(
+                "{} leavers out of {} users",
+                opts.leavers, opts.users
+            )));
+        }
+        if opts.deleted_out_of_band > opts.leavers {
+            return Err(SimError::InvalidOptions(format!(
+                "{} users deleted out of band, but only {} leavers",
+                opts.deleted_out_of_band, opts.leavers
+            )));
+        }
+    }
+    if !cycling {
+        return Ok(());
+    }
+    if opts.cycle_interval.is_zero() {
+        return Err(SimError::InvalidOptions(
+            "the cycle interval must be at least one second".into(),
+        ));
+    }
+    let Some(scale) = opts.time_scale else {
+        return Ok(());
+    };
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(SimError::InvalidOptions(format!(
+            "time scale must be a positive number of simulated seconds per real second, got {scale}"
+        )));
+    }
+    let longest_gap = if opts.scenario == Scenario::LeaverDeleteLater {
+        opts.cycle_interval
+            .max(opts.delete_after + opts.cycle_interval)
+    } else {
+        opts.cycle_interval
+    };
+    let real = longest_gap.as_secs_f64() / scale;
+    if real > MAX_REAL_WAIT.as_secs_f64() {
+        return Err(SimError::InvalidOptions(format!(
+            "time scale {scale} would wait {:.0} real seconds between two cycles (limit {}); raise it or leave it out to run cycles back to back",
+            real,
+            MAX_REAL_WAIT.as_secs()
+        )));
+    }
+    Ok(())
+}
+
+/// Simulated time: advancing it sleeps the scaled gap for real, or not at all.
+struct SimClock {
+    now: Duration,
+    time_scale: Option<f64>,
+}
+
+impl SimClock {
+    async fn advance_to(&mut self, at: Duration) {
+        let gap = at.saturating_sub(self.now);
+        if let Some(scale) = self.time_scale {
+            // validate_cycles bounds the real wait.
+            tokio::time::sleep(Duration::from_secs_f64(gap.as_secs_f64() / scale)).await;
+        }
+        self.now = self.now.max(at);
+    }
 }
 
 fn groups_for(opts: &SimulateOptions) -> usize {
@@ -456,6 +662,7 @@ fn estimate(opts: &SimulateOptions) -> u64 {
         Scenario::GroupRename => base + opts.groups as u64,
         Scenario::RetryCreate => opts.repeats as u64,
         Scenario::Leaver | Scenario::GroupBeforeUser => 8,
+        Scenario::LeaverDeleteLater => base + (opts.leavers * 2) as u64,
         Scenario::InitialSync => base,
     }
 }
@@ -501,6 +708,10 @@ struct Sim {
     next_user: usize,
     next_group: usize,
     state: SimState,
+    clock: SimClock,
+    cycles: Vec<CycleReport>,
+    /// The cycle being played, with the request and failure counts when it began.
+    open_cycle: Option<(CycleReport, usize, usize)>,
 }
 
 /// Runs `jobs` with at most the semaphore's permits in flight, returning results in job order.
@@ -617,6 +828,32 @@ async fn send_ok(
 }
 
 impl Sim {
+    /// Opens a cycle at the clock's current simulated time.
+    fn begin_cycle(&mut self) {
+        let report = CycleReport {
+            cycle: self.cycles.len() + 1,
+            at_secs: self.clock.now.as_secs(),
+            ..CycleReport::default()
+        };
+        self.open_cycle = Some((report, self.client.records().len(), self.state.failed_ops));
+    }
+
+    /// Closes the open cycle, counting the requests and failures it caused.
+    fn end_cycle(&mut self) {
+        if let Some((mut report, requests_before, failures_before)) = self.open_cycle.take() {
+            report.requests = self.client.records().len() - requests_before;
+            report.failures = self.state.failed_ops - failures_before;
+            self.cycles.push(report);
+        }
+    }
+
+    /// Adds to the open cycle's counts; a no-op for IdPs that push instead of cycling.
+    fn tally(&mut self, f: impl FnOnce(&mut CycleReport)) {
+        if let Some((report, _, _)) = self.open_cycle.as_mut() {
+            f(report);
+        }
+    }
+
     fn new_person(&mut self) -> Person {
         self.next_user += 1;
         let g = GIVEN[self.rng.gen_range(0..GIVEN.len())];
@@ -661,6 +898,8 @@ impl Sim {
                 Err(e) => self.state.fail(e.to_string()),
             }
         }
+        let n = made.len();
+        self.tally(|c| c.users_created += n);
         made
     }
 
@@ -681,6 +920,8 @@ impl Sim {
                 Err(e) => self.state.fail(e.to_string()),
             }
         }
+        let n = made.len();
+        self.tally(|c| c.groups_created += n);
         made
     }
 
@@ -815,6 +1056,19 @@ impl Sim {
 
     async fn move_users(&mut self, users: &[String], group_names: &[String]) {
         let d = self.client.dialect();
+        let plans = self.plan_moves(users, group_names);
+        if d.runs_in_cycles() {
+            return self.move_users_per_group(plans).await;
+        }
+        self.move_users_one_by_one(plans).await;
+    }
+
+    /// For each mover: their first group (left) and a group they are not in (joined).
+    fn plan_moves(
+        &mut self,
+        users: &[String],
+        group_names: &[String],
+    ) -> Vec<(String, String, Option<String>, String)> {
         let mut plans = Vec::new();
         for u in users {
             let Some(su) = self.state.users.get(u) else {
@@ -830,7 +1084,16 @@ impl Sim {
             };
             plans.push((u.clone(), su.id.clone(), from, to));
         }
-        // One job per mover: remove from the old group, then add to the new one.
+        plans
+    }
+
+    /// Okta pushes each mover's change as it happens: remove from the old group, then add to
+    /// the new one.
+    async fn move_users_one_by_one(
+        &mut self,
+        plans: Vec<(String, String, Option<String>, String)>,
+    ) {
+        let d = self.client.dialect();
         let mut jobs = Vec::new();
         for (u, uid, from, to) in &plans {
             let client = self.client.clone();
@@ -869,6 +1132,7 @@ impl Sim {
             });
         }
         let results = bounded(&self.permits, jobs).await;
+        let mut moved = 0;
         for ((u, _, from, to), r) in plans.into_iter().zip(results) {
             match r {
                 Ok(removed) => {
@@ -877,11 +1141,102 @@ impl Sim {
                             su.groups.remove(&f);
                         }
                         su.groups.insert(to);
+                        moved += 1;
                     }
                 }
                 Err(e) => self.state.fail(e.to_string()),
             }
         }
+        self.tally(|c| c.users_moved += moved);
+    }
+
+    /// Entra's cycle evaluates groups, not people: every group that lost members since the
+    /// last cycle gets one Remove PATCH listing them, then every group that gained members
+    /// one Add PATCH (chunked like any membership PATCH).
+    async fn move_users_per_group(&mut self, plans: Vec<(String, String, Option<String>, String)>) {
+        let d = self.client.dialect();
+        let mut leaving: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut joining: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for (u, uid, from, to) in &plans {
+            if let Some(f) = from {
+                leaving
+                    .entry(f.clone())
+                    .or_default()
+                    .push((u.clone(), uid.clone()));
+            }
+            joining
+                .entry(to.clone())
+                .or_default()
+                .push((u.clone(), uid.clone()));
+        }
+        let mut left: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut joined: BTreeSet<(String, String)> = BTreeSet::new();
+        for (removing, batches) in [(true, leaving), (false, joining)] {
+            let mut jobs = Vec::new();
+            let mut meta = Vec::new();
+            for (group, members) in batches {
+                let Some(gid) = self.state.groups.get(&group).map(|g| g.id.clone()) else {
+                    continue;
+                };
+                for chunk in members.chunks(MEMBERS_PER_PATCH) {
+                    let req = if removing {
+                        let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
+                        d.remove_members(&gid, &group, &ids)
+                    } else {
+                        let refs: Vec<MemberRef> = chunk
+                            .iter()
+                            .map(|(u, id)| MemberRef {
+                                id: id.clone(),
+                                user_name: u.clone(),
+                            })
+                            .collect();
+                        d.add_members(&gid, &group, &refs)
+                    };
+                    let verb = if removing { "remove" } else { "add" };
+                    jobs.push(send_ok(
+                        self.client.clone(),
+                        format!("{verb} {} members of {group}", chunk.len()),
+                        req,
+                    ));
+                    meta.push((group.clone(), chunk.to_vec()));
+                }
+            }
+            for ((group, members), r) in meta.into_iter().zip(bounded(&self.permits, jobs).await) {
+                match r {
+                    Ok(_) => {
+                        for (u, _) in members {
+                            if removing {
+                                left.insert((u, group.clone()));
+                            } else {
+                                joined.insert((u, group.clone()));
+                            }
+                        }
+                    }
+                    Err(e) => self.state.fail(e.to_string()),
+                }
+            }
+        }
+        let mut moved = 0;
+        for (u, _, from, to) in plans {
+            let Some(su) = self.state.users.get_mut(&u) else {
+                continue;
+            };
+            let mut changed = false;
+            if let Some(f) = from {
+                if left.contains(&(u.clone(), f.clone())) {
+                    su.groups.remove(&f);
+                    changed = true;
+                }
+            }
+            if joined.contains(&(u.clone(), to.clone())) {
+                su.groups.insert(to);
+                changed = true;
+            }
+            if changed {
+                moved += 1;
+            }
+        }
+        self.tally(|c| c.users_moved += moved);
     }
 
     async fn update_users(&mut self, users: &[String], round: usize) {
@@ -915,11 +1270,14 @@ impl Sim {
                 .await
             });
         }
+        let mut updated = 0;
         for r in bounded(&self.permits, jobs).await {
-            if let Err(e) = r {
-                self.state.fail(e.to_string());
+            match r {
+                Ok(_) => updated += 1,
+                Err(e) => self.state.fail(e.to_string()),
             }
         }
+        self.tally(|c| c.users_updated += updated);
     }
 
     async fn deactivate_users(&mut self, users: &[String]) {
@@ -936,17 +1294,120 @@ impl Sim {
             })
             .collect::<Vec<_>>();
         let results = bounded(&self.permits, jobs).await;
+        let mut disabled = 0;
         for (u, r) in users.iter().zip(results) {
             match r {
                 Ok(_) => {
                     if let Some(su) = self.state.users.get_mut(u) {
                         // Neither Okta nor Entra touches memberships on deactivation.
                         su.active = false;
+                        disabled += 1;
                     }
                 }
                 Err(e) => self.state.fail(e.to_string()),
             }
         }
+        self.tally(|c| c.users_disabled += disabled);
+    }
+
+    /// Hard-deletes users. A 404 means the target already removed the user: the IdP's goal is
+    /// reached, so it is "already gone", not a failure. (Microsoft documents the DELETE 30 days
+    /// after the disable but not how it treats a 404 answer; any other answer is a failure.)
+    async fn delete_users(&mut self, users: &[String]) {
+        let d = self.client.dialect();
+        let targets: Vec<(String, String)> = users
+            .iter()
+            .filter_map(|u| self.state.users.get(u).map(|su| (u.clone(), su.id.clone())))
+            .collect();
+        let jobs = targets
+            .iter()
+            .map(|(_, id)| {
+                let (client, req) = (self.client.clone(), d.delete_user(id));
+                async move { client.send(&req).await }
+            })
+            .collect();
+        let results = bounded(&self.permits, jobs).await;
+        let (mut deleted, mut gone) = (0, 0);
+        for ((u, id), r) in targets.into_iter().zip(results) {
+            match r {
+                Ok(resp) if resp.is_success() || resp.status == 404 => {
+                    if resp.status == 404 {
+                        gone += 1;
+                    } else {
+                        deleted += 1;
+                    }
+                    self.state.users.remove(&u);
+                    self.state.deleted.insert(u, id);
+                }
+                Ok(resp) => self
+                    .state
+                    .fail(unexpected(&format!("delete {u}"), &resp).to_string()),
+                Err(e) => self.state.fail(format!("delete {u}: {e}")),
+            }
+        }
+        self.tally(|c| {
+            c.users_deleted += deleted;
+            c.already_gone += gone;
+        });
+    }
+
+    /// Entra's soft delete then hard delete: cycle 1 provisions everyone; cycle 2 disables the
+    /// leavers (PATCH active false / "False"); meanwhile some leavers are removed from the
+    /// target out of band; the first cycle at least `delete_after` later DELETEs every leaver.
+    async fn leaver_delete_later(&mut self, opts: &SimulateOptions) -> Result<(), SimError> {
+        self.begin_cycle();
+        self.initial_sync(opts.users, groups_for(opts)).await?;
+        self.end_cycle();
+
+        let disable_at = opts.cycle_interval;
+        self.clock.advance_to(disable_at).await;
+        self.begin_cycle();
+        let mut pool = self.active_users();
+        pool.shuffle(&mut self.rng);
+        pool.truncate(opts.leavers);
+        pool.sort();
+        self.deactivate_users(&pool).await;
+        self.end_cycle();
+        let leavers: Vec<String> = pool
+            .into_iter()
+            .filter(|u| self.state.users.get(u).is_some_and(|su| !su.active))
+            .collect();
+
+        // Out of band: the app's own admin (or its retention purge) removes some leavers
+        // before Entra gets to them. Not the IdP's traffic, so not in the summary's counts.
+        let outsider = ScimClient::new(self.client.base(), &opts.token, Dialect::Generic)?
+            .with_retry(opts.retry);
+        let mut removed = Vec::new();
+        for u in leavers.iter().take(opts.deleted_out_of_band) {
+            let id = self.state.users[u].id.clone();
+            let r = outsider
+                .send(&ScimRequest::delete(format!("/Users/{id}")))
+                .await?;
+            if !r.is_success() {
+                return Err(unexpected(&format!("out-of-band delete of {u}"), &r));
+            }
+            removed.push(u.clone());
+        }
+
+        // The first cycle boundary at or after disable + delete_after.
+        let due = disable_at + opts.delete_after;
+        let interval = opts.cycle_interval.as_secs().max(1);
+        let delete_at = Duration::from_secs(due.as_secs().div_ceil(interval) * interval);
+        self.clock.advance_to(delete_at).await;
+        self.begin_cycle();
+        self.delete_users(&leavers).await;
+        self.end_cycle();
+
+        self.state.observations.insert(
+            "leaver_delete_later".into(),
+            json!({
+                "disabled": leavers,
+                "deleted_out_of_band": removed,
+                "disabled_at_secs": disable_at.as_secs(),
+                "deleted_at_secs": delete_at.as_secs(),
+            }),
+        );
+        Ok(())
     }
 
     async fn rename_all(&mut self) -> Result<(), SimError> {
@@ -1136,6 +1597,12 @@ mod tests {
             next_user: 0,
             next_group: 0,
             state: SimState::default(),
+            clock: SimClock {
+                now: Duration::ZERO,
+                time_scale: None,
+            },
+            cycles: Vec::new(),
+            open_cycle: None,
         };
         let groups: Vec<String> = (0..20).map(|i| format!("g{i}")).collect();
         let mut sizes = BTreeMap::<String, usize>::new();
@@ -1148,5 +1615,78 @@ mod tests {
         }
         // Zipf-like: the first group is far larger than the last.
         assert!(sizes["g0"] > 4 * sizes["g19"], "{sizes:?}");
+    }
+}
+
+#[cfg(test)]
+mod cycle_option_tests {
+    use super::*;
+
+    /// Nothing listens here: every case must be refused before the first request.
+    const NOWHERE: &str = "http://127.0.0.1:9";
+
+    fn opts(dialect: Dialect, scenario: Scenario) -> SimulateOptions {
+        SimulateOptions::new(NOWHERE, "t", dialect, scenario)
+    }
+
+    async fn refused(o: SimulateOptions) -> SimError {
+        match run(o).await {
+            Err(e @ (SimError::InvalidOptions(_) | SimError::Unsupported(_))) => e,
+            other => panic!("expected a refusal before any request, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn leaver_delete_later_is_entra_only() {
+        for d in [Dialect::Okta, Dialect::Google, Dialect::Generic] {
+            let e = refused(opts(d, Scenario::LeaverDeleteLater)).await;
+            assert!(matches!(e, SimError::Unsupported(_)), "{d}: {e}");
+            assert!(e.to_string().contains("Entra"), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_cycle_settings() {
+        let mut o = opts(Dialect::Entra, Scenario::JoinersMoversLeavers);
+        o.cycle_interval = Duration::ZERO;
+        assert!(refused(o).await.to_string().contains("cycle interval"));
+
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut o = opts(Dialect::EntraCompliant, Scenario::JoinersMoversLeavers);
+            o.time_scale = Some(bad);
+            assert!(refused(o).await.to_string().contains("time scale"), "{bad}");
+        }
+
+        // Real time: a 40-minute gap at 1:1 would wait 40 real minutes.
+        let mut o = opts(Dialect::Entra, Scenario::JoinersMoversLeavers);
+        o.time_scale = Some(1.0);
+        assert!(refused(o).await.to_string().contains("real seconds"));
+
+        // 30 days at 2400x is 18 real minutes: refused too.
+        let mut o = opts(Dialect::Entra, Scenario::LeaverDeleteLater);
+        o.time_scale = Some(2400.0);
+        assert!(refused(o).await.to_string().contains("real seconds"));
+    }
+
+    #[tokio::test]
+    async fn refuses_impossible_leaver_counts() {
+        let mut o = opts(Dialect::Entra, Scenario::LeaverDeleteLater);
+        o.leavers = 0;
+        assert!(refused(o).await.to_string().contains("at least one leaver"));
+
+        let mut o = opts(Dialect::Entra, Scenario::LeaverDeleteLater);
+        (o.users, o.leavers) = (2, 3);
+        assert!(refused(o).await.to_string().contains("3 leavers out of 2"));
+
+        let mut o = opts(Dialect::Entra, Scenario::LeaverDeleteLater);
+        (o.leavers, o.deleted_out_of_band) = (1, 2);
+        assert!(refused(o).await.to_string().contains("out of band"));
+    }
+
+    #[test]
+    fn formats_simulated_offsets() {
+        assert_eq!(format_sim_time(0), "+0h00m");
+        assert_eq!(format_sim_time(2400), "+0h40m");
+        assert_eq!(format_sim_time(1081 * 2400), "+30d0h40m");
     }
 }

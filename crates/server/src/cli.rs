@@ -91,7 +91,8 @@ enum Command {
         /// okta, entra, entra-compliant (Entra with aadOptscim062020), google, generic
         #[arg(long, default_value = "okta")]
         idp: String,
-        /// initial-sync, joiners-movers-leavers, group-rename, leaver, retry-create, group-before-user
+        /// initial-sync, joiners-movers-leavers, group-rename, leaver, retry-create,
+        /// group-before-user, leaver-delete-later (Entra only)
         #[arg(long, default_value = "initial-sync")]
         scenario: String,
         #[arg(long, default_value_t = 100)]
@@ -104,6 +105,23 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Simulated seconds between Entra provisioning cycles (Entra: about 40 minutes).
+        #[arg(long, default_value_t = 2400)]
+        cycle_interval: u64,
+        /// Simulated seconds per real second between cycles (2400: a 40-minute gap takes one
+        /// second). Without it cycles run back to back; only their simulated times are reported.
+        #[arg(long)]
+        time_scale: Option<f64>,
+        /// leaver-delete-later: users disabled, then hard-deleted.
+        #[arg(long, default_value_t = 3)]
+        leavers: usize,
+        /// leaver-delete-later: simulated days from the disable to the DELETE (Entra: 30).
+        #[arg(long, default_value_t = 30)]
+        delete_after_days: u64,
+        /// leaver-delete-later: leavers removed from the target out of band before Entra's
+        /// DELETE arrives (it then gets 404, which counts as already gone).
+        #[arg(long, default_value_t = 1)]
+        deleted_out_of_band: usize,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -279,6 +297,11 @@ pub fn main() -> i32 {
             concurrency,
             seed,
             rounds,
+            cycle_interval,
+            time_scale,
+            leavers,
+            delete_after_days,
+            deleted_out_of_band,
             json,
         } => {
             let (Ok(dialect), Ok(scenario)) = (
@@ -293,6 +316,12 @@ pub fn main() -> i32 {
             opts.concurrency = concurrency.max(1);
             opts.seed = seed;
             opts.rounds = rounds;
+            opts.cycle_interval = std::time::Duration::from_secs(cycle_interval);
+            opts.time_scale = time_scale;
+            opts.leavers = leavers;
+            opts.delete_after =
+                std::time::Duration::from_secs(delete_after_days.saturating_mul(86_400));
+            opts.deleted_out_of_band = deleted_out_of_band;
             opts.progress = !json;
             block_on(async move {
                 match idp::run(opts).await {

@@ -41,7 +41,11 @@ fn server_state(app: &Arc<Fixture>) -> ExpectedState {
         }
         groups.insert(gname, ExpectedGroup { members });
     }
-    ExpectedState { users, groups }
+    ExpectedState {
+        users,
+        groups,
+        ..ExpectedState::default()
+    }
 }
 
 fn opts(url: &str, dialect: Dialect, scenario: Scenario) -> SimulateOptions {

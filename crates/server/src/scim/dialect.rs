@@ -83,4 +83,33 @@ mod tests {
             assert_eq!(detect(ua, q, body), want, "ua={ua:?} q={q} body={body:?}");
         }
     }
+
+    /// The User-Agents the IdPs really send (sources in `idp::Dialect::user_agent`), as the
+    /// simulator sends them and with other versions or capitalisation seen in the wild.
+    #[test]
+    fn recognises_the_real_user_agents() {
+        let title = json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+        let lower = json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
+        let cases = [
+            (idp::Dialect::Okta.user_agent(), None, "okta"),
+            ("Okta SCIM client 1.2.3", None, "okta"),
+            (idp::Dialect::Entra.user_agent(), None, "entra"),
+            (idp::Dialect::Entra.user_agent(), Some(&title), "entra"),
+            (
+                idp::Dialect::EntraCompliant.user_agent(),
+                Some(&lower),
+                "entra-aadOptscim062020",
+            ),
+            ("Microsoft Azure AD SCIM provisioning 1.2.3", None, "entra"),
+            (idp::Dialect::Google.user_agent(), None, "google"),
+        ];
+        for (ua, body, want) in cases {
+            assert_eq!(detect(Some(ua), "", body), Some(want), "ua={ua:?}");
+        }
+        // The simulator's own generic client is nobody's dialect.
+        assert_eq!(
+            detect(Some(idp::Dialect::Generic.user_agent()), "", None),
+            None
+        );
+    }
 }
