@@ -156,7 +156,10 @@ describe("health, provisioning log and triage", () => {
     await page.getByTestId("log-entry").first().click();
     const d2 = page.getByTestId("log-drawer");
     assert.match(await d2.getByTestId("log-patch-ops").textContent(), /replace active: false/);
-    assert.match(await d2.getByTestId("log-modified").textContent(), /active.*not stored.*false/);
+    // Modified properties as recorded by the server: the old value, then the new one.
+    const change = d2.getByTestId("log-change").filter({ hasText: "active" });
+    assert.equal(await change.count(), 1);
+    assert.match(await change.textContent(), /^active\s*true\s*→\s*false$/);
     assert.match(await d2.getByTestId("log-body").textContent(), /"Operations"/);
     await page.keyboard.press("Escape");
   });
@@ -188,6 +191,30 @@ describe("health, provisioning log and triage", () => {
     await eventually(async () => (await f.getAttribute("data-verdict")) === "never_received", 8000, "never received verdict");
     assert.ok((await f.getByTestId("finding-steps").locator("li").count()) >= 1, "a checklist of next steps");
     assert.equal(new URL(page.url()).searchParams.get("q"), UNKNOWN_EMAIL);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("the expected cadence is edited in the health panel, refused out of range", async () => {
+    await page.goto(consoleAt(`/connections/${s.id}`));
+    const panel = page.getByTestId("health-panel");
+    await panel.waitFor();
+    assert.match(await panel.getByTestId("cadence-value").textContent(), /idle after 1 day.*default/);
+    await panel.getByTestId("cadence-edit").click();
+    const input = panel.getByTestId("cadence-input");
+    for (const bad of ["0", "10081", "1.5"]) {
+      await input.fill(bad);
+      await panel.getByTestId("cadence-problem").waitFor();
+      assert.equal(await panel.getByTestId("cadence-save").isDisabled(), true, `${bad} can be saved`);
+    }
+    await input.fill("90");
+    assert.equal(await panel.getByTestId("cadence-problem").count(), 0);
+    await panel.getByTestId("cadence-save").click();
+    await eventually(async () => /Every 90 min/.test((await panel.getByTestId("cadence-value").textContent()) ?? ""), 5000, "saved cadence shown");
+    assert.equal((await admin("GET", `/connections/${s.id}/health/cadence`)).expected_sync_minutes, 90);
+    await panel.getByTestId("cadence-edit").click();
+    await panel.getByTestId("cadence-reset").click();
+    await eventually(async () => /idle after 1 day/.test((await panel.getByTestId("cadence-value").textContent()) ?? ""), 5000, "default shown again");
+    assert.equal((await admin("GET", `/connections/${s.id}/health/cadence`)).expected_sync_minutes, null);
     assert.deepEqual(pageErrors, []);
   });
 });

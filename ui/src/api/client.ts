@@ -28,6 +28,7 @@ import type { CheckRequest } from "./generated/CheckRequest";
 import type { Report } from "./generated/Report";
 import type { JitSettings } from "./generated/JitSettings";
 import type { StaleAccount } from "./generated/StaleAccount";
+import type { CadenceSetting } from "./generated/CadenceSetting";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
@@ -193,6 +194,14 @@ export class MusterClient {
   }
   activity(id: string, range: "24h" | "7d", signal?: AbortSignal): Promise<ActivityBucket[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/activity`, { query: { range }, signal });
+  }
+  /** The cadence health's idle rule expects; null minutes = the IdP's default. */
+  cadence(id: string, signal?: AbortSignal): Promise<CadenceSetting> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/health/cadence`, { signal });
+  }
+  /** 1 to 10080 minutes, or null for the IdP's default; anything else is refused with 400. */
+  setCadence(id: string, minutes: number | null): Promise<CadenceSetting> {
+    return this.request("PUT", `/connections/${encodeURIComponent(id)}/health/cadence`, { body: { expected_sync_minutes: minutes } });
   }
   triage(q: string, connection?: string, signal?: AbortSignal): Promise<TriageReport> {
     return this.request("GET", "/triage", { query: { q, connection }, signal });

@@ -1,4 +1,4 @@
-// Connection health panel: state badge, the reason and next step in plain words, recent traffic and the 24 h / 7 d activity chart.
+// Connection health panel: state badge, the reason and next step in plain words, the expected cadence, recent traffic and the 24 h / 7 d activity chart.
 import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { Link } from "react-router";
 import type { ConnectionSummary } from "../api/generated/ConnectionSummary";
@@ -8,13 +8,18 @@ import { Time } from "../components/Time";
 import { useClient } from "../lib/context";
 import { formatCount } from "../lib/format";
 import { useAsync } from "../lib/hooks";
-import { useLiveRefresh } from "../lib/live";
+import { useLiveRefresh, useLiveStatus } from "../lib/live";
 import { splitHealthReason } from "../lib/observe";
+import { HealthCadence } from "./HealthCadence";
 
 const ActivityChart = lazy(() => import("../components/ActivityChart"));
 
-/** Failed requests publish no change event, so health and the chart are also re-read every 10 s. */
-const POLL_MS = 10_000;
+/**
+ * Writes and failed requests both arrive as live events (the layout re-reads the connection on
+ * each); health also moves with time alone (failures age out, silence turns idle), so it is
+ * re-read every 30 s while the stream is open, every 10 s while it is down.
+ */
+const POLL_MS = { open: 30_000, down: 10_000 } as const;
 
 export function HealthPanel({ connection: c, reloadConnection }: { connection: ConnectionSummary; reloadConnection: () => void }) {
   const client = useClient();
@@ -23,13 +28,17 @@ export function HealthPanel({ connection: c, reloadConnection }: { connection: C
   const activity = useAsync(load, `${c.id}:${range}`);
   const { reload } = activity;
   useLiveRefresh(c.id, reload, { delayMs: 1500 });
+  const live = useLiveStatus();
   useEffect(() => {
-    const t = window.setInterval(() => {
-      reload();
-      reloadConnection();
-    }, POLL_MS);
+    const t = window.setInterval(
+      () => {
+        reload();
+        reloadConnection();
+      },
+      live === "open" ? POLL_MS.open : POLL_MS.down,
+    );
     return () => window.clearInterval(t);
-  }, [reload, reloadConnection]);
+  }, [reload, reloadConnection, live]);
   const { reason, next } = splitHealthReason(c.health_reason);
   const logBase = `/connections/${encodeURIComponent(c.id)}/log`;
   const bad = c.health === "failing" || c.health === "misconfigured" || c.health === "degraded";
@@ -59,6 +68,10 @@ export function HealthPanel({ connection: c, reloadConnection }: { connection: C
             <dt>Last request</dt>
             <dd>
               <Time value={c.last_request_at} />
+            </dd>
+            <dt>Expected cadence</dt>
+            <dd>
+              <HealthCadence connection={c} onSaved={reloadConnection} />
             </dd>
             <dt>Last 24 h</dt>
             <dd data-testid="health-24h">

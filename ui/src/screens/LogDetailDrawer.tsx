@@ -1,6 +1,7 @@
-// Log entry detail pane: every field, the redacted request body pretty-printed, PATCH operations and modified properties.
+// Log entry detail pane: every field, the redacted request body pretty-printed, PATCH operations and the modified properties, old → new.
 import { useCallback } from "react";
 import { Link } from "react-router";
+import type { JsonValue } from "../api/generated/serde_json/JsonValue";
 import type { LogDetail } from "../api/generated/LogDetail";
 import { CopyButton, CopyField } from "../components/CopyButton";
 import { Drawer } from "../components/Drawer";
@@ -10,6 +11,7 @@ import { useClient } from "../lib/context";
 import { exactUtc, formatDuration } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { actionLabel, parseJson, patchLines, rowStatus } from "../lib/observe";
+import "../styles/health.css";
 
 export function LogDetailDrawer({ entryId, names, onClose }: { entryId: number; names: Map<string, string> | null; onClose: () => void }) {
   const client = useClient();
@@ -101,28 +103,10 @@ function EntryBody({ d, names }: { d: LogDetail; names: Map<string, string> | nu
               </li>
             ))}
           </ul>
-          <h3>Modified properties</h3>
-          <table className="dense" data-testid="log-modified">
-            <thead>
-              <tr>
-                <th scope="col">Property</th>
-                <th scope="col">Old value</th>
-                <th scope="col">New value</th>
-              </tr>
-            </thead>
-            <tbody>
-              {ops.map((o, i) => (
-                <tr key={i}>
-                  <td className="mono">{o.path}</td>
-                  <td className="muted">not stored</td>
-                  <td className="mono break">{o.op === "remove" ? <span className="muted">(removed)</span> : o.value}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="hint">Muster logs what the identity provider sent, not the value it replaced, so old values are not shown.</p>
         </>
       ) : null}
+
+      <ModifiedProperties d={d} />
 
       <div className="section-head">
         <h3>Request body</h3>
@@ -140,6 +124,62 @@ function EntryBody({ d, names }: { d: LogDetail; names: Map<string, string> | nu
           No body — {r.method === "GET" || r.method === "DELETE" ? `${r.method} requests carry none` : "the request had none or it was not stored"}.
         </p>
       )}
+    </>
+  );
+}
+
+/** A recorded value as text: strings as they are, anything else as JSON. */
+function shown(v: JsonValue | undefined): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** What the write changed, old → new, as recorded with the row (the server reads the resource before and after). */
+function ModifiedProperties({ d }: { d: LogDetail }) {
+  const r = d.row;
+  const write = (r.method === "PUT" || r.method === "PATCH") && r.status < 400;
+  if (d.changes.length === 0) {
+    if (!write) return null;
+    return (
+      <>
+        <h3>Modified properties</h3>
+        <p className="muted" data-testid="log-modified-none">
+          {r.outcome === "unchanged" ? "Nothing changed: the request matched what Muster already had." : "No modified properties were recorded for this request."}
+        </p>
+      </>
+    );
+  }
+  const none = <span className="muted">—</span>;
+  return (
+    <>
+      <h3>
+        Modified properties <span className="muted small">{d.changes.length + d.changes_omitted}</span>
+      </h3>
+      <table className="dense changes" data-testid="log-modified">
+        <thead>
+          <tr>
+            <th scope="col">Property</th>
+            <th scope="col">Old value</th>
+            <th scope="col">
+              <span className="sr-only">becomes</span>
+            </th>
+            <th scope="col">New value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.changes.map((c, i) => (
+            <tr key={i} data-testid="log-change">
+              <td className="mono">{c.path === "members" ? (c.new === null ? "members (removed)" : "members (added)") : c.path}</td>
+              <td className="mono break change-old">{c.old === null ? none : shown(c.old)}</td>
+              <td className="change-arrow" aria-hidden="true">
+                →
+              </td>
+              <td className="mono break change-new">{c.new === null ? none : shown(c.new)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {d.changes_omitted > 0 ? <p className="hint">…and {d.changes_omitted} more not listed (at most 50 are kept per request).</p> : null}
+      <p className="hint">Read from the stored resource before and after this request. Secrets are redacted; values over 200 characters are cut.</p>
     </>
   );
 }
