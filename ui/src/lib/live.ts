@@ -2,7 +2,11 @@
 import { createContext, useContext, useEffect, useRef } from "react";
 import type { ChangeEvent } from "../api/generated/ChangeEvent";
 
-/** Kinds the server sends; "resync" (connection_id "*") means the stream lagged: refetch what is shown. */
+/**
+ * Kinds the server sends: writes are "user" / "group" / "connection"; "log" is a refused SCIM
+ * request (id: its log row), sent once the row is readable; "resync" (connection_id "*") means
+ * the stream lagged: refetch what is shown.
+ */
 export type ChangeKind = "user" | "group" | "connection" | "log" | "resync";
 
 export type LiveStatus = "connecting" | "open" | "down";
