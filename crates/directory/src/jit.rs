@@ -1,6 +1,7 @@
 //! JIT provisioning at sign-in and which source wins when JIT and SCIM meet: the
 //! per-connection policy, a pure decision table, OIDC ID-token verification against a
-//! configured JWKS (no network fetch), and applying a sign-in to the directory.
+//! configured JWKS (no network fetch), applying a sign-in to the directory, and the
+//! sign-ins flagged because their group claims could not be trusted.
 
 use crate::clock::fmt_time;
 use crate::db::fold;
@@ -118,9 +119,90 @@ pub struct SignIn {
     pub name: Option<String>,
     /// Group claim values (Entra: object ids). None when the token carried no groups claim.
     pub groups: Option<Vec<String>>,
-    /// Entra's `_claim_names`/`hasgroups`, or a SAML assertion past the 150-group cap.
+    /// The application says the groups did not fit (a SAML assertion past the 150-group
+    /// cap, or an overage it detected itself).
     #[serde(default)]
     pub groups_overage: bool,
+    /// Entra's distributed-claims pointer: `{"groups": "src1"}` instead of the groups when
+    /// the user is in more than 200 groups (JWT); passed through as the token carried it.
+    #[serde(
+        rename = "_claim_names",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub claim_names: Option<Value>,
+    /// Entra's implicit-flow overage indicator (`"hasgroups": true`, no groups claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hasgroups: Option<bool>,
+}
+
+/// Why a sign-in's group claims were not applied (the user's roles were kept).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupsFlag {
+    /// Entra JWT overage: `_claim_names.groups` instead of a groups claim.
+    #[serde(rename = "groups_overage_claim_names")]
+    EntraClaimNames,
+    /// Entra implicit-flow overage: `hasgroups: true` instead of a groups claim.
+    #[serde(rename = "groups_overage_hasgroups")]
+    EntraHasgroups,
+    /// The application reported an overage (e.g. a SAML assertion past the 150-group cap).
+    #[serde(rename = "groups_overage")]
+    Overage,
+    /// The connection expects a groups claim and the sign-in carried none.
+    #[serde(rename = "groups_claim_missing")]
+    ClaimMissing,
+}
+
+impl GroupsFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupsFlag::EntraClaimNames => "groups_overage_claim_names",
+            GroupsFlag::EntraHasgroups => "groups_overage_hasgroups",
+            GroupsFlag::Overage => "groups_overage",
+            GroupsFlag::ClaimMissing => "groups_claim_missing",
+        }
+    }
+    pub fn parse(s: &str) -> Option<GroupsFlag> {
+        [
+            GroupsFlag::EntraClaimNames,
+            GroupsFlag::EntraHasgroups,
+            GroupsFlag::Overage,
+            GroupsFlag::ClaimMissing,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+    /// The reason in plain words, for the console and the sign-in's warning.
+    pub fn explain(self) -> &'static str {
+        match self {
+            GroupsFlag::EntraClaimNames => "Entra groups overage: the token carried _claim_names instead of groups; roles kept as they were",
+            GroupsFlag::EntraHasgroups => "Entra groups overage: the token carried hasgroups instead of groups; roles kept as they were",
+            GroupsFlag::Overage => "Groups overage: the application reported more groups than the token or assertion could carry (SAML caps at 150); roles kept as they were",
+            GroupsFlag::ClaimMissing => "No groups claim: this connection expects one and the sign-in carried none; roles kept as they were",
+        }
+    }
+}
+
+/// Whether the sign-in's groups can be trusted for roles; None when they can.
+pub fn groups_flag(s: &SignIn, expect_groups_claim: bool) -> Option<GroupsFlag> {
+    // Entra: "_claim_names": {"groups": "src1"} (JWT past 200 groups), "hasgroups": true
+    // (implicit flow past 6 groups); either way the groups claim is absent or incomplete.
+    if s.claim_names
+        .as_ref()
+        .and_then(|c| c.get("groups"))
+        .is_some()
+    {
+        Some(GroupsFlag::EntraClaimNames)
+    } else if s.hasgroups == Some(true) {
+        Some(GroupsFlag::EntraHasgroups)
+    } else if s.groups_overage {
+        Some(GroupsFlag::Overage)
+    } else if expect_groups_claim && s.groups.is_none() {
+        Some(GroupsFlag::ClaimMissing)
+    } else {
+        None
+    }
 }
 
 /// What is known of the matched account, for the decision.
@@ -241,9 +323,6 @@ pub fn verify_id_token(
         }
     }
     let str_claim = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
-    // Entra signals groups overage with _claim_names.groups or hasgroups.
-    let overage = c.pointer("/_claim_names/groups").is_some()
-        || c.get("hasgroups").and_then(Value::as_bool) == Some(true);
     let groups = c.get("groups").and_then(Value::as_array).map(|a| {
         a.iter()
             .filter_map(|g| g.as_str().map(str::to_string))
@@ -260,7 +339,11 @@ pub fn verify_id_token(
         family_name: str_claim("family_name"),
         name: str_claim("name"),
         groups,
-        groups_overage: overage,
+        // Entra's overage indicators are passed on as the token carried them; groups_flag
+        // reads them.
+        groups_overage: false,
+        claim_names: c.get("_claim_names").cloned(),
+        hasgroups: c.get("hasgroups").and_then(Value::as_bool),
     })
 }
 
@@ -326,13 +409,20 @@ fn body_from_claims(s: &SignIn, base: Option<&Value>) -> Value {
     body
 }
 
+/// What one sign-in leaves behind besides its decision.
+struct Trace<'a> {
+    user_id: Option<&'a str>,
+    warning: Option<&'a str>,
+    flag: Option<GroupsFlag>,
+    role: Option<&'a str>,
+}
+
 fn record(
     db: &Connection,
     connection_id: &str,
-    user_id: Option<&str>,
     s: &SignIn,
     decision: &Decision,
-    warning: Option<&str>,
+    t: Trace<'_>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let (label, reason) = match decision {
@@ -341,18 +431,31 @@ fn record(
         Decision::Update => ("updated", None),
         Decision::Allow => ("allowed", None),
     };
+    let flag = t.flag.map(GroupsFlag::as_str);
     db.execute(
-        "INSERT INTO signins (at, connection_id, user_id, subject, email, decision, reason, warning) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![fmt_time(now), connection_id, user_id, s.subject, s.email, label, reason, warning],
+        "INSERT INTO signins (at, connection_id, user_id, subject, email, decision, reason, warning, flag, role)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            fmt_time(now),
+            connection_id,
+            t.user_id,
+            s.subject,
+            s.email,
+            label,
+            reason,
+            t.warning,
+            flag,
+            t.role
+        ],
     )?;
-    if let Some(uid) = user_id {
+    if let Some(uid) = t.user_id {
         feed::append(
             db,
             connection_id,
             "user.signed_in",
             Some(uid),
             None,
-            json!({"decision": label, "reason": reason, "warning": warning}),
+            json!({"decision": label, "reason": reason, "warning": t.warning, "flag": flag}),
             now,
         )?;
     }
@@ -406,26 +509,20 @@ pub fn sign_in(
             }
         }
     }
-    let overage = s.groups_overage || (cfg.expect_groups_claim && s.groups.is_none());
-    if overage {
-        warnings.push(if s.groups_overage {
-            "groups overage: the token did not carry the groups; current roles kept".to_string()
-        } else {
-            "no groups claim where one was expected; current roles kept".to_string()
-        });
+    let flag = groups_flag(s, cfg.expect_groups_claim);
+    if let Some(f) = flag {
+        warnings.push(f.explain().to_string());
     }
     let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
     let user = match &decision {
         Decision::Refuse(_) => {
-            record(
-                db,
-                connection_id,
-                user.as_ref().map(|u| u.id.as_str()),
-                s,
-                &decision,
-                warning.as_deref(),
-                now,
-            )?;
+            let trace = Trace {
+                user_id: user.as_ref().map(|u| u.id.as_str()),
+                warning: warning.as_deref(),
+                flag,
+                role: None,
+            };
+            record(db, connection_id, s, &decision, trace, now)?;
             return Ok(SignInOutcome {
                 decision,
                 user: None,
@@ -462,7 +559,7 @@ pub fn sign_in(
         }
         Decision::Allow => user.expect("allow has a user"),
     };
-    if !overage {
+    if flag.is_none() {
         if let Some(groups) = &s.groups {
             db.execute(
                 "UPDATE users SET claim_groups = ?2 WHERE id = ?1",
@@ -482,17 +579,15 @@ pub fn sign_in(
         params![user.id, fmt_time(now)],
     )?;
     let issued = sessions::create(db, connection_id, &user.id, session_ttl, "jit", now)?;
-    record(
-        db,
-        connection_id,
-        Some(&user.id),
-        s,
-        &decision,
-        warning.as_deref(),
-        now,
-    )?;
     let user =
         users::get(db, connection_id, &user.id)?.ok_or_else(|| Error::NotFound(user.id.clone()))?;
+    let trace = Trace {
+        user_id: Some(&user.id),
+        warning: warning.as_deref(),
+        flag,
+        role: user.role.as_deref(),
+    };
+    record(db, connection_id, s, &decision, trace, now)?;
     Ok(SignInOutcome {
         decision,
         role: user.role.clone(),
@@ -524,6 +619,89 @@ pub fn merge_target(db: &Connection, connection_id: &str, body: &Value) -> Resul
         )
         .optional()?)
 }
+
+/// A sign-in whose group claims were not applied, as the console lists it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggedSignIn {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    pub at: String,
+    pub user_id: Option<String>,
+    /// The account's userName, or the sign-in's email/subject when no account matched.
+    pub user_name: String,
+    pub subject: String,
+    pub flag: GroupsFlag,
+    /// Why, in plain words.
+    pub why: String,
+    /// created, updated, allowed or refused.
+    pub decision: String,
+    /// Why the sign-in was refused, when it was.
+    pub reason: Option<String>,
+    /// The role the sign-in returned (kept from before); None when refused.
+    pub role: Option<String>,
+}
+
+/// A connection's recent flagged sign-ins and how many there were in the last 7 days.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggedSignIns {
+    pub items: Vec<FlaggedSignIn>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub last_7_days: i64,
+}
+
+/// The most recent `limit` flagged sign-ins of one connection, newest first, and the count
+/// of the last 7 days. Both read the partial index signins_flagged, never the whole table.
+pub fn flagged_signins(
+    db: &Connection,
+    connection_id: &str,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<FlaggedSignIns> {
+    let mut stmt = db.prepare_cached(FLAGGED_LIST_SQL)?;
+    let rows = stmt
+        .query_map(params![connection_id, limit], |r| {
+            let user_name: Option<String> = r.get(3)?;
+            let email: Option<String> = r.get(6)?;
+            let subject: String = r.get(5)?;
+            let code: String = r.get(4)?;
+            // A code this build does not know (written by a newer Muster) still lists, read
+            // as the general overage.
+            let flag = GroupsFlag::parse(&code).unwrap_or(GroupsFlag::Overage);
+            Ok(FlaggedSignIn {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                user_id: r.get(2)?,
+                user_name: user_name.or(email).unwrap_or_else(|| subject.clone()),
+                subject,
+                flag,
+                why: flag.explain().to_string(),
+                decision: r.get(7)?,
+                reason: r.get(8)?,
+                role: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let since = fmt_time(now - chrono::Duration::days(7));
+    let last_7_days = db
+        .prepare_cached(FLAGGED_COUNT_SQL)?
+        .query_row(params![connection_id, since], |r| r.get(0))?;
+    Ok(FlaggedSignIns {
+        items: rows,
+        last_7_days,
+    })
+}
+
+/// Both queries name the partial index's predicate (flag IS NOT NULL) so SQLite uses it.
+pub const FLAGGED_LIST_SQL: &str =
+    "SELECT s.id, s.at, s.user_id, u.user_name, s.flag, s.subject, s.email, s.decision, s.reason, s.role
+     FROM signins s INDEXED BY signins_flagged
+     LEFT JOIN users u ON u.id = s.user_id AND u.connection_id = s.connection_id
+     WHERE s.connection_id = ?1 AND s.flag IS NOT NULL
+     ORDER BY s.at DESC, s.id DESC LIMIT ?2";
+pub const FLAGGED_COUNT_SQL: &str = "SELECT COUNT(*) FROM signins INDEXED BY signins_flagged
+     WHERE connection_id = ?1 AND flag IS NOT NULL AND at >= ?2";
 
 /// JIT-only deprovisioning gap: accounts not seen at sign-in for `days`, with live sessions.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]

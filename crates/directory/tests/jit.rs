@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use chrono::{TimeZone, Utc};
-use directory::jit::{self, Decision, JitSettings, Policy, SignIn};
+use directory::jit::{self, Decision, GroupsFlag, JitSettings, Policy, SignIn};
 use directory::{connections, lifecycle, roles, sessions, users, Db};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -183,7 +183,7 @@ fn group_claims_resolve_roles_and_overage_keeps_them() {
         .write_blocking(move |c| jit::sign_in(c, &conn2, &s, chrono::Duration::hours(1), now()))
         .unwrap();
     assert_eq!(out.role.as_deref(), Some("admin"));
-    assert!(out.warnings.iter().any(|w| w.contains("no groups claim")));
+    assert!(out.warnings.iter().any(|w| w.contains("No groups claim")));
 }
 
 #[test]
@@ -358,5 +358,270 @@ fn id_token_verification() {
     over.as_object_mut().unwrap().remove("groups");
     over["_claim_names"] = json!({"groups": "src1"});
     let s = jit::verify_id_token(&key.sign(&over, Some("k1")), &settings, None, now()).unwrap();
-    assert!(s.groups_overage && s.groups.is_none());
+    assert!(s.groups.is_none());
+    assert_eq!(
+        jit::groups_flag(&s, false),
+        Some(GroupsFlag::EntraClaimNames)
+    );
+    let mut implicit = good.clone();
+    implicit.as_object_mut().unwrap().remove("groups");
+    implicit["hasgroups"] = json!(true);
+    let s = jit::verify_id_token(&key.sign(&implicit, Some("k1")), &settings, None, now()).unwrap();
+    assert_eq!(
+        jit::groups_flag(&s, false),
+        Some(GroupsFlag::EntraHasgroups)
+    );
+    let s = jit::verify_id_token(&key.sign(&good, Some("k1")), &settings, None, now()).unwrap();
+    assert_eq!(
+        jit::groups_flag(&s, true),
+        None,
+        "groups present: nothing to flag"
+    );
+}
+
+#[test]
+fn groups_flag_says_which_indicator() {
+    let base = signin("sub-1", "a@acme.test");
+    let with = |f: &dyn Fn(&mut SignIn)| {
+        let mut s = base.clone();
+        f(&mut s);
+        s
+    };
+    // (sign-in, expect a groups claim, flag)
+    let table: Vec<(SignIn, bool, Option<GroupsFlag>)> = vec![
+        (base.clone(), true, None),
+        (
+            with(&|s| {
+                s.groups = None;
+                s.claim_names = Some(json!({"groups": "src1"}));
+            }),
+            false,
+            Some(GroupsFlag::EntraClaimNames),
+        ),
+        // _claim_names for another claim is not a groups overage.
+        (
+            with(&|s| s.claim_names = Some(json!({"roles": "src2"}))),
+            false,
+            None,
+        ),
+        (
+            with(&|s| {
+                s.groups = None;
+                s.hasgroups = Some(true);
+            }),
+            false,
+            Some(GroupsFlag::EntraHasgroups),
+        ),
+        (with(&|s| s.hasgroups = Some(false)), false, None),
+        (
+            with(&|s| s.groups_overage = true),
+            false,
+            Some(GroupsFlag::Overage),
+        ),
+        (
+            with(&|s| s.groups = None),
+            true,
+            Some(GroupsFlag::ClaimMissing),
+        ),
+        (with(&|s| s.groups = None), false, None),
+    ];
+    for (s, expect, want) in table {
+        assert_eq!(jit::groups_flag(&s, expect), want, "{s:?} expect={expect}");
+    }
+    for f in [
+        GroupsFlag::EntraClaimNames,
+        GroupsFlag::EntraHasgroups,
+        GroupsFlag::Overage,
+        GroupsFlag::ClaimMissing,
+    ] {
+        assert_eq!(GroupsFlag::parse(f.as_str()), Some(f));
+        assert_eq!(serde_json::to_value(f).unwrap(), json!(f.as_str()));
+        assert!(f.explain().ends_with("roles kept as they were"));
+    }
+    assert_eq!(GroupsFlag::parse("nonsense"), None);
+}
+
+/// The identity body of the app API passes Entra's indicators through as the token had them.
+#[test]
+fn entra_indicators_deserialize_from_the_identity_body() {
+    let s: SignIn = serde_json::from_value(json!({
+        "subject": "sub-1",
+        "_claim_names": {"groups": "src1"},
+        "_claim_sources": {"src1": {"endpoint": "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}}
+    }))
+    .unwrap();
+    assert_eq!(
+        jit::groups_flag(&s, false),
+        Some(GroupsFlag::EntraClaimNames)
+    );
+    let s: SignIn = serde_json::from_value(json!({"subject": "sub-1", "hasgroups": true})).unwrap();
+    assert_eq!(
+        jit::groups_flag(&s, false),
+        Some(GroupsFlag::EntraHasgroups)
+    );
+}
+
+fn flagged(db: &Db, conn: &str, limit: u32, at: chrono::DateTime<Utc>) -> jit::FlaggedSignIns {
+    let conn = conn.to_string();
+    db.read_blocking(move |c| jit::flagged_signins(c, &conn, limit, at))
+        .unwrap()
+}
+
+#[test]
+fn flagged_signins_keep_the_role_stay_in_their_connection_and_read_the_index() {
+    let (_d, db, a) = db();
+    let b = db
+        .write_blocking(|c| {
+            Ok(connections::create(c, "Other", connections::Idp::Entra, false, now())?.id)
+        })
+        .unwrap();
+    set_policy(&db, &a, Policy::ScimFirst, false);
+    set_policy(&db, &b, Policy::ScimFirst, true);
+    // A: a sign-in with groups, then an overage sign-in that keeps the role; a clean
+    // sign-in and a refused one with an overage.
+    let mut s = signin("sub-a", "a@acme.test");
+    s.groups = Some(vec!["grp-admins".into()]);
+    assert_eq!(run(&db, &a, s).0, Decision::Create);
+    let mut s = signin("sub-a", "a@acme.test");
+    s.groups = None;
+    s.claim_names = Some(json!({"groups": "src1"}));
+    run(&db, &a, s);
+    run(&db, &a, signin("sub-clean", "clean@acme.test"));
+    scim_user(&db, &a, "off@acme.test", "sub-off", false);
+    let mut s = signin("sub-off", "off@acme.test");
+    s.hasgroups = Some(true);
+    s.groups = None;
+    assert!(matches!(run(&db, &a, s).0, Decision::Refuse(_)));
+    // B: one sign-in without the groups claim B expects.
+    let mut s = signin("sub-b", "b@other.test");
+    s.groups = None;
+    run(&db, &b, s);
+
+    let fa = flagged(&db, &a, 50, now());
+    assert_eq!(fa.last_7_days, 2);
+    let got: Vec<(&str, GroupsFlag, &str, Option<&str>)> = fa
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.user_name.as_str(),
+                i.flag,
+                i.decision.as_str(),
+                i.role.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("off@acme.test", GroupsFlag::EntraHasgroups, "refused", None),
+            (
+                "a@acme.test",
+                GroupsFlag::EntraClaimNames,
+                "updated",
+                Some("member")
+            ),
+        ]
+    );
+    assert_eq!(
+        fa.items[0].reason.as_deref(),
+        Some("the account is deactivated")
+    );
+    assert!(fa.items[1].why.contains("_claim_names instead of groups"));
+    let fb = flagged(&db, &b, 50, now());
+    assert_eq!(fb.last_7_days, 1);
+    assert_eq!(fb.items.len(), 1);
+    assert_eq!(fb.items[0].flag, GroupsFlag::ClaimMissing);
+    assert_eq!(fb.items[0].subject, "sub-b");
+    // limit, and the 7-day window (the list keeps older ones).
+    assert_eq!(flagged(&db, &a, 1, now()).items.len(), 1);
+    assert_eq!(flagged(&db, &a, 0, now()).items.len(), 0);
+    let later = flagged(&db, &a, 50, now() + chrono::Duration::days(8));
+    assert_eq!((later.last_7_days, later.items.len()), (0, 2));
+    assert_eq!(flagged(&db, "no-such-connection", 50, now()).items.len(), 0);
+
+    // Both queries search the partial index, never scan the table.
+    for sql in [jit::FLAGGED_LIST_SQL, jit::FLAGGED_COUNT_SQL] {
+        let plan = db
+            .read_blocking(move |c| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let rows = stmt
+                    .query_map(rusqlite::params!["x", 1], |r| r.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows.join(" | "))
+            })
+            .unwrap();
+        assert!(
+            plan.contains("USING INDEX signins_flagged")
+                || plan.contains("USING COVERING INDEX signins_flagged"),
+            "{plan}"
+        );
+        assert!(
+            !plan.contains("SCAN s ") && !plan.contains("SCAN signins"),
+            "{plan}"
+        );
+    }
+}
+
+/// A database from before migration 7 keeps its flagged sign-ins: the flag is read back
+/// from the warning text they were stored with.
+#[test]
+fn migration_backfills_flags_from_old_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(include_str!("../migrations/0001_init.sql"))
+            .unwrap();
+        c.execute_batch(include_str!("../migrations/0002_lifecycle.sql"))
+            .unwrap();
+        c.execute_batch(include_str!("../migrations/0003_jit.sql"))
+            .unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (1), (2), (3);",
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO connections (id, name, idp, created_at) VALUES ('c1', 'Old', 'entra', '2026-11-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        for (sub, warning) in [
+            (
+                "s1",
+                Some("groups overage: the token did not carry the groups; current roles kept"),
+            ),
+            (
+                "s2",
+                Some("no groups claim where one was expected; current roles kept"),
+            ),
+            (
+                "s3",
+                Some("linked by verified email (the connection allows it)"),
+            ),
+            ("s4", None),
+        ] {
+            c.execute(
+                "INSERT INTO signins (at, connection_id, subject, decision, warning) VALUES ('2026-11-05T11:00:00Z', 'c1', ?1, 'allowed', ?2)",
+                rusqlite::params![sub, warning],
+            )
+            .unwrap();
+        }
+    }
+    let db = Db::open(&path).unwrap();
+    let f = flagged(&db, "c1", 50, now());
+    let got: Vec<(&str, GroupsFlag)> = f
+        .items
+        .iter()
+        .map(|i| (i.subject.as_str(), i.flag))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("s2", GroupsFlag::ClaimMissing),
+            ("s1", GroupsFlag::Overage)
+        ]
+    );
+    assert_eq!(f.last_7_days, 2);
 }

@@ -435,3 +435,34 @@ pub async fn jit_deactivate(
     st.publish("user", &id, None);
     Ok(Json(serde_json::json!({"deactivated": n})))
 }
+
+#[derive(serde::Deserialize)]
+pub struct FlaggedParams {
+    pub limit: Option<u32>,
+}
+
+/// Most flagged sign-ins one request lists.
+const MAX_FLAGGED: u32 = 200;
+
+/// A connection's recent flagged sign-ins (groups overage, no groups claim where one was
+/// expected) and how many there were in the last 7 days: the Sign-in tab and its badge.
+pub async fn jit_flagged(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<axum::extract::Query<FlaggedParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<directory::jit::FlaggedSignIns> {
+    let axum::extract::Query(p) = params.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
+    let limit = p.limit.unwrap_or(50);
+    if limit > MAX_FLAGGED {
+        return Err(ApiFailure::bad_request(format!(
+            "limit must be between 0 and {MAX_FLAGGED}"
+        )));
+    }
+    super::ensure_connection(&st, &id).await?;
+    let now = st.clock.now();
+    Ok(Json(
+        st.db
+            .read(move |db| directory::jit::flagged_signins(db, &id, limit, now))
+            .await?,
+    ))
+}

@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             get(manage::jit_settings).put(manage::save_jit_settings),
         )
         .route("/connections/{id}/jit/stale", get(manage::jit_stale))
+        .route("/connections/{id}/jit/flagged", get(manage::jit_flagged))
         .route(
             "/connections/{id}/jit/deactivate",
             axum::routing::post(manage::jit_deactivate),
