@@ -211,6 +211,14 @@ async fn expected_cadence_is_validated_and_decides_idle() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = env
+        .admin(
+            Method::GET,
+            "/connections/00000000-0000-4000-8000-000000000000/health/cadence",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = env
         .call(
             Method::PUT,
             &format!("{}{cadence}", env.server.admin_base),
