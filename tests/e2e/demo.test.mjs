@@ -99,6 +99,56 @@ describe("demo, readiness and sign-in policy", () => {
     assert.equal(left.filter((c) => c.demo).length, 0, "no demo connection left on the server");
   });
 
+  test("pause holds the timeline, resume at 4× moves it on, reset removes the demo connections", async () => {
+    await page.getByTestId("nav-demo").click();
+    await page.getByTestId("demo-screen").waitFor();
+    await page.getByTestId("demo-speed-1").click();
+    await page.getByTestId("demo-start").click();
+    const steps = page.getByTestId("demo-step");
+    const statuses = () => steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+    const doneCount = (list) => list.filter((s) => s === "done").length;
+    const phase = () => page.getByTestId("demo-phase").getAttribute("data-phase");
+
+    // The first step takes well under a second; the beat after it lasts 2 s at 1×.
+    await eventually(async () => doneCount(await statuses()) >= 1, 10_000, "first step done");
+    await page.getByTestId("demo-pause").click();
+    await eventually(async () => (await phase()) === "paused", 5000, "paused");
+    await page.getByTestId("demo-resume").waitFor();
+    // A step already running when the pause came may finish; after that nothing starts.
+    await eventually(async () => !(await statuses()).includes("running"), 30_000, "the running step settled");
+    const held = await statuses();
+    assert.ok(held.includes("pending"), `steps left to play: ${held.join(",")}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(await statuses(), held, "the timeline did not advance while paused");
+    assert.equal(await phase(), "paused");
+    const onServer = await admin("GET", "/demo");
+    assert.equal(onServer.phase, "paused");
+    assert.deepEqual(
+      onServer.steps.map((s) => s.status),
+      held,
+      "the story itself stood still, not just the screen",
+    );
+
+    // Faster while paused, then resume: the story moves on.
+    await page.getByTestId("demo-speed-4").click();
+    await eventually(async () => (await page.getByTestId("demo-speed-4").getAttribute("aria-checked")) === "true", 5000, "4× selected");
+    assert.equal((await admin("GET", "/demo")).speed, 4);
+    await page.getByTestId("demo-resume").click();
+    await eventually(async () => ["running", "finished"].includes(await phase()), 5000, "running again");
+    await eventually(async () => doneCount(await statuses()) > doneCount(held), 20_000, "the timeline advances after resume");
+
+    // Reset (possibly mid-story): the demo connections leave the connections list.
+    assert.ok((await admin("GET", "/connections")).filter((c) => c.demo).length >= 1, "demo connections existed");
+    await page.getByTestId("demo-reset").click();
+    await page.getByTestId("demo-reset-confirm").click();
+    await eventually(async () => (await phase()) === "idle", 15_000, "demo reset to idle");
+    await page.getByTestId("nav-connections").click();
+    await page.getByRole("heading", { name: "Connections", exact: true }).waitFor();
+    await eventually(async () => (await page.getByTestId("demo-badge").count()) === 0, 10_000, "DEMO connections gone from the list");
+    assert.equal(await page.locator('[data-testid="connection-row"]').count(), 0, "no connection rows left");
+    assert.equal((await admin("GET", "/connections")).filter((c) => c.demo).length, 0, "no demo connection left on the server");
+  });
+
   test("readiness: checks against a fresh connection pass with 0 failures, evidence expands", async () => {
     const created = await admin("POST", "/connections", { name: "Readiness target", idp: "okta" });
     const id = created.connection.id;

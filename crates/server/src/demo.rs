@@ -129,15 +129,21 @@ impl Demo {
         Ok(n)
     }
 
-    /// Waits while paused, then sleeps a beat scaled by the speed.
+    /// Waits `secs` of story time between two steps. Story time runs at the current speed,
+    /// read every slice so a speed change applies at once, and stands still while paused: a
+    /// pause lets the running step finish but never lets the next one start.
     async fn beat(&self, secs: f64) {
+        const SLICE: Duration = Duration::from_millis(50);
+        let mut left = secs;
         loop {
             let s = self.snapshot();
             if s.phase != DemoPhase::Paused {
-                tokio::time::sleep(Duration::from_secs_f64(secs / s.speed)).await;
-                return;
+                if left <= 0.0 {
+                    return;
+                }
+                left -= SLICE.as_secs_f64() * s.speed;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(SLICE).await;
         }
     }
 

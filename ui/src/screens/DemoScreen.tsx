@@ -1,4 +1,4 @@
-// Live demo page: loads the demo state, polls it every 500 ms while the story runs, and hosts the controls and the timeline.
+// Live demo page: loads the demo state, polls it every 500 ms while the story runs or is paused, and hosts the controls and the timeline.
 import { useCallback, useEffect, useState } from "react";
 import type { DemoState } from "../api/generated/DemoState";
 import { ErrorState, Skeleton } from "../components/States";
@@ -34,7 +34,9 @@ export function DemoScreen() {
     return () => ctrl.abort();
   }, [fetchOnce, tick]);
 
-  const running = state?.phase === "running";
+  // Keep polling while paused too: the step that was running when the pause came still
+  // finishes, and the timeline must show it.
+  const running = state?.phase === "running" || state?.phase === "paused";
   useEffect(() => {
     if (!running) return;
     const t = window.setInterval(() => void fetchOnce(), 500);

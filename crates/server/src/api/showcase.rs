@@ -13,11 +13,30 @@ pub async fn demo_state(State(st): State<AppState>) -> ApiResult<DemoState> {
     Ok(Json(st.demo.snapshot()))
 }
 
+/// The speeds the demo plays at; anything else is refused rather than silently clamped.
+const SPEEDS: std::ops::RangeInclusive<f64> = 0.25..=100.0;
+
+fn speed_of(b: &DemoSpeed) -> Result<f64, ApiFailure> {
+    if SPEEDS.contains(&b.speed) {
+        Ok(b.speed)
+    } else {
+        Err(ApiFailure::bad_request(format!(
+            "speed must be between {} and {}, got {}",
+            SPEEDS.start(),
+            SPEEDS.end(),
+            b.speed
+        )))
+    }
+}
+
 pub async fn demo_start(
     State(st): State<AppState>,
     body: Option<Json<DemoSpeed>>,
 ) -> Result<Json<DemoState>, ApiFailure> {
-    let speed = body.map(|b| b.speed).unwrap_or(1.0);
+    let speed = match body {
+        Some(b) => speed_of(&b)?,
+        None => 1.0,
+    };
     if !st.demo.start(st.clone(), speed) {
         return Err(ApiFailure::new(
             StatusCode::CONFLICT,
@@ -42,7 +61,7 @@ pub async fn demo_speed(
     State(st): State<AppState>,
     Json(b): Json<DemoSpeed>,
 ) -> ApiResult<DemoState> {
-    st.demo.set_speed(b.speed);
+    st.demo.set_speed(speed_of(&b)?);
     Ok(Json(st.demo.snapshot()))
 }
 
