@@ -355,6 +355,8 @@ pub struct SignInOutcome {
     pub session_token: Option<String>,
     pub session_id: Option<String>,
     pub warnings: Vec<String>,
+    /// Why the group claims were not applied, when they were not.
+    pub flag: Option<GroupsFlag>,
 }
 
 fn find_by_subject(
@@ -530,6 +532,7 @@ pub fn sign_in(
                 session_token: None,
                 session_id: None,
                 warnings,
+                flag,
             });
         }
         Decision::Create => {
@@ -595,6 +598,7 @@ pub fn sign_in(
         session_token: Some(issued.token),
         session_id: Some(issued.session.id),
         warnings,
+        flag,
     })
 }
 

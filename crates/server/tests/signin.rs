@@ -164,15 +164,17 @@ async fn flagged_signins_are_listed_per_connection_and_counted_for_7_days() {
             .contains("_claim_names instead of groups"),
         "{v}"
     );
+    assert_eq!(v["flag"], "groups_overage_claim_names");
     let ada = v["user"]["id"].as_str().unwrap().to_string();
     // A: a clean sign-in with its groups is not flagged.
-    let (s, _) = app
+    let (s, clean) = app
         .sign_in(
             &app.a,
             json!({"subject": "aad-oid-bob", "email": "bob@acme.example", "groups": ["g-1"]}),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
+    assert_eq!(clean["flag"], Value::Null, "{clean}");
     // B: no groups claim where B expects one, and an implicit-flow overage.
     let (s, _) = app
         .sign_in(
@@ -277,6 +279,7 @@ async fn a_flagged_sign_in_of_a_scim_deactivated_user_is_refused_and_listed_as_r
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["decision"]["reason"], "the account is deactivated");
+    assert_eq!(v["flag"], "groups_overage_hasgroups");
     let fa = app.flagged(&app.a).await;
     let item = &fa["items"][0];
     assert_eq!(item["user_name"], "gone@acme.example");

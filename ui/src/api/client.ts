@@ -28,6 +28,7 @@ import type { CheckRequest } from "./generated/CheckRequest";
 import type { Report } from "./generated/Report";
 import type { JitSettings } from "./generated/JitSettings";
 import type { StaleAccount } from "./generated/StaleAccount";
+import type { FlaggedSignIns } from "./generated/FlaggedSignIns";
 import type { CadenceSetting } from "./generated/CadenceSetting";
 import type { ConsoleConfig } from "./config";
 
@@ -251,6 +252,10 @@ export class MusterClient {
   }
   saveJitSettings(id: string, body: JitSettings): Promise<JitSettings> {
     return this.request("PUT", `/connections/${encodeURIComponent(id)}/jit`, { body });
+  }
+  /** Recent sign-ins whose group claims were not applied, and the count of the last 7 days (`limit: 0` for the count only). */
+  flaggedSignins(id: string, limit: number, signal?: AbortSignal): Promise<FlaggedSignIns> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/jit/flagged`, { query: { limit }, signal });
   }
   staleAccounts(id: string, days: number, signal?: AbortSignal): Promise<StaleAccount[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/jit/stale`, { query: { days }, signal });

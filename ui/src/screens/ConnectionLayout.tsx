@@ -9,6 +9,7 @@ import { useClient } from "../lib/context";
 import { formatCount } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
+import { FlaggedBadge } from "./SigninFlagged";
 
 export function ConnectionLayout() {
   const { id = "" } = useParams();
@@ -83,6 +84,7 @@ export function ConnectionLayout() {
         </NavLink>
         <NavLink to={`${base}/signin`} className="tab" data-testid="tab-signin">
           Sign-in (JIT)
+          <FlaggedBadge connectionId={id} />
         </NavLink>
         <NavLink to={`${base}/log`} className="tab" data-testid="tab-log">
           Log{c.failures_24h > 0 ? <span className="tab-count tab-count-bad" title="Failed requests in the last 24 h">{formatCount(c.failures_24h)}</span> : null}

@@ -1,4 +1,4 @@
-// Sign-in (JIT) tab: the connection's precedence policy, sign-in toggles, OIDC verification, save; stale accounts for JIT-only.
+// Sign-in (JIT) tab: the connection's precedence policy, sign-in toggles, OIDC verification, save; flagged sign-ins; stale accounts for JIT-only.
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { JitSettings } from "../api/generated/JitSettings";
@@ -7,6 +7,7 @@ import { useConnection } from "../lib/connection";
 import { useClient } from "../lib/context";
 import { useAsync } from "../lib/hooks";
 import "../styles/features.css";
+import { SigninFlagged } from "./SigninFlagged";
 import { SigninPolicy } from "./SigninPolicy";
 import { SigninStale } from "./SigninStale";
 
@@ -135,6 +136,7 @@ function SigninForm({ connectionId, initial, flash, onEdit, onSaved }: { connect
           </button>
         </div>
       </form>
+      <SigninFlagged connectionId={connectionId} />
       {initial.policy === "jit_only" ? <SigninStale connectionId={connectionId} /> : null}
     </div>
   );

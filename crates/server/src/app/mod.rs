@@ -334,6 +334,11 @@ async fn sign_in(
             if let Some(u) = &out.user {
                 st.publish("user", &c, Some(&u.id));
             }
+            if out.flag.is_some() {
+                // The console's flagged sign-ins and its Sign-in tab badge (a refused sign-in
+                // has no user event to ride on).
+                st.publish("connection", &c, None);
+            }
             let status = if matches!(out.decision, directory::jit::Decision::Refuse(_)) {
                 StatusCode::FORBIDDEN
             } else {
@@ -348,6 +353,7 @@ async fn sign_in(
                     "session_token": out.session_token,
                     "session_id": out.session_id,
                     "warnings": out.warnings,
+                    "flag": out.flag,
                 })),
             )
                 .into_response()
