@@ -50,9 +50,11 @@ fn pure(c: &mut Criterion) {
 
     // 50 mappings over 50 groups; the user is in 20 groups.
     let mappings: Vec<RoleMapping> = (0..50)
-        .map(|i| RoleMapping {
-            group_id: format!("group-{i:04}-6f1c2d3e-aaaa-bbbb"),
-            role: format!("role{}", i % 7),
+        .map(|i| {
+            RoleMapping::group(
+                format!("group-{i:04}-6f1c2d3e-aaaa-bbbb"),
+                format!("role{}", i % 7),
+            )
         })
         .collect();
     let hit_last: HashSet<String> = (30..50)
@@ -63,10 +65,28 @@ fn pure(c: &mut Criterion) {
         .collect();
     let mut g = c.benchmark_group("roles_resolve_50x20");
     g.bench_function("first_match_at_30", |b| {
-        b.iter(|| roles::resolve(black_box(&mappings), black_box(&hit_last), "member"))
+        b.iter(|| {
+            roles::resolve(
+                black_box(&mappings),
+                roles::Subject {
+                    groups: black_box(&hit_last),
+                    resource: &serde_json::Value::Null,
+                },
+                "member",
+            )
+        })
     });
     g.bench_function("no_match_default", |b| {
-        b.iter(|| roles::resolve(black_box(&mappings), black_box(&miss), "member"))
+        b.iter(|| {
+            roles::resolve(
+                black_box(&mappings),
+                roles::Subject {
+                    groups: black_box(&miss),
+                    resource: &serde_json::Value::Null,
+                },
+                "member",
+            )
+        })
     });
     g.finish();
 }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_lifecycle.sql")),
     (3, include_str!("../migrations/0003_jit.sql")),
     (4, include_str!("../migrations/0004_health_cadence.sql")),
+    (5, include_str!("../migrations/0005_role_attributes.sql")),
     (7, include_str!("../migrations/0007_signin_flags.sql")),
 ];
 

@@ -22,6 +22,7 @@ pub const SESSIONS_REVOKED: &str = "sessions.revoked";
 pub const GROUP_CREATED: &str = "group.created";
 pub const GROUP_UPDATED: &str = "group.updated";
 pub const GROUP_DELETED: &str = "group.deleted";
+pub const GROUP_RESTORED: &str = "group.restored";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedEvent {

@@ -1,6 +1,7 @@
 //! Directory commands with their consequences, each inside the caller's transaction:
 //! the write itself, session revocation on deprovisioning, effective-role recomputation,
-//! attribute mapping, and the change-feed events — so they commit together or not at all.
+//! attribute mapping, memberships held across a delete and brought back by a restore, and
+//! the change-feed events — so they commit together or not at all.
 
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
@@ -67,13 +68,87 @@ fn after_user_write(
         }
     }
     if change != UserChange::Deleted {
-        let maps = attributes::list(db, c)?;
-        let mapped = attributes::apply(&maps, &u.resource);
-        db.prepare_cached("UPDATE users SET app_attributes = ?2 WHERE id = ?1")?
-            .execute(params![u.id, mapped.to_string()])?;
-        roles::recompute(db, c, Some(&u.id), cause, now)?;
+        refresh_derived(db, u, cause, now)?;
     }
     Ok(())
+}
+
+/// Mapped attributes and effective role, from the user's resource and memberships; every
+/// write re-derives both, so an attribute mapping follows the attribute it reads.
+fn refresh_derived(db: &Connection, u: &UserRecord, cause: &str, now: DateTime<Utc>) -> Result<()> {
+    let c = u.connection_id.as_str();
+    let maps = attributes::list(db, c)?;
+    let mapped = attributes::apply(&maps, &u.resource);
+    db.prepare_cached("UPDATE users SET app_attributes = ?2 WHERE id = ?1")?
+        .execute(params![u.id, mapped.to_string()])?;
+    roles::recompute(db, c, Some(&u.id), cause, now)?;
+    Ok(())
+}
+
+/// Keeps the memberships a DELETE of `id` (user or group) is about to drop, so restoring
+/// it brings them back. RFC 7644 §3.6 leaves a deleted resource's fate to the provider;
+/// ours is reversible until purge, and memberships are part of what is reversed.
+fn hold_memberships(db: &Connection, connection_id: &str, id: &str) -> Result<()> {
+    db.prepare_cached(
+        "INSERT OR REPLACE INTO held_memberships (group_id, member_id, connection_id, display, kind, added_at)
+         SELECT group_id, member_id, connection_id, display, kind, added_at FROM group_members
+          WHERE connection_id = ?1 AND (member_id = ?2 OR group_id = ?2)",
+    )?
+    .execute(params![connection_id, id])?;
+    Ok(())
+}
+
+/// A membership brought back by a restore: (group id, member id, group display name).
+struct Returned {
+    group_id: String,
+    member_id: String,
+    group_name: String,
+}
+
+/// Puts back the held memberships of `id` whose other side is live now; the rest stay held
+/// (their group or member is still deleted, and may be restored later).
+fn return_memberships(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Returned>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT h.group_id, h.member_id, g.display_name FROM held_memberships h
+           JOIN groups g ON g.id = h.group_id AND g.connection_id = h.connection_id AND g.deleted_at IS NULL
+          WHERE h.connection_id = ?1 AND (h.member_id = ?2 OR h.group_id = ?2)
+            AND (EXISTS (SELECT 1 FROM users u WHERE u.id = h.member_id AND u.connection_id = h.connection_id AND u.deleted_at IS NULL)
+              OR EXISTS (SELECT 1 FROM groups m WHERE m.id = h.member_id AND m.connection_id = h.connection_id AND m.deleted_at IS NULL))
+          ORDER BY h.added_at, h.group_id, h.member_id",
+    )?;
+    let back = stmt
+        .query_map(params![connection_id, id], |r| {
+            Ok(Returned {
+                group_id: r.get(0)?,
+                member_id: r.get(1)?,
+                group_name: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let at = fmt_time(now);
+    for m in &back {
+        let inserted = db
+            .prepare_cached(
+                "INSERT OR IGNORE INTO group_members (group_id, member_id, connection_id, display, kind, added_at)
+                 SELECT group_id, member_id, connection_id, display, kind, added_at FROM held_memberships
+                  WHERE group_id = ?1 AND member_id = ?2",
+            )?
+            .execute(params![m.group_id, m.member_id])?;
+        db.prepare_cached("DELETE FROM held_memberships WHERE group_id = ?1 AND member_id = ?2")?
+            .execute(params![m.group_id, m.member_id])?;
+        if inserted == 1 {
+            db.prepare_cached(
+                "UPDATE groups SET member_count = member_count + 1, updated_at = ?2, version = version + 1 WHERE id = ?1",
+            )?
+            .execute(params![m.group_id, at])?;
+        }
+    }
+    Ok(back)
 }
 
 fn after_group_write(
@@ -192,6 +267,7 @@ pub fn delete_user(
     let current = users::get_live(db, connection_id, id)?;
     users::check_version(current.version, if_match)?;
     let groups_before = groups_of(db, connection_id, id)?;
+    hold_memberships(db, connection_id, id)?;
     let u = users::delete(
         db,
         connection_id,
@@ -224,8 +300,9 @@ fn groups_of(db: &Connection, connection_id: &str, member: &str) -> Result<Vec<S
     Ok(rows)
 }
 
-/// Brings a deleted user back (before purge). Old sessions stay revoked; memberships do
-/// not come back by themselves — the IdP's next push restores them.
+/// Brings a deleted user back (before purge): the memberships it had when deleted return
+/// (except in groups deleted since), its role is recomputed, and each step is in the
+/// change feed. Old sessions stay revoked.
 pub fn restore_user(
     db: &Connection,
     connection_id: &str,
@@ -265,8 +342,86 @@ pub fn restore_user(
         now,
     )?;
     let u = reread(db, &u)?;
-    after_user_write(db, &u, UserChange::Restored, actor, now)?;
+    feed::append(
+        db,
+        connection_id,
+        feed::USER_RESTORED,
+        Some(&u.id),
+        None,
+        json!({"userName": u.user_name, "externalId": u.external_id, "cause": actor}),
+        now,
+    )?;
+    for m in return_memberships(db, connection_id, id, now)? {
+        feed::append(
+            db,
+            connection_id,
+            feed::MEMBERSHIP_ADDED,
+            Some(&m.member_id),
+            Some(&m.group_id),
+            json!({"group": m.group_name, "cause": format!("user restored by {actor}")}),
+            now,
+        )?;
+    }
+    refresh_derived(db, &u, &format!("user restored by {actor}"), now)?;
     reread(db, &u)
+}
+
+/// Brings a deleted group back (before purge): its members at delete time return (except
+/// users and groups deleted since), as does its own membership in live groups; the
+/// returning members' roles are recomputed. Mappings dropped by the delete stay dropped:
+/// granting access again is the admin's decision in the precedence editor.
+pub fn restore_group(
+    db: &Connection,
+    connection_id: &str,
+    id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<GroupRecord> {
+    let g = groups::get(db, connection_id, id)?
+        .ok_or_else(|| Error::NotFound(format!("group {id}")))?;
+    if g.deleted_at.is_none() {
+        return Err(Error::Invalid("this group is not deleted".into()));
+    }
+    db.execute(
+        "UPDATE groups SET deleted_at = NULL, purge_at = NULL, updated_at = ?2, version = version + 1 WHERE id = ?1",
+        params![id, fmt_time(now)],
+    )?;
+    crate::audit::record(
+        db,
+        Some(connection_id),
+        actor,
+        "group_restored",
+        None,
+        None,
+        Some(&g.display_name),
+        now,
+    )?;
+    feed::append(
+        db,
+        connection_id,
+        feed::GROUP_RESTORED,
+        None,
+        Some(id),
+        json!({"displayName": g.display_name, "cause": actor}),
+        now,
+    )?;
+    let cause = format!("group restored by {actor}");
+    let back = return_memberships(db, connection_id, id, now)?;
+    for m in &back {
+        feed::append(
+            db,
+            connection_id,
+            feed::MEMBERSHIP_ADDED,
+            Some(&m.member_id),
+            Some(&m.group_id),
+            json!({"group": m.group_name, "cause": cause}),
+            now,
+        )?;
+    }
+    for m in back.iter().filter(|m| m.group_id == id) {
+        roles::recompute(db, connection_id, Some(&m.member_id), &cause, now)?;
+    }
+    groups::get(db, connection_id, id)?.ok_or_else(|| Error::NotFound(id.to_string()))
 }
 
 /// Removes users and groups whose retention ended; each leaves a tombstone in the log.
@@ -286,6 +441,10 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (id, c, name, ext) in &due {
+        db.execute(
+            "DELETE FROM held_memberships WHERE connection_id = ?1 AND member_id = ?2",
+            params![c, id],
+        )?;
         db.execute("DELETE FROM user_emails WHERE user_id = ?1", [id])?;
         db.execute("DELETE FROM users WHERE id = ?1", [id])?;
         feed::append(
@@ -317,6 +476,11 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             },
         )?;
     }
+    db.execute(
+        "DELETE FROM held_memberships WHERE group_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)
+            OR member_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)",
+        [&at],
+    )?;
     let groups = db.execute(
         "DELETE FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1",
         [&at],
@@ -378,6 +542,7 @@ pub fn delete_group(
 ) -> Result<(GroupRecord, MembershipDelta)> {
     let current = groups::get_live(db, connection_id, id)?;
     users::check_version(current.version, if_match)?;
+    hold_memberships(db, connection_id, id)?;
     let (g, d) = groups::delete(
         db,
         connection_id,

@@ -30,9 +30,11 @@ pub struct UserRecord {
     pub deleted_at: Option<String>,
     pub purge_at: Option<String>,
     pub resource: Value,
-    /// Effective role and the group mapping that produced it (None: the default role).
+    /// Effective role and the mapping that produced it: a group's id (`role_via`) or an
+    /// attribute match (`role_via_attribute`); neither: the default role.
     pub role: Option<String>,
     pub role_via: Option<String>,
+    pub role_via_attribute: Option<crate::roles::AttributeMatch>,
     /// Application metadata from the connection's attribute mappings.
     pub app_attributes: Value,
 }
@@ -65,7 +67,7 @@ impl UserChange {
 
 pub(crate) const COLUMNS: &str = "id, connection_id, user_name, external_id, display_name, given_name, \
     family_name, primary_email, active, created_at, updated_at, version, last_synced_at, deleted_at, \
-    purge_at, resource, role, role_via, app_attributes";
+    purge_at, resource, role, role_via, app_attributes, role_via_attribute";
 
 pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
     let resource: String = r.get(15)?;
@@ -89,6 +91,9 @@ pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
         role: r.get(16)?,
         role_via: r.get(17)?,
         app_attributes: serde_json::from_str(&r.get::<_, String>(18)?).unwrap_or(Value::Null),
+        role_via_attribute: r
+            .get::<_, Option<String>>(19)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
     })
 }
 

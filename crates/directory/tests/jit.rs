@@ -158,10 +158,7 @@ fn group_claims_resolve_roles_and_overage_keeps_them() {
         roles::save(
             c,
             &c2,
-            &[roles::RoleMapping {
-                group_id: "7d3e-entra-object-id".into(),
-                role: "admin".into(),
-            }],
+            &[roles::RoleMapping::group("7d3e-entra-object-id", "admin")],
             "member",
             "test",
             now(),

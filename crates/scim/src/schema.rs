@@ -280,12 +280,20 @@ static ENTERPRISE: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
 /// Muster's own user extension: a small set of free-form strings that role mappings and
 /// attribute mappings can key on when the IdP has no standard attribute for them.
 /// `costCenterCode` (finance code, distinct from the enterprise free-text costCenter),
-/// `location` (office or site), `team`, `level` (job level / grade).
+/// `location` (office or site), `team`, `level` (job level / grade), and `role` (the
+/// application role an IdP that sends no groups assigns as a custom attribute, e.g. a
+/// Google Workspace custom schema field; a role mapping on it picks the role).
 static MUSTER: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
     id: urn::MUSTER_USER,
     name: "MusterUser",
     description: "Muster user attributes for role and attribute mappings",
-    attributes: vec![s("costCenterCode"), s("location"), s("team"), s("level")],
+    attributes: vec![
+        s("costCenterCode"),
+        s("location"),
+        s("team"),
+        s("level"),
+        s("role"),
+    ],
 });
 
 /// RFC 7643 §4.2 / §8.7.1.

@@ -280,9 +280,11 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         groups
             .iter()
             .enumerate()
-            .map(|(i, g)| roles::RoleMapping {
-                group_id: g["id"].as_str().unwrap_or_default().to_string(),
-                role: if i == 0 { "admin" } else { "member" }.into(),
+            .map(|(i, g)| {
+                roles::RoleMapping::group(
+                    g["id"].as_str().unwrap_or_default(),
+                    if i == 0 { "admin" } else { "member" },
+                )
             })
             .collect::<Vec<_>>(),
     );

@@ -571,3 +571,533 @@ async fn concurrent_membership_patches_lose_no_member_and_roles_follow() {
     }
     app.server.shutdown().await;
 }
+
+const DEPT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+const MUSTER_ROLE: &str = "urn:ietf:params:scim:schemas:extension:muster:2.0:User:role";
+const GOOGLE_UA: &str = "Google-Auto-Provisioning";
+
+/// A Google Workspace user: no groups ever arrive, the department rides in the
+/// enterprise extension.
+fn google_user(name: &str, department: &str) -> Value {
+    json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        ],
+        "userName": name,
+        "externalId": format!("g-{name}"),
+        "name": {"givenName": "Test", "familyName": name},
+        "emails": [{"value": name, "type": "work", "primary": true}],
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": department}
+    })
+}
+
+impl App {
+    async fn app_user(&self, id: &str) -> Value {
+        let (s, u) = self
+            .app(
+                Method::GET,
+                &format!("/connections/{}/users/{id}", self.connection),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        u
+    }
+    async fn put_mappings(&self, body: Value) -> (StatusCode, Value) {
+        self.admin(
+            Method::PUT,
+            &format!("/connections/{}/roles/mappings", self.connection),
+            Some(body),
+        )
+        .await
+    }
+    /// Role-changed events of this connection after `cursor`, as (user, old, new, data).
+    async fn role_changes_since(&self, cursor: &mut i64) -> Vec<(String, String, String, Value)> {
+        let (s, v) = self
+            .app(
+                Method::GET,
+                &format!("/feed?after={cursor}&connection={}", self.connection),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        *cursor = v["next"].as_i64().unwrap();
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "role.changed")
+            .map(|e| {
+                (
+                    e["user_id"].as_str().unwrap().to_string(),
+                    e["data"]["old"].as_str().unwrap_or_default().to_string(),
+                    e["data"]["new"].as_str().unwrap_or_default().to_string(),
+                    e["data"].clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn users_only_connection_gets_roles_from_an_attribute() {
+    let app = spawn("google").await;
+    let mut cursor = 0;
+    let (s, alice) = app
+        .scim(
+            Method::POST,
+            "/Users",
+            Some(google_user("alice@acme.test", "Finance")),
+            GOOGLE_UA,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{alice}");
+    let alice = alice["id"].as_str().unwrap().to_string();
+    let (_, bob) = app
+        .scim(
+            Method::POST,
+            "/Users",
+            Some(google_user("bob@acme.test", "Sales")),
+            GOOGLE_UA,
+        )
+        .await;
+    let bob = bob["id"].as_str().unwrap().to_string();
+    assert_eq!(app.app_user(&alice).await["role"], json!("member"));
+
+    // Bad lists are refused with 400 and change nothing.
+    let roles_path = format!("/connections/{}/roles", app.connection);
+    let bad = [
+        json!([{"attribute": {"path": DEPT, "value": "Finance"}, "role": "owner"}]),
+        json!([{"attribute": {"path": "", "value": "Finance"}, "role": "admin"}]),
+        json!([{"attribute": {"path": DEPT, "value": "  "}, "role": "admin"}]),
+        json!([{"attribute": {"path": "emails[type eq", "value": "x"}, "role": "admin"}]),
+        json!([{"role": "admin"}]),
+        json!([{"group_id": "g1", "attribute": {"path": DEPT, "value": "Finance"}, "role": "admin"}]),
+        json!([
+            {"attribute": {"path": DEPT, "value": "Finance"}, "role": "admin"},
+            {"attribute": {"path": DEPT.to_uppercase(), "value": "FINANCE"}, "role": "member"}
+        ]),
+    ];
+    for mappings in bad {
+        let body = json!({"default_role": "member", "mappings": mappings});
+        let (s, err) = app.put_mappings(body.clone()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {err}");
+        assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let (s, _) = app
+            .admin(Method::POST, &format!("{roles_path}/preview"), Some(body))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (_, view) = app.admin(Method::GET, &roles_path, None).await;
+        assert_eq!(view["mappings"], json!([]));
+    }
+    assert_eq!(app.app_user(&alice).await["role"], json!("member"));
+    assert!(app.role_changes_since(&mut cursor).await.is_empty());
+
+    // The preview names exactly the users whose role would change, and why.
+    let mappings = json!({"default_role": "member", "mappings": [
+        {"attribute": {"path": MUSTER_ROLE, "value": "owner"}, "role": "admin"},
+        {"attribute": {"path": DEPT, "value": "finance"}, "role": "admin"}
+    ]});
+    let (s, preview) = app
+        .admin(
+            Method::POST,
+            &format!("{roles_path}/preview"),
+            Some(mappings.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{preview}");
+    let preview = preview.as_array().unwrap();
+    assert_eq!(preview.len(), 1, "{preview:?}");
+    assert_eq!(preview[0]["user_id"], json!(alice));
+    assert_eq!(preview[0]["new_role"], json!("admin"));
+    assert_eq!(
+        preview[0]["via_attribute"],
+        json!({"path": DEPT, "value": "finance"})
+    );
+    assert_eq!(preview[0]["via_group"], Value::Null);
+    assert!(app.role_changes_since(&mut cursor).await.is_empty());
+
+    let (s, _) = app.put_mappings(mappings).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, view) = app.admin(Method::GET, &roles_path, None).await;
+    assert_eq!(
+        view["mappings"][1],
+        json!({"group_id": null, "group_name": null, "attribute": {"path": DEPT, "value": "finance"}, "role": "admin", "direct_members": 0})
+    );
+    let a = app.app_user(&alice).await;
+    assert_eq!(a["role"], json!("admin"));
+    assert_eq!(a["role_via_group"], Value::Null);
+    assert_eq!(a["role_via_attribute"]["value"], json!("finance"));
+    assert_eq!(app.app_user(&bob).await["role"], json!("member"));
+    let changes = app.role_changes_since(&mut cursor).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (&changes[0].0, changes[0].1.as_str(), changes[0].2.as_str()),
+        (&alice, "member", "admin")
+    );
+    assert_eq!(changes[0].3["via_attribute"]["path"], json!(DEPT));
+
+    // Google PUTs the whole user: Bob moves to finance (any case) and gains the role;
+    // Alice moves to Sales and loses it.
+    let (s, _) = app
+        .scim(
+            Method::PUT,
+            &format!("/Users/{bob}"),
+            Some(google_user("bob@acme.test", "FINANCE")),
+            GOOGLE_UA,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .scim(
+            Method::PUT,
+            &format!("/Users/{alice}"),
+            Some(google_user("alice@acme.test", "Sales")),
+            GOOGLE_UA,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.app_user(&bob).await["role"], json!("admin"));
+    assert_eq!(app.app_user(&alice).await["role"], json!("member"));
+    assert_eq!(
+        app.app_user(&alice).await["role_via_attribute"],
+        Value::Null
+    );
+    let changes: Vec<_> = app
+        .role_changes_since(&mut cursor)
+        .await
+        .into_iter()
+        .map(|(u, old, new, data)| {
+            assert!(data["cause"].as_str().unwrap().contains("SCIM"), "{data}");
+            (u, old, new)
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (bob.clone(), "member".into(), "admin".into()),
+            (alice.clone(), "admin".into(), "member".into())
+        ]
+    );
+
+    // A PATCH of the Muster extension's role: the higher mapping takes over for Alice.
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "add", "path": MUSTER_ROLE, "value": "Owner"}
+    ]});
+    let (s, body) = app
+        .scim(
+            Method::PATCH,
+            &format!("/Users/{alice}"),
+            Some(patch),
+            GOOGLE_UA,
+        )
+        .await;
+    assert!(s.is_success(), "{s}: {body}");
+    let a = app.app_user(&alice).await;
+    assert_eq!(a["role"], json!("admin"));
+    assert_eq!(a["role_via_attribute"]["path"], json!(MUSTER_ROLE));
+    let changes = app.role_changes_since(&mut cursor).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (changes[0].1.as_str(), changes[0].2.as_str()),
+        ("member", "admin")
+    );
+    // Removing it drops her back; a write that leaves the attribute alone changes nothing.
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "remove", "path": MUSTER_ROLE}
+    ]});
+    app.scim(
+        Method::PATCH,
+        &format!("/Users/{alice}"),
+        Some(patch),
+        GOOGLE_UA,
+    )
+    .await;
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+        {"op": "replace", "path": "name.givenName", "value": "Robert"}
+    ]});
+    app.scim(
+        Method::PATCH,
+        &format!("/Users/{bob}"),
+        Some(patch),
+        GOOGLE_UA,
+    )
+    .await;
+    let changes = app.role_changes_since(&mut cursor).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (&changes[0].0, changes[0].1.as_str(), changes[0].2.as_str()),
+        (&alice, "admin", "member")
+    );
+    assert_eq!(app.app_user(&bob).await["role"], json!("admin"));
+
+    // Users table of the console shows the source of the role.
+    let (_, page) = app
+        .admin(
+            Method::GET,
+            &format!("/connections/{}/users", app.connection),
+            None,
+        )
+        .await;
+    let bob_row = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == json!(bob))
+        .unwrap();
+    assert_eq!(bob_row["role_via_attribute"]["value"], json!("finance"));
+    app.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn restore_brings_memberships_back() {
+    let app = spawn("okta").await;
+    let ua = "Okta SCIM Client 1.0.0";
+    let mut cursor = 0;
+    let mut ids = Vec::new();
+    for name in ["ann@acme.test", "ben@acme.test", "cat@acme.test"] {
+        let (_, u) = app
+            .scim(Method::POST, "/Users", Some(user_body(name)), ua)
+            .await;
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    let (ann, ben, cat) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let group = |name: &str, members: &[&str]| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name,
+               "members": members.iter().map(|m| json!({"value": m})).collect::<Vec<_>>()})
+    };
+    let (_, admins) = app
+        .scim(Method::POST, "/Groups", Some(group("Admins", &[&ann])), ua)
+        .await;
+    let admins = admins["id"].as_str().unwrap().to_string();
+    let (_, eng) = app
+        .scim(
+            Method::POST,
+            "/Groups",
+            Some(group("Engineering", &[&ann, &ben, &cat])),
+            ua,
+        )
+        .await;
+    let eng = eng["id"].as_str().unwrap().to_string();
+    let (_, temp) = app
+        .scim(Method::POST, "/Groups", Some(group("Temp", &[&ann])), ua)
+        .await;
+    let temp = temp["id"].as_str().unwrap().to_string();
+    let (s, _) = app
+        .put_mappings(json!({"default_role": "member", "mappings": [
+            {"group_id": admins, "role": "admin"}
+        ]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
+    let members_of = |g: Value| -> Vec<String> {
+        let mut v: Vec<String> = g["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    app.feed_since(&mut cursor).await;
+
+    // Ann is deleted: she leaves every group's members over SCIM while deleted.
+    let (s, _) = app
+        .scim(Method::DELETE, &format!("/Users/{ann}"), None, ua)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    for g in [&admins, &eng, &temp] {
+        let (_, body) = app
+            .scim(Method::GET, &format!("/Groups/{g}"), None, ua)
+            .await;
+        assert!(!members_of(body).contains(&ann), "{g}");
+    }
+    let (_, found) = app
+        .scim(
+            Method::GET,
+            &format!("/Groups?filter=members.value eq \"{ann}\""),
+            None,
+            ua,
+        )
+        .await;
+    assert_eq!(found["totalResults"], json!(0));
+    // Temp goes away while she is deleted; it must not come back with her.
+    let (s, _) = app
+        .scim(Method::DELETE, &format!("/Groups/{temp}"), None, ua)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    app.feed_since(&mut cursor).await;
+
+    let (s, restored) = app
+        .admin(
+            Method::POST,
+            &format!("/connections/{}/users/{ann}/restore", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{restored}");
+    let (_, body) = app
+        .scim(Method::GET, &format!("/Groups/{admins}"), None, ua)
+        .await;
+    assert_eq!(members_of(body), vec![ann.clone()]);
+    let (_, body) = app
+        .scim(Method::GET, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(
+        members_of(body.clone()),
+        sorted(vec![ann.clone(), ben.clone(), cat.clone()])
+    );
+    let (_, u) = app
+        .scim(Method::GET, &format!("/Users/{ann}"), None, ua)
+        .await;
+    let mut groups: Vec<&str> = u["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["value"].as_str().unwrap())
+        .collect();
+    groups.sort();
+    assert_eq!(groups, sorted(vec![admins.clone(), eng.clone()]));
+    let a = app.app_user(&ann).await;
+    assert_eq!(a["role"], json!("admin"));
+    assert_eq!(a["role_via_group"], json!(admins));
+    let events = app.feed_since(&mut cursor).await;
+    assert_eq!(
+        kinds_for(&events, &ann),
+        vec!["user.restored", "membership.added", "membership.added"],
+        "{events:?}"
+    );
+    // Group counts follow (the console's groups table reads them).
+    let (_, detail) = app
+        .admin(
+            Method::GET,
+            &format!("/connections/{}/groups/{eng}", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(detail["group"]["member_count"], json!(3), "{detail}");
+
+    // Restoring her twice is refused and changes nothing.
+    let (s, _) = app
+        .admin(
+            Method::POST,
+            &format!("/connections/{}/users/{ann}/restore", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Engineering is deleted; Ben is deleted after it; restoring the group brings back
+    // Ann and Cat, not Ben — and Ben's own restore later brings him back into it.
+    app.scim(Method::DELETE, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    app.scim(Method::DELETE, &format!("/Users/{ben}"), None, ua)
+        .await;
+    let (s, _) = app
+        .scim(Method::GET, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.feed_since(&mut cursor).await;
+    let (s, g) = app
+        .admin(
+            Method::POST,
+            &format!("/connections/{}/groups/{eng}/restore", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    assert_eq!(g["member_count"], json!(2));
+    let (s, body) = app
+        .scim(Method::GET, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(members_of(body), sorted(vec![ann.clone(), cat.clone()]));
+    let events = app.feed_since(&mut cursor).await;
+    assert_eq!(kinds_for(&events, &ann), vec!["membership.added"]);
+    assert_eq!(kinds_for(&events, &cat), vec!["membership.added"]);
+    assert!(kinds_for(&events, &ben).is_empty());
+
+    let (s, _) = app
+        .admin(
+            Method::POST,
+            &format!("/connections/{}/users/{ben}/restore", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, body) = app
+        .scim(Method::GET, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(
+        members_of(body),
+        sorted(vec![ann.clone(), ben.clone(), cat.clone()])
+    );
+
+    // A restored group's mapping comes back only if the admin maps it again, but a group
+    // mapping to a restored group works again at once: Admins deleted → Ann to default;
+    // restored and re-mapped → admin again via the returned membership.
+    app.scim(Method::DELETE, &format!("/Groups/{admins}"), None, ua)
+        .await;
+    assert_eq!(app.app_user(&ann).await["role"], json!("member"));
+    let (s, _) = app
+        .admin(
+            Method::POST,
+            &format!("/connections/{}/groups/{admins}/restore", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .put_mappings(json!({"default_role": "member", "mappings": [
+            {"group_id": admins, "role": "admin"}
+        ]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
+
+    // Restore of something live, unknown, or of another connection's id: refused.
+    for path in [
+        format!("/connections/{}/groups/{eng}/restore", app.connection),
+        format!("/connections/{}/groups/nope/restore", app.connection),
+        format!("/connections/other/groups/{eng}/restore"),
+    ] {
+        let (s, _) = app.admin(Method::POST, &path, None).await;
+        assert!(
+            s == StatusCode::BAD_REQUEST || s == StatusCode::NOT_FOUND,
+            "{path}: {s}"
+        );
+    }
+
+    // Purge: held memberships of purged resources go with them.
+    app.scim(Method::DELETE, &format!("/Users/{cat}"), None, ua)
+        .await;
+    app.clock.advance(chrono::Duration::days(31));
+    let (s, purged) = app.admin(Method::POST, "/purge", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(purged["purged"].as_i64().unwrap() >= 2, "{purged}");
+    let (s, _) = app
+        .admin(
+            Method::POST,
+            &format!("/connections/{}/users/{cat}/restore", app.connection),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.server.shutdown().await;
+    // Nothing is left held: every parked membership was returned or purged with its side.
+    let db = Db::open(&app._dir.path().join("muster.db")).unwrap();
+    let held: i64 = db
+        .read_blocking(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM held_memberships", [], |r| r.get(0))?)
+        })
+        .unwrap();
+    assert_eq!(held, 0);
+}

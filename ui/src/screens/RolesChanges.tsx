@@ -1,5 +1,12 @@
-// Which users' roles change (preview) or changed (after save): userName, old → new, and the group that decides.
+// Which users' roles change (preview) or changed (after save): userName, old → new, and the group or attribute mapping that decides.
 import type { RoleChangeRow } from "../api/generated/RoleChangeRow";
+import { attributeLabel } from "../lib/roleMapping";
+
+function because(r: RoleChangeRow, groupName: (gid: string | null) => string | null) {
+  if (r.via_group) return <>via {groupName(r.via_group)}</>;
+  if (r.via_attribute) return <>via {attributeLabel(r.via_attribute.path, r.via_attribute.value)}</>;
+  return <span className="muted">default role</span>;
+}
 
 export function RolesChanges({
   kind,
@@ -46,7 +53,7 @@ export function RolesChanges({
                     <td className="nowrap">
                       <span className="role-old">{r.old_role ?? "—"}</span> <span aria-label="becomes">→</span> <span className="role-new strong">{r.new_role}</span>
                     </td>
-                    <td>{r.via_group ? <>via {groupName(r.via_group)}</> : <span className="muted">default role</span>}</td>
+                    <td>{because(r, groupName)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -1,4 +1,4 @@
-// Roles tab: group → role precedence editor with unsaved-edit tracking, preview of who changes, and atomic save.
+// Roles tab: precedence editor (group → role and attribute = value → role) with unsaved-edit tracking, preview of who changes, and atomic save.
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { RoleChangeRow } from "../api/generated/RoleChangeRow";
@@ -10,6 +10,7 @@ import { useConnection } from "../lib/connection";
 import { useClient } from "../lib/context";
 import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
+import { toInput } from "../lib/roleMapping";
 import { RolesAddMapping } from "./RolesAddMapping";
 import { RolesChanges } from "./RolesChanges";
 import { RolesCustomRole } from "./RolesCustomRole";
@@ -19,7 +20,7 @@ type Draft = { default_role: string; mappings: RoleMappingRow[] };
 type Result = { kind: "preview" | "applied"; rows: RoleChangeRow[] };
 
 function request(d: Draft): SaveMappingsRequest {
-  return { default_role: d.default_role, mappings: d.mappings.map((m) => ({ group_id: m.group_id, role: m.role })) };
+  return { default_role: d.default_role, mappings: d.mappings.map(toInput) };
 }
 function same(a: Draft, b: Draft): boolean {
   return JSON.stringify(request(a)) === JSON.stringify(request(b));
@@ -91,8 +92,9 @@ export function RolesScreen() {
       }}
     >
       <p className="explain" data-testid="roles-explain">
-        A user's role comes from the first mapping, top to bottom, whose group they belong to; users in no mapped group get the default role. Mappings
-        follow the group's id, so renaming a group in the IdP changes nothing.
+        A user's role comes from the first mapping, top to bottom, that matches them — a group they belong to, or an attribute with a given value (for
+        IdPs that send no groups, such as Google Workspace); users no mapping matches get the default role. Group mappings follow the group's id, so
+        renaming a group in the IdP changes nothing.
       </p>
       <div className="roles-grid">
         <section className="card" aria-labelledby="prec-title">
@@ -109,7 +111,7 @@ export function RolesScreen() {
           <RolesPrecedence mappings={current.mappings} roles={roles} onChange={(mappings) => edit({ ...current, mappings })} />
           <RolesAddMapping connectionId={id} roles={roles} mapped={current.mappings} onAdd={(m) => edit({ ...current, mappings: [...current.mappings, m] })} />
           <label className="field default-role">
-            <span className="label">Default role — for users in no mapped group</span>
+            <span className="label">Default role — for users no mapping matches</span>
             <select value={current.default_role} onChange={(e) => edit({ ...current, default_role: e.target.value })} data-testid="default-role">
               {roles.map((r) => (
                 <option key={r.name} value={r.name}>

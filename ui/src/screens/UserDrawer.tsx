@@ -116,7 +116,11 @@ export function UserDrawer({ connectionId, userId, onClose }: { connectionId: st
                 <RoleCell user={d.user} />
                 {d.user.role ? (
                   <span className="hint block">
-                    {d.user.role_via_group ? "From the first role mapping (Roles tab) whose group this user is in." : "In no mapped group, so the connection's default role applies."}
+                    {d.user.role_via_group
+                      ? "From the first role mapping (Roles tab) whose group this user is in."
+                      : d.user.role_via_attribute
+                        ? "From the first role mapping (Roles tab) whose attribute matches this user."
+                        : "No role mapping matches this user, so the connection's default role applies."}
                   </span>
                 ) : null}
               </dd>

@@ -1,5 +1,6 @@
 //! Admin actions on a connection: role precedence (with preview), custom roles, tokens
-//! (rotate with grace, revoke), the audit trail, restores and attribute mappings.
+//! (rotate with grace, revoke), the audit trail, restores of users and groups, and attribute
+//! mappings.
 
 use super::types::*;
 use super::{ApiFailure, ApiResult};
@@ -12,14 +13,32 @@ use directory::{attributes, audit, roles, tokens};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-fn to_mappings(req: &SaveMappingsRequest) -> Vec<RoleMapping> {
+/// Each entry names a group or an attribute match, never both or neither; the rest
+/// (known roles, well-formed paths, values) is `roles::validate`'s.
+fn to_mappings(req: &SaveMappingsRequest) -> Result<Vec<RoleMapping>, ApiFailure> {
     req.mappings
         .iter()
-        .map(|m| RoleMapping {
-            group_id: m.group_id.clone(),
-            role: m.role.clone(),
+        .enumerate()
+        .map(|(i, m)| match (&m.group_id, &m.attribute) {
+            (Some(g), None) => Ok(RoleMapping::group(g.clone(), m.role.clone())),
+            (None, Some(a)) => Ok(RoleMapping::attribute(
+                a.path.clone(),
+                a.value.clone(),
+                m.role.clone(),
+            )),
+            _ => Err(ApiFailure::bad_request(format!(
+                "mapping {}: give either group_id or attribute {{path, value}}",
+                i + 1
+            ))),
         })
         .collect()
+}
+
+pub(super) fn attribute_view(a: &roles::AttributeMatch) -> RoleAttributeMatch {
+    RoleAttributeMatch {
+        path: a.path.clone(),
+        value: a.value.clone(),
+    }
 }
 
 fn change_rows(changes: Vec<roles::RoleChange>) -> Vec<RoleChangeRow> {
@@ -31,6 +50,7 @@ fn change_rows(changes: Vec<roles::RoleChange>) -> Vec<RoleChangeRow> {
             old_role: c.old_role,
             new_role: c.new_role,
             via_group: c.via_group,
+            via_attribute: c.via_attribute.as_ref().map(attribute_view),
         })
         .collect()
 }
@@ -47,15 +67,28 @@ pub async fn roles_view(
             let default_role = roles::default_role(db, &id)?;
             let mut rows = Vec::new();
             for m in roles::mappings(db, &id)? {
-                let g = directory::groups::get(db, &id, &m.group_id)?;
-                rows.push(RoleMappingRow {
-                    group_name: g
-                        .as_ref()
-                        .map(|g| g.display_name.clone())
-                        .unwrap_or_else(|| "(deleted group)".into()),
-                    direct_members: g.map(|g| g.member_count).unwrap_or(0),
-                    group_id: m.group_id,
-                    role: m.role,
+                rows.push(match &m.matcher {
+                    roles::Matcher::Group { group_id } => {
+                        let g = directory::groups::get(db, &id, group_id)?;
+                        RoleMappingRow {
+                            group_name: Some(
+                                g.as_ref()
+                                    .map(|g| g.display_name.clone())
+                                    .unwrap_or_else(|| "(deleted group)".into()),
+                            ),
+                            direct_members: g.map(|g| g.member_count).unwrap_or(0),
+                            group_id: Some(group_id.clone()),
+                            attribute: None,
+                            role: m.role,
+                        }
+                    }
+                    roles::Matcher::Attribute(a) => RoleMappingRow {
+                        group_id: None,
+                        group_name: None,
+                        attribute: Some(attribute_view(a)),
+                        role: m.role,
+                        direct_members: 0,
+                    },
                 });
             }
             Ok(RolesView {
@@ -106,10 +139,14 @@ pub async fn preview_mappings(
     Json(req): Json<SaveMappingsRequest>,
 ) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
-    let maps = to_mappings(&req);
+    let maps = to_mappings(&req)?;
     let changes = st
         .db
-        .read(move |db| roles::preview(db, &id, &maps, &req.default_role, None))
+        .read(move |db| {
+            // The same checks as save, so a preview never shows what save would refuse.
+            roles::validate(db, &id, &maps, &req.default_role)?;
+            roles::preview(db, &id, &maps, &req.default_role, None)
+        })
         .await?;
     Ok(Json(change_rows(changes)))
 }
@@ -121,7 +158,7 @@ pub async fn save_mappings(
     Json(req): Json<SaveMappingsRequest>,
 ) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
-    let maps = to_mappings(&req);
+    let maps = to_mappings(&req)?;
     let now = st.clock.now();
     let conn = id.clone();
     let changes = st
@@ -275,6 +312,22 @@ pub async fn restore_user(
         .await?;
     st.publish("user", &id, Some(&u.id));
     Ok(Json(super::user_row(&u, vec![])))
+}
+
+/// Restores a deleted group before purge, with the members it had (minus users deleted
+/// since); their roles are recomputed.
+pub async fn restore_group(
+    State(st): State<AppState>,
+    Path((id, gid)): Path<(String, String)>,
+) -> ApiResult<GroupRow> {
+    let now = st.clock.now();
+    let conn = id.clone();
+    let g = st
+        .db
+        .write(move |db| directory::lifecycle::restore_group(db, &conn, &gid, "admin", now))
+        .await?;
+    st.publish("group", &id, Some(&g.id));
+    Ok(Json(super::group_row(&g)))
 }
 
 pub async fn attribute_mappings(

@@ -136,6 +136,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(manage::restore_user),
         )
         .route(
+            "/connections/{id}/groups/{gid}/restore",
+            axum::routing::post(manage::restore_group),
+        )
+        .route(
             "/connections/{id}/attribute-mappings",
             get(manage::attribute_mappings).put(manage::save_attribute_mappings),
         )
@@ -452,6 +456,7 @@ pub(crate) fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow 
         updated_at: u.updated_at.clone(),
         role: u.role.clone(),
         role_via_group: u.role_via.clone(),
+        role_via_attribute: u.role_via_attribute.as_ref().map(manage::attribute_view),
     }
 }
 

@@ -154,9 +154,11 @@ pub struct UserRow {
     pub groups: Vec<GroupRef>,
     pub last_synced_at: Option<String>,
     pub updated_at: String,
-    /// Effective role, and the group whose mapping produced it (None: the default role).
+    /// Effective role, and the mapping that produced it: a group (its id) or an attribute
+    /// match; neither: the default role.
     pub role: Option<String>,
     pub role_via_group: Option<String>,
+    pub role_via_attribute: Option<RoleAttributeMatch>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -243,14 +245,26 @@ pub struct RoleInfo {
     pub description: String,
 }
 
-/// One row of the precedence list as the editor shows it.
+/// A role mapping on a user attribute: the string at SCIM `path` equals `value`
+/// (case-insensitively), e.g. the enterprise extension's department = "Finance".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoleAttributeMatch {
+    pub path: String,
+    pub value: String,
+}
+
+/// One row of the precedence list as the editor shows it: a group mapping (`group_id`
+/// and `group_name`) or an attribute mapping (`attribute`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct RoleMappingRow {
-    pub group_id: String,
-    pub group_name: String,
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub attribute: Option<RoleAttributeMatch>,
     pub role: String,
-    /// Direct members; 0 often means a nested group the IdP never flattened into it.
+    /// Direct members of the group; 0 often means a nested group the IdP never flattened
+    /// into it. Always 0 for attribute mappings.
     #[ts(type = "number")]
     pub direct_members: i64,
 }
@@ -266,7 +280,14 @@ pub struct RolesView {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct MappingInput {
-    pub group_id: String,
+    /// Members of this group get `role`; give this or `attribute`, not both.
+    #[serde(default)]
+    #[ts(optional)]
+    pub group_id: Option<String>,
+    /// Users whose attribute matches get `role`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub attribute: Option<RoleAttributeMatch>,
     pub role: String,
 }
 
@@ -285,6 +306,7 @@ pub struct RoleChangeRow {
     pub old_role: Option<String>,
     pub new_role: String,
     pub via_group: Option<String>,
+    pub via_attribute: Option<RoleAttributeMatch>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -95,6 +95,7 @@ pub fn app_user(u: &users::UserRecord) -> Value {
         "deleted": u.deleted_at.is_some(),
         "role": u.role,
         "role_via_group": u.role_via,
+        "role_via_attribute": u.role_via_attribute,
         "attributes": u.app_attributes,
         "updated_at": u.updated_at,
     })

@@ -1,0 +1,46 @@
+// Role mappings as the console shows and sends them: a stable key, a readable label ("department = Finance"), and the request shape.
+import type { MappingInput } from "../api/generated/MappingInput";
+import type { RoleMappingRow } from "../api/generated/RoleMappingRow";
+
+const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:";
+const MUSTER = "urn:ietf:params:scim:schemas:extension:muster:2.0:User:";
+
+/** Attribute paths offered in the add-mapping dialog (any SCIM path may be typed). */
+export const COMMON_PATHS: { path: string; label: string }[] = [
+  { path: `${ENTERPRISE}department`, label: "department (enterprise)" },
+  { path: "title", label: "title" },
+  { path: `${MUSTER}role`, label: "role (Muster extension)" },
+  { path: `${MUSTER}team`, label: "team (Muster extension)" },
+  { path: `${ENTERPRISE}costCenter`, label: "costCenter (enterprise)" },
+  { path: `${ENTERPRISE}division`, label: "division (enterprise)" },
+  { path: "userType", label: "userType" },
+];
+
+/** The attribute part of a schema-qualified path: `urn:…:enterprise:2.0:User:department` → `department`. */
+export function shortPath(path: string): string {
+  const lower = path.toLowerCase();
+  for (const urn of [ENTERPRISE, MUSTER]) {
+    if (lower.startsWith(urn.toLowerCase())) return path.slice(urn.length);
+  }
+  return path;
+}
+
+/** Unique within one precedence list (the server refuses duplicates). */
+export function mappingKey(m: RoleMappingRow): string {
+  if (m.attribute) return `attr:${m.attribute.path.toLowerCase()}=${m.attribute.value.toLowerCase()}`;
+  return `group:${m.group_id ?? ""}`;
+}
+
+/** What a mapping matches, for people: the group's name, or `department = Finance`. */
+export function mappingLabel(m: RoleMappingRow): string {
+  if (m.attribute) return attributeLabel(m.attribute.path, m.attribute.value);
+  return m.group_name ?? m.group_id ?? "(group)";
+}
+
+export function attributeLabel(path: string, value: string): string {
+  return `${shortPath(path)} = ${value}`;
+}
+
+export function toInput(m: RoleMappingRow): MappingInput {
+  return m.attribute ? { attribute: m.attribute, role: m.role } : { group_id: m.group_id ?? "", role: m.role };
+}
