@@ -1,4 +1,4 @@
-// Browser e2e of the Roles, Tokens and Users-lifecycle screens against the real `muster serve`: precedence editor with preview and save, token rotation with grace, restore.
+// Browser e2e of the Roles, Tokens and Users-lifecycle screens against the real `muster serve`: precedence editor (group and attribute mappings) with preview and save, token rotation with grace, restore.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -187,6 +187,67 @@ describe("roles, tokens and restore against muster serve", () => {
     assert.match(await rotated.textContent(), new RegExp(s.newToken.slice(0, 12)));
     assert.match(await rotated.textContent(), /86400/);
     assert.equal(await page.locator('[data-testid="audit-row"][data-action="role_mappings_saved"]').count(), 1);
+  });
+
+  test("roles: an attribute mapping (department = finance → admin) for IdPs without groups; the Users table follows the attribute", async () => {
+    const DEPT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+    const setDepartment = (value) =>
+      scim(s.scimUrl, s.newToken || s.token, "PATCH", `/Users/${s.users.alan}`, {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "replace", path: DEPT, value }],
+      });
+    await setDepartment("Finance");
+
+    await page.getByTestId("tab-roles").click();
+    await page.getByTestId("mapping-row").first().waitFor();
+    await page.getByTestId("mapping-kind-attribute").click();
+    await page.getByTestId("mapping-attribute-path").fill(DEPT);
+    // Empty value: the dialog will not add it.
+    assert.equal(await page.getByTestId("mapping-add").isDisabled(), true);
+    await page.getByTestId("mapping-attribute-value").fill("finance");
+    await page.getByTestId("mapping-role").selectOption("admin");
+    await page.getByTestId("mapping-add").click();
+    const order = async () => (await page.getByTestId("mapping-group-name").allTextContents()).map((t) => t.trim());
+    assert.deepEqual(await order(), ["Engineering", "Admins", "department = finance"]);
+    const attrRow = page.locator('[data-testid="mapping-row"][data-kind="attribute"]');
+    assert.equal(await attrRow.getAttribute("aria-label"), "3. department = finance gets admin");
+    assert.equal(await attrRow.getByTestId("nested-warning").count(), 0, "no nested-group warning on an attribute mapping");
+    // The same attribute and value cannot be added twice.
+    await page.getByTestId("mapping-attribute-value").fill("FINANCE");
+    assert.equal(await page.getByTestId("mapping-add").isDisabled(), true);
+    await page.getByTestId("mapping-attribute-problem").waitFor();
+
+    await page.getByTestId("roles-preview").click();
+    const preview = page.getByTestId("roles-preview-result");
+    await preview.waitFor();
+    const alanChange = preview.getByTestId("change-row").filter({ hasText: PEOPLE.alan.email });
+    assert.match(await alanChange.textContent(), /member\s*→\s*admin/);
+    assert.match(await alanChange.textContent(), /via department = finance/);
+    assert.equal(await preview.getByTestId("change-row").count(), 1, "only Alan's role changes");
+
+    await page.getByTestId("roles-save").click();
+    await page.getByTestId("roles-applied").waitFor();
+    const saved = await admin(server, "GET", `/connections/${s.id}/roles`);
+    assert.deepEqual(saved.mappings[2], { group_id: null, group_name: null, attribute: { path: DEPT, value: "finance" }, role: "admin", direct_members: 0 });
+
+    await page.getByTestId("tab-users").click();
+    const alanRow = page.getByTestId("user-row").filter({ hasText: PEOPLE.alan.email });
+    await alanRow.waitFor();
+    await eventually(async () => /admin\s*via department = finance/.test(await alanRow.getByTestId("user-role").textContent()), 5000, "Alan admin via the attribute");
+
+    // The IdP changes his department: the role follows without anyone touching the mappings.
+    await setDepartment("Sales");
+    await eventually(
+      async () => {
+        const text = await alanRow.getByTestId("user-role").textContent();
+        if (/member\s*default/.test(text)) return true;
+        await page.reload();
+        await alanRow.waitFor();
+        return false;
+      },
+      10000,
+      "Alan back to the default role",
+    );
   });
 
   test("users: a deleted user is listed under Deleted with its purge date and can be restored; a taken userName is explained", async () => {
