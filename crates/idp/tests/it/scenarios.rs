@@ -154,3 +154,44 @@ async fn group_before_user_records_the_answer() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn leaver_delete_later_counts_404_as_gone_and_anything_else_as_a_failure() {
+    // A plain server: two DELETEs 204, the out-of-band-deleted leaver's DELETE 404.
+    let (url, app) = spawn(Breaks::default()).await;
+    let mut o = opts(&url, Dialect::Entra, Scenario::LeaverDeleteLater);
+    (o.leavers, o.deleted_out_of_band) = (3, 1);
+    let s = run(o).await.unwrap();
+    assert!(s.failures.is_empty(), "{:?}", s.failures);
+    let last = s.cycles.last().unwrap();
+    assert_eq!(
+        (last.users_deleted, last.already_gone, last.failures),
+        (2, 1, 0)
+    );
+    assert_eq!(s.expected.deleted.len(), 3);
+    let held = server_state(&app);
+    assert_eq!(
+        (&held.users, &held.groups),
+        (&s.expected.users, &s.expected.groups)
+    );
+
+    // A server that answers 500 where it means 404: that DELETE is a failure, not "gone",
+    // and the simulated Entra still believes the user exists (disabled).
+    let (url, _app) = spawn(Breaks {
+        server_error_not_found: true,
+        ..Breaks::default()
+    })
+    .await;
+    let mut o = opts(&url, Dialect::EntraCompliant, Scenario::LeaverDeleteLater);
+    (o.leavers, o.deleted_out_of_band) = (3, 1);
+    let s = run(o).await.unwrap();
+    let last = s.cycles.last().unwrap();
+    assert_eq!(
+        (last.users_deleted, last.already_gone, last.failures),
+        (2, 0, 1)
+    );
+    assert_eq!(s.failures.len(), 1);
+    assert!(s.failures[0].contains("answered 500"), "{:?}", s.failures);
+    assert_eq!(s.expected.deleted.len(), 2);
+    assert_eq!(s.expected.users.values().filter(|u| !u.active).count(), 1);
+}
