@@ -343,3 +343,17 @@ fn restrict_permissions(path: &Path) {
     }
     let _ = path;
 }
+
+#[cfg(test)]
+mod tests {
+    /// `migrate` applies versions above the stored one in list order and takes the last as
+    /// the newest, so the list must ascend (concurrent additions once left it 7, 5, 4).
+    #[test]
+    fn migrations_ascend() {
+        let versions: Vec<i64> = super::MIGRATIONS.iter().map(|m| m.0).collect();
+        assert!(
+            versions.windows(2).all(|w| w[0] < w[1]),
+            "MIGRATIONS out of order: {versions:?}"
+        );
+    }
+}

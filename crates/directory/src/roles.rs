@@ -18,6 +18,17 @@ pub struct AttributeMatch {
 }
 
 impl AttributeMatch {
+    /// For people: `department = Finance` (the schema URN left out of the path).
+    pub fn label(&self) -> String {
+        let path = self
+            .path
+            .to_ascii_lowercase()
+            .rfind(":user:")
+            .map(|i| &self.path[i + ":user:".len()..])
+            .unwrap_or(&self.path);
+        format!("{path} = {}", self.value)
+    }
+
     /// Does the user's attribute at `path` equal `value`? A string attribute compares
     /// case-insensitively; a multi-valued attribute of strings matches when any value
     /// does; a missing, complex, boolean or numeric attribute never matches.
@@ -818,6 +829,24 @@ mod tests {
             assert_eq!(got.role, want_role, "{name}");
             assert_eq!(got.via, want_via, "{name}");
         }
+    }
+
+    #[test]
+    fn attribute_label_leaves_out_the_schema() {
+        let label = |p: &str| {
+            AttributeMatch {
+                path: p.into(),
+                value: "Finance".into(),
+            }
+            .label()
+        };
+        assert_eq!(label(DEPT), "department = Finance");
+        assert_eq!(label(MUSTER_ROLE), "role = Finance");
+        assert_eq!(label("title"), "title = Finance");
+        assert_eq!(
+            label("urn:ietf:params:scim:schemas:core:2.0:User:name.givenName"),
+            "name.givenName = Finance"
+        );
     }
 
     #[test]

@@ -129,6 +129,8 @@ pub struct UserFacts {
     pub role: Option<String>,
     pub role_via_group: Option<String>,
     pub role_via_group_name: Option<String>,
+    /// The attribute mapping that gave the role, for people (`department = Finance`).
+    pub role_via_attribute: Option<String>,
     pub has_mappings: bool,
     pub deactivated_by: Option<LogEntry>,
     pub connection_name: String,
@@ -184,7 +186,7 @@ pub fn diagnose_user(f: &UserFacts) -> Diagnosis {
         };
     }
     let role = f.role.clone().unwrap_or_else(|| "(none)".into());
-    if f.role_via_group.is_none() && f.has_mappings {
+    if f.role_via_group.is_none() && f.role_via_attribute.is_none() && f.has_mappings {
         return Diagnosis {
             verdict: Verdict::OnlyDefaultRole,
             summary: format!("Active, but in no mapped group, so only the default role \"{role}\" applies."),
@@ -194,9 +196,10 @@ pub fn diagnose_user(f: &UserFacts) -> Diagnosis {
             ],
         };
     }
-    let why = match &f.role_via_group_name {
-        Some(g) => format!("from the group \"{g}\""),
-        None => "the connection's default role".into(),
+    let why = match (&f.role_via_group_name, &f.role_via_attribute) {
+        (Some(g), _) => format!("from the group \"{g}\""),
+        (None, Some(a)) => format!("from the attribute mapping {a}"),
+        (None, None) => "the connection's default role".into(),
     };
     Diagnosis {
         verdict: Verdict::ActiveAndFine,
@@ -389,6 +392,7 @@ pub fn triage(
             role: u.role.clone(),
             role_via_group: u.role_via.clone(),
             role_via_group_name: via_name,
+            role_via_attribute: u.role_via_attribute.as_ref().map(|a| a.label()),
             has_mappings: !maps.is_empty(),
             deactivated_by,
             connection_name: name_of(&u.connection_id),
@@ -531,6 +535,7 @@ mod tests {
             role: Some("member".into()),
             role_via_group: Some("g1".into()),
             role_via_group_name: Some("Engineering".into()),
+            role_via_attribute: None,
             has_mappings: true,
             deactivated_by: None,
             connection_name: "Acme".into(),
@@ -559,6 +564,17 @@ mod tests {
                 },
                 Verdict::OnlyDefaultRole,
                 "default role",
+            ),
+            (
+                "role from an attribute mapping is not the default",
+                UserFacts {
+                    role_via_group: None,
+                    role_via_group_name: None,
+                    role_via_attribute: Some("department = Finance".into()),
+                    ..facts()
+                },
+                Verdict::ActiveAndFine,
+                "attribute mapping department = Finance",
             ),
             (
                 "default with no mappings is fine",

@@ -16,13 +16,10 @@ export const COMMON_PATHS: { path: string; label: string }[] = [
   { path: "userType", label: "userType" },
 ];
 
-/** The attribute part of a schema-qualified path: `urn:…:enterprise:2.0:User:department` → `department`. */
+/** The attribute part of a schema-qualified path: `urn:…:enterprise:2.0:User:department` → `department` (as the server's AttributeMatch::label). */
 export function shortPath(path: string): string {
-  const lower = path.toLowerCase();
-  for (const urn of [ENTERPRISE, MUSTER]) {
-    if (lower.startsWith(urn.toLowerCase())) return path.slice(urn.length);
-  }
-  return path;
+  const at = path.toLowerCase().lastIndexOf(":user:");
+  return at < 0 ? path : path.slice(at + ":user:".length);
 }
 
 /** Unique within one precedence list (the server refuses duplicates). */
