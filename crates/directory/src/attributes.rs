@@ -39,13 +39,13 @@ pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> 
             ));
         }
     }
-    db.execute(
-        "DELETE FROM attribute_mappings WHERE connection_id = ?1",
-        [connection_id],
-    )?;
+    db.prepare_cached("DELETE FROM attribute_mappings WHERE connection_id = ?1")?
+        .execute([connection_id])?;
     for (i, m) in maps.iter().enumerate() {
-        db.execute(
+        db.prepare_cached(
             "INSERT INTO attribute_mappings (connection_id, position, scim_path, app_key) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(
             params![connection_id, i as i64, m.scim_path, m.app_key],
         )?;
     }
@@ -57,10 +57,8 @@ pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> 
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (id, resource) in &users {
         let v: Value = serde_json::from_str(resource)?;
-        db.execute(
-            "UPDATE users SET app_attributes = ?2 WHERE id = ?1",
-            params![id, apply(maps, &v).to_string()],
-        )?;
+        db.prepare_cached("UPDATE users SET app_attributes = ?2 WHERE id = ?1")?
+            .execute(params![id, apply(maps, &v).to_string()])?;
     }
     Ok(users.len())
 }

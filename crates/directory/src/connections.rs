@@ -115,13 +115,21 @@ pub fn create(
         ));
     }
     let id = ConnectionId::new();
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO connections (id, name, idp, created_at, demo) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id.as_str(), name, idp.as_str(), fmt_time(now), demo as i64],
-    )?;
+    )?
+    .execute(params![
+        id.as_str(),
+        name,
+        idp.as_str(),
+        fmt_time(now),
+        demo as i64
+    ])?;
     // Every connection starts with the two roles most products have; admins add more.
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO roles (connection_id, name, description) VALUES (?1, 'admin', 'Full access'), (?1, 'member', 'Standard access')",
+    )?
+    .execute(
         [id.as_str()],
     )?;
     get(db, id.as_str())?.ok_or_else(|| Error::NotFound(id.to_string()))
@@ -129,11 +137,8 @@ pub fn create(
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<ConnectionRecord>> {
     Ok(db
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
-            [id],
-            from_row,
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"))?
+        .query_row([id], from_row)
         .optional()?)
 }
 
@@ -149,10 +154,10 @@ pub fn list(db: &Connection) -> Result<Vec<ConnectionRecord>> {
 
 /// Records the IdP dialect last seen on this connection (only writes when it changes).
 pub fn record_dialect(db: &Connection, id: &str, dialect: &str) -> Result<()> {
-    db.execute(
+    db.prepare_cached(
         "UPDATE connections SET dialect = ?2 WHERE id = ?1 AND (dialect IS NULL OR dialect != ?2)",
-        params![id, dialect],
-    )?;
+    )?
+    .execute(params![id, dialect])?;
     Ok(())
 }
 
@@ -162,10 +167,8 @@ pub fn set_retention(db: &Connection, id: &str, days: i64) -> Result<()> {
             "retention must be between 1 and 90 days".into(),
         ));
     }
-    db.execute(
-        "UPDATE connections SET retention_days = ?2 WHERE id = ?1",
-        params![id, days],
-    )?;
+    db.prepare_cached("UPDATE connections SET retention_days = ?2 WHERE id = ?1")?
+        .execute(params![id, days])?;
     Ok(())
 }
 
@@ -182,10 +185,9 @@ pub fn set_expected_sync_minutes(db: &Connection, id: &str, minutes: Option<i64>
             )));
         }
     }
-    let n = db.execute(
-        "UPDATE connections SET expected_sync_minutes = ?2 WHERE id = ?1",
-        params![id, minutes],
-    )?;
+    let n = db
+        .prepare_cached("UPDATE connections SET expected_sync_minutes = ?2 WHERE id = ?1")?
+        .execute(params![id, minutes])?;
     if n == 0 {
         return Err(Error::NotFound(format!("connection {id}")));
     }

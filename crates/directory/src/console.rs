@@ -4,8 +4,10 @@
 use crate::db::fold;
 use crate::error::Result;
 use crate::groups::GroupRecord;
+use crate::query::sort_terms;
 use crate::users::{self, UserRecord};
 use rusqlite::{params_from_iter, Connection};
+use scim::list::SortOrder;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,24 @@ pub struct PageQuery {
     pub descending: bool,
     pub offset: i64,
     pub limit: i64,
+}
+
+impl PageQuery {
+    fn order(&self) -> SortOrder {
+        if self.descending {
+            SortOrder::Descending
+        } else {
+            SortOrder::Ascending
+        }
+    }
+
+    fn limit(&self) -> i64 {
+        self.limit.clamp(1, 500)
+    }
+
+    fn offset(&self) -> i64 {
+        self.offset.max(0)
+    }
 }
 
 /// A page of users for the console, with each user's groups (id, displayName).
@@ -76,28 +96,25 @@ pub fn user_page(
             k,
         ]);
     }
-    let total: i64 = db.query_row(
-        &format!("SELECT COUNT(*){sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let total: i64 = db
+        .prepare_cached(&format!("SELECT COUNT(*){sql}"))?
+        .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
     let col = match p.sort.as_deref() {
-        Some("user_name") => "user_name_key",
-        Some("display_name") => "display_name_key",
-        Some("primary_email") => "primary_email_key",
-        Some("last_synced_at") => "last_synced_at",
-        Some("updated_at") => "updated_at",
-        Some("created_at") => "created_at",
-        _ => "rowid",
+        Some("user_name") => "users.user_name_key",
+        Some("display_name") => "users.display_name_key",
+        Some("primary_email") => "users.primary_email_key",
+        Some("last_synced_at") => "users.last_synced_at",
+        Some("updated_at") => "users.updated_at",
+        Some("created_at") => "users.created_at",
+        _ => "users.rowid",
     };
-    let dir = if p.descending { "DESC" } else { "ASC" };
-    let limit = p.limit.clamp(1, 500);
-    let offset = p.offset.max(0);
+    let order = sort_terms(col, "users", p.order());
     let page_sql = format!(
-        "SELECT {} {sql} ORDER BY {col} IS NULL, {col} {dir}, rowid {dir} LIMIT {limit} OFFSET {offset}",
+        "SELECT {} {sql} ORDER BY {order} LIMIT ? OFFSET ?",
         users::COLUMNS
     );
-    let mut stmt = db.prepare(&page_sql)?;
+    args.extend([p.limit().to_string(), p.offset().to_string()]);
+    let mut stmt = db.prepare_cached(&page_sql)?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), users::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -137,24 +154,21 @@ pub fn group_page(
         sql.push_str(" AND (instr(display_name_key, ?) > 0 OR external_id = ? OR id = ?)");
         args.extend([fold(q), q.to_string(), q.to_string()]);
     }
-    let total: i64 = db.query_row(
-        &format!("SELECT COUNT(*){sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let total: i64 = db
+        .prepare_cached(&format!("SELECT COUNT(*){sql}"))?
+        .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
     let col = match p.sort.as_deref() {
-        Some("display_name") => "display_name_key",
-        Some("member_count") => "member_count",
-        Some("last_synced_at") => "last_synced_at",
-        Some("updated_at") => "updated_at",
-        _ => "rowid",
+        Some("display_name") => "groups.display_name_key",
+        Some("member_count") => "groups.member_count",
+        Some("last_synced_at") => "groups.last_synced_at",
+        Some("updated_at") => "groups.updated_at",
+        _ => "groups.rowid",
     };
-    let dir = if p.descending { "DESC" } else { "ASC" };
-    let limit = p.limit.clamp(1, 500);
-    let offset = p.offset.max(0);
+    let order = sort_terms(col, "groups", p.order());
+    args.extend([p.limit().to_string(), p.offset().to_string()]);
     let ids: Vec<String> = {
-        let mut stmt = db.prepare(&format!(
-            "SELECT id {sql} ORDER BY {col} IS NULL, {col} {dir}, rowid {dir} LIMIT {limit} OFFSET {offset}"
+        let mut stmt = db.prepare_cached(&format!(
+            "SELECT id {sql} ORDER BY {order} LIMIT ? OFFSET ?"
         ))?;
         let r = stmt
             .query_map(params_from_iter(args.iter()), |r| r.get(0))?

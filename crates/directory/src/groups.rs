@@ -117,11 +117,10 @@ impl GroupRecord {
 
 pub fn get(db: &Connection, connection_id: &str, id: &str) -> Result<Option<GroupRecord>> {
     Ok(db
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM groups WHERE connection_id = ?1 AND id = ?2"),
-            params![connection_id, id],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM groups WHERE connection_id = ?1 AND id = ?2"
+        ))?
+        .query_row(params![connection_id, id], from_row)
         .optional()?)
 }
 
@@ -304,20 +303,18 @@ fn apply_member_changes(
 }
 
 fn refresh_count(db: &Connection, group_id: &str) -> Result<()> {
-    db.execute(
+    db.prepare_cached(
         "UPDATE groups SET member_count = (SELECT COUNT(*) FROM group_members WHERE group_id = ?1) WHERE id = ?1",
-        [group_id],
-    )?;
+    )?
+    .execute([group_id])?;
     Ok(())
 }
 
 fn bump_count(db: &Connection, group_id: &str, delta: &MembershipDelta) -> Result<()> {
     let change = delta.added.len() as i64 - delta.removed.len() as i64;
     if change != 0 {
-        db.execute(
-            "UPDATE groups SET member_count = member_count + ?2 WHERE id = ?1",
-            params![group_id, change],
-        )?;
+        db.prepare_cached("UPDATE groups SET member_count = member_count + ?2 WHERE id = ?1")?
+            .execute(params![group_id, change])?;
     }
     Ok(())
 }
@@ -395,10 +392,8 @@ fn store_attributes(
             at
         ])?;
     } else {
-        db.execute(
-            "UPDATE groups SET last_synced_at = ?2 WHERE id = ?1",
-            params![old.id, at],
-        )?;
+        db.prepare_cached("UPDATE groups SET last_synced_at = ?2 WHERE id = ?1")?
+            .execute(params![old.id, at])?;
     }
     get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))
 }
@@ -464,11 +459,11 @@ pub fn delete(
     let mut delta = MembershipDelta::default();
     let ids = all_member_ids(db, id)?;
     remove_members(db, id, &ids, &mut delta)?;
-    db.execute(
+    db.prepare_cached(
         "UPDATE groups SET deleted_at = ?2, purge_at = ?3, updated_at = ?2, last_synced_at = ?2,
             member_count = 0, version = version + 1 WHERE id = ?1",
-        params![id, at, purge],
-    )?;
+    )?
+    .execute(params![id, at, purge])?;
     remove_member_everywhere(db, connection_id, id, now)?;
     let _ = old;
     let g = get(db, connection_id, id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
@@ -490,14 +485,12 @@ pub fn remove_member_everywhere(
         .collect::<rusqlite::Result<Vec<String>>>()?;
     let at = fmt_time(now);
     for g in &groups {
-        db.execute(
-            "DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2",
-            params![g, member_id],
-        )?;
-        db.execute(
+        db.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?
+            .execute(params![g, member_id])?;
+        db.prepare_cached(
             "UPDATE groups SET member_count = member_count - 1, updated_at = ?2, version = version + 1 WHERE id = ?1",
-            params![g, at],
-        )?;
+        )?
+        .execute(params![g, at])?;
     }
     Ok(groups)
 }

@@ -494,8 +494,10 @@ pub fn gather(
     )?;
     let window = |secs: i64| -> crate::Result<(i64, i64)> {
         let since = fmt_time(now - chrono::Duration::seconds(secs));
-        Ok(db.query_row(
+        Ok(db.prepare_cached(
             "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2",
+        )?
+        .query_row(
             params![id, since],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)

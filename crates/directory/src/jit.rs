@@ -65,9 +65,11 @@ pub struct JitSettings {
 }
 
 pub fn settings(db: &Connection, connection_id: &str) -> Result<JitSettings> {
-    db.query_row(
+    db.prepare_cached(
         "SELECT jit_policy, jit_resync, link_by_email, expect_groups_claim, oidc_issuer, oidc_audience, oidc_jwks
          FROM connections WHERE id = ?1",
+    )?
+    .query_row(
         [connection_id],
         |r| {
             Ok(JitSettings {
@@ -90,9 +92,11 @@ pub fn save_settings(db: &Connection, connection_id: &str, s: &JitSettings) -> R
         serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(jwks)
             .map_err(|e| Error::Invalid(format!("the JWKS is not valid: {e}")))?;
     }
-    db.execute(
+    db.prepare_cached(
         "UPDATE connections SET jit_policy = ?2, jit_resync = ?3, link_by_email = ?4, expect_groups_claim = ?5,
             oidc_issuer = ?6, oidc_audience = ?7, oidc_jwks = ?8 WHERE id = ?1",
+    )?
+    .execute(
         params![
             connection_id,
             s.policy.as_str(),
@@ -365,8 +369,10 @@ fn find_by_subject(
     subject: &str,
 ) -> Result<Option<UserRecord>> {
     let id: Option<String> = db
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 ORDER BY deleted_at IS NULL DESC LIMIT 1",
+        )?
+        .query_row(
             params![connection_id, subject],
             |r| r.get(0),
         )
@@ -379,8 +385,10 @@ fn find_by_subject(
 
 fn find_by_email(db: &Connection, connection_id: &str, email: &str) -> Result<Option<UserRecord>> {
     let id: Option<String> = db
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM users WHERE connection_id = ?1 AND deleted_at IS NULL AND (primary_email_key = ?2 OR user_name_key = ?2) LIMIT 1",
+        )?
+        .query_row(
             params![connection_id, fold(email)],
             |r| r.get(0),
         )
@@ -434,9 +442,11 @@ fn record(
         Decision::Allow => ("allowed", None),
     };
     let flag = t.flag.map(GroupsFlag::as_str);
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO signins (at, connection_id, user_id, subject, email, decision, reason, warning, flag, role)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(
         params![
             fmt_time(now),
             connection_id,
@@ -543,7 +553,8 @@ pub fn sign_in(
                 "JIT sign-in",
                 now,
             )?;
-            db.execute("UPDATE users SET source = 'jit' WHERE id = ?1", [&u.id])?;
+            db.prepare_cached("UPDATE users SET source = 'jit' WHERE id = ?1")?
+                .execute([&u.id])?;
             u
         }
         Decision::Update => {
@@ -564,10 +575,8 @@ pub fn sign_in(
     };
     if flag.is_none() {
         if let Some(groups) = &s.groups {
-            db.execute(
-                "UPDATE users SET claim_groups = ?2 WHERE id = ?1",
-                params![user.id, serde_json::to_string(groups)?],
-            )?;
+            db.prepare_cached("UPDATE users SET claim_groups = ?2 WHERE id = ?1")?
+                .execute(params![user.id, serde_json::to_string(groups)?])?;
             roles::recompute(
                 db,
                 connection_id,
@@ -577,10 +586,8 @@ pub fn sign_in(
             )?;
         }
     }
-    db.execute(
-        "UPDATE users SET last_signin_at = ?2 WHERE id = ?1",
-        params![user.id, fmt_time(now)],
-    )?;
+    db.prepare_cached("UPDATE users SET last_signin_at = ?2 WHERE id = ?1")?
+        .execute(params![user.id, fmt_time(now)])?;
     let issued = sessions::create(db, connection_id, &user.id, session_ttl, "jit", now)?;
     let user =
         users::get(db, connection_id, &user.id)?.ok_or_else(|| Error::NotFound(user.id.clone()))?;
@@ -603,10 +610,9 @@ pub fn sign_in(
 }
 
 fn source_of(db: &Connection, user_id: &str) -> Option<String> {
-    db.query_row("SELECT source FROM users WHERE id = ?1", [user_id], |r| {
-        r.get(0)
-    })
-    .ok()
+    db.prepare_cached("SELECT source FROM users WHERE id = ?1")
+        .and_then(|mut s| s.query_row([user_id], |r| r.get(0)))
+        .ok()
 }
 
 /// SCIM sends a person JIT created first (same externalId): merge instead of duplicating.
@@ -616,8 +622,10 @@ pub fn merge_target(db: &Connection, connection_id: &str, body: &Value) -> Resul
         return Ok(None);
     };
     Ok(db
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 AND source = 'jit' AND deleted_at IS NULL",
+        )?
+        .query_row(
             params![connection_id, ext],
             |r| r.get(0),
         )

@@ -207,7 +207,8 @@ pub fn create_user(
     if cause.starts_with("SCIM") {
         if let Some(id) = crate::jit::merge_target(db, connection_id, body)? {
             let (u, change) = users::replace(db, connection_id, &id, body, None, now)?;
-            db.execute("UPDATE users SET source = 'scim' WHERE id = ?1", [&id])?;
+            db.prepare_cached("UPDATE users SET source = 'scim' WHERE id = ?1")?
+                .execute([&id])?;
             feed::append(
                 db,
                 connection_id,
@@ -315,8 +316,10 @@ pub fn restore_user(
     if u.deleted_at.is_none() {
         return Err(Error::Invalid("this user is not deleted".into()));
     }
-    let taken: bool = db.query_row(
+    let taken: bool = db.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM users WHERE connection_id = ?1 AND user_name_key = ?2 AND deleted_at IS NULL)",
+    )?
+    .query_row(
         params![connection_id, crate::db::fold(&u.user_name)],
         |r| r.get(0),
     )?;
@@ -327,8 +330,10 @@ pub fn restore_user(
         ))
         .into());
     }
-    db.execute(
+    db.prepare_cached(
         "UPDATE users SET deleted_at = NULL, purge_at = NULL, updated_at = ?2, version = version + 1 WHERE id = ?1",
+    )?
+    .execute(
         params![id, fmt_time(now)],
     )?;
     crate::audit::record(
@@ -382,8 +387,10 @@ pub fn restore_group(
     if g.deleted_at.is_none() {
         return Err(Error::Invalid("this group is not deleted".into()));
     }
-    db.execute(
+    db.prepare_cached(
         "UPDATE groups SET deleted_at = NULL, purge_at = NULL, updated_at = ?2, version = version + 1 WHERE id = ?1",
+    )?
+    .execute(
         params![id, fmt_time(now)],
     )?;
     crate::audit::record(
@@ -441,12 +448,14 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for (id, c, name, ext) in &due {
-        db.execute(
+        db.prepare_cached(
             "DELETE FROM held_memberships WHERE connection_id = ?1 AND member_id = ?2",
-            params![c, id],
-        )?;
-        db.execute("DELETE FROM user_emails WHERE user_id = ?1", [id])?;
-        db.execute("DELETE FROM users WHERE id = ?1", [id])?;
+        )?
+        .execute(params![c, id])?;
+        db.prepare_cached("DELETE FROM user_emails WHERE user_id = ?1")?
+            .execute([id])?;
+        db.prepare_cached("DELETE FROM users WHERE id = ?1")?
+            .execute([id])?;
         feed::append(
             db,
             c,
@@ -476,15 +485,16 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             },
         )?;
     }
-    db.execute(
+    db.prepare_cached(
         "DELETE FROM held_memberships WHERE group_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)
             OR member_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)",
+    )?
+    .execute(
         [&at],
     )?;
-    let groups = db.execute(
-        "DELETE FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1",
-        [&at],
-    )?;
+    let groups = db
+        .prepare_cached("DELETE FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1")?
+        .execute([&at])?;
     Ok(due.len() + groups)
 }
 

@@ -234,11 +234,8 @@ const PRUNE_BATCH: i64 = 20_000;
 
 pub fn retention_days(db: &Connection) -> Result<i64> {
     let v: Option<String> = db
-        .query_row(
-            "SELECT value FROM settings WHERE key = 'log_retention_days'",
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT value FROM settings WHERE key = 'log_retention_days'")?
+        .query_row([], |r| r.get(0))
         .ok();
     Ok(v.and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_RETENTION_DAYS))
@@ -250,11 +247,11 @@ pub fn set_retention_days(db: &Connection, days: i64) -> Result<()> {
             "log retention is 1 to 3650 days".into(),
         ));
     }
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO settings (key, value) VALUES ('log_retention_days', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [days.to_string()],
-    )?;
+    )?
+    .execute([days.to_string()])?;
     Ok(())
 }
 
@@ -262,18 +259,23 @@ pub fn set_retention_days(db: &Connection, days: i64) -> Result<()> {
 /// tombstones are kept. Bounded per pass; returns how many rows went.
 pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>) -> Result<usize> {
     let cutoff = crate::clock::fmt_time(now - chrono::Duration::days(retention_days(db)?));
-    let mut n = db.execute(
+    let mut n = db.prepare_cached(
         "DELETE FROM provisioning_log WHERE id IN (
             SELECT id FROM provisioning_log WHERE at < ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)",
+    )?
+    .execute(
         params![cutoff, PRUNE_BATCH],
     )?;
-    let count: i64 = db.query_row("SELECT COUNT(*) FROM provisioning_log", [], |r| r.get(0))?;
+    let count: i64 = db
+        .prepare_cached("SELECT COUNT(*) FROM provisioning_log")?
+        .query_row([], |r| r.get(0))?;
     if count > MAX_ROWS {
-        n += db.execute(
-            "DELETE FROM provisioning_log WHERE id IN (
+        n += db
+            .prepare_cached(
+                "DELETE FROM provisioning_log WHERE id IN (
                 SELECT id FROM provisioning_log WHERE outcome != 'purged' ORDER BY id LIMIT ?1)",
-            [(count - MAX_ROWS).min(PRUNE_BATCH)],
-        )?;
+            )?
+            .execute([(count - MAX_ROWS).min(PRUNE_BATCH)])?;
     }
     Ok(n)
 }

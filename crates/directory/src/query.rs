@@ -473,8 +473,36 @@ pub fn user_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String> 
             .into())
         }
     };
+    Ok(sort_terms(col, "users", order))
+}
+
+/// Columns declared NOT NULL: their sort needs no nulls-last term, so an index on
+/// (connection_id, deleted_at, col) serves `ORDER BY ... LIMIT` without sorting the table.
+const NEVER_NULL: &[&str] = &[
+    "users.rowid",
+    "users.id",
+    "users.user_name_key",
+    "users.active",
+    "users.created_at",
+    "users.updated_at",
+    "groups.rowid",
+    "groups.id",
+    "groups.member_count",
+    "groups.display_name_key",
+    "groups.created_at",
+    "groups.updated_at",
+];
+
+/// ORDER BY for a sortBy column: RFC 7644 §3.4.2.3 puts resources without a value last in
+/// ascending order and first in descending (the opposite of SQLite's default for both),
+/// then the rowid keeps pages stable.
+pub(crate) fn sort_terms(col: &str, table: &str, order: SortOrder) -> String {
     let d = direction(order);
-    Ok(format!("{col} IS NULL, {col} {d}, users.rowid {d}"))
+    if NEVER_NULL.contains(&col) {
+        format!("{col} {d}, {table}.rowid {d}")
+    } else {
+        format!("{col} IS NULL {d}, {col} {d}, {table}.rowid {d}")
+    }
 }
 
 pub fn group_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String> {
@@ -491,8 +519,7 @@ pub fn group_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String>
             .into())
         }
     };
-    let d = direction(order);
-    Ok(format!("{col} IS NULL, {col} {d}, groups.rowid {d}"))
+    Ok(sort_terms(col, "groups", order))
 }
 
 /// One page of a SCIM list (RFC 7644 §3.4.2.4: 1-based startIndex, count 0 = totals only)
@@ -518,19 +545,21 @@ pub(crate) fn page<T>(
         format!("FROM {table} WHERE connection_id = ? AND deleted_at IS NULL AND ({where_sql})");
     let mut all = vec![SqlArg::Text(connection_id.to_string())];
     all.append(&mut args);
-    let total: i64 = db.query_row(
-        &format!("SELECT COUNT(*) {base}"),
-        rusqlite::params_from_iter(all.iter()),
-        |r| r.get(0),
-    )?;
+    // Cached by SQL text: the same filter shape (e.g. Okta's `userName eq` before every
+    // create) is parsed and planned once per connection, not once per request.
+    let total: i64 = db
+        .prepare_cached(&format!("SELECT COUNT(*) {base}"))?
+        .query_row(rusqlite::params_from_iter(all.iter()), |r| r.get(0))?;
     let count = q.count.unwrap_or(100);
     if count == 0 {
         return Ok((total as u64, vec![]));
     }
     let offset = q.start_index.saturating_sub(1);
-    let mut stmt = db.prepare(&format!(
-        "SELECT {columns} {base} ORDER BY {order} LIMIT {count} OFFSET {offset}"
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT {columns} {base} ORDER BY {order} LIMIT ? OFFSET ?"
     ))?;
+    all.push(SqlArg::Int(count as i64));
+    all.push(SqlArg::Int(offset as i64));
     let rows = stmt
         .query_map(rusqlite::params_from_iter(all.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -73,11 +73,12 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession> {
     let state: Option<(bool, Option<String>)> = db
-        .query_row(
+        .prepare_cached(
             "SELECT active, deleted_at FROM users WHERE connection_id = ?1 AND id = ?2",
-            params![connection_id, user_id],
-            |r| Ok((r.get::<_, i64>(0)? != 0, r.get(1)?)),
-        )
+        )?
+        .query_row(params![connection_id, user_id], |r| {
+            Ok((r.get::<_, i64>(0)? != 0, r.get(1)?))
+        })
         .optional()?;
     match state {
         None | Some((_, Some(_))) => return Err(Error::NotFound(format!("user {user_id}"))),
@@ -91,33 +92,28 @@ pub fn create(
     let token = random_secret("mss_");
     let id = uuid::Uuid::new_v4().to_string();
     let expires = fmt_time(now + ttl);
-    db.execute(
-        "INSERT INTO sessions (id, connection_id, user_id, token_hash, created_at, expires_at, source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, connection_id, user_id, TokenHash::of(&token).as_bytes(), fmt_time(now), expires, source],
-    )?;
+    db.prepare_cached("INSERT INTO sessions (id, connection_id, user_id, token_hash, created_at, expires_at, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![id, connection_id, user_id, TokenHash::of(&token).as_bytes(), fmt_time(now), expires, source])?;
     let session = get(db, &id)?.ok_or_else(|| Error::NotFound(id.clone()))?;
     Ok(IssuedSession { session, token })
 }
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<Session>> {
     Ok(db
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
-            [id],
-            from_row,
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
+        .query_row([id], from_row)
         .optional()?)
 }
 
 pub fn check(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<SessionCheck> {
     let hash = TokenHash::of(token);
     let found = db
-        .query_row(
-            &format!("SELECT {COLUMNS}, token_hash FROM sessions WHERE token_hash = ?1"),
-            [hash.as_bytes()],
-            |r| Ok((from_row(r)?, r.get::<_, Vec<u8>>(8)?)),
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, token_hash FROM sessions WHERE token_hash = ?1"
+        ))?
+        .query_row([hash.as_bytes()], |r| {
+            Ok((from_row(r)?, r.get::<_, Vec<u8>>(8)?))
+        })
         .optional()?;
     let Some((s, stored)) = found.filter(|(_, h)| bool::from(h.as_slice().ct_eq(hash.as_bytes())))
     else {
@@ -160,34 +156,35 @@ pub fn revoke_for_user(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    Ok(db.execute(
-        "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
+    Ok(db
+        .prepare_cached(
+            "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
          WHERE connection_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
-        params![connection_id, user_id, fmt_time(now), reason],
-    )?)
+        )?
+        .execute(params![connection_id, user_id, fmt_time(now), reason])?)
 }
 
 pub fn revoke(db: &Connection, session_id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool> {
-    Ok(db.execute(
+    Ok(db.prepare_cached(
         "UPDATE sessions SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
-        params![session_id, fmt_time(now), reason],
-    )? == 1)
+    )?
+    .execute(params![session_id, fmt_time(now), reason])? == 1)
 }
 
 /// A new application key (credentials of the integrating application), shown once.
 pub fn issue_app_key(db: &Connection, label: &str, now: DateTime<Utc>) -> Result<(String, String)> {
     let secret = random_secret("mak_");
     let prefix = secret[..12].to_string();
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO app_keys (id, label, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            uuid::Uuid::new_v4().to_string(),
-            label,
-            prefix,
-            TokenHash::of(&secret).as_bytes(),
-            fmt_time(now)
-        ],
-    )?;
+    )?
+    .execute(params![
+        uuid::Uuid::new_v4().to_string(),
+        label,
+        prefix,
+        TokenHash::of(&secret).as_bytes(),
+        fmt_time(now)
+    ])?;
     Ok((secret, prefix))
 }
 
@@ -195,11 +192,8 @@ pub fn issue_app_key(db: &Connection, label: &str, now: DateTime<Utc>) -> Result
 pub fn app_key_valid(db: &Connection, presented: &str) -> Result<bool> {
     let hash = TokenHash::of(presented);
     let stored: Option<Vec<u8>> = db
-        .query_row(
-            "SELECT hash FROM app_keys WHERE hash = ?1 AND revoked_at IS NULL",
-            [hash.as_bytes()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT hash FROM app_keys WHERE hash = ?1 AND revoked_at IS NULL")?
+        .query_row([hash.as_bytes()], |r| r.get(0))
         .optional()?;
     Ok(stored.is_some_and(|s| bool::from(s.as_slice().ct_eq(hash.as_bytes()))))
 }

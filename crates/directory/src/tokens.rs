@@ -86,18 +86,18 @@ pub fn issue(
     let secret = format!("mst_{}", encode_url(&raw));
     let prefix = secret[..12].to_string();
     let id = uuid::Uuid::new_v4().to_string();
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO tokens (id, connection_id, label, prefix, hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            id,
-            connection_id,
-            label,
-            prefix,
-            TokenHash::of(&secret).as_bytes(),
-            fmt_time(now)
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        connection_id,
+        label,
+        prefix,
+        TokenHash::of(&secret).as_bytes(),
+        fmt_time(now)
+    ])?;
     Ok(IssuedToken { id, secret, prefix })
 }
 
@@ -105,9 +105,10 @@ pub fn issue(
 pub fn check(db: &Connection, presented: &str, now: DateTime<Utc>) -> Result<TokenCheck> {
     let hash = TokenHash::of(presented);
     let row = db
-        .query_row(
+        .prepare_cached(
             "SELECT id, connection_id, prefix, hash, expires_at, revoked_at FROM tokens WHERE hash = ?1",
-            [hash.as_bytes()],
+        )?
+        .query_row([hash.as_bytes()],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -117,8 +118,7 @@ pub fn check(db: &Connection, presented: &str, now: DateTime<Utc>) -> Result<Tok
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
                 ))
-            },
-        )
+            })
         .optional()?;
     let Some((token_id, connection_id, prefix, stored, expires_at, revoked_at)) = row else {
         return Ok(TokenCheck::Unknown);
@@ -150,12 +150,12 @@ pub fn touch(
     agent: Option<&str>,
 ) -> Result<()> {
     let at = fmt_time(now);
-    db.execute(
+    db.prepare_cached(
         "UPDATE tokens SET last_used_at = ?2, last_used_addr = ?3, last_used_agent = ?4
          WHERE id = ?1 AND (last_used_at IS NULL OR substr(last_used_at, 1, 19) != substr(?2, 1, 19)
                             OR last_used_addr IS NOT ?3 OR last_used_agent IS NOT ?4)",
-        params![token_id, at, addr, agent],
-    )?;
+    )?
+    .execute(params![token_id, at, addr, agent])?;
     Ok(())
 }
 
@@ -193,11 +193,8 @@ pub fn rotate(
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
     let until = fmt_time(now + grace);
-    db.execute(
-        "UPDATE tokens SET expires_at = ?2
-         WHERE connection_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
-        params![connection_id, until],
-    )?;
+    db.prepare_cached("UPDATE tokens SET expires_at = ?2
+         WHERE connection_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)")?.execute(params![connection_id, until])?;
     issue(db, connection_id, "rotated", now)
 }
 
@@ -207,10 +204,10 @@ pub fn revoke(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<TokenRecord> {
-    let changed = db.execute(
+    let changed = db.prepare_cached(
         "UPDATE tokens SET revoked_at = ?3 WHERE connection_id = ?1 AND (id = ?2 OR prefix = ?2) AND revoked_at IS NULL",
-        params![connection_id, token, fmt_time(now)],
-    )?;
+    )?
+    .execute(params![connection_id, token, fmt_time(now)])?;
     if changed == 0 {
         return Err(Error::NotFound(format!(
             "no live token {token} on this connection"

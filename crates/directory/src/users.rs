@@ -195,11 +195,10 @@ impl Indexed {
 
 pub fn get(db: &Connection, connection_id: &str, id: &str) -> Result<Option<UserRecord>> {
     Ok(db
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM users WHERE connection_id = ?1 AND id = ?2"),
-            params![connection_id, id],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM users WHERE connection_id = ?1 AND id = ?2"
+        ))?
+        .query_row(params![connection_id, id], from_row)
         .optional()?)
 }
 
@@ -218,11 +217,11 @@ fn ensure_user_name_free(
     except: Option<&str>,
 ) -> Result<()> {
     let taken: Option<String> = db
-        .query_row(
-            "SELECT id FROM users WHERE connection_id = ?1 AND user_name_key = ?2 AND deleted_at IS NULL",
-            params![connection_id, fold(user_name)],
-            |r| r.get(0),
-        )
+        .prepare_cached(
+            "SELECT id FROM users
+             WHERE connection_id = ?1 AND user_name_key = ?2 AND deleted_at IS NULL",
+        )?
+        .query_row(params![connection_id, fold(user_name)], |r| r.get(0))
         .optional()?;
     match taken {
         Some(id) if Some(id.as_str()) != except => Err(ScimError::uniqueness(format!(
@@ -237,7 +236,8 @@ fn ensure_user_name_free(
 pub(crate) const PRIMARY_UNASSIGNED: i64 = 2;
 
 fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -> Result<()> {
-    db.execute("DELETE FROM user_emails WHERE user_id = ?1", [id])?;
+    db.prepare_cached("DELETE FROM user_emails WHERE user_id = ?1")?
+        .execute([id])?;
     let mut stmt = db.prepare_cached(
         "INSERT INTO user_emails (user_id, connection_id, value, value_key, type, is_primary)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -363,10 +363,8 @@ fn store_replacement(
     ensure_user_name_free(db, &old.connection_id, &idx.user_name, Some(&old.id))?;
     if resource == old.resource {
         // Nothing changed (Okta re-PUTs what it read): still a successful sync.
-        db.execute(
-            "UPDATE users SET last_synced_at = ?2 WHERE id = ?1",
-            params![old.id, fmt_time(now)],
-        )?;
+        db.prepare_cached("UPDATE users SET last_synced_at = ?2 WHERE id = ?1")?
+            .execute(params![old.id, fmt_time(now)])?;
         let fresh =
             get(db, &old.connection_id, &old.id)?.ok_or_else(|| Error::NotFound(old.id.clone()))?;
         return Ok((fresh, UserChange::Unchanged));
@@ -451,11 +449,11 @@ pub fn delete(
     let old = get_live(db, connection_id, id)?;
     let at = fmt_time(now);
     let purge = fmt_time(now + chrono::Duration::days(retention_days));
-    db.execute(
+    db.prepare_cached(
         "UPDATE users SET deleted_at = ?2, purge_at = ?3, updated_at = ?2, last_synced_at = ?2,
             version = version + 1 WHERE id = ?1",
-        params![old.id, at, purge],
-    )?;
+    )?
+    .execute(params![old.id, at, purge])?;
     crate::groups::remove_member_everywhere(db, connection_id, id, now)?;
     get(db, connection_id, id)?.ok_or_else(|| Error::NotFound(id.to_string()))
 }
