@@ -174,11 +174,9 @@ pub fn list_roles(db: &Connection, connection_id: &str) -> Result<Vec<Role>> {
 }
 
 pub fn default_role(db: &Connection, connection_id: &str) -> Result<String> {
-    Ok(db.query_row(
-        "SELECT default_role FROM connections WHERE id = ?1",
-        [connection_id],
-        |r| r.get(0),
-    )?)
+    Ok(db
+        .prepare_cached("SELECT default_role FROM connections WHERE id = ?1")?
+        .query_row([connection_id], |r| r.get(0))?)
 }
 
 pub fn mappings(db: &Connection, connection_id: &str) -> Result<Vec<RoleMapping>> {
@@ -206,10 +204,8 @@ pub fn mappings(db: &Connection, connection_id: &str) -> Result<Vec<RoleMapping>
 
 /// Writes the list in order, replacing what was stored (positions stay dense).
 fn store_mappings(db: &Connection, connection_id: &str, maps: &[RoleMapping]) -> Result<()> {
-    db.execute(
-        "DELETE FROM role_mappings WHERE connection_id = ?1",
-        [connection_id],
-    )?;
+    db.prepare_cached("DELETE FROM role_mappings WHERE connection_id = ?1")?
+        .execute([connection_id])?;
     let mut stmt = db.prepare_cached(
         "INSERT INTO role_mappings (connection_id, position, group_id, attribute_path, attribute_value, role)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -244,40 +240,38 @@ fn validate_role_name(name: &str) -> Result<()> {
 
 pub fn add_role(db: &Connection, connection_id: &str, name: &str, description: &str) -> Result<()> {
     validate_role_name(name)?;
-    db.execute(
+    db.prepare_cached(
         "INSERT INTO roles (connection_id, name, description) VALUES (?1, ?2, ?3)
          ON CONFLICT (connection_id, name) DO UPDATE SET description = excluded.description",
-        params![connection_id, name, description],
-    )?;
+    )?
+    .execute(params![connection_id, name, description])?;
     Ok(())
 }
 
 /// Removing a role still mapped or set as default is refused: access must not change by accident.
 pub fn remove_role(db: &Connection, connection_id: &str, name: &str) -> Result<()> {
-    let used: bool = db.query_row(
-        "SELECT EXISTS (SELECT 1 FROM role_mappings WHERE connection_id = ?1 AND role = ?2)
+    let used: bool = db
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM role_mappings WHERE connection_id = ?1 AND role = ?2)
              OR EXISTS (SELECT 1 FROM connections WHERE id = ?1 AND default_role = ?2)",
-        params![connection_id, name],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row(params![connection_id, name], |r| r.get(0))?;
     if used {
         return Err(Error::Invalid(format!(
             "role '{name}' is still mapped or the default role"
         )));
     }
-    db.execute(
-        "DELETE FROM roles WHERE connection_id = ?1 AND name = ?2",
-        params![connection_id, name],
-    )?;
+    db.prepare_cached("DELETE FROM roles WHERE connection_id = ?1 AND name = ?2")?
+        .execute(params![connection_id, name])?;
     Ok(())
 }
 
 fn ensure_role(db: &Connection, connection_id: &str, name: &str) -> Result<()> {
-    let ok: bool = db.query_row(
-        "SELECT EXISTS (SELECT 1 FROM roles WHERE connection_id = ?1 AND name = ?2)",
-        params![connection_id, name],
-        |r| r.get(0),
-    )?;
+    let ok: bool = db
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM roles WHERE connection_id = ?1 AND name = ?2)",
+        )?
+        .query_row(params![connection_id, name], |r| r.get(0))?;
     if ok {
         Ok(())
     } else {
@@ -515,10 +509,8 @@ pub fn save(
 ) -> Result<Vec<RoleChange>> {
     validate(db, connection_id, maps, default)?;
     store_mappings(db, connection_id, maps)?;
-    db.execute(
-        "UPDATE connections SET default_role = ?2 WHERE id = ?1",
-        params![connection_id, default],
-    )?;
+    db.prepare_cached("UPDATE connections SET default_role = ?2 WHERE id = ?1")?
+        .execute(params![connection_id, default])?;
     crate::audit::record(
         db,
         Some(connection_id),
