@@ -3,6 +3,7 @@
 //! pool of read-only connections that never wait for the writer (WAL).
 
 use crate::error::{Error, Result};
+use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -55,6 +56,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Hot statements are prepared once per connection (`prepare_cached`); parsing and
     // planning them per request was a third of the write path's CPU.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Query-planner stability: without it SQLite marks a statement expired whenever a
+    // parameter that may shape the plan (LIMIT ? OFFSET ?) is re-bound, and re-parses it
+    // on the next step, which undid the cache for every list page (seen in perf as
+    // sqlite3Reprepare under query::page).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = FULL;
