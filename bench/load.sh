@@ -78,6 +78,8 @@ if [[ "$SKIP_RAW" != 1 ]]; then
   timeout 900 "$TOOLS" raw-ceiling --db "$OUT/raw.db" --users "$USERS" --batch 500 --mode users | tee "$OUT/raw.json" >&2
   log "raw ceiling, full command: lifecycle::create_user + log::append, batches of 500"
   timeout 900 "$TOOLS" raw-ceiling --db "$OUT/raw-full.db" --users "$USERS" --batch 500 --mode lifecycle | tee "$OUT/raw-full.json" >&2
+  log "the log's cost: the same full command without the provisioning-log row"
+  timeout 900 "$TOOLS" raw-ceiling --db "$OUT/raw-nolog.db" --users "$USERS" --batch 500 --mode lifecycle-nolog | tee "$OUT/raw-nolog.json" >&2
   rm -f "$OUT"/raw*.db*
 fi
 

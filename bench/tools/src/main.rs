@@ -1,10 +1,11 @@
 //! Helpers for bench/load.sh. Each opens the database through `directory::Db`, so the file
 //! has the production schema (embedded migrations) and settings (WAL, synchronous=FULL).
 //!
-//!   raw-ceiling --db PATH [--users N] [--batch B] [--mode users|lifecycle]
+//!   raw-ceiling --db PATH [--users N] [--batch B] [--mode users|lifecycle|lifecycle-nolog]
 //!       creates a connection and N users in transactions of B rows through
 //!       Db::write_blocking; `users` = users::create only (the brief's ceiling), `lifecycle` =
-//!       lifecycle::create_user + log::append (everything the server's POST /Users commits).
+//!       lifecycle::create_user + log::append with the request body, as the server's POST
+//!       /Users commits; `lifecycle-nolog` = the same without the log row (the log's cost).
 //!   seed-log --db PATH --connection ID [--rows N] [--batch B]
 //!       appends N provisioning-log rows (10% failures) for the connection.
 //! Both print one JSON line.
@@ -59,8 +60,11 @@ fn main() {
                 db.write_blocking(move |c| {
                     for i in done..end {
                         let now = Utc::now();
-                        if mode == "lifecycle" {
-                            let u = lifecycle::create_user(c, &cid, &user_body(i), "scim", now)?;
+                        if mode == "lifecycle-nolog" {
+                            lifecycle::create_user(c, &cid, &user_body(i), "scim", now)?;
+                        } else if mode == "lifecycle" {
+                            let body = user_body(i);
+                            let u = lifecycle::create_user(c, &cid, &body, "scim", now)?;
                             log::append(c, &LogEntry {
                                 at: directory::clock::fmt_time(now),
                                 connection_id: Some(cid.clone()),
@@ -71,6 +75,11 @@ fn main() {
                                 resource_type: Some("User".into()),
                                 resource_id: Some(u.id.clone()),
                                 user_name: Some(u.user_name.clone()),
+                                external_id: u.external_id.clone(),
+                                dialect: Some("okta".into()),
+                                user_agent: Some("Okta SCIM Client 1.0.0".into()),
+                                token_prefix: Some("mst_raw".into()),
+                                request_body: Some(body.to_string()),
                                 duration_ms: 1.0,
                                 ..Default::default()
                             })?;
