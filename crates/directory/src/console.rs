@@ -84,7 +84,8 @@ pub fn user_page(
             " AND (instr(user_name_key, ?) > 0 OR instr(COALESCE(primary_email_key, ''), ?) > 0
                  OR instr(COALESCE(display_name_key, ''), ?) > 0 OR instr(muster_fold(COALESCE(given_name, '') || ' ' || COALESCE(family_name, '')), ?) > 0
                  OR external_id = ? OR id = ?
-                 OR EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = users.id AND instr(e.value_key, ?) > 0))",
+                 OR users.rowid IN (SELECT u.rowid FROM user_emails e JOIN users u ON u.id = e.user_id
+                                    WHERE e.connection_id = ?1 AND instr(e.value_key, ?) > 0))",
         );
         args.extend([
             k.clone(),
