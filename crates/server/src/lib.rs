@@ -16,6 +16,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+/// Caps glibc's malloc arenas at two. The blocking pool runs SQLite reads and JSON on
+/// many threads; glibc gives each its own arena, and at 100,000 users the list pages left
+/// ~150 MB resident where two arenas hold ~97 MB (BENCHMARKS.md, "Memory"). Call it first
+/// in `main`, before any thread starts.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before other threads
+    // exist, and M_ARENA_MAX is a documented parameter.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// What it takes to start the server, from `muster serve` or the desktop shell.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
