@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_role_attributes.sql")),
     (6, include_str!("../migrations/0006_signin_flags.sql")),
     (7, include_str!("../migrations/0007_list_indexes.sql")),
+    (8, include_str!("../migrations/0008_log_search.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.
@@ -360,6 +361,54 @@ fn restrict_permissions(path: &Path) {
 
 #[cfg(test)]
 mod tests {
+    /// Version 8 fills the log's user_name_key for rows written before it, as log::append
+    /// writes it for new rows, so old rows are found by an identity search too.
+    #[test]
+    fn migration_8_backfills_the_log_user_name_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        {
+            let c = super::Connection::open(&path).unwrap();
+            super::register_functions(&c).unwrap();
+            c.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                .unwrap();
+            for (version, sql) in super::MIGRATIONS.iter().filter(|m| m.0 <= 7) {
+                c.execute_batch(sql).unwrap();
+                c.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [version],
+                )
+                .unwrap();
+            }
+            c.execute_batch(
+                "INSERT INTO provisioning_log (at, method, path, status, outcome, duration_ms, user_name)
+                 VALUES ('2026-01-01T00:00:00.000Z', 'GET', '/Users', 200, 'read', 1, ' Jane.DOE@Acme.test\t'),
+                        ('2026-01-01T00:00:00.000Z', 'GET', '/Users', 200, 'read', 1, 'ÅSA@acme.test'),
+                        ('2026-01-01T00:00:00.000Z', 'GET', '/Users', 200, 'read', 1, NULL)",
+            )
+            .unwrap();
+        }
+        let db = super::Db::open(&path).unwrap();
+        let keys: Vec<Option<String>> = db
+            .read_blocking(|c| {
+                Ok(
+                    c.prepare("SELECT user_name_key FROM provisioning_log ORDER BY id")?
+                        .query_map([], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?,
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                Some(crate::log::identity_key(" Jane.DOE@Acme.test\t")),
+                Some("åsa@acme.test".to_string()),
+                None
+            ]
+        );
+        assert_eq!(keys[0].as_deref(), Some("jane.doe@acme.test"));
+    }
+
     /// `migrate` applies versions above the stored one in list order and takes the last as
     /// the newest, so the list must ascend (concurrent additions once left it 7, 5, 4).
     #[test]

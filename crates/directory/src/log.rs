@@ -1,8 +1,10 @@
 //! The provisioning log: one row per inbound SCIM request, accepted or not, with the
 //! request body redacted. It feeds last-sync times, health, the log view and triage.
 
-use crate::error::Result;
-use rusqlite::{params, Connection, Row};
+use crate::db::fold;
+use crate::error::{Error, Result};
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -96,8 +98,8 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
     db.prepare_cached(
         "INSERT INTO provisioning_log (at, connection_id, method, path, status, outcome, resource_type,
             resource_id, user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body,
-            changes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            changes, user_name_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
         e.at,
@@ -121,8 +123,15 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
             .filter(|c| !c.is_empty())
             .map(serde_json::to_string)
             .transpose()?,
+        e.user_name.as_deref().map(identity_key),
     ])?;
     Ok(db.last_insert_rowid())
+}
+
+/// The form a userName is stored in `user_name_key` and searched by: trimmed and folded, so
+/// " Jane.Doe@Acme.test" and "jane.doe@acme.test" are one identity.
+pub fn identity_key(s: &str) -> String {
+    fold(s.trim())
 }
 
 const COLUMNS: &str =
@@ -154,6 +163,15 @@ fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
     })
 }
 
+/// Rows a free-text search examines per page: the newest this many rows that pass the other
+/// filters (older than `before_id`). A text that matches nothing costs this, not the table.
+pub const SEARCH_WINDOW: u32 = 200_000;
+/// Distinct identities a prefix may name (per column) and still be searched through the
+/// indexes; a broader prefix ("j") is searched as free text.
+const IDENTITY_PREFIX_LIMIT: usize = 100;
+/// Longest search text taken, in characters.
+pub const MAX_TEXT_CHARS: usize = 256;
+
 /// Filters for the log view; every field optional.
 #[derive(Debug, Clone, Default)]
 pub struct LogQuery {
@@ -162,67 +180,289 @@ pub struct LogQuery {
     pub outcome: Option<String>,
     /// "success" (2xx) or "failure" (anything else).
     pub status: Option<String>,
+    /// An identity (userName or email, externalId, resource id; exact or a prefix) or free
+    /// text (a substring of the path, reason, userName, externalId or resource id).
     pub text: Option<String>,
     pub before_id: Option<i64>,
     pub since: Option<String>,
     pub until: Option<String>,
     pub limit: u32,
+    /// Rows a free-text search examines; None is SEARCH_WINDOW (tests use small windows).
+    pub search_window: Option<u32>,
 }
 
-/// Newest first, keyset-paged by id so deep pages cost the same as the first.
-pub fn list(db: &Connection, q: &LogQuery) -> Result<Vec<LogEntry>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM provisioning_log WHERE 1");
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![];
+/// How a page's search text was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSearch {
+    /// The text named identities: rows whose userName (case-insensitively), externalId or
+    /// resource id equals it or starts with it, across the whole log, from the indexes.
+    Identity,
+    /// Anything else: a case-insensitive substring, within the search window.
+    Text,
+}
+
+/// One page of the log view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogSlice {
+    pub entries: Vec<LogEntry>,
+    /// How the text was matched; None without a text.
+    pub search: Option<TextSearch>,
+    /// Set when a free-text search examined its whole window without filling the page and
+    /// older rows exist: the oldest row id it examined. Rows below it were not searched; pass
+    /// it as `before_id` to search the next window.
+    pub searched_to_id: Option<i64>,
+}
+
+/// The log view's filters other than the text, as SQL conditions (each starting " AND ")
+/// over provisioning_log's unqualified columns, with their arguments in order.
+fn filter_sql(q: &LogQuery) -> Result<(String, Vec<SqlValue>)> {
+    let mut sql = String::new();
+    let mut args: Vec<SqlValue> = vec![];
     if let Some(c) = &q.connection_id {
         sql.push_str(" AND connection_id = ?");
-        args.push(Box::new(c.clone()));
+        args.push(c.clone().into());
     }
     if let Some(r) = &q.resource_id {
         sql.push_str(" AND resource_id = ?");
-        args.push(Box::new(r.clone()));
+        args.push(r.clone().into());
     }
     if let Some(o) = &q.outcome {
         sql.push_str(" AND outcome = ?");
-        args.push(Box::new(o.clone()));
+        args.push(o.clone().into());
     }
     match q.status.as_deref() {
+        None => {}
         Some("success") => sql.push_str(" AND status < 400"),
         Some("failure") => sql.push_str(" AND status >= 400"),
-        _ => {}
-    }
-    if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
-        sql.push_str(
-            " AND (instr(lower(COALESCE(user_name,'')), ?) > 0 OR instr(lower(COALESCE(external_id,'')), ?) > 0
-                 OR instr(lower(path), ?) > 0 OR instr(lower(COALESCE(detail,'')), ?) > 0 OR resource_id = ?)",
-        );
-        let lowered = t.to_lowercase();
-        for _ in 0..4 {
-            args.push(Box::new(lowered.clone()));
+        Some(other) => {
+            return Err(Error::Invalid(format!(
+                "status is \"success\" or \"failure\", not {other:?}"
+            )))
         }
-        args.push(Box::new(t.to_string()));
     }
     if let Some(b) = q.before_id {
         sql.push_str(" AND id < ?");
-        args.push(Box::new(b));
+        args.push(b.into());
     }
     if let Some(s) = &q.since {
         sql.push_str(" AND at >= ?");
-        args.push(Box::new(s.clone()));
+        args.push(s.clone().into());
     }
     if let Some(u) = &q.until {
         sql.push_str(" AND at <= ?");
-        args.push(Box::new(u.clone()));
+        args.push(u.clone().into());
     }
+    Ok((sql, args))
+}
+
+/// Newest first, keyset-paged by id so deep pages cost the same as the first. For callers
+/// that pass no text or need not know how far a text search looked; the log view uses `page`.
+pub fn list(db: &Connection, q: &LogQuery) -> Result<Vec<LogEntry>> {
+    Ok(page(db, q)?.entries)
+}
+
+/// One page of the log view, newest first, keyset-paged by id. A text that names identities
+/// is answered from the indexes over the whole log; any other text is looked for in the
+/// newest `SEARCH_WINDOW` rows that pass the other filters, and the page says when that
+/// window ran out before the page filled.
+pub fn page(db: &Connection, q: &LogQuery) -> Result<LogSlice> {
     let limit = q.limit.clamp(1, 1000);
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+    let (filters, mut args) = filter_sql(q)?;
+    let text = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let Some(text) = text else {
+        let sql =
+            format!("SELECT {COLUMNS} FROM provisioning_log WHERE 1{filters} ORDER BY id DESC LIMIT {limit}");
+        return Ok(LogSlice {
+            entries: query_entries(db, &sql, &args)?,
+            ..Default::default()
+        });
+    };
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::Invalid(format!(
+            "the search text is at most {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    if let Some(names) = identities(db, text)? {
+        let sql = identity_sql(&filters, limit);
+        let mut all: Vec<SqlValue> = names
+            .iter()
+            .map(|v| serde_json::to_string(v).map(SqlValue::from))
+            .collect::<std::result::Result<_, _>>()?;
+        all.append(&mut args);
+        return Ok(LogSlice {
+            entries: query_entries(db, &sql, &all)?,
+            search: Some(TextSearch::Identity),
+            searched_to_id: None,
+        });
+    }
+    // Free text: walk the window newest first, match in Rust (Unicode case folding, as
+    // db::fold; SQLite's lower() folds ASCII only), fetch the full rows of the matches.
+    let window = q.search_window.unwrap_or(SEARCH_WINDOW).max(1);
+    let needle = fold(text);
+    let sql = window_sql(&filters, window);
     let mut stmt = db.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    let mut hits: Vec<i64> = vec![];
+    let mut examined: u32 = 0;
+    let mut oldest: Option<i64> = None;
+    let mut more = false;
+    while let Some(r) = rows.next()? {
+        if examined == window {
+            more = true;
+            break;
+        }
+        examined += 1;
+        let id: i64 = r.get(0)?;
+        oldest = Some(id);
+        let mut matched = false;
+        for i in 1..=5 {
+            if let ValueRef::Text(bytes) = r.get_ref(i)? {
+                if std::str::from_utf8(bytes).is_ok_and(|hay| contains_folded(hay, &needle)) {
+                    matched = true;
+                    break;
+                }
+            }
+        }
+        if matched {
+            hits.push(id);
+            if hits.len() == limit as usize {
+                break;
+            }
+        }
+    }
+    drop(rows);
+    let entries = if hits.is_empty() {
+        vec![]
+    } else {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM provisioning_log WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC"
+        );
+        query_entries(db, &sql, &[serde_json::to_string(&hits)?.into()])?
+    };
+    Ok(LogSlice {
+        entries,
+        search: Some(TextSearch::Text),
+        searched_to_id: if more { oldest } else { None },
+    })
+}
+
+/// The rows of the named identities (three JSON arrays: userName keys, externalIds, resource
+/// ids), then the other filters: each identity's rows come from its index, and CROSS JOIN keeps
+/// the planner from walking a connection's whole index instead.
+fn identity_sql(filters: &str, limit: u32) -> String {
+    format!(
+        "WITH hits(hit) AS MATERIALIZED (
+            SELECT id FROM provisioning_log WHERE user_name_key IN (SELECT value FROM json_each(?))
+            UNION SELECT id FROM provisioning_log WHERE external_id IN (SELECT value FROM json_each(?))
+            UNION SELECT id FROM provisioning_log WHERE resource_id IN (SELECT value FROM json_each(?)))
+         SELECT {COLUMNS} FROM hits CROSS JOIN provisioning_log ON provisioning_log.id = hits.hit
+         WHERE 1{filters} ORDER BY hits.hit DESC LIMIT {limit}"
+    )
+}
+
+/// A free-text search's window: the searched columns of the newest `window` rows that pass the
+/// other filters, and one more row to tell whether older rows exist.
+fn window_sql(filters: &str, window: u32) -> String {
+    format!(
+        "SELECT id, user_name, external_id, resource_id, path, detail FROM provisioning_log
+         WHERE 1{filters} ORDER BY id DESC LIMIT {}",
+        u64::from(window) + 1
+    )
+}
+
+fn query_entries(db: &Connection, sql: &str, args: &[SqlValue]) -> Result<Vec<LogEntry>> {
+    let mut stmt = db.prepare(sql)?;
     let rows = stmt
-        .query_map(
-            rusqlite::params_from_iter(args.iter().map(|b| b.as_ref())),
-            from_row,
-        )?
+        .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The identities a search text names, as [userName keys, externalIds, resource ids], each
+/// equal to the text or starting with it (the userName case-insensitively; externalId and id
+/// are case-exact, RFC 7643 §3.1). None when the text is not one word, names no identity
+/// anywhere in the log, or names more than IDENTITY_PREFIX_LIMIT in a column: then it is
+/// free text. Independent of the other filters and of `before_id`, so every page of one
+/// search is matched the same way.
+fn identities(db: &Connection, text: &str) -> Result<Option<[Vec<String>; 3]>> {
+    if text.chars().any(char::is_whitespace) {
+        return Ok(None);
+    }
+    let key = identity_key(text);
+    let mut found = [vec![], vec![], vec![]];
+    for (slot, (column, prefix)) in found.iter_mut().zip([
+        ("user_name_key", key.as_str()),
+        ("external_id", text),
+        ("resource_id", text),
+    ]) {
+        match starting_with(db, column, prefix)? {
+            Some(values) => *slot = values,
+            None => return Ok(None),
+        }
+    }
+    Ok((!found.iter().all(Vec::is_empty)).then_some(found))
+}
+
+/// Distinct values of an indexed column that start with `prefix`, one index seek each
+/// (so an identity with a million rows costs one seek, not a million); None past the limit.
+fn starting_with(db: &Connection, column: &str, prefix: &str) -> Result<Option<Vec<String>>> {
+    let Some(upper) = prefix_upper_bound(prefix) else {
+        return Ok(Some(vec![]));
+    };
+    let first = format!(
+        "SELECT {column} FROM provisioning_log WHERE {column} >= ?1 AND {column} < ?2 ORDER BY {column} LIMIT 1"
+    );
+    let next = format!(
+        "SELECT {column} FROM provisioning_log WHERE {column} > ?1 AND {column} < ?2 ORDER BY {column} LIMIT 1"
+    );
+    let mut values: Vec<String> = vec![];
+    loop {
+        let (sql, from) = match values.last() {
+            None => (&first, prefix),
+            Some(last) => (&next, last.as_str()),
+        };
+        let value: Option<String> = db
+            .prepare_cached(sql)?
+            .query_row(params![from, upper], |r| r.get(0))
+            .optional()?;
+        match value {
+            None => return Ok(Some(values)),
+            Some(_) if values.len() == IDENTITY_PREFIX_LIMIT => return Ok(None),
+            Some(v) => values.push(v),
+        }
+    }
+}
+
+/// The least string above every string that starts with `prefix`, in SQLite's BINARY order
+/// (UTF-8 bytes, which is code point order): the prefix with its last character incremented.
+/// None when no such string exists (the prefix is all U+10FFFF).
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(c as u32 + 1),
+        };
+        if let Some(n) = next {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Whether `fold(hay)` contains `needle` (already folded), without allocating for ASCII text
+/// (almost every log field): folding ASCII gives ASCII, so a non-ASCII needle cannot match it.
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    if hay.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        n.len() <= h.len()
+            && h.windows(n.len())
+                .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    } else {
+        fold(hay).contains(needle)
+    }
 }
 
 /// Default days a provisioning-log row is kept.
@@ -243,9 +483,7 @@ pub fn retention_days(db: &Connection) -> Result<i64> {
 
 pub fn set_retention_days(db: &Connection, days: i64) -> Result<()> {
     if !(1..=3650).contains(&days) {
-        return Err(crate::Error::Invalid(
-            "log retention is 1 to 3650 days".into(),
-        ));
+        return Err(Error::Invalid("log retention is 1 to 3650 days".into()));
     }
     db.prepare_cached(
         "INSERT INTO settings (key, value) VALUES ('log_retention_days', ?1)
@@ -283,6 +521,127 @@ pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>) -> Result<usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plan SQLite picks for `sql`, one line per step.
+    fn plan(c: &Connection, sql: &str, args: &[SqlValue]) -> Vec<String> {
+        c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    fn no_scan_of_the_log(steps: &[String]) {
+        assert!(
+            !steps.iter().any(|s| s.starts_with("SCAN provisioning_log")),
+            "{steps:#?}"
+        );
+    }
+
+    #[test]
+    fn identity_searches_are_served_by_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Db::open(&dir.path().join("m.db")).unwrap();
+        db.read_blocking(|c| {
+            for q in [
+                LogQuery::default(),
+                LogQuery {
+                    connection_id: Some("c1".into()),
+                    before_id: Some(1000),
+                    status: Some("failure".into()),
+                    outcome: Some("conflict".into()),
+                    since: Some("2026-01-01".into()),
+                    ..Default::default()
+                },
+            ] {
+                let (filters, mut args) = filter_sql(&q)?;
+                let mut all: Vec<SqlValue> = vec![
+                    r#"["jane@acme.test"]"#.to_string().into(),
+                    r#"["00u1"]"#.to_string().into(),
+                    r#"["u-1"]"#.to_string().into(),
+                ];
+                all.append(&mut args);
+                let steps = plan(c, &identity_sql(&filters, 100), &all);
+                no_scan_of_the_log(&steps);
+                for index in ["log_user_name_key", "log_external_id", "log_resource"] {
+                    assert!(
+                        steps.iter().any(|s| s.starts_with("SEARCH provisioning_log USING")
+                            && s.contains(&format!("INDEX {index} ("))),
+                        "{index} not used: {steps:#?}"
+                    );
+                }
+                // The other filters are checked on each hit by rowid, not by walking an index.
+                assert!(
+                    steps
+                        .iter()
+                        .any(|s| s.starts_with("SEARCH provisioning_log USING INTEGER PRIMARY KEY (rowid=?)")),
+                    "{steps:#?}"
+                );
+            }
+            // Naming the identities: one index seek per distinct value.
+            for column in ["user_name_key", "external_id", "resource_id"] {
+                for cmp in [">=", ">"] {
+                    let sql = format!(
+                        "SELECT {column} FROM provisioning_log WHERE {column} {cmp} ?1 AND {column} < ?2 ORDER BY {column} LIMIT 1"
+                    );
+                    let steps = plan(c, &sql, &["a".to_string().into(), "b".to_string().into()]);
+                    assert_eq!(steps.len(), 1, "{steps:#?}");
+                    assert!(
+                        steps[0].starts_with("SEARCH provisioning_log USING COVERING INDEX")
+                            && steps[0].contains(&format!("({column}>? AND {column}<?)")),
+                        "{steps:#?}"
+                    );
+                }
+            }
+            // A connection's free-text window walks its index newest first, with no sort.
+            let (filters, args) = filter_sql(&LogQuery {
+                connection_id: Some("c1".into()),
+                before_id: Some(1000),
+                ..Default::default()
+            })?;
+            let steps = plan(c, &window_sql(&filters, SEARCH_WINDOW), &args);
+            assert_eq!(
+                steps,
+                vec!["SEARCH provisioning_log USING INDEX log_connection (connection_id=? AND id<?)"]
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn prefix_bounds_and_folded_matching() {
+        assert_eq!(prefix_upper_bound("jane").as_deref(), Some("janf"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(
+            prefix_upper_bound("x\u{D7FF}").as_deref(),
+            Some("x\u{E000}")
+        );
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+        // Every string starting with the prefix sorts below the bound, bytewise as SQLite does.
+        for (prefix, s) in [
+            ("jane", "jane\u{10FFFF}x"),
+            ("é", "éz"),
+            ("a\u{10FFFF}", "a\u{10FFFF}\u{10FFFF}"),
+        ] {
+            let upper = prefix_upper_bound(prefix).unwrap();
+            assert!(
+                s.as_bytes() < upper.as_bytes() && s.as_bytes() >= prefix.as_bytes(),
+                "{prefix} {s}"
+            );
+        }
+
+        assert!(contains_folded("Jane.Doe@Acme.test", "doe@acme"));
+        assert!(contains_folded("x", "x"));
+        assert!(!contains_folded("Jane", "janet"));
+        assert!(!contains_folded("Jane", "jäne"));
+        assert!(contains_folded("ÜBERSICHT", "übersicht"));
+        assert!(contains_folded("Grüße an ALLE", "alle"));
+        assert!(!contains_folded("Grüße", "grüsse"));
+    }
 
     #[test]
     fn prune_keeps_recent_rows_and_tombstones() {
