@@ -250,10 +250,10 @@ impl Db {
 }
 
 fn run_in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    conn.execute_batch("SAVEPOINT cmd")?;
+    conn.prepare_cached("SAVEPOINT cmd")?.execute([])?;
     match f(conn) {
         Ok(v) => {
-            conn.execute_batch("RELEASE cmd")?;
+            conn.prepare_cached("RELEASE cmd")?.execute([])?;
             Ok(v)
         }
         Err(e) => {
@@ -297,28 +297,35 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
 }
 
 fn migrate(conn: &Connection) -> Result<()> {
+    apply_migrations(conn, MIGRATIONS)
+}
+
+/// Applies, in list order, every migration whose version the database has not recorded,
+/// not only those above the highest recorded one: a database that skipped a version
+/// (opened by a build whose list had a gap) still gets it. A database that records a
+/// version this build does not know was written by a newer Muster and is refused.
+fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let current: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-        [],
-        |r| r.get(0),
-    )?;
-    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
-    if current > newest {
+    let applied: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_version")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let known = |v: &i64| migrations.iter().any(|m| m.0 == *v);
+    if let Some(unknown) = applied.iter().filter(|v| !known(v)).max() {
         return Err(Error::NewerDatabase {
-            found: current,
-            supported: newest,
+            found: *unknown,
+            supported: migrations.last().map(|m| m.0).unwrap_or(0),
         });
     }
-    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for (version, sql) in migrations.iter().filter(|m| !applied.contains(&m.0)) {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let applied = conn.execute_batch(sql).and_then(|_| {
+        let done = conn.execute_batch(sql).and_then(|_| {
             conn.execute(
                 "INSERT INTO schema_version (version) VALUES (?1)",
                 [version],
             )
         });
-        match applied {
+        match done {
             Ok(_) => conn.execute_batch("COMMIT")?,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -409,14 +416,58 @@ mod tests {
         assert_eq!(keys[0].as_deref(), Some("jane.doe@acme.test"));
     }
 
-    /// `migrate` applies versions above the stored one in list order and takes the last as
-    /// the newest, so the list must ascend (concurrent additions once left it 7, 5, 4).
+    /// Versions run 1, 2, 3, ... with no gap or repeat: a gap is how a build once recorded
+    /// a later version before an earlier one existed.
     #[test]
-    fn migrations_ascend() {
+    fn migrations_are_numbered_one_to_n() {
         let versions: Vec<i64> = super::MIGRATIONS.iter().map(|m| m.0).collect();
+        let expected: Vec<i64> = (1..=versions.len() as i64).collect();
+        assert_eq!(versions, expected);
+    }
+
+    /// A database that recorded 1 and 3 but not 2 gets 2 (and nothing twice); one that
+    /// records a version the build does not know is refused, untouched.
+    #[test]
+    fn a_skipped_version_is_applied_and_an_unknown_one_refused() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let list: &[(i64, &str)] = &[
+            (1, "CREATE TABLE a (x);"),
+            (2, "CREATE TABLE b (x);"),
+            (3, "CREATE TABLE c (x);"),
+        ];
+        super::apply_migrations(&c, &list[..1]).unwrap();
+        c.execute_batch("CREATE TABLE c (x); INSERT INTO schema_version VALUES (3);")
+            .unwrap();
+        super::apply_migrations(&c, list).unwrap();
+        let tables: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('a','b','c')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 3);
+        let versions: Vec<i64> = c
+            .prepare("SELECT version FROM schema_version ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(versions, [1, 2, 3]);
+
+        c.execute_batch("INSERT INTO schema_version VALUES (9);")
+            .unwrap();
+        let err = super::apply_migrations(&c, list).unwrap_err();
         assert!(
-            versions.windows(2).all(|w| w[0] < w[1]),
-            "MIGRATIONS out of order: {versions:?}"
+            matches!(
+                err,
+                crate::error::Error::NewerDatabase {
+                    found: 9,
+                    supported: 3
+                }
+            ),
+            "{err:?}"
         );
     }
 }
