@@ -22,7 +22,7 @@ type Props = {
 export function LogFilters(p: Props) {
   return (
     <div className="toolbar" role="search">
-      <SearchBox value={p.q} onCommit={(v) => p.setParams({ q: v })} placeholder="userName, externalId, path or reason" label="Search the log" />
+      <SearchBox value={p.q} onCommit={(v) => p.setParams({ q: v })} placeholder="userName, email, externalId, id — or any text" label="Search the log" />
       <select value={p.outcome} onChange={(e) => p.setParams({ action: e.target.value })} aria-label="Action" data-testid="log-filter-action">
         <option value="">All actions</option>
         {ACTION_CHOICES.map((o) => (

@@ -9,7 +9,7 @@ import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { Time } from "../components/Time";
 import { VirtualTable, type ColumnMeta } from "../components/VirtualTable";
 import { useClient } from "../lib/context";
-import { formatDuration } from "../lib/format";
+import { formatCount, formatDuration } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { LiveContext } from "../lib/live";
 import { actionLabel, pickRange, rangeBounds, rowStatus, scimPath } from "../lib/observe";
@@ -20,11 +20,23 @@ import { LogFilters } from "./LogFilters";
 const PAGE = 100;
 const NO_SORT = { key: "", order: "desc" as const };
 
-type Pages = { key: string; rows: LogRow[]; done: boolean; error: Error | undefined; olderError: Error | undefined };
+/** Where a free-text search stopped: the oldest row it searched, whether that was the first page's window, its size. */
+type SearchStop = { before: number; first: boolean; window: number };
 
-/** Keyset paging newest-first: the first page on filter change, older pages by before_id, new rows merged on top. */
+type Pages = { key: string; rows: LogRow[]; done: boolean; stop: SearchStop | null; error: Error | undefined; olderError: Error | undefined };
+
+/** The page's free-text window ran out before the page filled: where to search on from. */
+function stopOf(p: LogPage, first: boolean): SearchStop | null {
+  return p.window_exhausted && p.searched_to_id !== null ? { before: p.searched_to_id, first, window: p.search_window } : null;
+}
+
+/**
+ * Keyset paging newest-first: the first page on filter change, older pages by before_id, new rows merged on top.
+ * A free-text search looks at one window of rows per request; when a window runs out, paging stops until the
+ * admin asks to search the next window (searchOlder), so scrolling never starts scans nobody asked for.
+ */
 function useLogPages(key: string, fetchPage: (before: number | undefined, signal?: AbortSignal) => Promise<LogPage>) {
-  const [st, setSt] = useState<Pages>({ key: "\u0000", rows: [], done: false, error: undefined, olderError: undefined });
+  const [st, setSt] = useState<Pages>({ key: "\u0000", rows: [], done: false, stop: null, error: undefined, olderError: undefined });
   const [tick, setTick] = useState(0);
   const [older, setOlder] = useState(false);
   const inflight = useRef(false);
@@ -36,9 +48,9 @@ function useLogPages(key: string, fetchPage: (before: number | undefined, signal
   useEffect(() => {
     const ctrl = new AbortController();
     fetchRef.current(undefined, ctrl.signal).then(
-      (p) => setSt({ key, rows: p.items, done: p.items.length < PAGE, error: undefined, olderError: undefined }),
+      (p) => setSt({ key, rows: p.items, done: p.items.length < PAGE && !p.window_exhausted, stop: stopOf(p, true), error: undefined, olderError: undefined }),
       (e: unknown) => {
-        if (!ctrl.signal.aborted) setSt({ key, rows: [], done: false, error: e instanceof Error ? e : new Error(String(e)), olderError: undefined });
+        if (!ctrl.signal.aborted) setSt({ key, rows: [], done: false, stop: null, error: e instanceof Error ? e : new Error(String(e)), olderError: undefined });
       },
     );
     return () => ctrl.abort();
@@ -46,27 +58,47 @@ function useLogPages(key: string, fetchPage: (before: number | undefined, signal
 
   const fresh = st.key === key;
   const last = fresh ? st.rows[st.rows.length - 1] : undefined;
-  const canLoadOlder = fresh && !st.done && last !== undefined;
+  const stop = fresh ? st.stop : null;
+  const canLoadOlder = fresh && !st.done && stop === null && last !== undefined;
+
+  const fetchOlder = useCallback(
+    (before: number) => {
+      if (inflight.current) return;
+      inflight.current = true;
+      setOlder(true);
+      fetchRef
+        .current(before)
+        .then(
+          (p) =>
+            setSt((s) =>
+              s.key !== key
+                ? s
+                : {
+                    ...s,
+                    rows: [...s.rows, ...p.items.filter((r) => r.id < before)],
+                    done: p.items.length < PAGE && !p.window_exhausted,
+                    stop: stopOf(p, false),
+                    olderError: undefined,
+                  },
+            ),
+          (e: unknown) => setSt((s) => (s.key !== key ? s : { ...s, olderError: e instanceof Error ? e : new Error(String(e)) })),
+        )
+        .finally(() => {
+          inflight.current = false;
+          setOlder(false);
+        });
+    },
+    [key],
+  );
 
   const loadOlder = useCallback(() => {
-    if (inflight.current || !canLoadOlder) return;
-    const before = last.id;
-    inflight.current = true;
-    setOlder(true);
-    fetchRef
-      .current(before)
-      .then(
-        (p) =>
-          setSt((s) =>
-            s.key !== key ? s : { ...s, rows: [...s.rows, ...p.items.filter((r) => r.id < before)], done: p.items.length < PAGE, olderError: undefined },
-          ),
-        (e: unknown) => setSt((s) => (s.key !== key ? s : { ...s, olderError: e instanceof Error ? e : new Error(String(e)) })),
-      )
-      .finally(() => {
-        inflight.current = false;
-        setOlder(false);
-      });
-  }, [canLoadOlder, last, key]);
+    if (canLoadOlder) fetchOlder(last.id);
+  }, [canLoadOlder, last, fetchOlder]);
+
+  /** Searches the window of rows below where the last one stopped. */
+  const searchOlder = useCallback(() => {
+    if (stop) fetchOlder(stop.before);
+  }, [stop, fetchOlder]);
 
   const refreshNewest = useCallback(() => {
     fetchRef.current(undefined).then(
@@ -77,7 +109,7 @@ function useLogPages(key: string, fetchPage: (before: number | undefined, signal
           const added = p.items.filter((r) => r.id > top);
           if (added.length === 0) return s;
           // A full page of new rows may leave a gap below it: start over from this page.
-          if (added.length >= PAGE) return { ...s, rows: p.items, done: p.items.length < PAGE };
+          if (added.length >= PAGE) return { ...s, rows: p.items, done: p.items.length < PAGE && !p.window_exhausted, stop: stopOf(p, true) };
           return { ...s, rows: [...added, ...s.rows] };
         }),
       () => undefined,
@@ -89,8 +121,10 @@ function useLogPages(key: string, fetchPage: (before: number | undefined, signal
     error: fresh ? st.error : undefined,
     olderError: fresh ? st.olderError : undefined,
     done: fresh && st.done,
+    stop,
     loadingOlder: older,
     loadOlder,
+    searchOlder,
     refreshNewest,
     retry: () => setTick((t) => t + 1),
   };
@@ -123,6 +157,21 @@ function useLogLive(connectionId: string | undefined, refresh: () => void) {
 }
 
 const STATUSES = ["success", "failure"] as const;
+
+/** A free-text search ran out of its window: say how far it looked, and offer the next window. */
+function SearchStopNotice({ stop, busy, onSearchOlder }: { stop: SearchStop; busy: boolean; onSearchOlder: () => void }) {
+  const rows = formatCount(stop.window);
+  return (
+    <p className="notice notice-warn" role="status" data-testid="log-window-notice">
+      <span>
+        {stop.first ? `Searched the newest ${rows} rows` : `Searched ${rows} more rows`} — narrow the time range to search older rows.
+      </span>
+      <button type="button" className="btn btn-small" onClick={onSearchOlder} disabled={busy} data-testid="log-search-older">
+        {busy ? "Searching…" : `Search the next ${rows}`}
+      </button>
+    </p>
+  );
+}
 
 function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
   const cols: ColumnDef<LogRow>[] = [
@@ -272,6 +321,12 @@ export function LogScreen() {
     body = <ErrorState error={pages.error} onRetry={pages.retry} what="the provisioning log" />;
   } else if (pages.rows === null) {
     body = <Skeleton rows={10} cols={8} />;
+  } else if (pages.rows.length === 0 && pages.stop) {
+    body = (
+      <EmptyState title="No matches in the rows searched" testId="log-empty">
+        <SearchStopNotice stop={pages.stop} busy={pages.loadingOlder} onSearchOlder={pages.searchOlder} />
+      </EmptyState>
+    );
   } else if (pages.rows.length === 0) {
     body = filtering ? (
       <EmptyState title="No requests match these filters" testId="log-empty">
@@ -306,7 +361,9 @@ export function LogScreen() {
                 {pages.olderError.message}
               </span>
             ) : null}
-            {pages.done ? (
+            {pages.stop ? (
+              <SearchStopNotice stop={pages.stop} busy={pages.loadingOlder} onSearchOlder={pages.searchOlder} />
+            ) : pages.done ? (
               <span className="muted" data-testid="log-end">
                 Start of the log for these filters
               </span>

@@ -651,13 +651,9 @@ async fn connection_log(
         since: p.since,
         until: p.until,
         limit: p.limit.unwrap_or(100),
+        search_window: None,
     };
-    let items = st.db.read(move |db| log::list(db, &q)).await?;
-    Ok(Json(LogPage {
-        total: items.len() as i64,
-        offset: 0,
-        items: items.into_iter().map(row).collect(),
-    }))
+    observe::log_page(&st, q).await
 }
 
 /// Live changes for the console: ids only; the console refetches what it shows.

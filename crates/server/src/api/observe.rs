@@ -38,18 +38,31 @@ impl LogFilter {
             since: nonempty(&self.since),
             until: nonempty(&self.until),
             limit: self.limit.unwrap_or(default_limit),
+            search_window: None,
         }
     }
 }
 
 /// The provisioning log across all connections (or one), newest first, keyset-paged.
 pub async fn all_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> ApiResult<LogPage> {
-    let q = f.query(100);
-    let items = st.db.read(move |db| log::list(db, &q)).await?;
+    log_page(&st, f.query(100)).await
+}
+
+/// One page of the log view, saying how its text was matched and how far a free-text search
+/// looked (the console tells the admin to narrow the time range rather than wait on a scan).
+pub(super) async fn log_page(st: &AppState, q: LogQuery) -> ApiResult<LogPage> {
+    let page = st.db.read(move |db| log::page(db, &q)).await?;
     Ok(Json(LogPage {
-        total: items.len() as i64,
+        total: page.entries.len() as i64,
         offset: 0,
-        items: items.into_iter().map(super::row).collect(),
+        items: page.entries.into_iter().map(super::row).collect(),
+        search: page.search.map(|s| match s {
+            log::TextSearch::Identity => LogSearch::Identity,
+            log::TextSearch::Text => LogSearch::Text,
+        }),
+        window_exhausted: page.searched_to_id.is_some(),
+        searched_to_id: page.searched_to_id,
+        search_window: i64::from(log::SEARCH_WINDOW),
     }))
 }
 
@@ -99,7 +112,12 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The filtered rows as CSV or JSON (at most 50,000 rows per export).
+/// Response header of an export whose free-text search ran out of window before the end of
+/// the log: the oldest row id searched (the console's "Load older" would stop there too).
+pub const SEARCHED_TO_HEADER: &str = "x-muster-searched-to-id";
+
+/// The filtered rows as CSV or JSON (at most 50,000 rows per export): the rows the log view
+/// lists when scrolled to its end, free-text windows included.
 pub async fn export_log(
     State(st): State<AppState>,
     Query(f): Query<LogFilter>,
@@ -107,16 +125,21 @@ pub async fn export_log(
     let mut q = f.query(50_000);
     q.limit = q.limit.min(50_000);
     let mut rows = Vec::new();
+    let mut searched_to = None;
     loop {
         let mut page = q.clone();
         page.limit = q.limit.saturating_sub(rows.len() as u32).min(1000);
         if page.limit == 0 {
             break;
         }
-        let batch = st.db.read(move |db| log::list(db, &page)).await?;
-        let done = batch.len() < 1000;
-        q.before_id = batch.last().map(|e| e.id);
-        rows.extend(batch);
+        let batch = st.db.read(move |db| log::page(db, &page)).await?;
+        let done = batch.entries.len() < 1000;
+        q.before_id = batch.entries.last().map(|e| e.id);
+        rows.extend(batch.entries);
+        if batch.searched_to_id.is_some() {
+            searched_to = batch.searched_to_id;
+            break;
+        }
         if done {
             break;
         }
@@ -124,17 +147,20 @@ pub async fn export_log(
     if f.format.as_deref() == Some("json") {
         let body = serde_json::to_string(&rows.into_iter().map(super::row).collect::<Vec<_>>())
             .unwrap_or_default();
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"provisioning-log.json\"",
-                ),
-            ],
-            body,
-        )
-            .into_response());
+        return Ok(with_searched_to(
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"provisioning-log.json\"",
+                    ),
+                ],
+                body,
+            )
+                .into_response(),
+            searched_to,
+        ));
     }
     let mut out = String::from("id,at,connection_id,method,path,status,outcome,resource_type,resource_id,user_name,external_id,duration_ms,dialect,token_prefix,detail\n");
     for e in rows {
@@ -164,17 +190,28 @@ pub async fn export_log(
         );
         out.push('\n');
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"provisioning-log.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    Ok(with_searched_to(
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"provisioning-log.csv\"",
+                ),
+            ],
+            out,
+        )
+            .into_response(),
+        searched_to,
+    ))
+}
+
+fn with_searched_to(mut resp: Response, searched_to: Option<i64>) -> Response {
+    if let Some(id) = searched_to {
+        resp.headers_mut()
+            .insert(SEARCHED_TO_HEADER, header::HeaderValue::from(id));
+    }
+    resp
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -228,6 +228,30 @@ pub struct LogPage {
     #[ts(type = "number")]
     pub offset: i64,
     pub items: Vec<LogRow>,
+    /// How `q` was matched; null without `q`.
+    pub search: Option<LogSearch>,
+    /// True when a free-text `q` searched its whole window (the newest `search_window` rows
+    /// that pass the other filters, from `before_id` down) without filling the page, and
+    /// older rows were not searched.
+    pub window_exhausted: bool,
+    /// With `window_exhausted`: the oldest row id searched; pass it as `before_id` to search
+    /// the next window.
+    #[ts(type = "number | null")]
+    pub searched_to_id: Option<i64>,
+    /// Rows one free-text search examines per page.
+    #[ts(type = "number")]
+    pub search_window: i64,
+}
+
+/// How the log's search text was matched.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LogSearch {
+    /// userName (any case), externalId or resource id, equal or by prefix, in the whole log.
+    Identity,
+    /// A substring of the path, reason or identity, in the newest rows (see `window_exhausted`).
+    Text,
 }
 
 /// Admin API error body: a machine-readable code the console matches on, and a message.
