@@ -2,7 +2,7 @@
 //! a dense table shows (groups per user, member counts), independent of SCIM paging.
 
 use crate::db::fold;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::groups::GroupRecord;
 use crate::query::sort_terms;
 use crate::users::{self, UserRecord};
@@ -79,23 +79,15 @@ pub fn user_page(
         StatusFilter::All => {}
     }
     if let Some(q) = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let k = fold(q);
+        // Substring of userName, primary email, display name or full name (the search_key
+        // index, migration 0009), any email, or an exact externalId / id.
+        let k = fold(q).replace(users::SEARCH_SEPARATOR, "");
         sql.push_str(
-            " AND (instr(user_name_key, ?) > 0 OR instr(COALESCE(primary_email_key, ''), ?) > 0
-                 OR instr(COALESCE(display_name_key, ''), ?) > 0 OR instr(muster_fold(COALESCE(given_name, '') || ' ' || COALESCE(family_name, '')), ?) > 0
-                 OR external_id = ? OR id = ?
+            " AND (instr(search_key, ?) > 0 OR external_id = ? OR id = ?
                  OR users.rowid IN (SELECT u.rowid FROM user_emails e JOIN users u ON u.id = e.user_id
                                     WHERE e.connection_id = ?1 AND instr(e.value_key, ?) > 0))",
         );
-        args.extend([
-            k.clone(),
-            k.clone(),
-            k.clone(),
-            k.clone(),
-            q.to_string(),
-            q.to_string(),
-            k,
-        ]);
+        args.extend([k.clone(), q.to_string(), q.to_string(), k]);
     }
     let total: i64 = db
         .prepare_cached(&format!("SELECT COUNT(*){sql}"))?
@@ -143,13 +135,51 @@ pub fn user_page(
     Ok((total, rows, groups))
 }
 
-/// A page of groups for the console.
+/// Which groups a console page lists: live ones (the default), deleted ones awaiting purge,
+/// or both. Groups have no active flag, so the users' active/deactivated do not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupStatusFilter {
+    Present,
+    Deleted,
+    All,
+}
+
+impl GroupStatusFilter {
+    /// Absent or empty means present; anything unknown is refused rather than guessed.
+    pub fn parse(s: Option<&str>) -> Result<GroupStatusFilter> {
+        match s.unwrap_or("") {
+            "" | "present" => Ok(GroupStatusFilter::Present),
+            "deleted" => Ok(GroupStatusFilter::Deleted),
+            "all" => Ok(GroupStatusFilter::All),
+            other => Err(Error::Invalid(format!(
+                "status '{other}' is not one of present, deleted, all"
+            ))),
+        }
+    }
+}
+
+/// A page of groups for the console, and for each deleted group on it how many members a
+/// restore would bring back now (see `lifecycle::held_member_counts`).
+pub struct GroupPage {
+    pub total: i64,
+    pub rows: Vec<GroupRecord>,
+    pub held: HashMap<String, i64>,
+}
+
+/// A page of groups for the console. `p.status` is the users' filter and is not read here;
+/// `status` says which groups.
 pub fn group_page(
     db: &Connection,
     connection_id: &str,
     p: &PageQuery,
-) -> Result<(i64, Vec<GroupRecord>)> {
-    let mut sql = String::from(" FROM groups WHERE connection_id = ? AND deleted_at IS NULL");
+    status: GroupStatusFilter,
+) -> Result<GroupPage> {
+    let mut sql = String::from(" FROM groups WHERE connection_id = ?");
+    match status {
+        GroupStatusFilter::Present => sql.push_str(" AND deleted_at IS NULL"),
+        GroupStatusFilter::Deleted => sql.push_str(" AND deleted_at IS NOT NULL"),
+        GroupStatusFilter::All => {}
+    }
     let mut args: Vec<String> = vec![connection_id.to_string()];
     if let Some(q) = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         sql.push_str(" AND (instr(display_name_key, ?) > 0 OR external_id = ? OR id = ?)");
@@ -163,6 +193,7 @@ pub fn group_page(
         Some("member_count") => "groups.member_count",
         Some("last_synced_at") => "groups.last_synced_at",
         Some("updated_at") => "groups.updated_at",
+        Some("deleted_at") => "groups.deleted_at",
         _ => "groups.rowid",
     };
     let order = sort_terms(col, "groups", p.order());
@@ -176,11 +207,17 @@ pub fn group_page(
             .collect::<rusqlite::Result<Vec<String>>>()?;
         r
     };
-    let mut out = Vec::with_capacity(ids.len());
+    let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(g) = crate::groups::get(db, connection_id, &id)? {
-            out.push(g);
+            rows.push(g);
         }
     }
-    Ok((total, out))
+    let deleted: Vec<&str> = rows
+        .iter()
+        .filter(|g| g.deleted_at.is_some())
+        .map(|g| g.id.as_str())
+        .collect();
+    let held = crate::lifecycle::held_member_counts(db, connection_id, &deleted)?;
+    Ok(GroupPage { total, rows, held })
 }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_signin_flags.sql")),
     (7, include_str!("../migrations/0007_list_indexes.sql")),
     (8, include_str!("../migrations/0008_log_search.sql")),
+    (9, include_str!("../migrations/0009_user_search.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.

@@ -23,6 +23,7 @@ pub const GROUP_CREATED: &str = "group.created";
 pub const GROUP_UPDATED: &str = "group.updated";
 pub const GROUP_DELETED: &str = "group.deleted";
 pub const GROUP_RESTORED: &str = "group.restored";
+pub const GROUP_PURGED: &str = "group.purged";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedEvent {

@@ -98,6 +98,13 @@ fn hold_memberships(db: &Connection, connection_id: &str, id: &str) -> Result<()
     Ok(())
 }
 
+/// A held membership's member (`h.member_id`) is live: a user or group of the same
+/// connection that is not deleted. Only such members come back with a restore, so the
+/// console's count of who returns and the restore itself read the same rule.
+const HELD_MEMBER_LIVE: &str =
+    "(EXISTS (SELECT 1 FROM users u WHERE u.id = h.member_id AND u.connection_id = h.connection_id AND u.deleted_at IS NULL)
+      OR EXISTS (SELECT 1 FROM groups m WHERE m.id = h.member_id AND m.connection_id = h.connection_id AND m.deleted_at IS NULL))";
+
 /// A membership brought back by a restore: (group id, member id, group display name).
 struct Returned {
     group_id: String,
@@ -113,14 +120,12 @@ fn return_memberships(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Returned>> {
-    let mut stmt = db.prepare_cached(
+    let mut stmt = db.prepare_cached(&format!(
         "SELECT h.group_id, h.member_id, g.display_name FROM held_memberships h
            JOIN groups g ON g.id = h.group_id AND g.connection_id = h.connection_id AND g.deleted_at IS NULL
-          WHERE h.connection_id = ?1 AND (h.member_id = ?2 OR h.group_id = ?2)
-            AND (EXISTS (SELECT 1 FROM users u WHERE u.id = h.member_id AND u.connection_id = h.connection_id AND u.deleted_at IS NULL)
-              OR EXISTS (SELECT 1 FROM groups m WHERE m.id = h.member_id AND m.connection_id = h.connection_id AND m.deleted_at IS NULL))
-          ORDER BY h.added_at, h.group_id, h.member_id",
-    )?;
+          WHERE h.connection_id = ?1 AND (h.member_id = ?2 OR h.group_id = ?2) AND {HELD_MEMBER_LIVE}
+          ORDER BY h.added_at, h.group_id, h.member_id"
+    ))?;
     let back = stmt
         .query_map(params![connection_id, id], |r| {
             Ok(Returned {
@@ -149,6 +154,74 @@ fn return_memberships(
         }
     }
     Ok(back)
+}
+
+/// The members a restore of deleted group `group_id` would bring back now (live users and
+/// groups, with their current names, in the order they had joined), and how many stay held
+/// because they were deleted since — each of those returns with its own restore.
+pub struct HeldMembers {
+    pub returning: Vec<groups::Member>,
+    pub deleted_since: i64,
+}
+
+pub fn held_members(db: &Connection, connection_id: &str, group_id: &str) -> Result<HeldMembers> {
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT h.member_id,
+                CASE WHEN u.id IS NOT NULL THEN 'User' WHEN g.id IS NOT NULL THEN 'Group' ELSE COALESCE(h.kind, 'User') END,
+                COALESCE(u.display_name, u.user_name, g.display_name, h.display)
+           FROM held_memberships h
+           LEFT JOIN users u ON u.id = h.member_id AND u.connection_id = h.connection_id
+           LEFT JOIN groups g ON g.id = h.member_id AND g.connection_id = h.connection_id
+          WHERE h.connection_id = ?1 AND h.group_id = ?2 AND {HELD_MEMBER_LIVE}
+          ORDER BY h.added_at, h.member_id"
+    ))?;
+    let returning = stmt
+        .query_map(params![connection_id, group_id], |r| {
+            Ok(groups::Member {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                display: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let held: i64 = db
+        .prepare_cached(
+            "SELECT COUNT(*) FROM held_memberships WHERE connection_id = ?1 AND group_id = ?2",
+        )?
+        .query_row(params![connection_id, group_id], |r| r.get(0))?;
+    Ok(HeldMembers {
+        deleted_since: held - returning.len() as i64,
+        returning,
+    })
+}
+
+/// For each of `group_ids` (deleted groups of the connection), how many members a restore
+/// would bring back now; groups with none are absent from the map.
+pub fn held_member_counts(
+    db: &Connection,
+    connection_id: &str,
+    group_ids: &[&str],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut out = std::collections::HashMap::new();
+    if group_ids.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; group_ids.len()].join(",");
+    let mut stmt = db.prepare(&format!(
+        "SELECT h.group_id, COUNT(*) FROM held_memberships h
+          WHERE h.connection_id = ? AND h.group_id IN ({marks}) AND {HELD_MEMBER_LIVE}
+          GROUP BY h.group_id"
+    ))?;
+    let mut args: Vec<&str> = vec![connection_id];
+    args.extend_from_slice(group_ids);
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (id, n) = row?;
+        out.insert(id, n);
+    }
+    Ok(out)
 }
 
 fn after_group_write(
@@ -375,6 +448,10 @@ pub fn restore_user(
 /// users and groups deleted since), as does its own membership in live groups; the
 /// returning members' roles are recomputed. Mappings dropped by the delete stay dropped:
 /// granting access again is the admin's decision in the precedence editor.
+///
+/// Refused, changing nothing: a group that is live (400), purged or past its purge date
+/// (410 — its data is gone or going), or whose displayName another live group now has
+/// (409; the IdP would otherwise see two groups it cannot tell apart by name).
 pub fn restore_group(
     db: &Connection,
     connection_id: &str,
@@ -382,10 +459,42 @@ pub fn restore_group(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<GroupRecord> {
-    let g = groups::get(db, connection_id, id)?
-        .ok_or_else(|| Error::NotFound(format!("group {id}")))?;
-    if g.deleted_at.is_none() {
+    let Some(g) = groups::get(db, connection_id, id)? else {
+        return Err(purged_or_unknown(db, connection_id, id)?);
+    };
+    let Some(deleted_at) = g.deleted_at.as_deref() else {
         return Err(Error::Invalid("this group is not deleted".into()));
+    };
+    if let Some(purge_at) = g
+        .purge_at
+        .as_deref()
+        .filter(|p| *p <= fmt_time(now).as_str())
+    {
+        return Err(ScimError::new(
+            410,
+            None,
+            format!(
+                "group '{}' was deleted on {deleted_at} and its retention ended on {purge_at}; it is being purged and cannot be restored",
+                g.display_name
+            ),
+        )
+        .into());
+    }
+    let taken: bool = db
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM groups WHERE connection_id = ?1 AND display_name_key = ?2
+                AND deleted_at IS NULL AND id <> ?3)",
+        )?
+        .query_row(
+            params![connection_id, crate::db::fold(&g.display_name), id],
+            |r| r.get(0),
+        )?;
+    if taken {
+        return Err(ScimError::uniqueness(format!(
+            "another group is now named '{}'; rename or delete it in the IdP, then restore this one",
+            g.display_name
+        ))
+        .into());
     }
     db.prepare_cached(
         "UPDATE groups SET deleted_at = NULL, purge_at = NULL, updated_at = ?2, version = version + 1 WHERE id = ?1",
@@ -429,6 +538,36 @@ pub fn restore_group(
         roles::recompute(db, connection_id, Some(&m.member_id), &cause, now)?;
     }
     groups::get(db, connection_id, id)?.ok_or_else(|| Error::NotFound(id.to_string()))
+}
+
+/// The error for restoring a group id this connection does not hold: 410 when the log keeps
+/// its purge tombstone (so the admin learns it existed and is gone for good), else 404.
+fn purged_or_unknown(db: &Connection, connection_id: &str, id: &str) -> Result<Error> {
+    let tombstone = crate::log::list(
+        db,
+        &crate::log::LogQuery {
+            connection_id: Some(connection_id.to_string()),
+            resource_id: Some(id.to_string()),
+            outcome: Some("purged".into()),
+            limit: 1,
+            ..Default::default()
+        },
+    )?
+    .into_iter()
+    .find(|e| e.resource_type.as_deref() == Some("Group"));
+    Ok(match tombstone {
+        Some(t) => ScimError::new(
+            410,
+            None,
+            format!(
+                "group '{}' was purged on {} when its retention ended; its data is gone and it cannot be restored",
+                t.user_name.as_deref().unwrap_or(id),
+                t.at
+            ),
+        )
+        .into(),
+        None => Error::NotFound(format!("group {id}")),
+    })
 }
 
 /// Removes users and groups whose retention ended; each leaves a tombstone in the log.
@@ -485,6 +624,19 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             },
         )?;
     }
+    let mut stmt = db.prepare_cached(
+        "SELECT id, connection_id, display_name, external_id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1",
+    )?;
+    let due_groups = stmt
+        .query_map([&at], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     db.prepare_cached(
         "DELETE FROM held_memberships WHERE group_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)
             OR member_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)",
@@ -495,6 +647,38 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
     let groups = db
         .prepare_cached("DELETE FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1")?
         .execute([&at])?;
+    // A purged group leaves the same tombstone as a user: the log row names it (in
+    // user_name, the log's name column) so a later restore can say it is gone for good.
+    for (id, c, name, ext) in &due_groups {
+        feed::append(
+            db,
+            c,
+            feed::GROUP_PURGED,
+            None,
+            Some(id),
+            json!({"displayName": name}),
+            now,
+        )?;
+        crate::log::append(
+            db,
+            &crate::log::LogEntry {
+                at: at.clone(),
+                connection_id: Some(c.clone()),
+                method: "PURGE".into(),
+                path: format!("/Groups/{id}"),
+                status: 200,
+                outcome: "purged".into(),
+                resource_type: Some("Group".into()),
+                resource_id: Some(id.clone()),
+                user_name: Some(name.clone()),
+                external_id: ext.clone(),
+                detail: Some(
+                    "retention window ended; data removed, this row is the tombstone".into(),
+                ),
+                ..Default::default()
+            },
+        )?;
+    }
     Ok(due.len() + groups)
 }
 

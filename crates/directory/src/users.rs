@@ -184,6 +184,26 @@ impl Indexed {
         })
     }
 
+    /// What the console's search box matches by substring (migration 0009 fills it the
+    /// same way for existing rows): the folded fields, joined by U+001F.
+    fn search_key(&self) -> String {
+        let name = format!(
+            "{} {}",
+            self.given_name.as_deref().unwrap_or(""),
+            self.family_name.as_deref().unwrap_or("")
+        );
+        [
+            fold(&self.user_name),
+            self.primary_email()
+                .as_deref()
+                .map(fold)
+                .unwrap_or_default(),
+            self.display_name.as_deref().map(fold).unwrap_or_default(),
+            fold(&name),
+        ]
+        .join(SEARCH_SEPARATOR)
+    }
+
     fn primary_email(&self) -> Option<String> {
         self.emails
             .iter()
@@ -231,6 +251,9 @@ fn ensure_user_name_free(
         _ => Ok(()),
     }
 }
+
+/// Between the fields of `users.search_key`; never part of a search.
+pub(crate) const SEARCH_SEPARATOR: &str = "\u{1f}";
 
 /// Stored in user_emails.is_primary when an email element has no `primary`.
 pub(crate) const PRIMARY_UNASSIGNED: i64 = 2;
@@ -281,8 +304,8 @@ pub fn create(
     db.prepare_cached(
         "INSERT INTO users (id, connection_id, user_name, user_name_key, external_id, display_name,
             display_name_key, given_name, family_name, primary_email, primary_email_key, active,
-            created_at, updated_at, version, last_synced_at, resource)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 1, ?13, ?14)",
+            created_at, updated_at, version, last_synced_at, resource, search_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, 1, ?13, ?14, ?15)",
     )?
     .execute(params![
         id,
@@ -299,6 +322,7 @@ pub fn create(
         idx.active as i64,
         at,
         serde_json::to_string(&resource)?,
+        idx.search_key(),
     ])
     .map_err(unique_violation)?;
     write_emails(db, connection_id, &id, &idx)?;
@@ -375,7 +399,7 @@ fn store_replacement(
         "UPDATE users SET user_name = ?2, user_name_key = ?3, external_id = ?4, display_name = ?5,
             display_name_key = ?6, given_name = ?7, family_name = ?8, primary_email = ?9,
             primary_email_key = ?10, active = ?11, updated_at = ?12, last_synced_at = ?12,
-            version = version + 1, resource = ?13
+            version = version + 1, resource = ?13, search_key = ?14
          WHERE id = ?1",
     )?
     .execute(params![
@@ -392,6 +416,7 @@ fn store_replacement(
         idx.active as i64,
         at,
         serde_json::to_string(&resource)?,
+        idx.search_key(),
     ])
     .map_err(unique_violation)?;
     write_emails(db, &old.connection_id, &old.id, &idx)?;

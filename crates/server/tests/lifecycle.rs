@@ -1101,3 +1101,272 @@ async fn restore_brings_memberships_back() {
         .unwrap();
     assert_eq!(held, 0);
 }
+
+/// The console's view of deleted groups: listed by status with their dates and how many
+/// members a restore brings back; a restore refused for a taken displayName (409), past the
+/// purge date or after purge (410), or an unknown id (404) changes nothing.
+#[tokio::test]
+async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
+    let app = spawn("okta").await;
+    let ua = "Okta SCIM Client 1.0.0";
+    let conn = app.connection.clone();
+    let mut ids = Vec::new();
+    for name in ["ann@acme.test", "ben@acme.test", "cat@acme.test"] {
+        let (_, u) = app
+            .scim(Method::POST, "/Users", Some(user_body(name)), ua)
+            .await;
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    let (ann, ben, cat) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let group = |name: &str, members: &[&str]| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name,
+               "members": members.iter().map(|m| json!({"value": m})).collect::<Vec<_>>()})
+    };
+    let create = |body: Value| {
+        let app = &app;
+        async move {
+            let (s, g) = app.scim(Method::POST, "/Groups", Some(body), ua).await;
+            assert_eq!(s, StatusCode::CREATED, "{g}");
+            g["id"].as_str().unwrap().to_string()
+        }
+    };
+    let eng = create(group("Engineering", &[&ann, &ben, &cat])).await;
+    let ops = create(group("Ops", &[&ann])).await;
+    let (s, _) = app
+        .put_mappings(json!({"default_role": "member", "mappings": [
+            {"group_id": eng, "role": "admin"}
+        ]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
+    let page = |status: &str| {
+        let app = &app;
+        let path = format!("/connections/{}/groups?{status}", app.connection);
+        async move {
+            let (s, v) = app.admin(Method::GET, &path, None).await;
+            (s, v)
+        }
+    };
+    let (_, live) = page("").await;
+    assert_eq!(live["items"][0]["status"], json!("present"));
+    assert_eq!(live["items"][0]["held_member_count"], Value::Null);
+    assert_eq!(live["items"][0]["deleted_at"], Value::Null);
+
+    // Deleted over SCIM on Nov 1 09:00 with the default 30-day retention.
+    let (s, _) = app
+        .scim(Method::DELETE, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(app.app_user(&ann).await["role"], json!("member"));
+    let (s, live) = page("").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(live["total"], json!(1), "{live}");
+    assert_eq!(live["items"][0]["id"], json!(ops));
+    let (_, present) = page("status=present").await;
+    assert_eq!(present["total"], json!(1), "{present}");
+    let (s, deleted) = page("status=deleted").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(deleted["total"], json!(1), "{deleted}");
+    let row = &deleted["items"][0];
+    assert_eq!(row["id"], json!(eng));
+    assert_eq!(row["status"], json!("deleted"));
+    assert_eq!(row["deleted_at"], json!("2026-11-01T09:00:00.000Z"));
+    assert_eq!(row["purge_at"], json!("2026-12-01T09:00:00.000Z"));
+    assert_eq!(row["member_count"], json!(0));
+    assert_eq!(row["held_member_count"], json!(3));
+    let (_, all) = page("status=all&sort=display_name").await;
+    assert_eq!(all["total"], json!(2));
+    assert_eq!(all["items"][0]["display_name"], json!("Engineering"));
+    assert_eq!(all["items"][1]["held_member_count"], Value::Null);
+    let (_, searched) = page("status=deleted&q=engin").await;
+    assert_eq!(searched["total"], json!(1));
+    let (_, searched) = page("status=deleted&q=ops").await;
+    assert_eq!(searched["total"], json!(0));
+    // An unknown status is refused, not read as "present".
+    for bad in ["status=bogus", "status=active", "status=DELETED"] {
+        let (s, v) = page(bad).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+        assert_eq!(v["code"], json!("bad_request"));
+        assert!(v["message"]
+            .as_str()
+            .unwrap()
+            .contains("present, deleted, all"));
+    }
+
+    // Cat is deleted after the group: the count and the detail leave her out.
+    app.scim(Method::DELETE, &format!("/Users/{cat}"), None, ua)
+        .await;
+    let (_, deleted) = page("status=deleted").await;
+    assert_eq!(deleted["items"][0]["held_member_count"], json!(2));
+    let detail_path = format!("/connections/{conn}/groups/{eng}");
+    let (s, detail) = app.admin(Method::GET, &detail_path, None).await;
+    assert_eq!(s, StatusCode::OK, "{detail}");
+    assert_eq!(detail["group"]["status"], json!("deleted"));
+    assert_eq!(detail["group"]["held_member_count"], json!(2));
+    assert_eq!(detail["members"], json!([]));
+    let held: Vec<(&str, &str)> = detail["held_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["user_name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        held,
+        vec![
+            (ann.as_str(), "ann@acme.test"),
+            (ben.as_str(), "ben@acme.test")
+        ]
+    );
+    assert_eq!(detail["held_members_deleted_since"], json!(1));
+
+    // Another live group now has its name (case-insensitively): 409, nothing restored.
+    let clash = create(group("ENGINEERING", &[&ben])).await;
+    let restore = |gid: String, conn: String| {
+        let app = &app;
+        async move {
+            app.admin(
+                Method::POST,
+                &format!("/connections/{conn}/groups/{gid}/restore"),
+                None,
+            )
+            .await
+        }
+    };
+    let mut cursor = 0;
+    app.feed_since(&mut cursor).await;
+    let (s, v) = restore(eng.clone(), conn.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["code"], json!("conflict"));
+    assert!(
+        v["message"].as_str().unwrap().contains("'Engineering'"),
+        "{v}"
+    );
+    let (_, after) = app.admin(Method::GET, &detail_path, None).await;
+    assert_eq!(after["group"]["status"], json!("deleted"));
+    assert_eq!(after["group"]["held_member_count"], json!(2));
+    assert_eq!(after["group"]["updated_at"], detail["group"]["updated_at"]);
+    let (s, _) = app
+        .scim(Method::GET, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(app.feed_since(&mut cursor).await.is_empty());
+
+    // Once the clash is gone, the restore brings Ann and Ben back; the dropped mapping stays
+    // dropped until the admin maps the group again.
+    app.scim(Method::DELETE, &format!("/Groups/{clash}"), None, ua)
+        .await;
+    app.feed_since(&mut cursor).await;
+    let (s, restored) = restore(eng.clone(), conn.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{restored}");
+    assert_eq!(restored["status"], json!("present"));
+    assert_eq!(restored["member_count"], json!(2));
+    assert_eq!(restored["purge_at"], Value::Null);
+    let (_, live) = app.admin(Method::GET, &detail_path, None).await;
+    let mut back: Vec<&str> = live["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    back.sort();
+    let mut want = vec![ann.as_str(), ben.as_str()];
+    want.sort();
+    assert_eq!(back, want);
+    assert_eq!(live["held_members"], json!([]));
+    let events = app.feed_since(&mut cursor).await;
+    assert_eq!(events[0].0, "group.restored", "{events:?}");
+    assert_eq!(kinds_for(&events, &ann), vec!["membership.added"]);
+    assert_eq!(app.app_user(&ann).await["role"], json!("member"));
+    let (s, _) = app
+        .put_mappings(json!({"default_role": "member", "mappings": [
+            {"group_id": eng, "role": "admin"}
+        ]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
+    assert_eq!(app.app_user(&ben).await["role"], json!("admin"));
+
+    // Unknown ids, and a real id asked through another connection: 404, fail closed.
+    for (gid, c) in [
+        ("nope".to_string(), conn.clone()),
+        (ops.clone(), "other".to_string()),
+    ] {
+        let (s, v) = restore(gid.clone(), c.clone()).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{c}/{gid}: {v}");
+        assert_eq!(v["code"], json!("not_found"));
+    }
+    let (s, _) = app
+        .admin(
+            Method::GET,
+            &format!("/connections/other/groups/{eng}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Ops is deleted; 31 days on its retention has ended: refused before the purger ran…
+    app.scim(Method::DELETE, &format!("/Groups/{ops}"), None, ua)
+        .await;
+    app.clock.advance(chrono::Duration::days(31));
+    app.feed_since(&mut cursor).await;
+    let (s, v) = restore(ops.clone(), conn.clone()).await;
+    assert_eq!(s, StatusCode::GONE, "{v}");
+    assert_eq!(v["code"], json!("gone"));
+    assert!(
+        v["message"].as_str().unwrap().contains("retention ended"),
+        "{v}"
+    );
+    let (_, still) = page("status=deleted&q=ops").await;
+    assert_eq!(still["total"], json!(1));
+    assert_eq!(still["items"][0]["held_member_count"], json!(1));
+    assert!(app.feed_since(&mut cursor).await.is_empty());
+
+    // …and after it: the tombstone says it is gone for good.
+    let (s, purged) = app.admin(Method::POST, "/purge", None).await;
+    assert_eq!(s, StatusCode::OK, "{purged}");
+    let (s, v) = restore(ops.clone(), conn.clone()).await;
+    assert_eq!(s, StatusCode::GONE, "{v}");
+    assert_eq!(v["code"], json!("gone"));
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains("'Ops' was purged"), "{msg}");
+    let (s, _) = app
+        .admin(
+            Method::GET,
+            &format!("/connections/{conn}/groups/{ops}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, log) = app
+        .admin(
+            Method::GET,
+            &format!("/connections/{conn}/log?outcome=purged"),
+            None,
+        )
+        .await;
+    let tomb = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource_id"] == json!(ops))
+        .unwrap_or_else(|| panic!("no tombstone for Ops: {log}"));
+    assert_eq!(tomb["resource_type"], json!("Group"));
+    let (_, feed) = app
+        .app(
+            Method::GET,
+            &format!("/feed?after={cursor}&connection={conn}"),
+            None,
+        )
+        .await;
+    assert!(
+        feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "group.purged" && e["group_id"] == json!(ops)),
+        "{feed}"
+    );
+    let (_, deleted) = page("status=deleted").await;
+    assert_eq!(deleted["total"], json!(0), "{deleted}");
+    app.server.shutdown().await;
+}

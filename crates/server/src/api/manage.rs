@@ -327,7 +327,7 @@ pub async fn restore_group(
         .write(move |db| directory::lifecycle::restore_group(db, &conn, &gid, "admin", now))
         .await?;
     st.publish("group", &id, Some(&g.id));
-    Ok(Json(super::group_row(&g)))
+    Ok(Json(super::group_row(&g, None)))
 }
 
 pub async fn attribute_mappings(

@@ -20,7 +20,6 @@ use directory::log::{LogEntry, LogQuery};
 use directory::{groups, health, log, tokens, users};
 use futures::stream::Stream;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 use types::*;
@@ -58,6 +57,9 @@ impl From<directory::Error> for ApiFailure {
                 ApiFailure::new(StatusCode::CONFLICT, "conflict", s.detail)
             }
             directory::Error::Scim(s) if s.status == 404 => ApiFailure::not_found(s.detail),
+            directory::Error::Scim(s) if s.status == 410 => {
+                ApiFailure::new(StatusCode::GONE, "gone", s.detail)
+            }
             directory::Error::Scim(s) => ApiFailure::bad_request(s.detail),
             other => {
                 tracing::error!(error = %other, "admin API internal error");
@@ -550,7 +552,9 @@ async fn user_detail(
     Ok(Json(out))
 }
 
-fn group_row(g: &groups::GroupRecord) -> GroupRow {
+/// `held`: for a deleted group, how many members a restore would bring back now.
+pub(crate) fn group_row(g: &groups::GroupRecord, held: Option<i64>) -> GroupRow {
+    let deleted = g.deleted_at.is_some();
     GroupRow {
         id: g.id.clone(),
         display_name: g.display_name.clone(),
@@ -558,28 +562,42 @@ fn group_row(g: &groups::GroupRecord) -> GroupRow {
         member_count: g.member_count,
         last_synced_at: g.last_synced_at.clone(),
         updated_at: g.updated_at.clone(),
+        status: if deleted {
+            GroupStatus::Deleted
+        } else {
+            GroupStatus::Present
+        },
+        deleted_at: g.deleted_at.clone(),
+        purge_at: g.purge_at.clone(),
+        held_member_count: deleted.then(|| held.unwrap_or(0)),
     }
 }
 
 async fn group_page(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Query(p): Query<PageParams>,
+    Query(mut p): Query<PageParams>,
 ) -> ApiResult<GroupPage> {
     ensure_connection(&st, &id).await?;
+    let status = directory::console::GroupStatusFilter::parse(p.status.take().as_deref())?;
     let q = p.into_query();
     let offset = q.offset.max(0);
-    let (total, rows) = st
+    let page = st
         .db
-        .read(move |db| directory::console::group_page(db, &id, &q))
+        .read(move |db| directory::console::group_page(db, &id, &q, status))
         .await?;
     Ok(Json(GroupPage {
-        total,
+        total: page.total,
         offset,
-        items: rows.iter().map(group_row).collect(),
+        items: page
+            .rows
+            .iter()
+            .map(|g| group_row(g, page.held.get(&g.id).copied()))
+            .collect(),
     }))
 }
 
+/// A group, live or deleted (a deleted one lists who a restore would bring back).
 async fn group_detail(
     State(st): State<AppState>,
     Path((id, gid)): Path<(String, String)>,
@@ -589,35 +607,36 @@ async fn group_detail(
         .db
         .read(move |db| {
             let g = groups::get(db, &id, &gid)?
-                .filter(|g| g.deleted_at.is_none())
                 .ok_or_else(|| directory::Error::NotFound(format!("group {gid}")))?;
             let members = groups::members(db, &id, &gid)?;
-            let user_names: HashMap<String, String> = members
-                .iter()
-                .filter(|m| m.kind == "User")
-                .filter_map(|m| {
-                    users::get(db, &id, &m.id)
-                        .ok()
-                        .flatten()
-                        .map(|u| (m.id.clone(), u.user_name))
-                })
-                .collect();
+            let held = if g.deleted_at.is_some() {
+                Some(directory::lifecycle::held_members(db, &id, &gid)?)
+            } else {
+                None
+            };
+            let rows = |list: &[groups::Member]| -> Vec<MemberRow> {
+                list.iter()
+                    .map(|m| MemberRow {
+                        id: m.id.clone(),
+                        user_name: (m.kind == "User")
+                            .then(|| users::get(db, &id, &m.id).ok().flatten())
+                            .flatten()
+                            .map(|u| u.user_name)
+                            .unwrap_or_else(|| m.display.clone().unwrap_or_default()),
+                        display_name: m.display.clone(),
+                    })
+                    .collect()
+            };
             let resource = g.to_scim(&format!("{base}/Groups/{}", g.id), &base, Some(&members));
-            let rows = members
-                .iter()
-                .map(|m| MemberRow {
-                    id: m.id.clone(),
-                    user_name: user_names
-                        .get(&m.id)
-                        .cloned()
-                        .unwrap_or_else(|| m.display.clone().unwrap_or_default()),
-                    display_name: m.display.clone(),
-                })
-                .collect();
             Ok(GroupDetail {
-                group: group_row(&g),
-                members: rows,
+                group: group_row(&g, held.as_ref().map(|h| h.returning.len() as i64)),
+                members: rows(&members),
                 resource,
+                held_members: held
+                    .as_ref()
+                    .map(|h| rows(&h.returning))
+                    .unwrap_or_default(),
+                held_members_deleted_since: held.as_ref().map_or(0, |h| h.deleted_since),
             })
         })
         .await?;

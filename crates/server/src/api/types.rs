@@ -192,6 +192,23 @@ pub struct GroupRow {
     pub member_count: i64,
     pub last_synced_at: Option<String>,
     pub updated_at: String,
+    pub status: GroupStatus,
+    /// Set while the group is deleted (404 over SCIM); restorable until `purge_at`.
+    pub deleted_at: Option<String>,
+    pub purge_at: Option<String>,
+    /// A deleted group: how many of its members at delete time a restore would bring back
+    /// now (users or groups deleted since stay out). Null for a live group.
+    #[ts(type = "number | null")]
+    pub held_member_count: Option<i64>,
+}
+
+/// A group is present (live over SCIM) or deleted (awaiting purge, restorable).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum GroupStatus {
+    Present,
+    Deleted,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -218,6 +235,12 @@ pub struct GroupDetail {
     pub group: GroupRow,
     pub members: Vec<MemberRow>,
     pub resource: serde_json::Value,
+    /// A deleted group: the members a restore would bring back now. Empty for a live group.
+    pub held_members: Vec<MemberRow>,
+    /// A deleted group: members at delete time that were deleted since and stay out of a
+    /// restore (each returns with its own restore). 0 for a live group.
+    #[ts(type = "number")]
+    pub held_members_deleted_since: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

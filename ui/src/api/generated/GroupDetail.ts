@@ -3,4 +3,13 @@ import type { GroupRow } from "./GroupRow";
 import type { JsonValue } from "./serde_json/JsonValue";
 import type { MemberRow } from "./MemberRow";
 
-export type GroupDetail = { group: GroupRow, members: Array<MemberRow>, resource: JsonValue, };
+export type GroupDetail = { group: GroupRow, members: Array<MemberRow>, resource: JsonValue, 
+/**
+ * A deleted group: the members a restore would bring back now. Empty for a live group.
+ */
+held_members: Array<MemberRow>, 
+/**
+ * A deleted group: members at delete time that were deleted since and stay out of a
+ * restore (each returns with its own restore). 0 for a live group.
+ */
+held_members_deleted_since: number, };
