@@ -6,6 +6,7 @@ import type { CreateConnectionRequest } from "./generated/CreateConnectionReques
 import type { CreatedConnection } from "./generated/CreatedConnection";
 import type { GroupDetail } from "./generated/GroupDetail";
 import type { GroupPage } from "./generated/GroupPage";
+import type { GroupRow } from "./generated/GroupRow";
 import type { LogPage } from "./generated/LogPage";
 import type { ServerInfo } from "./generated/ServerInfo";
 import type { UserDetail } from "./generated/UserDetail";
@@ -32,7 +33,7 @@ import type { FlaggedSignIns } from "./generated/FlaggedSignIns";
 import type { CadenceSetting } from "./generated/CadenceSetting";
 import type { ConsoleConfig } from "./config";
 
-export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "internal" | "network";
+export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "gone" | "internal" | "network";
 
 /** Every failed call rejects with this: the server's `{code, message}` or a network failure. */
 export class ApiError extends Error {
@@ -59,7 +60,9 @@ export type UserQuery = {
   offset?: number;
   limit?: number;
 };
-export type GroupQuery = { q?: string; sort?: GroupSort; order?: SortOrder; offset?: number; limit?: number };
+/** Groups listed: live ones when absent, deleted ones awaiting purge, or both. */
+export type GroupStatusFilter = "present" | "deleted" | "all";
+export type GroupQuery = { q?: string; status?: GroupStatusFilter; sort?: GroupSort; order?: SortOrder; offset?: number; limit?: number };
 export type LogQuery = { outcome?: string; status?: "success" | "failure"; q?: string; before_id?: number; limit?: number };
 export type GlobalLogQuery = { connection?: string; outcome?: string; status?: "success" | "failure"; q?: string; since?: string; until?: string; before_id?: number; limit?: number };
 
@@ -176,6 +179,10 @@ export class MusterClient {
   }
   restoreUser(id: string, uid: string): Promise<UserRow> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/users/${encodeURIComponent(uid)}/restore`);
+  }
+  /** Brings a deleted group back with its members; 409 if its name is taken, 410 once purged. */
+  restoreGroup(id: string, gid: string): Promise<GroupRow> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/groups/${encodeURIComponent(gid)}/restore`);
   }
   attributeMappings(id: string, signal?: AbortSignal): Promise<AttributeMappingRow[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/attribute-mappings`, { signal });
