@@ -35,6 +35,8 @@ pub struct AppState {
     pub token_touches: Arc<Mutex<HashMap<String, i64>>>,
     /// Per connection: the dialect last recorded, to write it only when it changes.
     pub dialects: Arc<Mutex<HashMap<String, String>>>,
+    /// Per connection: when its last failure was announced on the live stream.
+    failure_events: Arc<Mutex<HashMap<String, std::time::Instant>>>,
     pub demo: crate::demo::Demo,
 }
 
@@ -61,6 +63,7 @@ impl AppState {
             max_in_flight: max_in_flight.max(1),
             token_touches: Arc::new(Mutex::new(HashMap::new())),
             dialects: Arc::new(Mutex::new(HashMap::new())),
+            failure_events: Arc::new(Mutex::new(HashMap::new())),
             demo: crate::demo::Demo::default(),
         }
     }
@@ -69,6 +72,25 @@ impl AppState {
     pub fn admin_secret_matches(&self, presented: &str) -> bool {
         let h: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         bool::from(h.ct_eq(&self.admin_secret_hash))
+    }
+
+    /// Whether a failed request on this connection should be announced live: at most one
+    /// a second per connection, so a flood of refused requests (anyone who knows the SCIM
+    /// URL can send bad tokens) cannot flood every open console. Every request is still
+    /// logged; the console reads the rows when the event comes.
+    pub fn failure_event_due(&self, connection_id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut last = self
+            .failure_events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match last.get(connection_id) {
+            Some(t) if now.duration_since(*t) < std::time::Duration::from_secs(1) => false,
+            _ => {
+                last.insert(connection_id.to_string(), now);
+                true
+            }
+        }
     }
 
     /// The admission gate of a connection.

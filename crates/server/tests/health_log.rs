@@ -480,6 +480,8 @@ async fn failed_scim_requests_are_announced_on_the_live_stream() {
         .call(Method::GET, &url, "Bearer not-the-token", None)
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Failures are announced at most once a second per connection.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (s, _) = env
         .scim(
             Method::POST,
@@ -519,6 +521,33 @@ async fn failed_scim_requests_are_announced_on_the_live_stream() {
         .admin(Method::GET, &format!("/connections/{}", env.conn_id), None)
         .await;
     assert_eq!(c["connection"]["failures_24h"], json!(2), "{c}");
+
+    // A flood of refused tokens is logged in full but announced about once a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let started = tokio::time::Instant::now();
+    for _ in 0..30 {
+        let (s, _) = env
+            .call(Method::GET, &url, "Bearer not-the-token", None)
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let burst_secs = started.elapsed().as_secs_f64();
+    let mut announced = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(1500), rx.recv()).await {
+        announced += 1;
+    }
+    assert!(
+        announced >= 1 && (announced as f64) <= burst_secs.ceil() + 1.0,
+        "{announced} events for 30 failures over {burst_secs:.2} s"
+    );
+    let (_, c) = env
+        .admin(Method::GET, &format!("/connections/{}", env.conn_id), None)
+        .await;
+    assert_eq!(
+        c["connection"]["failures_24h"],
+        json!(32),
+        "every failure is logged: {c}"
+    );
     reader.abort();
     env.server.shutdown().await;
 }

@@ -252,8 +252,13 @@ fn write_log(
     let entry = log_entry(st, t, method, path, status, started, ua);
     // A refused request is announced on the console's live stream, like a change, once its
     // row has committed: health and the failure toast move now, not at the next poll.
-    // Auth failures count when the path names a real connection; they carry no data.
-    match entry.connection_id.clone().filter(|_| status >= 400) {
+    // Auth failures count when the path names a real connection; they carry no data. At
+    // most one event a second per connection (AppState::failure_event_due).
+    let announce = entry
+        .connection_id
+        .clone()
+        .filter(|c| status >= 400 && st.failure_event_due(c));
+    match announce {
         Some(connection_id) => {
             let events = st.events.clone();
             st.db.write_detached_then(
