@@ -1372,3 +1372,65 @@ async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
     assert_eq!(deleted["total"], json!(0), "{deleted}");
     app.server.shutdown().await;
 }
+
+/// Malformed JSON bodies on the admin and app APIs are a JSON 400 `bad_request` that says
+/// why (not axum's plain-text 415/422), and change nothing.
+#[tokio::test]
+async fn malformed_bodies_are_a_json_400_and_change_nothing() {
+    let app = spawn("okta").await;
+    let roles = format!("/connections/{}/roles", app.connection);
+    let mappings = format!("{roles}/mappings");
+    let (s, before) = app.admin(Method::GET, &roles, None).await;
+    assert_eq!(s, StatusCode::OK, "{before}");
+    let preview = format!("{roles}/preview");
+    let bad: [(&str, Value); 4] = [
+        // An attribute mapping without its value, a wrong type, the wrong shape.
+        (
+            &mappings,
+            json!({"default_role": "member",
+                   "mappings": [{"attribute": {"path": "title"}, "role": "admin"}]}),
+        ),
+        (
+            &mappings,
+            json!({"default_role": "member", "mappings": "admin"}),
+        ),
+        (&preview, json!([1, 2, 3])),
+        (&roles, json!({"name": 7, "description": "x"})),
+    ];
+    for (path, body) in bad {
+        let method = if path.ends_with("/preview") || path.ends_with("/roles") {
+            Method::POST
+        } else {
+            Method::PUT
+        };
+        let (s, e) = app.admin(method.clone(), path, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{method} {path} {body}: {e}");
+        assert_eq!(e["code"], json!("bad_request"), "{e}");
+        assert!(
+            !e["message"].as_str().unwrap_or("").is_empty(),
+            "says why: {e}"
+        );
+    }
+    // Not JSON at all.
+    let resp = app
+        .http
+        .put(format!("{}{mappings}", app.admin))
+        .bearer_auth(&app.secret)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let e: Value = resp.json().await.unwrap();
+    assert_eq!(e["code"], json!("bad_request"));
+    let (_, after) = app.admin(Method::GET, &roles, None).await;
+    assert_eq!(before, after, "nothing changed");
+
+    // The app API's session check, with a token of the wrong type.
+    let (s, e) = app
+        .app(Method::POST, "/sessions/check", Some(json!({"token": 42})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["code"], json!("bad_request"), "{e}");
+}

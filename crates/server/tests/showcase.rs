@@ -197,7 +197,9 @@ async fn demo_pause_holds_speed_applies_and_reset_mid_story_removes_everything()
     let r = post(api("/demo/speed"), json!({ "speed": "fast" }))
         .await
         .unwrap();
-    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], json!("bad_request"), "{body}");
 
     let r = post(api("/demo/start"), json!({ "speed": 1.0 }))
         .await

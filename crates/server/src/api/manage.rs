@@ -3,7 +3,7 @@
 //! mappings.
 
 use super::types::*;
-use super::{ApiFailure, ApiResult};
+use super::{ApiFailure, ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
@@ -110,7 +110,7 @@ pub async fn roles_view(
 pub async fn add_role(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(r): Json<RoleInfo>,
+    ApiJson(r): ApiJson<RoleInfo>,
 ) -> Result<StatusCode, ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
@@ -136,7 +136,7 @@ pub async fn add_role(
 pub async fn preview_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(req): Json<SaveMappingsRequest>,
+    ApiJson(req): ApiJson<SaveMappingsRequest>,
 ) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_mappings(&req)?;
@@ -155,7 +155,7 @@ pub async fn preview_mappings(
 pub async fn save_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(req): Json<SaveMappingsRequest>,
+    ApiJson(req): ApiJson<SaveMappingsRequest>,
 ) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_mappings(&req)?;
@@ -209,7 +209,7 @@ pub async fn rotate_token(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
-    Json(req): Json<RotateTokenRequest>,
+    ApiJson(req): ApiJson<RotateTokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let grace = req.grace_seconds.unwrap_or(24 * 3600).clamp(0, 30 * 86400);
@@ -358,7 +358,7 @@ fn to_attr(rows: &[AttributeMappingRow]) -> Vec<attributes::AttributeMapping> {
 pub async fn save_attribute_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(rows): Json<Vec<AttributeMappingRow>>,
+    ApiJson(rows): ApiJson<Vec<AttributeMappingRow>>,
 ) -> Result<StatusCode, ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_attr(&rows);
@@ -387,7 +387,7 @@ pub async fn save_attribute_mappings(
 pub async fn preview_attribute_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(req): Json<AttributePreviewRequest>,
+    ApiJson(req): ApiJson<AttributePreviewRequest>,
 ) -> ApiResult<HashMap<String, serde_json::Value>> {
     let maps = to_attr(&req.mappings);
     let u = st
@@ -422,7 +422,7 @@ pub async fn jit_settings(
 pub async fn save_jit_settings(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(s): Json<directory::jit::JitSettings>,
+    ApiJson(s): ApiJson<directory::jit::JitSettings>,
 ) -> ApiResult<directory::jit::JitSettings> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
@@ -476,7 +476,7 @@ pub struct BulkDeactivate {
 pub async fn jit_deactivate(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Json(b): Json<BulkDeactivate>,
+    ApiJson(b): ApiJson<BulkDeactivate>,
 ) -> ApiResult<serde_json::Value> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();

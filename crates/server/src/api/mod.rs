@@ -88,6 +88,25 @@ impl IntoResponse for ApiFailure {
 
 pub(crate) type ApiResult<T> = Result<Json<T>, ApiFailure>;
 
+/// A JSON request body whose rejection (bad syntax, wrong shape, wrong content type) is
+/// the admin API's 400 `bad_request` with the reason, not axum's plain-text 415/422.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    Json<T>: axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiFailure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(ApiFailure::bad_request(e.body_text())),
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let authed = Router::new()
         .route("/info", get(info))
@@ -721,7 +740,7 @@ async fn log_retention(State(st): State<AppState>) -> ApiResult<serde_json::Valu
 
 async fn set_log_retention(
     State(st): State<AppState>,
-    Json(r): Json<Retention>,
+    ApiJson(r): ApiJson<Retention>,
 ) -> ApiResult<serde_json::Value> {
     st.db
         .write(move |db| log::set_retention_days(db, r.days))

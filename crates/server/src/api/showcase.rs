@@ -2,7 +2,7 @@
 //! report against one of Muster's connections or any external SCIM URL.
 
 use super::types::*;
-use super::{ApiFailure, ApiResult};
+use super::{ApiFailure, ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -59,7 +59,7 @@ pub async fn demo_resume(State(st): State<AppState>) -> ApiResult<DemoState> {
 
 pub async fn demo_speed(
     State(st): State<AppState>,
-    Json(b): Json<DemoSpeed>,
+    ApiJson(b): ApiJson<DemoSpeed>,
 ) -> ApiResult<DemoState> {
     st.demo.set_speed(speed_of(&b)?);
     Ok(Json(st.demo.snapshot()))
@@ -130,14 +130,14 @@ fn rusqlite_args<'a>(a: &'a str, b: &'a str) -> [&'a str; 2] {
 
 pub async fn check(
     State(st): State<AppState>,
-    Json(req): Json<CheckRequest>,
+    ApiJson(req): ApiJson<CheckRequest>,
 ) -> ApiResult<idp::check::Report> {
     Ok(Json(run(&st, req).await?))
 }
 
 pub async fn check_html(
     State(st): State<AppState>,
-    Json(req): Json<CheckRequest>,
+    ApiJson(req): ApiJson<CheckRequest>,
 ) -> Result<Response, ApiFailure> {
     let report = run(&st, req).await?;
     Ok((

@@ -242,7 +242,14 @@ struct CheckBody {
 
 /// Valid, or revoked with reason and time: reads the committed state, so a check right
 /// after a deactivating SCIM response already says revoked.
-async fn check_session(State(st): State<AppState>, Json(b): Json<CheckBody>) -> Response {
+async fn check_session(
+    State(st): State<AppState>,
+    body: Result<Json<CheckBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(b) = match body {
+        Ok(b) => b,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
+    };
     let now = st.clock.now();
     match st
         .db
