@@ -10,7 +10,7 @@ use crate::users::{self, UserChange, UserRecord};
 use crate::{attributes, feed, roles, sessions};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
-use scim::patch::PatchRequest;
+use scim::patch::{MemberChange, PatchRequest};
 use scim::ScimError;
 use serde_json::{json, Value};
 
@@ -96,6 +96,50 @@ fn hold_memberships(db: &Connection, connection_id: &str, id: &str) -> Result<()
     )?
     .execute(params![connection_id, id])?;
     Ok(())
+}
+
+/// What the IdP said about group `group_id`'s members since a member was deleted: held
+/// memberships it has since left out are forgotten, so a later restore cannot hand back
+/// access the IdP removed meanwhile (a restored admin rejoining Admins after Okta pushed
+/// Admins without them). Forgetting fails closed: the IdP re-adds anyone it still means.
+enum MembersStated<'a> {
+    /// The group's members are exactly these (a PUT, or a PATCH replace).
+    Exactly(Vec<&'a str>),
+    /// These left (a PATCH remove by id).
+    Removed(&'a [String]),
+    /// Some or all left, by a filter or a remove-all: forget every held row of the group.
+    Unknown,
+}
+
+fn forget_held(
+    db: &Connection,
+    connection_id: &str,
+    group_id: &str,
+    said: MembersStated,
+) -> Result<()> {
+    let forget = |member: Option<&str>| -> Result<()> {
+        db.prepare_cached(
+            "DELETE FROM held_memberships
+              WHERE connection_id = ?1 AND group_id = ?2 AND (?3 IS NULL OR member_id = ?3)",
+        )?
+        .execute(params![connection_id, group_id, member])?;
+        Ok(())
+    };
+    match said {
+        MembersStated::Unknown => forget(None),
+        MembersStated::Removed(ids) => ids.iter().try_for_each(|m| forget(Some(m))),
+        MembersStated::Exactly(keep) => {
+            let held: Vec<String> = db
+                .prepare_cached(
+                    "SELECT member_id FROM held_memberships WHERE connection_id = ?1 AND group_id = ?2",
+                )?
+                .query_map(params![connection_id, group_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            held.iter()
+                .filter(|m| !keep.contains(&m.as_str()))
+                .try_for_each(|m| forget(Some(m)))
+        }
+    }
 }
 
 /// A held membership's member (`h.member_id`) is live: a user or group of the same
@@ -705,6 +749,12 @@ pub fn replace_group(
 ) -> Result<(GroupRecord, MembershipDelta)> {
     let before = groups::get_live(db, connection_id, id)?;
     let (g, d) = groups::replace(db, connection_id, id, body, if_match, now)?;
+    let listed: Vec<&str> = body
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|m| m.get("value")?.as_str()).collect())
+        .unwrap_or_default();
+    forget_held(db, connection_id, id, MembersStated::Exactly(listed))?;
     let kind = (before.resource != g.resource).then_some(feed::GROUP_UPDATED);
     after_group_write(db, &g, &d, kind, cause, now)?;
     Ok((g, d))
@@ -720,7 +770,19 @@ pub fn patch_group(
     now: DateTime<Utc>,
 ) -> Result<(GroupRecord, MembershipDelta)> {
     let before = groups::get_live(db, connection_id, id)?;
+    let (member_changes, _) = scim::patch::split_group_patch(req.clone())?;
     let (g, d) = groups::patch(db, connection_id, id, req, if_match, now)?;
+    for change in &member_changes {
+        let said = match change {
+            MemberChange::Add(_) => continue,
+            MemberChange::Remove(ids) => MembersStated::Removed(ids),
+            MemberChange::ReplaceAll(refs) => {
+                MembersStated::Exactly(refs.iter().map(|r| r.value.as_str()).collect())
+            }
+            MemberChange::RemoveWhere(_) | MemberChange::RemoveAll => MembersStated::Unknown,
+        };
+        forget_held(db, connection_id, id, said)?;
+    }
     let kind = (before.resource != g.resource).then_some(feed::GROUP_UPDATED);
     after_group_write(db, &g, &d, kind, cause, now)?;
     Ok((g, d))

@@ -1434,3 +1434,117 @@ async fn malformed_bodies_are_a_json_400_and_change_nothing() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["code"], json!("bad_request"), "{e}");
 }
+
+/// A restore never hands back a membership the IdP removed while the user was deleted:
+/// Okta re-pushing Admins without Ann (PUT), or Entra removing Ben by id (PATCH), forgets
+/// the held membership, so restoring them does not make them admins again. A group the IdP
+/// did not touch still comes back.
+#[tokio::test]
+async fn a_restore_does_not_return_memberships_the_idp_removed_meanwhile() {
+    let app = spawn("okta").await;
+    let ua = "Okta SCIM Client 1.0.0";
+    let mut ids = Vec::new();
+    for name in ["ann@acme.test", "ben@acme.test", "cat@acme.test"] {
+        let (s, u) = app
+            .scim(Method::POST, "/Users", Some(user_body(name)), ua)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{u}");
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    let (ann, ben, cat) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let group = |name: &str, members: &[&str]| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name,
+               "members": members.iter().map(|m| json!({"value": m})).collect::<Vec<_>>()})
+    };
+    let (_, admins) = app
+        .scim(
+            Method::POST,
+            "/Groups",
+            Some(group("Admins", &[&ann, &ben, &cat])),
+            ua,
+        )
+        .await;
+    let admins = admins["id"].as_str().unwrap().to_string();
+    let (_, eng) = app
+        .scim(
+            Method::POST,
+            "/Groups",
+            Some(group("Engineering", &[&ann, &ben])),
+            ua,
+        )
+        .await;
+    let eng = eng["id"].as_str().unwrap().to_string();
+    let (s, _) = app
+        .put_mappings(json!({"default_role": "member", "mappings": [
+            {"group_id": admins, "role": "admin"}
+        ]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for u in [&ann, &ben] {
+        let (s, _) = app
+            .scim(Method::DELETE, &format!("/Users/{u}"), None, ua)
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+    }
+    // Okta pushes Admins with only Cat; Entra-style PATCH removes Ben by id (a no-op for
+    // the live member list, since he is deleted, but a statement about him).
+    let (s, body) = app
+        .scim(
+            Method::PUT,
+            &format!("/Groups/{admins}"),
+            Some(group("Admins", &[&cat])),
+            ua,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = app
+        .scim(
+            Method::PATCH,
+            &format!("/Groups/{eng}"),
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "Remove", "path": "members",
+                                        "value": [{"value": ben}]}]}),
+            ),
+            ua,
+        )
+        .await;
+    assert!(s.is_success(), "{s} {body}");
+
+    for u in [&ann, &ben] {
+        let (s, r) = app
+            .admin(
+                Method::POST,
+                &format!("/connections/{}/users/{u}/restore", app.connection),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+    let members = |g: Value| -> Vec<String> {
+        let mut v: Vec<String> = g["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (_, body) = app
+        .scim(Method::GET, &format!("/Groups/{admins}"), None, ua)
+        .await;
+    assert_eq!(members(body), vec![cat.clone()], "nobody rejoins Admins");
+    let (_, body) = app
+        .scim(Method::GET, &format!("/Groups/{eng}"), None, ua)
+        .await;
+    assert_eq!(
+        members(body),
+        vec![ann.clone()],
+        "Ann's untouched membership returns, Ben's not"
+    );
+    assert_eq!(app.app_user(&ann).await["role"], json!("member"));
+    assert_eq!(app.app_user(&ben).await["role"], json!("member"));
+    assert_eq!(app.app_user(&cat).await["role"], json!("admin"));
+}
