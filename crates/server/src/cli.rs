@@ -115,8 +115,9 @@ enum Command {
         /// leaver-delete-later: users disabled, then hard-deleted.
         #[arg(long, default_value_t = 3)]
         leavers: usize,
-        /// leaver-delete-later: simulated days from the disable to the DELETE (Entra: 30).
-        #[arg(long, default_value_t = 30)]
+        /// leaver-delete-later: simulated days from the disable to the DELETE (Entra: 30;
+        /// at most ten years, so simulated time never overflows).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3650))]
         delete_after_days: u64,
         /// leaver-delete-later: leavers removed from the target out of band before Entra's
         /// DELETE arrives (it then gets 404, which counts as already gone).

@@ -408,6 +408,18 @@ async fn cli_runs_entra_cycles_and_refuses_bad_settings() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("real seconds"));
+
+    // Simulated time is bounded: a DELETE a million years later is refused, not a panic.
+    let out = muster(&[
+        "--idp",
+        "entra",
+        "--scenario",
+        "leaver-delete-later",
+        "--delete-after-days",
+        "365000000",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "clap refuses the value");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--delete-after-days"));
     // Nothing was sent for any refused run.
     assert!(t.console_users().await.is_empty());
 
