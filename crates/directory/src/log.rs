@@ -1,5 +1,6 @@
 //! The provisioning log: one row per inbound SCIM request, accepted or not, with the
-//! request body redacted. It feeds last-sync times, health, the log view and triage.
+//! request body redacted and a write's modified properties (old → new). It feeds last-sync
+//! times, health, the log view and its search, and triage.
 
 use crate::db::fold;
 use crate::error::{Error, Result};

@@ -1,6 +1,7 @@
 //! The SCIM 2.0 endpoint (RFC 7644) under `/scim/v2/{connection}`: bearer-token auth scoped
 //! to the connection, admission gate, content types and limits, resource routing, and one
-//! provisioning-log row for every request, accepted or not.
+//! provisioning-log row for every request, accepted or not (refusals also announced on the
+//! console's live stream, at most once a second per connection).
 
 pub mod dialect;
 
