@@ -93,6 +93,22 @@ impl App {
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
+    /// A second, real connection of the same server, for cross-connection checks.
+    async fn other_connection(&self) -> String {
+        let (s, c) = self
+            .admin(
+                Method::POST,
+                "/connections",
+                Some(json!({"name": "Other tenant", "idp": "okta"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        c["connection"]["id"]
+            .as_str()
+            .or(c["id"].as_str())
+            .unwrap()
+            .to_string()
+    }
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = self
             .http
@@ -1063,17 +1079,25 @@ async fn restore_brings_memberships_back() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
 
-    // Restore of something live, unknown, or of another connection's id: refused.
-    for path in [
-        format!("/connections/{}/groups/{eng}/restore", app.connection),
-        format!("/connections/{}/groups/nope/restore", app.connection),
-        format!("/connections/other/groups/{eng}/restore"),
+    // Restore of something live (400), unknown (404), or of this connection's group asked
+    // through another real connection (404): refused.
+    let other = app.other_connection().await;
+    for (path, want) in [
+        (
+            format!("/connections/{}/groups/{eng}/restore", app.connection),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/connections/{}/groups/nope/restore", app.connection),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/connections/{other}/groups/{eng}/restore"),
+            StatusCode::NOT_FOUND,
+        ),
     ] {
-        let (s, _) = app.admin(Method::POST, &path, None).await;
-        assert!(
-            s == StatusCode::BAD_REQUEST || s == StatusCode::NOT_FOUND,
-            "{path}: {s}"
-        );
+        let (s, v) = app.admin(Method::POST, &path, None).await;
+        assert_eq!(s, want, "{path}: {v}");
     }
 
     // Purge: held memberships of purged resources go with them.
@@ -1288,10 +1312,11 @@ async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
     assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
     assert_eq!(app.app_user(&ben).await["role"], json!("admin"));
 
-    // Unknown ids, and a real id asked through another connection: 404, fail closed.
+    // Unknown ids, and a real id asked through another real connection: 404, fail closed.
+    let other = app.other_connection().await;
     for (gid, c) in [
         ("nope".to_string(), conn.clone()),
-        (ops.clone(), "other".to_string()),
+        (ops.clone(), other.clone()),
     ] {
         let (s, v) = restore(gid.clone(), c.clone()).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{c}/{gid}: {v}");
@@ -1300,7 +1325,7 @@ async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
     let (s, _) = app
         .admin(
             Method::GET,
-            &format!("/connections/other/groups/{eng}"),
+            &format!("/connections/{other}/groups/{eng}"),
             None,
         )
         .await;
