@@ -103,11 +103,7 @@ impl App {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{c}");
-        c["connection"]["id"]
-            .as_str()
-            .or(c["id"].as_str())
-            .unwrap()
-            .to_string()
+        c["connection"]["id"].as_str().unwrap().to_string()
     }
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = self
