@@ -4,23 +4,9 @@ import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaGroup, oktaUser, scim } from "./lib/scim.mjs";
 import { startServer } from "./lib/server.mjs";
+import { eventually } from "./lib/wait.mjs";
 
 /** Polls `fn` until it returns a truthy value (or stops throwing) within `timeoutMs`. */
-async function eventually(fn, timeoutMs = 5000, what = "condition") {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = new Error(`${what}: got ${JSON.stringify(v)}`);
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last?.message ?? last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const PEOPLE = [
   { given: "Ada", family: "Lovelace", email: "ada.lovelace@acme.example", externalId: "00u1ada", department: "Engineering" },

@@ -3,33 +3,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaGroup, oktaUser, scim } from "./lib/scim.mjs";
-import { startServer } from "./lib/server.mjs";
-
-async function eventually(fn, timeoutMs = 5000, what = "condition") {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = new Error(`${what}: got ${JSON.stringify(v)}`);
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last?.message ?? last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function admin(server, method, p, body) {
-  const res = await fetch(`${server.admin}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
+import { startServer, admin } from "./lib/server.mjs";
+import { eventually } from "./lib/wait.mjs";
 
 const PEOPLE = {
   ada: { given: "Ada", family: "Lovelace", email: "ada.lovelace@acme.example", externalId: "00u1ada" },

@@ -5,22 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaUser, scim } from "./lib/scim.mjs";
 import { startServer } from "./lib/server.mjs";
-
-async function eventually(fn, timeoutMs = 5000, what = "condition") {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = new Error(`${what}: got ${JSON.stringify(v)}`);
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last?.message ?? last}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+import { eventually } from "./lib/wait.mjs";
 
 /** A SCIM request whose failure is the point: returns the status instead of throwing. */
 async function raw(url, token, method, body) {

@@ -7,22 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaUser, scim } from "./lib/scim.mjs";
 import { repoRoot, startServer } from "./lib/server.mjs";
-
-async function eventually(fn, timeoutMs = 5000, what = "condition") {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = new Error(`${what}: got ${JSON.stringify(v)}`);
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last?.message ?? last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually } from "./lib/wait.mjs";
 
 const POLICIES = ["jit_only", "scim_authoritative", "scim_first", "jit_overwrites"];
 const ISSUER = "https://login.microsoftonline.com/3f1c0e52-e2e0-4f0a-9d7e-5a1b2c3d4e5f/v2.0";

@@ -70,3 +70,14 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
   };
   return { ...info, secret, stop, stderr: () => stderr };
 }
+
+/** Calls the admin API of a server from startServer(); throws on a non-2xx answer. */
+export async function admin(server, method, p, body) {
+  const res = await fetch(`${server.admin}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
