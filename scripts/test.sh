@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install what is missing, build once, then
-# format and lint checks, Rust tests, API-type drift, Okta's SCIM spec test against a
-# real `muster serve`, browser end-to-end (Playwright + Debian chromium) and desktop
-# end-to-end (tauri-driver + WebKitWebDriver under Xvfb). Ends with "N passed, N failed".
+# format and lint checks, Rust tests, bounded cargo-fuzz runs (scripts/fuzz.sh), API-type
+# drift, Okta's SCIM spec test against a real `muster serve`, browser end-to-end
+# (Playwright + Debian chromium) and desktop end-to-end (tauri-driver + WebKitWebDriver
+# under Xvfb). Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,6 +29,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust tests"
 cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
+
+step "fuzz (bounded)"
+bash scripts/fuzz.sh 2>&1 | tee "$LOGS/fuzz.log"
 
 step "API types are generated from Rust and checked in"
 git diff --exit-code -- ui/src/api/generated || { echo "ui/src/api/generated drifted: run cargo test -p muster-server export_bindings and commit"; exit 1; }
