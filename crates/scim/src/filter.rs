@@ -370,7 +370,16 @@ impl Parser {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("not") && self.not_is_keyword() => {
                 self.enter()?;
                 self.i += 1;
-                let inner = self.parse_unary(in_value_path)?;
+                // RFC 7644's `not (filter)` is one level, as bare `not x` is: the printer
+                // writes the RFC form, which must nest no deeper than what it prints.
+                let inner = if self.peek() == Some(&Tok::LParen) {
+                    self.i += 1;
+                    let inner = self.parse_or(in_value_path)?;
+                    self.expect(Tok::RParen, "')'")?;
+                    inner
+                } else {
+                    self.parse_unary(in_value_path)?
+                };
                 self.depth -= 1;
                 Ok(Filter::Not(Box::new(inner)))
             }
@@ -550,7 +559,9 @@ fn write_filter(out: &mut String, f: &Filter) {
 }
 
 impl std::fmt::Display for Filter {
-    /// Canonical form: `parse(f.to_string()) == f`.
+    /// Canonical form: `parse(f.to_string()) == f`, nesting no deeper than the parsed
+    /// text did. The print can be longer (`not x` becomes `not (x)`, `1e5` becomes
+    /// `100000.0`), so one past MAX_FILTER_LEN is refused like any request text that long.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut out = String::new();
         write_filter(&mut out, self);
@@ -1103,6 +1114,23 @@ mod tests {
         // Long flat chains are fine: no recursion per term.
         let chain = vec!["a pr"; 400].join(" and ");
         assert!(parse(&chain).is_ok());
+    }
+
+    #[test]
+    fn not_with_parentheses_is_one_level_so_prints_reparse() {
+        // `not x` printed as the RFC's `not (x)` once counted two levels per `not`, so
+        // 17 nested `not`s printed to a filter past MAX_FILTER_DEPTH (found by fuzzing).
+        let bare = format!("{}a pr", "not ".repeat(MAX_FILTER_DEPTH));
+        let f = p(&bare);
+        assert_eq!(p(&f.to_string()), f);
+        let rfc = format!(
+            "{}a pr{}",
+            "not (".repeat(MAX_FILTER_DEPTH),
+            ")".repeat(MAX_FILTER_DEPTH)
+        );
+        assert_eq!(f.to_string(), rfc);
+        let deeper = format!("not ({rfc})");
+        assert!(parse(&deeper).unwrap_err().detail.contains("nested deeper"));
     }
 
     #[test]
