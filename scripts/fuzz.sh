@@ -8,10 +8,10 @@
 #
 #   FUZZ_SECONDS=600 FUZZ_TARGETS="patch" FUZZ_KEEP=/tmp/corpus bash scripts/fuzz.sh
 #
-# FUZZ_KEEP keeps the grown corpus there. FUZZ_SANITIZER=address builds with ASan
-# (stable needs RUSTC_BOOTSTRAP=1 for -Zsanitizer: set below); the default is none: the
-# scim crate has no unsafe code, and without ASan the build takes a third less CPU and
-# runs about 5x as many inputs per second.
+# FUZZ_KEEP keeps the grown corpus and libFuzzer's logs there. FUZZ_SANITIZER=address
+# builds with ASan (stable needs RUSTC_BOOTSTRAP=1 for -Zsanitizer: set below); the
+# default is none: the scim crate has no unsafe code, and without ASan the build takes a
+# third less CPU and runs about 5x as many inputs per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -52,7 +52,7 @@ for t in $TARGETS; do
   out="$WORK/$t.corpus"
   if [ -n "$KEEP" ]; then out="$KEEP/$t"; fi
   mkdir -p "$out"
-  log="$WORK/$t.log"
+  log="${KEEP:-$WORK}/$t.log"
   # The first corpus dir receives new inputs; the committed one is only read.
   # -timeout: one input running 10 s is a hang worth failing on (the slowest seed runs
   # in well under a millisecond).
