@@ -156,12 +156,14 @@ struct Returned {
     group_name: String,
 }
 
-/// Puts back the held memberships of `id` whose other side is live now; the rest stay held
-/// (their group or member is still deleted, and may be restored later).
+/// Puts back the held memberships of `id` whose other side is live now, each with its
+/// `membership.added` feed event; the rest stay held (their group or member is still
+/// deleted, and may be restored later).
 fn return_memberships(
     db: &Connection,
     connection_id: &str,
     id: &str,
+    cause: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Returned>> {
     let mut stmt = db.prepare_cached(&format!(
@@ -196,6 +198,15 @@ fn return_memberships(
             )?
             .execute(params![m.group_id, at])?;
         }
+        feed::append(
+            db,
+            connection_id,
+            feed::MEMBERSHIP_ADDED,
+            Some(&m.member_id),
+            Some(&m.group_id),
+            json!({"group": m.group_name, "cause": cause}),
+            now,
+        )?;
     }
     Ok(back)
 }
@@ -473,18 +484,9 @@ pub fn restore_user(
         json!({"userName": u.user_name, "externalId": u.external_id, "cause": actor}),
         now,
     )?;
-    for m in return_memberships(db, connection_id, id, now)? {
-        feed::append(
-            db,
-            connection_id,
-            feed::MEMBERSHIP_ADDED,
-            Some(&m.member_id),
-            Some(&m.group_id),
-            json!({"group": m.group_name, "cause": format!("user restored by {actor}")}),
-            now,
-        )?;
-    }
-    refresh_derived(db, &u, &format!("user restored by {actor}"), now)?;
+    let cause = format!("user restored by {actor}");
+    return_memberships(db, connection_id, id, &cause, now)?;
+    refresh_derived(db, &u, &cause, now)?;
     reread(db, &u)
 }
 
@@ -566,18 +568,7 @@ pub fn restore_group(
         now,
     )?;
     let cause = format!("group restored by {actor}");
-    let back = return_memberships(db, connection_id, id, now)?;
-    for m in &back {
-        feed::append(
-            db,
-            connection_id,
-            feed::MEMBERSHIP_ADDED,
-            Some(&m.member_id),
-            Some(&m.group_id),
-            json!({"group": m.group_name, "cause": cause}),
-            now,
-        )?;
-    }
+    let back = return_memberships(db, connection_id, id, &cause, now)?;
     for m in back.iter().filter(|m| m.group_id == id) {
         roles::recompute(db, connection_id, Some(&m.member_id), &cause, now)?;
     }
