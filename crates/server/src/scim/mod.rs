@@ -262,7 +262,7 @@ fn write_log(
     match announce {
         Some(connection_id) => {
             let events = st.events.clone();
-            st.db.write_detached_then(
+            st.db.write_statement_detached_then(
                 move |c| log::append(c, &entry),
                 move |row| {
                     let _ = events.send(crate::state::ChangeEvent {
@@ -275,7 +275,7 @@ fn write_log(
         }
         None => st
             .db
-            .write_detached(move |c| log::append(c, &entry).map(|_| ())),
+            .write_statement_detached_then(move |c| log::append(c, &entry), |_| {}),
     }
 }
 
@@ -306,33 +306,40 @@ async fn authenticate(
     let denied = || ScimError::unauthorized("a valid bearer token for this connection is required");
     let path_id =
         directory::connections::ConnectionId::parse(path_connection).map(|c| c.to_string());
-    if let Some(id) = &path_id {
-        let exists = {
-            let id = id.clone();
-            st.db
-                .read(move |c| connections::get(c, &id))
-                .await
-                .map_err(to_scim)?
-                .is_some()
-        };
-        if exists {
-            trace.connection_id = Some(id.clone());
-        }
-    }
-    let raw = headers.get(header::AUTHORIZATION).ok_or_else(denied)?;
-    let raw = raw.to_str().map_err(|_| denied())?;
-    let (scheme, token) = raw.trim().split_once(' ').ok_or_else(denied)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 512 {
-        return Err(denied());
-    }
+    // The bearer token, if the header holds a well-formed one; checked after the
+    // connection is known, so a refusal is still logged against the connection.
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|raw| raw.to_str().ok())
+        .and_then(|raw| raw.trim().split_once(' '))
+        .map(|(scheme, token)| (scheme, token.trim()))
+        .filter(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 512
+        })
+        .map(|(_, token)| token.to_string());
     let now = st.clock.now();
-    let presented = token.to_string();
-    let check = st
+    // One trip to a reader for both lookups: each trip is a hop to the blocking pool, and
+    // every SCIM request makes this one.
+    let lookup_id = path_id.clone();
+    let (exists, check) = st
         .db
-        .read(move |c| tokens::check(c, &presented, now))
+        .read(move |c| {
+            let exists = match &lookup_id {
+                Some(id) => connections::get(c, id)?.is_some(),
+                None => false,
+            };
+            let check = match &presented {
+                Some(token) => Some(tokens::check(c, token, now)?),
+                None => None,
+            };
+            Ok((exists, check))
+        })
         .await
         .map_err(to_scim)?;
+    if exists {
+        trace.connection_id = path_id.clone();
+    }
+    let check = check.ok_or_else(denied)?;
     match check {
         TokenCheck::Valid {
             connection_id,
