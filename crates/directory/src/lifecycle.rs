@@ -24,7 +24,7 @@ fn retention_days(db: &Connection, connection_id: &str) -> Result<i64> {
 /// attributes, effective role.
 fn after_user_write(
     db: &Connection,
-    u: &UserRecord,
+    u: &mut UserRecord,
     change: UserChange,
     cause: &str,
     now: DateTime<Utc>,
@@ -74,14 +74,26 @@ fn after_user_write(
 }
 
 /// Mapped attributes and effective role, from the user's resource and memberships; every
-/// write re-derives both, so an attribute mapping follows the attribute it reads.
-fn refresh_derived(db: &Connection, u: &UserRecord, cause: &str, now: DateTime<Utc>) -> Result<()> {
+/// write re-derives both, so an attribute mapping follows the attribute it reads. `u` is
+/// brought up to date too, so the write's answer needs no second read of the row.
+fn refresh_derived(
+    db: &Connection,
+    u: &mut UserRecord,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let c = u.connection_id.as_str();
     let maps = attributes::list(db, c)?;
     let mapped = attributes::apply(&maps, &u.resource);
     db.prepare_cached("UPDATE users SET app_attributes = ?2 WHERE id = ?1")?
         .execute(params![u.id, mapped.to_string()])?;
-    roles::recompute(db, c, Some(&u.id), cause, now)?;
+    let changed = roles::recompute(db, c, Some(&u.id), cause, now)?;
+    u.app_attributes = mapped;
+    if let Some(r) = changed.into_iter().find(|r| r.user_id == u.id) {
+        u.role = Some(r.new_role);
+        u.role_via = r.via_group;
+        u.role_via_attribute = r.via_attribute;
+    }
     Ok(())
 }
 
@@ -315,11 +327,12 @@ fn after_group_write(
             )?;
         }
     }
+    // Before a deleted group's mapping is forgotten: whether it was mapped decides whether
+    // its former members' roles can have changed.
+    let changed: Vec<&String> = delta.added.iter().chain(delta.removed.iter()).collect();
+    roles::recompute_members(db, c, &g.id, &changed, cause, now)?;
     if kind == Some(feed::GROUP_DELETED) {
         roles::forget_group(db, c, &g.id)?;
-    }
-    for id in delta.added.iter().chain(delta.removed.iter()) {
-        roles::recompute(db, c, Some(id), cause, now)?;
     }
     Ok(())
 }
@@ -346,13 +359,14 @@ pub fn create_user(
                 json!({"cause": "SCIM create matched a JIT account by externalId"}),
                 now,
             )?;
-            after_user_write(db, &u, change, cause, now)?;
+            let mut u = u;
+            after_user_write(db, &mut u, change, cause, now)?;
             return reread(db, &u);
         }
     }
-    let u = users::create(db, connection_id, body, now)?;
-    after_user_write(db, &u, UserChange::Created, cause, now)?;
-    reread(db, &u)
+    let mut u = users::create(db, connection_id, body, now)?;
+    after_user_write(db, &mut u, UserChange::Created, cause, now)?;
+    Ok(u)
 }
 
 pub fn replace_user(
@@ -364,9 +378,9 @@ pub fn replace_user(
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<(UserRecord, UserChange)> {
-    let (u, change) = users::replace(db, connection_id, id, body, if_match, now)?;
-    after_user_write(db, &u, change, cause, now)?;
-    Ok((reread(db, &u)?, change))
+    let (mut u, change) = users::replace(db, connection_id, id, body, if_match, now)?;
+    after_user_write(db, &mut u, change, cause, now)?;
+    Ok((u, change))
 }
 
 pub fn patch_user(
@@ -378,9 +392,9 @@ pub fn patch_user(
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<(UserRecord, UserChange)> {
-    let (u, change) = users::patch(db, connection_id, id, req, if_match, now)?;
-    after_user_write(db, &u, change, cause, now)?;
-    Ok((reread(db, &u)?, change))
+    let (mut u, change) = users::patch(db, connection_id, id, req, if_match, now)?;
+    after_user_write(db, &mut u, change, cause, now)?;
+    Ok((u, change))
 }
 
 /// DELETE: soft delete into the retention window, sessions revoked, memberships dropped.
@@ -397,7 +411,7 @@ pub fn delete_user(
     users::check_version(current.version, if_match)?;
     let groups_before = groups_of(db, connection_id, id)?;
     hold_memberships(db, connection_id, id)?;
-    let u = users::delete(
+    let mut u = users::delete(
         db,
         connection_id,
         id,
@@ -415,7 +429,7 @@ pub fn delete_user(
             now,
         )?;
     }
-    after_user_write(db, &u, UserChange::Deleted, cause, now)?;
+    after_user_write(db, &mut u, UserChange::Deleted, cause, now)?;
     Ok(u)
 }
 
@@ -474,7 +488,7 @@ pub fn restore_user(
         Some(&u.user_name),
         now,
     )?;
-    let u = reread(db, &u)?;
+    let mut u = reread(db, &u)?;
     feed::append(
         db,
         connection_id,
@@ -486,8 +500,8 @@ pub fn restore_user(
     )?;
     let cause = format!("user restored by {actor}");
     return_memberships(db, connection_id, id, &cause, now)?;
-    refresh_derived(db, &u, &cause, now)?;
-    reread(db, &u)
+    refresh_derived(db, &mut u, &cause, now)?;
+    Ok(u)
 }
 
 /// Brings a deleted group back (before purge): its members at delete time return (except

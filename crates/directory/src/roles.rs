@@ -411,7 +411,48 @@ pub fn recompute(
 ) -> Result<Vec<RoleChange>> {
     let maps = mappings(db, connection_id)?;
     let default = default_role(db, connection_id)?;
-    let changes = preview(db, connection_id, &maps, &default, only_user)?;
+    store_roles(db, connection_id, &maps, &default, only_user, cause, now)
+}
+
+/// Recomputes the roles of users whose membership of `group_id` changed. Only a mapping
+/// of that group can make a membership change a role (attribute mappings, and other
+/// groups' mappings, read nothing this write changed), so without one this reads one
+/// short list and stops: a 100-member PATCH of an unmapped group costs no role work.
+pub fn recompute_members(
+    db: &Connection,
+    connection_id: &str,
+    group_id: &str,
+    member_ids: &[&String],
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if member_ids.is_empty() {
+        return Ok(());
+    }
+    let maps = mappings(db, connection_id)?;
+    let mapped = maps
+        .iter()
+        .any(|m| matches!(&m.matcher, Matcher::Group { group_id: g } if g == group_id));
+    if !mapped {
+        return Ok(());
+    }
+    let default = default_role(db, connection_id)?;
+    for id in member_ids {
+        store_roles(db, connection_id, &maps, &default, Some(id), cause, now)?;
+    }
+    Ok(())
+}
+
+fn store_roles(
+    db: &Connection,
+    connection_id: &str,
+    maps: &[RoleMapping],
+    default: &str,
+    only_user: Option<&str>,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<RoleChange>> {
+    let changes = preview(db, connection_id, maps, default, only_user)?;
     let mut stmt = db.prepare_cached(
         "UPDATE users SET role = ?2, role_via = ?3, role_via_attribute = ?4 WHERE id = ?1",
     )?;
