@@ -18,8 +18,9 @@ use tokio::sync::oneshot;
 
 /// Caps glibc's malloc arenas at two. The blocking pool runs SQLite reads and JSON on
 /// many threads; glibc gives each its own arena, and at 100,000 users the list pages left
-/// ~150 MB resident where two arenas hold ~97 MB (BENCHMARKS.md, "Memory"). Call it first
-/// in `main`, before any thread starts.
+/// ~150 MB resident where two arenas hold ~97 MB (BENCHMARKS.md, "Memory"). In `muster`
+/// Rust's heap is mimalloc (src/main.rs) and this governs SQLite's; in the desktop shell
+/// it governs both. Call it first in `main`, before any thread starts.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; it is called before other threads
