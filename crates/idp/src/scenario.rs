@@ -230,6 +230,26 @@ pub struct Latency {
     pub max: f64,
 }
 
+impl Latency {
+    /// Nearest-rank percentiles of `ms`.
+    fn of(mut ms: Vec<f64>) -> Latency {
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| -> f64 {
+            if ms.is_empty() {
+                return 0.0;
+            }
+            let rank = ((p / 100.0) * ms.len() as f64).ceil().max(1.0) as usize;
+            round2(ms[rank.min(ms.len()) - 1])
+        };
+        Latency {
+            p50: pct(50.0),
+            p90: pct(90.0),
+            p99: pct(99.0),
+            max: pct(100.0),
+        }
+    }
+}
+
 /// What a scenario did and what it left behind.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -246,6 +266,9 @@ pub struct Summary {
     pub rate_limited: usize,
     pub throughput_rps: f64,
     pub latency_ms: Latency,
+    /// The same percentiles per HTTP method ("GET", "POST", ...): a sync's reads and writes
+    /// wait on different things (a reader vs the writer's group commit).
+    pub latency_by_method_ms: BTreeMap<String, Latency>,
     pub elapsed_ms: u64,
     /// Operations that failed after retries; the expected state leaves them out.
     pub failures: Vec<String>,
@@ -275,19 +298,18 @@ impl Summary {
             *by_status.entry(key).or_insert(0) += 1;
             *by_outcome.entry(r.outcome).or_insert(0) += 1;
         }
-        let mut lat: Vec<f64> = records
-            .iter()
-            .map(|r| r.latency.as_secs_f64() * 1000.0)
+        let ms = |r: &RequestRecord| r.latency.as_secs_f64() * 1000.0;
+        let mut per_method: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for r in records {
+            per_method
+                .entry(r.method.as_str().to_string())
+                .or_default()
+                .push(ms(r));
+        }
+        let latency_by_method_ms = per_method
+            .into_iter()
+            .map(|(m, lat)| (m, Latency::of(lat)))
             .collect();
-        lat.sort_by(f64::total_cmp);
-        let pct = |p: f64| -> f64 {
-            if lat.is_empty() {
-                return 0.0;
-            }
-            // Nearest-rank percentile.
-            let rank = ((p / 100.0) * lat.len() as f64).ceil().max(1.0) as usize;
-            round2(lat[rank.min(lat.len()) - 1])
-        };
         let secs = elapsed.as_secs_f64().max(1e-9);
         Summary {
             scenario: opts.scenario,
@@ -299,12 +321,8 @@ impl Summary {
             by_status,
             by_outcome,
             throughput_rps: round2(records.len() as f64 / secs),
-            latency_ms: Latency {
-                p50: pct(50.0),
-                p90: pct(90.0),
-                p99: pct(99.0),
-                max: pct(100.0),
-            },
+            latency_ms: Latency::of(records.iter().map(ms).collect()),
+            latency_by_method_ms,
             elapsed_ms: elapsed.as_millis() as u64,
             expected: sim.expected(),
             failures: sim.failures,
@@ -337,6 +355,13 @@ impl Summary {
             "  latency ms  p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
             l.p50, l.p90, l.p99, l.max
         );
+        for (method, l) in &self.latency_by_method_ms {
+            let _ = writeln!(
+                s,
+                "    {method:<7}   p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+                l.p50, l.p90, l.p99, l.max
+            );
+        }
         let statuses: Vec<String> = self
             .by_status
             .iter()
