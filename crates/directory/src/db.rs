@@ -368,9 +368,7 @@ fn after_commit(conn: &Connection, kick: &Kick) {
     }
     match passive_checkpoint(conn) {
         // Every frame is in the database: the next BEGIN starts the WAL over.
-        Ok(Some((frames, done))) if frames == done => {
-            kick.wal.frames.store(0, Ordering::Relaxed)
-        }
+        Ok(Some((frames, done))) if frames == done => kick.wal.frames.store(0, Ordering::Relaxed),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "WAL checkpoint on the writer failed"),
     }
@@ -562,10 +560,7 @@ mod tests {
         };
         for i in 0..400 {
             db.write_blocking(move |c| {
-                c.execute(
-                    "INSERT INTO scratch (b) VALUES (zeroblob(262144))",
-                    [],
-                )?;
+                c.execute("INSERT INTO scratch (b) VALUES (zeroblob(262144))", [])?;
                 // Keep the table small so the database file is not what grows.
                 if i % 8 == 7 {
                     c.execute("DELETE FROM scratch", [])?;
@@ -576,7 +571,9 @@ mod tests {
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(reader.join().unwrap() > 0);
-        let wal = std::fs::metadata(dir.path().join("w.db-wal")).unwrap().len();
+        let wal = std::fs::metadata(dir.path().join("w.db-wal"))
+            .unwrap()
+            .len();
         assert!(
             wal < 64 * 1024 * 1024,
             "WAL grew to {} MB over 100 MB of writes",
