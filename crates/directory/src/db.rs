@@ -117,8 +117,9 @@ impl Db {
             configure(&c)?;
             conns.push(c);
         }
-        // The writer never checkpoints; a thread of its own copies the WAL back into the
-        // database (see `checkpoint_loop`).
+        // No checkpoint inside COMMIT: a thread of its own copies the WAL back into the
+        // database (`checkpoint_loop`), and the writer restarts it past 32 MiB
+        // (`after_commit`).
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         // Page caches: 8 MB per reader, 16 MB for the writer, whose random index inserts at
         // 100,000 users miss more. Readers at 16 MB held 163 MB peak under the read mix
