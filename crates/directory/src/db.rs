@@ -160,16 +160,8 @@ impl Db {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<R>>();
-        let job: Job = Box::new(move |conn: &Connection| {
-            let outcome = run_in_savepoint(conn, f);
-            Box::new(move |commit: Result<()>| {
-                let result = match (outcome, commit) {
-                    (Ok(v), Ok(())) => Ok(v),
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Err(e)) => Err(e),
-                };
-                let _ = tx.send(result);
-            })
+        let job = savepoint_job(f, move |result| {
+            let _ = tx.send(result);
         });
         self.jobs.send(job).map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
@@ -182,14 +174,8 @@ impl Db {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel::<Result<R>>();
-        let job: Job = Box::new(move |conn: &Connection| {
-            let outcome = run_in_savepoint(conn, f);
-            Box::new(move |commit: Result<()>| {
-                let _ = tx.send(match (outcome, commit) {
-                    (Ok(v), Ok(())) => Ok(v),
-                    (Err(e), _) | (Ok(_), Err(e)) => Err(e),
-                });
-            })
+        let job = savepoint_job(f, move |result| {
+            let _ = tx.send(result);
         });
         self.jobs.send(job).map_err(|_| Error::Closed)?;
         rx.recv().map_err(|_| Error::Closed)?
@@ -289,6 +275,25 @@ impl Db {
     }
 }
 
+/// A command for the writer: `f` in its own savepoint, and `answer` told its result once
+/// the group's COMMIT (or the failure that undid it) is known.
+fn savepoint_job<R, F, A>(f: F, answer: A) -> Job
+where
+    R: Send + 'static,
+    F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    A: FnOnce(Result<R>) + Send + 'static,
+{
+    Box::new(move |conn: &Connection| {
+        let outcome = run_in_savepoint(conn, f);
+        Box::new(move |commit: Result<()>| {
+            answer(match (outcome, commit) {
+                (Ok(v), Ok(())) => Ok(v),
+                (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            })
+        })
+    })
+}
+
 fn run_in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
     conn.prepare_cached("SAVEPOINT cmd")?.execute([])?;
     match f(conn) {
@@ -376,32 +381,53 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, kick: mpsc::SyncSender
                 Err(_) => break,
             }
         }
-        let begun = conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from);
-        if let Err(e) = begun {
-            let msg = e.to_string();
-            for job in batch {
-                // Never run a command outside a transaction: refuse the whole group.
-                drop(job);
-                tracing::error!(error = %msg, "writer could not begin a transaction");
-            }
-            continue;
-        }
-        let deliveries: Vec<Deliver> = batch.into_iter().map(|job| job(&conn)).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(Error::from);
-        if committed.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for d in deliveries {
-            d(match &committed {
-                Ok(()) => Ok(()),
-                Err(e) => Err(Error::Commit(e.to_string())),
-            });
-        }
+        let committed = run_group(&conn, batch);
         // After answering: the group's callers never wait for a checkpoint.
-        if committed.is_ok() {
+        if committed {
             after_commit(&conn, &kick);
         }
     }
+}
+
+/// Runs one group: each command in its own savepoint inside one transaction, every caller
+/// answered after the COMMIT with its own outcome. SQLite may roll a whole transaction back
+/// by itself (a full disk, an I/O error, out of memory); then the commands already run are
+/// answered with that failure and the rest run in a new transaction, so no caller is told
+/// that a rolled-back write was stored and no command runs outside a transaction. Returns
+/// whether anything committed.
+fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
+    let mut jobs = batch.into_iter();
+    let mut committed_any = false;
+    while jobs.len() > 0 {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Never run a command outside a transaction: refuse the rest of the group
+            // (their callers see the writer gone).
+            tracing::error!(error = %e, "writer could not begin a transaction");
+            return committed_any;
+        }
+        let mut deliveries: Vec<Deliver> = Vec::new();
+        let mut lost = false;
+        for job in jobs.by_ref() {
+            deliveries.push(job(conn));
+            if conn.is_autocommit() {
+                lost = true;
+                break;
+            }
+        }
+        let outcome = if lost {
+            Err("SQLite rolled the transaction back; the write was not stored".to_string())
+        } else {
+            conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                e.to_string()
+            })
+        };
+        committed_any |= outcome.is_ok();
+        for d in deliveries {
+            d(outcome.clone().map_err(Error::Commit));
+        }
+    }
+    committed_any
 }
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -573,6 +599,48 @@ mod tests {
             "WAL grew to {} MB over 200 MB of writes",
             wal / (1024 * 1024)
         );
+    }
+
+    /// SQLite may roll a group's whole transaction back by itself (simulated here by a
+    /// command that runs ROLLBACK): the command before it is answered as failed and not
+    /// stored; the one after runs in a new transaction, is stored and answered as such.
+    #[test]
+    fn a_group_sqlite_rolled_back_fails_what_it_undid_and_runs_the_rest_anew() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<(&'static str, bool)>();
+        let job = |name: &'static str, sql: &'static str| {
+            let tx = tx.clone();
+            super::savepoint_job(
+                move |c: &super::Connection| Ok(c.execute_batch(sql)?),
+                move |r: crate::error::Result<()>| tx.send((name, r.is_ok())).unwrap(),
+            )
+        };
+        let committed = super::run_group(
+            &conn,
+            vec![
+                job("before", "INSERT INTO t VALUES (1)"),
+                job("rollback", "ROLLBACK"),
+                job("after", "INSERT INTO t VALUES (3)"),
+            ],
+        );
+        drop(tx);
+        assert!(committed);
+        let answers: std::collections::BTreeMap<_, _> = rx.iter().collect();
+        assert_eq!(
+            answers,
+            [("after", true), ("before", false), ("rollback", false)]
+                .into_iter()
+                .collect()
+        );
+        let rows: Vec<i64> = conn
+            .prepare("SELECT x FROM t")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(rows, vec![3]);
     }
 
     /// Versions run 1, 2, 3, ... with no gap or repeat: a gap is how a build once recorded
