@@ -653,25 +653,7 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             json!({"userName": name}),
             now,
         )?;
-        crate::log::append(
-            db,
-            &crate::log::LogEntry {
-                at: at.clone(),
-                connection_id: Some(c.clone()),
-                method: "PURGE".into(),
-                path: format!("/Users/{id}"),
-                status: 200,
-                outcome: "purged".into(),
-                resource_type: Some("User".into()),
-                resource_id: Some(id.clone()),
-                user_name: Some(name.clone()),
-                external_id: ext.clone(),
-                detail: Some(
-                    "retention window ended; data removed, this row is the tombstone".into(),
-                ),
-                ..Default::default()
-            },
-        )?;
+        purge_tombstone(db, &at, c, "User", id, name, ext.as_deref())?;
     }
     let mut stmt = db.prepare_cached(
         "SELECT id, connection_id, display_name, external_id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1",
@@ -708,27 +690,41 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             json!({"displayName": name}),
             now,
         )?;
-        crate::log::append(
-            db,
-            &crate::log::LogEntry {
-                at: at.clone(),
-                connection_id: Some(c.clone()),
-                method: "PURGE".into(),
-                path: format!("/Groups/{id}"),
-                status: 200,
-                outcome: "purged".into(),
-                resource_type: Some("Group".into()),
-                resource_id: Some(id.clone()),
-                user_name: Some(name.clone()),
-                external_id: ext.clone(),
-                detail: Some(
-                    "retention window ended; data removed, this row is the tombstone".into(),
-                ),
-                ..Default::default()
-            },
-        )?;
+        purge_tombstone(db, &at, c, "Group", id, name, ext.as_deref())?;
     }
     Ok(due.len() + groups)
+}
+
+/// The provisioning-log row a purge leaves for a user or group: it names what was removed
+/// (groups too, in user_name, the log's name column), so a later restore can say it is
+/// gone for good.
+fn purge_tombstone(
+    db: &Connection,
+    at: &str,
+    connection_id: &str,
+    kind: &str,
+    id: &str,
+    name: &str,
+    external_id: Option<&str>,
+) -> Result<()> {
+    crate::log::append(
+        db,
+        &crate::log::LogEntry {
+            at: at.to_string(),
+            connection_id: Some(connection_id.to_string()),
+            method: "PURGE".into(),
+            path: format!("/{kind}s/{id}"),
+            status: 200,
+            outcome: "purged".into(),
+            resource_type: Some(kind.to_string()),
+            resource_id: Some(id.to_string()),
+            user_name: Some(name.to_string()),
+            external_id: external_id.map(str::to_string),
+            detail: Some("retention window ended; data removed, this row is the tombstone".into()),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
 }
 
 pub fn create_group(
