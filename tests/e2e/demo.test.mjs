@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
-import { startServer } from "./lib/server.mjs";
+import { admin as adminCall, startServer } from "./lib/server.mjs";
 import { eventually } from "./lib/wait.mjs";
 
 /** Polls `fn` until it returns a truthy value (or stops throwing) within `timeoutMs`. */
@@ -14,15 +14,7 @@ describe("demo, readiness and sign-in policy", () => {
   const pageErrors = [];
   const at = (p) => new URL(p, server.console_url).href.replace(/#.*$/, "");
 
-  async function admin(method, p, body) {
-    const res = await fetch(`${server.admin}${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }
+  const admin = (method, p, body) => adminCall(server, method, p, body);
 
   before(async () => {
     server = await startServer();

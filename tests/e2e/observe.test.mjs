@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaUser, scim } from "./lib/scim.mjs";
-import { startServer } from "./lib/server.mjs";
+import { admin as adminCall, startServer } from "./lib/server.mjs";
 import { eventually } from "./lib/wait.mjs";
 
 /** A SCIM request whose failure is the point: returns the status instead of throwing. */
@@ -28,15 +28,7 @@ describe("health, provisioning log and triage", () => {
   const s = { id: "", scimUrl: "", token: "", users: {} };
   const pageErrors = [];
 
-  async function admin(method, p, body) {
-    const res = await fetch(`${server.admin}${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }
+  const admin = (method, p, body) => adminCall(server, method, p, body);
   const consoleAt = (p) => new URL(p.replace(/^\//, ""), server.console_url.split("#")[0]).href;
 
   before(async () => {

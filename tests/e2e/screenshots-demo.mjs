@@ -2,19 +2,10 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser } from "./lib/browser.mjs";
-import { repoRoot, startServer } from "./lib/server.mjs";
+import { admin, repoRoot, startServer } from "./lib/server.mjs";
 
 const OUT = path.join(repoRoot, "docs/screenshots");
 
-async function admin(server, method, p, body) {
-  const res = await fetch(`${server.admin}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
 
 async function shot(page, name) {
   const file = path.join(OUT, name);

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaGroup, oktaUser, scim } from "./lib/scim.mjs";
-import { repoRoot, startServer } from "./lib/server.mjs";
+import { admin, repoRoot, startServer } from "./lib/server.mjs";
 
 const OUT = path.join(repoRoot, "docs/screenshots");
 
@@ -11,15 +11,6 @@ const FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "D
 const LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Backus", "Perlman", "Dijkstra"];
 const DEPTS = ["Engineering", "Sales", "Support", "Finance"];
 
-async function admin(server, method, p, body) {
-  const res = await fetch(`${server.admin}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
 
 async function seed(server) {
   const okta = await admin(server, "POST", "/connections", { name: "Acme Okta", idp: "okta" });

@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { oktaUser, scim } from "./lib/scim.mjs";
-import { repoRoot, startServer } from "./lib/server.mjs";
+import { repoRoot, admin as adminCall, startServer } from "./lib/server.mjs";
 import { eventually } from "./lib/wait.mjs";
 
 const POLICIES = ["jit_only", "scim_authoritative", "scim_first", "jit_overwrites"];
@@ -34,15 +34,7 @@ describe("JIT sign-in policy, refusals, triage and flagged sign-ins against must
   const pageErrors = [];
   const base = () => new URL(`/connections/${s.id}`, server.console_url).href;
 
-  async function admin(method, p, body) {
-    const res = await fetch(`${server.admin}${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${server.secret}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${await res.text()}`);
-    return res.json();
-  }
+  const admin = (method, p, body) => adminCall(server, method, p, body);
 
   /** The integrating application's call: POST /app/v1/connections/{id}/signin with an app key. */
   async function signIn(body) {
