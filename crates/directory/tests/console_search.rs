@@ -155,28 +155,6 @@ fn a_replace_moves_the_search_key_with_the_user() {
 }
 
 #[test]
-fn the_search_reads_the_index_not_every_row() {
-    let (_d, db, _a, _b) = setup();
-    let plan: Vec<String> = db
-        .read_blocking(|c| {
-            let mut s = c.prepare(
-                "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM users
-                 WHERE connection_id = ?1 AND deleted_at IS NULL AND instr(search_key, ?2) > 0",
-            )?;
-            let rows = s
-                .query_map(["x", "y"], |r| r.get::<_, String>(3))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .unwrap();
-    assert!(
-        plan.iter()
-            .any(|p| p.contains("COVERING INDEX users_search")),
-        "plan: {plan:?}"
-    );
-}
-
-#[test]
 fn migration_fills_the_key_for_users_stored_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
