@@ -1,6 +1,6 @@
 //! The SQLite store: opening and migrating the file, the single writer that commits queued
-//! commands in groups (one fsync for many requests, each in its own savepoint), and the
-//! pool of read-only connections that never wait for the writer (WAL).
+//! commands in groups (one fsync for many requests, each undone alone when it fails), and
+//! the pool of read-only connections that never wait for the writer (WAL).
 
 use crate::error::{Error, Result};
 use rusqlite::config::DbConfig;
@@ -72,9 +72,112 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Runs after the writer's group commit with the commit's outcome.
-type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Deliver + Send>;
+/// A command queued for the writer, run inside a group's transaction.
+type Job = Box<dyn Command>;
+
+/// What the writer runs: the command's statements, then, after the group's COMMIT (or the
+/// failure that undid it), the answer to whoever queued it.
+trait Command: Send {
+    fn kind(&self) -> Kind;
+    /// Runs the statements and keeps the outcome for `answer`; whether they succeeded.
+    /// A replayable command may run again after a rollback undid it.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Keeps `e` as the outcome without running (the writer could not give it a savepoint).
+    fn refuse(&mut self, e: Error);
+    fn answer(self: Box<Self>, commit: Result<()>);
+}
+
+/// How the writer may run a command.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// Runs once (an `FnOnce`), in a savepoint of its own.
+    Once,
+    /// Runs again with the same effect (an `Fn`), so it runs without a savepoint: if it
+    /// fails, the writer undoes the replayable commands run since the last mark and replays
+    /// the others (`GroupTx`).
+    Replayable,
+    /// A replayable command that is exactly one statement: SQLite undoes it when it fails,
+    /// so its failure undoes nothing else.
+    Statement,
+}
+
+/// A command and what its caller is told.
+struct Queued<F, A, R> {
+    kind: Kind,
+    f: Option<F>,
+    outcome: Option<Result<R>>,
+    answer: A,
+}
+
+impl<F, A, R> Command for Queued<F, A, R>
+where
+    F: FnMut(&Connection) -> Result<R> + Send,
+    A: FnOnce(Result<R>) + Send,
+    R: Send,
+{
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+    fn run(&mut self, conn: &Connection) -> bool {
+        let outcome = match (self.kind, self.f.as_mut()) {
+            (_, None) => Err(Error::Closed),
+            (Kind::Once, Some(_)) => {
+                let mut f = self.f.take().expect("checked above");
+                run_in_savepoint(conn, move |c| f(c))
+            }
+            (Kind::Replayable | Kind::Statement, Some(f)) => f(conn),
+        };
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+    fn refuse(&mut self, e: Error) {
+        self.outcome = Some(Err(e));
+    }
+    fn answer(self: Box<Self>, commit: Result<()>) {
+        let outcome = self.outcome.unwrap_or(Err(Error::Closed));
+        (self.answer)(match (outcome, commit) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        })
+    }
+}
+
+/// A command that runs once, in its own savepoint.
+fn once_job<R, F, A>(f: F, answer: A) -> Job
+where
+    R: Send + 'static,
+    F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    A: FnOnce(Result<R>) + Send + 'static,
+{
+    // FnOnce behind FnMut: `Queued::run` takes it out of its Option for a `Once` command.
+    let mut f = Some(f);
+    let f = move |c: &Connection| match f.take() {
+        Some(f) => f(c),
+        None => Err(Error::Closed),
+    };
+    Box::new(Queued {
+        kind: Kind::Once,
+        f: Some(f),
+        outcome: None,
+        answer,
+    })
+}
+
+/// A command that may run again (`Replayable` or `Statement`).
+fn replayable_job<R, F, A>(kind: Kind, f: F, answer: A) -> Job
+where
+    R: Send + 'static,
+    F: Fn(&Connection) -> Result<R> + Send + 'static,
+    A: FnOnce(Result<R>) + Send + 'static,
+{
+    Box::new(Queued {
+        kind,
+        f: Some(f),
+        outcome: None,
+        answer,
+    })
+}
 
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]
@@ -159,10 +262,30 @@ impl Db {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
+        self.queue(|answer| once_job(f, answer)).await
+    }
+
+    /// Like `write`, for a command that can run again with the same effect: it runs
+    /// without a savepoint of its own (whose page copies were a sixth of the writer's time
+    /// in a sync), and if it or a neighbour fails it is undone and run again
+    /// (`GroupTx`). `f` must do nothing but its statements.
+    pub async fn write_replayable<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.queue(|answer| replayable_job(Kind::Replayable, f, answer))
+            .await
+    }
+
+    async fn queue<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(Box<dyn FnOnce(Result<R>) + Send>) -> Job,
+    ) -> Result<R> {
         let (tx, rx) = oneshot::channel::<Result<R>>();
-        let job = savepoint_job(f, move |result| {
+        let job = job(Box::new(move |result| {
             let _ = tx.send(result);
-        });
+        }));
         self.jobs.send(job).map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
@@ -174,17 +297,17 @@ impl Db {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel::<Result<R>>();
-        let job = savepoint_job(f, move |result| {
+        let job = once_job(f, move |result| {
             let _ = tx.send(result);
         });
         self.jobs.send(job).map_err(|_| Error::Closed)?;
         rx.recv().map_err(|_| Error::Closed)?
     }
 
-    /// Queues a write nobody waits for (log rows of reads and refused requests).
+    /// Queues a write nobody waits for. It is replayable (see `write_replayable`).
     pub fn write_detached<F>(&self, f: F)
     where
-        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+        F: Fn(&Connection) -> Result<()> + Send + 'static,
     {
         self.write_detached_then(f, |_| {});
     }
@@ -195,41 +318,34 @@ impl Db {
     pub fn write_detached_then<R, F, T>(&self, f: F, then: T)
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
-        self.detached(move |conn| run_in_savepoint(conn, f), then);
+        self.detached(Kind::Replayable, f, then);
     }
 
     /// Like `write_detached_then`, for a write that is exactly one SQL statement, such as a
-    /// provisioning-log row: SQLite undoes a failed statement by itself, so it needs no
-    /// savepoint, whose journal copied every page the row touched (the log rows of an
-    /// Okta sync's GETs are half the writer's commands).
+    /// provisioning-log row: SQLite undoes a failed statement by itself, so its failure
+    /// undoes nothing else (the log rows of an Okta sync's GETs are half the writer's
+    /// commands).
     pub fn write_statement_detached_then<R, F, T>(&self, f: F, then: T)
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
-        self.detached(f, then);
+        self.detached(Kind::Statement, f, then);
     }
 
-    fn detached<R, F, T>(&self, f: F, then: T)
+    fn detached<R, F, T>(&self, kind: Kind, f: F, then: T)
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
-        let job: Job = Box::new(move |conn: &Connection| match f(conn) {
-            Ok(v) => Box::new(move |commit: Result<()>| {
-                if commit.is_ok() {
-                    then(v);
-                }
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "detached write failed");
-                Box::new(|_| {})
-            }
+        let job = replayable_job(kind, f, move |result: Result<R>| match result {
+            Ok(v) => then(v),
+            Err(e) => tracing::warn!(error = %e, "detached write failed"),
         });
         if self.jobs.try_send(job).is_err() {
             tracing::warn!("writer queue full; dropping a detached write");
@@ -273,25 +389,6 @@ impl Db {
         configure(&c)?;
         f(&c)
     }
-}
-
-/// A command for the writer: `f` in its own savepoint, and `answer` told its result once
-/// the group's COMMIT (or the failure that undid it) is known.
-fn savepoint_job<R, F, A>(f: F, answer: A) -> Job
-where
-    R: Send + 'static,
-    F: FnOnce(&Connection) -> Result<R> + Send + 'static,
-    A: FnOnce(Result<R>) + Send + 'static,
-{
-    Box::new(move |conn: &Connection| {
-        let outcome = run_in_savepoint(conn, f);
-        Box::new(move |commit: Result<()>| {
-            answer(match (outcome, commit) {
-                (Ok(v), Ok(())) => Ok(v),
-                (Err(e), _) | (Ok(_), Err(e)) => Err(e),
-            })
-        })
-    })
 }
 
 fn run_in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
@@ -389,12 +486,12 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, kick: mpsc::SyncSender
     }
 }
 
-/// Runs one group: each command in its own savepoint inside one transaction, every caller
-/// answered after the COMMIT with its own outcome. SQLite may roll a whole transaction back
-/// by itself (a full disk, an I/O error, out of memory); then the commands already run are
-/// answered with that failure and the rest run in a new transaction, so no caller is told
-/// that a rolled-back write was stored and no command runs outside a transaction. Returns
-/// whether anything committed.
+/// Runs one group in one transaction, every caller answered after the COMMIT with its own
+/// outcome (`GroupTx` says how a failed command is undone alone). SQLite may roll a whole
+/// transaction back by itself (a full disk, an I/O error, out of memory); then the commands
+/// already run are answered with that failure and the rest run in a new transaction, so no
+/// caller is told that a rolled-back write was stored and no command runs outside a
+/// transaction. Returns whether anything committed.
 fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
     let mut jobs = batch.into_iter();
     let mut committed_any = false;
@@ -405,10 +502,14 @@ fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
             tracing::error!(error = %e, "writer could not begin a transaction");
             return committed_any;
         }
-        let mut deliveries: Vec<Deliver> = Vec::new();
+        let mut tx = GroupTx {
+            ran: Vec::new(),
+            bare: Vec::new(),
+            mark: Mark::Begin,
+        };
         let mut lost = false;
         for job in jobs.by_ref() {
-            deliveries.push(job(conn));
+            tx.run(conn, job);
             if conn.is_autocommit() {
                 lost = true;
                 break;
@@ -423,11 +524,108 @@ fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
             })
         };
         committed_any |= outcome.is_ok();
-        for d in deliveries {
-            d(outcome.clone().map_err(Error::Commit));
+        for job in tx.ran {
+            job.answer(outcome.clone().map_err(Error::Commit));
         }
     }
     committed_any
+}
+
+/// Where the replayable commands run without a savepoint (`bare`) can be undone to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mark {
+    /// The transaction's start: nothing run so far needs keeping if they fail.
+    Begin,
+    /// The savepoint `bare`, opened after a command that cannot run again.
+    Savepoint,
+    /// None open: the next replayable command opens `bare`.
+    None,
+}
+
+/// One group's transaction. Each command must fail alone: one 409 cannot undo its
+/// neighbours. A savepoint per command did that, at the price of copying every page each
+/// command touched; now only `Once` commands get one. Replayable commands run bare after
+/// the last mark; when one fails having perhaps written something, the writer rolls back
+/// to the mark (undoing it and the bare commands before it) and runs those again, each in
+/// a savepoint of its own. In a sync nothing fails and nothing is copied.
+struct GroupTx {
+    /// Every command run in this transaction, in order, to be answered after COMMIT.
+    ran: Vec<Job>,
+    /// Indexes into `ran` of the replayable commands that succeeded since `mark`.
+    bare: Vec<usize>,
+    mark: Mark,
+}
+
+impl GroupTx {
+    fn run(&mut self, conn: &Connection, mut job: Job) {
+        match job.kind() {
+            Kind::Once => {
+                // What ran bare so far stays: a later failure must not roll back this one.
+                self.close_mark(conn);
+                job.run(conn);
+            }
+            kind @ (Kind::Replayable | Kind::Statement) => {
+                if self.mark == Mark::None {
+                    if let Err(e) = conn.execute_batch("SAVEPOINT bare") {
+                        job.refuse(e.into());
+                        self.ran.push(job);
+                        return;
+                    }
+                    self.mark = Mark::Savepoint;
+                }
+                if job.run(conn) {
+                    self.bare.push(self.ran.len());
+                } else if kind == Kind::Replayable && !conn.is_autocommit() {
+                    // It may have written part of itself before failing.
+                    self.undo_to_mark(conn);
+                }
+            }
+        }
+        self.ran.push(job);
+    }
+
+    fn close_mark(&mut self, conn: &Connection) {
+        if self.mark == Mark::Savepoint {
+            let _ = conn.execute_batch("RELEASE bare");
+        }
+        self.mark = Mark::None;
+        self.bare.clear();
+    }
+
+    /// Rolls back to the mark and runs the bare commands that had succeeded again, each in
+    /// its own savepoint.
+    fn undo_to_mark(&mut self, conn: &Connection) {
+        let undone = match self.mark {
+            Mark::Begin => conn
+                .execute_batch("ROLLBACK")
+                .and_then(|_| conn.execute_batch("BEGIN IMMEDIATE")),
+            Mark::Savepoint => conn.execute_batch("ROLLBACK TO bare; RELEASE bare"),
+            Mark::None => Ok(()),
+        };
+        self.mark = Mark::None;
+        let bare = std::mem::take(&mut self.bare);
+        if let Err(e) = undone {
+            // Not in a transaction any more (BEGIN failed): `run_group` sees autocommit and
+            // answers every command of this transaction as failed.
+            tracing::error!(error = %e, "writer could not undo a failed command");
+            return;
+        }
+        for i in bare {
+            replay_in_savepoint(conn, &mut self.ran[i]);
+        }
+    }
+}
+
+fn replay_in_savepoint(conn: &Connection, job: &mut Job) {
+    if let Err(e) = conn.execute_batch("SAVEPOINT cmd") {
+        job.refuse(e.into());
+        return;
+    }
+    if job.run(conn) {
+        let _ = conn.execute_batch("RELEASE cmd");
+    } else {
+        let _ = conn.execute_batch("ROLLBACK TO cmd; RELEASE cmd");
+    }
 }
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -611,7 +809,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel::<(&'static str, bool)>();
         let job = |name: &'static str, sql: &'static str| {
             let tx = tx.clone();
-            super::savepoint_job(
+            super::once_job(
                 move |c: &super::Connection| Ok(c.execute_batch(sql)?),
                 move |r: crate::error::Result<()>| tx.send((name, r.is_ok())).unwrap(),
             )
@@ -641,6 +839,166 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(rows, vec![3]);
+    }
+
+    /// A scripted command for one group: `sql` run as a batch, then failing if `fail`;
+    /// counts its runs in `runs[name]` and sends (name, answered ok) to `answers`.
+    struct Script {
+        answers: std::sync::mpsc::Sender<(&'static str, bool)>,
+        runs: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>>>,
+    }
+
+    impl Script {
+        fn job(
+            &self,
+            kind: super::Kind,
+            name: &'static str,
+            sql: &'static str,
+            fail: bool,
+        ) -> super::Job {
+            let answers = self.answers.clone();
+            let runs = self.runs.clone();
+            let f = move |c: &super::Connection| {
+                *runs.lock().unwrap().entry(name).or_default() += 1;
+                c.execute_batch(sql)?;
+                if fail {
+                    return Err(crate::error::Error::Closed);
+                }
+                Ok(())
+            };
+            let answer =
+                move |r: crate::error::Result<()>| answers.send((name, r.is_ok())).unwrap();
+            match kind {
+                super::Kind::Once => super::once_job(f, answer),
+                k => super::replayable_job(k, f, answer),
+            }
+        }
+    }
+
+    /// Runs one group of scripted commands on a fresh table; returns the rows stored, each
+    /// command's answer and how many times each ran.
+    fn run_script(
+        commands: &[(super::Kind, &'static str, &'static str, bool)],
+    ) -> (
+        Vec<i64>,
+        std::collections::BTreeMap<&'static str, bool>,
+        std::collections::BTreeMap<&'static str, usize>,
+    ) {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let script = Script {
+            answers: tx,
+            runs: Default::default(),
+        };
+        let jobs = commands
+            .iter()
+            .map(|(kind, name, sql, fail)| script.job(*kind, name, sql, *fail))
+            .collect();
+        assert!(super::run_group(&conn, jobs));
+        let runs = script.runs.lock().unwrap().clone();
+        drop(script);
+        let rows = conn
+            .prepare("SELECT x FROM t ORDER BY x")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        (rows, rx.iter().collect(), runs)
+    }
+
+    /// A replayable command that fails after writing is undone alone: the bare commands
+    /// before it are rolled back and run again, the one after runs bare, and each caller
+    /// is told its own outcome.
+    #[test]
+    fn a_replayable_command_that_fails_after_writing_is_undone_alone() {
+        use super::Kind::Replayable;
+        let (rows, answers, runs) = run_script(&[
+            (Replayable, "a", "INSERT INTO t VALUES (1)", false),
+            (Replayable, "b", "INSERT INTO t VALUES (2)", false),
+            (Replayable, "bad", "INSERT INTO t VALUES (3)", true),
+            (Replayable, "c", "INSERT INTO t VALUES (4)", false),
+        ]);
+        assert_eq!(rows, vec![1, 2, 4]);
+        assert_eq!(
+            answers,
+            [("a", true), ("b", true), ("bad", false), ("c", true)]
+                .into_iter()
+                .collect()
+        );
+        assert_eq!(
+            runs,
+            [("a", 2), ("b", 2), ("bad", 1), ("c", 1)]
+                .into_iter()
+                .collect()
+        );
+    }
+
+    /// A command that cannot run again is never rolled back by a later failure: the bare
+    /// span restarts after it, in a savepoint, and only what ran since is replayed.
+    #[test]
+    fn a_failure_after_a_once_command_keeps_it_and_replays_only_what_followed() {
+        use super::Kind::{Once, Replayable};
+        let (rows, answers, runs) = run_script(&[
+            (Replayable, "a", "INSERT INTO t VALUES (1)", false),
+            (Once, "once", "INSERT INTO t VALUES (2)", false),
+            (Replayable, "b", "INSERT INTO t VALUES (3)", false),
+            (Replayable, "bad", "INSERT INTO t VALUES (4)", true),
+            (Once, "once-bad", "INSERT INTO t VALUES (5)", true),
+            (Replayable, "c", "INSERT INTO t VALUES (6)", false),
+        ]);
+        assert_eq!(rows, vec![1, 2, 3, 6]);
+        assert_eq!(
+            answers,
+            [
+                ("a", true),
+                ("once", true),
+                ("b", true),
+                ("bad", false),
+                ("once-bad", false),
+                ("c", true)
+            ]
+            .into_iter()
+            .collect()
+        );
+        assert_eq!(
+            runs,
+            [
+                ("a", 1),
+                ("once", 1),
+                ("b", 2),
+                ("bad", 1),
+                ("once-bad", 1),
+                ("c", 1)
+            ]
+            .into_iter()
+            .collect()
+        );
+    }
+
+    /// A failed one-statement command was undone by SQLite: nothing is rolled back or run
+    /// again for it.
+    #[test]
+    fn a_failed_statement_replays_nothing() {
+        use super::Kind::{Replayable, Statement};
+        let (rows, answers, runs) = run_script(&[
+            (Replayable, "a", "INSERT INTO t VALUES (1)", false),
+            (Statement, "dup", "INSERT INTO t VALUES (1)", false),
+            (Statement, "log", "INSERT INTO t VALUES (2)", false),
+        ]);
+        assert_eq!(rows, vec![1, 2]);
+        assert_eq!(
+            answers,
+            [("a", true), ("dup", false), ("log", true)]
+                .into_iter()
+                .collect()
+        );
+        assert_eq!(
+            runs,
+            [("a", 1), ("dup", 1), ("log", 1)].into_iter().collect()
+        );
     }
 
     /// Versions run 1, 2, 3, ... with no gap or repeat: a gap is how a build once recorded

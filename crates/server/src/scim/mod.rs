@@ -625,13 +625,14 @@ impl Ctx<'_> {
     }
 
     /// Runs a write and appends its log row in the same transaction, so the change and
-    /// the record of it commit together or not at all.
+    /// the record of it commit together or not at all. Replayable (`Db::write_replayable`):
+    /// `f` does nothing but its statements, and runs again if the writer undoes it.
     async fn write_logged<R, F>(&self, trace: &mut Trace, status: u16, f: F) -> Result<R, ScimError>
     where
         R: Send + 'static + Logged,
-        F: FnOnce(&directory::db::RawConnection) -> directory::Result<R> + Send + 'static,
+        F: Fn(&directory::db::RawConnection) -> directory::Result<R> + Send + 'static,
     {
-        let mut entry = log_entry(
+        let entry = log_entry(
             self.st,
             trace,
             &self.method,
@@ -643,8 +644,9 @@ impl Ctx<'_> {
         let result = self
             .st
             .db
-            .write(move |c| {
+            .write_replayable(move |c| {
                 let r = f(c)?;
+                let mut entry = entry.clone();
                 r.describe(&mut entry);
                 directory::log::append(c, &entry)?;
                 Ok((r, entry))
@@ -1121,8 +1123,15 @@ async fn patch_group(
     let w = ctx
         .write_logged(trace, if wants_body { 200 } else { 204 }, move |c| {
             let before = groups::get(c, &conn, &gid)?;
-            let (group, delta) =
-                lifecycle::patch_group(c, &conn, &gid, req, im.as_deref(), "SCIM PATCH", now)?;
+            let (group, delta) = lifecycle::patch_group(
+                c,
+                &conn,
+                &gid,
+                req.clone(),
+                im.as_deref(),
+                "SCIM PATCH",
+                now,
+            )?;
             let changes = changes::of_group(c, before.as_ref(), &group, &delta)?;
             Ok(GroupWrite {
                 group,
