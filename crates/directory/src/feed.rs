@@ -45,10 +45,32 @@ pub fn append(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    append_rendered(
+        db,
+        connection_id,
+        kind,
+        user_id,
+        group_id,
+        &data.to_string(),
+        &fmt_time(now),
+    )
+}
+
+/// `append` with the data and time already rendered, for many events that share them (one
+/// per member of a group PATCH).
+pub fn append_rendered(
+    db: &Connection,
+    connection_id: &str,
+    kind: &str,
+    user_id: Option<&str>,
+    group_id: Option<&str>,
+    data: &str,
+    at: &str,
+) -> Result<i64> {
     db.prepare_cached(
         "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![fmt_time(now), connection_id, kind, user_id, group_id, data.to_string()])?;
+    .execute(params![at, connection_id, kind, user_id, group_id, data])?;
     Ok(db.last_insert_rowid())
 }
 

@@ -311,20 +311,15 @@ fn after_group_write(
             now,
         )?;
     }
+    // One event per member, all with the same data and time, rendered once.
+    let data = json!({"group": g.display_name, "cause": cause}).to_string();
+    let at = crate::clock::fmt_time(now);
     for (ids, kind) in [
         (&delta.added, feed::MEMBERSHIP_ADDED),
         (&delta.removed, feed::MEMBERSHIP_REMOVED),
     ] {
         for id in ids {
-            feed::append(
-                db,
-                c,
-                kind,
-                Some(id),
-                Some(&g.id),
-                json!({"group": g.display_name, "cause": cause}),
-                now,
-            )?;
+            feed::append_rendered(db, c, kind, Some(id), Some(&g.id), &data, &at)?;
         }
     }
     // Before a deleted group's mapping is forgotten: whether it was mapped decides whether
