@@ -298,7 +298,10 @@ pub fn create(
     }
     let idx = Indexed::of(&resource)?;
     ensure_user_name_free(db, connection_id, &idx.user_name, None)?;
-    let id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered (UUIDv7): every index keyed by a user id (the primary key, emails,
+    // memberships, the log's resource_id) grows at its end instead of at a random leaf, so a
+    // group commit writes fewer pages (BENCHMARKS.md, session 4).
+    let id = uuid::Uuid::now_v7().to_string();
     let at = fmt_time(now);
     let primary = idx.primary_email();
     db.prepare_cached(
