@@ -12,7 +12,7 @@ use scim::{urn, ScimError};
 use serde_json::{Map, Value};
 
 /// A user as stored: the SCIM JSON (without id and meta) beside its indexed columns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserRecord {
     pub id: String,
     pub connection_id: String,
@@ -329,7 +329,30 @@ pub fn create(
     ])
     .map_err(unique_violation)?;
     write_emails(db, connection_id, &id, &idx)?;
-    get(db, connection_id, &id)?.ok_or_else(|| Error::NotFound(id))
+    // The row as just written (the columns not named above take their defaults), without
+    // reading and parsing it back: that read was 4 % of the writer's time in a sync.
+    Ok(UserRecord {
+        id,
+        connection_id: connection_id.to_string(),
+        user_name: idx.user_name,
+        external_id: idx.external_id,
+        display_name: idx.display_name,
+        given_name: idx.given_name,
+        family_name: idx.family_name,
+        primary_email: primary,
+        active: idx.active,
+        created_at: at.clone(),
+        updated_at: at.clone(),
+        version: 1,
+        last_synced_at: Some(at),
+        deleted_at: None,
+        purge_at: None,
+        resource,
+        role: None,
+        role_via: None,
+        role_via_attribute: None,
+        app_attributes: Value::Object(Map::new()),
+    })
 }
 
 fn unique_violation(e: rusqlite::Error) -> Error {
