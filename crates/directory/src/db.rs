@@ -104,7 +104,7 @@ enum Kind {
 /// A command and what its caller is told.
 struct Queued<F, A, R> {
     kind: Kind,
-    f: Option<F>,
+    f: F,
     outcome: Option<Result<R>>,
     answer: A,
 }
@@ -119,14 +119,7 @@ where
         self.kind
     }
     fn run(&mut self, conn: &Connection) -> bool {
-        let outcome = match (self.kind, self.f.as_mut()) {
-            (_, None) => Err(Error::Closed),
-            (Kind::Once, Some(_)) => {
-                let mut f = self.f.take().expect("checked above");
-                run_in_savepoint(conn, move |c| f(c))
-            }
-            (Kind::Replayable | Kind::Statement, Some(f)) => f(conn),
-        };
+        let outcome = (self.f)(conn);
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
@@ -150,7 +143,8 @@ where
     F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     A: FnOnce(Result<R>) + Send + 'static,
 {
-    // FnOnce behind FnMut: `Queued::run` takes it out of its Option for a `Once` command.
+    // FnOnce behind FnMut: the writer runs a `Once` command once (`GroupTx::run`); a
+    // second run would find nothing to call.
     let mut f = Some(f);
     let f = move |c: &Connection| match f.take() {
         Some(f) => f(c),
@@ -158,7 +152,7 @@ where
     };
     Box::new(Queued {
         kind: Kind::Once,
-        f: Some(f),
+        f,
         outcome: None,
         answer,
     })
@@ -173,7 +167,7 @@ where
 {
     Box::new(Queued {
         kind,
-        f: Some(f),
+        f,
         outcome: None,
         answer,
     })
@@ -391,20 +385,6 @@ impl Db {
     }
 }
 
-fn run_in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    conn.prepare_cached("SAVEPOINT cmd")?.execute([])?;
-    match f(conn) {
-        Ok(v) => {
-            conn.prepare_cached("RELEASE cmd")?.execute([])?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK TO cmd; RELEASE cmd");
-            Err(e)
-        }
-    }
-}
-
 /// Shortest time between two background checkpoints while writes keep coming.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -562,7 +542,7 @@ impl GroupTx {
             Kind::Once => {
                 // What ran bare so far stays: a later failure must not roll back this one.
                 self.close_mark(conn);
-                job.run(conn);
+                run_in_own_savepoint(conn, &mut job);
             }
             kind @ (Kind::Replayable | Kind::Statement) => {
                 if self.mark == Mark::None {
@@ -611,18 +591,28 @@ impl GroupTx {
             return;
         }
         for i in bare {
-            replay_in_savepoint(conn, &mut self.ran[i]);
+            run_in_own_savepoint(conn, &mut self.ran[i]);
         }
     }
 }
 
-fn replay_in_savepoint(conn: &Connection, job: &mut Job) {
-    if let Err(e) = conn.execute_batch("SAVEPOINT cmd") {
+/// Runs `job` in a savepoint of its own, rolled back if it fails: how a `Once` command
+/// always runs, and how a replayable one runs again after an undo.
+fn run_in_own_savepoint(conn: &Connection, job: &mut Job) {
+    if let Err(e) = conn
+        .prepare_cached("SAVEPOINT cmd")
+        .and_then(|mut s| s.execute([]))
+    {
         job.refuse(e.into());
         return;
     }
     if job.run(conn) {
-        let _ = conn.execute_batch("RELEASE cmd");
+        if let Err(e) = conn
+            .prepare_cached("RELEASE cmd")
+            .and_then(|mut s| s.execute([]))
+        {
+            job.refuse(e.into());
+        }
     } else {
         let _ = conn.execute_batch("ROLLBACK TO cmd; RELEASE cmd");
     }
