@@ -19,6 +19,7 @@ use crate::dialect::{
     encode_query, filter_literal, member_ids, Dialect, Method, Person, ENTERPRISE_SCHEMA,
     ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA,
 };
+use crate::plain::Plain;
 
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -348,13 +349,18 @@ fn is_scim_json(ct: Option<&str>) -> bool {
 pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
     let url = url.trim_end_matches('/').to_string();
     let generated_at = Utc::now();
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let client = match ScimClient::new(&url, token, Dialect::Generic) {
-        // Back off politely on 429 but never wait long: the report must finish.
-        Ok(c) => c.with_retry(RetryPolicy {
-            max_retries: 4,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(5),
-        }),
+        // Back off politely on 429 but never wait long: the report must finish. Every
+        // request is tagged, so a Muster target keeps the run out of the connection's
+        // health, dialect and counts, and purges what the run deletes at once.
+        Ok(c) => c
+            .with_retry(RetryPolicy {
+                max_retries: 4,
+                base_delay: Duration::from_millis(250),
+                max_delay: Duration::from_secs(5),
+            })
+            .with_header(crate::client::CHECK_HEADER, &tag),
         Err(e) => {
             let checks = vec![Check {
                 id: "target.url".into(),
@@ -367,11 +373,9 @@ pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
             return Report::new(url, generated_at, opts.version, checks, vec![]);
         }
     };
-    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let mut r = Runner {
         client,
         token: token.to_string(),
-        url: url.clone(),
         tag,
         checks: Vec::new(),
         seen: Vec::new(),
@@ -423,7 +427,6 @@ struct Seen {
 struct Runner {
     client: ScimClient,
     token: String,
-    url: String,
     tag: String,
     checks: Vec<Check>,
     seen: Vec<Seen>,
@@ -433,7 +436,7 @@ struct Runner {
 }
 
 fn evidence(
-    client_url: &str,
+    client: &ScimClient,
     token: &str,
     raw: &RawRequest,
     resp: &Result<ScimResponse, String>,
@@ -458,7 +461,7 @@ fn evidence(
     };
     let request = EvidenceRequest {
         method: raw.method.as_str().to_string(),
-        url: format!("{client_url}{}", raw.path),
+        url: client.url(&raw.path),
         headers,
         body: raw.body.as_deref().map(redact),
     };
@@ -524,7 +527,7 @@ impl Runner {
         .map_err(|e| e.to_string());
         self.note(&raw, &result);
         Ex {
-            ev: evidence(&self.url, &self.token, &raw, &result),
+            ev: evidence(&self.client, &self.token, &raw, &result),
             resp: result.ok(),
         }
     }
@@ -696,7 +699,7 @@ impl Runner {
             if ok {
                 "both core schemas present".into()
             } else {
-                format!("{}, schema ids: {schema_ids:?}", ex.describe())
+                format!("{}, schema ids: {}", ex.describe(), schema_ids.plain())
             },
             &ex,
         );
@@ -827,9 +830,10 @@ impl Runner {
             "users",
             ok,
             format!(
-                "created {:?}, lastModified {:?}, resourceType {rt:?}",
-                str_at(body, "meta.created"),
-                str_at(body, "meta.lastModified")
+                "created {}, lastModified {}, resourceType {}",
+                str_at(body, "meta.created").plain(),
+                str_at(body, "meta.lastModified").plain(),
+                rt.plain()
             ),
             &ex,
         );
@@ -846,7 +850,11 @@ impl Runner {
             "Location header / meta.location point at the new user",
             "users",
             ok,
-            format!("Location: {loc_header:?}, meta.location: {loc_meta:?}"),
+            format!(
+                "Location: {}, meta.location: {}",
+                loc_header.plain(),
+                loc_meta.plain()
+            ),
             &ex,
         );
         let leaked = body.get("password").is_some();
@@ -927,7 +935,7 @@ impl Runner {
             "filter=userName eq finds exactly the user (Okta and Entra match on it)",
             "filter",
             ex.status() == 200 && got == [a.to_string()],
-            format!("{}, ids {got:?}", ex.describe()),
+            format!("{}, ids {}", ex.describe(), got.plain()),
             &ex,
         );
         let ex = self
@@ -939,7 +947,7 @@ impl Runner {
             "userName eq is case-insensitive (RFC 7643 caseExact false)",
             "filter",
             ex.status() == 200 && got == [a.to_string()],
-            format!("{}, ids {got:?}", ex.describe()),
+            format!("{}, ids {}", ex.describe(), got.plain()),
             &ex,
         );
         let ex = self.filter("Users", "externalId", &pa.external_id).await;
@@ -949,7 +957,7 @@ impl Runner {
             "filter=externalId eq finds the user",
             "filter",
             ex.status() == 200 && got == [a.to_string()],
-            format!("{}, ids {got:?}", ex.describe()),
+            format!("{}, ids {}", ex.describe(), got.plain()),
             &ex,
         );
         let ex = self
@@ -965,7 +973,7 @@ impl Runner {
             "A filter matching nothing returns 200 with totalResults 0",
             "filter",
             ex.status() == 200 && total == Some(0) && ex.resources().is_empty(),
-            format!("{}, totalResults {total:?}", ex.describe()),
+            format!("{}, totalResults {}", ex.describe(), total.plain()),
             &ex,
         );
         let ex = self
@@ -985,7 +993,7 @@ impl Runner {
             "A malformed filter is refused with 400 scimType invalidFilter",
             "filter",
             ex.status() == 400 && st.as_deref() == Some("invalidFilter"),
-            format!("{}, scimType {st:?}", ex.describe()),
+            format!("{}, scimType {}", ex.describe(), st.plain()),
             &ex,
         );
     }
@@ -1017,7 +1025,7 @@ impl Runner {
             "The 409 carries scimType uniqueness (RFC 7644 §3.3)",
             "users",
             ex.status() == 409 && st.as_deref() == Some("uniqueness"),
-            format!("{}, scimType {st:?}", ex.describe()),
+            format!("{}, scimType {}", ex.describe(), st.plain()),
             &ex,
         );
         pa.user_name = pa.user_name.to_uppercase();
@@ -1080,7 +1088,7 @@ impl Runner {
             .cloned()
             .expect("five requests were sent");
         let ex = Ex {
-            ev: evidence(&self.url, &self.token, &req, &res),
+            ev: evidence(&self.client, &self.token, &req, &res),
             resp: res.ok(),
         };
         self.judge(
@@ -1088,7 +1096,7 @@ impl Runner {
             "Five identical concurrent creates: one 201, four 409",
             "users",
             created == 1 && conflicts == 4,
-            format!("statuses {statuses:?}"),
+            format!("statuses {}", statuses.plain()),
             &ex,
         );
     }
@@ -1111,9 +1119,10 @@ impl Runner {
             "pagination",
             ok,
             format!(
-                "startIndex echoed {si:?}; first of page {:?}, first of listing {:?}",
-                p1_ids.first(),
-                first_ids.first()
+                "startIndex echoed {}; first of page {}, first of listing {}",
+                si.plain(),
+                p1_ids.first().plain(),
+                first_ids.first().plain()
             ),
             &p1,
         );
@@ -1133,7 +1142,7 @@ impl Runner {
                 "Pages of one at startIndex 1, 2, 3 match the unpaged listing",
                 "pagination",
                 walked == first_ids,
-                format!("paged {walked:?}, listing {first_ids:?}"),
+                format!("paged {}, listing {}", walked.plain(), first_ids.plain()),
                 &ex,
             );
         } else {
@@ -1155,14 +1164,24 @@ impl Runner {
             "itemsPerPage equals the number of resources returned",
             "pagination",
             ex.status() == 200 && ipp == Some(n),
-            format!("itemsPerPage {ipp:?}, resources {n}"),
+            format!("itemsPerPage {}, resources {n}", ipp.plain()),
             &ex,
         );
         let total = ex.json().get("totalResults").and_then(Value::as_u64);
         let total1 = p1.json().get("totalResults").and_then(Value::as_u64);
         let ok = total.is_some_and(|t| t >= 3 && t >= n) && total == total1;
-        self.judge("pagination.total_results", "totalResults counts every match, independent of count", "pagination", ok,
-            format!("totalResults {total:?} at count=2, {total1:?} at count=1 (this run created 3+ users)"), &ex);
+        self.judge(
+            "pagination.total_results",
+            "totalResults counts every match, independent of count",
+            "pagination",
+            ok,
+            format!(
+                "totalResults {} at count=2, {} at count=1 (this run created 3+ users)",
+                total.plain(),
+                total1.plain()
+            ),
+            &ex,
+        );
 
         let max = at(spc, "filter.maxResults").and_then(Value::as_u64);
         let supported = at(spc, "filter.supported")
@@ -1191,7 +1210,7 @@ impl Runner {
             _ => {
                 let ex = self.call(Method::Get, "/ServiceProviderConfig", None).await;
                 self.judge("discovery.filter_max_results", "filter.supported with a maxResults the server respects", "discovery", false,
-                    format!("filter.supported {supported}, maxResults {max:?}: Okta and Entra need filtering"), &ex);
+                    format!("filter.supported {supported}, maxResults {}: Okta and Entra need filtering", max.plain()), &ex);
             }
         }
     }
@@ -1218,9 +1237,9 @@ impl Runner {
             "users",
             ok,
             format!(
-                "PUT {}, name.givenName now {:?}",
+                "PUT {}, name.givenName now {}",
                 ex.describe(),
-                str_at(after.json(), "name.givenName")
+                str_at(after.json(), "name.givenName").plain()
             ),
             &ex,
         );
@@ -1244,9 +1263,9 @@ impl Runner {
             "patch",
             okta_ok,
             format!(
-                "PATCH {}, active now {:?}",
+                "PATCH {}, active now {}",
                 ex.describe(),
-                after.json().get("active")
+                after.json().get("active").plain()
             ),
             &ex,
         );
@@ -1267,9 +1286,9 @@ impl Runner {
             "patch",
             matches!(ex.status(), 200 | 204) && after.json().get("active") == Some(&json!(true)),
             format!(
-                "PATCH {}, active now {:?}",
+                "PATCH {}, active now {}",
                 ex.describe(),
-                after.json().get("active")
+                after.json().get("active").plain()
             ),
             &ex,
         );
@@ -1291,9 +1310,9 @@ impl Runner {
             "patch",
             matches!(ex.status(), 200 | 204) && after.json().get("active") == Some(&json!(false)),
             format!(
-                "PATCH {}, active now {:?}",
+                "PATCH {}, active now {}",
                 ex.describe(),
-                after.json().get("active")
+                after.json().get("active").plain()
             ),
             &ex,
         );
@@ -1323,9 +1342,9 @@ impl Runner {
             "patch",
             matches!(ex.status(), 200 | 204) && str_at(after.json(), "nickName") == Some("Babs"),
             format!(
-                "PATCH {}, nickName now {:?}",
+                "PATCH {}, nickName now {}",
                 ex.describe(),
-                str_at(after.json(), "nickName")
+                str_at(after.json(), "nickName").plain()
             ),
             &ex,
         );
@@ -1350,9 +1369,10 @@ impl Runner {
             "patch",
             ok,
             format!(
-                "PATCH {}, work email {work:?}, familyName {:?}",
+                "PATCH {}, work email {}, familyName {}",
                 ex.describe(),
-                str_at(after.json(), "name.familyName")
+                work.plain(),
+                str_at(after.json(), "name.familyName").plain()
             ),
             &ex,
         );
@@ -1372,9 +1392,9 @@ impl Runner {
             "patch",
             ok,
             format!(
-                "PATCH {}, name.givenName now {:?}",
+                "PATCH {}, name.givenName now {}",
                 ex.describe(),
-                str_at(after.json(), "name.givenName")
+                str_at(after.json(), "name.givenName").plain()
             ),
             &ex,
         );
@@ -1394,7 +1414,7 @@ impl Runner {
             "Replace with a full enterprise-extension URN path",
             "patch",
             matches!(ex.status(), 200 | 204) && got == Some("Eqpj"),
-            format!("PATCH {}, employeeNumber {got:?}", ex.describe()),
+            format!("PATCH {}, employeeNumber {}", ex.describe(), got.plain()),
             &ex,
         );
 
@@ -1410,7 +1430,7 @@ impl Runner {
             "add to emails[type eq \"work\"].value on a user without one creates it",
             "patch",
             matches!(ex.status(), 200 | 204) && work.as_deref() == Some(addr.as_str()),
-            format!("PATCH {}, work email {work:?}", ex.describe()),
+            format!("PATCH {}, work email {}", ex.describe(), work.plain()),
             &ex,
         );
         okta_ok
@@ -1444,7 +1464,8 @@ impl Runner {
             "errors",
             ok,
             format!(
-                "Error schema {schema}, status {status:?}, detail present {}",
+                "Error schema {schema}, status {}, detail present {}",
+                status.plain(),
                 j.get("detail").is_some()
             ),
             &ex,
@@ -1585,7 +1606,7 @@ impl Runner {
             "filter=displayName eq finds the group",
             "groups",
             ex.status() == 200 && got == [g1.clone()],
-            format!("{}, ids {got:?}", ex.describe()),
+            format!("{}, ids {}", ex.describe(), got.plain()),
             &ex,
         );
 
@@ -1610,7 +1631,7 @@ impl Runner {
             "Okta Group Push PATCH adds members",
             "groups",
             matches!(ex.status(), 200 | 204) && got == want,
-            format!("PATCH {}, members {got:?}", ex.describe()),
+            format!("PATCH {}, members {}", ex.describe(), got.plain()),
             &ex,
         );
 
@@ -1642,7 +1663,7 @@ impl Runner {
             "remove with members[value eq \"id\"] removes only that member",
             "groups",
             matches!(ex.status(), 200 | 204) && got == [a.to_string()],
-            format!("PATCH {}, members {got:?}", ex.describe()),
+            format!("PATCH {}, members {}", ex.describe(), got.plain()),
             &ex,
         );
 
@@ -1658,9 +1679,10 @@ impl Runner {
                 && str_at(after.json(), "displayName") == Some(renamed.as_str())
                 && got == [a.to_string()],
             format!(
-                "PATCH {}, displayName {:?}, members {got:?}",
+                "PATCH {}, displayName {}, members {}",
                 ex.describe(),
-                str_at(after.json(), "displayName")
+                str_at(after.json(), "displayName").plain(),
+                got.plain()
             ),
             &ex,
         );
@@ -1688,7 +1710,7 @@ impl Runner {
             "Entra's Title-Case Add of members with \"$ref\": null",
             "groups",
             matches!(ex.status(), 200 | 204) && got == want,
-            format!("PATCH {}, members {got:?}", ex.describe()),
+            format!("PATCH {}, members {}", ex.describe(), got.plain()),
             &ex,
         );
 
@@ -1703,8 +1725,10 @@ impl Runner {
             "groups",
             matches!(ex.status(), 200 | 204) && got == want,
             format!(
-                "PATCH {}, members {got:?} (expected {want:?})",
-                ex.describe()
+                "PATCH {}, members {} (expected {})",
+                ex.describe(),
+                got.plain(),
+                want.plain()
             ),
             &ex,
         );
@@ -1726,9 +1750,9 @@ impl Runner {
             matches!(ex.status(), 200 | 204)
                 && str_at(after.json(), "displayName") == Some(renamed.as_str()),
             format!(
-                "PATCH {}, displayName {:?}",
+                "PATCH {}, displayName {}",
                 ex.describe(),
-                str_at(after.json(), "displayName")
+                str_at(after.json(), "displayName").plain()
             ),
             &ex,
         );
@@ -1764,7 +1788,7 @@ impl Runner {
             "A deactivated user shows active false in filtered lists too",
             "lifecycle",
             matches!(ex.status(), 200 | 204) && active == Some(json!(false)),
-            format!("PATCH {}, listed active {active:?}", ex.describe()),
+            format!("PATCH {}, listed active {}", ex.describe(), active.plain()),
             &listed,
         );
 
@@ -1773,10 +1797,10 @@ impl Runner {
                 "no Muster app API given; a generic SCIM server exposes no sessions (GET shows active false, checked above)".into(), None);
             return;
         };
-        let conn = app
-            .connection_id
-            .clone()
-            .unwrap_or_else(|| self.url.rsplit('/').next().unwrap_or_default().to_string());
+        let conn = app.connection_id.clone().unwrap_or_else(|| {
+            let base = self.client.base();
+            base.rsplit('/').next().unwrap_or_default().to_string()
+        });
         let api = app.api_base.trim_end_matches('/');
         let url = format!("{api}/connections/{conn}/users/{a}");
         let http = reqwest::Client::builder().timeout(OKTA_LIMIT).build();
@@ -1825,7 +1849,10 @@ impl Runner {
             category: "lifecycle".into(),
             outcome: if ok { Outcome::Pass } else { Outcome::Fail },
             reason: format!(
-                "admin API status {status:?}, user.status {user_status:?}, sessions {sessions:?}"
+                "admin API status {}, user.status {}, sessions {}",
+                status.plain(),
+                user_status.plain(),
+                sessions.plain()
             ),
             evidence: Some(ev),
         });
@@ -1904,7 +1931,7 @@ impl Runner {
             .cloned()
             .unwrap_or((req, res));
         let ex = Ex {
-            ev: evidence(&self.url, &self.token, &req, &res),
+            ev: evidence(&self.client, &self.token, &req, &res),
             resp: res.ok(),
         };
         self.judge(
@@ -1931,7 +1958,10 @@ impl Runner {
             } else {
                 Outcome::Fail
             },
-            format!("patch.supported {advertised:?}; Okta deactivation PATCH worked: {patch_ok}"),
+            format!(
+                "patch.supported {}; Okta deactivation PATCH worked: {patch_ok}",
+                advertised.plain()
+            ),
             None,
         );
 

@@ -177,19 +177,30 @@ pub(crate) struct RawRequest {
 #[derive(Clone)]
 pub struct ScimClient {
     http: reqwest::Client,
+    /// Scheme, host and path of the SCIM base, without a trailing slash or query.
     base: String,
+    /// The query of the URL the admin pasted (`aadOptscim062020` on an Entra tenant URL), sent
+    /// with every request as Entra does.
+    query: Option<String>,
     token: String,
     dialect: Dialect,
     retry: RetryPolicy,
     records: Arc<Mutex<Vec<RequestRecord>>>,
     progress: Option<ProgressBar>,
+    /// Sent with every request (e.g. the readiness run's `x-muster-check` tag).
+    extra_headers: Vec<(String, String)>,
 }
+
+/// The header a readiness run tags its requests with, so the server it checks keeps them
+/// out of the target connection's health, dialect and counts.
+pub const CHECK_HEADER: &str = "x-muster-check";
 
 impl std::fmt::Debug for ScimClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
         f.debug_struct("ScimClient")
             .field("base", &self.base)
+            .field("query", &self.query)
             .field("dialect", &self.dialect)
             .finish()
     }
@@ -197,11 +208,26 @@ impl std::fmt::Debug for ScimClient {
 
 impl ScimClient {
     /// A client for `base` (e.g. `https://host/scim/v2/conn`), authenticating with `token`.
+    ///
+    /// A query on `base` is kept and sent with every request: Entra's tenant URL
+    /// `https://host/scim/v2/conn?aadOptscim062020` makes Entra call
+    /// `…/conn/Users?aadOptscim062020&filter=…`, not `…/conn?aadOptscim062020/Users`.
     pub fn new(base: &str, token: &str, dialect: Dialect) -> Result<Self, ClientError> {
-        let base = base.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(ClientError::BadUrl(base));
+        let trimmed = base.trim();
+        if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+            return Err(ClientError::BadUrl(
+                trimmed.trim_end_matches('/').to_string(),
+            ));
         }
+        let (path, query) = match trimmed.split_once('?') {
+            Some((path, query)) => (
+                path,
+                Some(query.trim_matches('&')).filter(|q| !q.is_empty()),
+            ),
+            None => (trimmed, None),
+        };
+        let base = path.trim_end_matches('/').to_string();
+        let query = query.map(str::to_string);
         let http = reqwest::Client::builder()
             .user_agent(dialect.user_agent())
             .timeout(REQUEST_TIMEOUT)
@@ -211,12 +237,21 @@ impl ScimClient {
         Ok(Self {
             http,
             base,
+            query,
             token: token.to_string(),
             dialect,
             retry: RetryPolicy::default(),
             records: Arc::default(),
             progress: None,
+            extra_headers: Vec::new(),
         })
+    }
+
+    /// Sends `name: value` with every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.extra_headers
+            .push((name.to_string(), value.to_string()));
+        self
     }
 
     /// Replaces the retry policy.
@@ -236,9 +271,21 @@ impl ScimClient {
         self.dialect
     }
 
-    /// The SCIM base URL, without a trailing slash.
+    /// The SCIM base URL, without a trailing slash and without the query it was given with.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The full URL of `path` (`/Users?filter=…`) under the base, with the base URL's query
+    /// (if any) added to the path's own.
+    pub fn url(&self, path: &str) -> String {
+        match &self.query {
+            None => format!("{}{path}", self.base),
+            Some(q) => {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                format!("{}{path}{sep}{q}", self.base)
+            }
+        }
     }
 
     /// Every exchange so far.
@@ -279,7 +326,7 @@ impl ScimClient {
         raw: &RawRequest,
         attempt: u32,
     ) -> Result<ScimResponse, ClientError> {
-        let url = format!("{}{}", self.base, raw.path);
+        let url = self.url(&raw.path);
         let method = match raw.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -288,6 +335,9 @@ impl ScimClient {
             Method::Delete => reqwest::Method::DELETE,
         };
         let mut rb = self.http.request(method, &url).header("Accept", SCIM_JSON);
+        for (name, value) in &self.extra_headers {
+            rb = rb.header(name, value);
+        }
         rb = match &raw.auth {
             Auth::Token => rb.bearer_auth(&self.token),
             Auth::Bearer(t) => rb.bearer_auth(t),
@@ -386,6 +436,31 @@ mod tests {
             "{d:?}"
         );
         assert!(p.delay(12, None) <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn keeps_the_base_urls_query_on_every_request() {
+        let c = ScimClient::new(
+            "http://h/scim/v2/c1/?aadOptscim062020",
+            "t",
+            Dialect::EntraCompliant,
+        )
+        .unwrap();
+        assert_eq!(c.base(), "http://h/scim/v2/c1");
+        assert_eq!(
+            c.url("/Users"),
+            "http://h/scim/v2/c1/Users?aadOptscim062020"
+        );
+        assert_eq!(
+            c.url("/Users?filter=userName%20eq%20%22a%22"),
+            "http://h/scim/v2/c1/Users?filter=userName%20eq%20%22a%22&aadOptscim062020"
+        );
+        let plain = ScimClient::new("https://h/scim/v2/c1/", "t", Dialect::Okta).unwrap();
+        assert_eq!(
+            plain.url("/Groups?count=1"),
+            "https://h/scim/v2/c1/Groups?count=1"
+        );
+        assert!(ScimClient::new("ftp://h?x", "t", Dialect::Okta).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod check;
 pub mod client;
 pub mod dialect;
+mod plain;
 pub mod scenario;
 
 pub use client::ScimClient;

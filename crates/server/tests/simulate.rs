@@ -142,3 +142,38 @@ async fn readiness_report_passes_every_applicable_check() {
     assert!(html.contains("<html") && !html.contains(&token));
     server.shutdown().await;
 }
+
+/// README tells admins to paste `scim_url?aadOptscim062020` into Entra as the Tenant URL; Entra
+/// keeps that flag as a query parameter on every request. The simulator, given the same URL, must
+/// reach the same endpoints: no 404 (it used to request `…/conn?aadOptscim062020/Users`).
+#[tokio::test]
+async fn entra_tenant_url_with_the_flag_reaches_every_endpoint() {
+    for scenario in [Scenario::InitialSync, Scenario::JoinersMoversLeavers] {
+        let (_dir, server, url, token) = spawn().await;
+        let tenant_url = format!("{url}?aadOptscim062020");
+        let mut opts = SimulateOptions::new(&tenant_url, &token, Dialect::EntraCompliant, scenario);
+        opts.users = 12;
+        opts.groups = 3;
+        opts.concurrency = 2;
+        opts.rounds = 1;
+        let summary = idp::run(opts)
+            .await
+            .unwrap_or_else(|e| panic!("{scenario:?}: {e}"));
+        assert!(summary.requests > 0, "{scenario:?}: no request sent");
+        assert_eq!(
+            summary.by_status.get("404"),
+            None,
+            "{scenario:?}: {:?} {:?}",
+            summary.by_status,
+            summary.failures
+        );
+        assert!(
+            summary.by_status.keys().all(|s| s.starts_with('2')),
+            "{scenario:?}: {:?} {:?}",
+            summary.by_status,
+            summary.failures
+        );
+        assert_eq!(actual(&url, &token).await, summary.expected, "{scenario:?}");
+        server.shutdown().await;
+    }
+}

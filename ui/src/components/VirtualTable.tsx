@@ -25,6 +25,8 @@ const ROW_HEIGHT = 34;
 
 type RowProps<T> = {
   table: Table<T>;
+  /** Part of the memo key: cells close over what the columns were built from (e.g. a name map that loads later). */
+  columns: ColumnDef<T>[];
   id: string;
   data: T;
   index: number;
@@ -42,7 +44,8 @@ type RowProps<T> = {
  * newly enter the window, not the ~50 already on screen.
  */
 function DataRowInner<T>(props: RowProps<T>) {
-  // `props.data` is not read here but is part of the memo key: new data for the same id re-renders the row.
+  // `props.data` and `props.columns` are not read here but are part of the memo key: new data for the same id,
+  // or new column definitions (the table object itself stays the same), re-render the row.
   const { table, id, index, start, template, selected, focusable, testId, onActivate, onFocusIndex } = props;
   const row = table.getRow(id, true) as ReturnType<Table<T>["getRow"]> | undefined;
   const style: CSSProperties = { transform: `translateY(${start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template };
@@ -225,6 +228,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
               <DataRow
                 key={id}
                 table={table}
+                columns={columns}
                 id={id}
                 data={data}
                 index={vi.index}

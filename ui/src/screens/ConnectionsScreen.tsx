@@ -1,14 +1,11 @@
-// Connections list: every IdP connection with health, counts and last sync; entry to the create dialog.
+// Connections list: every IdP connection with health, counts and last sync (searchable, sortable); entry to the create dialog.
 import { useCallback, useContext, useEffect, useState } from "react";
-import { Link, useNavigate } from "react-router";
-import type { ConnectionSummary } from "../api/generated/ConnectionSummary";
-import { HealthBadge, IdpLabel } from "../components/Badges";
+import { useNavigate } from "react-router";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
-import { Time } from "../components/Time";
 import { useClient } from "../lib/context";
-import { formatCount } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { LiveContext } from "../lib/live";
+import { ConnectionsTable } from "./ConnectionsTable";
 import { CreateConnectionDialog } from "./CreateConnectionDialog";
 
 /** Refetch the list (debounced) on any change event: counts and health of every connection may move. */
@@ -75,61 +72,5 @@ export function ConnectionsScreen() {
         />
       ) : null}
     </section>
-  );
-}
-
-function ConnectionsTable({ rows }: { rows: ConnectionSummary[] }) {
-  return (
-    <div className="table-scroll card flush">
-      <table className="dense" data-testid="connections-table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Identity provider</th>
-            <th scope="col">Health</th>
-            <th scope="col" className="num">Users</th>
-            <th scope="col" className="num">Groups</th>
-            <th scope="col" className="num">Requests 24 h</th>
-            <th scope="col">Last sync</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((c) => (
-            <tr key={c.id} data-testid="connection-row" data-id={c.id} data-health={c.health} className={c.health === "failing" ? "row-failing" : undefined}>
-              <td>
-                {c.health === "failing" ? (
-                  <span className="failing-marker" title={c.health_reason} aria-label="Failing" data-testid="failing-marker">
-                    !
-                  </span>
-                ) : null}
-                <Link to={`/connections/${encodeURIComponent(c.id)}`} className="strong" data-testid="connection-link">
-                  {c.name}
-                </Link>
-                {c.demo ? (
-                  <span className="badge demo-badge" title="Created by the live demo; removed by its reset" data-testid="demo-badge">
-                    DEMO
-                  </span>
-                ) : null}
-              </td>
-              <td>
-                <IdpLabel idp={c.idp} />
-              </td>
-              <td>
-                <HealthBadge health={c.health} reason={c.health_reason} />
-              </td>
-              <td className="num" data-testid="connection-users">{formatCount(c.user_count)}</td>
-              <td className="num" data-testid="connection-groups">{formatCount(c.group_count)}</td>
-              <td className="num">
-                {formatCount(c.requests_24h)}
-                {c.failures_24h > 0 ? <span className="fail-count" title="Failed requests in the last 24 h"> · {formatCount(c.failures_24h)} failed</span> : null}
-              </td>
-              <td>
-                <Time value={c.last_sync_at} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }

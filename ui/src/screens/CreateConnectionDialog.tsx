@@ -43,7 +43,7 @@ export function CreateConnectionDialog({ onClose, onCreated }: { onClose: (creat
   if (created) {
     const c = created.connection;
     return (
-      <Modal title={`${c.name} is ready`} onClose={() => onClose(null)} testId="created-dialog">
+      <Modal title={`${c.name} is ready`} onClose={() => onClose(null)} testId="created-dialog" dismissible={false}>
         <p>Paste these into {IDP_LABEL[c.idp]}.</p>
         <div className="field">
           <span className="label">SCIM URL</span>

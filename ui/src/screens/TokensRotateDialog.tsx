@@ -94,7 +94,7 @@ export function TokensRotateDialog({ connectionId, idp, onClose, onRotated }: { 
 
   if (issued) {
     return (
-      <Modal title="New token issued" onClose={onClose} testId="rotated-dialog">
+      <Modal title="New token issued" onClose={onClose} testId="rotated-dialog" dismissible={false}>
         <div className="field">
           <span className="label">Bearer token</span>
           <CopyField value={issued.token} label="new token" testId="rotated-token" />

@@ -5,6 +5,7 @@ import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { Time } from "../components/Time";
 import { useConnection } from "../lib/connection";
 import { useClient } from "../lib/context";
+import { exactUtc } from "../lib/format";
 import { useAsync, useNow } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
 import { TokensAudit } from "./TokensAudit";
@@ -29,6 +30,26 @@ function countdown(ms: number): string {
 }
 
 const t = (iso: string | null) => (iso ? new Date(iso).getTime() : null);
+
+/**
+ * Which token the IdP should hold: the newest live one is "current"; older tokens that still work are
+ * "previous" (until their grace ends, or until revoked when they have no expiry). Expired and revoked ones say nothing.
+ */
+function TokenRole({ token, current }: { token: TokenRow; current: boolean }) {
+  if (current) {
+    return (
+      <span className="chip chip-accent" title="The token the IdP should be using" data-testid="token-role" data-role="current">
+        current
+      </span>
+    );
+  }
+  if (token.state !== "live" && token.state !== "in_grace") return null;
+  return (
+    <span className="chip" data-testid="token-role" data-role="previous">
+      previous, valid {token.expires_at ? `until ${exactUtc(token.expires_at)}` : "until revoked"}
+    </span>
+  );
+}
 
 export function TokensScreen() {
   const client = useClient();
@@ -95,7 +116,7 @@ export function TokensScreen() {
                 <tr key={x.id} data-testid="token-row" data-token-prefix={x.prefix} data-state={x.state}>
                   <td>
                     <code data-testid="token-prefix">{x.prefix}…</code>
-                    {isNewest && graceTokens.length > 0 ? <span className="chip chip-accent">new</span> : null}
+                    <TokenRole token={x} current={isNewest} />
                     <div className="muted small">{x.label}</div>
                   </td>
                   <td>

@@ -173,3 +173,37 @@ async fn print_report() {
     let r = report(Breaks::default()).await;
     println!("{}", r.render_table());
 }
+
+/// Check text an admin reads (reasons, the table) never shows Rust's Debug form of an optional
+/// value (`Some("2026-…")`, `Some(true)`, `None`), for a good server, a broken one and no server.
+#[tokio::test]
+async fn no_check_text_reads_like_rust_debug() {
+    let unreachable =
+        run_checks("http://127.0.0.1:9/scim/v2", TOKEN, CheckOptions::default()).await;
+    for r in [
+        report(Breaks::default()).await,
+        report(Breaks {
+            server_error_not_found: true,
+            zero_based: true,
+            ..Breaks::default()
+        })
+        .await,
+        unreachable,
+    ] {
+        for c in &r.checks {
+            for bad in ["Some(", "None", "Bool(", "String(", "Number("] {
+                assert!(
+                    !c.reason.contains(bad),
+                    "{} reason shows {bad:?}: {}",
+                    c.id,
+                    c.reason
+                );
+            }
+        }
+        let table = r.render_table();
+        assert!(
+            !table.contains("Some(") && !table.contains("None"),
+            "{table}"
+        );
+    }
+}
