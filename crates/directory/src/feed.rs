@@ -1,10 +1,11 @@
 //! The ordered change feed for the integrating application: each event once, in commit
-//! order (the single writer assigns `seq` inside the committing transaction).
+//! order (the single writer assigns `seq` inside the committing transaction); its
+//! consumers' acknowledged cursors, and pruning by retention (docs/retention.md).
 
 use crate::clock::fmt_time;
 use crate::error::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -100,4 +101,151 @@ pub fn read(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Days an event that a live consumer has not acknowledged is kept at most, however far
+/// behind the consumer is (docs/retention.md).
+pub const UNREAD_MAX_DAYS: i64 = 90;
+
+/// What a read from a cursor found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedRead {
+    /// The events after the cursor, oldest first (none when the reader is up to date).
+    Events(Vec<FeedEvent>),
+    /// Events after the cursor were pruned: reading on would skip them, so the reader must
+    /// resync (take `head`, reload its state, then read after `head`).
+    Pruned { pruned_through: i64, head: i64 },
+}
+
+/// The last seq the feed assigned (0 before the first event), whether or not it was pruned.
+pub fn head(db: &Connection) -> Result<i64> {
+    Ok(db
+        .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'change_feed'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The highest seq pruning removed among the events a reader of `connection_id` (None: the
+/// whole feed) would get; 0 when none was.
+pub fn pruned_through(db: &Connection, connection_id: Option<&str>) -> Result<i64> {
+    Ok(db
+        .prepare_cached(
+            "SELECT COALESCE(max(through_seq), 0) FROM feed_pruned WHERE ?1 IS NULL OR connection_id = ?1",
+        )?
+        .query_row([connection_id], |r| r.get(0))?)
+}
+
+/// `read`, refused when events after `after` were pruned, so a reader never skips an event
+/// without being told.
+pub fn read_from(
+    db: &Connection,
+    after: i64,
+    connection_id: Option<&str>,
+    limit: u32,
+) -> Result<FeedRead> {
+    let through = pruned_through(db, connection_id)?;
+    if after < through {
+        return Ok(FeedRead::Pruned {
+            pruned_through: through,
+            head: head(db)?,
+        });
+    }
+    Ok(FeedRead::Events(read(db, after, connection_id, limit)?))
+}
+
+/// The cursor an application key acknowledged for one way of reading (a connection, or None
+/// for the whole feed); None when it never read the feed that way.
+pub fn acknowledged(
+    db: &Connection,
+    app_key_id: &str,
+    connection_id: Option<&str>,
+) -> Result<Option<i64>> {
+    Ok(db
+        .prepare_cached(
+            "SELECT acked_seq FROM feed_cursors WHERE app_key_id = ?1 AND connection_id = ?2",
+        )?
+        .query_row(params![app_key_id, connection_id.unwrap_or("")], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// Records that an application key has every event up to `cursor` (reading with
+/// `after=cursor` says so). The first acknowledgement registers the key as a consumer; a
+/// cursor only moves forward and never past the head.
+pub fn acknowledge(
+    db: &Connection,
+    app_key_id: &str,
+    connection_id: Option<&str>,
+    cursor: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let cursor = cursor.clamp(0, head(db)?);
+    db.prepare_cached(
+        "INSERT INTO feed_cursors (app_key_id, connection_id, acked_seq, acked_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app_key_id, connection_id) DO UPDATE
+            SET acked_seq = excluded.acked_seq, acked_at = excluded.acked_at
+            WHERE excluded.acked_seq > feed_cursors.acked_seq",
+    )?
+    .execute(params![
+        app_key_id,
+        connection_id.unwrap_or(""),
+        cursor,
+        fmt_time(now)
+    ])?;
+    Ok(())
+}
+
+/// Removes at most `batch` events from the front of the feed, oldest first, and stops at the
+/// first event that is kept, so the feed stays gap-free: every event after the first kept
+/// one is still there. An event is kept while it is younger than `keep_days`, or younger
+/// than UNREAD_MAX_DAYS and after the acknowledged cursor of a live application key that
+/// reads its connection (or the whole feed). Records, per connection, the highest seq
+/// removed (`read_from` refuses cursors below it). Returns how many events went.
+pub fn prune(db: &Connection, now: DateTime<Utc>, keep_days: i64, batch: usize) -> Result<usize> {
+    let old = fmt_time(now - chrono::Duration::days(keep_days));
+    let unread_old = fmt_time(now - chrono::Duration::days(UNREAD_MAX_DAYS));
+    let cursors: Vec<(String, i64)> = db
+        .prepare_cached(
+            "SELECT k.connection_id, k.acked_seq FROM feed_cursors k
+             JOIN app_keys a ON a.id = k.app_key_id WHERE a.revoked_at IS NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let unread = |seq: i64, connection_id: &str| {
+        cursors
+            .iter()
+            .any(|(c, acked)| *acked < seq && (c.is_empty() || c == connection_id))
+    };
+    let mut end: Option<i64> = None;
+    {
+        let mut stmt = db.prepare_cached(
+            "SELECT seq, at, connection_id FROM change_feed ORDER BY seq LIMIT ?1",
+        )?;
+        let mut rows = stmt.query([batch as i64])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let at: String = r.get(1)?;
+            let connection_id: String = r.get(2)?;
+            let prunable = at < unread_old || (at < old && !unread(seq, &connection_id));
+            if !prunable {
+                break;
+            }
+            end = Some(seq);
+        }
+    }
+    let Some(end) = end else {
+        return Ok(0);
+    };
+    db.prepare_cached(
+        "INSERT INTO feed_pruned (connection_id, through_seq)
+            SELECT connection_id, max(seq) FROM change_feed WHERE seq <= ?1 GROUP BY connection_id
+         ON CONFLICT (connection_id) DO UPDATE
+            SET through_seq = max(feed_pruned.through_seq, excluded.through_seq)",
+    )?
+    .execute([end])?;
+    Ok(db
+        .prepare_cached("DELETE FROM change_feed WHERE seq <= ?1")?
+        .execute([end])?)
 }

@@ -190,10 +190,18 @@ pub fn issue_app_key(db: &Connection, label: &str, now: DateTime<Utc>) -> Result
 
 /// True when the presented key is a live application key (hash lookup, constant-time confirm).
 pub fn app_key_valid(db: &Connection, presented: &str) -> Result<bool> {
+    Ok(app_key_id(db, presented)?.is_some())
+}
+
+/// The id of the live application key presented (hash lookup, constant-time confirm): the
+/// identity of a feed consumer.
+pub fn app_key_id(db: &Connection, presented: &str) -> Result<Option<String>> {
     let hash = TokenHash::of(presented);
-    let stored: Option<Vec<u8>> = db
-        .prepare_cached("SELECT hash FROM app_keys WHERE hash = ?1 AND revoked_at IS NULL")?
-        .query_row([hash.as_bytes()], |r| r.get(0))
+    let stored: Option<(String, Vec<u8>)> = db
+        .prepare_cached("SELECT id, hash FROM app_keys WHERE hash = ?1 AND revoked_at IS NULL")?
+        .query_row([hash.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(stored.is_some_and(|s| bool::from(s.as_slice().ct_eq(hash.as_bytes()))))
+    Ok(stored
+        .filter(|(_, s)| bool::from(s.as_slice().ct_eq(hash.as_bytes())))
+        .map(|(id, _)| id))
 }

@@ -31,6 +31,7 @@ import type { JitSettings } from "./generated/JitSettings";
 import type { StaleAccount } from "./generated/StaleAccount";
 import type { FlaggedSignIns } from "./generated/FlaggedSignIns";
 import type { CadenceSetting } from "./generated/CadenceSetting";
+import type { RetentionSetting } from "./generated/RetentionSetting";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "gone" | "internal" | "network";
@@ -210,6 +211,14 @@ export class MusterClient {
   /** 1 to 10080 minutes, or null for the IdP's default; anything else is refused with 400. */
   setCadence(id: string, minutes: number | null): Promise<CadenceSetting> {
     return this.request("PUT", `/connections/${encodeURIComponent(id)}/health/cadence`, { body: { expected_sync_minutes: minutes } });
+  }
+  /** Days a deleted user or group stays restorable before purge. */
+  retention(id: string, signal?: AbortSignal): Promise<RetentionSetting> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/retention`, { signal });
+  }
+  /** 1 to 90 days; applies to deletions from now on; anything else is refused with 400. */
+  setRetention(id: string, days: number): Promise<RetentionSetting> {
+    return this.request("PUT", `/connections/${encodeURIComponent(id)}/retention`, { body: { days } });
   }
   triage(q: string, connection?: string, signal?: AbortSignal): Promise<TriageReport> {
     return this.request("GET", "/triage", { query: { q, connection }, signal });

@@ -1,4 +1,4 @@
-// Connection overview: sync health panel, SCIM endpoint and IdP setup steps, dialect and counts, recent requests.
+// Connection overview: sync health panel, SCIM endpoint and IdP setup steps, dialect, counts and retention of deleted users, recent requests.
 import { Link } from "react-router";
 import { CopyField } from "../components/CopyButton";
 import { LogTable } from "../components/LogTable";
@@ -7,6 +7,7 @@ import { SetupSteps } from "../components/SetupSteps";
 import { useConnection } from "../lib/connection";
 import { IDP_LABEL, formatCount } from "../lib/format";
 import { HealthPanel } from "./HealthPanel";
+import { OverviewRetention } from "./OverviewRetention";
 
 export function OverviewScreen() {
   const { detail, reload } = useConnection();
@@ -33,6 +34,10 @@ export function OverviewScreen() {
             </dd>
             <dt>Groups</dt>
             <dd>{formatCount(c.group_count)}</dd>
+            <dt>Deleted users and groups</dt>
+            <dd>
+              <OverviewRetention connection={c} onSaved={reload} />
+            </dd>
             <dt>Created</dt>
             <dd>
               <Time value={c.created_at} />

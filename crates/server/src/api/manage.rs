@@ -1,6 +1,6 @@
 //! Admin actions on a connection: role precedence (with preview), custom roles, tokens
-//! (rotate with grace, revoke), the audit trail, restores of users and groups, and attribute
-//! mappings.
+//! (rotate with grace, revoke), the audit trail, restores of users and groups, attribute
+//! mappings, and how long deleted users and groups are kept.
 
 use super::types::*;
 use super::{ApiFailure, ApiJson, ApiResult};
@@ -518,4 +518,62 @@ pub async fn jit_flagged(
             .read(move |db| directory::jit::flagged_signins(db, &id, limit, now))
             .await?,
     ))
+}
+
+fn retention_of(c: &directory::connections::ConnectionRecord) -> RetentionSetting {
+    RetentionSetting {
+        days: c.retention_days,
+        min_days: directory::connections::MIN_RETENTION_DAYS,
+        max_days: directory::connections::MAX_RETENTION_DAYS,
+    }
+}
+
+/// How long the connection's deleted users and groups stay restorable before purge.
+pub async fn retention(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<RetentionSetting> {
+    let c = st
+        .db
+        .read(move |db| directory::connections::get(db, &id))
+        .await?
+        .ok_or_else(|| ApiFailure::new(StatusCode::NOT_FOUND, "not_found", "connection"))?;
+    Ok(Json(retention_of(&c)))
+}
+
+/// Sets it (`{"days": n}`, a whole number from 1 to 90), audited as `retention_set`; applies
+/// to deletions from now on. Anything else is refused with 400 and changes nothing.
+pub async fn set_retention(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<RetentionSetting> {
+    let (min, max) = (
+        directory::connections::MIN_RETENTION_DAYS,
+        directory::connections::MAX_RETENTION_DAYS,
+    );
+    let days = match body.as_object().and_then(|o| o.get("days")) {
+        None => {
+            return Err(ApiFailure::bad_request(format!(
+                "send {{\"days\": n}}, a whole number of days from {min} to {max}"
+            )))
+        }
+        Some(v) => v.as_i64().ok_or_else(|| {
+            ApiFailure::bad_request(format!(
+                "days must be a whole number of days from {min} to {max}; got {v}"
+            ))
+        })?,
+    };
+    let now = st.clock.now();
+    let source = peer.ip().to_string();
+    let conn = id.clone();
+    let c = st
+        .db
+        .write(move |db| {
+            directory::connections::set_retention(db, &conn, days, "admin", Some(&source), now)
+        })
+        .await?;
+    st.publish("connection", &id, None);
+    Ok(Json(retention_of(&c)))
 }

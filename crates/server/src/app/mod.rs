@@ -3,7 +3,7 @@
 //! and the ordered change feed. Authenticated by application keys, never SCIM tokens.
 
 use crate::state::AppState;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -56,8 +56,12 @@ fn from_dir(e: directory::Error) -> Response {
     }
 }
 
+/// The application key a request was authenticated with: the feed consumer's identity.
+#[derive(Clone)]
+struct AppKeyId(String);
+
 /// Application keys only; fails closed.
-async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let key = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -71,9 +75,12 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
             "an application key is required",
         );
     };
-    match st.db.read(move |c| sessions::app_key_valid(c, &key)).await {
-        Ok(true) => next.run(req).await,
-        Ok(false) => fail(
+    match st.db.read(move |c| sessions::app_key_id(c, &key)).await {
+        Ok(Some(id)) => {
+            req.extensions_mut().insert(AppKeyId(id));
+            next.run(req).await
+        }
+        Ok(None) => fail(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "unknown or revoked application key",
@@ -268,17 +275,61 @@ struct FeedQuery {
     limit: Option<u32>,
 }
 
-async fn read_feed(State(st): State<AppState>, Query(q): Query<FeedQuery>) -> Response {
+/// Events after the cursor `after`, oldest first; `next` is the cursor to pass next time.
+/// Reading with `after=N` acknowledges every event up to N for this application key (and
+/// this `connection` filter): events it has not acknowledged are kept longer
+/// (docs/retention.md). A cursor below events that were pruned is answered 410 with the
+/// head to resync from, never with the events after the gap.
+async fn read_feed(
+    State(st): State<AppState>,
+    Extension(AppKeyId(key)): Extension<AppKeyId>,
+    Query(q): Query<FeedQuery>,
+) -> Response {
     let after = q.after.unwrap_or(0);
-    match st
+    let connection = q.connection.filter(|c| !c.is_empty());
+    let (c, k) = (connection.clone(), key.clone());
+    let read = st
         .db
-        .read(move |db| feed::read(db, after, q.connection.as_deref(), q.limit.unwrap_or(100)))
-        .await
-    {
-        Ok(events) => {
+        .read(move |db| {
+            let read = feed::read_from(db, after, c.as_deref(), q.limit.unwrap_or(100))?;
+            Ok((read, feed::acknowledged(db, &k, c.as_deref())?))
+        })
+        .await;
+    let users = format!(
+        "GET /app/v1/connections/{}/users",
+        connection.as_deref().unwrap_or("{connection}")
+    );
+    match read {
+        Ok((feed::FeedRead::Events(events), acked)) => {
+            if acked.is_none_or(|a| a < after) {
+                let now = st.clock.now();
+                st.db.write_detached(move |db| {
+                    feed::acknowledge(db, &key, connection.as_deref(), after, now)
+                });
+            }
             let next = events.last().map(|e| e.seq).unwrap_or(after);
             Json(json!({"events": events, "next": next})).into_response()
         }
+        Ok((
+            feed::FeedRead::Pruned {
+                pruned_through,
+                head,
+            },
+            _,
+        )) => (
+            StatusCode::GONE,
+            Json(json!({
+                "code": "cursor_expired",
+                "message": format!(
+                    "events after cursor {after} up to {pruned_through} were pruned by retention; \
+                     reading on would skip them. Resync: reload your users ({users}), \
+                     then read the feed with after={head}"
+                ),
+                "pruned_through": pruned_through,
+                "resync_after": head,
+            })),
+        )
+            .into_response(),
         Err(e) => from_dir(e),
     }
 }
