@@ -161,15 +161,53 @@ pub fn record_dialect(db: &Connection, id: &str, dialect: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn set_retention(db: &Connection, id: &str, days: i64) -> Result<()> {
-    if !(1..=90).contains(&days) {
-        return Err(Error::Invalid(
-            "retention must be between 1 and 90 days".into(),
-        ));
+/// Records a dialect only when the connection has none yet (a request that does not reveal
+/// the dialect on its own, such as a GET, never overwrites one a PATCH revealed).
+pub fn record_dialect_if_unknown(db: &Connection, id: &str, dialect: &str) -> Result<()> {
+    db.prepare_cached("UPDATE connections SET dialect = ?2 WHERE id = ?1 AND dialect IS NULL")?
+        .execute(params![id, dialect])?;
+    Ok(())
+}
+
+/// Days a deleted user or group stays restorable before it is purged: the bounds the
+/// schema holds (`connections.retention_days`, 0001_init.sql).
+pub const MIN_RETENTION_DAYS: i64 = 1;
+pub const MAX_RETENTION_DAYS: i64 = 90;
+
+/// Sets how many days this connection's deleted users and groups are kept (restorable)
+/// before they are purged, and records who did it in the audit trail. It applies to
+/// deletions from now on; users and groups already deleted keep the purge date they were
+/// given. Out of range is refused and nothing changes.
+pub fn set_retention(
+    db: &Connection,
+    id: &str,
+    days: i64,
+    actor: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ConnectionRecord> {
+    if !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&days) {
+        return Err(Error::Invalid(format!(
+            "retention_days must be a whole number of days from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}; got {days}"
+        )));
     }
+    let before = get(db, id)?.ok_or_else(|| Error::NotFound(format!("connection {id}")))?;
     db.prepare_cached("UPDATE connections SET retention_days = ?2 WHERE id = ?1")?
         .execute(params![id, days])?;
-    Ok(())
+    crate::audit::record(
+        db,
+        Some(id),
+        actor,
+        "retention_set",
+        None,
+        source,
+        Some(&format!(
+            "deleted users and groups kept {days} days before purge (was {})",
+            before.retention_days
+        )),
+        now,
+    )?;
+    get(db, id)?.ok_or_else(|| Error::NotFound(format!("connection {id}")))
 }
 
 /// Longest expected cadence an admin may set: one week, in minutes.

@@ -7,6 +7,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::{oneshot, Semaphore};
 
@@ -24,6 +25,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_list_indexes.sql")),
     (8, include_str!("../migrations/0008_log_search.sql")),
     (9, include_str!("../migrations/0009_user_search.sql")),
+    (10, include_str!("../migrations/0010_feed_retention.sql")),
+    (11, include_str!("../migrations/0011_request_id.sql")),
+    (12, include_str!("../migrations/0012_log_traffic.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.
@@ -79,6 +83,11 @@ type Job = Box<dyn Command>;
 /// failure that undid it), the answer to whoever queued it.
 trait Command: Send {
     fn kind(&self) -> Kind;
+    /// Takes the command for running; false when its request abandoned it first, in which
+    /// case it must not run (`WriteScope`).
+    fn claim(&self) -> bool;
+    /// Whose request queued it (`with_tenant`), for the writer's round-robin.
+    fn tenant(&self) -> Arc<str>;
     /// Runs the statements and keeps the outcome for `answer`; whether they succeeded.
     /// A replayable command may run again after a rollback undid it.
     fn run(&mut self, conn: &Connection) -> bool;
@@ -101,12 +110,106 @@ enum Kind {
     Statement,
 }
 
+/// A scoped write's state: queued, taken by the writer (it will commit or fail and its
+/// caller be told which), or abandoned by its request (it will never run).
+const QUEUED: u8 = 0;
+const TAKEN: u8 = 1;
+const ABANDONED: u8 = 2;
+
+tokio::task_local! {
+    static SCOPE: WriteScope;
+    static TENANT: Arc<str>;
+}
+
+/// Runs `fut` with every write it queues (awaited or detached) counted as `tenant`'s: the
+/// writer serves tenants round-robin, so one connection's flood of large writes cannot
+/// hold another's create for more than `GROUP_BUDGET` (`FairQueue`).
+pub async fn with_tenant<F: std::future::Future>(tenant: &str, fut: F) -> F::Output {
+    TENANT.scope(Arc::from(tenant), fut).await
+}
+
+fn current_tenant() -> Arc<str> {
+    TENANT
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| Arc::from(""))
+}
+
+std::thread_local! {
+    /// Set while a detached write is built, so it stays out of the surrounding scope.
+    static OUTSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The writes one request queued, so that a request answered with an error never takes
+/// effect later. A request that gives up (its deadline passed) calls `abandon`: writes
+/// the writer has not taken yet are dropped unrun, and if one was already taken the
+/// request must wait for its outcome and report it instead of an error.
+#[derive(Clone, Default)]
+pub struct WriteScope {
+    jobs: Arc<Mutex<Vec<Arc<AtomicU8>>>>,
+}
+
+impl WriteScope {
+    pub fn new() -> Self {
+        WriteScope::default()
+    }
+
+    /// Runs `fut` with every `Db::write*` it awaits registered in this scope (detached
+    /// writes are not: nobody waits for them).
+    pub async fn run<F: std::future::Future>(&self, fut: F) -> F::Output {
+        SCOPE.scope(self.clone(), fut).await
+    }
+
+    /// Abandons every write still queued. Returns true when none was taken by the writer,
+    /// so the request has changed nothing and may answer with an error; false when a
+    /// write was taken and its outcome must be awaited.
+    pub fn abandon(&self) -> bool {
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut untouched = true;
+        for state in jobs.iter() {
+            if let Err(now) =
+                state.compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                untouched &= now == ABANDONED;
+            }
+        }
+        untouched
+    }
+
+    /// A new job's state, registered in the current task's scope if there is one.
+    fn current_job() -> Option<Arc<AtomicU8>> {
+        if OUTSIDE.with(|o| o.get()) {
+            return None;
+        }
+        SCOPE
+            .try_with(|scope| {
+                let state = Arc::new(AtomicU8::new(QUEUED));
+                scope
+                    .jobs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(state.clone());
+                state
+            })
+            .ok()
+    }
+
+    fn outside<T>(f: impl FnOnce() -> T) -> T {
+        OUTSIDE.with(|o| o.set(true));
+        let out = f();
+        OUTSIDE.with(|o| o.set(false));
+        out
+    }
+}
+
 /// A command and what its caller is told.
 struct Queued<F, A, R> {
     kind: Kind,
     f: F,
     outcome: Option<Result<R>>,
     answer: A,
+    /// Shared with the request's `WriteScope`, when it was queued inside one.
+    state: Option<Arc<AtomicU8>>,
+    tenant: Arc<str>,
 }
 
 impl<F, A, R> Command for Queued<F, A, R>
@@ -117,6 +220,17 @@ where
 {
     fn kind(&self) -> Kind {
         self.kind
+    }
+    fn tenant(&self) -> Arc<str> {
+        self.tenant.clone()
+    }
+    fn claim(&self) -> bool {
+        self.state.as_ref().is_none_or(|s| {
+            match s.compare_exchange(QUEUED, TAKEN, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => true,
+                Err(now) => now == TAKEN,
+            }
+        })
     }
     fn run(&mut self, conn: &Connection) -> bool {
         let outcome = (self.f)(conn);
@@ -155,6 +269,8 @@ where
         f,
         outcome: None,
         answer,
+        state: WriteScope::current_job(),
+        tenant: current_tenant(),
     })
 }
 
@@ -170,6 +286,8 @@ where
         f,
         outcome: None,
         answer,
+        state: WriteScope::current_job(),
+        tenant: current_tenant(),
     })
 }
 
@@ -177,6 +295,7 @@ where
 #[derive(Clone)]
 pub struct Db {
     jobs: mpsc::SyncSender<Job>,
+    load: Arc<WriterLoad>,
     readers: Arc<ReadPool>,
     path: PathBuf,
 }
@@ -232,11 +351,16 @@ impl Db {
             .name("muster-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, kicked))?;
         let (tx, rx) = mpsc::sync_channel::<Job>(8192);
+        let load = Arc::new(WriterLoad::default());
         std::thread::Builder::new()
             .name("muster-writer".into())
-            .spawn(move || writer_loop(writer, rx, kick))?;
+            .spawn({
+                let load = load.clone();
+                move || writer_loop(writer, rx, kick, &load)
+            })?;
         Ok(Db {
             jobs: tx,
+            load,
             readers: Arc::new(ReadPool {
                 conns: Mutex::new(conns),
                 permits: Semaphore::new(READERS),
@@ -247,6 +371,32 @@ impl Db {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How long a write queued now would wait before the writer takes it: the commands
+    /// ahead of it times the recent cost of one. For `Retry-After`.
+    pub fn estimated_wait(&self) -> std::time::Duration {
+        let pending = self.load.pending.load(Ordering::Relaxed) as u64;
+        let each = self.load.micros_per_job.load(Ordering::Relaxed);
+        // A group still running has taken at least this long and is not done yet.
+        let running = self.load.running_for();
+        std::time::Duration::from_micros(pending.saturating_mul(each)) + running
+    }
+
+    /// Commands queued for the writer and not yet answered (the `muster_writer_pending`
+    /// gauge).
+    pub fn pending(&self) -> usize {
+        self.load.pending.load(Ordering::Relaxed)
+    }
+
+    /// Queues a job, counted in `pending` before the writer can see it (the writer
+    /// subtracts what it answered).
+    fn send(&self, job: Job) -> Result<()> {
+        self.load.pending.fetch_add(1, Ordering::Relaxed);
+        self.jobs.send(job).map_err(|_| {
+            self.load.pending.fetch_sub(1, Ordering::Relaxed);
+            Error::Closed
+        })
     }
 
     /// Runs `f` inside the next group commit, in its own savepoint; resolves after the
@@ -280,7 +430,7 @@ impl Db {
         let job = job(Box::new(move |result| {
             let _ = tx.send(result);
         }));
-        self.jobs.send(job).map_err(|_| Error::Closed)?;
+        self.send(job)?;
         rx.await.map_err(|_| Error::Closed)?
     }
 
@@ -294,7 +444,7 @@ impl Db {
         let job = once_job(f, move |result| {
             let _ = tx.send(result);
         });
-        self.jobs.send(job).map_err(|_| Error::Closed)?;
+        self.send(job)?;
         rx.recv().map_err(|_| Error::Closed)?
     }
 
@@ -337,11 +487,17 @@ impl Db {
         F: Fn(&Connection) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
-        let job = replayable_job(kind, f, move |result: Result<R>| match result {
-            Ok(v) => then(v),
-            Err(e) => tracing::warn!(error = %e, "detached write failed"),
+        // Outside any request's scope: nobody's answer depends on it, so it is never
+        // abandoned.
+        let job = WriteScope::outside(|| {
+            replayable_job(kind, f, move |result: Result<R>| match result {
+                Ok(v) => then(v),
+                Err(e) => tracing::warn!(error = %e, "detached write failed"),
+            })
         });
+        self.load.pending.fetch_add(1, Ordering::Relaxed);
         if self.jobs.try_send(job).is_err() {
+            self.load.pending.fetch_sub(1, Ordering::Relaxed);
             tracing::warn!("writer queue full; dropping a detached write");
         }
     }
@@ -382,6 +538,29 @@ impl Db {
         let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         configure(&c)?;
         f(&c)
+    }
+
+    /// The newest schema version this build knows: its last migration.
+    pub fn newest_schema_version() -> i64 {
+        MIGRATIONS.last().map_or(0, |m| m.0)
+    }
+
+    /// The highest schema version the database behind `conn` records (0 when none).
+    pub fn schema_version(conn: &Connection) -> Result<i64> {
+        Ok(conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Copies the WAL into the database file and truncates it, so the file is whole on its
+    /// own: `muster serve` calls it on shutdown, once the writer's queue has drained.
+    pub fn checkpoint(&self) -> Result<()> {
+        let c = Connection::open(&self.path)?;
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 
@@ -449,16 +628,127 @@ fn after_commit(conn: &Connection, kick: &mpsc::SyncSender<()>) {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, kick: mpsc::SyncSender<()>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
+/// The writer's backlog and pace, for `Db::estimated_wait`.
+#[derive(Default)]
+struct WriterLoad {
+    /// Commands queued and not yet answered.
+    pending: std::sync::atomic::AtomicUsize,
+    /// Moving average of one command's share of its group's time, in microseconds.
+    micros_per_job: std::sync::atomic::AtomicU64,
+    /// When the running group started (microseconds after `epoch`); 0 when idle.
+    group_started: std::sync::atomic::AtomicU64,
+    epoch: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl WriterLoad {
+    fn now_micros(&self) -> u64 {
+        let epoch = self.epoch.get_or_init(std::time::Instant::now);
+        epoch.elapsed().as_micros() as u64 + 1
+    }
+
+    fn group_begins(&self) {
+        let now = self.now_micros();
+        self.group_started.store(now, Ordering::Relaxed);
+    }
+
+    fn running_for(&self) -> std::time::Duration {
+        match self.group_started.load(Ordering::Relaxed) {
+            0 => std::time::Duration::ZERO,
+            at => std::time::Duration::from_micros(self.now_micros().saturating_sub(at)),
+        }
+    }
+
+    fn note_group(&self, jobs: usize, took: std::time::Duration) {
+        self.group_started.store(0, Ordering::Relaxed);
+        let _ = self
+            .pending
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                Some(p.saturating_sub(jobs))
+            });
+        let each = took.as_micros() as u64 / jobs.max(1) as u64;
+        let old = self.micros_per_job.load(Ordering::Relaxed);
+        let new = if old == 0 { each } else { (old * 7 + each) / 8 };
+        self.micros_per_job.store(new, Ordering::Relaxed);
+    }
+}
+
+/// Longest a group keeps taking commands while more than one tenant is waiting: a
+/// tenant's command then waits for at most this much of others' work (plus one command)
+/// before its COMMIT. With one tenant alone a group takes up to `MAX_GROUP` commands.
+const GROUP_BUDGET: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The budget, overridable for benchmarks (MUSTER_GROUP_BUDGET_MS).
+fn group_budget() -> std::time::Duration {
+    static BUDGET: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        std::env::var("MUSTER_GROUP_BUDGET_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(GROUP_BUDGET)
+    })
+}
+
+/// Commands waiting for the writer: a FIFO per tenant, served round-robin.
+#[derive(Default)]
+struct FairQueue {
+    queues: std::collections::HashMap<Arc<str>, std::collections::VecDeque<Job>>,
+    /// Tenants with queued commands, in turn order.
+    turn: std::collections::VecDeque<Arc<str>>,
+}
+
+impl FairQueue {
+    fn push(&mut self, job: Job) {
+        let tenant = job.tenant();
+        let q = self.queues.entry(tenant.clone()).or_default();
+        if q.is_empty() {
+            self.turn.push_back(tenant);
+        }
+        q.push_back(job);
+    }
+
+    fn pop(&mut self) -> Option<Job> {
+        let tenant = self.turn.pop_front()?;
+        let q = self.queues.get_mut(&tenant)?;
+        let job = q.pop_front();
+        if q.is_empty() {
+            self.queues.remove(&tenant);
+        } else {
+            self.turn.push_back(tenant);
+        }
+        job
+    }
+
+    fn is_empty(&self) -> bool {
+        self.turn.is_empty()
+    }
+
+    fn tenants(&self) -> usize {
+        self.turn.len()
+    }
+}
+
+fn writer_loop(
+    conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    kick: mpsc::SyncSender<()>,
+    load: &WriterLoad,
+) {
+    let mut queue = FairQueue::default();
+    loop {
+        if queue.is_empty() {
+            match rx.recv() {
+                Ok(j) => queue.push(j),
+                Err(_) => return,
             }
         }
-        let committed = run_group(&conn, batch);
+        while let Ok(j) = rx.try_recv() {
+            queue.push(j);
+        }
+        let started = std::time::Instant::now();
+        load.group_begins();
+        let (jobs, committed) = run_group(&conn, &mut queue, started);
+        load.note_group(jobs, started.elapsed());
         // After answering: the group's callers never wait for a checkpoint.
         if committed {
             after_commit(&conn, &kick);
@@ -467,20 +757,47 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, kick: mpsc::SyncSender
 }
 
 /// Runs one group in one transaction, every caller answered after the COMMIT with its own
-/// outcome (`GroupTx` says how a failed command is undone alone). SQLite may roll a whole
-/// transaction back by itself (a full disk, an I/O error, out of memory); then the commands
-/// already run are answered with that failure and the rest run in a new transaction, so no
-/// caller is told that a rolled-back write was stored and no command runs outside a
-/// transaction. Returns whether anything committed.
-fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
-    let mut jobs = batch.into_iter();
+/// outcome (`GroupTx` says how a failed command is undone alone). Commands are taken from
+/// `queue` round-robin by tenant, at most `MAX_GROUP`, and, while several tenants wait,
+/// only until the group has run `GROUP_BUDGET`. SQLite may roll a whole transaction back
+/// by itself (a full disk, an I/O error, out of memory); then the commands already run are
+/// answered with that failure and the rest run in a new transaction, so no caller is told
+/// that a rolled-back write was stored and no command runs outside a transaction. Returns
+/// how many commands it answered and whether anything committed.
+fn run_group(
+    conn: &Connection,
+    queue: &mut FairQueue,
+    started: std::time::Instant,
+) -> (usize, bool) {
+    let mut taken = 0usize;
+    // The group's first tenant, and whether another's command has joined it (whose caller
+    // then waits on this group's COMMIT too).
+    let mut first_tenant: Option<Arc<str>> = None;
+    let mut mixed = false;
+    let mut next = |queue: &mut FairQueue| {
+        let others_wait = mixed || queue.tenants() > 1;
+        if taken >= MAX_GROUP || (taken > 0 && others_wait && started.elapsed() >= group_budget()) {
+            return None;
+        }
+        let job = queue.pop()?;
+        let tenant = job.tenant();
+        match &first_tenant {
+            None => first_tenant = Some(tenant),
+            Some(t) if *t != tenant => mixed = true,
+            Some(_) => {}
+        }
+        taken += 1;
+        Some(job)
+    };
     let mut committed_any = false;
-    while jobs.len() > 0 {
+    let mut pending = next(queue);
+    while let Some(first) = pending.take() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            // Never run a command outside a transaction: refuse the rest of the group
-            // (their callers see the writer gone).
+            // Never run a command outside a transaction: refuse this one (its caller sees
+            // the writer gone); the rest stay queued for the next group.
             tracing::error!(error = %e, "writer could not begin a transaction");
-            return committed_any;
+            drop(first);
+            return (taken, committed_any);
         }
         let mut tx = GroupTx {
             ran: Vec::new(),
@@ -488,12 +805,14 @@ fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
             mark: Mark::Begin,
         };
         let mut lost = false;
-        for job in jobs.by_ref() {
-            tx.run(conn, job);
+        let mut job = Some(first);
+        while let Some(j) = job.take() {
+            tx.run(conn, j);
             if conn.is_autocommit() {
                 lost = true;
                 break;
             }
+            job = next(queue);
         }
         let outcome = if lost {
             Err("SQLite rolled the transaction back; the write was not stored".to_string())
@@ -507,8 +826,11 @@ fn run_group(conn: &Connection, batch: Vec<Job>) -> bool {
         for job in tx.ran {
             job.answer(outcome.clone().map_err(Error::Commit));
         }
+        if lost {
+            pending = next(queue);
+        }
     }
-    committed_any
+    (taken, committed_any)
 }
 
 /// Where the replayable commands run without a savepoint (`bare`) can be undone to.
@@ -538,6 +860,11 @@ struct GroupTx {
 
 impl GroupTx {
     fn run(&mut self, conn: &Connection, mut job: Job) {
+        if !job.claim() {
+            job.refuse(Error::Abandoned);
+            self.ran.push(job);
+            return;
+        }
         match job.kind() {
             Kind::Once => {
                 // What ran bare so far stays: a later failure must not roll back this one.
@@ -789,6 +1116,75 @@ mod tests {
         );
     }
 
+    /// Runs `jobs` (one tenant's) as the writer would: one group, as they all fit.
+    fn run_all(conn: &super::Connection, jobs: Vec<super::Job>) -> bool {
+        let mut queue = super::FairQueue::default();
+        for j in jobs {
+            queue.push(j);
+        }
+        let (_, committed) = super::run_group(conn, &mut queue, std::time::Instant::now());
+        assert!(queue.is_empty(), "one tenant's commands fit in one group");
+        committed
+    }
+
+    /// One tenant's flood of slow commands cannot hold another tenant's command past the
+    /// group budget: the writer takes tenants in turn and, while several wait, closes the
+    /// group after GROUP_BUDGET. Alone, a tenant's commands share one group.
+    #[test]
+    fn tenants_take_turns_and_a_busy_group_closes_at_its_budget() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x TEXT)").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let job = |tenant: &str, name: String, slow: bool| -> super::Job {
+            let tx = tx.clone();
+            let tenant: std::sync::Arc<str> = std::sync::Arc::from(tenant);
+            let f = move |c: &super::Connection| {
+                if slow {
+                    std::thread::sleep(std::time::Duration::from_millis(8));
+                }
+                c.execute("INSERT INTO t VALUES (?1)", [&name])?;
+                Ok(name.clone())
+            };
+            Box::new(super::Queued {
+                kind: super::Kind::Replayable,
+                f,
+                outcome: None,
+                answer: move |r: crate::error::Result<String>| {
+                    let _ = tx.send(r.unwrap());
+                },
+                state: None,
+                tenant,
+            })
+        };
+        let mut queue = super::FairQueue::default();
+        for i in 0..20 {
+            queue.push(job("x", format!("x{i}"), true));
+        }
+        queue.push(job("y", "y0".into(), false));
+        // Groups until y's command is answered: x's first (8 ms, past the budget, so the
+        // group closes), then y's turn.
+        let mut answered = Vec::new();
+        let mut groups = 0;
+        while !answered.contains(&"y0".to_string()) {
+            let (taken, committed) = super::run_group(&conn, &mut queue, std::time::Instant::now());
+            assert!(committed && taken > 0);
+            answered.extend(rx.try_iter());
+            groups += 1;
+        }
+        assert_eq!(
+            groups, 2,
+            "y waited behind more than one group: {answered:?}"
+        );
+        assert!(
+            answered.iter().filter(|n| n.starts_with('x')).count() <= 2,
+            "y waited behind x's flood: {answered:?}"
+        );
+        // x alone: the rest share one group.
+        let (taken, _) = super::run_group(&conn, &mut queue, std::time::Instant::now());
+        assert_eq!(taken + answered.len(), 21);
+        assert!(queue.is_empty());
+    }
+
     /// SQLite may roll a group's whole transaction back by itself (simulated here by a
     /// command that runs ROLLBACK): the command before it is answered as failed and not
     /// stored; the one after runs in a new transaction, is stored and answered as such.
@@ -804,7 +1200,7 @@ mod tests {
                 move |r: crate::error::Result<()>| tx.send((name, r.is_ok())).unwrap(),
             )
         };
-        let committed = super::run_group(
+        let committed = run_all(
             &conn,
             vec![
                 job("before", "INSERT INTO t VALUES (1)"),
@@ -886,7 +1282,7 @@ mod tests {
             .iter()
             .map(|(kind, name, sql, fail)| script.job(*kind, name, sql, *fail))
             .collect();
-        assert!(super::run_group(&conn, jobs));
+        assert!(run_all(&conn, jobs));
         let runs = script.runs.lock().unwrap().clone();
         drop(script);
         let rows = conn

@@ -21,6 +21,10 @@ pub enum Error {
     Commit(String),
     #[error("the store is shutting down")]
     Closed,
+    /// The request that queued the write gave up (its deadline passed) before the writer
+    /// took it: it never ran.
+    #[error("the write was abandoned before it ran")]
+    Abandoned,
     #[error("not found: {0}")]
     NotFound(String),
     #[error("invalid: {0}")]

@@ -196,7 +196,7 @@ fn add_members(
     group_id: &str,
     refs: &[MemberRef],
     at: &str,
-    delta: &mut MembershipDelta,
+    delta: &mut DeltaBuilder,
 ) -> Result<()> {
     let kinds = check_members_exist(db, connection_id, refs)?;
     let mut stmt = db.prepare_cached(
@@ -216,8 +216,7 @@ fn add_members(
             at
         ])? == 1
         {
-            delta.removed.retain(|x| x != &r.value);
-            delta.added.push(r.value.clone());
+            delta.note(&r.value, true);
         }
     }
     Ok(())
@@ -227,14 +226,13 @@ fn remove_members(
     db: &Connection,
     group_id: &str,
     ids: &[String],
-    delta: &mut MembershipDelta,
+    delta: &mut DeltaBuilder,
 ) -> Result<()> {
     let mut stmt =
         db.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?;
     for id in ids {
         if stmt.execute(params![group_id, id])? == 1 {
-            delta.added.retain(|x| x != id);
-            delta.removed.push(id.clone());
+            delta.note(id, false);
         }
     }
     Ok(())
@@ -254,7 +252,7 @@ fn apply_member_changes(
     changes: &[MemberChange],
     at: &str,
 ) -> Result<MembershipDelta> {
-    let mut delta = MembershipDelta::default();
+    let mut delta = DeltaBuilder::default();
     for change in changes {
         match change {
             MemberChange::Add(refs) => {
@@ -299,7 +297,41 @@ fn apply_member_changes(
             }
         }
     }
-    Ok(delta)
+    Ok(delta.finish())
+}
+
+/// Builds a `MembershipDelta` in linear time: each member's last change wins (removed then
+/// added again is `added`), in the order of those last changes.
+#[derive(Default)]
+struct DeltaBuilder {
+    /// Per member id: whether its last change added it, and when.
+    last: std::collections::HashMap<String, (bool, usize)>,
+    seq: usize,
+}
+
+impl DeltaBuilder {
+    fn note(&mut self, id: &str, added: bool) {
+        self.seq += 1;
+        self.last.insert(id.to_string(), (added, self.seq));
+    }
+
+    fn finish(self) -> MembershipDelta {
+        let mut all: Vec<(String, bool, usize)> = self
+            .last
+            .into_iter()
+            .map(|(id, (added, at))| (id, added, at))
+            .collect();
+        all.sort_unstable_by_key(|(_, _, at)| *at);
+        let mut delta = MembershipDelta::default();
+        for (id, added, _) in all {
+            if added {
+                delta.added.push(id);
+            } else {
+                delta.removed.push(id);
+            }
+        }
+        delta
+    }
 }
 
 fn refresh_count(db: &Connection, group_id: &str) -> Result<()> {
@@ -361,13 +393,13 @@ pub fn create(
         at,
         serde_json::to_string(&resource)?
     ])?;
-    let mut delta = MembershipDelta::default();
+    let mut delta = DeltaBuilder::default();
     if let Some(refs) = refs {
         add_members(db, connection_id, &id, &refs, &at, &mut delta)?;
         refresh_count(db, &id)?;
     }
     let g = get(db, connection_id, &id)?.ok_or_else(|| Error::NotFound(id))?;
-    Ok((g, delta))
+    Ok((g, delta.finish()))
 }
 
 fn store_attributes(
@@ -459,9 +491,10 @@ pub fn delete(
     let old = get_live(db, connection_id, id)?;
     let at = fmt_time(now);
     let purge = fmt_time(now + chrono::Duration::days(retention_days));
-    let mut delta = MembershipDelta::default();
+    let mut delta = DeltaBuilder::default();
     let ids = all_member_ids(db, id)?;
     remove_members(db, id, &ids, &mut delta)?;
+    let delta = delta.finish();
     db.prepare_cached(
         "UPDATE groups SET deleted_at = ?2, purge_at = ?3, updated_at = ?2, last_synced_at = ?2,
             member_count = 0, version = version + 1 WHERE id = ?1",

@@ -12,6 +12,8 @@ pub enum HealthState {
     Failing,
     Degraded,
     Misconfigured,
+    /// Every token is revoked or expired: the IdP's next request will be refused.
+    NoLiveToken,
 }
 
 /// What health is computed from; gathered by `stats` from the log and the directory.
@@ -34,6 +36,14 @@ pub struct HealthInput {
     pub groups: i64,
     /// How often requests are expected: admin-set, or the IdP's habit.
     pub expected_cadence: Cadence,
+    /// Tokens neither revoked nor expired.
+    pub live_tokens: i64,
+    /// When the newest refused request presented one of this connection's own revoked or
+    /// expired tokens: (what happened to it, when), e.g. ("revoked", "2026-12-06T14:02…").
+    pub dead_token_in_use: Option<(String, String)>,
+    /// Refused requests in the last hour whose token Muster never issued to this
+    /// connection and that do not look like the IdP, by source address (address, count).
+    pub stray_1h: Vec<(String, i64)>,
 }
 
 /// How often a connection's IdP is expected to send something, and who said so.
@@ -76,6 +86,9 @@ pub struct Health {
     pub state: HealthState,
     pub reason: String,
     pub next_step: String,
+    /// Things worth knowing that do not change the state (a recommended setting, traffic
+    /// that is not the IdP's).
+    pub notices: Vec<String>,
 }
 
 /// Default cadence: Entra runs a cycle about every 40 minutes; Okta pushes on change, so
@@ -91,11 +104,57 @@ pub fn default_cadence_secs(idp: &str) -> i64 {
 pub const FAILING_RATIO: f64 = 0.5;
 
 pub fn classify(h: &HealthInput) -> Health {
+    let mut health = classify_state(h);
+    if h.dialect.as_deref() == Some("entra") {
+        health.notices.push(
+            "Entra sends its older PATCH dialect (no aadOptscim062020 flag). Muster accepts it; appending ?aadOptscim062020 to the Tenant URL makes Entra send RFC-compliant requests (booleans as true/false, lower-case ops, member removals by filter) and avoids its known quirks."
+                .into(),
+        );
+    }
+    if !h.stray_1h.is_empty() {
+        let total: i64 = h.stray_1h.iter().map(|(_, n)| n).sum();
+        let from: Vec<&str> = h.stray_1h.iter().map(|(a, _)| a.as_str()).collect();
+        health.notices.push(format!(
+            "{total} request(s) in the last hour with a token this connection never issued, from {} — not your IdP? They do not count against health.",
+            from.join(", ")
+        ));
+    }
+    health
+}
+
+fn classify_state(h: &HealthInput) -> Health {
     let mk = |state, reason: String, next: &str| Health {
         state,
         reason,
         next_step: next.to_string(),
+        notices: Vec::new(),
     };
+    // The IdP refused right now is the most urgent; with no live token at all, the next
+    // step is to issue one.
+    if let Some((what, at)) = &h.dead_token_in_use {
+        if h.auth_failures_since_success > 0 && h.auth_failures_1h > 0 {
+            return mk(
+                HealthState::Failing,
+                format!(
+                    "The IdP still uses the token {what} at {}: {} request(s) refused in the last hour, none authenticated since.",
+                    short_time(at),
+                    h.auth_failures_1h
+                ),
+                if h.live_tokens == 0 {
+                    "No live token remains: issue one (Tokens) and paste it into the IdP's Secret Token / API token field."
+                } else {
+                    "Paste the current token into the IdP's Secret Token / API token field (Tokens shows which one is current)."
+                },
+            );
+        }
+    }
+    if h.live_tokens == 0 {
+        return mk(
+            HealthState::NoLiveToken,
+            "No live token: every token of this connection is revoked or expired, so the IdP will be refused.".into(),
+            "Issue a token (Tokens) and paste it into the IdP's Secret Token / API token field.",
+        );
+    }
     let Some(since_last) = h.since_last_request else {
         return mk(
             HealthState::NeverConnected,
@@ -118,13 +177,6 @@ pub fn classify(h: &HealthInput) -> Health {
             HealthState::Failing,
             format!("{} of {} requests failed in the last hour.", h.failures_1h, h.requests_1h),
             "Open the provisioning log filtered to failures to see what the IdP sends and why it is refused.",
-        );
-    }
-    if h.idp == "entra" && h.dialect.as_deref() == Some("entra") {
-        return mk(
-            HealthState::Misconfigured,
-            "Entra is sending its older, non-compliant PATCH dialect (no aadOptscim062020 flag).".into(),
-            "Append ?aadOptscim062020 to the Tenant URL in Entra so it sends RFC-compliant requests; Muster accepts both, but the flag avoids known Entra quirks.",
         );
     }
     if let Some((op, failed, total)) = h
@@ -179,6 +231,14 @@ pub fn classify(h: &HealthInput) -> Health {
     )
 }
 
+/// "2026-12-06T14:02:31.000Z" as "2026-12-06 14:02 UTC".
+fn short_time(t: &str) -> String {
+    match (t.get(..10), t.get(11..16)) {
+        (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
+        _ => t.to_string(),
+    }
+}
+
 /// An admin-set cadence as they would say it: "60 min", "2 h", "7 days".
 fn every_minutes(m: i64) -> String {
     match m {
@@ -214,6 +274,7 @@ mod tests {
             users: 5,
             groups: 2,
             expected_cadence: Cadence::IdpDefault { secs: 24 * 3600 },
+            live_tokens: 1,
             ..Default::default()
         }
     }
@@ -265,13 +326,39 @@ mod tests {
                 HealthState::Degraded,
             ),
             (
-                "entra without flag",
+                "entra without flag, all succeeding",
                 HealthInput {
                     idp: "entra".into(),
                     dialect: Some("entra".into()),
                     ..base()
                 },
-                HealthState::Misconfigured,
+                HealthState::Healthy,
+            ),
+            (
+                "no live token",
+                HealthInput {
+                    live_tokens: 0,
+                    ..base()
+                },
+                HealthState::NoLiveToken,
+            ),
+            (
+                "the IdP uses a revoked token",
+                HealthInput {
+                    auth_failures_1h: 3,
+                    auth_failures_since_success: 3,
+                    dead_token_in_use: Some(("revoked".into(), "2026-12-06T14:02:00.000Z".into())),
+                    ..base()
+                },
+                HealthState::Failing,
+            ),
+            (
+                "stray unknown tokens do not make it fail",
+                HealthInput {
+                    stray_1h: vec![("203.0.113.7".into(), 3)],
+                    ..base()
+                },
+                HealthState::Healthy,
             ),
             (
                 "no groups",
@@ -310,6 +397,41 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn notices_and_reasons_say_what_happened() {
+        let entra = classify(&HealthInput {
+            idp: "entra".into(),
+            dialect: Some("entra".into()),
+            ..base()
+        });
+        assert_eq!(entra.state, HealthState::Healthy);
+        assert!(entra.notices[0].contains("aadOptscim062020"), "{entra:?}");
+        let stray = classify(&HealthInput {
+            stray_1h: vec![("203.0.113.7".into(), 3)],
+            ..base()
+        });
+        assert!(stray.notices[0].contains("3 request(s)"), "{stray:?}");
+        assert!(stray.notices[0].contains("203.0.113.7"), "{stray:?}");
+        let revoked = classify(&HealthInput {
+            auth_failures_1h: 3,
+            auth_failures_since_success: 3,
+            dead_token_in_use: Some(("revoked".into(), "2026-12-06T14:02:00.000Z".into())),
+            ..base()
+        });
+        assert!(
+            revoked
+                .reason
+                .contains("still uses the token revoked at 2026-12-06 14:02 UTC"),
+            "{revoked:?}"
+        );
+        let degraded = classify(&HealthInput {
+            failing_operations_1h: vec![("POST /Bulk".into(), 4, 4)],
+            failures_1h: 4,
+            ..base()
+        });
+        assert!(!degraded.reason.contains('?'), "{degraded:?}");
     }
 
     #[test]
@@ -475,7 +597,7 @@ pub fn gather(
     now: chrono::DateTime<chrono::Utc>,
 ) -> crate::Result<(ConnectionStats, HealthInput)> {
     use crate::clock::fmt_time;
-    use rusqlite::params;
+    use rusqlite::{params, OptionalExtension};
     let id = conn.id.as_str();
     let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> crate::Result<i64> {
         Ok(db.query_row(sql, p, |r| r.get::<_, i64>(0))?)
@@ -492,48 +614,105 @@ pub fn gather(
         "SELECT COUNT(*) FROM groups WHERE connection_id = ?1 AND deleted_at IS NULL",
         &[&id],
     )?;
+    // Only the IdP's traffic counts: a readiness run's requests and stray requests with a
+    // token this connection never issued are logged with a `traffic` tag and left out.
     let window = |secs: i64| -> crate::Result<(i64, i64)> {
         let since = fmt_time(now - chrono::Duration::seconds(secs));
-        Ok(db.prepare_cached(
-            "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2",
-        )?
-        .query_row(
-            params![id, since],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        Ok(db
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log
+             WHERE connection_id = ?1 AND at >= ?2 AND traffic IS NULL",
+            )?
+            .query_row(params![id, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
     };
     let (requests_1h, failures_1h) = window(3600)?;
     let (requests_24h, failures_24h) = window(86400)?;
     let (requests_7d, failures_7d) = window(7 * 86400)?;
     let last =
         |sql: &str| -> crate::Result<Option<String>> { Ok(db.query_row(sql, [id], |r| r.get(0))?) };
-    let last_request_at = last("SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1")?;
+    let last_request_at =
+        last("SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1 AND traffic IS NULL")?;
     let last_sync_at = last(
-        "SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1 AND status < 400 AND method IN ('POST','PUT','PATCH','DELETE')",
+        "SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1 AND traffic IS NULL AND status < 400 AND method IN ('POST','PUT','PATCH','DELETE')",
     )?;
     let last_auth_ok = last(
-        "SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1 AND outcome != 'auth_failed'",
+        "SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1 AND traffic IS NULL AND outcome != 'auth_failed'",
     )?;
     let since_1h = fmt_time(now - chrono::Duration::hours(1));
     let auth_failures_1h = one(
-        "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1 AND outcome = 'auth_failed' AND at >= ?2",
+        "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1 AND traffic IS NULL AND outcome = 'auth_failed' AND at >= ?2",
         &[&id, &since_1h],
     )?;
     let after = last_auth_ok.clone().unwrap_or_default();
     let auth_failures_since_success = one(
-        "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1 AND outcome = 'auth_failed' AND at > ?2",
+        "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1 AND traffic IS NULL AND outcome = 'auth_failed' AND at > ?2",
         &[&id, &after],
     )?;
+    // Failing operations by what they were: "PATCH Group", or, where no resource type was
+    // known, the endpoint ("POST /Bulk"), never a placeholder.
     let mut stmt = db.prepare(
-        "SELECT method || ' ' || COALESCE(resource_type, '?'), SUM(status >= 400), COUNT(*)
-         FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND outcome != 'auth_failed'
-         GROUP BY 1",
+        "SELECT method, resource_type, CASE WHEN resource_type IS NULL THEN path END,
+                SUM(status >= 400), COUNT(*)
+         FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND traffic IS NULL
+              AND outcome != 'auth_failed'
+         GROUP BY 1, 2, 3",
     )?;
-    let failing_operations_1h = stmt
-        .query_map(params![id, since_1h], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<rusqlite::Result<Vec<(String, i64, i64)>>>()?;
+    let mut by_op: Vec<(String, i64, i64)> = Vec::new();
+    for row in stmt.query_map(params![id, since_1h], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })? {
+        let (method, resource_type, path, failed, total) = row?;
+        let what = resource_type.unwrap_or_else(|| endpoint(path.as_deref().unwrap_or("")));
+        let label = format!("{method} {what}");
+        match by_op.iter_mut().find(|(l, _, _)| *l == label) {
+            Some(entry) => {
+                entry.1 += failed;
+                entry.2 += total;
+            }
+            None => by_op.push((label, failed, total)),
+        }
+    }
+    let failing_operations_1h = by_op;
+    let now_s = fmt_time(now);
+    let live_tokens = one(
+        "SELECT COUNT(*) FROM tokens WHERE connection_id = ?1 AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > ?2)",
+        &[&id, &now_s],
+    )?;
+    // The newest refusal of the IdP's, if it presented one of this connection's dead tokens.
+    let dead_token_in_use = db
+        .prepare_cached(
+            "SELECT t.revoked_at, t.expires_at FROM provisioning_log l
+               JOIN tokens t ON t.connection_id = l.connection_id AND t.prefix = l.token_prefix
+              WHERE l.connection_id = ?1 AND l.traffic IS NULL AND l.outcome = 'auth_failed'
+              ORDER BY l.id DESC LIMIT 1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+            ))
+        })
+        .optional()?
+        .and_then(|(revoked, expires)| match (revoked, expires) {
+            (Some(at), _) => Some(("revoked".to_string(), at)),
+            (None, Some(at)) if at <= now_s => Some(("that expired".to_string(), at)),
+            _ => None,
+        });
+    let stray_1h = db
+        .prepare_cached(
+            "SELECT COALESCE(remote_addr, 'an unknown address'), COUNT(*) FROM provisioning_log
+              WHERE connection_id = ?1 AND traffic = 'stray' AND at >= ?2
+              GROUP BY 1 ORDER BY 2 DESC LIMIT 3",
+        )?
+        .query_map(params![id, since_1h], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
     let secs_since = |t: &Option<String>| {
         t.as_deref()
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
@@ -552,6 +731,9 @@ pub fn gather(
         users,
         groups,
         expected_cadence: Cadence::for_connection(conn.idp.as_str(), conn.expected_sync_minutes),
+        live_tokens,
+        dead_token_in_use,
+        stray_1h,
     };
     let stats = ConnectionStats {
         users,
@@ -567,4 +749,16 @@ pub fn gather(
         failures_7d,
     };
     Ok((stats, input))
+}
+
+/// The endpoint a logged path names, for a row with no resource type:
+/// "/{connection}/Bulk?x=1" -> "/Bulk".
+fn endpoint(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or("");
+    let mut parts = path.trim_start_matches('/').splitn(3, '/');
+    let _connection = parts.next();
+    match parts.next() {
+        Some(p) if !p.is_empty() => format!("/{p}"),
+        _ => "/ (the connection's root)".to_string(),
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod audit;
+pub mod backup;
 pub mod changes;
 pub mod clock;
 pub mod connections;
@@ -16,6 +17,7 @@ pub mod jit;
 pub mod lifecycle;
 pub mod log;
 pub mod query;
+pub mod retention;
 pub mod roles;
 pub mod sessions;
 pub mod tokens;

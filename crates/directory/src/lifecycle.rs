@@ -618,6 +618,27 @@ fn purged_or_unknown(db: &Connection, connection_id: &str, id: &str) -> Result<E
     })
 }
 
+/// Ends a deleted user's or group's retention now and purges it: what a readiness run
+/// created and deleted again leaves nothing behind (no restorable test users).
+pub fn purge_deleted_now(
+    db: &Connection,
+    connection_id: &str,
+    kind: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let table = match kind {
+        "User" => "users",
+        "Group" => "groups",
+        other => return Err(Error::Invalid(format!("cannot purge a {other}"))),
+    };
+    db.prepare_cached(&format!(
+        "UPDATE {table} SET purge_at = ?3 WHERE id = ?1 AND connection_id = ?2 AND deleted_at IS NOT NULL"
+    ))?
+    .execute(params![id, connection_id, fmt_time(now)])?;
+    purge_due(db, now)
+}
+
 /// Removes users and groups whose retention ended; each leaves a tombstone in the log.
 pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
     let at = fmt_time(now);
@@ -720,6 +741,8 @@ fn purge_tombstone(
             user_name: Some(name.to_string()),
             external_id: external_id.map(str::to_string),
             detail: Some("retention window ended; data removed, this row is the tombstone".into()),
+            // Muster's own act, not a request: kept out of the IdP's health and counts.
+            traffic: Some(crate::log::traffic::SYSTEM.into()),
             ..Default::default()
         },
     )?;

@@ -53,54 +53,44 @@ pub struct LogEntry {
     pub request_body: Option<String>,
     /// Modified properties, old → new, of a user or group PUT/PATCH.
     pub changes: Option<crate::changes::ChangeSet>,
+    /// The `x-request-id` the request was answered with.
+    pub request_id: Option<String>,
+    /// Whose traffic this is: None for the IdP's, else `traffic::CHECK` or `traffic::STRAY`
+    /// (health counts only the IdP's).
+    pub traffic: Option<String>,
+    /// The peer's address.
+    pub remote_addr: Option<String>,
 }
 
-/// Attribute names whose values never reach the log.
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "token",
-    "secret",
-    "authorization",
-    "access_token",
-    "client_secret",
-];
+/// Values of `LogEntry::traffic` besides None (the IdP's sync).
+pub mod traffic {
+    /// A readiness run (`muster check` or the console's Readiness screen).
+    pub const CHECK: &str = "check";
+    /// Refused, with a token this connection never issued, not looking like its IdP.
+    pub const STRAY: &str = "stray";
+    /// Written by Muster itself, not a request (a purge tombstone).
+    pub const SYSTEM: &str = "system";
+    /// The SQL condition for rows that are the IdP's traffic.
+    pub const IS_IDP: &str = "traffic IS NULL";
+}
 
 /// True for attribute names whose values never reach the log.
 pub fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS.iter().any(|s| key.eq_ignore_ascii_case(s))
+    scim::redact::is_secret_name(key)
 }
 
-/// A copy of a request body with secrets replaced by "[redacted]" at any depth.
+/// A copy of a request body with secrets replaced by "[redacted]" at any depth, resolved
+/// as the PATCH engine resolves paths (`scim::redact`).
 pub fn redact(body: &Value) -> Value {
-    match body {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let secret = is_secret_key(k);
-                    let path_is_secret = k.eq_ignore_ascii_case("value")
-                        && map
-                            .get("path")
-                            .and_then(Value::as_str)
-                            .is_some_and(|p| p.eq_ignore_ascii_case("password"));
-                    if secret || path_is_secret {
-                        (k.clone(), Value::String("[redacted]".into()))
-                    } else {
-                        (k.clone(), redact(v))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
-    }
+    scim::redact::redact_body(body)
 }
 
 pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
     db.prepare_cached(
         "INSERT INTO provisioning_log (at, connection_id, method, path, status, outcome, resource_type,
             resource_id, user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body,
-            changes, user_name_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            changes, user_name_key, request_id, traffic, remote_addr)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         e.at,
@@ -125,6 +115,9 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
             .map(serde_json::to_string)
             .transpose()?,
         e.user_name.as_deref().map(identity_key),
+        e.request_id,
+        e.traffic,
+        e.remote_addr,
     ])?;
     Ok(db.last_insert_rowid())
 }
@@ -137,7 +130,8 @@ pub fn identity_key(s: &str) -> String {
 
 const COLUMNS: &str =
     "id, at, connection_id, method, path, status, outcome, resource_type, resource_id, \
-    user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body, changes";
+    user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body, changes, \
+    request_id, traffic, remote_addr";
 
 fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
     Ok(LogEntry {
@@ -161,6 +155,9 @@ fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
         changes: r
             .get::<_, Option<String>>(17)?
             .and_then(|j| serde_json::from_str(&j).ok()),
+        request_id: r.get(18)?,
+        traffic: r.get(19)?,
+        remote_addr: r.get(20)?,
     })
 }
 
@@ -468,10 +465,9 @@ fn contains_folded(hay: &str, needle: &str) -> bool {
 
 /// Default days a provisioning-log row is kept.
 pub const DEFAULT_RETENTION_DAYS: i64 = 30;
-/// Rows kept at most, whatever their age, so the log's volume stays bounded.
+/// Rows kept at most, whatever their age, so the log's volume stays bounded: the newest
+/// MAX_ROWS ids are kept (purge tombstones on top of them).
 pub const MAX_ROWS: i64 = 5_000_000;
-/// Rows removed per pass, so one pass never holds the writer long.
-const PRUNE_BATCH: i64 = 20_000;
 
 pub fn retention_days(db: &Connection) -> Result<i64> {
     let v: Option<String> = db
@@ -494,30 +490,37 @@ pub fn set_retention_days(db: &Connection, days: i64) -> Result<()> {
     Ok(())
 }
 
-/// Removes rows past the retention window, then the oldest beyond MAX_ROWS; purge
-/// tombstones are kept. Bounded per pass; returns how many rows went.
-pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>) -> Result<usize> {
+/// Removes at most `batch` rows: those older than the retention window, oldest first, then
+/// (when the window removed fewer) the oldest beyond the newest MAX_ROWS. Purge tombstones
+/// (outcome `purged`) are kept. One call is one bounded piece of work for the writer;
+/// `retention::prune` calls it, each call its own write, until it removes fewer than `batch`.
+pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>, batch: usize) -> Result<usize> {
     let cutoff = crate::clock::fmt_time(now - chrono::Duration::days(retention_days(db)?));
-    let mut n = db.prepare_cached(
-        "DELETE FROM provisioning_log WHERE id IN (
-            SELECT id FROM provisioning_log WHERE at < ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)",
-    )?
-    .execute(
-        params![cutoff, PRUNE_BATCH],
-    )?;
-    let count: i64 = db
-        .prepare_cached("SELECT COUNT(*) FROM provisioning_log")?
-        .query_row([], |r| r.get(0))?;
-    if count > MAX_ROWS {
-        n += db
-            .prepare_cached(
-                "DELETE FROM provisioning_log WHERE id IN (
-                SELECT id FROM provisioning_log WHERE outcome != 'purged' ORDER BY id LIMIT ?1)",
-            )?
-            .execute([(count - MAX_ROWS).min(PRUNE_BATCH)])?;
+    // By `at` through log_at, so a pass with nothing to remove reads the index up to the
+    // cutoff (past the few tombstones there) and stops, instead of walking the table.
+    let mut n = db
+        .prepare_cached(PRUNE_AGED_SQL)?
+        .execute(params![cutoff, batch as i64])?;
+    if n < batch {
+        // The cap, by id: every row above max(id) - MAX_ROWS is kept, so no count of the
+        // whole table is needed (a COUNT(*) of millions of rows would hold the writer).
+        let max_id: Option<i64> = db
+            .prepare_cached("SELECT max(id) FROM provisioning_log")?
+            .query_row([], |r| r.get(0))?;
+        if let Some(max_id) = max_id.filter(|m| *m > MAX_ROWS) {
+            n += db
+                .prepare_cached(PRUNE_CAPPED_SQL)?
+                .execute(params![max_id - MAX_ROWS, (batch - n) as i64])?;
+        }
     }
     Ok(n)
 }
+
+const PRUNE_AGED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
+    SELECT id FROM provisioning_log WHERE at < ?1 AND outcome != 'purged' ORDER BY at LIMIT ?2)";
+
+const PRUNE_CAPPED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
+    SELECT id FROM provisioning_log WHERE id <= ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)";
 
 #[cfg(test)]
 mod tests {
@@ -613,6 +616,36 @@ mod tests {
         .unwrap();
     }
 
+    /// Pruning reads the log through its indexes: by `at` for the window (so a pass with
+    /// nothing to remove stops at the cutoff) and by id for the cap; never a scan or a sort.
+    #[test]
+    fn prune_is_served_by_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Db::open(&dir.path().join("m.db")).unwrap();
+        db.read_blocking(|c| {
+            let aged = plan(
+                c,
+                PRUNE_AGED_SQL,
+                &["2026-01-01".to_string().into(), 1000i64.into()],
+            );
+            no_scan_of_the_log(&aged);
+            assert!(
+                aged.iter().any(|s| s.contains("USING INDEX log_at (at<?)")),
+                "{aged:#?}"
+            );
+            let capped = plan(c, PRUNE_CAPPED_SQL, &[10i64.into(), 1000i64.into()]);
+            no_scan_of_the_log(&capped);
+            for steps in [&aged, &capped] {
+                assert!(
+                    !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                    "{steps:#?}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
     #[test]
     fn prefix_bounds_and_folded_matching() {
         assert_eq!(prefix_upper_bound("jane").as_deref(), Some("janf"));
@@ -671,7 +704,7 @@ mod tests {
                     )?;
                 }
                 set_retention_days(c, 30)?;
-                let n = prune(c, now)?;
+                let n = prune(c, now, 1000)?;
                 let left: Vec<String> = c
                     .prepare("SELECT outcome FROM provisioning_log ORDER BY id")?
                     .query_map([], |r| r.get(0))?

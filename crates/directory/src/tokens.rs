@@ -59,11 +59,17 @@ pub enum TokenCheck {
         token_id: String,
         prefix: String,
     },
+    /// Revoked: the token of `connection_id`, revoked at `at`.
     Revoked {
+        connection_id: String,
         prefix: String,
+        at: String,
     },
+    /// Expired at `at`.
     Expired {
+        connection_id: String,
         prefix: String,
+        at: String,
     },
     Unknown,
 }
@@ -126,12 +132,20 @@ pub fn check(db: &Connection, presented: &str, now: DateTime<Utc>) -> Result<Tok
     if !bool::from(stored.as_slice().ct_eq(hash.as_bytes())) {
         return Ok(TokenCheck::Unknown);
     }
-    if revoked_at.is_some() {
-        return Ok(TokenCheck::Revoked { prefix });
+    if let Some(at) = revoked_at {
+        return Ok(TokenCheck::Revoked {
+            connection_id,
+            prefix,
+            at,
+        });
     }
     if let Some(exp) = expires_at {
         if exp <= fmt_time(now) {
-            return Ok(TokenCheck::Expired { prefix });
+            return Ok(TokenCheck::Expired {
+                connection_id,
+                prefix,
+                at: exp,
+            });
         }
     }
     Ok(TokenCheck::Valid {
@@ -217,4 +231,46 @@ pub fn revoke(
         .into_iter()
         .find(|t| t.id == token || t.prefix == token)
         .ok_or_else(|| Error::NotFound(token.to_string()))
+}
+
+/// Live tokens (not revoked, not yet expired) that expire by `now + within`, across every
+/// connection: the `muster_tokens_expiring_7d` gauge, so an IdP is updated before its token
+/// stops working. Stored times are `fmt_time` strings, which sort as they compare.
+pub fn count_expiring(
+    db: &Connection,
+    now: DateTime<Utc>,
+    within: chrono::Duration,
+) -> Result<i64> {
+    Ok(db
+        .prepare_cached(
+            "SELECT COUNT(*) FROM tokens
+             WHERE revoked_at IS NULL AND expires_at > ?1 AND expires_at <= ?2",
+        )?
+        .query_row(params![fmt_time(now), fmt_time(now + within)], |r| r.get(0))?)
+}
+
+/// Whether a request from `addr` with user agent `agent` looks like this connection's IdP:
+/// one of the connection's tokens was last used from that address with that agent within
+/// the last day. A refused request with an unknown token counts against health only then.
+pub fn looks_like_idp(
+    db: &Connection,
+    connection_id: &str,
+    addr: &str,
+    agent: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(db
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tokens WHERE connection_id = ?1 AND last_used_addr = ?2
+                 AND last_used_agent IS ?3 AND last_used_at >= ?4)",
+        )?
+        .query_row(
+            params![
+                connection_id,
+                addr,
+                agent,
+                fmt_time(now - chrono::Duration::days(1))
+            ],
+            |r| r.get(0),
+        )?)
 }

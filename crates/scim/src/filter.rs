@@ -190,12 +190,15 @@ pub(crate) fn lex(input: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
 
 fn valid_name(name: &str) -> bool {
     // RFC 7643 §2.1 ATTRNAME = ALPHA *(nameChar); `$ref` is the one name starting with `$`.
+    if name.eq_ignore_ascii_case("$ref") {
+        return true;
+    }
     let mut chars = name.chars();
     match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '$' => {}
+        Some(c) if c.is_ascii_alphabetic() => {}
         _ => return false,
     }
-    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '$'))
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
 /// Parses one attribute-path word: `attr`, `attr.sub`, `urn:...:attr[.sub]`, or a bare

@@ -7,6 +7,7 @@ pub mod fuzz;
 pub mod list;
 pub mod patch;
 pub mod path;
+pub mod redact;
 pub mod schema;
 
 pub use error::{ScimError, ScimType};

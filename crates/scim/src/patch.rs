@@ -250,7 +250,7 @@ pub fn split_group_patch(
         }
     }
     if count > MAX_MEMBERS_PER_PATCH {
-        return Err(ScimError::invalid_value(format!(
+        return Err(ScimError::bad_request(crate::error::ScimType::TooMany, format!(
             "a PATCH may change at most {MAX_MEMBERS_PER_PATCH} members; this one lists {count}; split it into several requests"
         )));
     }
@@ -268,19 +268,29 @@ fn change_size(c: &MemberChange) -> usize {
 /// Member values: an array of member objects, one object, or (leniently) bare id strings.
 fn member_refs(v: &Value) -> Result<Vec<MemberRef>, ScimError> {
     let one = |m: &Value| match m {
-        Value::String(s) if !s.trim().is_empty() && !s.contains('\0') => Ok(MemberRef {
-            value: s.clone(),
-            display: None,
-            kind: None,
-        }),
+        Value::String(s)
+            if !s.trim().is_empty()
+                && !s.contains('\0')
+                && s.chars().count() <= schema::MAX_STRING_CHARS =>
+        {
+            Ok(MemberRef {
+                value: s.clone(),
+                display: None,
+                kind: None,
+            })
+        }
         Value::String(_) => Err(ScimError::invalid_value(
-            "member values must be non-empty strings",
+            "member values must be non-empty strings of at most 1024 characters",
         )),
         other => schema::member_ref(other),
     };
     match v {
         Value::Null => Ok(Vec::new()),
-        Value::Array(items) => items.iter().map(one).collect(),
+        Value::Array(items) => {
+            // Refused before any element is read: the count alone decides.
+            schema::check_count(items.len(), MAX_MEMBERS_PER_PATCH, "members")?;
+            items.iter().map(one).collect()
+        }
         other => Ok(vec![one(other)?]),
     }
 }
@@ -479,6 +489,16 @@ fn apply_path(
                     "members operations must go through split_group_patch",
                 ));
             }
+            if op == PatchOpKind::Remove
+                && path.attr.sub.is_none()
+                && path.filter.is_none()
+                && schema::server_default(kind, ext, def).is_some()
+            {
+                return Err(ScimError::mutability(format!(
+                    "{} cannot be removed; replace it with a value",
+                    def.name
+                )));
+            }
             match def.mutability {
                 Mutability::ReadOnly => return read_only(mode, def.name),
                 // password is never stored (normalize_user drops it); accept and forget.
@@ -615,16 +635,24 @@ fn apply_to_attr(
             Some(Value::Array(a)) => a.clone(),
             _ => Vec::new(),
         };
+        // Positions by value, so a long list costs linear time, not a scan per item.
+        let mut at: std::collections::HashMap<String, usize> = arr
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (schema::value_key(e), i))
+            .collect();
         let mut preferred = Vec::new();
         for item in new_items {
-            match arr.iter().position(|e| e == &item) {
-                Some(i) => preferred.push(i),
-                None => {
+            match at.entry(schema::value_key(&item)) {
+                std::collections::hash_map::Entry::Occupied(e) => preferred.push(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(arr.len());
+                    preferred.push(arr.len());
                     arr.push(item);
-                    preferred.push(arr.len() - 1);
                 }
             }
         }
+        schema::check_count(arr.len(), schema::MAX_VALUES, def.name)?;
         schema::enforce_single_primary(&mut arr, &preferred);
         set_or_remove(container, def.name, Some(Value::Array(arr)));
         return Ok(());
@@ -1253,7 +1281,7 @@ mod tests {
             .map(|i| json!({"value": format!("u{i}")}))
             .collect();
         let e = split(json!([{"op": "add", "path": "members", "value": many}])).unwrap_err();
-        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        assert_eq!(e.scim_type, Some(ScimType::TooMany));
         assert!(e.detail.contains("at most 1000"));
         let ok: Vec<Value> = (0..MAX_MEMBERS_PER_PATCH)
             .map(|i| json!({"value": format!("u{i}")}))

@@ -303,13 +303,15 @@ static GROUP: LazyLock<SchemaDef> = LazyLock::new(|| SchemaDef {
     description: "Group",
     attributes: vec![
         required(s("displayName")),
+        // The server derives `$ref`, `display` (the member's current name) and `type`
+        // (User or Group, from what the id names): read-only, whatever a client sends.
         multi(
             "members",
             vec![
                 mutab(exact(s("value")), Mutability::Immutable),
-                mutab(a("$ref", AttrType::Reference), Mutability::Immutable),
-                s("display"),
-                mutab(s("type"), Mutability::Immutable),
+                mutab(a("$ref", AttrType::Reference), Mutability::ReadOnly),
+                mutab(s("display"), Mutability::ReadOnly),
+                mutab(s("type"), Mutability::ReadOnly),
             ],
         ),
     ],
@@ -414,6 +416,74 @@ pub fn resolve(
     }
 }
 
+// ---- limits: no real directory comes near them; each refusal is a 400 that names it ----
+
+/// Longest string value, in characters, of a name, identifier or other short attribute
+/// (userName, displayName, emails.value, ...).
+pub const MAX_STRING_CHARS: usize = 1024;
+/// Longest value, in characters, of a reference or binary attribute (photo and profile
+/// URLs, base64 certificates).
+pub const MAX_LONG_STRING_CHARS: usize = 16 * 1024;
+/// Most values one multi-valued attribute (emails, phoneNumbers, roles, ...) may hold.
+pub const MAX_VALUES: usize = 1000;
+/// Most members a group's POST or PUT may list (a PATCH: `patch::MAX_MEMBERS_PER_PATCH`).
+pub const MAX_MEMBERS_PER_REQUEST: usize = 10_000;
+/// Largest resource, as stored (compact JSON, without members), in bytes.
+pub const MAX_RESOURCE_BYTES: usize = 256 * 1024;
+
+/// The longest string `def` accepts, in characters.
+fn max_chars(def: &AttributeDef) -> usize {
+    match def.kind {
+        AttrType::Reference | AttrType::Binary => MAX_LONG_STRING_CHARS,
+        _ => MAX_STRING_CHARS,
+    }
+}
+
+/// A string attribute's value within its length limit.
+pub(crate) fn check_length(def: &AttributeDef, text: &str, label: &str) -> Result<(), ScimError> {
+    let max = max_chars(def);
+    // Bytes bound characters from above: count characters only when the bytes exceed.
+    if text.len() > max {
+        let n = text.chars().count();
+        if n > max {
+            return Err(ScimError::invalid_value(format!(
+                "{label} has {n} characters; at most {max} are accepted"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A resource (as it would be stored) within `MAX_RESOURCE_BYTES`.
+pub fn check_resource_size(resource: &Value) -> Result<(), ScimError> {
+    let bytes = serde_json::to_vec(resource)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if bytes > MAX_RESOURCE_BYTES {
+        return Err(ScimError::invalid_value(format!(
+            "the resource is {bytes} bytes; at most {MAX_RESOURCE_BYTES} are accepted"
+        )));
+    }
+    Ok(())
+}
+
+/// A list of `n` values or members within `max`: a `tooMany` refusal otherwise.
+pub(crate) fn check_count(n: usize, max: usize, label: &str) -> Result<(), ScimError> {
+    if n > max {
+        return Err(ScimError::bad_request(
+            crate::error::ScimType::TooMany,
+            format!("{label} has {n} values; at most {max} are accepted"),
+        ));
+    }
+    Ok(())
+}
+
+/// Identity of a coerced value for de-duplication in linear time: `coerce_single` emits
+/// object keys in schema order, so equal values serialise equally.
+pub(crate) fn value_key(v: &Value) -> String {
+    v.to_string()
+}
+
 // ---- value coercion shared by normalisation and PATCH ----
 
 fn has_nul(s: &str) -> bool {
@@ -475,6 +545,7 @@ pub(crate) fn coerce_single(
                     "{label} must not contain NUL characters"
                 )))
             } else {
+                check_length(def, text, label)?;
                 Ok(Some(v.clone()))
             }
         }
@@ -495,10 +566,12 @@ pub(crate) fn coerce_attr(
     match v {
         Value::Null => Ok(None),
         Value::Array(items) => {
+            check_count(items.len(), MAX_VALUES, label)?;
             let mut out = Vec::with_capacity(items.len());
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
             for item in items {
                 if let Some(cv) = coerce_single(def, item, label)? {
-                    if !out.contains(&cv) {
+                    if seen.insert(value_key(&cv)) {
                         out.push(cv);
                     }
                 }
@@ -620,6 +693,40 @@ fn require_string(out: &Map<String, Value>, name: &str) -> Result<(), ScimError>
     }
 }
 
+/// The `schemas` policy for a POST or PUT body: a missing `schemas` is accepted (some
+/// clients omit it and the endpoint says what the resource is); when present it must be an
+/// array that lists the endpoint's core schema, so a Group sent to /Users (or the reverse)
+/// is refused. Extension and vendor URNs beside it are accepted.
+pub fn check_schemas(kind: ResourceKind, body: &Value) -> Result<(), ScimError> {
+    let Some(obj) = body.as_object() else {
+        return Ok(());
+    };
+    let core = core_schema(kind).id;
+    match obj
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+    {
+        None | Some((_, Value::Null)) => Ok(()),
+        Some((_, Value::Array(items))) => {
+            let lists_core = items.iter().any(|s| {
+                s.as_str()
+                    .is_some_and(|s| s.trim().eq_ignore_ascii_case(core))
+            });
+            if lists_core {
+                Ok(())
+            } else {
+                Err(ScimError::invalid_syntax(format!(
+                    "schemas must list {core} on this endpoint"
+                )))
+            }
+        }
+        Some(_) => Err(ScimError::invalid_syntax(
+            "schemas must be an array of URNs",
+        )),
+    }
+}
+
 /// Validates and normalises a User body from POST or PUT (and after PATCH): attribute
 /// names to canonical case, "True"/"False" strings to booleans for boolean attributes,
 /// password and read-only attributes (id, meta, groups) dropped, userName required.
@@ -631,9 +738,10 @@ fn require_string(out: &Map<String, Value>, name: &str) -> Result<(), ScimError>
 /// no enterprise attributes).
 pub fn normalize_user(body: &Value) -> Result<Value, ScimError> {
     let obj = body_object(body)?;
-    let out = normalize_resource(ResourceKind::User, obj)?;
-    require_string(&out, "userName")?;
-    Ok(Value::Object(out))
+    let out = Value::Object(normalize_resource(ResourceKind::User, obj)?);
+    require_string(out.as_object().unwrap_or(&Map::new()), "userName")?;
+    check_resource_size(&out)?;
+    Ok(out)
 }
 
 /// Same for a Group; members are returned separately (stored as rows, not JSON).
@@ -651,15 +759,20 @@ pub fn normalize_group(body: &Value) -> Result<(Value, Option<Vec<MemberRef>>), 
     {
         None => None,
         Some((_, Value::Null)) => Some(Vec::new()),
-        Some((_, Value::Array(items))) => Some(
-            items
-                .iter()
-                .map(member_ref)
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        Some((_, Value::Array(items))) => {
+            check_count(items.len(), MAX_MEMBERS_PER_REQUEST, "members")?;
+            Some(
+                items
+                    .iter()
+                    .map(member_ref)
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
         Some(_) => return Err(ScimError::invalid_value("members must be an array")),
     };
-    Ok((Value::Object(out), members))
+    let out = Value::Object(out);
+    check_resource_size(&out)?;
+    Ok((out, members))
 }
 
 /// One `members` element (RFC 7643 §4.2): `value` required; `$ref` is derived by the
@@ -675,19 +788,25 @@ pub(crate) fn member_ref(v: &Value) -> Result<MemberRef, ScimError> {
             .map(|(_, v)| v)
     };
     let value = match get("value") {
-        Some(Value::String(s)) if !s.trim().is_empty() && !has_nul(s) => s.clone(),
+        Some(Value::String(s))
+            if !s.trim().is_empty() && !has_nul(s) && s.chars().count() <= MAX_STRING_CHARS =>
+        {
+            s.clone()
+        }
         _ => {
             return Err(ScimError::invalid_value(
-                "each member needs a non-empty string value",
+                "each member needs a non-empty string value of at most 1024 characters",
             ))
         }
     };
     let opt = |name: &str| -> Result<Option<String>, ScimError> {
         match get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !has_nul(s) => Ok(Some(s.clone())),
+            Some(Value::String(s)) if !has_nul(s) && s.chars().count() <= MAX_STRING_CHARS => {
+                Ok(Some(s.clone()))
+            }
             Some(_) => Err(ScimError::invalid_value(format!(
-                "members.{name} must be a string"
+                "members.{name} must be a string of at most {MAX_STRING_CHARS} characters"
             ))),
         }
     };
@@ -775,12 +894,34 @@ fn uniqueness(schema: &str, attr: &AttributeDef, top: bool) -> &'static str {
     }
 }
 
+/// The value an attribute has when a client never set it, where the server keeps one: a
+/// user is active unless told otherwise. Such an attribute cannot be removed by PATCH
+/// (removing `active` must never quietly reactivate a deactivated user).
+pub fn server_default(kind: ResourceKind, ext: Option<&str>, def: &AttributeDef) -> Option<Value> {
+    (kind == ResourceKind::User && ext.is_none() && def.name == "active")
+        .then_some(Value::Bool(true))
+}
+
+/// What /Schemas says of an attribute beyond its characteristics.
+fn description(schema: &str, d: &AttributeDef, top: bool) -> &'static str {
+    match (schema, d.name, top) {
+        (urn::USER, "active", true) => {
+            "Whether the user may sign in. true when a create leaves it out; a PATCH remove of it is refused (mutability): replace it with true or false."
+        }
+        (urn::USER, "password", true) => "Accepted and never stored or returned.",
+        (urn::GROUP, "members", true) => {
+            "Users and groups in the group; $ref, display and type are derived by the server."
+        }
+        _ => "",
+    }
+}
+
 fn attribute_json(schema: &str, d: &AttributeDef, top: bool) -> Value {
     let mut v = json!({
         "name": d.name,
         "type": d.kind.as_str(),
         "multiValued": d.multi_valued,
-        "description": "",
+        "description": description(schema, d, top),
         "required": d.required,
         "caseExact": d.case_exact,
         "mutability": d.mutability.as_str(),

@@ -45,6 +45,45 @@ enum Command {
         /// Requests one connection may have in flight before it is answered 429.
         #[arg(long, default_value_t = crate::state::DEFAULT_MAX_IN_FLIGHT)]
         max_in_flight: usize,
+        /// Seconds within which every SCIM request is answered; a write still queued then
+        /// is abandoned (never applied) and the client told 503.
+        #[arg(long, default_value_t = crate::scim::REQUEST_DEADLINE.as_secs_f64())]
+        request_deadline: f64,
+        /// A host name the admin API answers to besides loopback (repeatable; e.g. the
+        /// name a reverse proxy forwards). Any other Host is refused (DNS rebinding).
+        #[arg(long = "admin-host", env = "MUSTER_ADMIN_HOSTS", value_delimiter = ',')]
+        admin_hosts: Vec<String>,
+        /// Seconds between retention passes (purge deleted users and groups past their
+        /// retention, prune the provisioning log and the change feed); one also runs at start.
+        #[arg(long, env = "MUSTER_PRUNE_EVERY_SECS", default_value_t = crate::DEFAULT_PRUNE_EVERY.as_secs(),
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        prune_every_secs: u64,
+        /// Bearer token that reads GET /metrics (Prometheus text format; at least 16
+        /// characters). Without it /metrics answers 404.
+        #[arg(long, env = "MUSTER_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+    },
+    /// Copy the database while a server may be writing to it (SQLite's online backup): the
+    /// copy is the database as of one commit, checked with integrity_check.
+    Backup {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        /// The backup file to write (refused if it exists, unless --force).
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup in place as the database, after checking it (integrity_check, not from
+    /// a newer Muster). Refused while a server uses the database, and over an existing
+    /// database unless --force.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
     },
     /// Manage connections.
     Connection {
@@ -164,6 +203,16 @@ enum ConnectionCommand {
         #[arg(long, env = "MUSTER_DB")]
         db: Option<PathBuf>,
     },
+    /// Days a connection's deleted users and groups stay restorable before they are purged
+    /// (1 to 90; applies to deletions from now on). Audited.
+    SetRetention {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+        #[arg(long, allow_negative_numbers = true)]
+        days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -248,7 +297,18 @@ pub fn main() -> i32 {
             tls_cert,
             tls_key,
             max_in_flight,
+            request_deadline,
+            admin_hosts,
+            prune_every_secs,
+            metrics_token,
         } => {
+            let metrics_token = metrics_token.filter(|t| !t.is_empty());
+            if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+                return fail("--metrics-token must be at least 16 characters");
+            }
+            if !(request_deadline > 0.0 && request_deadline <= 300.0) {
+                return fail("--request-deadline must be between 0 and 300 seconds".to_string());
+            }
             if !bind.ip().is_loopback() && !behind_tls_proxy && tls_cert.is_none() {
                 return fail(format!(
                     "refusing to serve SCIM without TLS on non-loopback {bind}: SCIM tokens would cross the network in clear. \
@@ -263,7 +323,37 @@ pub fn main() -> i32 {
             config.admin_secret = admin_secret;
             config.max_in_flight_per_connection = max_in_flight;
             config.tls = tls_cert.zip(tls_key);
+            config.request_deadline = std::time::Duration::from_secs_f64(request_deadline);
+            config.admin_hosts = admin_hosts;
+            config.prune_every = std::time::Duration::from_secs(prune_every_secs);
+            config.metrics_token = metrics_token;
             serve(config)
+        }
+        Command::Backup { db, to, force } => {
+            let db = db.unwrap_or_else(default_db_path);
+            match directory::backup::backup(&db, &to, force) {
+                Ok(c) => {
+                    println!(
+                        "{}",
+                        json!({"db": db, "backup": to, "schema_version": c.schema_version, "bytes": c.bytes})
+                    );
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Restore { from, db, force } => {
+            let db = db.unwrap_or_else(default_db_path);
+            match directory::backup::restore(&from, &db, force) {
+                Ok(c) => {
+                    println!(
+                        "{}",
+                        json!({"db": db, "restored_from": from, "schema_version": c.schema_version, "bytes": c.bytes})
+                    );
+                    0
+                }
+                Err(e) => fail(e),
+            }
         }
         Command::Connection { command } => connection(command),
         Command::Token { command } => token(command),
@@ -405,10 +495,20 @@ fn serve(config: ServerConfig) -> i32 {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate() => {}
         }
-        running.shutdown().await;
+        // Stop accepting; requests in flight get SHUTDOWN_GRACE to finish (one stuck on a
+        // slow client does not hold the exit for its full request deadline).
+        let db = running.db.clone();
+        if tokio::time::timeout(SHUTDOWN_GRACE, running.shutdown()).await.is_err() {
+            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+        }
+        crate::ops::flush(&db, SHUTDOWN_GRACE).await;
         0
     })
 }
+
+/// How long `muster serve` waits, on SIGTERM or Ctrl-C, for requests in flight, and then
+/// for the writer's queue to drain.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(unix)]
 async fn terminate() {
@@ -464,6 +564,28 @@ fn connection(cmd: ConnectionCommand) -> i32 {
             match db.read_blocking(connections::list) {
                 Ok(list) => {
                     println!("{}", serde_json::to_string(&list).unwrap_or_default());
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+        ConnectionCommand::SetRetention {
+            db,
+            connection,
+            days,
+        } => {
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            match db.write_blocking(move |c| {
+                connections::set_retention(c, &connection, days, "cli", None, now)
+            }) {
+                Ok(conn) => {
+                    println!(
+                        "{}",
+                        json!({"id": conn.id, "name": conn.name, "retention_days": conn.retention_days})
+                    );
                     0
                 }
                 Err(e) => fail(e),
@@ -549,7 +671,7 @@ fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
             let h = directory::health::classify(&input);
             out.push(json!({
                 "id": conn.id, "name": conn.name, "idp": conn.idp, "dialect": conn.dialect,
-                "state": h.state, "reason": h.reason, "next_step": h.next_step,
+                "state": h.state, "reason": h.reason, "next_step": h.next_step, "notices": h.notices,
                 "last_sync_at": stats.last_sync_at, "last_request_at": stats.last_request_at,
                 "users": stats.users, "groups": stats.groups,
                 "requests": {"1h": stats.requests_1h, "24h": stats.requests_24h, "7d": stats.requests_7d},

@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod ops;
 pub mod scim;
 pub mod state;
 
@@ -45,7 +46,19 @@ pub struct ServerConfig {
     pub max_in_flight_per_connection: usize,
     /// Certificate chain and private key (PEM files): serve HTTPS (TLS 1.2+, rustls).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Every SCIM request is answered within this; what is still queued is abandoned.
+    pub request_deadline: std::time::Duration,
+    /// Host names the admin API answers to besides loopback (DNS-rebinding defence).
+    pub admin_hosts: Vec<String>,
+    /// How often the background retention pass runs: purging deleted users and groups
+    /// whose retention ended, and pruning the provisioning log and the change feed.
+    pub prune_every: std::time::Duration,
+    /// Bearer token that reads `/metrics`; without one `/metrics` answers 404.
+    pub metrics_token: Option<String>,
 }
+
+/// The retention pass's default cadence.
+pub const DEFAULT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl ServerConfig {
     pub fn new(db_path: PathBuf, bind: SocketAddr) -> Self {
@@ -57,6 +70,10 @@ impl ServerConfig {
             allowed_origins: vec![],
             max_in_flight_per_connection: state::DEFAULT_MAX_IN_FLIGHT,
             tls: None,
+            request_deadline: scim::REQUEST_DEADLINE,
+            admin_hosts: vec![],
+            prune_every: DEFAULT_PRUNE_EVERY,
+            metrics_token: None,
         }
     }
 }
@@ -67,6 +84,8 @@ pub struct RunningServer {
     pub scim_base: String,
     pub admin_base: String,
     pub admin_secret: String,
+    /// The store it serves (the same handle its requests use).
+    pub db: Db,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     purger: tokio::task::JoinHandle<()>,
@@ -92,9 +111,13 @@ pub fn random_secret() -> String {
     hex::encode(raw)
 }
 
-/// The whole HTTP surface for a state: SCIM, admin API, console.
+/// The whole HTTP surface for a state: SCIM, admin API, console, and the operations
+/// endpoints; every response carries `x-request-id`.
 pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
     let mut app = Router::new()
+        .merge(ops::router(state.clone()))
+        .route("/scim/v2", axum::routing::any(scim::not_found))
+        .route("/scim/v2/", axum::routing::any(scim::not_found))
         .nest("/scim/v2", scim::router(state.clone()))
         .nest("/api", api::router(state.clone()))
         .nest("/app/v1", app::router(state.clone()));
@@ -105,7 +128,7 @@ pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
                 .fallback(tower_http::services::ServeFile::new(index)),
         );
     }
-    app
+    ops::with_request_ids(app)
 }
 
 /// Opens the database, binds, and serves in a background task on the current runtime.
@@ -141,8 +164,8 @@ pub async fn start_with_clock(
     let origin = format!("{scheme}://{addr}");
     let scim_base = format!("{origin}/scim/v2");
     let admin_base = format!("{origin}/api");
-    let state = AppState::new(
-        db,
+    let mut state = AppState::new(
+        db.clone(),
         clock,
         scim_base.clone(),
         &admin_secret,
@@ -150,7 +173,19 @@ pub async fn start_with_clock(
         config.allowed_origins.clone(),
         config.max_in_flight_per_connection,
     );
-    let purger = spawn_purger(state.clone());
+    state.request_deadline = config.request_deadline;
+    state.metrics = config
+        .metrics_token
+        .as_deref()
+        .map(|t| Arc::new(ops::Metrics::new(t)));
+    state.admin_hosts = Arc::new(
+        config
+            .admin_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
+    );
+    let purger = spawn_purger(state.clone(), config.prune_every);
     let app = router(state, config.console_dir.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     if let Some((cert, key)) = &config.tls {
@@ -179,6 +214,7 @@ pub async fn start_with_clock(
             scim_base,
             admin_base,
             admin_secret,
+            db,
             stop: Some(stop_tx),
             task: Some(task),
             purger,
@@ -201,16 +237,22 @@ pub async fn start_with_clock(
         scim_base,
         admin_base,
         admin_secret,
+        db,
         stop: Some(stop_tx),
         task: Some(task),
         purger,
     })
 }
 
-/// Purges users and groups whose retention window ended, once a minute.
-fn spawn_purger(state: AppState) -> tokio::task::JoinHandle<()> {
+/// The retention pass, every `every` (a minute by default) and once at start: purges users
+/// and groups whose retention window ended, then prunes the provisioning log and the change
+/// feed in small batches, each its own write (`directory::retention`).
+fn spawn_purger(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(10)));
+        // A pass longer than the interval (a first prune of millions of rows) is followed by
+        // a full interval, not by a burst of catch-up passes.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let now = state.clock.now();
@@ -220,6 +262,18 @@ fn spawn_purger(state: AppState) -> tokio::task::JoinHandle<()> {
                 .await
             {
                 tracing::warn!(error = %e, "purge failed");
+            }
+            let started = std::time::Instant::now();
+            match directory::retention::prune(&state.db, now, directory::retention::BATCH).await {
+                Ok(p) if p.log_rows + p.feed_events > 0 => tracing::info!(
+                    log_rows = p.log_rows,
+                    feed_events = p.feed_events,
+                    writes = p.writes,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "pruned by retention"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention pruning failed"),
             }
         }
     })

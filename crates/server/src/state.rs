@@ -37,7 +37,17 @@ pub struct AppState {
     pub dialects: Arc<Mutex<HashMap<String, String>>>,
     /// Per connection: when its last failure was announced on the live stream.
     failure_events: Arc<Mutex<HashMap<String, std::time::Instant>>>,
+    /// Per connection: moving average of its requests' durations, for `Retry-After`.
+    durations: Arc<Mutex<HashMap<String, f64>>>,
+    /// Every SCIM request is answered within this (`scim::REQUEST_DEADLINE` by default).
+    pub request_deadline: std::time::Duration,
+    /// Host names (lower case, without port) the admin API answers to besides loopback.
+    pub admin_hosts: Arc<Vec<String>>,
+    /// One permit: large request bodies are parsed one at a time (`scim::parse_logged`).
+    pub heavy: Arc<Semaphore>,
     pub demo: crate::demo::Demo,
+    /// Request metrics for `/metrics`; None when no metrics token is configured.
+    pub metrics: Option<Arc<crate::ops::Metrics>>,
 }
 
 impl AppState {
@@ -64,8 +74,62 @@ impl AppState {
             token_touches: Arc::new(Mutex::new(HashMap::new())),
             dialects: Arc::new(Mutex::new(HashMap::new())),
             failure_events: Arc::new(Mutex::new(HashMap::new())),
+            durations: Arc::new(Mutex::new(HashMap::new())),
+            request_deadline: crate::scim::REQUEST_DEADLINE,
+            admin_hosts: Arc::new(Vec::new()),
+            heavy: Arc::new(Semaphore::new(1)),
             demo: crate::demo::Demo::default(),
+            metrics: None,
         }
+    }
+
+    /// Whether a request's Host (name and optional port) is one the admin API answers to:
+    /// a loopback name or address, this server's own address, or a configured admin host.
+    /// A missing Host is refused.
+    pub fn host_allowed(&self, host: Option<&str>) -> bool {
+        let Some(host) = host.map(|h| h.trim().to_ascii_lowercase()) else {
+            return false;
+        };
+        let name = host_name(&host);
+        if name == "localhost" || name.ends_with(".localhost") {
+            return true;
+        }
+        if let Ok(ip) = name.parse::<std::net::IpAddr>() {
+            if ip.is_loopback() {
+                return true;
+            }
+        }
+        let own = self.origin.split("://").nth(1).unwrap_or("");
+        host == own || self.admin_hosts.iter().any(|h| h == name)
+    }
+
+    /// Records how long one of a connection's SCIM requests took.
+    pub fn note_duration(&self, connection_id: &str, took: std::time::Duration) {
+        let secs = took.as_secs_f64();
+        let mut all = self.durations.lock().unwrap_or_else(|e| e.into_inner());
+        match all.get_mut(connection_id) {
+            Some(avg) => *avg = *avg * 0.9 + secs * 0.1,
+            None => {
+                all.insert(connection_id.to_string(), secs);
+            }
+        }
+    }
+
+    /// Seconds a refused client (429, 503) should wait before retrying: the longer of the
+    /// writer's backlog and the connection's recent request time (a full gate frees a
+    /// place when one of its requests ends), at least 1 and at most 60.
+    pub fn retry_after(&self, connection_id: Option<&str>) -> u64 {
+        let backlog = self.db.estimated_wait().as_secs_f64();
+        let request = connection_id
+            .and_then(|c| {
+                self.durations
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(c)
+                    .copied()
+            })
+            .unwrap_or(0.0);
+        (backlog.max(request).ceil() as u64).clamp(1, 60)
     }
 
     /// Constant-time comparison of a presented admin secret.
@@ -108,5 +172,16 @@ impl AppState {
             connection_id: connection_id.to_string(),
             id: id.map(str::to_string),
         });
+    }
+}
+
+/// The name part of a Host header value: `[::1]:8737` -> `::1`, `a.test:443` -> `a.test`.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
     }
 }

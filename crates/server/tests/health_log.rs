@@ -474,8 +474,24 @@ async fn failed_scim_requests_are_announced_on_the_live_stream() {
     );
     let (s, _) = env.call(Method::GET, &nowhere, "Bearer nope", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    // A bad token on this connection, then a create the server refuses (no userName).
+    // A bad token on this connection from where its IdP calls (an authenticated request
+    // came from this client first), then a create the server refuses (no userName). A bad
+    // token from anywhere else is stray traffic and raises nothing (tests/scim/health_trust).
     let url = format!("{}/Users", env.scim);
+    let (s, _) = env.call(Method::GET, &url, &env.bearer, None).await;
+    assert_eq!(s, StatusCode::OK);
+    // The token's last use (where the IdP calls from) is recorded off the request path.
+    let tokens_url = format!(
+        "{}/connections/{}/tokens",
+        env.server.admin_base, env.conn_id
+    );
+    for _ in 0..50 {
+        let (_, list) = env.call(Method::GET, &tokens_url, &env.secret, None).await;
+        if !list[0]["last_used_at"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (s, _) = env
         .call(Method::GET, &url, "Bearer not-the-token", None)
         .await;

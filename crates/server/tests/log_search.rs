@@ -57,7 +57,9 @@ async fn identity_and_windowed_text_search_over_http() {
                 log::append(
                     c,
                     &LogEntry {
-                        at: "2026-11-01T00:00:00.000Z".into(),
+                        // Older than the real traffic, inside the log's retention
+                        // (the background pruner removes rows past it).
+                        at: directory::clock::fmt_time(now - chrono::Duration::days(1)),
                         connection_id: Some(c1.id.clone()),
                         method: "GET".into(),
                         path: format!("/Users/filler-{i}"),

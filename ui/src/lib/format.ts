@@ -38,6 +38,7 @@ export const HEALTH_LABEL: Record<HealthState, string> = {
   failing: "Failing",
   degraded: "Degraded",
   misconfigured: "Misconfigured",
+  no_live_token: "No live token",
 };
 
 /** Entra's flag that makes it send RFC-compliant PATCH bodies. */
@@ -53,4 +54,13 @@ export function formatDuration(ms: number): string {
 
 export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
+}
+
+/** Axis labels that fit a narrow axis: 950, 1.5k, 12k, 2.3M. */
+export function compactCount(n: number): string {
+  const a = Math.abs(n);
+  const short = (v: number, unit: string) => `${v >= 10 ? Math.round(v) : Math.round(v * 10) / 10}${unit}`;
+  if (a >= 999_500) return short(n / 1_000_000, "M");
+  if (a >= 1_000) return short(n / 1_000, "k");
+  return String(n);
 }

@@ -41,7 +41,7 @@ export function HealthPanel({ connection: c, reloadConnection }: { connection: C
   }, [reload, reloadConnection, live]);
   const { reason, next } = splitHealthReason(c.health_reason);
   const logBase = `/connections/${encodeURIComponent(c.id)}/log`;
-  const bad = c.health === "failing" || c.health === "misconfigured" || c.health === "degraded";
+  const bad = c.health === "failing" || c.health === "misconfigured" || c.health === "degraded" || c.health === "no_live_token";
   const total = activity.data?.reduce((n, b) => n + b.requests, 0) ?? 0;
 
   return (
@@ -59,6 +59,15 @@ export function HealthPanel({ connection: c, reloadConnection }: { connection: C
             <p className="health-next" data-testid="health-panel-next">
               <span className="label">Next step</span> {next}
             </p>
+          ) : null}
+          {c.health_notices.length > 0 ? (
+            <ul className="health-notices" data-testid="health-notices">
+              {c.health_notices.map((n) => (
+                <li key={n} className="notice">
+                  {n}
+                </li>
+              ))}
+            </ul>
           ) : null}
           <dl className="kv">
             <dt>Last sync</dt>

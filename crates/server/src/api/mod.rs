@@ -191,6 +191,10 @@ pub fn router(state: AppState) -> Router {
             "/connections/{id}/health/cadence",
             get(observe::cadence).put(observe::set_cadence),
         )
+        .route(
+            "/connections/{id}/retention",
+            get(manage::retention).put(manage::set_retention),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
     authed.fallback(|| async { ApiFailure::not_found("no such admin endpoint") })
@@ -198,6 +202,21 @@ pub fn router(state: AppState) -> Router {
 
 /// Origin check, CORS for the desktop window, and the admin secret. Fails closed.
 async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    // DNS rebinding: a page on attacker.example that resolves its name to 127.0.0.1 sends
+    // its own name as Host; only this server's names are answered.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if !st.host_allowed(host) {
+        return ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "requests for this host name are refused (the admin API answers to loopback and --admin-host names)",
+        )
+        .into_response();
+    }
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -303,6 +322,7 @@ fn health_of(s: health::HealthState) -> HealthState {
         health::HealthState::Failing => HealthState::Failing,
         health::HealthState::Degraded => HealthState::Degraded,
         health::HealthState::Misconfigured => HealthState::Misconfigured,
+        health::HealthState::NoLiveToken => HealthState::NoLiveToken,
     }
 }
 
@@ -321,6 +341,7 @@ fn summarize(
         created_at: c.created_at.clone(),
         health: health_of(h.state),
         health_reason: format!("{} {}", h.reason, h.next_step),
+        health_notices: h.notices,
         dialect: c.dialect.clone(),
         user_count: stats.users,
         group_count: stats.groups,
@@ -332,6 +353,7 @@ fn summarize(
         demo: c.demo,
         expected_sync_minutes: c.expected_sync_minutes,
         default_sync_minutes: health::default_cadence_secs(c.idp.as_str()) / 60,
+        retention_days: c.retention_days,
     })
 }
 
@@ -401,6 +423,7 @@ pub(crate) fn row(e: LogEntry) -> LogRow {
         user_agent: e.user_agent,
         token_prefix: e.token_prefix,
         detail: e.detail,
+        request_id: e.request_id,
     }
 }
 

@@ -233,17 +233,17 @@ pub async fn activity(
         (24, 1)
     };
     let now = st.clock.now();
-    let start = now - chrono::Duration::hours(hours);
+    let (start, end) = activity_window(now, hours, bucket_hours);
     let buckets = st
         .db
         .read(move |db| {
             let mut out = Vec::new();
             let mut t = start;
-            while t < now {
+            while t < end {
                 let end = t + chrono::Duration::hours(bucket_hours);
                 let (a, b) = (directory::clock::fmt_time(t), directory::clock::fmt_time(end));
                 let (requests, failures): (i64, i64) = db.query_row(
-                    "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND at < ?3",
+                    "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND at < ?3 AND traffic IS NULL",
                     rusqlite_params(&id, &a, &b),
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
@@ -254,6 +254,19 @@ pub async fn activity(
         })
         .await?;
     Ok(Json(buckets))
+}
+
+/// Buckets start on the clock (every hour, or 00/06/12/18 UTC) as an admin reads a chart, the
+/// last one holding the bucket now falls in: `hours` of history ending where that bucket ends.
+fn activity_window(
+    now: chrono::DateTime<chrono::Utc>,
+    hours: i64,
+    bucket_hours: i64,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let step = bucket_hours * 3600;
+    let end_secs = (now.timestamp().div_euclid(step) + 1) * step;
+    let end = chrono::DateTime::from_timestamp(end_secs, 0).unwrap_or(now);
+    (end - chrono::Duration::hours(hours), end)
 }
 
 fn rusqlite_params<'a>(a: &'a str, b: &'a str, c: &'a str) -> [&'a str; 3] {
@@ -352,4 +365,27 @@ pub async fn set_cadence(
         .await?;
     st.publish("connection", &id, None);
     Ok(Json(cadence_of(&c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::activity_window;
+    use chrono::{TimeZone, Timelike, Utc};
+
+    #[test]
+    fn activity_buckets_start_on_the_clock() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 4, 9, 27, 13).unwrap();
+        let (start, end) = activity_window(now, 24, 1);
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap());
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).unwrap());
+        let (start, end) = activity_window(now, 168, 6);
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap());
+        assert_eq!((start.hour(), start.minute(), start.second()), (12, 0, 0));
+        // Exactly on the hour: that hour's bucket is the last one.
+        let on = Utc.with_ymd_and_hms(2026, 3, 4, 9, 0, 0).unwrap();
+        assert_eq!(
+            activity_window(on, 24, 1).1,
+            Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap()
+        );
+    }
 }

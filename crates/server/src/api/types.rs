@@ -24,6 +24,8 @@ pub enum HealthState {
     Failing,
     Degraded,
     Misconfigured,
+    /// Every token is revoked or expired: the IdP's next request will be refused.
+    NoLiveToken,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub struct ConnectionSummary {
     pub created_at: String,
     pub health: HealthState,
     pub health_reason: String,
+    /// Worth knowing, without changing the state: a recommended IdP setting, requests that
+    /// were not the IdP's ("3 requests with an unknown token from 203.0.113.7").
+    pub health_notices: Vec<String>,
     pub dialect: Option<String>,
     #[ts(type = "number")]
     pub user_count: i64,
@@ -74,6 +79,22 @@ pub struct ConnectionSummary {
     /// The IdP's default silence before idle, in minutes (Okta a day, Entra 2 h).
     #[ts(type = "number")]
     pub default_sync_minutes: i64,
+    /// Days a deleted user or group stays restorable before it is purged.
+    #[ts(type = "number")]
+    pub retention_days: i64,
+}
+
+/// How long a connection's deleted users and groups stay restorable before they are purged.
+/// PUT /connections/{id}/retention takes `{"days": n}`; it applies to deletions from then on.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RetentionSetting {
+    #[ts(type = "number")]
+    pub days: i64,
+    #[ts(type = "number")]
+    pub min_days: i64,
+    #[ts(type = "number")]
+    pub max_days: i64,
 }
 
 /// The cadence health's idle rule expects; `expected_sync_minutes` null means the IdP's
@@ -123,6 +144,8 @@ pub struct LogRow {
     pub user_agent: Option<String>,
     pub token_prefix: Option<String>,
     pub detail: Option<String>,
+    /// The `x-request-id` the request was answered with.
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -3,6 +3,11 @@
 
 use serde_json::Value;
 
+/// Whether the query carries Entra's `aadOptscim062020` flag.
+pub fn flagged(query: &str) -> bool {
+    query.to_ascii_lowercase().contains("aadoptscim062020")
+}
+
 /// Best guess of the dialect of one request; None when nothing tells.
 pub fn detect(
     user_agent: Option<&str>,
@@ -10,7 +15,7 @@ pub fn detect(
     patch_body: Option<&Value>,
 ) -> Option<&'static str> {
     let ua = user_agent.unwrap_or("").to_ascii_lowercase();
-    let flagged = query.to_ascii_lowercase().contains("aadoptscim062020");
+    let flagged = flagged(query);
     let microsoft = ua.contains("azure") || ua.contains("microsoft") || ua.contains("aad");
     // Entra without the flag sends Title-Case ops ("Replace"); with it, "replace".
     let title_case_ops = patch_body

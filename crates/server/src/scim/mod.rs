@@ -37,11 +37,50 @@ pub const LIMITS: ServiceLimits = ServiceLimits {
     max_payload_bytes: MAX_BODY_BYTES as u64,
 };
 
+/// Longest request target (path and query) answered; longer is 414 with a SCIM body.
+const MAX_URI_BYTES: usize = 16 * 1024;
+/// Largest header block (names and values) answered; larger is 431 with a SCIM body.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/{connection}", any(entry))
         .route("/{connection}/{*rest}", any(entry))
+        .fallback(not_found)
         .with_state(state)
+}
+
+/// A path under /scim/v2 that names no connection, answered in SCIM's error format.
+pub async fn not_found() -> Response {
+    let e = ScimError::not_found("no such SCIM endpoint");
+    scim_response(StatusCode::NOT_FOUND, Some(&e.to_json()), HeaderMap::new())
+}
+
+/// Refusals that come before routing: a request target or header block too large.
+fn check_request_size(parts: &axum::http::request::Parts) -> Result<(), ScimError> {
+    let uri = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return Err(ScimError::new(
+            414,
+            None,
+            format!("the request URI is {uri} bytes; at most {MAX_URI_BYTES} are accepted (send long filters with POST .search)"),
+        ));
+    }
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if headers > MAX_HEADER_BYTES {
+        return Err(ScimError::new(
+            431,
+            None,
+            format!(
+                "the request headers are {headers} bytes; at most {MAX_HEADER_BYTES} are accepted"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What one request did, for its provisioning-log row.
@@ -59,6 +98,14 @@ struct Trace {
     request_body: Option<String>,
     /// True when the row was already written in the same transaction as the change.
     logged: bool,
+    /// A 405's `Allow` header: the methods the endpoint supports.
+    allow: Option<&'static str>,
+    /// The response's `x-request-id` (`ops::with_request_ids`).
+    request_id: Option<String>,
+    /// Whose traffic: None for the IdP's, else `log::traffic::{CHECK, STRAY}`.
+    traffic: Option<&'static str>,
+    /// The peer's address, for the log.
+    remote_addr: Option<String>,
 }
 
 /// A successful SCIM answer.
@@ -127,32 +174,49 @@ async fn entry(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    // Every write this request queues, its log row included, is served in its
+    // connection's turn (the writer's round-robin).
+    let tenant = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    directory::db::with_tenant(&tenant, serve(st, peer, req)).await
+}
+
+async fn serve(st: AppState, peer: SocketAddr, req: Request) -> Response {
     let started = Instant::now();
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let headers = req.headers().clone();
-    let user_agent = headers
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let user_agent = parts
+        .headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let mut trace = Trace::default();
-    let path_and_query = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    // Okta gives up after 60 s; answer before that, always, so nothing fails silently.
-    let result = match tokio::time::timeout(
-        REQUEST_DEADLINE,
-        handle(&st, &mut trace, peer, req, started),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(_) => Err(ScimError::new(
-            503,
-            None,
-            "the request took too long and was abandoned; retry after the given seconds",
-        )),
+    let mut trace = Trace {
+        request_id: crate::ops::request_id(&parts.headers),
+        remote_addr: Some(peer.ip().to_string()),
+        // A readiness run says so; its requests stay out of the connection's health.
+        traffic: parts
+            .headers
+            .contains_key(idp::client::CHECK_HEADER)
+            .then_some(log::traffic::CHECK),
+        ..Trace::default()
+    };
+    let path_and_query = logged_path(&parts.uri);
+    let mut body = Some(body);
+    let result = match check_request_size(&parts) {
+        Ok(()) => {
+            within_deadline(
+                &st,
+                handle(&st, &mut trace, peer, &parts, &mut body, started),
+            )
+            .await
+        }
+        Err(e) => Err(e),
     };
     let mut extra = HeaderMap::new();
     let response = match result {
@@ -183,6 +247,9 @@ async fn entry(
         }
         Err(e) => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            if let Some(allow) = trace.allow {
+                extra.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
             if status == StatusCode::UNAUTHORIZED {
                 extra.insert(
                     header::WWW_AUTHENTICATE,
@@ -191,7 +258,8 @@ async fn entry(
             }
             if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
             {
-                extra.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                let wait = st.retry_after(trace.connection_id.as_deref());
+                extra.insert(header::RETRY_AFTER, HeaderValue::from(wait));
             }
             trace.outcome = Some(error_outcome(&e));
             trace.detail = Some(e.detail.clone());
@@ -204,10 +272,128 @@ async fn entry(
                 started,
                 user_agent.as_deref(),
             );
+            // Refused before its body was read: read it now (bounded), so the next request
+            // on this keep-alive connection starts at a request line; a body too large or
+            // too slow to drain closes the connection cleanly instead.
+            // A body read only in part (413) cannot be skipped either.
+            let close = match body.take() {
+                Some(unread) => !drain(unread).await,
+                None => status == StatusCode::PAYLOAD_TOO_LARGE,
+            };
+            if close {
+                extra.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             scim_response(status, Some(&e.to_json()), extra)
         }
     };
+    if let Some(c) = &trace.connection_id {
+        st.note_duration(c, started.elapsed());
+    }
+    crate::ops::record_scim(&st, &trace.connection_id, &method, &response, started);
     response
+}
+
+/// Okta gives up after 60 s: every request is answered before `AppState::request_deadline`,
+/// and an error answer is the truth. When the deadline passes, the request's writes that
+/// the writer has not taken are abandoned (they never run) and the client gets 503; if a
+/// write was already taken, its outcome is awaited and answered instead.
+async fn within_deadline(
+    st: &AppState,
+    work: impl std::future::Future<Output = Result<Reply, ScimError>>,
+) -> Result<Reply, ScimError> {
+    let scope = directory::db::WriteScope::new();
+    let work = scope.run(work);
+    tokio::pin!(work);
+    tokio::select! {
+        r = &mut work => r,
+        _ = tokio::time::sleep(st.request_deadline) => {
+            if scope.abandon() {
+                return Err(ScimError::new(
+                    503,
+                    None,
+                    "the request took too long and was abandoned; nothing was changed; retry after the given seconds",
+                ));
+            }
+            match tokio::time::timeout(TAKEN_WRITE_GRACE, &mut work).await {
+                Ok(r) => r,
+                Err(_) => Err(ScimError::new(
+                    503,
+                    None,
+                    "the request took too long; its write may have been applied: read the resource before retrying",
+                )),
+            }
+        }
+    }
+}
+
+/// How long a request whose write the writer already took waits past its deadline for
+/// that write's outcome (a group commits in milliseconds; this covers a stalled disk).
+const TAKEN_WRITE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and discards a body the handler did not read, within `MAX_BODY_BYTES` and two
+/// seconds; false when it could not (the connection should then close).
+async fn drain(body: axum::body::Body) -> bool {
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), read).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Query parameters that carry credentials: refused, and never logged verbatim.
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "access_token",
+    "token",
+    "bearer",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "client_secret",
+    "password",
+    "authorization",
+    "auth",
+];
+
+/// Whether a query parameter name carries a credential.
+fn is_credential_param(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    CREDENTIAL_PARAMS.contains(&name.as_str())
+        || name.ends_with("_token")
+        || name.ends_with("token")
+        || name.ends_with("secret")
+        || name.ends_with("password")
+}
+
+/// The path and query as the log keeps them: the value of every credential-like query
+/// parameter replaced, so a token sent in the URL is never stored.
+fn logged_path(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.to_string();
+    };
+    let cleaned: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = percent_decode(name);
+            if is_credential_param(&decoded) {
+                format!("{name}=[redacted]")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    format!("{path}?{}", cleaned.join("&"))
+}
+
+/// Percent-decoding of a query parameter name (form-encoded), for recognising it.
+fn percent_decode(s: &str) -> String {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(s)
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .map(|(k, _)| k)
+        .unwrap_or_else(|| s.to_string())
 }
 
 fn log_entry(
@@ -238,6 +424,9 @@ fn log_entry(
         detail: t.detail.as_deref().map(|d| truncate(d, 1024)),
         request_body: t.request_body.clone(),
         changes: None,
+        request_id: t.request_id.clone(),
+        traffic: t.traffic.map(str::to_string),
+        remote_addr: t.remote_addr.clone(),
     }
 }
 
@@ -254,11 +443,12 @@ fn write_log(
     // A refused request is announced on the console's live stream, like a change, once its
     // row has committed: health and the failure toast move now, not at the next poll.
     // Auth failures count when the path names a real connection; they carry no data. At
-    // most one event a second per connection (AppState::failure_event_due).
+    // most one event a second per connection (AppState::failure_event_due). Only the
+    // IdP's failures: a readiness run's or a stray request's raise no toast.
     let announce = entry
         .connection_id
         .clone()
-        .filter(|c| status >= 400 && st.failure_event_due(c));
+        .filter(|c| status >= 400 && t.traffic.is_none() && st.failure_event_due(c));
     match announce {
         Some(connection_id) => {
             let events = st.events.clone();
@@ -339,31 +529,72 @@ async fn authenticate(
     if exists {
         trace.connection_id = path_id.clone();
     }
-    let check = check.ok_or_else(denied)?;
-    match check {
-        TokenCheck::Valid {
+    let ours = |c: &String| Some(c) == path_id.as_ref();
+    let refusal = match check {
+        Some(TokenCheck::Valid {
             connection_id,
             token_id,
             prefix,
-        } => {
+        }) => {
             trace.token_prefix = Some(prefix);
-            if Some(&connection_id) != path_id.as_ref() {
-                trace.detail = Some("token belongs to another connection".into());
-                return Err(denied());
+            if ours(&connection_id) {
+                touch_token(st, &token_id, headers, peer);
+                return Ok(connection_id);
             }
-            touch_token(st, &token_id, headers, peer);
-            Ok(connection_id)
+            trace.detail = Some("token belongs to another connection".into());
+            denied()
         }
-        TokenCheck::Revoked { prefix } => {
+        // One of this connection's own dead tokens: certainly its IdP, still configured
+        // with a token that no longer works.
+        Some(TokenCheck::Revoked {
+            connection_id,
+            prefix,
+            at,
+        }) if ours(&connection_id) => {
             trace.token_prefix = Some(prefix);
-            Err(ScimError::unauthorized("this token has been revoked"))
+            return Err(ScimError::unauthorized(format!(
+                "this token was revoked at {at}; the connection has a newer one"
+            )));
         }
-        TokenCheck::Expired { prefix } => {
+        Some(TokenCheck::Expired {
+            connection_id,
+            prefix,
+            at,
+        }) if ours(&connection_id) => {
             trace.token_prefix = Some(prefix);
-            Err(ScimError::unauthorized("this token has expired"))
+            return Err(ScimError::unauthorized(format!(
+                "this token expired at {at}; the connection has a newer one"
+            )));
         }
-        TokenCheck::Unknown => Err(denied()),
+        Some(TokenCheck::Revoked { .. } | TokenCheck::Expired { .. }) => {
+            trace.detail = Some("token belongs to another connection".into());
+            denied()
+        }
+        Some(TokenCheck::Unknown) | None => denied(),
+    };
+    // A token this connection never issued: its IdP only if the request comes from where,
+    // and with the user agent, the IdP's authenticated requests came from; otherwise it is
+    // stray traffic, logged apart and kept out of health.
+    if trace.traffic.is_none() {
+        let idp_like = match &path_id {
+            Some(id) if exists => {
+                let (id, addr, now) = (id.clone(), peer.ip().to_string(), st.clock.now());
+                let agent = headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| truncate(s, 256));
+                st.db
+                    .read(move |c| tokens::looks_like_idp(c, &id, &addr, agent.as_deref(), now))
+                    .await
+                    .unwrap_or(false)
+            }
+            _ => false,
+        };
+        if !idp_like {
+            trace.traffic = Some(log::traffic::STRAY);
+        }
     }
+    Err(refusal)
 }
 
 /// Records a token's last use at most once a second, off the request path.
@@ -387,17 +618,25 @@ fn touch_token(st: &AppState, token_id: &str, headers: &HeaderMap, peer: SocketA
         .write_detached(move |c| tokens::touch(c, &id, now, Some(&addr), agent.as_deref()));
 }
 
-fn record_dialect(st: &AppState, connection_id: &str, dialect: &str) {
+/// Records a connection's dialect: always when `decisive`, else only if none is recorded.
+fn record_dialect(st: &AppState, connection_id: &str, dialect: &str, decisive: bool) {
     {
         let mut known = st.dialects.lock().unwrap_or_else(|e| e.into_inner());
-        if known.get(connection_id).map(String::as_str) == Some(dialect) {
-            return;
+        match known.get(connection_id) {
+            Some(d) if d == dialect => return,
+            Some(_) if !decisive => return,
+            _ => {}
         }
         known.insert(connection_id.to_string(), dialect.to_string());
     }
     let (c, d) = (connection_id.to_string(), dialect.to_string());
-    st.db
-        .write_detached(move |db| connections::record_dialect(db, &c, &d));
+    st.db.write_detached(move |db| {
+        if decisive {
+            connections::record_dialect(db, &c, &d)
+        } else {
+            connections::record_dialect_if_unknown(db, &c, &d)
+        }
+    });
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ScimError> {
@@ -429,6 +668,32 @@ fn parse_json(body: &Bytes) -> Result<Value, ScimError> {
     Ok(v)
 }
 
+/// Bodies above this are parsed off the async workers, one at a time (`AppState::heavy`).
+const HEAVY_BODY_BYTES: usize = 64 * 1024;
+
+/// The parsed body and its redacted, truncated copy for the log. A large body is parsed
+/// on the blocking pool behind a process-wide permit, so one connection's stream of large
+/// bodies takes at most one core and never holds the workers that serve everyone else.
+async fn parse_logged(st: &AppState, body: Bytes) -> Result<(Value, String), ScimError> {
+    let small = body.len() <= HEAVY_BODY_BYTES;
+    let work = move || {
+        let v = parse_json(&body)?;
+        let logged = truncate(&log::redact(&v).to_string(), 16 * 1024);
+        Ok((v, logged))
+    };
+    if small {
+        return work();
+    }
+    let _permit = st
+        .heavy
+        .acquire()
+        .await
+        .map_err(|_| ScimError::new(503, None, "the server is shutting down"))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ScimError::new(500, None, "internal error; the request was not applied"))?
+}
+
 fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ScimError> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(ScimError::invalid_filter("the query string is too long"));
@@ -441,13 +706,14 @@ async fn handle(
     st: &AppState,
     trace: &mut Trace,
     peer: SocketAddr,
-    req: Request,
+    req: &axum::http::request::Parts,
+    body: &mut Option<axum::body::Body>,
     started: Instant,
 ) -> Result<Reply, ScimError> {
-    let method = req.method().clone();
-    let headers = req.headers().clone();
-    let query = req.uri().query().unwrap_or("").to_string();
-    let path = req.uri().path().to_string();
+    let method = req.method.clone();
+    let headers = &req.headers;
+    let query = req.uri.query().unwrap_or("").to_string();
+    let path = req.uri.path().to_string();
     let segments: Vec<String> = path
         .trim_matches('/')
         .split('/')
@@ -457,7 +723,20 @@ async fn handle(
     let (conn_seg, rest) = segments
         .split_first()
         .ok_or_else(|| ScimError::not_found("no such endpoint"))?;
-    let connection_id = authenticate(st, trace, &headers, conn_seg, peer).await?;
+    // RFC 6750 §2.3 allows a token in the query but URLs end up in proxy and server logs:
+    // refused before it is looked at (and `logged_path` keeps only its name).
+    if let Some(name) = query
+        .split('&')
+        .map(|pair| percent_decode(pair.split_once('=').map_or(pair, |(n, _)| n)))
+        .find(|name| is_credential_param(name))
+    {
+        return Err(ScimError::new(
+            400,
+            None,
+            format!("credentials must not be sent in the URL (query parameter {name:?}); send the token in the Authorization header"),
+        ));
+    }
+    let connection_id = authenticate(st, trace, headers, conn_seg, peer).await?;
 
     // Admission gate: a connection with too much in flight gets 429 + Retry-After.
     let gate = st.gate(&connection_id);
@@ -469,7 +748,11 @@ async fn handle(
         )
     })?;
 
-    let body = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+    {
+        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        check_method(trace, &method, &rest)?;
+    }
+    let body = axum::body::to_bytes(body.take().unwrap_or_default(), MAX_BODY_BYTES)
         .await
         .map_err(|_| {
             ScimError::new(
@@ -479,9 +762,9 @@ async fn handle(
             )
         })?;
     let json = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-        check_content_type(&headers)?;
-        let v = parse_json(&body)?;
-        trace.request_body = Some(truncate(&log::redact(&v).to_string(), 16 * 1024));
+        check_content_type(headers)?;
+        let (v, logged) = parse_logged(st, body).await?;
+        trace.request_body = Some(logged);
         Some(v)
     } else {
         None
@@ -496,7 +779,12 @@ async fn handle(
     };
     if let Some(d) = dialect::detect(ua, &query, patch_body) {
         trace.dialect = Some(d.to_string());
-        record_dialect(st, &connection_id, d);
+        // The connection's dialect comes from the IdP's own requests that reveal it (a
+        // PATCH body, Entra's flag); a GET or POST only fills it in when none is known.
+        if trace.traffic.is_none() {
+            let decisive = patch_body.is_some() || dialect::flagged(&query);
+            record_dialect(st, &connection_id, d, decisive);
+        }
     }
     let if_match = headers
         .get(header::IF_MATCH)
@@ -510,14 +798,24 @@ async fn handle(
         if_match,
         started,
         method: method.clone(),
-        path_and_query: if query.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{query}")
-        },
+        path_and_query: logged_path(&req.uri),
         user_agent: ua.map(str::to_string),
     };
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    if let Some(body) = json
+        .as_ref()
+        .filter(|_| method == Method::POST || method == Method::PUT)
+    {
+        let kind = match rest.as_slice() {
+            [_, ".search"] => None,
+            ["Users"] | ["Users", _] => Some(scim::schema::ResourceKind::User),
+            ["Groups"] | ["Groups", _] => Some(scim::schema::ResourceKind::Group),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            scim::schema::check_schemas(kind, body)?;
+        }
+    }
     match (method.clone(), rest.as_slice()) {
         (Method::GET, ["ServiceProviderConfig"]) => Ok(Reply::ok(
             scim::schema::service_provider_config(&ctx.base, LIMITS),
@@ -555,6 +853,11 @@ async fn handle(
             None,
             "bulk operations are not supported (bulk.supported is false)",
         )),
+        (Method::POST, [".search"]) => {
+            let q =
+                ListQuery::from_search_body(json.as_ref().unwrap_or(&Value::Null), MAX_RESULTS)?;
+            search_root(&ctx, trace, q).await
+        }
         (Method::GET, ["Users"]) => {
             let q = ListQuery::from_params(&pairs, MAX_RESULTS)?;
             list_users(&ctx, trace, q).await
@@ -595,13 +898,121 @@ async fn handle(
             patch_group(&ctx, trace, id, json.unwrap_or_default(), &pairs).await
         }
         (Method::DELETE, ["Groups", id]) => delete_group(&ctx, trace, id).await,
-        (_, ["Users"] | ["Users", _] | ["Groups"] | ["Groups", _]) => Err(ScimError::new(
-            405,
-            None,
-            format!("{method} is not allowed here"),
-        )),
         _ => Err(ScimError::not_found("no such SCIM endpoint")),
     }
+}
+
+/// 405 for a method the endpoint does not support, with its `Allow` header.
+fn check_method(trace: &mut Trace, method: &Method, rest: &[&str]) -> Result<(), ScimError> {
+    let Some(allow) = allowed_methods(rest) else {
+        return Ok(());
+    };
+    if allow.split(", ").any(|m| m == method.as_str()) {
+        return Ok(());
+    }
+    trace.allow = Some(allow);
+    Err(ScimError::new(
+        405,
+        None,
+        format!("{method} is not allowed here; allowed: {allow}"),
+    ))
+}
+
+/// The methods an endpoint supports (RFC 7644 §3.2), for 405's `Allow` header; None for
+/// a path that is no endpoint.
+fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
+    match rest {
+        ["ServiceProviderConfig"]
+        | ["ResourceTypes" | "Schemas"]
+        | ["ResourceTypes" | "Schemas", _] => Some("GET"),
+        [".search"] | ["Users" | "Groups", ".search"] => Some("POST"),
+        ["Users" | "Groups"] => Some("GET, POST"),
+        ["Users" | "Groups", _] => Some("GET, PUT, PATCH, DELETE"),
+        _ => None,
+    }
+}
+
+/// `POST /.search` at the server root (RFC 7644 §3.4.3): Users, then Groups, as one list.
+/// A filter that names an attribute only one type has matches nothing of the other; the
+/// page (startIndex, count) runs over the concatenation.
+async fn search_root(ctx: &Ctx<'_>, trace: &mut Trace, q: ListQuery) -> Result<Reply, ScimError> {
+    let conn = ctx.connection_id.clone();
+    let with_members = !q.projection.excludes("members");
+    let start = q.start_index.max(1);
+    let want = q
+        .count
+        .unwrap_or(scim::list::DEFAULT_COUNT)
+        .min(MAX_RESULTS);
+    let q2 = q.clone();
+    let (users_total, user_rows, groups_total, group_rows) = ctx
+        .st
+        .db
+        .read(move |c| {
+            // Totals first (count 0), then the slice of each type the page covers.
+            let totals = |q: &ListQuery| ListQuery {
+                count: Some(0),
+                start_index: 1,
+                ..q.clone()
+            };
+            let users_total = users::list(c, &conn, &totals(&q2));
+            let groups_total = groups::list(c, &conn, &totals(&q2));
+            let (users_total, groups_total) = match (users_total, groups_total) {
+                (Err(e), Err(_)) => return Err(e),
+                (u, g) => (
+                    u.map(|(n, _)| n).unwrap_or(0),
+                    g.map(|(n, _)| n).unwrap_or(0),
+                ),
+            };
+            let mut user_rows = Vec::new();
+            let mut group_rows = Vec::new();
+            let in_users = users_total.saturating_sub(start - 1).min(want);
+            if in_users > 0 {
+                let page = ListQuery {
+                    start_index: start,
+                    count: Some(in_users),
+                    ..q2.clone()
+                };
+                user_rows = users::list(c, &conn, &page)?.1;
+            }
+            let in_groups = want - in_users;
+            if in_groups > 0 && groups_total > 0 {
+                let page = ListQuery {
+                    start_index: start.saturating_sub(users_total).max(1),
+                    count: Some(in_groups),
+                    ..q2.clone()
+                };
+                for g in groups::list(c, &conn, &page)?.1 {
+                    let m = if with_members {
+                        Some(groups::members(c, &conn, &g.id)?)
+                    } else {
+                        None
+                    };
+                    group_rows.push((g, m));
+                }
+            }
+            Ok((users_total, user_rows, groups_total, group_rows))
+        })
+        .await
+        .map_err(to_scim)?;
+    let mut resources: Vec<Value> = user_rows
+        .iter()
+        .map(|u| {
+            let mut v = u.to_scim(&ctx.user_location(&u.id), None);
+            q.projection.apply(&mut v);
+            v
+        })
+        .collect();
+    resources.extend(group_rows.iter().map(|(g, m)| {
+        let mut v = g.to_scim(&ctx.group_location(&g.id), &ctx.base, m.as_deref());
+        q.projection.apply(&mut v);
+        v
+    }));
+    trace.resource_type = None;
+    Ok(Reply::ok(scim::list::list_response(
+        users_total + groups_total,
+        start,
+        resources,
+    )))
 }
 
 /// Everything a resource handler needs about its request.
@@ -939,9 +1350,15 @@ async fn delete_user(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply
         ctx.st.clock.now(),
         ctx.if_match.clone(),
     );
+    let check = trace.traffic == Some(log::traffic::CHECK);
     let u = ctx
         .write_logged(trace, 204, move |c| {
-            lifecycle::delete_user(c, &conn, &uid, im.as_deref(), "SCIM DELETE", now)
+            let u = lifecycle::delete_user(c, &conn, &uid, im.as_deref(), "SCIM DELETE", now)?;
+            // A readiness run's test user is gone at once, not restorable for weeks.
+            if check {
+                lifecycle::purge_deleted_now(c, &conn, "User", &uid, now)?;
+            }
+            Ok(u)
         })
         .await?;
     ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
@@ -1179,10 +1596,14 @@ async fn delete_group(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Repl
         ctx.st.clock.now(),
         ctx.if_match.clone(),
     );
+    let check = trace.traffic == Some(log::traffic::CHECK);
     let w = ctx
         .write_logged(trace, 204, move |c| {
             let (group, delta) =
                 lifecycle::delete_group(c, &conn, &gid, im.as_deref(), "SCIM DELETE", now)?;
+            if check {
+                lifecycle::purge_deleted_now(c, &conn, "Group", &gid, now)?;
+            }
             Ok(GroupWrite {
                 group,
                 delta,

@@ -1,10 +1,12 @@
 //! spawn_app(): a real Muster server on a random loopback port over a fresh SQLite file,
 //! with one connection and its token created through the admin API, plus request helpers.
 
+use directory::{Clock, SystemClock};
 use muster_server::{RunningServer, ServerConfig};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -36,15 +38,37 @@ fn client() -> reqwest::Client {
 }
 
 async fn start_on(path: PathBuf) -> RunningServer {
-    let config = ServerConfig::new(path, "127.0.0.1:0".parse().unwrap());
+    start_with(path, |_| {}).await
+}
+
+async fn start_with(path: PathBuf, configure: impl FnOnce(&mut ServerConfig)) -> RunningServer {
+    let mut config = ServerConfig::new(path, "127.0.0.1:0".parse().unwrap());
+    configure(&mut config);
     muster_server::start(config).await.expect("server starts")
 }
 
 /// A server on a fresh database with one Okta connection.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with the server's configuration adjusted first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    spawn_app_on_clock(Arc::new(SystemClock), configure).await
+}
+
+/// Like `spawn_app_with`, on a clock the test moves (`ManualClock`).
+pub async fn spawn_app_on_clock(
+    clock: Arc<dyn Clock>,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("muster.db");
-    let server = start_on(db_path.clone()).await;
+    let mut config = ServerConfig::new(db_path.clone(), "127.0.0.1:0".parse().unwrap());
+    configure(&mut config);
+    let server = muster_server::start_with_clock(config, clock)
+        .await
+        .expect("server starts");
     let mut app = TestApp {
         scim_base: server.scim_base.clone(),
         admin: server.admin_base.clone(),
@@ -65,6 +89,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// The running server's store (the handle its requests use).
+    pub fn db(&self) -> &directory::Db {
+        &self.server.as_ref().expect("server running").db
+    }
+
     /// Creates another connection through the admin API: (id, token).
     pub async fn new_connection(&self, name: &str) -> (String, String) {
         let r = self

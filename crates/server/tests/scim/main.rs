@@ -8,6 +8,8 @@ mod discovery;
 mod errors;
 mod filters;
 mod groups;
+mod hardening;
+mod health_trust;
 mod helpers;
 mod idp_fixtures;
 mod restart;

@@ -2,7 +2,12 @@
 import type { HealthState } from "./HealthState";
 import type { Idp } from "./Idp";
 
-export type ConnectionSummary = { id: string, name: string, idp: Idp, scim_url: string, created_at: string, health: HealthState, health_reason: string, dialect: string | null, user_count: number, group_count: number, deleted_user_count: number, last_sync_at: string | null, last_request_at: string | null, requests_24h: number, failures_24h: number, 
+export type ConnectionSummary = { id: string, name: string, idp: Idp, scim_url: string, created_at: string, health: HealthState, health_reason: string, 
+/**
+ * Worth knowing, without changing the state: a recommended IdP setting, requests that
+ * were not the IdP's ("3 requests with an unknown token from 203.0.113.7").
+ */
+health_notices: Array<string>, dialect: string | null, user_count: number, group_count: number, deleted_user_count: number, last_sync_at: string | null, last_request_at: string | null, requests_24h: number, failures_24h: number, 
 /**
  * Created by the live demo; removed by its reset.
  */
@@ -14,4 +19,8 @@ expected_sync_minutes: number | null,
 /**
  * The IdP's default silence before idle, in minutes (Okta a day, Entra 2 h).
  */
-default_sync_minutes: number, };
+default_sync_minutes: number, 
+/**
+ * Days a deleted user or group stays restorable before it is purged.
+ */
+retention_days: number, };
