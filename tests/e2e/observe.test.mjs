@@ -91,7 +91,8 @@ describe("health, provisioning log and triage", () => {
     await row.getByTestId("connection-link").click();
     const panel = page.getByTestId("health-panel");
     await eventually(async () => (await panel.getAttribute("data-health")) === "failing", 15_000, "health panel failing");
-    assert.match(await panel.getByTestId("health-panel-reason").textContent(), /bad token/);
+    // One of its own revoked tokens: certainly the IdP, and the reason says which.
+    assert.match(await panel.getByTestId("health-panel-reason").textContent(), /still uses the token revoked at/);
     assert.match(await panel.getByTestId("health-panel-next").textContent(), /token/);
     await panel.getByTestId("activity-chart").waitFor();
     await panel.getByTestId("activity-7d").click();
