@@ -1,4 +1,4 @@
-// Browser e2e of deleted groups against the real `muster serve`: a group deleted over SCIM is listed under "Deleted" with its purge date, a restore refused while another group has its name, then restored with its members; its role mapping is re-added in Roles and the Users table follows.
+// Browser e2e of deleted groups against the real `muster serve`: a group deleted over SCIM is listed under "Deleted" with its purge date, a restore refused while another group has its name, then restored with its members and the role mapping it kept while deleted; the Users table follows.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -86,7 +86,7 @@ describe("deleted groups against muster serve", () => {
     assert.deepEqual(held, [PEOPLE.ada.email, PEOPLE.grace.email]);
   });
 
-  test("restore: refused while another group has the name, then restored with its members; the mapping is re-added in Roles", async () => {
+  test("restore: refused while another group has the name, then restored with its members and its kept role mapping", async () => {
     const drawer = page.getByTestId("group-drawer");
     // The IdP pushed a new group with the same name (case differs): the restore is refused.
     const clash = await scim(s.scimUrl, s.token, "POST", "/Groups", oktaGroup("ENGINEERING", [s.users.alan]));
@@ -94,7 +94,7 @@ describe("deleted groups against muster serve", () => {
     const dialog = page.getByTestId("group-restore-dialog");
     await dialog.waitFor();
     assert.match(await dialog.getByTestId("group-restore-count").textContent(), /2 members will come back/);
-    assert.match(await dialog.getByTestId("group-restore-mappings").textContent(), /mappings to this group were removed when it was deleted; re-add them in Roles/);
+    assert.match(await dialog.getByTestId("group-restore-mappings").textContent(), /role mapping was kept while it was deleted: members get admin from it again/);
     await dialog.getByTestId("group-restore-confirm").click();
     const error = dialog.getByTestId("group-restore-error");
     await error.waitFor();
@@ -118,7 +118,7 @@ describe("deleted groups against muster serve", () => {
     const notice = drawer.getByTestId("group-restore-notice");
     await notice.waitFor();
     assert.match(await notice.textContent(), /Engineering was restored with 2 members/);
-    assert.match(await notice.textContent(), /mappings to this group were removed when it was deleted; re-add them in\s*Roles/);
+    assert.match(await notice.textContent(), /Its role mapping applies again \(admin\); see\s*Roles/);
     await drawer.getByTestId("group-members").waitFor();
     const members = (await drawer.getByTestId("group-members").getByTestId("member-link").allTextContents()).sort();
     assert.deepEqual(members, [PEOPLE.ada.email, PEOPLE.grace.email]);
@@ -131,24 +131,16 @@ describe("deleted groups against muster serve", () => {
     const back = await scim(s.scimUrl, s.token, "GET", `/Groups/${s.eng}`);
     assert.deepEqual(back.members.map((m) => m.value).sort(), [s.users.ada, s.users.grace].sort());
 
-    // Roles were recomputed without the dropped mapping: Ada is on the default role.
+    // The mapping was kept (dormant) while the group was deleted: Ada and Grace are admins again, Alan stays member.
     await drawer.getByTestId("group-restore-roles-link").click();
     await page.getByTestId("roles-explain").waitFor();
     const saved = await admin(server, "GET", `/connections/${s.id}/roles`);
-    assert.equal(saved.mappings.length, 0, "the delete dropped the mapping");
-    await page.getByTestId("tab-users").click();
-    await eventually(async () => /member\s*default/.test(await userRole("ada").textContent()), 5000, "Ada back on the default role");
-    assert.match(await userRole("ada").textContent(), /member\s*default/);
-
-    // Re-add Engineering → admin in the precedence editor and save: Ada and Grace follow.
-    await page.getByTestId("tab-roles").click();
-    await page.getByTestId("mapping-group-search").fill("Eng");
-    await eventually(async () => /Engineering \(2\)/.test(await page.getByTestId("mapping-group").textContent()), 5000, "Engineering offered again");
-    await page.getByTestId("mapping-group").selectOption({ label: "Engineering (2)" });
-    await page.getByTestId("mapping-role").selectOption("admin");
-    await page.getByTestId("mapping-add").click();
-    await page.getByTestId("roles-save").click();
-    await page.getByTestId("roles-applied").waitFor();
+    assert.deepEqual(
+      saved.mappings.map((m) => [m.group_id, m.role, m.group_deleted_at]),
+      [[s.eng, "admin", null]],
+      "the mapping came back with the group",
+    );
+    assert.equal(await page.getByTestId("mapping-group-deleted").count(), 0);
     await page.getByTestId("tab-users").click();
     await eventually(async () => /admin\s*via Engineering/.test(await userRole("ada").textContent()), 5000, "Ada admin via Engineering again");
     await eventually(async () => /admin\s*via Engineering/.test(await userRole("grace").textContent()), 5000, "Grace admin via Engineering");

@@ -203,7 +203,7 @@ describe("roles, tokens and restore against muster serve", () => {
     await page.getByTestId("roles-save").click();
     await page.getByTestId("roles-applied").waitFor();
     const saved = await admin(server, "GET", `/connections/${s.id}/roles`);
-    assert.deepEqual(saved.mappings[2], { group_id: null, group_name: null, attribute: { path: DEPT, value: "finance" }, role: "admin", direct_members: 0 });
+    assert.deepEqual(saved.mappings[2], { group_id: null, group_name: null, attribute: { path: DEPT, value: "finance" }, role: "admin", direct_members: 0, group_deleted_at: null });
 
     await page.getByTestId("tab-users").click();
     const alanRow = page.getByTestId("user-row").filter({ hasText: PEOPLE.alan.email });

@@ -28,6 +28,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_feed_retention.sql")),
     (11, include_str!("../migrations/0011_request_id.sql")),
     (12, include_str!("../migrations/0012_log_traffic.sql")),
+    (13, include_str!("../migrations/0013_connection_pause.sql")),
+    (14, include_str!("../migrations/0014_evidence.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.

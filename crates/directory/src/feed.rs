@@ -25,6 +25,9 @@ pub const GROUP_UPDATED: &str = "group.updated";
 pub const GROUP_DELETED: &str = "group.deleted";
 pub const GROUP_RESTORED: &str = "group.restored";
 pub const GROUP_PURGED: &str = "group.purged";
+/// The admin deleted the connection: after one `user.deleted` per live user, nothing more
+/// comes from it.
+pub const CONNECTION_DELETED: &str = "connection.deleted";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedEvent {
@@ -182,19 +185,89 @@ pub fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let cursor = cursor.clamp(0, head(db)?);
-    db.prepare_cached(
-        "INSERT INTO feed_cursors (app_key_id, connection_id, acked_seq, acked_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (app_key_id, connection_id) DO UPDATE
-            SET acked_seq = excluded.acked_seq, acked_at = excluded.acked_at
-            WHERE excluded.acked_seq > feed_cursors.acked_seq",
-    )?
-    .execute(params![
+    let args = params![
         app_key_id,
         connection_id.unwrap_or(""),
         cursor,
         fmt_time(now)
-    ])?;
+    ];
+    let moved = db
+        .prepare_cached(
+            "INSERT INTO feed_cursors (app_key_id, connection_id, acked_seq, acked_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app_key_id, connection_id) DO UPDATE
+            SET acked_seq = excluded.acked_seq, acked_at = excluded.acked_at
+            WHERE excluded.acked_seq > feed_cursors.acked_seq",
+        )?
+        .execute(args)?;
+    // Each move is kept, so deprovisioning evidence can say when an event was acknowledged.
+    if moved == 1 {
+        db.prepare_cached(
+            "INSERT OR IGNORE INTO feed_acks (app_key_id, connection_id, acked_seq, acked_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(args)?;
+    }
     Ok(())
+}
+
+/// A registered consumer of the feed: an application key that read it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Consumer {
+    pub app_key_id: String,
+    pub label: String,
+    pub prefix: String,
+    pub revoked: bool,
+    /// The connections it reads ("" for the whole feed).
+    pub reads: Vec<String>,
+}
+
+/// Every application key that has read the feed, with the connection filters it read by.
+pub fn consumers(db: &Connection) -> Result<Vec<Consumer>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT k.app_key_id, a.label, a.prefix, a.revoked_at IS NOT NULL, k.connection_id
+           FROM feed_cursors k JOIN app_keys a ON a.id = k.app_key_id
+          ORDER BY a.created_at, k.app_key_id, k.connection_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, bool>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out: Vec<Consumer> = vec![];
+    for row in rows {
+        let (id, label, prefix, revoked, reads) = row?;
+        match out.last_mut() {
+            Some(c) if c.app_key_id == id => c.reads.push(reads),
+            _ => out.push(Consumer {
+                app_key_id: id,
+                label,
+                prefix,
+                revoked,
+                reads: vec![reads],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// When `app_key_id` first acknowledged event `seq` of `connection_id` (reading that
+/// connection or the whole feed): the first recorded cursor move at or past it.
+pub fn acknowledged_at(
+    db: &Connection,
+    app_key_id: &str,
+    connection_id: &str,
+    seq: i64,
+) -> Result<Option<String>> {
+    Ok(db
+        .prepare_cached(
+            "SELECT min(acked_at) FROM feed_acks
+              WHERE app_key_id = ?1 AND connection_id IN ('', ?2) AND acked_seq >= ?3",
+        )?
+        .query_row(params![app_key_id, connection_id, seq], |r| r.get(0))?)
 }
 
 /// Removes at most `batch` events from the front of the feed, oldest first, and stops at the
@@ -245,6 +318,9 @@ pub fn prune(db: &Connection, now: DateTime<Utc>, keep_days: i64, batch: usize) 
             SET through_seq = max(feed_pruned.through_seq, excluded.through_seq)",
     )?
     .execute([end])?;
+    // An acknowledgement that covers only removed events tells nothing any more.
+    db.prepare_cached("DELETE FROM feed_acks WHERE acked_seq <= ?1")?
+        .execute([end])?;
     Ok(db
         .prepare_cached("DELETE FROM change_feed WHERE seq <= ?1")?
         .execute([end])?)

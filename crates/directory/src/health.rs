@@ -14,6 +14,8 @@ pub enum HealthState {
     Misconfigured,
     /// Every token is revoked or expired: the IdP's next request will be refused.
     NoLiveToken,
+    /// The admin paused the connection: SCIM answers 503 with Retry-After until resumed.
+    Paused,
 }
 
 /// What health is computed from; gathered by `stats` from the log and the directory.
@@ -44,6 +46,10 @@ pub struct HealthInput {
     /// Refused requests in the last hour whose token Muster never issued to this
     /// connection and that do not look like the IdP, by source address (address, count).
     pub stray_1h: Vec<(String, i64)>,
+    /// When the admin paused the connection, if it is paused.
+    pub paused_at: Option<String>,
+    /// Requests answered 503 since the pause (the IdP will retry them).
+    pub paused_refusals: i64,
 }
 
 /// How often a connection's IdP is expected to send something, and who said so.
@@ -129,6 +135,22 @@ fn classify_state(h: &HealthInput) -> Health {
         next_step: next.to_string(),
         notices: Vec::new(),
     };
+    // Paused by the admin: whatever else the log says, the IdP is told to come back later.
+    if let Some(at) = &h.paused_at {
+        // One sentence: the console shows the reason up to its first full stop.
+        let since = match h.paused_refusals {
+            0 => "none has arrived since".to_string(),
+            n => format!("{n} request(s) since, which the IdP retries later"),
+        };
+        return mk(
+            HealthState::Paused,
+            format!(
+                "Paused by an admin at {}: every SCIM request is answered 503 with Retry-After; {since}.",
+                short_time(at)
+            ),
+            "Resume the connection when the IdP may sync again; nothing it sent while paused was applied.",
+        );
+    }
     // The IdP refused right now is the most urgent; with no live token at all, the next
     // step is to issue one.
     if let Some((what, at)) = &h.dead_token_in_use {
@@ -378,6 +400,16 @@ mod tests {
                     ..base()
                 },
                 HealthState::Healthy,
+            ),
+            (
+                "paused by the admin, even with no live token",
+                HealthInput {
+                    paused_at: Some("2026-12-06T14:02:00.000Z".into()),
+                    paused_refusals: 4,
+                    live_tokens: 0,
+                    ..base()
+                },
+                HealthState::Paused,
             ),
             (
                 "auth failure then success is not failing",
@@ -713,6 +745,13 @@ pub fn gather(
         )?
         .query_map(params![id, since_1h], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+    let paused_refusals = match &conn.paused_at {
+        Some(since) => one(
+            "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1 AND traffic = 'paused' AND at >= ?2",
+            &[&id, since],
+        )?,
+        None => 0,
+    };
     let secs_since = |t: &Option<String>| {
         t.as_deref()
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
@@ -734,6 +773,8 @@ pub fn gather(
         live_tokens,
         dead_token_in_use,
         stray_1h,
+        paused_at: conn.paused_at.clone(),
+        paused_refusals,
     };
     let stats = ConnectionStats {
         users,

@@ -10,6 +10,7 @@ pub mod connections;
 pub mod console;
 pub mod db;
 pub mod error;
+pub mod evidence;
 pub mod feed;
 pub mod groups;
 pub mod health;

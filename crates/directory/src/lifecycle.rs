@@ -326,13 +326,11 @@ fn after_group_write(
             feed::append_rendered(db, c, kind, Some(id), Some(&g.id), &data, &at)?;
         }
     }
-    // Before a deleted group's mapping is forgotten: whether it was mapped decides whether
-    // its former members' roles can have changed.
+    // A deleted group's mappings stay (dormant, matching nobody) until it is purged, so a
+    // restore gives its members their role back; its former members fall to the next
+    // mapping or the default here.
     let changed: Vec<&String> = delta.added.iter().chain(delta.removed.iter()).collect();
     roles::recompute_members(db, c, &g.id, &changed, cause, now)?;
-    if kind == Some(feed::GROUP_DELETED) {
-        roles::forget_group(db, c, &g.id)?;
-    }
     Ok(())
 }
 
@@ -505,8 +503,8 @@ pub fn restore_user(
 
 /// Brings a deleted group back (before purge): its members at delete time return (except
 /// users and groups deleted since), as does its own membership in live groups; the
-/// returning members' roles are recomputed. Mappings dropped by the delete stay dropped:
-/// granting access again is the admin's decision in the precedence editor.
+/// returning members' roles are recomputed. Its role mappings were kept through the delete
+/// (dormant), so the returning members get the role it maps to again.
 ///
 /// Refused, changing nothing: a group that is live (400), purged or past its purge date
 /// (410 — its data is gone or going), or whose displayName another live group now has
@@ -700,7 +698,9 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         .execute([&at])?;
     // A purged group leaves the same tombstone as a user: the log row names it (in
     // user_name, the log's name column) so a later restore can say it is gone for good.
+    // Its dormant role mappings go with it.
     for (id, c, name, ext) in &due_groups {
+        roles::forget_group(db, c, id)?;
         feed::append(
             db,
             c,

@@ -70,6 +70,8 @@ pub mod traffic {
     pub const STRAY: &str = "stray";
     /// Written by Muster itself, not a request (a purge tombstone).
     pub const SYSTEM: &str = "system";
+    /// Refused because the admin paused the connection: not a failure of the IdP's.
+    pub const PAUSED: &str = "paused";
     /// The SQL condition for rows that are the IdP's traffic.
     pub const IS_IDP: &str = "traffic IS NULL";
 }
@@ -498,9 +500,8 @@ pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>, batch: usize) 
     let cutoff = crate::clock::fmt_time(now - chrono::Duration::days(retention_days(db)?));
     // By `at` through log_at, so a pass with nothing to remove reads the index up to the
     // cutoff (past the few tombstones there) and stops, instead of walking the table.
-    let mut n = db
-        .prepare_cached(PRUNE_AGED_SQL)?
-        .execute(params![cutoff, batch as i64])?;
+    let (mut n, mut newest) =
+        delete_returning_newest(db, PRUNE_AGED_SQL, params![cutoff, batch as i64])?;
     if n < batch {
         // The cap, by id: every row above max(id) - MAX_ROWS is kept, so no count of the
         // whole table is needed (a COUNT(*) of millions of rows would hold the writer).
@@ -508,19 +509,72 @@ pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>, batch: usize) 
             .prepare_cached("SELECT max(id) FROM provisioning_log")?
             .query_row([], |r| r.get(0))?;
         if let Some(max_id) = max_id.filter(|m| *m > MAX_ROWS) {
-            n += db
-                .prepare_cached(PRUNE_CAPPED_SQL)?
-                .execute(params![max_id - MAX_ROWS, (batch - n) as i64])?;
+            let (m, capped) = delete_returning_newest(
+                db,
+                PRUNE_CAPPED_SQL,
+                params![max_id - MAX_ROWS, (batch - n) as i64],
+            )?;
+            n += m;
+            newest = newest.max(capped);
         }
+    }
+    // Deprovisioning evidence must say which part of a period the log no longer covers
+    // (evidence.rs): the log is complete only after the newest row removed.
+    if let Some(after) = newest
+        .as_deref()
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+    {
+        let from = crate::clock::fmt_time(
+            after.with_timezone(&chrono::Utc) + chrono::Duration::milliseconds(1),
+        );
+        db.prepare_cached(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+        )?
+        .execute(params![COMPLETE_FROM_KEY, from])?;
     }
     Ok(n)
 }
 
+/// Runs a prune DELETE that returns the removed rows' `at`: how many, and the newest.
+fn delete_returning_newest(
+    db: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<(usize, Option<String>)> {
+    let mut stmt = db.prepare_cached(sql)?;
+    let mut rows = stmt.query(args)?;
+    let (mut n, mut newest): (usize, Option<String>) = (0, None);
+    while let Some(r) = rows.next()? {
+        n += 1;
+        let at: String = r.get(0)?;
+        if newest.as_ref().is_none_or(|m| at > *m) {
+            newest = Some(at);
+        }
+    }
+    Ok((n, newest))
+}
+
+/// The settings key of the time from which the log holds every row (rows before it may
+/// have been pruned); absent while nothing was ever pruned.
+const COMPLETE_FROM_KEY: &str = "log_complete_from";
+
+/// From when on the log holds every row it was given: None when nothing was ever pruned
+/// (migration 0014 seeds it for logs that existed before pruning was recorded).
+pub fn complete_from(db: &Connection) -> Result<Option<String>> {
+    Ok(db
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([COMPLETE_FROM_KEY], |r| r.get(0))
+        .optional()?)
+}
+
 const PRUNE_AGED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
-    SELECT id FROM provisioning_log WHERE at < ?1 AND outcome != 'purged' ORDER BY at LIMIT ?2)";
+    SELECT id FROM provisioning_log WHERE at < ?1 AND outcome != 'purged' ORDER BY at LIMIT ?2)
+    RETURNING at";
 
 const PRUNE_CAPPED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
-    SELECT id FROM provisioning_log WHERE id <= ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)";
+    SELECT id FROM provisioning_log WHERE id <= ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)
+    RETURNING at";
 
 #[cfg(test)]
 mod tests {
@@ -704,7 +758,19 @@ mod tests {
                     )?;
                 }
                 set_retention_days(c, 30)?;
+                assert_eq!(complete_from(c)?, None);
                 let n = prune(c, now, 1000)?;
+                // The newest row removed was 40 days old: complete from a millisecond after.
+                let after = crate::clock::fmt_time(
+                    chrono::DateTime::parse_from_rfc3339(&at(40))
+                        .unwrap()
+                        .with_timezone(&chrono::Utc)
+                        + chrono::Duration::milliseconds(1),
+                );
+                assert_eq!(complete_from(c)?, Some(after.clone()));
+                // A pass that removes nothing leaves it where it was.
+                prune(c, now, 1000)?;
+                assert_eq!(complete_from(c)?, Some(after));
                 let left: Vec<String> = c
                     .prepare("SELECT outcome FROM provisioning_log ORDER BY id")?
                     .query_map([], |r| r.get(0))?

@@ -336,7 +336,26 @@ pub struct RoleChange {
     pub via_attribute: Option<AttributeMatch>,
 }
 
-/// What the stored roles would become under `mappings` and `default`, without writing.
+impl RoleChange {
+    /// The user's role itself changes. A change of only the mapping that grants the same
+    /// role (member via Engineering → member by default) is stored, but it changes nobody's
+    /// access, so the admin is not asked about it.
+    pub fn changes_role(&self) -> bool {
+        self.old_role.as_deref() != Some(self.new_role.as_str())
+    }
+}
+
+/// Of `changes`, the users whose role changes (`RoleChange::changes_role`), in order.
+pub fn role_changes(changes: Vec<RoleChange>) -> Vec<RoleChange> {
+    changes
+        .into_iter()
+        .filter(RoleChange::changes_role)
+        .collect()
+}
+
+/// What the stored roles would become under `mappings` and `default`, without writing:
+/// every user whose role or the mapping behind it differs (`role_changes` keeps those whose
+/// role does).
 pub fn preview(
     db: &Connection,
     connection_id: &str,
@@ -571,7 +590,9 @@ pub fn save(
     )
 }
 
-/// Drops mappings to a deleted group (the group no longer grants anything).
+/// Drops mappings to a purged group. A deleted group keeps its mappings while it can be
+/// restored: they match nobody meanwhile (`memberships` reads live groups only) and grant
+/// their role again the moment a restore brings the group back.
 pub fn forget_group(db: &Connection, connection_id: &str, group_id: &str) -> Result<bool> {
     let maps = mappings(db, connection_id)?;
     let kept: Vec<RoleMapping> = maps

@@ -107,6 +107,29 @@ pub fn issue(
     Ok(IssuedToken { id, secret, prefix })
 }
 
+/// A token for a short run of Muster's own against the connection (the console's connection
+/// test): it stops working after `ttl` even if `discard` never runs.
+pub fn issue_temporary(
+    db: &Connection,
+    connection_id: &str,
+    label: &str,
+    ttl: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken> {
+    let t = issue(db, connection_id, label, now)?;
+    db.prepare_cached("UPDATE tokens SET expires_at = ?2 WHERE id = ?1")?
+        .execute(params![t.id, fmt_time(now + ttl)])?;
+    Ok(t)
+}
+
+/// Removes a temporary token once its run is over, with its last-use record, so the run
+/// leaves nothing in the connection's token list or in what its IdP's traffic looks like.
+pub fn discard(db: &Connection, connection_id: &str, token_id: &str) -> Result<()> {
+    db.prepare_cached("DELETE FROM tokens WHERE connection_id = ?1 AND id = ?2")?
+        .execute(params![connection_id, token_id])?;
+    Ok(())
+}
+
 /// Looks a presented token up by its hash and confirms the match in constant time.
 pub fn check(db: &Connection, presented: &str, now: DateTime<Utc>) -> Result<TokenCheck> {
     let hash = TokenHash::of(presented);

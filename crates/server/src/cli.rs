@@ -213,6 +213,43 @@ enum ConnectionCommand {
         #[arg(long, allow_negative_numbers = true)]
         days: i64,
     },
+    /// Rename a connection (1 to 100 characters; the SCIM URL and tokens do not change).
+    /// Audited.
+    Rename {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Pause a connection: every SCIM request on it is answered 503 with Retry-After (the
+    /// IdP retries later, nothing is lost) until it is resumed. Audited.
+    Pause {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Resume a paused connection. Audited.
+    Resume {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Delete a connection for good: its live users are deprovisioned (sessions revoked,
+    /// the change feed told), its users, groups and tokens removed. Needs --confirm with
+    /// the connection's name. Audited.
+    Delete {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        connection: String,
+        /// The connection's name, exactly.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -591,6 +628,66 @@ fn connection(cmd: ConnectionCommand) -> i32 {
                 Err(e) => fail(e),
             }
         }
+        ConnectionCommand::Rename {
+            db,
+            connection,
+            name,
+        } => connection_change(db, move |c| {
+            connections::rename(c, &connection, &name, "cli", None, now)
+        }),
+        ConnectionCommand::Pause { db, connection } => connection_change(db, move |c| {
+            connections::pause(c, &connection, "cli", None, now)
+        }),
+        ConnectionCommand::Resume { db, connection } => connection_change(db, move |c| {
+            connections::resume(c, &connection, "cli", None, now)
+        }),
+        ConnectionCommand::Delete {
+            db,
+            connection,
+            confirm,
+        } => {
+            let db = match open(db) {
+                Ok(d) => d,
+                Err(c) => return c,
+            };
+            match db.write_blocking(move |c| {
+                connections::delete(c, &connection, &confirm, "cli", None, now)
+            }) {
+                Ok(done) => {
+                    println!(
+                        "{}",
+                        json!({"deleted": true, "id": done.id, "name": done.name, "users": done.users,
+                               "deleted_users": done.deleted_users, "groups": done.groups,
+                               "live_sessions": done.live_sessions, "live_tokens": done.live_tokens})
+                    );
+                    0
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+/// Runs one audited change of a connection and prints what it is now.
+fn connection_change(
+    db: Option<PathBuf>,
+    change: impl FnOnce(&directory::db::RawConnection) -> directory::Result<connections::ConnectionRecord>
+        + Send
+        + 'static,
+) -> i32 {
+    let db = match open(db) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    match db.write_blocking(change) {
+        Ok(conn) => {
+            println!(
+                "{}",
+                json!({"id": conn.id, "name": conn.name, "paused": conn.paused_at.is_some(), "paused_at": conn.paused_at})
+            );
+            0
+        }
+        Err(e) => fail(e),
     }
 }
 

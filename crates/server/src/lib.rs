@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod evidence_files;
 pub mod ops;
 pub mod scim;
 pub mod state;

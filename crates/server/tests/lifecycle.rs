@@ -736,7 +736,7 @@ async fn users_only_connection_gets_roles_from_an_attribute() {
     let (_, view) = app.admin(Method::GET, &roles_path, None).await;
     assert_eq!(
         view["mappings"][1],
-        json!({"group_id": null, "group_name": null, "attribute": {"path": DEPT, "value": "finance"}, "role": "admin", "direct_members": 0})
+        json!({"group_id": null, "group_name": null, "attribute": {"path": DEPT, "value": "finance"}, "role": "admin", "direct_members": 0, "group_deleted_at": null})
     );
     let a = app.app_user(&alice).await;
     assert_eq!(a["role"], json!("admin"));
@@ -1053,9 +1053,8 @@ async fn restore_brings_memberships_back() {
         sorted(vec![ann.clone(), ben.clone(), cat.clone()])
     );
 
-    // A restored group's mapping comes back only if the admin maps it again, but a group
-    // mapping to a restored group works again at once: Admins deleted → Ann to default;
-    // restored and re-mapped → admin again via the returned membership.
+    // A deleted group keeps its role mapping, dormant: Admins deleted → Ann to default;
+    // restored → admin again via the returned membership, without re-mapping it.
     app.scim(Method::DELETE, &format!("/Groups/{admins}"), None, ua)
         .await;
     assert_eq!(app.app_user(&ann).await["role"], json!("member"));
@@ -1065,12 +1064,6 @@ async fn restore_brings_memberships_back() {
             &format!("/connections/{}/groups/{admins}/restore", app.connection),
             None,
         )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, _) = app
-        .put_mappings(json!({"default_role": "member", "mappings": [
-            {"group_id": admins, "role": "admin"}
-        ]}))
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
@@ -1273,8 +1266,8 @@ async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(app.feed_since(&mut cursor).await.is_empty());
 
-    // Once the clash is gone, the restore brings Ann and Ben back; the dropped mapping stays
-    // dropped until the admin maps the group again.
+    // Once the clash is gone, the restore brings Ann and Ben back, and with them the role
+    // the group's kept mapping grants.
     app.scim(Method::DELETE, &format!("/Groups/{clash}"), None, ua)
         .await;
     app.feed_since(&mut cursor).await;
@@ -1297,15 +1290,12 @@ async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
     assert_eq!(live["held_members"], json!([]));
     let events = app.feed_since(&mut cursor).await;
     assert_eq!(events[0].0, "group.restored", "{events:?}");
-    assert_eq!(kinds_for(&events, &ann), vec!["membership.added"]);
-    assert_eq!(app.app_user(&ann).await["role"], json!("member"));
-    let (s, _) = app
-        .put_mappings(json!({"default_role": "member", "mappings": [
-            {"group_id": eng, "role": "admin"}
-        ]}))
-        .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        kinds_for(&events, &ann),
+        vec!["membership.added", "role.changed"]
+    );
     assert_eq!(app.app_user(&ann).await["role"], json!("admin"));
+    assert_eq!(app.app_user(&ben).await["role"], json!("admin"));
     assert_eq!(app.app_user(&ben).await["role"], json!("admin"));
 
     // Unknown ids, and a real id asked through another real connection: 404, fail closed.

@@ -32,6 +32,8 @@ import type { StaleAccount } from "./generated/StaleAccount";
 import type { FlaggedSignIns } from "./generated/FlaggedSignIns";
 import type { CadenceSetting } from "./generated/CadenceSetting";
 import type { RetentionSetting } from "./generated/RetentionSetting";
+import type { ConnectionDeletion } from "./generated/ConnectionDeletion";
+import type { ConnectionTestResult } from "./generated/ConnectionTestResult";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "gone" | "internal" | "network";
@@ -137,6 +139,30 @@ export class MusterClient {
   }
   connection(id: string, signal?: AbortSignal): Promise<ConnectionDetail> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}`, { signal });
+  }
+  // A connection's lifecycle (crates/server/src/api/lifecycle.rs); each change is audited.
+  /** 1 to 100 characters, trimmed; 400 otherwise. */
+  renameConnection(id: string, name: string): Promise<ConnectionSummary> {
+    return this.request("PATCH", `/connections/${encodeURIComponent(id)}`, { body: { name } });
+  }
+  /** SCIM answers 503 with Retry-After until resumed; the IdP retries later. */
+  pauseConnection(id: string): Promise<ConnectionSummary> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/pause`);
+  }
+  resumeConnection(id: string): Promise<ConnectionSummary> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/resume`);
+  }
+  /** A SCIM round trip with a temporary token and a test user, nothing left behind. */
+  testConnection(id: string): Promise<ConnectionTestResult> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/test`);
+  }
+  /** What deleting would do, counted now. */
+  connectionDeletion(id: string, signal?: AbortSignal): Promise<ConnectionDeletion> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/deletion`, { signal });
+  }
+  /** `confirm` must be the connection's name; 400 otherwise, and nothing is deleted. */
+  deleteConnection(id: string, confirm: string): Promise<ConnectionDeletion> {
+    return this.request("DELETE", `/connections/${encodeURIComponent(id)}`, { body: { confirm } });
   }
   users(id: string, query: UserQuery, signal?: AbortSignal): Promise<UserPage> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/users`, { query, signal });

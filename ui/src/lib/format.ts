@@ -39,6 +39,7 @@ export const HEALTH_LABEL: Record<HealthState, string> = {
   degraded: "Degraded",
   misconfigured: "Misconfigured",
   no_live_token: "No live token",
+  paused: "Paused",
 };
 
 /** Entra's flag that makes it send RFC-compliant PATCH bodies. */

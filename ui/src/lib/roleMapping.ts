@@ -38,6 +38,20 @@ export function attributeLabel(path: string, value: string): string {
   return `${shortPath(path)} = ${value}`;
 }
 
+/** Role changes summed by old → new role, largest first: "412 member → admin, 30 admin → member". */
+export type RoleShift = { from: string | null; to: string; count: number };
+
+export function roleShifts(rows: { old_role: string | null; new_role: string }[]): RoleShift[] {
+  const by = new Map<string, RoleShift>();
+  for (const r of rows) {
+    const key = `${r.old_role ?? ""}\u0000${r.new_role}`;
+    const s = by.get(key);
+    if (s) s.count += 1;
+    else by.set(key, { from: r.old_role, to: r.new_role, count: 1 });
+  }
+  return [...by.values()].sort((a, b) => b.count - a.count || (a.from ?? "").localeCompare(b.from ?? "") || a.to.localeCompare(b.to));
+}
+
 export function toInput(m: RoleMappingRow): MappingInput {
   return m.attribute ? { attribute: m.attribute, role: m.role } : { group_id: m.group_id ?? "", role: m.role };
 }

@@ -1,6 +1,6 @@
 // Connections list: every IdP connection with health, counts and last sync (searchable, sortable); entry to the create dialog.
 import { useCallback, useContext, useEffect, useState } from "react";
-import { useNavigate } from "react-router";
+import { useLocation, useNavigate } from "react-router";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { useClient } from "../lib/context";
 import { useAsync } from "../lib/hooks";
@@ -36,6 +36,8 @@ export function ConnectionsScreen() {
   const list = useAsync(load, "connections");
   const [creating, setCreating] = useState(false);
   useAnyChange(list.reload);
+  // Set by the overview's delete dialog when it brings the admin back here.
+  const deleted = (useLocation().state as { deleted?: string } | null)?.deleted;
 
   return (
     <section className="page" aria-labelledby="connections-title">
@@ -47,6 +49,11 @@ export function ConnectionsScreen() {
           New connection
         </button>
       </div>
+      {deleted ? (
+        <p className="notice notice-ok" role="status" data-testid="connection-deleted-notice">
+          {deleted} was deleted: its users were deprovisioned and their sessions revoked.
+        </p>
+      ) : null}
       {list.error && !list.data ? (
         <ErrorState error={list.error} onRetry={list.reload} what="connections" />
       ) : !list.data ? (

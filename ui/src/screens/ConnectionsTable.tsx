@@ -29,11 +29,12 @@ const ATTENTION: Record<HealthState, "bad" | "warn" | "info" | null> = {
   degraded: "warn",
   idle: "warn",
   never_connected: "info",
+  paused: "info",
   healthy: null,
 };
 
 /** Sorting by health puts the worst first (ascending). */
-const SEVERITY: Record<HealthState, number> = { failing: 0, no_live_token: 0, misconfigured: 1, degraded: 2, idle: 3, never_connected: 4, healthy: 5 };
+const SEVERITY: Record<HealthState, number> = { failing: 0, no_live_token: 0, misconfigured: 1, degraded: 2, idle: 3, paused: 4, never_connected: 4, healthy: 5 };
 
 const SORTS = ["name", "idp", "health", "users", "groups", "requests", "last_sync"] as const;
 type SortKey = (typeof SORTS)[number];

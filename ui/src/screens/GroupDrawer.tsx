@@ -58,7 +58,8 @@ export function GroupDrawer({ connectionId, groupId, onClose, onRestored }: { co
           {restored && restored.id === d.group.id ? (
             <div className="notice notice-ok" role="status" data-testid="group-restore-notice">
               <span>
-                {restored.display_name} was restored with {formatCount(restored.member_count)} {restored.member_count === 1 ? "member" : "members"}. Role mappings to this group were removed when it was deleted; re-add them in{" "}
+                {restored.display_name} was restored with {formatCount(restored.member_count)} {restored.member_count === 1 ? "member" : "members"}.
+                {d.mapped_roles.length > 0 ? ` Its role ${d.mapped_roles.length === 1 ? "mapping applies" : "mappings apply"} again (${d.mapped_roles.join(", ")}); see ` : " No role mapping names it; see "}
                 <Link to={rolesHref} data-testid="group-restore-roles-link">
                   Roles
                 </Link>

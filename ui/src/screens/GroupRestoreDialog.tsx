@@ -1,4 +1,4 @@
-// Confirm dialog for restoring a deleted group: who comes back, who stays out, and that its role mappings do not return.
+// Confirm dialog for restoring a deleted group: who comes back, who stays out, and the role its kept mappings grant them again.
 import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import type { GroupDetail } from "../api/generated/GroupDetail";
@@ -77,9 +77,11 @@ export function GroupRestoreDialog({
           {members(out)} deleted since {out === 1 ? "stays" : "stay"} out; restoring {out === 1 ? "that user" : "those users"} brings them back into this group.
         </p>
       ) : null}
-      <p className="warning" role="note" data-testid="group-restore-mappings">
-        Role mappings to this group were removed when it was deleted; re-add them in Roles after restoring if its members should get their role from it again.
-      </p>
+      {detail.mapped_roles.length > 0 ? (
+        <p className="muted" data-testid="group-restore-mappings">
+          Its role {detail.mapped_roles.length === 1 ? "mapping was" : "mappings were"} kept while it was deleted: members get {detail.mapped_roles.join(" or ")} from it again, as the precedence in Roles decides.
+        </p>
+      ) : null}
       {error ? (
         <p className="form-error" role="alert" data-testid="group-restore-error">
           {error}

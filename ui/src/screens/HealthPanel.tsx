@@ -41,11 +41,11 @@ export function HealthPanel({ connection: c, reloadConnection }: { connection: C
   }, [reload, reloadConnection, live]);
   const { reason, next } = splitHealthReason(c.health_reason);
   const logBase = `/connections/${encodeURIComponent(c.id)}/log`;
-  const bad = c.health === "failing" || c.health === "misconfigured" || c.health === "degraded" || c.health === "no_live_token";
+  const marked = c.health === "failing" || c.health === "misconfigured" || c.health === "degraded" || c.health === "no_live_token" || c.health === "paused";
   const total = activity.data?.reduce((n, b) => n + b.requests, 0) ?? 0;
 
   return (
-    <section className={`card health-panel${bad ? ` health-panel-${c.health}` : ""}`} aria-labelledby="health-title" data-testid="health-panel" data-health={c.health}>
+    <section className={`card health-panel${marked ? ` health-panel-${c.health}` : ""}`} aria-labelledby="health-title" data-testid="health-panel" data-health={c.health}>
       <div className="health-head">
         <h2 id="health-title">Sync health</h2>
         <HealthBadge health={c.health} reason={c.health_reason} />

@@ -1,4 +1,4 @@
-// Connection overview: sync health panel, SCIM endpoint and IdP setup steps, dialect, counts and retention of deleted users, recent requests.
+// Connection overview: sync health panel, SCIM endpoint and IdP setup steps, dialect, counts and retention of deleted users, recent requests, and managing the connection (rename, pause, test, delete).
 import { Link } from "react-router";
 import { CopyField } from "../components/CopyButton";
 import { LogTable } from "../components/LogTable";
@@ -7,6 +7,7 @@ import { SetupSteps } from "../components/SetupSteps";
 import { useConnection } from "../lib/connection";
 import { IDP_LABEL, formatCount } from "../lib/format";
 import { HealthPanel } from "./HealthPanel";
+import { OverviewManage } from "./OverviewManage";
 import { OverviewRetention } from "./OverviewRetention";
 
 export function OverviewScreen() {
@@ -58,6 +59,7 @@ export function OverviewScreen() {
         </h2>
         <LogTable rows={detail.recent_log} emptyText="No requests yet — point your IdP at the SCIM URL above" testId="recent-log" />
       </section>
+      <OverviewManage connection={c} reload={reload} />
     </div>
   );
 }

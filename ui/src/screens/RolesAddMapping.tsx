@@ -41,7 +41,7 @@ export function RolesAddMapping({
   else if (options.length === 0) placeholder = query ? `No unmapped group matches “${query}”` : "Every group is already mapped (or none has been pushed)";
 
   const attr = { path: path.trim(), value: value.trim() };
-  const attrKey = mappingKey({ group_id: null, group_name: null, attribute: attr, role: "", direct_members: 0 });
+  const attrKey = mappingKey({ group_id: null, group_name: null, attribute: attr, role: "", direct_members: 0, group_deleted_at: null });
   const attrTaken = mapped.some((m) => mappingKey(m) === attrKey);
   let attrProblem: string | null = null;
   if (!attr.path) attrProblem = "Give a SCIM attribute path";
@@ -113,7 +113,7 @@ export function RolesAddMapping({
           data-testid="mapping-add"
           onClick={() => {
             if (attrProblem !== null) return;
-            onAdd({ group_id: null, group_name: null, attribute: attr, role: chosenRole, direct_members: 0 });
+            onAdd({ group_id: null, group_name: null, attribute: attr, role: chosenRole, direct_members: 0, group_deleted_at: null });
             setValue("");
           }}
         >
@@ -159,7 +159,7 @@ export function RolesAddMapping({
         data-testid="mapping-add"
         onClick={() => {
           if (!chosen) return;
-          onAdd({ group_id: chosen.id, group_name: chosen.display_name, attribute: null, role: chosenRole, direct_members: chosen.member_count });
+          onAdd({ group_id: chosen.id, group_name: chosen.display_name, attribute: null, role: chosenRole, direct_members: chosen.member_count, group_deleted_at: null });
           setGroupId("");
           setQ("");
         }}

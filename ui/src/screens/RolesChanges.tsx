@@ -1,6 +1,46 @@
-// Which users' roles change (preview) or changed (after save): userName, old → new, and the group or attribute mapping that decides.
+// Which users' roles change (preview) or changed (after save): the count summed by old → new role, then userName, old → new, and the group or attribute mapping that decides; and the confirmation a large save asks for.
 import type { RoleChangeRow } from "../api/generated/RoleChangeRow";
-import { attributeLabel } from "../lib/roleMapping";
+import { Modal } from "../components/Modal";
+import { formatCount } from "../lib/format";
+import { attributeLabel, roleShifts } from "../lib/roleMapping";
+
+/** A save that changes more users' roles than this asks first. */
+export const LARGE_SAVE = 100;
+
+function users(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? "user's role" : "users' roles"}`;
+}
+
+/** "412 member → admin, 30 admin → member" — only users whose role itself changes are counted (the server leaves out the rest). */
+function Shifts({ rows }: { rows: RoleChangeRow[] }) {
+  return (
+    <ul className="role-shifts" data-testid="role-change-summary">
+      {roleShifts(rows).map((s) => (
+        <li key={`${s.from ?? ""}→${s.to}`} data-testid="role-shift">
+          <span className="strong">{formatCount(s.count)}</span> <span className="role-old">{s.from ?? "no role"}</span> <span aria-label="become">→</span> <span className="role-new strong">{s.to}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function RolesSaveConfirm({ rows, onCancel, onConfirm }: { rows: RoleChangeRow[]; onCancel: () => void; onConfirm: () => void }) {
+  return (
+    <Modal title={`Change the role of ${formatCount(rows.length)} users?`} onClose={onCancel} testId="roles-save-confirm-dialog">
+      <p>Saving changes {users(rows.length)} at once; the application is told about each one in the change feed:</p>
+      <Shifts rows={rows} />
+      <p className="muted small">Users whose role stays the same are not counted.</p>
+      <div className="modal-actions">
+        <button type="button" className="btn" onClick={onCancel} data-testid="roles-save-cancel">
+          Cancel
+        </button>
+        <button type="button" className="btn btn-primary" onClick={onConfirm} data-testid="roles-save-confirm" autoFocus>
+          Save and change {formatCount(rows.length)} roles
+        </button>
+      </div>
+    </Modal>
+  );
+}
 
 function because(r: RoleChangeRow, groupName: (gid: string | null) => string | null) {
   if (r.via_group) return <>via {groupName(r.via_group)}</>;
@@ -34,9 +74,10 @@ export function RolesChanges({
         </p>
       ) : (
         <>
-          <p className="small">
-            {rows.length} {rows.length === 1 ? "user's role" : "users' roles"} {kind === "preview" ? "would change" : "changed"}:
+          <p className="small" data-testid="role-change-count">
+            {users(rows.length)} {kind === "preview" ? "would change" : "changed"}:
           </p>
+          <Shifts rows={rows} />
           <div className="table-scroll changes-table">
             <table className="dense">
               <thead>

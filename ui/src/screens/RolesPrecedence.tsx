@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import type { RoleInfo } from "../api/generated/RoleInfo";
 import type { RoleMappingRow } from "../api/generated/RoleMappingRow";
 import { EmptyState } from "../components/States";
+import { Time } from "../components/Time";
 import { mappingKey, mappingLabel } from "../lib/roleMapping";
 
 function moved<T>(list: T[], from: number, to: number): T[] {
@@ -102,13 +103,18 @@ export function RolesPrecedence({ mappings, roles, onChange }: { mappings: RoleM
                     {" "}
                     · attribute, any case
                   </span>
+                ) : m.group_deleted_at ? (
+                  <p className="warning small" data-testid="mapping-group-deleted">
+                    The group was deleted <Time value={m.group_deleted_at} />: this mapping matches nobody until the group is restored, then grants {m.role} again. It goes when the group is
+                    purged.
+                  </p>
                 ) : (
                   <span className="muted small">
                     {" "}
                     · {m.direct_members} direct {m.direct_members === 1 ? "member" : "members"}
                   </span>
                 )}
-                {!m.attribute && m.direct_members === 0 ? (
+                {!m.attribute && !m.group_deleted_at && m.direct_members === 0 ? (
                   <p className="warning small" data-testid="nested-warning">
                     This group has no direct members. IdPs send nested groups flattened — or not at all — so a group with no direct members grants nothing.
                   </p>

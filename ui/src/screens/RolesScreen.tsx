@@ -12,7 +12,7 @@ import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
 import { toInput } from "../lib/roleMapping";
 import { RolesAddMapping } from "./RolesAddMapping";
-import { RolesChanges } from "./RolesChanges";
+import { LARGE_SAVE, RolesChanges, RolesSaveConfirm } from "./RolesChanges";
 import { RolesCustomRole } from "./RolesCustomRole";
 import { RolesPrecedence } from "./RolesPrecedence";
 
@@ -37,6 +37,8 @@ export function RolesScreen() {
   const [result, setResult] = useState<Result | null>(null);
   const [busy, setBusy] = useState<"preview" | "save" | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A save that would change many users' roles waits here for the admin's yes.
+  const [confirming, setConfirming] = useState<RoleChangeRow[] | null>(null);
 
   if (!view.data) {
     return view.error ? <ErrorState error={view.error} onRetry={view.reload} what="roles" /> : <Skeleton rows={5} cols={3} />;
@@ -68,7 +70,8 @@ export function RolesScreen() {
       setResult({ kind: "preview", rows });
     }, fail);
   };
-  const save = () => {
+  const commit = () => {
+    setConfirming(null);
     setBusy("save");
     setError(null);
     client.saveRoleMappings(id, request(current)).then((rows) => {
@@ -76,6 +79,20 @@ export function RolesScreen() {
       setDraft(null);
       setResult({ kind: "applied", rows });
       view.reload();
+    }, fail);
+  };
+  // The preview first: a large change is shown and confirmed before anything is saved.
+  const save = () => {
+    setBusy("save");
+    setError(null);
+    client.previewRoleMappings(id, request(current)).then((rows) => {
+      if (rows.length <= LARGE_SAVE) {
+        commit();
+        return;
+      }
+      setBusy(null);
+      setResult({ kind: "preview", rows });
+      setConfirming(rows);
     }, fail);
   };
   const groupName = (gid: string | null) => (gid === null ? null : (current.mappings.find((m) => m.group_id === gid)?.group_name ?? server.mappings.find((m) => m.group_id === gid)?.group_name ?? gid));
@@ -139,6 +156,7 @@ export function RolesScreen() {
             </button>
           </div>
           {result ? <RolesChanges kind={result.kind} rows={result.rows} groupName={groupName} onDismiss={() => setResult(null)} /> : null}
+          {confirming ? <RolesSaveConfirm rows={confirming} onCancel={() => setConfirming(null)} onConfirm={commit} /> : null}
         </section>
         <RolesCustomRole connectionId={id} roles={roles} onAdded={view.reload} />
       </div>

@@ -76,7 +76,8 @@ pub async fn roles_view(
                                     .map(|g| g.display_name.clone())
                                     .unwrap_or_else(|| "(deleted group)".into()),
                             ),
-                            direct_members: g.map(|g| g.member_count).unwrap_or(0),
+                            direct_members: g.as_ref().map(|g| g.member_count).unwrap_or(0),
+                            group_deleted_at: g.and_then(|g| g.deleted_at),
                             group_id: Some(group_id.clone()),
                             attribute: None,
                             role: m.role,
@@ -88,6 +89,7 @@ pub async fn roles_view(
                         attribute: Some(attribute_view(a)),
                         role: m.role,
                         direct_members: 0,
+                        group_deleted_at: None,
                     },
                 });
             }
@@ -132,7 +134,8 @@ pub async fn add_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Exactly which users' roles would change, before anything is saved.
+/// Exactly which users' roles would change, before anything is saved: only users whose role
+/// itself changes (not those who keep their role through another mapping).
 pub async fn preview_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -148,10 +151,10 @@ pub async fn preview_mappings(
             roles::preview(db, &id, &maps, &req.default_role, None)
         })
         .await?;
-    Ok(Json(change_rows(changes)))
+    Ok(Json(change_rows(roles::role_changes(changes))))
 }
 
-/// Saves the whole precedence list atomically and returns the changes it made.
+/// Saves the whole precedence list atomically and returns the users whose role it changed.
 pub async fn save_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -168,7 +171,7 @@ pub async fn save_mappings(
     for c in &changes {
         st.publish("user", &id, Some(&c.user_id));
     }
-    Ok(Json(change_rows(changes)))
+    Ok(Json(change_rows(roles::role_changes(changes))))
 }
 
 fn token_row(t: tokens::TokenRecord, now: &str) -> TokenRow {

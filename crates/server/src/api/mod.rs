@@ -1,8 +1,11 @@
 //! The admin JSON API the console talks to: authenticated by the admin secret (never a
 //! SCIM token), refused to foreign origins, and live changes as server-sent events.
 
+pub mod evidence;
+pub mod lifecycle;
 pub mod manage;
 pub mod observe;
+pub mod roundtrip;
 pub mod showcase;
 pub mod types;
 
@@ -114,7 +117,25 @@ pub fn router(state: AppState) -> Router {
             "/connections",
             get(list_connections).post(create_connection),
         )
-        .route("/connections/{id}", get(connection_detail))
+        .route(
+            "/connections/{id}",
+            get(connection_detail)
+                .patch(lifecycle::rename)
+                .delete(lifecycle::delete),
+        )
+        .route(
+            "/connections/{id}/pause",
+            axum::routing::post(lifecycle::pause),
+        )
+        .route(
+            "/connections/{id}/resume",
+            axum::routing::post(lifecycle::resume),
+        )
+        .route("/connections/{id}/deletion", get(lifecycle::deletion))
+        .route(
+            "/connections/{id}/test",
+            axum::routing::post(lifecycle::test),
+        )
         .route("/connections/{id}/users", get(user_page))
         .route("/connections/{id}/users/{uid}", get(user_detail))
         .route("/connections/{id}/groups", get(group_page))
@@ -178,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .route("/log/export", get(observe::export_log))
         .route("/log/{row}", get(observe::log_entry))
         .route("/triage", get(observe::triage))
+        .route("/evidence", get(evidence::evidence))
         .route("/demo", get(showcase::demo_state))
         .route("/demo/start", axum::routing::post(showcase::demo_start))
         .route("/demo/pause", axum::routing::post(showcase::demo_pause))
@@ -323,6 +345,7 @@ fn health_of(s: health::HealthState) -> HealthState {
         health::HealthState::Degraded => HealthState::Degraded,
         health::HealthState::Misconfigured => HealthState::Misconfigured,
         health::HealthState::NoLiveToken => HealthState::NoLiveToken,
+        health::HealthState::Paused => HealthState::Paused,
     }
 }
 
@@ -354,6 +377,7 @@ fn summarize(
         expected_sync_minutes: c.expected_sync_minutes,
         default_sync_minutes: health::default_cadence_secs(c.idp.as_str()) / 60,
         retention_days: c.retention_days,
+        paused_at: c.paused_at.clone(),
     })
 }
 
@@ -670,6 +694,11 @@ async fn group_detail(
                     .collect()
             };
             let resource = g.to_scim(&format!("{base}/Groups/{}", g.id), &base, Some(&members));
+            let mapped_roles = directory::roles::mappings(db, &id)?
+                .into_iter()
+                .filter(|m| m.group_id() == Some(gid.as_str()))
+                .map(|m| m.role)
+                .collect();
             Ok(GroupDetail {
                 group: group_row(&g, held.as_ref().map(|h| h.returning.len() as i64)),
                 members: rows(&members),
@@ -679,6 +708,7 @@ async fn group_detail(
                     .map(|h| rows(&h.returning))
                     .unwrap_or_default(),
                 held_members_deleted_since: held.as_ref().map_or(0, |h| h.deleted_since),
+                mapped_roles,
             })
         })
         .await?;

@@ -98,7 +98,7 @@ pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiRe
     }))
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     // Spreadsheet formula injection: a leading = + - @ is neutralised.
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")

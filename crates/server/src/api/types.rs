@@ -26,6 +26,8 @@ pub enum HealthState {
     Misconfigured,
     /// Every token is revoked or expired: the IdP's next request will be refused.
     NoLiveToken,
+    /// Paused by an admin: SCIM answers 503 with Retry-After until the connection is resumed.
+    Paused,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
@@ -82,6 +84,8 @@ pub struct ConnectionSummary {
     /// Days a deleted user or group stays restorable before it is purged.
     #[ts(type = "number")]
     pub retention_days: i64,
+    /// When an admin paused the connection; null while it runs.
+    pub paused_at: Option<String>,
 }
 
 /// How long a connection's deleted users and groups stay restorable before they are purged.
@@ -264,6 +268,9 @@ pub struct GroupDetail {
     /// restore (each returns with its own restore). 0 for a live group.
     #[ts(type = "number")]
     pub held_members_deleted_since: i64,
+    /// Roles the precedence list maps this group to, in precedence order. A deleted group
+    /// keeps its mappings (they match nobody meanwhile), so a restore grants them again.
+    pub mapped_roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -337,6 +344,9 @@ pub struct RoleMappingRow {
     /// into it. Always 0 for attribute mappings.
     #[ts(type = "number")]
     pub direct_members: i64,
+    /// A group mapping whose group is deleted: when. The mapping is dormant (it matches
+    /// nobody) until a restore brings the group back, and goes when the group is purged.
+    pub group_deleted_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -542,4 +552,67 @@ pub struct CheckRequest {
     pub connection_id: Option<String>,
     pub url: Option<String>,
     pub token: Option<String>,
+}
+
+/// PATCH /connections/{id}: a new name (1 to 100 characters, trimmed).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RenameConnectionRequest {
+    pub name: String,
+}
+
+/// DELETE /connections/{id} needs the connection's name typed back.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DeleteConnectionRequest {
+    pub confirm: String,
+}
+
+/// What deleting a connection does (GET /connections/{id}/deletion, before), or did (the
+/// DELETE's answer): live users deprovisioned and their live sessions revoked (each told to
+/// the application in the change feed), the rest removed, its tokens stop working.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConnectionDeletion {
+    pub id: String,
+    pub name: String,
+    #[ts(type = "number")]
+    pub users: i64,
+    #[ts(type = "number")]
+    pub deleted_users: i64,
+    #[ts(type = "number")]
+    pub groups: i64,
+    #[ts(type = "number")]
+    pub live_sessions: i64,
+    #[ts(type = "number")]
+    pub live_tokens: i64,
+}
+
+/// One request of the connection test, as it was answered.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConnectionTestStep {
+    /// What the step proves: "Create a test user", "Read it back", ...
+    pub title: String,
+    pub method: String,
+    /// Under the connection's SCIM URL, e.g. `/Users/{id}`.
+    pub path: String,
+    /// The HTTP status; null when the step was skipped (an earlier one failed).
+    pub status: Option<u16>,
+    pub ok: bool,
+    pub duration_ms: f64,
+    /// Why it failed (the SCIM error's detail), or what it showed.
+    pub detail: Option<String>,
+}
+
+/// POST /connections/{id}/test: a SCIM round trip through this server's own endpoint with a
+/// temporary token, tagged as a check (kept out of health and counts). The test user is
+/// created, read, patched and deleted; nothing is left behind, no real user is touched.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConnectionTestResult {
+    pub ok: bool,
+    pub steps: Vec<ConnectionTestStep>,
+    pub started_at: String,
+    pub duration_ms: f64,
 }

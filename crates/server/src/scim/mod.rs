@@ -4,6 +4,7 @@
 //! console's live stream, at most once a second per connection).
 
 pub mod dialect;
+mod paused;
 
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -106,6 +107,8 @@ struct Trace {
     traffic: Option<&'static str>,
     /// The peer's address, for the log.
     remote_addr: Option<String>,
+    /// A 503's `Retry-After` when the refusal knows it (a paused connection).
+    retry_after: Option<u64>,
 }
 
 /// A successful SCIM answer.
@@ -258,7 +261,9 @@ async fn serve(st: AppState, peer: SocketAddr, req: Request) -> Response {
             }
             if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
             {
-                let wait = st.retry_after(trace.connection_id.as_deref());
+                let wait = trace
+                    .retry_after
+                    .unwrap_or_else(|| st.retry_after(trace.connection_id.as_deref()));
                 extra.insert(header::RETRY_AFTER, HeaderValue::from(wait));
             }
             trace.outcome = Some(error_outcome(&e));
@@ -511,18 +516,18 @@ async fn authenticate(
     // One trip to a reader for both lookups: each trip is a hop to the blocking pool, and
     // every SCIM request makes this one.
     let lookup_id = path_id.clone();
-    let (exists, check) = st
+    let (exists, paused_at, check) = st
         .db
         .read(move |c| {
-            let exists = match &lookup_id {
-                Some(id) => connections::get(c, id)?.is_some(),
-                None => false,
+            let conn = match &lookup_id {
+                Some(id) => connections::get(c, id)?,
+                None => None,
             };
             let check = match &presented {
                 Some(token) => Some(tokens::check(c, token, now)?),
                 None => None,
             };
-            Ok((exists, check))
+            Ok((conn.is_some(), conn.and_then(|c| c.paused_at), check))
         })
         .await
         .map_err(to_scim)?;
@@ -539,6 +544,7 @@ async fn authenticate(
             trace.token_prefix = Some(prefix);
             if ours(&connection_id) {
                 touch_token(st, &token_id, headers, peer);
+                paused::refuse_if_paused(trace, paused_at.as_deref())?;
                 return Ok(connection_id);
             }
             trace.detail = Some("token belongs to another connection".into());

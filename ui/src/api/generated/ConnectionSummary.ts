@@ -23,4 +23,8 @@ default_sync_minutes: number,
 /**
  * Days a deleted user or group stays restorable before it is purged.
  */
-retention_days: number, };
+retention_days: number, 
+/**
+ * When an admin paused the connection; null while it runs.
+ */
+paused_at: string | null, };

@@ -12,4 +12,9 @@ held_members: Array<MemberRow>,
  * A deleted group: members at delete time that were deleted since and stay out of a
  * restore (each returns with its own restore). 0 for a live group.
  */
-held_members_deleted_since: number, };
+held_members_deleted_since: number, 
+/**
+ * Roles the precedence list maps this group to, in precedence order. A deleted group
+ * keeps its mappings (they match nobody meanwhile), so a restore grants them again.
+ */
+mapped_roles: Array<string>, };

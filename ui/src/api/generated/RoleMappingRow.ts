@@ -10,4 +10,9 @@ export type RoleMappingRow = { group_id: string | null, group_name: string | nul
  * Direct members of the group; 0 often means a nested group the IdP never flattened
  * into it. Always 0 for attribute mappings.
  */
-direct_members: number, };
+direct_members: number, 
+/**
+ * A group mapping whose group is deleted: when. The mapping is dormant (it matches
+ * nobody) until a restore brings the group back, and goes when the group is purged.
+ */
+group_deleted_at: string | null, };

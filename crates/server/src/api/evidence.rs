@@ -1,0 +1,106 @@
+//! `GET /api/evidence`: the deprovisioning evidence for a connection (or all) and a period,
+//! as JSON for the console, or as a JSON, CSV or PDF download (`format=`).
+
+use super::ApiFailure;
+use crate::evidence_files;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use directory::evidence::{self, Period};
+use serde::Deserialize;
+
+/// Response header with the report's SHA-256, on every format.
+pub const HASH_HEADER: &str = "x-muster-evidence-sha256";
+
+#[derive(Debug, Deserialize, Default)]
+pub struct EvidenceParams {
+    /// A connection id; empty or "all" for every connection.
+    pub connection: Option<String>,
+    /// YYYY-MM-DD (UTC, from its start) or an RFC 3339 time.
+    pub from: Option<String>,
+    /// YYYY-MM-DD (UTC, to its end) or an RFC 3339 time (exclusive).
+    pub to: Option<String>,
+    /// Absent: JSON for the console; json, csv or pdf: a download.
+    pub format: Option<String>,
+}
+
+pub fn generated_by() -> String {
+    format!("Muster {}", env!("CARGO_PKG_VERSION"))
+}
+
+pub async fn evidence(
+    State(st): State<AppState>,
+    Query(p): Query<EvidenceParams>,
+) -> Result<Response, ApiFailure> {
+    let required = |v: Option<String>, name: &str| {
+        v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+            ApiFailure::bad_request(format!(
+                "{name} is required: a date (YYYY-MM-DD, UTC) or an RFC 3339 time"
+            ))
+        })
+    };
+    let period = Period::parse(&required(p.from, "from")?, &required(p.to, "to")?)?;
+    let format = match p.format.as_deref().filter(|f| !f.is_empty()) {
+        None => None,
+        Some(f @ ("json" | "csv" | "pdf")) => Some(f.to_string()),
+        Some(other) => {
+            return Err(ApiFailure::bad_request(format!(
+                "format is json, csv or pdf, not {other:?}"
+            )))
+        }
+    };
+    let connection = p.connection.filter(|c| !c.is_empty() && c != "all");
+    let now = st.clock.now();
+    let report = st
+        .db
+        .read(move |db| evidence::report(db, connection.as_deref(), period, now, &generated_by()))
+        .await?;
+    let hash = HeaderValue::from_str(&report.integrity.sha256).ok();
+    let mut resp = match format {
+        None => Json(report).into_response(),
+        Some(format) => {
+            // Rendering thousands of rows is CPU work: off the async workers.
+            let (body, kind, name) = tokio::task::spawn_blocking(move || {
+                let name = evidence_files::file_name(&report, &format);
+                match format.as_str() {
+                    "csv" => (
+                        evidence_files::csv(&report).into_bytes(),
+                        "text/csv; charset=utf-8",
+                        name,
+                    ),
+                    "pdf" => (evidence_files::pdf(&report), "application/pdf", name),
+                    _ => (
+                        evidence_files::json(&report).into_bytes(),
+                        "application/json",
+                        name,
+                    ),
+                }
+            })
+            .await
+            .map_err(|_| {
+                ApiFailure::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            })?;
+            (
+                [
+                    (header::CONTENT_TYPE, kind.to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
+    };
+    if let Some(h) = hash {
+        resp.headers_mut().insert(HASH_HEADER, h);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,119 @@
+//! A connection's lifecycle in the admin API: rename, pause and resume (SCIM answers 503
+//! meanwhile), the connection test, and delete with its impact said first and the name
+//! typed back. Each change is audited with actor "admin" and the console's address.
+
+use super::types::*;
+use super::{ApiJson, ApiResult};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::Json;
+use directory::connections::{self, ConnectionRecord, DeletionImpact};
+use std::net::SocketAddr;
+
+/// The connection as the console lists it, after a change.
+async fn summary(st: &AppState, c: ConnectionRecord) -> ApiResult<ConnectionSummary> {
+    let s = st.clone();
+    let out = st.db.read(move |db| super::summarize(&s, db, &c)).await?;
+    st.publish("connection", &out.id, None);
+    Ok(Json(out))
+}
+
+fn deletion_view(d: DeletionImpact) -> ConnectionDeletion {
+    ConnectionDeletion {
+        id: d.id,
+        name: d.name,
+        users: d.users,
+        deleted_users: d.deleted_users,
+        groups: d.groups,
+        live_sessions: d.live_sessions,
+        live_tokens: d.live_tokens,
+    }
+}
+
+/// PATCH /connections/{id} `{"name"}`: 1 to 100 characters, trimmed; 400 otherwise.
+pub async fn rename(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RenameConnectionRequest>,
+) -> ApiResult<ConnectionSummary> {
+    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let c = st
+        .db
+        .write(move |db| connections::rename(db, &id, &req.name, "admin", Some(&source), now))
+        .await?;
+    summary(&st, c).await
+}
+
+/// POST /connections/{id}/pause: SCIM answers 503 with Retry-After until resumed.
+pub async fn pause(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult<ConnectionSummary> {
+    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let c = st
+        .db
+        .write(move |db| connections::pause(db, &id, "admin", Some(&source), now))
+        .await?;
+    summary(&st, c).await
+}
+
+/// POST /connections/{id}/resume: SCIM answers again at once.
+pub async fn resume(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult<ConnectionSummary> {
+    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let c = st
+        .db
+        .write(move |db| connections::resume(db, &id, "admin", Some(&source), now))
+        .await?;
+    summary(&st, c).await
+}
+
+/// GET /connections/{id}/deletion: what a delete would do, counted now.
+pub async fn deletion(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<ConnectionDeletion> {
+    let now = st.clock.now();
+    let d = st
+        .db
+        .read(move |db| connections::deletion_impact(db, &id, now))
+        .await?;
+    Ok(Json(deletion_view(d)))
+}
+
+/// DELETE /connections/{id} `{"confirm": "<its name>"}`: what it did. A missing body or a
+/// confirmation that is not the name is 400 and deletes nothing.
+pub async fn delete(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeleteConnectionRequest>,
+) -> ApiResult<ConnectionDeletion> {
+    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let conn = id.clone();
+    let d = st
+        .db
+        .write(move |db| connections::delete(db, &conn, &req.confirm, "admin", Some(&source), now))
+        .await?;
+    st.publish("connection", &id, None);
+    Ok(Json(deletion_view(d)))
+}
+
+/// POST /connections/{id}/test: the SCIM round trip (`roundtrip::run`), each step with its
+/// status and time. Steps that fail are in the answer (200); only a connection that does
+/// not exist is an error.
+pub async fn test(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult<ConnectionTestResult> {
+    super::ensure_connection(&st, &id).await?;
+    let result = super::roundtrip::run(&st, &id, peer.ip().to_string()).await?;
+    st.publish("connection", &id, None);
+    Ok(Json(result))
+}
