@@ -254,8 +254,13 @@ fn create_owner_only(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Elsewhere the file inherits its directory's permissions (NTFS ACLs on Windows).
 #[cfg(not(unix))]
-fn create_owner_only(_path: &Path) -> Result<()> {
+fn create_owner_only(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(path)?;
     Ok(())
 }
 

@@ -28,19 +28,19 @@ enum Command {
         #[arg(long, env = "MUSTER_BIND", default_value = "127.0.0.1:8737")]
         bind: SocketAddr,
         /// Directory of the built console (ui/dist); defaults to ./ui/dist when present.
-        #[arg(long)]
+        #[arg(long, env = "MUSTER_CONSOLE")]
         console: Option<PathBuf>,
         /// Admin API secret (generated when absent).
         #[arg(long, env = "MUSTER_ADMIN_SECRET", hide_env_values = true)]
         admin_secret: Option<String>,
         /// Allow a non-loopback bind without TLS because a reverse proxy terminates TLS.
-        #[arg(long)]
+        #[arg(long, env = "MUSTER_BEHIND_TLS_PROXY")]
         behind_tls_proxy: bool,
         /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
-        #[arg(long, requires = "tls_key")]
+        #[arg(long, env = "MUSTER_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
         /// Private key (PEM) for --tls-cert.
-        #[arg(long, requires = "tls_cert")]
+        #[arg(long, env = "MUSTER_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
         /// Requests one connection may have in flight before it is answered 429.
         #[arg(long, default_value_t = crate::state::DEFAULT_MAX_IN_FLIGHT)]
@@ -513,6 +513,9 @@ fn serve(config: ServerConfig) -> i32 {
     rt.block_on(async move {
         let db_path = config.db_path.clone();
         let has_console = config.console_dir.is_some();
+        // A secret the operator supplied (flag or MUSTER_ADMIN_SECRET) is theirs already:
+        // it is not echoed, so a service manager's journal never holds it.
+        let supplied_secret = config.admin_secret.is_some();
         let running = match crate::start(config).await {
             Ok(r) => r,
             Err(StartError::AddrInUse(a)) => return fail(format!("{a} is already in use; pass --bind with another port")),
@@ -522,8 +525,12 @@ fn serve(config: ServerConfig) -> i32 {
         let line = json!({
             "scim_base": running.scim_base,
             "admin": running.admin_base,
-            "admin_secret": running.admin_secret,
-            "console_url": if has_console { Some(format!("{origin}/#secret={}", running.admin_secret)) } else { None },
+            "admin_secret": (!supplied_secret).then_some(&running.admin_secret),
+            "console_url": match (has_console, supplied_secret) {
+                (false, _) => None,
+                (true, true) => Some(format!("{origin}/")),
+                (true, false) => Some(format!("{origin}/#secret={}", running.admin_secret)),
+            },
             "db": db_path,
             "addr": running.addr.to_string(),
         });

@@ -693,3 +693,41 @@ async fn sigterm_finishes_in_flight_requests_and_exits_zero() {
         .unwrap();
     assert_eq!(logged, 1, "the read's log row was written before exit");
 }
+
+/// A secret the operator supplied (here through MUSTER_ADMIN_SECRET, as the packaged unit
+/// does) is not echoed on the startup line, so a service manager's journal never holds it;
+/// it still signs in. A generated one is printed once, since nobody else knows it.
+#[tokio::test]
+async fn a_supplied_admin_secret_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "operator-chosen-secret-0123456789";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--console", "."])
+        .arg("--db")
+        .arg(dir.path().join("muster.db"))
+        .env("MUSTER_ADMIN_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let serve = Serve {
+        child,
+        addr: String::new(),
+    };
+    assert!(!line.contains(secret), "startup line echoes the secret: {line}");
+    let info: Value = serde_json::from_str(&line).unwrap();
+    assert!(info["admin_secret"].is_null(), "{info}");
+    assert!(!info["console_url"].as_str().unwrap().contains("#secret="), "{info}");
+    let r = reqwest::Client::new()
+        .get(format!("{}/connections", info["admin"].as_str().unwrap()))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    drop(serve);
+}
