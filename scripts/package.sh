@@ -79,9 +79,11 @@ fi
 if [ "$DESKTOP" = 1 ]; then
   # Tauri's bundler: @tauri-apps/cli from npm (its binary ships as an npm package, so
   # nothing is downloaded at install time). Release build of the desktop app, then a .deb.
-  TAURI_CLI="$ROOT/ui/node_modules/.bin/tauri"
+  TOOLS="${MUSTER_TOOLS:-$HOME/.cache/muster-tools}"
+  TAURI_CLI="$TOOLS/tauri-cli/node_modules/.bin/tauri"
   if [ ! -x "$TAURI_CLI" ]; then
-    (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error @tauri-apps/cli@^2)
+    mkdir -p "$TOOLS/tauri-cli"
+    npm install --prefix "$TOOLS/tauri-cli" --no-audit --no-fund --loglevel=error @tauri-apps/cli@^2
   fi
   (cd src-tauri && "$TAURI_CLI" build --bundles deb --config '{"bundle":{"active":true}}')
   find "$CARGO_TARGET_DIR/release/bundle/deb" -name '*.deb' -newer Cargo.toml -exec cp {} "$OUT/" \;
