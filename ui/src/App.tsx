@@ -19,6 +19,7 @@ import { LogScreen } from "./screens/LogScreen";
 import { TriageScreen } from "./screens/TriageScreen";
 import { DemoScreen } from "./screens/DemoScreen";
 import { ReadinessScreen } from "./screens/ReadinessScreen";
+import { EvidenceScreen } from "./screens/EvidenceScreen";
 import { SigninScreen } from "./screens/SigninScreen";
 
 declare global {
@@ -62,6 +63,7 @@ export function App({ client }: { client: MusterClient }) {
               { path: "triage", element: <TriageScreen /> },
               { path: "demo", element: <DemoScreen /> },
               { path: "readiness", element: <ReadinessScreen /> },
+              { path: "evidence", element: <EvidenceScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],
           },

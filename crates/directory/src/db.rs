@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_log_traffic.sql")),
     (13, include_str!("../migrations/0013_connection_pause.sql")),
     (14, include_str!("../migrations/0014_evidence.sql")),
+    (15, include_str!("../migrations/0015_user_timeline.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.

@@ -20,6 +20,10 @@ pub const MEMBERSHIP_ADDED: &str = "membership.added";
 pub const MEMBERSHIP_REMOVED: &str = "membership.removed";
 pub const ROLE_CHANGED: &str = "role.changed";
 pub const SESSIONS_REVOKED: &str = "sessions.revoked";
+/// A sign-in of an existing account, allowed or refused (jit.rs).
+pub const USER_SIGNED_IN: &str = "user.signed_in";
+/// SCIM created a user who had signed in first: merged into that account (lifecycle.rs).
+pub const USER_MERGED: &str = "user.merged";
 pub const GROUP_CREATED: &str = "group.created";
 pub const GROUP_UPDATED: &str = "group.updated";
 pub const GROUP_DELETED: &str = "group.deleted";
@@ -29,6 +33,7 @@ pub const GROUP_PURGED: &str = "group.purged";
 /// comes from it.
 pub const CONNECTION_DELETED: &str = "connection.deleted";
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedEvent {
     pub seq: i64,

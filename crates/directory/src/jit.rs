@@ -13,6 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +49,7 @@ impl Policy {
 }
 
 /// A connection's JIT settings.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JitSettings {
@@ -112,6 +114,7 @@ pub fn save_settings(db: &Connection, connection_id: &str, s: &JitSettings) -> R
 }
 
 /// The identity an application's SSO layer verified (SAML NameID or OIDC `sub` + claims).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SignIn {
     pub subject: String,
@@ -141,6 +144,7 @@ pub struct SignIn {
 }
 
 /// Why a sign-in's group claims were not applied (the user's roles were kept).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupsFlag {
@@ -217,6 +221,7 @@ pub struct Existing {
     pub deleted: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "decision", content = "reason")]
 pub enum Decision {
@@ -633,6 +638,7 @@ pub fn merge_target(db: &Connection, connection_id: &str, body: &Value) -> Resul
 }
 
 /// A sign-in whose group claims were not applied, as the console lists it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlaggedSignIn {
@@ -655,6 +661,7 @@ pub struct FlaggedSignIn {
 }
 
 /// A connection's recent flagged sign-ins and how many there were in the last 7 days.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlaggedSignIns {
@@ -716,6 +723,7 @@ pub const FLAGGED_COUNT_SQL: &str = "SELECT COUNT(*) FROM signins INDEXED BY sig
      WHERE connection_id = ?1 AND flag IS NOT NULL AND at >= ?2";
 
 /// JIT-only deprovisioning gap: accounts not seen at sign-in for `days`, with live sessions.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaleAccount {

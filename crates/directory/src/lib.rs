@@ -21,6 +21,7 @@ pub mod query;
 pub mod retention;
 pub mod roles;
 pub mod sessions;
+pub mod timeline;
 pub mod tokens;
 pub mod triage;
 pub mod users;

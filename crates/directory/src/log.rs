@@ -60,6 +60,10 @@ pub struct LogEntry {
     pub traffic: Option<String>,
     /// The peer's address.
     pub remote_addr: Option<String>,
+    /// The change-feed events (first and last seq) the request's write produced in the same
+    /// transaction: a user's story links each event to this row (timeline.rs).
+    #[serde(skip)]
+    pub feed_events: Option<(i64, i64)>,
 }
 
 /// Values of `LogEntry::traffic` besides None (the IdP's sync).
@@ -91,8 +95,9 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
     db.prepare_cached(
         "INSERT INTO provisioning_log (at, connection_id, method, path, status, outcome, resource_type,
             resource_id, user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body,
-            changes, user_name_key, request_id, traffic, remote_addr)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            changes, user_name_key, request_id, traffic, remote_addr, feed_first, feed_last)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+            ?22, ?23)",
     )?
     .execute(params![
         e.at,
@@ -120,6 +125,8 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
         e.request_id,
         e.traffic,
         e.remote_addr,
+        e.feed_events.map(|f| f.0),
+        e.feed_events.map(|f| f.1),
     ])?;
     Ok(db.last_insert_rowid())
 }
@@ -160,6 +167,7 @@ fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
         request_id: r.get(18)?,
         traffic: r.get(19)?,
         remote_addr: r.get(20)?,
+        feed_events: None,
     })
 }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// A user attribute at a SCIM path equal to a value (compared case-insensitively).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttributeMatch {
     pub path: String,

@@ -20,6 +20,7 @@ fn random_secret(prefix: &str) -> String {
     )
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
     pub id: String,
@@ -39,6 +40,7 @@ pub struct IssuedSession {
 }
 
 /// What a session check says, right now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionCheck {
     pub valid: bool,

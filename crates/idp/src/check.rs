@@ -59,6 +59,7 @@ impl Default for CheckOptions {
 }
 
 /// How a check ended.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +80,7 @@ impl Outcome {
 }
 
 /// The request that decided a check.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceRequest {
@@ -89,6 +91,7 @@ pub struct EvidenceRequest {
 }
 
 /// The response that decided a check.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceResponse {
@@ -101,6 +104,7 @@ pub struct EvidenceResponse {
 }
 
 /// One exchange, as shown in the report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
@@ -109,6 +113,7 @@ pub struct Evidence {
 }
 
 /// One check's verdict.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -121,6 +126,7 @@ pub struct Check {
 }
 
 /// Totals by outcome.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Counts {
@@ -135,6 +141,7 @@ pub struct Counts {
 }
 
 /// The readiness report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

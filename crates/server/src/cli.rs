@@ -178,6 +178,27 @@ enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+    /// Deprovisioning evidence for a period (docs/evidence.md): prints a summary and the
+    /// report's SHA-256; writes the report as PDF, CSV or JSON files.
+    Evidence {
+        #[arg(long, env = "MUSTER_DB")]
+        db: Option<PathBuf>,
+        /// A connection id, or "all" for every connection.
+        #[arg(long, default_value = "all")]
+        connection: String,
+        /// YYYY-MM-DD (UTC, from its start) or an RFC 3339 time.
+        #[arg(long)]
+        from: String,
+        /// YYYY-MM-DD (UTC, to its end) or an RFC 3339 time (exclusive).
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -489,7 +510,66 @@ pub fn main() -> i32 {
                 2
             }
         }),
+        Command::Evidence {
+            db,
+            connection,
+            from,
+            to,
+            pdf,
+            csv,
+            json,
+        } => evidence(db, &connection, &from, &to, [pdf, csv, json]),
     }
+}
+
+/// `muster evidence`: the report the admin API serves, from the database file.
+fn evidence(
+    db: Option<PathBuf>,
+    connection: &str,
+    from: &str,
+    to: &str,
+    [pdf, csv, json]: [Option<PathBuf>; 3],
+) -> i32 {
+    let period = match directory::evidence::Period::parse(from, to) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    // A report is read-only: never create an empty database where none is.
+    let path = db.unwrap_or_else(default_db_path);
+    if !path.exists() {
+        return fail(format!("no database at {}", path.display()));
+    }
+    let db = match open(Some(path)) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let connection = Some(connection.trim()).filter(|c| !c.is_empty() && *c != "all");
+    let now = SystemClock.now();
+    let by = crate::api::evidence::generated_by();
+    let report =
+        match db.read_blocking(|c| directory::evidence::report(c, connection, period, now, &by)) {
+            Ok(r) => r,
+            Err(directory::Error::NotFound(what)) => {
+                return fail(format!("no {what} (muster connection list shows them)"))
+            }
+            Err(e) => return fail(e),
+        };
+    type Render = fn(&directory::evidence::EvidenceReport) -> Vec<u8>;
+    let files: [(Option<PathBuf>, Render); 3] = [
+        (pdf, crate::evidence_files::pdf),
+        (csv, |r| crate::evidence_files::csv(r).into_bytes()),
+        (json, |r| crate::evidence_files::json(r).into_bytes()),
+    ];
+    // All three from one report, so the CSV and PDF name the JSON's hash.
+    for (path, render) in files {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(&path, render(&report)) {
+                return fail(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+    println!("{}", crate::evidence_files::summary_text(&report));
+    0
 }
 
 fn block_on(f: impl std::future::Future<Output = i32>) -> i32 {
@@ -518,7 +598,11 @@ fn serve(config: ServerConfig) -> i32 {
         let supplied_secret = config.admin_secret.is_some();
         let running = match crate::start(config).await {
             Ok(r) => r,
-            Err(StartError::AddrInUse(a)) => return fail(format!("{a} is already in use; pass --bind with another port")),
+            Err(StartError::AddrInUse(a)) => {
+                return fail(format!(
+                    "{a} is already in use; pass --bind with another port"
+                ))
+            }
             Err(e) => return fail(e),
         };
         let origin = running.admin_base.trim_end_matches("/api").to_string();
@@ -542,7 +626,10 @@ fn serve(config: ServerConfig) -> i32 {
         // Stop accepting; requests in flight get SHUTDOWN_GRACE to finish (one stuck on a
         // slow client does not hold the exit for its full request deadline).
         let db = running.db.clone();
-        if tokio::time::timeout(SHUTDOWN_GRACE, running.shutdown()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, running.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
         }
         crate::ops::flush(&db, SHUTDOWN_GRACE).await;

@@ -569,6 +569,48 @@ fn failed_table(r: &EvidenceReport) -> Vec<Line> {
     lines
 }
 
+/// A few lines for a terminal (`muster evidence`): scope, coverage and every gap, the
+/// figures, and the hash last.
+pub fn summary_text(r: &EvidenceReport) -> String {
+    let s = &r.summary;
+    let mut lines = vec![
+        format!("Deprovisioning evidence: {}", scope_text(r)),
+        format!(
+            "Period: {} to {} (UTC, end exclusive)",
+            r.scope.from, r.scope.to
+        ),
+    ];
+    match (&r.coverage.covered_from, r.coverage.complete) {
+        (Some(from), true) => lines.push(format!(
+            "Covered: all of it ({from} to {})",
+            r.coverage.covered_to
+        )),
+        (Some(from), false) => {
+            lines.push(format!("Covered: only {from} to {}", r.coverage.covered_to))
+        }
+        (None, _) => lines.push("Covered: nothing of this period".into()),
+    }
+    for g in &r.coverage.gaps {
+        lines.push(format!(
+            "NOT COVERED: {} to {}: {} ({} session(s) were revoked by deprovisionings in this part)",
+            g.from, g.to, g.reason, g.sessions_revoked_by_deprovisioning
+        ));
+    }
+    lines.push(format!(
+        "Leavers: {} ({} deactivated, {} deleted); sessions revoked: {}",
+        s.leavers, s.deactivated, s.deleted, s.sessions_revoked
+    ));
+    lines.push(format!("Receipt to revocation: {}", latency_text(r)));
+    lines.push(format!(
+        "Failed at first, then succeeded: {}; failures never resolved: {}; reactivated later: {}",
+        s.failed_first.len(),
+        s.unresolved_failures,
+        s.reactivated_users
+    ));
+    lines.push(format!("SHA-256: {}", r.integrity.sha256));
+    lines.join("\n")
+}
+
 /// The report as an A4 landscape PDF in the standard Helvetica and Courier fonts.
 pub fn pdf(r: &EvidenceReport) -> Vec<u8> {
     let mut lines = vec![

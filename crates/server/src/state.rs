@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, Semaphore};
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
 
 /// A change the console should see; carries ids only, never data.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS, utoipa::ToSchema)]
 #[ts(export)]
 pub struct ChangeEvent {
     pub kind: String,

@@ -718,10 +718,16 @@ async fn a_supplied_admin_secret_is_never_printed() {
         child,
         addr: String::new(),
     };
-    assert!(!line.contains(secret), "startup line echoes the secret: {line}");
+    assert!(
+        !line.contains(secret),
+        "startup line echoes the secret: {line}"
+    );
     let info: Value = serde_json::from_str(&line).unwrap();
     assert!(info["admin_secret"].is_null(), "{info}");
-    assert!(!info["console_url"].as_str().unwrap().contains("#secret="), "{info}");
+    assert!(
+        !info["console_url"].as_str().unwrap().contains("#secret="),
+        "{info}"
+    );
     let r = reqwest::Client::new()
         .get(format!("{}/connections", info["admin"].as_str().unwrap()))
         .bearer_auth(secret)

@@ -5,6 +5,8 @@ import type { ConnectionSummary } from "./generated/ConnectionSummary";
 import type { CreateConnectionRequest } from "./generated/CreateConnectionRequest";
 import type { CreatedConnection } from "./generated/CreatedConnection";
 import type { GroupDetail } from "./generated/GroupDetail";
+import type { GroupMemberPage } from "./generated/GroupMemberPage";
+import type { StoryPage } from "./generated/StoryPage";
 import type { GroupPage } from "./generated/GroupPage";
 import type { GroupRow } from "./generated/GroupRow";
 import type { LogPage } from "./generated/LogPage";
@@ -34,6 +36,7 @@ import type { CadenceSetting } from "./generated/CadenceSetting";
 import type { RetentionSetting } from "./generated/RetentionSetting";
 import type { ConnectionDeletion } from "./generated/ConnectionDeletion";
 import type { ConnectionTestResult } from "./generated/ConnectionTestResult";
+import type { EvidenceReport } from "./generated/EvidenceReport";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "gone" | "internal" | "network";
@@ -67,6 +70,9 @@ export type UserQuery = {
 export type GroupStatusFilter = "present" | "deleted" | "all";
 export type GroupQuery = { q?: string; status?: GroupStatusFilter; sort?: GroupSort; order?: SortOrder; offset?: number; limit?: number };
 export type LogQuery = { outcome?: string; status?: "success" | "failure"; q?: string; before_id?: number; limit?: number };
+/** A connection id (absent: every connection) and a period: dates (YYYY-MM-DD, UTC, both days included) or RFC 3339 times. */
+export type EvidenceQuery = { connection?: string; from: string; to: string };
+export type EvidenceFormat = "csv" | "json" | "pdf";
 export type GlobalLogQuery = { connection?: string; outcome?: string; status?: "success" | "failure"; q?: string; since?: string; until?: string; before_id?: number; limit?: number };
 
 type Query = Record<string, string | number | undefined>;
@@ -176,6 +182,14 @@ export class MusterClient {
   group(id: string, gid: string, signal?: AbortSignal): Promise<GroupDetail> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/groups/${encodeURIComponent(gid)}`, { signal });
   }
+  /** A user's history, newest first; `before` is the previous page's `next_before`. */
+  userTimeline(id: string, uid: string, query: { before?: number; limit?: number }, signal?: AbortSignal): Promise<StoryPage> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/users/${encodeURIComponent(uid)}/timeline`, { query, signal });
+  }
+  /** A page of a group's members by userName; `cursor` is the previous page's `next_cursor`. */
+  groupMembers(id: string, gid: string, query: { q?: string; cursor?: string; limit?: number }, signal?: AbortSignal): Promise<GroupMemberPage> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/groups/${encodeURIComponent(gid)}/members`, { query, signal });
+  }
   log(id: string, query: LogQuery, signal?: AbortSignal): Promise<LogPage> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/log`, { query, signal });
   }
@@ -264,6 +278,34 @@ export class MusterClient {
       throw new ApiError(res.status, res.status === 401 ? "unauthorized" : "internal", `Export failed with HTTP ${res.status}`);
     }
     return res.blob();
+  }
+  // Deprovisioning evidence (crates/directory/src/evidence.rs, docs/evidence.md).
+  evidence(query: EvidenceQuery, signal?: AbortSignal): Promise<EvidenceReport> {
+    return this.request("GET", "/evidence", { query, signal });
+  }
+  /** The report as a file, behind the bearer secret (a plain link cannot send it): the Blob and the server's file name. */
+  async evidenceFile(query: EvidenceQuery, format: EvidenceFormat): Promise<{ blob: Blob; filename: string }> {
+    const qs = new URLSearchParams({ from: query.from, to: query.to, format });
+    if (query.connection) qs.set("connection", query.connection);
+    let res: Response;
+    try {
+      res = await fetch(`${this.api}/evidence?${qs.toString()}`, { headers: { Authorization: `Bearer ${this.secret}` } });
+    } catch {
+      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
+    }
+    if (!res.ok) {
+      if (res.status === 401) this.unauthorized.forEach((l) => l());
+      let message = `The ${format.toUpperCase()} download failed with HTTP ${res.status}`;
+      try {
+        const b = (await res.json()) as Partial<ApiErrorBody>;
+        if (b.message) message = b.message;
+      } catch {
+        // not JSON; keep the generic message
+      }
+      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : res.status === 404 ? "not_found" : "bad_request", message);
+    }
+    const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "");
+    return { blob: await res.blob(), filename: named?.[1] ?? `muster-evidence.${format}` };
   }
   // Live demo (crates/server/src/demo.rs): the scripted story, its pace, and its removal.
   demo(signal?: AbortSignal): Promise<DemoState> {

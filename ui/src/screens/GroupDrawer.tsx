@@ -1,4 +1,4 @@
-// Group drawer: group attributes, its members (linking to their user drawers), raw SCIM JSON; for a deleted group its purge date, who a restore brings back, and Restore.
+// Group drawer: group attributes, its members searched and paged (linking to their user drawers), raw SCIM JSON; for a deleted group its purge date, who a restore brings back, and Restore.
 import { useCallback, useState } from "react";
 import { Link } from "react-router";
 import type { GroupRow } from "../api/generated/GroupRow";
@@ -13,6 +13,7 @@ import { useClient } from "../lib/context";
 import { exactUtc, formatCount } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
+import { GroupMembers } from "./GroupMembers";
 import { GroupRestoreDialog } from "./GroupRestoreDialog";
 
 const SKIP = new Set(["schemas", "meta", "members"]);
@@ -121,7 +122,7 @@ export function GroupDrawer({ connectionId, groupId, onClose, onRestored }: { co
           ) : (
             <section aria-labelledby="g-members">
               <h3 id="g-members">Members</h3>
-              {d.members.length === 0 ? <EmptyState title="No members" /> : <MemberList connectionId={connectionId} rows={d.members} testId="group-members" />}
+              <GroupMembers connectionId={connectionId} groupId={d.group.id} version={`${d.group.updated_at}/${d.group.member_count}`} />
             </section>
           )}
           {resource ? (

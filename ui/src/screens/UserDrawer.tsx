@@ -1,4 +1,4 @@
-// User drawer: role and its source, every attribute, mapped app attributes, sessions, enterprise extension, raw JSON, and the provisioning log.
+// User drawer: role and its source, the whole history (timeline), every attribute, mapped app attributes, sessions, enterprise extension, raw JSON, and the provisioning log.
 import { useCallback } from "react";
 import type { SessionRow } from "../api/generated/SessionRow";
 import type { JsonValue } from "../api/generated/serde_json/JsonValue";
@@ -14,6 +14,7 @@ import { Time } from "../components/Time";
 import { useClient } from "../lib/context";
 import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
+import { UserTimeline } from "./UserTimeline";
 
 /** The application metadata produced by the connection's attribute mappings. */
 function AppAttributes({ value }: { value: JsonValue }) {
@@ -76,7 +77,8 @@ function Sessions({ rows }: { rows: SessionRow[] }) {
   );
 }
 
-export function UserDrawer({ connectionId, userId, onClose }: { connectionId: string; userId: string; onClose: () => void }) {
+/** `onOpenLog` opens a provisioning-log row's detail (a timeline row's request). */
+export function UserDrawer({ connectionId, userId, onClose, onOpenLog }: { connectionId: string; userId: string; onClose: () => void; onOpenLog: (rowId: number) => void }) {
   const client = useClient();
   const load = useCallback((signal: AbortSignal) => client.user(connectionId, userId, signal), [client, connectionId, userId]);
   const detail = useAsync(load, `${connectionId}/${userId}`);
@@ -143,6 +145,10 @@ export function UserDrawer({ connectionId, userId, onClose }: { connectionId: st
                 </>
               ) : null}
             </dl>
+          </section>
+          <section aria-labelledby="u-history">
+            <h3 id="u-history">History</h3>
+            <UserTimeline connectionId={connectionId} userId={userId} onOpenLog={onOpenLog} />
           </section>
           <section aria-labelledby="u-attrs">
             <h3 id="u-attrs">Attributes</h3>

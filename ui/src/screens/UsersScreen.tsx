@@ -16,6 +16,7 @@ import { exactUtc, formatCount } from "../lib/format";
 import { useLiveRefresh } from "../lib/live";
 import { usePagedRows } from "../lib/paged";
 import { pick, useUrlState } from "../lib/search";
+import { LogDetailDrawer } from "./LogDetailDrawer";
 import { UserDrawer } from "./UserDrawer";
 
 const SORTS: readonly UserSort[] = ["user_name", "display_name", "primary_email", "last_synced_at", "updated_at"];
@@ -90,6 +91,8 @@ export function UsersScreen() {
   const sort = pick(params.get("sort"), SORTS, "user_name");
   const order = pick<SortOrder>(params.get("order"), ["asc", "desc"], "asc");
   const selected = params.get("user");
+  // A history row's request, opened over the user drawer; closing it returns to the user.
+  const entry = params.get("entry");
 
   const key = JSON.stringify([id, q, status, sort, order]);
   const fetcher = useCallback(
@@ -221,7 +224,11 @@ export function UsersScreen() {
         </p>
       ) : null}
       {body}
-      {selected ? <UserDrawer connectionId={id} userId={selected} onClose={() => setParams({ user: null })} /> : null}
+      {selected && entry !== null ? (
+        <LogDetailDrawer entryId={Number(entry)} names={null} onClose={() => setParams({ entry: null })} />
+      ) : selected ? (
+        <UserDrawer connectionId={id} userId={selected} onClose={() => setParams({ user: null })} onOpenLog={(row) => setParams({ entry: String(row) }, false)} />
+      ) : null}
     </div>
   );
 }

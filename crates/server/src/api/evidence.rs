@@ -14,7 +14,8 @@ use serde::Deserialize;
 /// Response header with the report's SHA-256, on every format.
 pub const HASH_HEADER: &str = "x-muster-evidence-sha256";
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvidenceParams {
     /// A connection id; empty or "all" for every connection.
     pub connection: Option<String>,
@@ -30,6 +31,19 @@ pub fn generated_by() -> String {
     format!("Muster {}", env!("CARGO_PKG_VERSION"))
 }
 
+/// The deprovisioning evidence for a period: JSON for the console, or a download.
+#[utoipa::path(get, path = "/api/evidence", tag = "evidence", params(EvidenceParams),
+    responses(
+        (status = 200,
+            description = "The report; with `format`, an attachment. Every format carries the report's SHA-256 in `x-muster-evidence-sha256`",
+            content(
+                (directory::evidence::EvidenceReport = "application/json"),
+                (String = "text/csv"),
+                (String = "application/pdf"),
+            ),
+            headers(("x-muster-evidence-sha256" = String, description = "SHA-256 of the report's canonical JSON"))),
+        (status = 400, description = "A missing or bad from/to, or an unknown format", body = super::types::ApiError),
+    ))]
 pub async fn evidence(
     State(st): State<AppState>,
     Query(p): Query<EvidenceParams>,

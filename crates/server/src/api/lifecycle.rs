@@ -31,6 +31,13 @@ fn deletion_view(d: DeletionImpact) -> ConnectionDeletion {
 }
 
 /// PATCH /connections/{id} `{"name"}`: 1 to 100 characters, trimmed; 400 otherwise.
+#[utoipa::path(patch, path = "/api/connections/{id}", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")), request_body = RenameConnectionRequest,
+    responses(
+        (status = 200, description = "The renamed connection", body = ConnectionSummary),
+        (status = 400, description = "An empty or too long name; nothing changed", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn rename(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -46,6 +53,12 @@ pub async fn rename(
 }
 
 /// POST /connections/{id}/pause: SCIM answers 503 with Retry-After until resumed.
+#[utoipa::path(post, path = "/api/connections/{id}/pause", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, description = "The paused connection", body = ConnectionSummary),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn pause(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -60,6 +73,12 @@ pub async fn pause(
 }
 
 /// POST /connections/{id}/resume: SCIM answers again at once.
+#[utoipa::path(post, path = "/api/connections/{id}/resume", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, description = "The running connection", body = ConnectionSummary),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn resume(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -74,6 +93,12 @@ pub async fn resume(
 }
 
 /// GET /connections/{id}/deletion: what a delete would do, counted now.
+#[utoipa::path(get, path = "/api/connections/{id}/deletion", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, description = "What a delete would do", body = ConnectionDeletion),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn deletion(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -88,6 +113,13 @@ pub async fn deletion(
 
 /// DELETE /connections/{id} `{"confirm": "<its name>"}`: what it did. A missing body or a
 /// confirmation that is not the name is 400 and deletes nothing.
+#[utoipa::path(delete, path = "/api/connections/{id}", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")), request_body = DeleteConnectionRequest,
+    responses(
+        (status = 200, description = "What the delete did", body = ConnectionDeletion),
+        (status = 400, description = "No body, or `confirm` is not the name; nothing deleted", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn delete(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -107,6 +139,12 @@ pub async fn delete(
 /// POST /connections/{id}/test: the SCIM round trip (`roundtrip::run`), each step with its
 /// status and time. Steps that fail are in the answer (200); only a connection that does
 /// not exist is an error.
+#[utoipa::path(post, path = "/api/connections/{id}/test", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, description = "Each step as it was answered, failed ones included", body = ConnectionTestResult),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn test(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

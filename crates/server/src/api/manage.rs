@@ -55,6 +55,10 @@ fn change_rows(changes: Vec<roles::RoleChange>) -> Vec<RoleChangeRow> {
         .collect()
 }
 
+/// The connection's roles, default role and role precedence list.
+#[utoipa::path(get, path = "/api/connections/{id}/roles", tag = "roles",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, description = "Roles and mappings", body = RolesView), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn roles_view(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -109,6 +113,14 @@ pub async fn roles_view(
     Ok(Json(out))
 }
 
+/// Adds a custom role (audited as `role_added`).
+#[utoipa::path(post, path = "/api/connections/{id}/roles", tag = "roles",
+    params(("id" = String, Path, description = "Connection id")), request_body = RoleInfo,
+    responses(
+        (status = 204, description = "Added"),
+        (status = 400, description = "An invalid or duplicate role name", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn add_role(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -136,6 +148,13 @@ pub async fn add_role(
 
 /// Exactly which users' roles would change, before anything is saved: only users whose role
 /// itself changes (not those who keep their role through another mapping).
+#[utoipa::path(post, path = "/api/connections/{id}/roles/preview", tag = "roles",
+    params(("id" = String, Path, description = "Connection id")), request_body = SaveMappingsRequest,
+    responses(
+        (status = 200, description = "Whose role would change; nothing saved", body = Vec<RoleChangeRow>),
+        (status = 400, description = "What save would refuse: an unknown role, an entry with both or neither of group_id and attribute, a bad path, an entry twice", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn preview_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -155,6 +174,13 @@ pub async fn preview_mappings(
 }
 
 /// Saves the whole precedence list atomically and returns the users whose role it changed.
+#[utoipa::path(put, path = "/api/connections/{id}/roles/mappings", tag = "roles",
+    params(("id" = String, Path, description = "Connection id")), request_body = SaveMappingsRequest,
+    responses(
+        (status = 200, description = "Whose role changed", body = Vec<RoleChangeRow>),
+        (status = 400, description = "Refused as a whole (see preview); nothing changed", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn save_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -198,6 +224,10 @@ fn token_row(t: tokens::TokenRecord, now: &str) -> TokenRow {
     }
 }
 
+/// The connection's SCIM tokens (prefixes and use, never the secrets).
+#[utoipa::path(get, path = "/api/connections/{id}/tokens", tag = "tokens",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, description = "Its tokens", body = Vec<TokenRow>), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn list_tokens(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -208,6 +238,14 @@ pub async fn list_tokens(
     Ok(Json(list.into_iter().map(|t| token_row(t, &now)).collect()))
 }
 
+/// Issues a new SCIM token; the old ones stay valid for the grace period (audited).
+#[utoipa::path(post, path = "/api/connections/{id}/tokens/rotate", tag = "tokens",
+    params(("id" = String, Path, description = "Connection id")), request_body = RotateTokenRequest,
+    responses(
+        (status = 201, description = "The new token, shown once", body = IssuedToken),
+        (status = 400, description = "Not a valid request body", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn rotate_token(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -252,6 +290,13 @@ pub async fn rotate_token(
     ))
 }
 
+/// Revokes one SCIM token at once (audited).
+#[utoipa::path(post, path = "/api/connections/{id}/tokens/{tid}/revoke", tag = "tokens",
+    params(("id" = String, Path, description = "Connection id"), ("tid" = String, Path, description = "Token id")),
+    responses(
+        (status = 200, description = "The revoked token", body = TokenRow),
+        (status = 404, description = "No such connection or token", body = ApiError),
+    ))]
 pub async fn revoke_token(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -282,6 +327,10 @@ pub async fn revoke_token(
     Ok(Json(token_row(t, &directory::clock::fmt_time(now))))
 }
 
+/// The connection's audit trail (admin actions), newest first, at most 200 rows.
+#[utoipa::path(get, path = "/api/connections/{id}/audit", tag = "tokens",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, description = "Audit rows", body = Vec<AuditRow>), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn audit_trail(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -303,6 +352,17 @@ pub async fn audit_trail(
     ))
 }
 
+/// Restores a deleted user before purge, with the memberships it had at delete time
+/// (minus groups deleted since).
+#[utoipa::path(post, path = "/api/connections/{id}/users/{uid}/restore", tag = "users and groups",
+    params(("id" = String, Path, description = "Connection id"),
+        ("uid" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The restored user", body = UserRow),
+        (status = 400, description = "The user is not deleted", body = ApiError),
+        (status = 404, description = "No such user, or already purged", body = ApiError),
+        (status = 409, description = "Its userName was taken since", body = ApiError),
+    ))]
 pub async fn restore_user(
     State(st): State<AppState>,
     Path((id, uid)): Path<(String, String)>,
@@ -319,6 +379,16 @@ pub async fn restore_user(
 
 /// Restores a deleted group before purge, with the members it had (minus users deleted
 /// since); their roles are recomputed.
+#[utoipa::path(post, path = "/api/connections/{id}/groups/{gid}/restore", tag = "users and groups",
+    params(("id" = String, Path, description = "Connection id"),
+        ("gid" = String, Path, description = "Group id")),
+    responses(
+        (status = 200, description = "The restored group", body = GroupRow),
+        (status = 400, description = "The group is not deleted", body = ApiError),
+        (status = 404, description = "An id the connection never had", body = ApiError),
+        (status = 409, description = "Another live group has its displayName now", body = ApiError),
+        (status = 410, description = "Past its purge date, or purged", body = ApiError),
+    ))]
 pub async fn restore_group(
     State(st): State<AppState>,
     Path((id, gid)): Path<(String, String)>,
@@ -333,6 +403,10 @@ pub async fn restore_group(
     Ok(Json(super::group_row(&g, None)))
 }
 
+/// The connection's attribute mappings: SCIM path to application metadata key.
+#[utoipa::path(get, path = "/api/connections/{id}/attribute-mappings", tag = "attribute mappings",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, description = "The mappings", body = Vec<AttributeMappingRow>), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn attribute_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -358,6 +432,14 @@ fn to_attr(rows: &[AttributeMappingRow]) -> Vec<attributes::AttributeMapping> {
         .collect()
 }
 
+/// Replaces the attribute mappings and applies them to every user (audited).
+#[utoipa::path(put, path = "/api/connections/{id}/attribute-mappings", tag = "attribute mappings",
+    params(("id" = String, Path, description = "Connection id")), request_body = Vec<AttributeMappingRow>,
+    responses(
+        (status = 204, description = "Saved and applied"),
+        (status = 400, description = "An invalid SCIM path or key; nothing changed", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn save_attribute_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -387,6 +469,12 @@ pub async fn save_attribute_mappings(
 }
 
 /// What a real user's application metadata would be under the edited mappings.
+#[utoipa::path(post, path = "/api/connections/{id}/attribute-mappings/preview", tag = "attribute mappings",
+    params(("id" = String, Path, description = "Connection id")), request_body = AttributePreviewRequest,
+    responses(
+        (status = 200, description = "Application key to value", body = HashMap<String, serde_json::Value>),
+        (status = 404, description = "No such user", body = ApiError),
+    ))]
 pub async fn preview_attribute_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -410,6 +498,10 @@ pub async fn preview_attribute_mappings(
     ))
 }
 
+/// The connection's just-in-time sign-in policy and OIDC settings.
+#[utoipa::path(get, path = "/api/connections/{id}/jit", tag = "jit",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, description = "The settings", body = directory::jit::JitSettings), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn jit_settings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -422,6 +514,14 @@ pub async fn jit_settings(
     ))
 }
 
+/// Saves the JIT settings (audited as `jit_policy_saved`).
+#[utoipa::path(put, path = "/api/connections/{id}/jit", tag = "jit",
+    params(("id" = String, Path, description = "Connection id")), request_body = directory::jit::JitSettings,
+    responses(
+        (status = 200, description = "The settings as saved", body = directory::jit::JitSettings),
+        (status = 400, description = "Not a valid body, or a JWKS that does not parse", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn save_jit_settings(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -451,11 +551,18 @@ pub async fn save_jit_settings(
     Ok(Json(saved))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StaleParams {
+    /// Days without a sign-in (default 30, 1 to 3650).
     pub days: Option<i64>,
 }
 
+/// Active accounts not seen at sign-in for `days`, with their live sessions: the JIT-only
+/// deprovisioning gap.
+#[utoipa::path(get, path = "/api/connections/{id}/jit/stale", tag = "jit",
+    params(("id" = String, Path, description = "Connection id"), StaleParams),
+    responses((status = 200, description = "Stale accounts", body = Vec<directory::jit::StaleAccount>), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn jit_stale(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -471,16 +578,30 @@ pub async fn jit_stale(
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct BulkDeactivate {
     pub user_ids: Vec<String>,
 }
 
+/// How many users a bulk deactivation deactivated.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Deactivated {
+    pub deactivated: usize,
+}
+
+/// Deactivates the given users (e.g. stale JIT accounts).
+#[utoipa::path(post, path = "/api/connections/{id}/jit/deactivate", tag = "jit",
+    params(("id" = String, Path, description = "Connection id")), request_body = BulkDeactivate,
+    responses(
+        (status = 200, description = "How many were deactivated", body = Deactivated),
+        (status = 400, description = "Not a valid request body", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn jit_deactivate(
     State(st): State<AppState>,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<BulkDeactivate>,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<Deactivated> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     let conn = id.clone();
@@ -489,11 +610,13 @@ pub async fn jit_deactivate(
         .write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, "admin", now))
         .await?;
     st.publish("user", &id, None);
-    Ok(Json(serde_json::json!({"deactivated": n})))
+    Ok(Json(Deactivated { deactivated: n }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FlaggedParams {
+    /// 0 to 200 (default 50); 0 answers the count only.
     pub limit: Option<u32>,
 }
 
@@ -502,6 +625,13 @@ const MAX_FLAGGED: u32 = 200;
 
 /// A connection's recent flagged sign-ins (groups overage, no groups claim where one was
 /// expected) and how many there were in the last 7 days: the Sign-in tab and its badge.
+#[utoipa::path(get, path = "/api/connections/{id}/jit/flagged", tag = "jit",
+    params(("id" = String, Path, description = "Connection id"), FlaggedParams),
+    responses(
+        (status = 200, description = "Newest first", body = directory::jit::FlaggedSignIns),
+        (status = 400, description = "A limit out of range", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn jit_flagged(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -532,6 +662,9 @@ fn retention_of(c: &directory::connections::ConnectionRecord) -> RetentionSettin
 }
 
 /// How long the connection's deleted users and groups stay restorable before purge.
+#[utoipa::path(get, path = "/api/connections/{id}/retention", tag = "retention",
+    params(("id" = String, Path, description = "Connection id")),
+    responses((status = 200, description = "The retention", body = RetentionSetting), (status = 404, description = "No such connection", body = ApiError)))]
 pub async fn retention(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -546,6 +679,14 @@ pub async fn retention(
 
 /// Sets it (`{"days": n}`, a whole number from 1 to 90), audited as `retention_set`; applies
 /// to deletions from now on. Anything else is refused with 400 and changes nothing.
+// The body is read as JSON by hand to word its 400s; `Retention` is the shape it accepts.
+#[utoipa::path(put, path = "/api/connections/{id}/retention", tag = "retention",
+    params(("id" = String, Path, description = "Connection id")), request_body = super::Retention,
+    responses(
+        (status = 200, description = "The retention now", body = RetentionSetting),
+        (status = 400, description = "Not a whole number of days from 1 to 90; nothing changed", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn set_retention(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -5,8 +5,10 @@ pub mod evidence;
 pub mod lifecycle;
 pub mod manage;
 pub mod observe;
+pub mod openapi;
 pub mod roundtrip;
 pub mod showcase;
+pub mod story;
 pub mod types;
 
 use crate::state::AppState;
@@ -112,6 +114,7 @@ where
 
 pub fn router(state: AppState) -> Router {
     let authed = Router::new()
+        .route("/openapi.json", get(openapi::serve))
         .route("/info", get(info))
         .route(
             "/connections",
@@ -138,8 +141,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/connections/{id}/users", get(user_page))
         .route("/connections/{id}/users/{uid}", get(user_detail))
+        .route(
+            "/connections/{id}/users/{uid}/timeline",
+            get(story::user_timeline),
+        )
         .route("/connections/{id}/groups", get(group_page))
         .route("/connections/{id}/groups/{gid}", get(group_detail))
+        .route(
+            "/connections/{id}/groups/{gid}/members",
+            get(story::group_members),
+        )
         .route("/connections/{id}/log", get(connection_log))
         .route(
             "/connections/{id}/roles",
@@ -303,9 +314,13 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
         None
     };
     let presented = bearer.or(from_query);
-    if !presented
-        .as_deref()
-        .is_some_and(|p| st.admin_secret_matches(p))
+    // The API's description reveals no data, so it needs no secret (a viewer can load it);
+    // the Host and Origin checks above still apply, as to the rest of /api.
+    let public = req.method() == Method::GET && req.uri().path() == openapi::PATH_IN_API;
+    if !public
+        && !presented
+            .as_deref()
+            .is_some_and(|p| st.admin_secret_matches(p))
     {
         return cors(
             ApiFailure::new(
@@ -319,6 +334,9 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
     cors(next.run(req).await)
 }
 
+/// The server's version and the base URLs of its SCIM endpoint and admin API.
+#[utoipa::path(get, path = "/api/info", tag = "server",
+    responses((status = 200, description = "This server", body = ServerInfo)))]
 async fn info(State(st): State<AppState>) -> ApiResult<ServerInfo> {
     Ok(Json(ServerInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -381,6 +399,9 @@ fn summarize(
     })
 }
 
+/// Every connection with its health and counts, as the console's overview lists them.
+#[utoipa::path(get, path = "/api/connections", tag = "connections",
+    responses((status = 200, description = "All connections", body = Vec<ConnectionSummary>)))]
 async fn list_connections(State(st): State<AppState>) -> ApiResult<Vec<ConnectionSummary>> {
     let s = st.clone();
     let out = st
@@ -395,6 +416,13 @@ async fn list_connections(State(st): State<AppState>) -> ApiResult<Vec<Connectio
     Ok(Json(out))
 }
 
+/// Creates a connection and its first SCIM token (shown once in the answer).
+#[utoipa::path(post, path = "/api/connections", tag = "connections",
+    request_body = CreateConnectionRequest,
+    responses(
+        (status = 201, description = "Created, with its SCIM token", body = CreatedConnection),
+        (status = 400, description = "Not a valid request body", body = ApiError),
+    ))]
 async fn create_connection(
     State(st): State<AppState>,
     body: Result<Json<CreateConnectionRequest>, axum::extract::rejection::JsonRejection>,
@@ -451,6 +479,13 @@ pub(crate) fn row(e: LogEntry) -> LogRow {
     }
 }
 
+/// One connection with its 25 newest provisioning-log rows.
+#[utoipa::path(get, path = "/api/connections/{id}", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, description = "The connection", body = ConnectionDetail),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 async fn connection_detail(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -479,13 +514,22 @@ async fn connection_detail(
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageParams {
+    /// Matches userName, email, name or externalId (users), displayName (groups); any case.
     q: Option<String>,
+    /// Users: active, deactivated, deleted or all (default: all but deleted). Groups:
+    /// present, deleted or all (default present; anything else is 400).
     status: Option<String>,
+    /// Users: user_name, display_name, primary_email, last_synced_at, updated_at. Groups:
+    /// display_name, member_count, last_synced_at, deleted_at.
     sort: Option<String>,
+    /// asc (default) or desc.
     order: Option<String>,
+    /// Rows to skip (default 0).
     offset: Option<i64>,
+    /// Rows to return (default 100, at most 500).
     limit: Option<i64>,
 }
 
@@ -536,6 +580,13 @@ pub(crate) async fn ensure_connection(st: &AppState, id: &str) -> Result<(), Api
     }
 }
 
+/// A page of a connection's users, filtered and sorted.
+#[utoipa::path(get, path = "/api/connections/{id}/users", tag = "users and groups",
+    params(("id" = String, Path, description = "Connection id"), PageParams),
+    responses(
+        (status = 200, description = "One page and the total", body = UserPage),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 async fn user_page(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -567,6 +618,14 @@ async fn user_page(
     }))
 }
 
+/// A user: the row, the SCIM resource as stored, its log, mapped attributes and sessions.
+#[utoipa::path(get, path = "/api/connections/{id}/users/{uid}", tag = "users and groups",
+    params(("id" = String, Path, description = "Connection id"),
+        ("uid" = String, Path, description = "User id (the SCIM resource id)")),
+    responses(
+        (status = 200, description = "The user", body = UserDetail),
+        (status = 404, description = "No such user (or purged)", body = ApiError),
+    ))]
 async fn user_detail(
     State(st): State<AppState>,
     Path((id, uid)): Path<(String, String)>,
@@ -639,6 +698,14 @@ pub(crate) fn group_row(g: &groups::GroupRecord, held: Option<i64>) -> GroupRow 
     }
 }
 
+/// A page of a connection's groups, filtered and sorted.
+#[utoipa::path(get, path = "/api/connections/{id}/groups", tag = "users and groups",
+    params(("id" = String, Path, description = "Connection id"), PageParams),
+    responses(
+        (status = 200, description = "One page and the total", body = GroupPage),
+        (status = 400, description = "An unknown status", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 async fn group_page(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -664,6 +731,13 @@ async fn group_page(
 }
 
 /// A group, live or deleted (a deleted one lists who a restore would bring back).
+#[utoipa::path(get, path = "/api/connections/{id}/groups/{gid}", tag = "users and groups",
+    params(("id" = String, Path, description = "Connection id"),
+        ("gid" = String, Path, description = "Group id (the SCIM resource id)")),
+    responses(
+        (status = 200, description = "The group", body = GroupDetail),
+        (status = 404, description = "No such group (or purged)", body = ApiError),
+    ))]
 async fn group_detail(
     State(st): State<AppState>,
     Path((id, gid)): Path<(String, String)>,
@@ -715,17 +789,32 @@ async fn group_detail(
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LogParams {
+    /// One outcome: created, updated, deactivated, deleted, auth_failed, invalid, ...
     outcome: Option<String>,
+    /// success or failure.
     status: Option<String>,
+    /// An identity (userName, externalId, resource id; equal or prefix) or free text.
     q: Option<String>,
+    /// Keyset cursor: rows with a smaller id (the last row's id of the previous page).
     before_id: Option<i64>,
+    /// RFC 3339 time, inclusive.
     since: Option<String>,
+    /// RFC 3339 time, exclusive.
     until: Option<String>,
+    /// Rows per page (default 100, at most 1000).
     limit: Option<u32>,
 }
 
+/// A connection's provisioning log, newest first, keyset-paged by `before_id`.
+#[utoipa::path(get, path = "/api/connections/{id}/log", tag = "log",
+    params(("id" = String, Path, description = "Connection id"), LogParams),
+    responses(
+        (status = 200, description = "One page of rows", body = LogPage),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 async fn connection_log(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -748,6 +837,14 @@ async fn connection_log(
 }
 
 /// Live changes for the console: ids only; the console refetches what it shows.
+// OpenAPI has no schema for an event stream: the body is described as text, and each event's
+// data, a ChangeEvent (state.rs), is listed among the document's schemas.
+#[utoipa::path(get, path = "/api/events", tag = "server",
+    params(("secret" = Option<String>, Query,
+        description = "The admin secret, for EventSource, which cannot send headers")),
+    responses((status = 200,
+        description = "Server-sent events named `change`, each with a ChangeEvent as JSON data (kind user, group, connection, log, or resync after the stream lagged: refetch everything); a `ping` comment every 15 s",
+        content_type = "text/event-stream", body = String)))]
 async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     use tokio_stream::wrappers::BroadcastStream;
     use tokio_stream::StreamExt;
@@ -768,33 +865,59 @@ async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Eve
     )
 }
 
+/// How many users and groups a purge removed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Purged {
+    purged: usize,
+}
+
 /// Purges now what the once-a-minute purger would purge (users and groups past retention).
-async fn purge_now(State(st): State<AppState>) -> ApiResult<serde_json::Value> {
+#[utoipa::path(post, path = "/api/purge", tag = "retention",
+    responses((status = 200, description = "How many were purged", body = Purged)))]
+async fn purge_now(State(st): State<AppState>) -> ApiResult<Purged> {
     let now = st.clock.now();
     let n = st
         .db
         .write(move |db| directory::lifecycle::purge_due(db, now))
         .await?;
-    Ok(Json(serde_json::json!({"purged": n})))
+    Ok(Json(Purged { purged: n }))
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
-struct Retention {
+/// PUT /settings/log-retention: days the provisioning log keeps its rows.
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Retention {
     days: i64,
 }
 
-/// How long provisioning-log rows are kept (default 30 days; volume also capped).
-async fn log_retention(State(st): State<AppState>) -> ApiResult<serde_json::Value> {
-    let days = st.db.read(log::retention_days).await?;
-    Ok(Json(
-        serde_json::json!({"days": days, "max_rows": log::MAX_ROWS}),
-    ))
+/// The provisioning log's retention, and the row cap that applies whatever the days.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct LogRetention {
+    days: i64,
+    max_rows: i64,
 }
 
+/// How long provisioning-log rows are kept (default 30 days; volume also capped).
+#[utoipa::path(get, path = "/api/settings/log-retention", tag = "retention",
+    responses((status = 200, description = "The retention", body = LogRetention)))]
+async fn log_retention(State(st): State<AppState>) -> ApiResult<LogRetention> {
+    let days = st.db.read(log::retention_days).await?;
+    Ok(Json(LogRetention {
+        days,
+        max_rows: log::MAX_ROWS,
+    }))
+}
+
+/// Sets how many days provisioning-log rows are kept.
+#[utoipa::path(put, path = "/api/settings/log-retention", tag = "retention",
+    request_body = Retention,
+    responses(
+        (status = 200, description = "The retention now", body = LogRetention),
+        (status = 400, description = "Not a whole number of days in range; nothing changed", body = ApiError),
+    ))]
 async fn set_log_retention(
     State(st): State<AppState>,
     ApiJson(r): ApiJson<Retention>,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<LogRetention> {
     st.db
         .write(move |db| log::set_retention_days(db, r.days))
         .await?;

@@ -12,16 +12,27 @@ use axum::Json;
 use directory::log::{self, LogQuery};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogFilter {
+    /// A connection id; absent or empty for every connection.
     pub connection: Option<String>,
+    /// One outcome: created, updated, deactivated, deleted, auth_failed, invalid, ...
     pub outcome: Option<String>,
+    /// success or failure.
     pub status: Option<String>,
+    /// An identity (userName, externalId, resource id; equal or prefix) or free text.
     pub q: Option<String>,
+    /// Keyset cursor: rows with a smaller id (the last row's id of the previous page).
     pub before_id: Option<i64>,
+    /// RFC 3339 time, inclusive.
     pub since: Option<String>,
+    /// RFC 3339 time, exclusive.
     pub until: Option<String>,
+    /// Rows per page (default 100, at most 1000); an export's rows (default and at most
+    /// 50,000).
     pub limit: Option<u32>,
+    /// Export only: csv (default) or json.
     pub format: Option<String>,
 }
 
@@ -44,6 +55,8 @@ impl LogFilter {
 }
 
 /// The provisioning log across all connections (or one), newest first, keyset-paged.
+#[utoipa::path(get, path = "/api/log", tag = "log", params(LogFilter),
+    responses((status = 200, description = "One page of rows", body = LogPage)))]
 pub async fn all_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> ApiResult<LogPage> {
     log_page(&st, f.query(100)).await
 }
@@ -67,6 +80,13 @@ pub(super) async fn log_page(st: &AppState, q: LogQuery) -> ApiResult<LogPage> {
 }
 
 /// One log row with its (redacted) request body, for the detail pane.
+#[utoipa::path(get, path = "/api/log/{row}", tag = "log",
+    params(("row" = i64, Path, description = "Log row id")),
+    responses(
+        (status = 200, description = "The row, its request body and modified properties", body = LogDetail),
+        (status = 400, description = "Not a row id", body = ApiError),
+        (status = 404, description = "No such row (or pruned)", body = ApiError),
+    ))]
 pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<LogDetail> {
     let q = LogQuery {
         before_id: Some(id + 1),
@@ -118,6 +138,16 @@ pub const SEARCHED_TO_HEADER: &str = "x-muster-searched-to-id";
 
 /// The filtered rows as CSV or JSON (at most 50,000 rows per export): the rows the log view
 /// lists when scrolled to its end, free-text windows included.
+// A download, not a JSON answer: the json format is an array of LogRow.
+#[utoipa::path(get, path = "/api/log/export", tag = "log", params(LogFilter),
+    responses((status = 200,
+        description = "An attachment; `x-muster-searched-to-id` names the oldest row a free-text search reached when it stopped before the end of the log",
+        content(
+            (String = "text/csv"),
+            (Vec<LogRow> = "application/json"),
+        ),
+        headers(("x-muster-searched-to-id" = i64, description = "Oldest row id searched")),
+    )))]
 pub async fn export_log(
     State(st): State<AppState>,
     Query(f): Query<LogFilter>,
@@ -214,13 +244,20 @@ fn with_searched_to(mut resp: Response, searched_to: Option<i64>) -> Response {
     resp
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityParams {
     /// "24h" (hourly buckets, default) or "7d" (six-hour buckets).
     pub range: Option<String>,
 }
 
 /// Requests and failures over time for one connection, for the chart.
+#[utoipa::path(get, path = "/api/connections/{id}/activity", tag = "log",
+    params(("id" = String, Path, description = "Connection id"), ActivityParams),
+    responses(
+        (status = 200, description = "Buckets, oldest first", body = Vec<ActivityBucket>),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn activity(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -273,12 +310,22 @@ fn rusqlite_params<'a>(a: &'a str, b: &'a str, c: &'a str) -> [&'a str; 3] {
     [a, b, c]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TriageParams {
+    /// An email, userName, externalId or name.
     pub q: String,
+    /// A connection id; absent for every connection.
     pub connection: Option<String>,
 }
 
+/// Missing-user triage: finds a person across connections (case, whitespace, plus-addressing
+/// and near misses tolerated) and says in plain words why they can or cannot sign in.
+#[utoipa::path(get, path = "/api/triage", tag = "log", params(TriageParams),
+    responses(
+        (status = 200, description = "The report", body = directory::triage::TriageReport),
+        (status = 400, description = "An empty or missing q", body = ApiError),
+    ))]
 pub async fn triage(
     State(st): State<AppState>,
     Query(p): Query<TriageParams>,
@@ -297,6 +344,12 @@ pub async fn triage(
 }
 
 /// The cadence health's idle rule expects from this connection's IdP.
+#[utoipa::path(get, path = "/api/connections/{id}/health/cadence", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")),
+    responses(
+        (status = 200, description = "The cadence", body = CadenceSetting),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn cadence(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -309,6 +362,15 @@ pub async fn cadence(
     Ok(Json(cadence_of(&c)))
 }
 
+/// PUT /connections/{id}/health/cadence: minutes expected between the IdP's requests.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the body set_cadence reads by hand
+pub struct CadenceRequest {
+    /// 1 to 10080 (one week), or null for the IdP's default. Required.
+    #[schema(required = true)]
+    expected_sync_minutes: Option<i64>,
+}
+
 fn cadence_of(c: &directory::connections::ConnectionRecord) -> CadenceSetting {
     CadenceSetting {
         expected_sync_minutes: c.expected_sync_minutes,
@@ -319,6 +381,14 @@ fn cadence_of(c: &directory::connections::ConnectionRecord) -> CadenceSetting {
 /// Sets the expected cadence (`{"expected_sync_minutes": 60}`) or clears it back to the
 /// IdP's default (`null`). The field is required, so a stray `{}` never clears a setting;
 /// anything but null or a whole number in 1..=10080 is refused with 400 and changes nothing.
+// The body is read as JSON by hand to word its 400s; `CadenceRequest` is the shape it accepts.
+#[utoipa::path(put, path = "/api/connections/{id}/health/cadence", tag = "connections",
+    params(("id" = String, Path, description = "Connection id")), request_body = CadenceRequest,
+    responses(
+        (status = 200, description = "The cadence now", body = CadenceSetting),
+        (status = 400, description = "Missing, or not null nor 1 to 10080; nothing changed", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn set_cadence(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,

@@ -9,6 +9,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+/// The live demo's phase, speed and steps.
+#[utoipa::path(get, path = "/api/demo", tag = "demo",
+    responses((status = 200, description = "The demo", body = DemoState)))]
 pub async fn demo_state(State(st): State<AppState>) -> ApiResult<DemoState> {
     Ok(Json(st.demo.snapshot()))
 }
@@ -29,6 +32,14 @@ fn speed_of(b: &DemoSpeed) -> Result<f64, ApiFailure> {
     }
 }
 
+/// Starts the scripted demo (optional body: its speed, default 1).
+#[utoipa::path(post, path = "/api/demo/start", tag = "demo",
+    request_body(content = Option<DemoSpeed>, description = "Optional"),
+    responses(
+        (status = 200, description = "The demo, playing", body = DemoState),
+        (status = 400, description = "A speed outside 0.25 to 100", body = ApiError),
+        (status = 409, description = "Already playing", body = ApiError),
+    ))]
 pub async fn demo_start(
     State(st): State<AppState>,
     body: Option<Json<DemoSpeed>>,
@@ -47,16 +58,28 @@ pub async fn demo_start(
     Ok(Json(st.demo.snapshot()))
 }
 
+/// Pauses the demo between steps.
+#[utoipa::path(post, path = "/api/demo/pause", tag = "demo",
+    responses((status = 200, description = "The demo", body = DemoState)))]
 pub async fn demo_pause(State(st): State<AppState>) -> ApiResult<DemoState> {
     st.demo.set_paused(true);
     Ok(Json(st.demo.snapshot()))
 }
 
+/// Resumes a paused demo.
+#[utoipa::path(post, path = "/api/demo/resume", tag = "demo",
+    responses((status = 200, description = "The demo", body = DemoState)))]
 pub async fn demo_resume(State(st): State<AppState>) -> ApiResult<DemoState> {
     st.demo.set_paused(false);
     Ok(Json(st.demo.snapshot()))
 }
 
+/// Changes the demo's speed while it plays.
+#[utoipa::path(post, path = "/api/demo/speed", tag = "demo", request_body = DemoSpeed,
+    responses(
+        (status = 200, description = "The demo", body = DemoState),
+        (status = 400, description = "A speed outside 0.25 to 100", body = ApiError),
+    ))]
 pub async fn demo_speed(
     State(st): State<AppState>,
     ApiJson(b): ApiJson<DemoSpeed>,
@@ -65,6 +88,9 @@ pub async fn demo_speed(
     Ok(Json(st.demo.snapshot()))
 }
 
+/// Stops the demo and removes the connections it created.
+#[utoipa::path(post, path = "/api/demo/reset", tag = "demo",
+    responses((status = 200, description = "The demo, idle", body = DemoState)))]
 pub async fn demo_reset(State(st): State<AppState>) -> ApiResult<DemoState> {
     st.demo.reset(&st).await?;
     Ok(Json(st.demo.snapshot()))
@@ -128,6 +154,14 @@ fn rusqlite_args<'a>(a: &'a str, b: &'a str) -> [&'a str; 2] {
     [a, b]
 }
 
+/// The readiness report against one of Muster's connections (a temporary token, revoked
+/// after the run) or any SCIM URL with its token.
+#[utoipa::path(post, path = "/api/check", tag = "readiness", request_body = CheckRequest,
+    responses(
+        (status = 200, description = "The report, failed checks included", body = idp::check::Report),
+        (status = 400, description = "Neither a connection_id nor an http(s) url with its token", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn check(
     State(st): State<AppState>,
     ApiJson(req): ApiJson<CheckRequest>,
@@ -135,6 +169,13 @@ pub async fn check(
     Ok(Json(run(&st, req).await?))
 }
 
+/// The readiness report as a standalone HTML page.
+#[utoipa::path(post, path = "/api/check/html", tag = "readiness", request_body = CheckRequest,
+    responses(
+        (status = 200, description = "The report", content_type = "text/html", body = String),
+        (status = 400, description = "Neither a connection_id nor an http(s) url with its token", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
 pub async fn check_html(
     State(st): State<AppState>,
     ApiJson(req): ApiJson<CheckRequest>,

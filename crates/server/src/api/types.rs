@@ -1,10 +1,12 @@
 //! Admin API request and response types: defined once here; the console's TypeScript
-//! types are generated from them by ts-rs (`cargo test -p muster-server export_bindings`).
+//! types are generated from them by ts-rs (`cargo test -p muster-server export_bindings`), and
+//! the OpenAPI document (`docs/openapi.json`) from their `ToSchema` derives.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum Idp {
@@ -14,7 +16,7 @@ pub enum Idp {
     Generic,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum HealthState {
@@ -30,7 +32,7 @@ pub enum HealthState {
     Paused,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum UserStatus {
@@ -39,7 +41,7 @@ pub enum UserStatus {
     Deleted,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ServerInfo {
     pub version: String,
@@ -47,7 +49,7 @@ pub struct ServerInfo {
     pub admin_base: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ConnectionSummary {
     pub id: String,
@@ -90,7 +92,7 @@ pub struct ConnectionSummary {
 
 /// How long a connection's deleted users and groups stay restorable before they are purged.
 /// PUT /connections/{id}/retention takes `{"days": n}`; it applies to deletions from then on.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RetentionSetting {
     #[ts(type = "number")]
@@ -103,7 +105,7 @@ pub struct RetentionSetting {
 
 /// The cadence health's idle rule expects; `expected_sync_minutes` null means the IdP's
 /// default. PUT /connections/{id}/health/cadence takes `{"expected_sync_minutes": n|null}`.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct CadenceSetting {
     /// 1 to 10080 (one week), or null.
@@ -113,14 +115,14 @@ pub struct CadenceSetting {
     pub default_sync_minutes: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct CreateConnectionRequest {
     pub name: String,
     pub idp: Idp,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct CreatedConnection {
     pub connection: ConnectionSummary,
@@ -128,7 +130,7 @@ pub struct CreatedConnection {
     pub token: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LogRow {
     #[ts(type = "number")]
@@ -152,21 +154,21 @@ pub struct LogRow {
     pub request_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ConnectionDetail {
     pub connection: ConnectionSummary,
     pub recent_log: Vec<LogRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct GroupRef {
     pub id: String,
     pub display_name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct UserRow {
     pub id: String,
@@ -188,7 +190,7 @@ pub struct UserRow {
     pub role_via_attribute: Option<RoleAttributeMatch>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct UserPage {
     #[ts(type = "number")]
@@ -198,7 +200,7 @@ pub struct UserPage {
     pub items: Vec<UserRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct UserDetail {
     pub user: UserRow,
@@ -209,7 +211,7 @@ pub struct UserDetail {
     pub sessions: Vec<SessionRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct GroupRow {
     pub id: String,
@@ -230,7 +232,7 @@ pub struct GroupRow {
 }
 
 /// A group is present (live over SCIM) or deleted (awaiting purge, restorable).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum GroupStatus {
@@ -238,7 +240,7 @@ pub enum GroupStatus {
     Deleted,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct GroupPage {
     #[ts(type = "number")]
@@ -248,7 +250,7 @@ pub struct GroupPage {
     pub items: Vec<GroupRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct MemberRow {
     pub id: String,
@@ -256,7 +258,7 @@ pub struct MemberRow {
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct GroupDetail {
     pub group: GroupRow,
@@ -273,7 +275,7 @@ pub struct GroupDetail {
     pub mapped_roles: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LogPage {
     #[ts(type = "number")]
@@ -297,7 +299,7 @@ pub struct LogPage {
 }
 
 /// How the log's search text was matched.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum LogSearch {
@@ -308,14 +310,14 @@ pub enum LogSearch {
 }
 
 /// Admin API error body: a machine-readable code the console matches on, and a message.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RoleInfo {
     pub name: String,
@@ -324,7 +326,7 @@ pub struct RoleInfo {
 
 /// A role mapping on a user attribute: the string at SCIM `path` equals `value`
 /// (case-insensitively), e.g. the enterprise extension's department = "Finance".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RoleAttributeMatch {
     pub path: String,
@@ -333,7 +335,7 @@ pub struct RoleAttributeMatch {
 
 /// One row of the precedence list as the editor shows it: a group mapping (`group_id`
 /// and `group_name`) or an attribute mapping (`attribute`).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RoleMappingRow {
     pub group_id: Option<String>,
@@ -349,7 +351,7 @@ pub struct RoleMappingRow {
     pub group_deleted_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RolesView {
     pub roles: Vec<RoleInfo>,
@@ -357,7 +359,7 @@ pub struct RolesView {
     pub mappings: Vec<RoleMappingRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct MappingInput {
     /// Members of this group get `role`; give this or `attribute`, not both.
@@ -371,14 +373,14 @@ pub struct MappingInput {
     pub role: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SaveMappingsRequest {
     pub default_role: String,
     pub mappings: Vec<MappingInput>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RoleChangeRow {
     pub user_id: String,
@@ -389,7 +391,7 @@ pub struct RoleChangeRow {
     pub via_attribute: Option<RoleAttributeMatch>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct TokenRow {
     pub id: String,
@@ -405,7 +407,7 @@ pub struct TokenRow {
     pub state: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RotateTokenRequest {
     /// How long the old tokens stay valid (default 24 h; 0 revokes them now).
@@ -413,7 +415,7 @@ pub struct RotateTokenRequest {
     pub grace_seconds: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct IssuedToken {
     /// Shown once; only its hash is stored.
@@ -421,7 +423,7 @@ pub struct IssuedToken {
     pub row: TokenRow,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AuditRow {
     #[ts(type = "number")]
@@ -434,21 +436,21 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AttributeMappingRow {
     pub scim_path: String,
     pub app_key: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AttributePreviewRequest {
     pub user_id: String,
     pub mappings: Vec<AttributeMappingRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SessionRow {
     pub id: String,
@@ -459,7 +461,7 @@ pub struct SessionRow {
     pub revoked_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LogDetail {
     pub row: LogRow,
@@ -474,7 +476,7 @@ pub struct LogDetail {
 
 /// One modified property: its SCIM path (`members` for a membership) and the value
 /// before and after; null means absent. Secrets are redacted, long values truncated.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct LogChange {
     pub path: String,
@@ -482,7 +484,7 @@ pub struct LogChange {
     pub new: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ActivityBucket {
     pub start: String,
@@ -492,7 +494,7 @@ pub struct ActivityBucket {
     pub failures: i64,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum DemoPhase {
@@ -503,7 +505,7 @@ pub enum DemoPhase {
     Failed,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum StepStatus {
@@ -514,7 +516,7 @@ pub enum StepStatus {
 }
 
 /// One beat of the scripted demo story, with what it proved.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct DemoStep {
     pub id: String,
@@ -530,7 +532,7 @@ pub struct DemoStep {
     pub link: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct DemoState {
     pub phase: DemoPhase,
@@ -539,14 +541,14 @@ pub struct DemoState {
     pub connection_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct DemoSpeed {
     pub speed: f64,
 }
 
 /// Readiness report target: one of Muster's connections, or any SCIM URL with its token.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct CheckRequest {
     pub connection_id: Option<String>,
@@ -555,14 +557,14 @@ pub struct CheckRequest {
 }
 
 /// PATCH /connections/{id}: a new name (1 to 100 characters, trimmed).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct RenameConnectionRequest {
     pub name: String,
 }
 
 /// DELETE /connections/{id} needs the connection's name typed back.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct DeleteConnectionRequest {
     pub confirm: String,
@@ -571,7 +573,7 @@ pub struct DeleteConnectionRequest {
 /// What deleting a connection does (GET /connections/{id}/deletion, before), or did (the
 /// DELETE's answer): live users deprovisioned and their live sessions revoked (each told to
 /// the application in the change feed), the rest removed, its tokens stop working.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ConnectionDeletion {
     pub id: String,
@@ -589,7 +591,7 @@ pub struct ConnectionDeletion {
 }
 
 /// One request of the connection test, as it was answered.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ConnectionTestStep {
     /// What the step proves: "Create a test user", "Read it back", ...
@@ -608,7 +610,7 @@ pub struct ConnectionTestStep {
 /// POST /connections/{id}/test: a SCIM round trip through this server's own endpoint with a
 /// temporary token, tagged as a check (kept out of health and counts). The test user is
 /// created, read, patched and deleted; nothing is left behind, no real user is touched.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct ConnectionTestResult {
     pub ok: bool,

@@ -432,6 +432,7 @@ fn log_entry(
         request_id: t.request_id.clone(),
         traffic: t.traffic.map(str::to_string),
         remote_addr: t.remote_addr.clone(),
+        feed_events: None,
     }
 }
 
@@ -1062,9 +1063,12 @@ impl Ctx<'_> {
             .st
             .db
             .write_replayable(move |c| {
+                let head = directory::feed::head(c)?;
                 let r = f(c)?;
                 let mut entry = entry.clone();
                 r.describe(&mut entry);
+                let last = directory::feed::head(c)?;
+                entry.feed_events = (last > head).then_some((head + 1, last));
                 directory::log::append(c, &entry)?;
                 Ok((r, entry))
             })
