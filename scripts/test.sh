@@ -23,6 +23,13 @@ step "console: typecheck, lint, build"
 step "rustfmt"
 cargo fmt --all -- --check
 
+step "layering: the transports hold no SQL and no clock"
+# The server and the desktop shell reach the store only through `directory`'s functions and
+# read time from the injected clock (tests move it); see README's layout section.
+if grep -rnE 'rusqlite|SELECT |INSERT |UPDATE |DELETE FROM|Utc::now' crates/server/src src-tauri/src; then
+  echo "SQL or the system clock in a transport crate (above): move it into crates/directory"; exit 1
+fi
+
 step "build"
 cargo build --workspace --all-targets --locked
 # The product as scripts/run.sh builds it: without the test targets, dev-dependencies add no

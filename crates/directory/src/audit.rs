@@ -19,21 +19,70 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Who did an admin action, from every entry point the same way: the console's admin API
+/// (with the address it came from), the `muster` CLI on the server's host, the live demo, or
+/// Muster itself. Stored as its name, with the address as the row's `source`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The console or any caller of the admin API, from this address.
+    Admin { source: String },
+    /// The `muster` CLI, run on the server's host against its database.
+    Cli,
+    /// The scripted live demo.
+    Demo,
+    /// Muster itself: scheduled work such as retention.
+    System,
+}
+
+impl Actor {
+    /// The name stored in the audit trail's `actor` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Actor::Admin { .. } => "admin",
+            Actor::Cli => "cli",
+            Actor::Demo => "demo",
+            Actor::System => "system",
+        }
+    }
+
+    /// Where the action came from, when a network address says it.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Actor::Admin { source } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Appends one row to the audit trail, inside the caller's transaction, so the row commits
+/// with the change it records or not at all.
 pub fn record(
     db: &Connection,
     connection_id: Option<&str>,
-    actor: &str,
+    actor: &Actor,
     action: &str,
     token_prefix: Option<&str>,
-    source: Option<&str>,
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     db.prepare_cached(
         "INSERT INTO audit (at, connection_id, actor, action, token_prefix, source, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![fmt_time(now), connection_id, actor, action, token_prefix, source, detail])?;
+    .execute(params![
+        fmt_time(now),
+        connection_id,
+        actor.name(),
+        action,
+        token_prefix,
+        actor.source(),
+        detail
+    ])?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Connections: one per customer IdP, each with its own SCIM base path and tokens.
 
+use crate::audit::Actor;
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -185,8 +186,7 @@ pub fn set_retention(
     db: &Connection,
     id: &str,
     days: i64,
-    actor: &str,
-    source: Option<&str>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ConnectionRecord> {
     if !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&days) {
@@ -203,7 +203,6 @@ pub fn set_retention(
         actor,
         "retention_set",
         None,
-        source,
         Some(&format!(
             "deleted users and groups kept {days} days before purge (was {})",
             before.retention_days
@@ -245,8 +244,7 @@ pub fn rename(
     db: &Connection,
     id: &str,
     name: &str,
-    actor: &str,
-    source: Option<&str>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ConnectionRecord> {
     let name = name.trim();
@@ -268,7 +266,6 @@ pub fn rename(
         actor,
         "connection_renamed",
         None,
-        source,
         Some(&format!("'{}' → '{name}'", before.name)),
         now,
     )?;
@@ -281,11 +278,10 @@ pub fn rename(
 pub fn pause(
     db: &Connection,
     id: &str,
-    actor: &str,
-    source: Option<&str>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ConnectionRecord> {
-    set_paused(db, id, Some(now), actor, source, now)
+    set_paused(db, id, Some(now), actor, now)
 }
 
 /// Resumes a paused connection: SCIM answers again at once. Audited as `connection_resumed`;
@@ -293,19 +289,17 @@ pub fn pause(
 pub fn resume(
     db: &Connection,
     id: &str,
-    actor: &str,
-    source: Option<&str>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ConnectionRecord> {
-    set_paused(db, id, None, actor, source, now)
+    set_paused(db, id, None, actor, now)
 }
 
 fn set_paused(
     db: &Connection,
     id: &str,
     paused: Option<DateTime<Utc>>,
-    actor: &str,
-    source: Option<&str>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ConnectionRecord> {
     let before = get(db, id)?.ok_or_else(|| Error::NotFound(format!("connection {id}")))?;
@@ -321,16 +315,7 @@ fn set_paused(
         ),
         Some(since) => ("connection_resumed", format!("paused since {since}")),
     };
-    crate::audit::record(
-        db,
-        Some(id),
-        actor,
-        action,
-        None,
-        source,
-        Some(&detail),
-        now,
-    )?;
+    crate::audit::record(db, Some(id), actor, action, None, Some(&detail), now)?;
     get(db, id)?.ok_or_else(|| Error::NotFound(format!("connection {id}")))
 }
 
@@ -398,8 +383,7 @@ pub fn delete(
     db: &Connection,
     id: &str,
     confirm: &str,
-    actor: &str,
-    source: Option<&str>,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<DeletionImpact> {
     let c = get(db, id)?.ok_or_else(|| Error::NotFound(format!("connection {id}")))?;
@@ -480,7 +464,6 @@ pub fn delete(
         actor,
         "connection_deleted",
         None,
-        source,
         Some(&format!(
             "'{}' deleted: {} users deprovisioned, {} deleted users and {} groups removed, {} live sessions revoked, {} live tokens revoked",
             c.name,
@@ -490,7 +473,25 @@ pub fn delete(
             impact.live_sessions,
             impact.live_tokens
         )),
-        now,
-    )?;
+        now)?;
     Ok(impact)
+}
+
+/// Removes every connection the live demo created, with all their data; rows without a
+/// foreign key to the connection (log, feed, audit) go explicitly. Returns how many
+/// connections went.
+pub fn remove_demo(db: &Connection) -> Result<usize> {
+    for table in [
+        "provisioning_log",
+        "change_feed",
+        "audit",
+        "user_emails",
+        "group_members",
+    ] {
+        db.execute(
+            &format!("DELETE FROM {table} WHERE connection_id IN (SELECT id FROM connections WHERE demo = 1)"),
+            [],
+        )?;
+    }
+    Ok(db.execute("DELETE FROM connections WHERE demo = 1", [])?)
 }

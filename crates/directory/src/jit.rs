@@ -3,6 +3,7 @@
 //! configured JWKS (no network fetch), applying a sign-in to the directory, and the
 //! sign-ins flagged because their group claims could not be trusted.
 
+use crate::audit::Actor;
 use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
@@ -767,7 +768,7 @@ pub fn deactivate(
     db: &Connection,
     connection_id: &str,
     user_ids: &[String],
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<usize> {
     let mut n = 0;
@@ -794,7 +795,6 @@ pub fn deactivate(
         Some(connection_id),
         actor,
         "bulk_deactivate",
-        None,
         None,
         Some(&format!("{n} users")),
         now,

@@ -17,6 +17,7 @@ pub mod health;
 pub mod jit;
 pub mod lifecycle;
 pub mod log;
+pub mod onboard;
 pub mod query;
 pub mod retention;
 pub mod roles;
@@ -26,6 +27,7 @@ pub mod tokens;
 pub mod triage;
 pub mod users;
 
+pub use audit::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::Db;
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 //! attribute mapping, memberships held across a delete and brought back by a restore, and
 //! the change-feed events — so they commit together or not at all.
 
+use crate::audit::Actor;
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::groups::{self, GroupRecord, MembershipDelta};
@@ -447,7 +448,7 @@ pub fn restore_user(
     db: &Connection,
     connection_id: &str,
     id: &str,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<UserRecord> {
     let u =
@@ -481,7 +482,6 @@ pub fn restore_user(
         actor,
         "user_restored",
         None,
-        None,
         Some(&u.user_name),
         now,
     )?;
@@ -492,7 +492,7 @@ pub fn restore_user(
         feed::USER_RESTORED,
         Some(&u.id),
         None,
-        json!({"userName": u.user_name, "externalId": u.external_id, "cause": actor}),
+        json!({"userName": u.user_name, "externalId": u.external_id, "cause": actor.name()}),
         now,
     )?;
     let cause = format!("user restored by {actor}");
@@ -513,7 +513,7 @@ pub fn restore_group(
     db: &Connection,
     connection_id: &str,
     id: &str,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<GroupRecord> {
     let Some(g) = groups::get(db, connection_id, id)? else {
@@ -565,7 +565,6 @@ pub fn restore_group(
         actor,
         "group_restored",
         None,
-        None,
         Some(&g.display_name),
         now,
     )?;
@@ -575,7 +574,7 @@ pub fn restore_group(
         feed::GROUP_RESTORED,
         None,
         Some(id),
-        json!({"displayName": g.display_name, "cause": actor}),
+        json!({"displayName": g.display_name, "cause": actor.name()}),
         now,
     )?;
     let cause = format!("group restored by {actor}");

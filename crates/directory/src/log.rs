@@ -2,8 +2,10 @@
 //! request body redacted and a write's modified properties (old → new). It feeds last-sync
 //! times, health, the log view and its search, and triage.
 
+use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -583,6 +585,44 @@ const PRUNE_AGED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
 const PRUNE_CAPPED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
     SELECT id FROM provisioning_log WHERE id <= ?1 AND outcome != 'purged' ORDER BY id LIMIT ?2)
     RETURNING at";
+
+/// One bucket of the activity chart: the IdP's own requests (Muster's tests excluded) that
+/// arrived in `[start, start + bucket)`, and how many of them failed (status 400 or more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityCount {
+    pub start: String,
+    pub requests: i64,
+    pub failures: i64,
+}
+
+/// The connection's activity from `start` to `end` in buckets of `bucket`, oldest first.
+pub fn activity(
+    db: &Connection,
+    connection_id: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    bucket: chrono::Duration,
+) -> Result<Vec<ActivityCount>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log
+          WHERE connection_id = ?1 AND at >= ?2 AND at < ?3 AND traffic IS NULL",
+    )?;
+    let mut out = Vec::new();
+    let mut t = start;
+    while t < end && bucket > chrono::Duration::zero() {
+        let next = t + bucket;
+        let (a, b) = (fmt_time(t), fmt_time(next));
+        let (requests, failures) =
+            stmt.query_row(params![connection_id, a, b], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        out.push(ActivityCount {
+            start: a,
+            requests,
+            failures,
+        });
+        t = next;
+    }
+    Ok(out)
+}
 
 #[cfg(test)]
 mod tests {

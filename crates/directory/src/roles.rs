@@ -2,6 +2,7 @@
 //! list of group and attribute mappings, the stored role set and list, and recomputation
 //! of effective roles with a change record.
 
+use crate::audit::Actor;
 use crate::error::{Error, Result};
 use crate::{attributes, feed};
 use chrono::{DateTime, Utc};
@@ -565,7 +566,7 @@ pub fn save(
     connection_id: &str,
     maps: &[RoleMapping],
     default: &str,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Vec<RoleChange>> {
     validate(db, connection_id, maps, default)?;
@@ -577,7 +578,6 @@ pub fn save(
         Some(connection_id),
         actor,
         "role_mappings_saved",
-        None,
         None,
         Some(&format!("{} mappings, default {default}", maps.len())),
         now,

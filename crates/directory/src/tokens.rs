@@ -1,6 +1,8 @@
 //! SCIM bearer tokens: 256-bit random secrets shown once, stored only as SHA-256, with a
-//! short non-secret prefix for recognition; expiry, revocation and last use per token.
+//! short non-secret prefix for recognition; expiry, revocation and last use per token. Issuing,
+//! rotating and revoking are audited here, so every entry point records them the same way.
 
+use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use base64_lite::encode_url;
@@ -107,27 +109,90 @@ pub fn issue(
     Ok(IssuedToken { id, secret, prefix })
 }
 
-/// A token for a short run of Muster's own against the connection (the console's connection
-/// test): it stops working after `ttl` even if `discard` never runs.
+/// What a temporary token is for: a short run of Muster's own against the connection. Each
+/// use has its label in the token list and its row in the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemporaryUse {
+    /// The console's connection test (a SCIM round trip); the token is removed after it.
+    ConnectionTest,
+    /// The readiness checks against the connection; the token is revoked after the run.
+    ReadinessCheck,
+}
+
+impl TemporaryUse {
+    fn label(self) -> &'static str {
+        match self {
+            TemporaryUse::ConnectionTest => "connection test",
+            TemporaryUse::ReadinessCheck => "readiness check",
+        }
+    }
+}
+
+/// A token for a short run of Muster's own against the connection (`TemporaryUse`), audited
+/// with the actor who started the run: it stops working after `ttl` even if
+/// `end_temporary` never runs.
 pub fn issue_temporary(
     db: &Connection,
     connection_id: &str,
-    label: &str,
+    use_: TemporaryUse,
     ttl: chrono::Duration,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
-    let t = issue(db, connection_id, label, now)?;
+    ensure_connection(db, connection_id)?;
+    let t = issue(db, connection_id, use_.label(), now)?;
     db.prepare_cached("UPDATE tokens SET expires_at = ?2 WHERE id = ?1")?
         .execute(params![t.id, fmt_time(now + ttl)])?;
+    let (action, detail) = match use_ {
+        TemporaryUse::ConnectionTest => (
+            "connection_tested",
+            "SCIM round trip with a temporary token, removed after the test",
+        ),
+        TemporaryUse::ReadinessCheck => {
+            ("readiness_check", "temporary token, revoked after the run")
+        }
+    };
+    audit::record(
+        db,
+        Some(connection_id),
+        actor,
+        action,
+        Some(&t.prefix),
+        Some(detail),
+        now,
+    )?;
     Ok(t)
 }
 
-/// Removes a temporary token once its run is over, with its last-use record, so the run
-/// leaves nothing in the connection's token list or in what its IdP's traffic looks like.
-pub fn discard(db: &Connection, connection_id: &str, token_id: &str) -> Result<()> {
-    db.prepare_cached("DELETE FROM tokens WHERE connection_id = ?1 AND id = ?2")?
-        .execute(params![connection_id, token_id])?;
+/// Ends a temporary token's run. A connection test's token is removed with its last-use
+/// record, so the test leaves nothing in the token list or in what its IdP's traffic looks
+/// like; a readiness check's stays listed as revoked, as the report it produced refers to it.
+pub fn end_temporary(
+    db: &Connection,
+    connection_id: &str,
+    token_id: &str,
+    use_: TemporaryUse,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match use_ {
+        TemporaryUse::ConnectionTest => {
+            db.prepare_cached("DELETE FROM tokens WHERE connection_id = ?1 AND id = ?2")?
+                .execute(params![connection_id, token_id])?;
+        }
+        TemporaryUse::ReadinessCheck => {
+            db.prepare_cached(
+                "UPDATE tokens SET revoked_at = ?3 WHERE connection_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+            )?
+            .execute(params![connection_id, token_id, fmt_time(now)])?;
+        }
+    }
     Ok(())
+}
+
+fn ensure_connection(db: &Connection, connection_id: &str) -> Result<()> {
+    crate::connections::get(db, connection_id)?
+        .map(|_| ())
+        .ok_or_else(|| Error::NotFound(format!("connection {connection_id}")))
 }
 
 /// Looks a presented token up by its hash and confirms the match in constant time.
@@ -222,23 +287,38 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<TokenRecord>> {
 }
 
 /// Issues a new token and lets every other live token of the connection expire after
-/// `grace` (zero: at once), so an IdP keeps working until the admin updates it.
+/// `grace` (zero: at once), so an IdP keeps working until the admin updates it. Audited as
+/// `token_rotated` with the new token's prefix, whoever rotates (console, CLI, demo).
 pub fn rotate(
     db: &Connection,
     connection_id: &str,
     grace: chrono::Duration,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
+    ensure_connection(db, connection_id)?;
     let until = fmt_time(now + grace);
     db.prepare_cached("UPDATE tokens SET expires_at = ?2
          WHERE connection_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)")?.execute(params![connection_id, until])?;
-    issue(db, connection_id, "rotated", now)
+    let t = issue(db, connection_id, "rotated", now)?;
+    audit::record(
+        db,
+        Some(connection_id),
+        actor,
+        "token_rotated",
+        Some(&t.prefix),
+        Some(&format!("old tokens valid for {} s", grace.num_seconds())),
+        now,
+    )?;
+    Ok(t)
 }
 
+/// Revokes one live token (by id or prefix) at once. Audited as `token_revoked`.
 pub fn revoke(
     db: &Connection,
     connection_id: &str,
     token: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<TokenRecord> {
     let changed = db.prepare_cached(
@@ -250,10 +330,20 @@ pub fn revoke(
             "no live token {token} on this connection"
         )));
     }
-    list(db, connection_id)?
+    let t = list(db, connection_id)?
         .into_iter()
         .find(|t| t.id == token || t.prefix == token)
-        .ok_or_else(|| Error::NotFound(token.to_string()))
+        .ok_or_else(|| Error::NotFound(token.to_string()))?;
+    audit::record(
+        db,
+        Some(connection_id),
+        actor,
+        "token_revoked",
+        Some(&t.prefix),
+        None,
+        now,
+    )?;
+    Ok(t)
 }
 
 /// Live tokens (not revoked, not yet expired) that expire by `now + within`, across every

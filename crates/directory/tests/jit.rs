@@ -160,7 +160,7 @@ fn group_claims_resolve_roles_and_overage_keeps_them() {
             &c2,
             &[roles::RoleMapping::group("7d3e-entra-object-id", "admin")],
             "member",
-            "test",
+            &directory::Actor::Cli,
             now(),
         )
     })

@@ -3,7 +3,7 @@
 
 use crate::{ServerConfig, StartError};
 use clap::{Parser, Subcommand};
-use directory::{connections, tokens, Clock, Db, SystemClock};
+use directory::{connections, tokens, Actor, Clock, Db, SystemClock};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -671,9 +671,7 @@ fn connection(cmd: ConnectionCommand) -> i32 {
                 Err(c) => return c,
             };
             let made = db.write_blocking(move |c| {
-                let conn = connections::create(c, &name, idp, false, now)?;
-                let t = tokens::issue(c, &conn.id, "initial", now)?;
-                Ok((conn, t))
+                directory::onboard::create_connection(c, &name, idp, &Actor::Cli, now)
             });
             match made {
                 Ok((conn, t)) => {
@@ -710,7 +708,7 @@ fn connection(cmd: ConnectionCommand) -> i32 {
                 Err(c) => return c,
             };
             match db.write_blocking(move |c| {
-                connections::set_retention(c, &connection, days, "cli", None, now)
+                connections::set_retention(c, &connection, days, &Actor::Cli, now)
             }) {
                 Ok(conn) => {
                     println!(
@@ -727,13 +725,13 @@ fn connection(cmd: ConnectionCommand) -> i32 {
             connection,
             name,
         } => connection_change(db, move |c| {
-            connections::rename(c, &connection, &name, "cli", None, now)
+            connections::rename(c, &connection, &name, &Actor::Cli, now)
         }),
         ConnectionCommand::Pause { db, connection } => connection_change(db, move |c| {
-            connections::pause(c, &connection, "cli", None, now)
+            connections::pause(c, &connection, &Actor::Cli, now)
         }),
         ConnectionCommand::Resume { db, connection } => connection_change(db, move |c| {
-            connections::resume(c, &connection, "cli", None, now)
+            connections::resume(c, &connection, &Actor::Cli, now)
         }),
         ConnectionCommand::Delete {
             db,
@@ -745,7 +743,7 @@ fn connection(cmd: ConnectionCommand) -> i32 {
                 Err(c) => return c,
             };
             match db.write_blocking(move |c| {
-                connections::delete(c, &connection, &confirm, "cli", None, now)
+                connections::delete(c, &connection, &confirm, &Actor::Cli, now)
             }) {
                 Ok(done) => {
                     println!(
@@ -801,11 +799,7 @@ fn token(cmd: TokenCommand) -> i32 {
                 Err(c) => return c,
             };
             let conn = connection.clone();
-            match db.write_blocking(move |c| {
-                connections::get(c, &conn)?
-                    .ok_or_else(|| directory::Error::NotFound(format!("connection {conn}")))?;
-                tokens::rotate(c, &conn, grace, now)
-            }) {
+            match db.write_blocking(move |c| tokens::rotate(c, &conn, grace, &Actor::Cli, now)) {
                 Ok(t) => {
                     println!(
                         "{}",
@@ -838,7 +832,9 @@ fn token(cmd: TokenCommand) -> i32 {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            match db.write_blocking(move |c| tokens::revoke(c, &connection, &token, now)) {
+            match db
+                .write_blocking(move |c| tokens::revoke(c, &connection, &token, &Actor::Cli, now))
+            {
                 Ok(t) => {
                     println!("{}", serde_json::to_string(&t).unwrap_or_default());
                     0

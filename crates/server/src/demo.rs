@@ -5,7 +5,9 @@
 
 use crate::api::types::{DemoPhase, DemoState, DemoStep, StepStatus};
 use crate::state::AppState;
-use directory::{connections, roles, sessions, tokens};
+use chrono::{DateTime, Utc};
+use directory::clock::fmt_time;
+use directory::{connections, onboard, roles, sessions, tokens, Actor};
 use idp::dialect::{MemberRef, Person};
 use idp::{Dialect, ScimClient, SimulateOptions};
 use serde_json::Value;
@@ -58,10 +60,6 @@ fn initial(speed: f64) -> DemoState {
             .collect(),
         connection_ids: vec![],
     }
-}
-
-fn now_s() -> String {
-    directory::clock::fmt_time(chrono::Utc::now())
 }
 
 impl Demo {
@@ -123,7 +121,7 @@ impl Demo {
         if let Some(t) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             t.abort();
         }
-        let n = st.db.write(remove_demo_data).await?;
+        let n = st.db.write(connections::remove_demo).await?;
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = initial(1.0);
         st.publish("connection", "*", None);
         Ok(n)
@@ -147,35 +145,26 @@ impl Demo {
         }
     }
 
-    fn begin(&self, id: &str) {
+    /// Step `id` starts at `now` (the server's clock, as every other time the console shows).
+    fn begin(&self, id: &str, now: DateTime<Utc>) {
         self.update(|s| {
             if let Some(step) = s.steps.iter_mut().find(|x| x.id == id) {
                 step.status = StepStatus::Running;
-                step.started_at = Some(now_s());
+                step.started_at = Some(fmt_time(now));
             }
         });
     }
 
-    fn done(&self, id: &str, detail: String, link: Option<String>) {
+    fn done(&self, id: &str, now: DateTime<Utc>, detail: String, link: Option<String>) {
         self.update(|s| {
             if let Some(step) = s.steps.iter_mut().find(|x| x.id == id) {
                 step.status = StepStatus::Done;
-                step.finished_at = Some(now_s());
+                step.finished_at = Some(fmt_time(now));
                 step.detail = Some(detail);
                 step.link = link;
             }
         });
     }
-}
-
-/// Deletes demo connections; rows without a foreign key (log, feed, audit) go explicitly.
-fn remove_demo_data(db: &directory::db::RawConnection) -> directory::Result<usize> {
-    for table in ["provisioning_log", "change_feed", "audit"] {
-        db.execute(&format!("DELETE FROM {table} WHERE connection_id IN (SELECT id FROM connections WHERE demo = 1)"), [])?;
-    }
-    db.execute("DELETE FROM user_emails WHERE connection_id IN (SELECT id FROM connections WHERE demo = 1)", [])?;
-    db.execute("DELETE FROM group_members WHERE connection_id IN (SELECT id FROM connections WHERE demo = 1)", [])?;
-    Ok(db.execute("DELETE FROM connections WHERE demo = 1", [])?)
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -184,22 +173,25 @@ fn err(e: impl std::fmt::Display) -> String {
 
 async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     // 1. Connections.
-    demo.begin("connections");
+    demo.begin("connections", st.clock.now());
     let now = st.clock.now();
     let (okta, okta_token, entra, entra_token) = st
         .db
         .write(move |c| {
-            let o =
-                connections::create(c, "Demo — Acme (Okta)", connections::Idp::Okta, true, now)?;
-            let ot = tokens::issue(c, &o.id, "demo", now)?;
-            let e = connections::create(
+            let (o, ot) = onboard::create_connection(
+                c,
+                "Demo — Acme (Okta)",
+                connections::Idp::Okta,
+                &Actor::Demo,
+                now,
+            )?;
+            let (e, et) = onboard::create_connection(
                 c,
                 "Demo — Contoso (Entra)",
                 connections::Idp::Entra,
-                true,
+                &Actor::Demo,
                 now,
             )?;
-            let et = tokens::issue(c, &e.id, "demo", now)?;
             Ok((o.id, ot.secret, e.id, et.secret))
         })
         .await
@@ -208,6 +200,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     st.publish("connection", &okta, None);
     demo.done(
         "connections",
+        st.clock.now(),
         "Acme (Okta) and Contoso (Entra) created, each with a token shown once.".into(),
         Some(format!("/connections/{okta}")),
     );
@@ -216,7 +209,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     // 2–3. Initial syncs through the simulator, over real HTTP on loopback.
     let okta_url = format!("{}/{okta}", st.scim_base);
     let entra_url = format!("{}/{entra}", st.scim_base);
-    demo.begin("okta-sync");
+    demo.begin("okta-sync", st.clock.now());
     let mut opts = SimulateOptions::new(
         &okta_url,
         &okta_token,
@@ -227,6 +220,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let okta_sync = idp::run(opts).await.map_err(err)?;
     demo.done(
         "okta-sync",
+        st.clock.now(),
         format!(
             "{} requests, {} users and {} groups, p99 {:.0} ms.",
             okta_sync.requests,
@@ -237,7 +231,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         Some(format!("/connections/{okta}/users")),
     );
     demo.beat(2.0).await;
-    demo.begin("entra-sync");
+    demo.begin("entra-sync", st.clock.now());
     let mut opts = SimulateOptions::new(
         &entra_url,
         &entra_token,
@@ -248,6 +242,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let entra_sync = idp::run(opts).await.map_err(err)?;
     demo.done(
         "entra-sync",
+        st.clock.now(),
         format!(
             "{} requests, {} users, {} groups.",
             entra_sync.requests,
@@ -259,7 +254,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 4. Roles.
-    demo.begin("roles");
+    demo.begin("roles", st.clock.now());
     let http = ScimClient::new(&okta_url, &okta_token, Dialect::Okta).map_err(err)?;
     let groups = http
         .send(&idp::dialect::ScimRequest::get(
@@ -290,11 +285,12 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     );
     let changes = st
         .db
-        .write(move |c| roles::save(c, &c2, &maps, "member", "demo", now))
+        .write(move |c| roles::save(c, &c2, &maps, "member", &Actor::Demo, now))
         .await
         .map_err(err)?;
     demo.done(
         "roles",
+        st.clock.now(),
         format!(
             "\"{}\" → admin, {} other groups → member; {} users' roles recomputed.",
             admin_group["displayName"].as_str().unwrap_or(""),
@@ -306,7 +302,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 5. Mover: someone not in the admin group joins it.
-    demo.begin("mover");
+    demo.begin("mover", st.clock.now());
     let admin_id = admin_group["id"].as_str().unwrap_or_default().to_string();
     let members: Vec<String> = admin_group["members"]
         .as_array()
@@ -345,6 +341,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let after = role_of(st, &okta, &mover_id).await;
     demo.done(
         "mover",
+        st.clock.now(),
         format!(
             "{}: {} → {}",
             mover["userName"].as_str().unwrap_or(""),
@@ -356,7 +353,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 6. Leaver with a live session.
-    demo.begin("leaver");
+    demo.begin("leaver", st.clock.now());
     let leaver = users
         .iter()
         .rev()
@@ -376,16 +373,16 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .map_err(err)?;
     let answered = std::time::Instant::now();
     let token = issued.token.clone();
+    let checked_at = st.clock.now();
     let check = st
         .db
-        .read(move |c| sessions::check(c, &token, chrono::Utc::now()))
+        .read(move |c| sessions::check(c, &token, checked_at))
         .await
         .map_err(err)?;
     if check.valid {
         return Err("the leaver's session is still valid".into());
     }
-    demo.done(
-        "leaver",
+    demo.done("leaver", st.clock.now(),
         format!(
             "{} deactivated (HTTP {}); their session was already revoked when the SCIM response arrived ({} µs later: {}).",
             leaver["userName"].as_str().unwrap_or(""),
@@ -398,24 +395,11 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 7. Rotation with a grace period, then the IdP moves over.
-    demo.begin("rotate");
+    demo.begin("rotate", st.clock.now());
     let c2 = okta.clone();
     let rotated = st
         .db
-        .write(move |c| {
-            let t = tokens::rotate(c, &c2, chrono::Duration::hours(24), now)?;
-            directory::audit::record(
-                c,
-                Some(&c2),
-                "demo",
-                "token_rotated",
-                Some(&t.prefix),
-                Some("demo"),
-                Some("old tokens valid for 24 h"),
-                now,
-            )?;
-            Ok(t)
-        })
+        .write(move |c| tokens::rotate(c, &c2, chrono::Duration::hours(24), &Actor::Demo, now))
         .await
         .map_err(err)?;
     let old_ok = http
@@ -433,11 +417,11 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .await
         .map_err(err)?
         .status;
-    demo.done("rotate", format!("New token {}… issued; the old token still answers {old_ok} during its 24 h grace, the new one {new_ok}.", rotated.prefix), Some(format!("/connections/{okta}/tokens")));
+    demo.done("rotate", st.clock.now(), format!("New token {}… issued; the old token still answers {old_ok} during its 24 h grace, the new one {new_ok}.", rotated.prefix), Some(format!("/connections/{okta}/tokens")));
     demo.beat(2.0).await;
 
     // 8. A rejected user, then triage finds out why.
-    demo.begin("rejected");
+    demo.begin("rejected", st.clock.now());
     let entra_client =
         ScimClient::new(&entra_url, &entra_token, Dialect::EntraCompliant).map_err(err)?;
     let dana = Person {
@@ -453,11 +437,10 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .map_err(err)?;
     // Refused requests are logged off the request path; give the writer its next commit.
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked_at = st.clock.now();
     let report = st
         .db
-        .read(move |c| {
-            directory::triage::triage(c, "dana.lee@contoso.example", None, chrono::Utc::now())
-        })
+        .read(move |c| directory::triage::triage(c, "dana.lee@contoso.example", None, asked_at))
         .await
         .map_err(err)?;
     let diagnosis = report
@@ -467,6 +450,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .unwrap_or_default();
     demo.done(
         "rejected",
+        st.clock.now(),
         format!("Entra got HTTP {}. Triage: {diagnosis}", resp.status),
         Some("/triage?q=dana.lee%40contoso.example".into()),
     );

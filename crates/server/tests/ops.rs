@@ -210,7 +210,13 @@ async fn metrics_count_scim_requests_behind_their_token() {
     let id = app.connection_id.clone();
     app.db()
         .write(move |c| {
-            directory::tokens::rotate(c, &id, chrono::Duration::hours(24), chrono::Utc::now())
+            directory::tokens::rotate(
+                c,
+                &id,
+                chrono::Duration::hours(24),
+                &directory::Actor::Cli,
+                chrono::Utc::now(),
+            )
         })
         .await
         .unwrap();

@@ -1,14 +1,14 @@
 //! A connection's lifecycle in the admin API: rename, pause and resume (SCIM answers 503
 //! meanwhile), the connection test, and delete with its impact said first and the name
-//! typed back. Each change is audited with actor "admin" and the console's address.
+//! typed back. Each change is audited as the admin (`AdminActor`) with the console's address.
 
 use super::types::*;
+use super::AdminActor;
 use super::{ApiJson, ApiResult};
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use directory::connections::{self, ConnectionRecord, DeletionImpact};
-use std::net::SocketAddr;
 
 /// The connection as the console lists it, after a change.
 async fn summary(st: &AppState, c: ConnectionRecord) -> ApiResult<ConnectionSummary> {
@@ -40,14 +40,14 @@ fn deletion_view(d: DeletionImpact) -> ConnectionDeletion {
     ))]
 pub async fn rename(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RenameConnectionRequest>,
 ) -> ApiResult<ConnectionSummary> {
-    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let now = st.clock.now();
     let c = st
         .db
-        .write(move |db| connections::rename(db, &id, &req.name, "admin", Some(&source), now))
+        .write(move |db| connections::rename(db, &id, &req.name, &actor, now))
         .await?;
     summary(&st, c).await
 }
@@ -61,13 +61,13 @@ pub async fn rename(
     ))]
 pub async fn pause(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionSummary> {
-    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let now = st.clock.now();
     let c = st
         .db
-        .write(move |db| connections::pause(db, &id, "admin", Some(&source), now))
+        .write(move |db| connections::pause(db, &id, &actor, now))
         .await?;
     summary(&st, c).await
 }
@@ -81,13 +81,13 @@ pub async fn pause(
     ))]
 pub async fn resume(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionSummary> {
-    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let now = st.clock.now();
     let c = st
         .db
-        .write(move |db| connections::resume(db, &id, "admin", Some(&source), now))
+        .write(move |db| connections::resume(db, &id, &actor, now))
         .await?;
     summary(&st, c).await
 }
@@ -122,15 +122,15 @@ pub async fn deletion(
     ))]
 pub async fn delete(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DeleteConnectionRequest>,
 ) -> ApiResult<ConnectionDeletion> {
-    let (now, source) = (st.clock.now(), peer.ip().to_string());
+    let now = st.clock.now();
     let conn = id.clone();
     let d = st
         .db
-        .write(move |db| connections::delete(db, &conn, &req.confirm, "admin", Some(&source), now))
+        .write(move |db| connections::delete(db, &conn, &req.confirm, &actor, now))
         .await?;
     st.publish("connection", &id, None);
     Ok(Json(deletion_view(d)))
@@ -147,11 +147,11 @@ pub async fn delete(
     ))]
 pub async fn test(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionTestResult> {
     super::ensure_connection(&st, &id).await?;
-    let result = super::roundtrip::run(&st, &id, peer.ip().to_string()).await?;
+    let result = super::roundtrip::run(&st, &id, actor).await?;
     st.publish("connection", &id, None);
     Ok(Json(result))
 }

@@ -3,15 +3,15 @@
 //! mappings, and how long deleted users and groups are kept.
 
 use super::types::*;
+use super::AdminActor;
 use super::{ApiFailure, ApiJson, ApiResult};
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use directory::roles::RoleMapping;
 use directory::{attributes, audit, roles, tokens};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 /// Each entry names a group or an attribute match, never both or neither; the rest
 /// (known roles, well-formed paths, values) is `roles::validate`'s.
@@ -123,6 +123,7 @@ pub async fn roles_view(
     ))]
 pub async fn add_role(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(r): ApiJson<RoleInfo>,
 ) -> Result<StatusCode, ApiFailure> {
@@ -134,9 +135,8 @@ pub async fn add_role(
             audit::record(
                 db,
                 Some(&id),
-                "admin",
+                &actor,
                 "role_added",
-                None,
                 None,
                 Some(&r.name),
                 now,
@@ -183,6 +183,7 @@ pub async fn preview_mappings(
     ))]
 pub async fn save_mappings(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SaveMappingsRequest>,
 ) -> ApiResult<Vec<RoleChangeRow>> {
@@ -192,7 +193,7 @@ pub async fn save_mappings(
     let conn = id.clone();
     let changes = st
         .db
-        .write(move |db| roles::save(db, &conn, &maps, &req.default_role, "admin", now))
+        .write(move |db| roles::save(db, &conn, &maps, &req.default_role, &actor, now))
         .await?;
     for c in &changes {
         st.publish("user", &id, Some(&c.user_id));
@@ -248,7 +249,7 @@ pub async fn list_tokens(
     ))]
 pub async fn rotate_token(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RotateTokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiFailure> {
@@ -256,21 +257,10 @@ pub async fn rotate_token(
     let grace = req.grace_seconds.unwrap_or(24 * 3600).clamp(0, 30 * 86400);
     let now = st.clock.now();
     let conn = id.clone();
-    let source = peer.ip().to_string();
     let (issued, list) = st
         .db
         .write(move |db| {
-            let t = tokens::rotate(db, &conn, chrono::Duration::seconds(grace), now)?;
-            audit::record(
-                db,
-                Some(&conn),
-                "admin",
-                "token_rotated",
-                Some(&t.prefix),
-                Some(&source),
-                Some(&format!("old tokens valid for {grace} s")),
-                now,
-            )?;
+            let t = tokens::rotate(db, &conn, chrono::Duration::seconds(grace), &actor, now)?;
             Ok((t, tokens::list(db, &conn)?))
         })
         .await?;
@@ -299,29 +289,15 @@ pub async fn rotate_token(
     ))]
 pub async fn revoke_token(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path((id, tid)): Path<(String, String)>,
 ) -> ApiResult<TokenRow> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();
     let conn = id.clone();
-    let source = peer.ip().to_string();
     let t = st
         .db
-        .write(move |db| {
-            let t = tokens::revoke(db, &conn, &tid, now)?;
-            audit::record(
-                db,
-                Some(&conn),
-                "admin",
-                "token_revoked",
-                Some(&t.prefix),
-                Some(&source),
-                None,
-                now,
-            )?;
-            Ok(t)
-        })
+        .write(move |db| tokens::revoke(db, &conn, &tid, &actor, now))
         .await?;
     st.publish("connection", &id, None);
     Ok(Json(token_row(t, &directory::clock::fmt_time(now))))
@@ -365,13 +341,14 @@ pub async fn audit_trail(
     ))]
 pub async fn restore_user(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path((id, uid)): Path<(String, String)>,
 ) -> ApiResult<UserRow> {
     let now = st.clock.now();
     let conn = id.clone();
     let u = st
         .db
-        .write(move |db| directory::lifecycle::restore_user(db, &conn, &uid, "admin", now))
+        .write(move |db| directory::lifecycle::restore_user(db, &conn, &uid, &actor, now))
         .await?;
     st.publish("user", &id, Some(&u.id));
     Ok(Json(super::user_row(&u, vec![])))
@@ -391,13 +368,14 @@ pub async fn restore_user(
     ))]
 pub async fn restore_group(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path((id, gid)): Path<(String, String)>,
 ) -> ApiResult<GroupRow> {
     let now = st.clock.now();
     let conn = id.clone();
     let g = st
         .db
-        .write(move |db| directory::lifecycle::restore_group(db, &conn, &gid, "admin", now))
+        .write(move |db| directory::lifecycle::restore_group(db, &conn, &gid, &actor, now))
         .await?;
     st.publish("group", &id, Some(&g.id));
     Ok(Json(super::group_row(&g, None)))
@@ -442,6 +420,7 @@ fn to_attr(rows: &[AttributeMappingRow]) -> Vec<attributes::AttributeMapping> {
     ))]
 pub async fn save_attribute_mappings(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(rows): ApiJson<Vec<AttributeMappingRow>>,
 ) -> Result<StatusCode, ApiFailure> {
@@ -455,9 +434,8 @@ pub async fn save_attribute_mappings(
             audit::record(
                 db,
                 Some(&conn),
-                "admin",
+                &actor,
                 "attribute_mappings_saved",
-                None,
                 None,
                 Some(&format!("{} mappings applied to {n} users", maps.len())),
                 now,
@@ -524,6 +502,7 @@ pub async fn jit_settings(
     ))]
 pub async fn save_jit_settings(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(s): ApiJson<directory::jit::JitSettings>,
 ) -> ApiResult<directory::jit::JitSettings> {
@@ -537,9 +516,8 @@ pub async fn save_jit_settings(
             audit::record(
                 db,
                 Some(&conn),
-                "admin",
+                &actor,
                 "jit_policy_saved",
-                None,
                 None,
                 Some(s.policy.as_str()),
                 now,
@@ -599,6 +577,7 @@ pub struct Deactivated {
     ))]
 pub async fn jit_deactivate(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<BulkDeactivate>,
 ) -> ApiResult<Deactivated> {
@@ -607,7 +586,7 @@ pub async fn jit_deactivate(
     let conn = id.clone();
     let n = st
         .db
-        .write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, "admin", now))
+        .write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, &actor, now))
         .await?;
     st.publish("user", &id, None);
     Ok(Json(Deactivated { deactivated: n }))
@@ -689,7 +668,7 @@ pub async fn retention(
     ))]
 pub async fn set_retention(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<RetentionSetting> {
@@ -710,13 +689,10 @@ pub async fn set_retention(
         })?,
     };
     let now = st.clock.now();
-    let source = peer.ip().to_string();
     let conn = id.clone();
     let c = st
         .db
-        .write(move |db| {
-            directory::connections::set_retention(db, &conn, days, "admin", Some(&source), now)
-        })
+        .write(move |db| directory::connections::set_retention(db, &conn, days, &actor, now))
         .await?;
     st.publish("connection", &id, None);
     Ok(Json(retention_of(&c)))

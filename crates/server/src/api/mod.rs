@@ -22,7 +22,7 @@ use axum::{Json, Router};
 use directory::connections::{self, ConnectionRecord};
 use directory::console::{PageQuery, StatusFilter};
 use directory::log::{LogEntry, LogQuery};
-use directory::{groups, health, log, tokens, users};
+use directory::{groups, health, log, users};
 use futures::stream::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -425,6 +425,7 @@ async fn list_connections(State(st): State<AppState>) -> ApiResult<Vec<Connectio
     ))]
 async fn create_connection(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     body: Result<Json<CreateConnectionRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedConnection>), ApiFailure> {
     let Json(req) = body.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
@@ -438,11 +439,7 @@ async fn create_connection(
     let name = req.name.clone();
     let (conn, token) = st
         .db
-        .write(move |db| {
-            let c = connections::create(db, &name, idp, false, now)?;
-            let t = tokens::issue(db, &c.id, "initial", now)?;
-            Ok((c, t))
-        })
+        .write(move |db| directory::onboard::create_connection(db, &name, idp, &actor, now))
         .await?;
     let s = st.clone();
     let c2 = conn.clone();
@@ -577,6 +574,27 @@ pub(crate) async fn ensure_connection(st: &AppState, id: &str) -> Result<(), Api
     match st.db.read(move |db| connections::get(db, &id2)).await? {
         Some(_) => Ok(()),
         None => Err(ApiFailure::not_found(format!("connection {id}"))),
+    }
+}
+
+/// The admin behind an admin-API request, as the audit trail names them: `Actor::Admin` with
+/// the address the request came from. Every audited handler takes this, so the console's
+/// actions are recorded the same way whichever handler runs.
+pub struct AdminActor(pub directory::Actor);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AdminActor {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        Ok(AdminActor(directory::Actor::Admin { source }))
     }
 }
 

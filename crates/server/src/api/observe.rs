@@ -3,9 +3,10 @@
 //! the cadence health expects, and missing-user triage.
 
 use super::types::*;
+use super::AdminActor;
 use super::{ApiFailure, ApiResult};
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -274,22 +275,16 @@ pub async fn activity(
     let buckets = st
         .db
         .read(move |db| {
-            let mut out = Vec::new();
-            let mut t = start;
-            while t < end {
-                let end = t + chrono::Duration::hours(bucket_hours);
-                let (a, b) = (directory::clock::fmt_time(t), directory::clock::fmt_time(end));
-                let (requests, failures): (i64, i64) = db.query_row(
-                    "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND at < ?3 AND traffic IS NULL",
-                    rusqlite_params(&id, &a, &b),
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                out.push(ActivityBucket { start: a, requests, failures });
-                t = end;
-            }
-            Ok(out)
+            directory::log::activity(db, &id, start, end, chrono::Duration::hours(bucket_hours))
         })
-        .await?;
+        .await?
+        .into_iter()
+        .map(|b| ActivityBucket {
+            start: b.start,
+            requests: b.requests,
+            failures: b.failures,
+        })
+        .collect();
     Ok(Json(buckets))
 }
 
@@ -304,10 +299,6 @@ fn activity_window(
     let end_secs = (now.timestamp().div_euclid(step) + 1) * step;
     let end = chrono::DateTime::from_timestamp(end_secs, 0).unwrap_or(now);
     (end - chrono::Duration::hours(hours), end)
-}
-
-fn rusqlite_params<'a>(a: &'a str, b: &'a str, c: &'a str) -> [&'a str; 3] {
-    [a, b, c]
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -391,7 +382,7 @@ fn cadence_of(c: &directory::connections::ConnectionRecord) -> CadenceSetting {
     ))]
 pub async fn set_cadence(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    AdminActor(actor): AdminActor,
     Path(id): Path<String>,
     body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<CadenceSetting> {
@@ -410,7 +401,6 @@ pub async fn set_cadence(
         })?),
     };
     let now = st.clock.now();
-    let source = peer.ip().to_string();
     let conn = id.clone();
     let c = st
         .db
@@ -419,10 +409,9 @@ pub async fn set_cadence(
             directory::audit::record(
                 db,
                 Some(&conn),
-                "admin",
+                &actor,
                 "expected_cadence_set",
                 None,
-                Some(&source),
                 Some(&match minutes {
                     Some(m) => format!("expects a request every {m} min"),
                     None => "back to the IdP's default cadence".to_string(),

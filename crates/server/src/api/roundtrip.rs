@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Method, Request};
+use directory::tokens::TemporaryUse;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -126,11 +127,11 @@ fn skipped(title: &str, method: &Method, path: &str) -> ConnectionTestStep {
 
 /// Runs the round trip against connection `id` (which exists) and cleans up after it: the
 /// temporary token is removed, and a test user a failed step left behind is deleted and
-/// purged directly. `source` is the admin's address, for the audit row.
+/// purged directly. `actor` started the test, for the audit row.
 pub async fn run(
     st: &AppState,
     id: &str,
-    source: String,
+    actor: directory::Actor,
 ) -> Result<ConnectionTestResult, ApiFailure> {
     let now = st.clock.now();
     let begun = Instant::now();
@@ -138,24 +139,14 @@ pub async fn run(
     let issued = st
         .db
         .write(move |db| {
-            let t = directory::tokens::issue_temporary(
+            directory::tokens::issue_temporary(
                 db,
                 &conn,
-                "connection test",
+                TemporaryUse::ConnectionTest,
                 chrono::Duration::minutes(TOKEN_TTL_MINUTES),
+                &actor,
                 now,
-            )?;
-            directory::audit::record(
-                db,
-                Some(&conn),
-                "admin",
-                "connection_tested",
-                Some(&t.prefix),
-                Some(&source),
-                Some("SCIM round trip with a temporary token, removed after the test"),
-                now,
-            )?;
-            Ok(t)
+            )
         })
         .await?;
     let caller = Caller {
@@ -168,7 +159,13 @@ pub async fn run(
     let later = st.clock.now();
     st.db
         .write(move |db| {
-            directory::tokens::discard(db, &conn, &token_id)?;
+            directory::tokens::end_temporary(
+                db,
+                &conn,
+                &token_id,
+                TemporaryUse::ConnectionTest,
+                later,
+            )?;
             if let Some(uid) = &leftover {
                 if directory::users::get(db, &conn, uid)?.is_some_and(|u| u.deleted_at.is_none()) {
                     directory::lifecycle::delete_user(

@@ -2,12 +2,14 @@
 //! report against one of Muster's connections or any external SCIM URL.
 
 use super::types::*;
+use super::AdminActor;
 use super::{ApiFailure, ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use directory::tokens::TemporaryUse;
 
 /// The live demo's phase, speed and steps.
 #[utoipa::path(get, path = "/api/demo", tag = "demo",
@@ -98,7 +100,11 @@ pub async fn demo_reset(State(st): State<AppState>) -> ApiResult<DemoState> {
 
 /// Runs the readiness checks. For one of Muster's own connections a short-lived token is
 /// issued for the run and revoked after it, so no stored secret is ever needed.
-async fn run(st: &AppState, req: CheckRequest) -> Result<idp::check::Report, ApiFailure> {
+async fn run(
+    st: &AppState,
+    actor: directory::Actor,
+    req: CheckRequest,
+) -> Result<idp::check::Report, ApiFailure> {
     let opts = idp::check::CheckOptions::default();
     match (req.connection_id, req.url, req.token) {
         (Some(id), _, _) => {
@@ -108,33 +114,29 @@ async fn run(st: &AppState, req: CheckRequest) -> Result<idp::check::Report, Api
             let issued = st
                 .db
                 .write(move |db| {
-                    let t = directory::tokens::issue(db, &c2, "readiness check", now)?;
-                    db.execute(
-                        "UPDATE tokens SET expires_at = ?2 WHERE id = ?1",
-                        rusqlite_args(
-                            &t.id,
-                            &directory::clock::fmt_time(now + chrono::Duration::minutes(15)),
-                        ),
-                    )?;
-                    directory::audit::record(
+                    directory::tokens::issue_temporary(
                         db,
-                        Some(&c2),
-                        "admin",
-                        "readiness_check",
-                        Some(&t.prefix),
-                        None,
-                        Some("temporary token, revoked after the run"),
+                        &c2,
+                        TemporaryUse::ReadinessCheck,
+                        chrono::Duration::minutes(15),
+                        &actor,
                         now,
-                    )?;
-                    Ok(t)
+                    )
                 })
                 .await?;
             let url = format!("{}/{id}", st.scim_base);
             let report = idp::check::run_checks(&url, &issued.secret, opts).await;
             let (c2, tid) = (id.clone(), issued.id.clone());
+            let later = st.clock.now();
             st.db
                 .write(move |db| {
-                    directory::tokens::revoke(db, &c2, &tid, chrono::Utc::now()).map(|_| ())
+                    directory::tokens::end_temporary(
+                        db,
+                        &c2,
+                        &tid,
+                        TemporaryUse::ReadinessCheck,
+                        later,
+                    )
                 })
                 .await?;
             Ok(report)
@@ -150,10 +152,6 @@ async fn run(st: &AppState, req: CheckRequest) -> Result<idp::check::Report, Api
     }
 }
 
-fn rusqlite_args<'a>(a: &'a str, b: &'a str) -> [&'a str; 2] {
-    [a, b]
-}
-
 /// The readiness report against one of Muster's connections (a temporary token, revoked
 /// after the run) or any SCIM URL with its token.
 #[utoipa::path(post, path = "/api/check", tag = "readiness", request_body = CheckRequest,
@@ -164,9 +162,10 @@ fn rusqlite_args<'a>(a: &'a str, b: &'a str) -> [&'a str; 2] {
     ))]
 pub async fn check(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     ApiJson(req): ApiJson<CheckRequest>,
 ) -> ApiResult<idp::check::Report> {
-    Ok(Json(run(&st, req).await?))
+    Ok(Json(run(&st, actor, req).await?))
 }
 
 /// The readiness report as a standalone HTML page.
@@ -178,9 +177,10 @@ pub async fn check(
     ))]
 pub async fn check_html(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     ApiJson(req): ApiJson<CheckRequest>,
 ) -> Result<Response, ApiFailure> {
-    let report = run(&st, req).await?;
+    let report = run(&st, actor, req).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         report.render_html(),
