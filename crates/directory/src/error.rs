@@ -1,4 +1,5 @@
-//! The directory's error type: client mistakes carry a SCIM error; everything else is ours.
+//! The directory's error type and its one classification (`Code`), which each transport (SCIM,
+//! admin API, app API) maps to its own answer in one place.
 
 use scim::ScimError;
 
@@ -27,8 +28,67 @@ pub enum Error {
     Abandoned,
     #[error("not found: {0}")]
     NotFound(String),
+    /// The request is wrong (a bad value, a missing field): the caller must change it.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The request is well formed but what is stored forbids it now (a deactivated user, a
+    /// name another resource has): the same request may succeed once the state changes.
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+/// What kind of failure an error is, for every transport alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The caller's request is wrong (400).
+    Invalid,
+    /// No such resource (404).
+    NotFound,
+    /// The stored state forbids it now (409).
+    Conflict,
+    /// It existed and is gone for good, e.g. purged (410).
+    Gone,
+    /// Muster is stopping or the write gave up before it ran: retry later (503).
+    Unavailable,
+    /// Ours: the caller sees no detail, the log has it (500).
+    Internal,
+}
+
+impl Error {
+    pub fn code(&self) -> Code {
+        match self {
+            Error::Invalid(_) => Code::Invalid,
+            Error::NotFound(_) => Code::NotFound,
+            Error::Conflict(_) => Code::Conflict,
+            Error::Scim(s) => match s.status {
+                404 => Code::NotFound,
+                409 => Code::Conflict,
+                410 => Code::Gone,
+                503 => Code::Unavailable,
+                400..=499 => Code::Invalid,
+                _ => Code::Internal,
+            },
+            Error::Closed | Error::Abandoned => Code::Unavailable,
+            Error::Sql(_)
+            | Error::Io(_)
+            | Error::Corrupt(_)
+            | Error::NewerDatabase { .. }
+            | Error::Commit(_) => Code::Internal,
+        }
+    }
+
+    /// What the caller may read: the client's mistake in full, never our internals.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Invalid(m) | Error::NotFound(m) | Error::Conflict(m) => m.clone(),
+            Error::Scim(s) => s.detail.clone(),
+            Error::Closed => "Muster is stopping; retry shortly".to_string(),
+            Error::Abandoned => {
+                "the request gave up before it ran; nothing was applied".to_string()
+            }
+            _ => "internal error; the request was not applied".to_string(),
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -30,4 +30,4 @@ pub mod users;
 pub use audit::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::Db;
-pub use error::{Error, Result};
+pub use error::{Code, Error, Result};

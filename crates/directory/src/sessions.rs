@@ -85,7 +85,7 @@ pub fn create(
     match state {
         None | Some((_, Some(_))) => return Err(Error::NotFound(format!("user {user_id}"))),
         Some((false, None)) => {
-            return Err(Error::Invalid(
+            return Err(Error::Conflict(
                 "the user is deactivated; no session can be created".into(),
             ))
         }

@@ -332,6 +332,20 @@ async fn the_flagged_endpoint_refuses_bad_input_and_strangers_and_changes_nothin
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(app.flagged(&app.a).await, before);
+    // A sign-in without a subject is the caller's mistake: 400 as in the admin API (it was
+    // a 409 "conflict" here, one classification of errors mapped twice), and nothing stored.
+    for subject in ["", "   "] {
+        let (s, v) = app
+            .sign_in(
+                &app.a,
+                json!({"subject": subject, "email": "three@acme.example"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{subject:?}: {v}");
+        assert_eq!(v["code"], "bad_request", "{v}");
+        assert!(v["message"].as_str().unwrap().contains("subject"), "{v}");
+    }
+    assert_eq!(app.flagged(&app.a).await, before);
     let (s, users) = app
         .admin(Method::GET, &format!("/connections/{}/users", app.a), None)
         .await;

@@ -53,28 +53,22 @@ impl ApiFailure {
     }
 }
 
+/// The admin and app APIs' one mapping of a directory error to a status and a code.
 impl From<directory::Error> for ApiFailure {
     fn from(e: directory::Error) -> Self {
-        match e {
-            directory::Error::NotFound(m) => ApiFailure::not_found(m),
-            directory::Error::Invalid(m) => ApiFailure::bad_request(m),
-            directory::Error::Scim(s) if s.status == 409 => {
-                ApiFailure::new(StatusCode::CONFLICT, "conflict", s.detail)
+        use directory::Code;
+        let (status, code) = match e.code() {
+            Code::Invalid => (StatusCode::BAD_REQUEST, "bad_request"),
+            Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Code::Conflict => (StatusCode::CONFLICT, "conflict"),
+            Code::Gone => (StatusCode::GONE, "gone"),
+            Code::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Code::Internal => {
+                tracing::error!(error = %e, "API internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
-            directory::Error::Scim(s) if s.status == 404 => ApiFailure::not_found(s.detail),
-            directory::Error::Scim(s) if s.status == 410 => {
-                ApiFailure::new(StatusCode::GONE, "gone", s.detail)
-            }
-            directory::Error::Scim(s) => ApiFailure::bad_request(s.detail),
-            other => {
-                tracing::error!(error = %other, "admin API internal error");
-                ApiFailure::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
-            }
-        }
+        };
+        ApiFailure::new(status, code, e.public_message())
     }
 }
 

@@ -38,24 +38,9 @@ fn fail(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({"code": code, "message": message}))).into_response()
 }
 
+/// A directory error answered as the admin API answers it (one mapping for both APIs).
 fn from_dir(e: directory::Error) -> Response {
-    match e {
-        directory::Error::NotFound(m) => fail(StatusCode::NOT_FOUND, "not_found", &m),
-        directory::Error::Invalid(m) => fail(StatusCode::CONFLICT, "conflict", &m),
-        directory::Error::Scim(s) => fail(
-            StatusCode::from_u16(s.status).unwrap_or(StatusCode::BAD_REQUEST),
-            "bad_request",
-            &s.detail,
-        ),
-        other => {
-            tracing::error!(error = %other, "app API internal error");
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error",
-            )
-        }
-    }
+    crate::api::ApiFailure::from(e).into_response()
 }
 
 /// The application key a request was authenticated with: the feed consumer's identity.

@@ -161,13 +161,19 @@ fn error_outcome(e: &ScimError) -> &'static str {
 
 /// Maps a directory error to what the client sees; internal detail stays in our log.
 fn to_scim(e: directory::Error) -> ScimError {
-    match e {
-        directory::Error::Scim(s) => s,
-        directory::Error::NotFound(what) => ScimError::not_found(what),
-        directory::Error::Invalid(what) => ScimError::invalid_value(what),
-        other => {
-            tracing::error!(error = %other, "internal error while serving SCIM");
-            ScimError::new(500, None, "internal error; the request was not applied")
+    use directory::Code;
+    if let directory::Error::Scim(s) = e {
+        return s;
+    }
+    let message = e.public_message();
+    match e.code() {
+        Code::Invalid => ScimError::invalid_value(message),
+        Code::NotFound | Code::Gone => ScimError::not_found(message),
+        Code::Conflict => ScimError::new(409, None, message),
+        Code::Unavailable => ScimError::new(503, None, message),
+        Code::Internal => {
+            tracing::error!(error = %e, "internal error while serving SCIM");
+            ScimError::new(500, None, message)
         }
     }
 }
