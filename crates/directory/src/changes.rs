@@ -136,7 +136,7 @@ fn walk(path: &str, depth: usize, old: &Value, new: &Value, out: &mut Vec<Change
                     o.get(key).unwrap_or(&Value::Null),
                     n.get(key).unwrap_or(&Value::Null),
                 );
-                if crate::log::is_secret_key(key) {
+                if scim::redact::is_secret_name(key) {
                     if ov != nv {
                         out.push(Change {
                             path: child,
@@ -184,7 +184,7 @@ fn bounded(v: &Value) -> Value {
     match v {
         Value::String(s) => Value::String(bounded_str(s)),
         Value::Array(_) | Value::Object(_) => {
-            let clean = crate::log::redact(v);
+            let clean = scim::redact::redact_body(v);
             let text = clean.to_string();
             if text.chars().count() > MAX_VALUE_CHARS {
                 Value::String(bounded_str(&text))

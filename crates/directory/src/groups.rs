@@ -4,8 +4,8 @@
 use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
+use crate::preconditions::{check_put_id, check_version};
 use crate::query;
-use crate::users::{check_put_id, check_version};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::list::ListQuery;

@@ -621,23 +621,6 @@ fn source_of(db: &Connection, user_id: &str) -> Option<String> {
         .ok()
 }
 
-/// SCIM sends a person JIT created first (same externalId): merge instead of duplicating.
-/// The JIT record keeps its id and sessions; SCIM's attributes win and SCIM owns it after.
-pub fn merge_target(db: &Connection, connection_id: &str, body: &Value) -> Result<Option<String>> {
-    let Some(ext) = body.get("externalId").and_then(Value::as_str) else {
-        return Ok(None);
-    };
-    Ok(db
-        .prepare_cached(
-            "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 AND source = 'jit' AND deleted_at IS NULL",
-        )?
-        .query_row(
-            params![connection_id, ext],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
 /// A sign-in whose group claims were not applied, as the console lists it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]

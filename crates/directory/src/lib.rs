@@ -18,6 +18,7 @@ pub mod jit;
 pub mod lifecycle;
 pub mod log;
 pub mod onboard;
+pub mod preconditions;
 pub mod query;
 pub mod retention;
 pub mod roles;

@@ -8,7 +8,7 @@ use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::groups::{self, GroupRecord, MembershipDelta};
 use crate::users::{self, UserChange, UserRecord};
-use crate::{attributes, feed, roles, sessions};
+use crate::{attributes, feed, preconditions, roles, sessions};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 use scim::patch::{MemberChange, PatchRequest};
@@ -344,7 +344,7 @@ pub fn create_user(
 ) -> Result<UserRecord> {
     // The person signed in (JIT) before SCIM sent them: merge into that record, SCIM wins.
     if cause.starts_with("SCIM") {
-        if let Some(id) = crate::jit::merge_target(db, connection_id, body)? {
+        if let Some(id) = users::jit_account_for(db, connection_id, body)? {
             let (u, change) = users::replace(db, connection_id, &id, body, None, now)?;
             db.prepare_cached("UPDATE users SET source = 'scim' WHERE id = ?1")?
                 .execute([&id])?;
@@ -406,7 +406,7 @@ pub fn delete_user(
     now: DateTime<Utc>,
 ) -> Result<UserRecord> {
     let current = users::get_live(db, connection_id, id)?;
-    users::check_version(current.version, if_match)?;
+    preconditions::check_version(current.version, if_match)?;
     let groups_before = groups_of(db, connection_id, id)?;
     hold_memberships(db, connection_id, id)?;
     let mut u = users::delete(
@@ -416,6 +416,7 @@ pub fn delete_user(
         retention_days(db, connection_id)?,
         now,
     )?;
+    groups::remove_member_everywhere(db, connection_id, id, now)?;
     for g in groups_before {
         feed::append(
             db,
@@ -819,7 +820,7 @@ pub fn delete_group(
     now: DateTime<Utc>,
 ) -> Result<(GroupRecord, MembershipDelta)> {
     let current = groups::get_live(db, connection_id, id)?;
-    users::check_version(current.version, if_match)?;
+    preconditions::check_version(current.version, if_match)?;
     hold_memberships(db, connection_id, id)?;
     let (g, d) = groups::delete(
         db,

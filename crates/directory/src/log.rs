@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
-use serde_json::Value;
 
 /// Outcome classes of a request, as the log and the console name them.
 pub mod outcome {
@@ -80,17 +79,6 @@ pub mod traffic {
     pub const PAUSED: &str = "paused";
     /// The SQL condition for rows that are the IdP's traffic.
     pub const IS_IDP: &str = "traffic IS NULL";
-}
-
-/// True for attribute names whose values never reach the log.
-pub fn is_secret_key(key: &str) -> bool {
-    scim::redact::is_secret_name(key)
-}
-
-/// A copy of a request body with secrets replaced by "[redacted]" at any depth, resolved
-/// as the PATCH engine resolves paths (`scim::redact`).
-pub fn redact(body: &Value) -> Value {
-    scim::redact::redact_body(body)
 }
 
 pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {

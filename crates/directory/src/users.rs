@@ -4,6 +4,7 @@
 use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
+use crate::preconditions::{check_put_id, check_version};
 use crate::query;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -364,41 +365,6 @@ fn unique_violation(e: rusqlite::Error) -> Error {
     e.into()
 }
 
-/// Checks an If-Match precondition (RFC 7644 §3.14) against the stored version.
-pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
-    let Some(expected) = if_match else {
-        return Ok(());
-    };
-    let expected = expected.trim();
-    if expected == "*" {
-        return Ok(());
-    }
-    let wanted = format!("W/\"{current}\"");
-    let strong = format!("\"{current}\"");
-    if expected
-        .split(',')
-        .map(str::trim)
-        .any(|e| e == wanted || e == strong)
-    {
-        Ok(())
-    } else {
-        Err(ScimError::precondition_failed(format!(
-            "If-Match {expected} does not match the current version {wanted}"
-        ))
-        .into())
-    }
-}
-
-/// PUT may repeat the resource's id but never change it (RFC 7643 §3.1: id is readOnly).
-pub fn check_put_id(body: &Value, id: &str) -> Result<()> {
-    match body.get("id").and_then(Value::as_str) {
-        Some(given) if given != id => {
-            Err(ScimError::mutability("id is immutable and does not match the URL").into())
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Stores a new full resource for an existing user (PUT, and PATCH after applying).
 fn store_replacement(
     db: &Connection,
@@ -489,7 +455,8 @@ pub fn patch(
     store_replacement(db, &old, resource, now)
 }
 
-/// DELETE /Users/{id}: soft delete into the retention window; memberships are dropped.
+/// DELETE /Users/{id}: soft delete into the retention window. Its memberships are dropped by
+/// `lifecycle::delete_user`, which combines users and groups.
 pub fn delete(
     db: &Connection,
     connection_id: &str,
@@ -505,7 +472,6 @@ pub fn delete(
             version = version + 1 WHERE id = ?1",
     )?
     .execute(params![old.id, at, purge])?;
-    crate::groups::remove_member_everywhere(db, connection_id, id, now)?;
     get(db, connection_id, id)?.ok_or_else(|| Error::NotFound(id.to_string()))
 }
 
@@ -554,4 +520,22 @@ pub fn groups_of(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The account JIT created first for the person SCIM now sends (same externalId, still
+/// JIT-owned and live): SCIM merges into it instead of duplicating it.
+pub fn jit_account_for(
+    db: &Connection,
+    connection_id: &str,
+    body: &Value,
+) -> Result<Option<String>> {
+    let Some(ext) = body.get("externalId").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    Ok(db
+        .prepare_cached(
+            "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 AND source = 'jit' AND deleted_at IS NULL",
+        )?
+        .query_row(params![connection_id, ext], |r| r.get(0))
+        .optional()?)
 }

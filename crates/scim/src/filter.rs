@@ -1,7 +1,7 @@
 //! Filter grammar of RFC 7644 §3.4.2.2: parsing into an AST, canonical printing, and an
 //! in-memory matcher that is the oracle SQL filtering must agree with.
 
-use crate::path::AttrPath;
+use crate::path::{parse_attr_word, AttrPath};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
@@ -50,7 +50,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 
 /// Longest filter accepted, in characters. Guards the parser against abuse.
-pub const MAX_FILTER_LEN: usize = 4096;
+pub const MAX_FILTER_LEN: usize = crate::path::MAX_PATH_LEN;
 /// Deepest nesting of parentheses, `not` and value filters accepted.
 pub const MAX_FILTER_DEPTH: usize = 32;
 
@@ -186,65 +186,6 @@ pub(crate) fn lex(input: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
         }
     }
     Ok(toks)
-}
-
-fn valid_name(name: &str) -> bool {
-    // RFC 7643 §2.1 ATTRNAME = ALPHA *(nameChar); `$ref` is the one name starting with `$`.
-    if name.eq_ignore_ascii_case("$ref") {
-        return true;
-    }
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() => {}
-        _ => return false,
-    }
-    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-}
-
-/// Parses one attribute-path word: `attr`, `attr.sub`, `urn:...:attr[.sub]`, or a bare
-/// extension URN (which names the whole extension object, RFC 7644 §3.5.2).
-pub(crate) fn parse_attr_word(word: &str) -> Result<AttrPath, String> {
-    if schema::known_extension_urn(word) {
-        return Ok(AttrPath {
-            schema: None,
-            attr: word.to_string(),
-            sub: None,
-        });
-    }
-    let (schema, rest) = if word
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
-    {
-        let cut = word.rfind(':').unwrap_or(0);
-        (Some(&word[..cut]), &word[cut + 1..])
-    } else {
-        (None, word)
-    };
-    if let Some(s) = schema {
-        let urn_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
-        if s.len() <= 4 || s.ends_with(':') || s.contains("::") || !s.chars().all(urn_char) {
-            return Err(format!("invalid schema URN in {word:?}"));
-        }
-    }
-    let mut parts = rest.split('.');
-    let attr = parts.next().unwrap_or("");
-    let sub = parts.next();
-    if parts.next().is_some() {
-        return Err(format!("{word:?} has more than one sub-attribute"));
-    }
-    if !valid_name(attr) {
-        return Err(format!("{word:?} is not a valid attribute name"));
-    }
-    if let Some(sub) = sub {
-        if !valid_name(sub) {
-            return Err(format!("{word:?} has an invalid sub-attribute name"));
-        }
-    }
-    Ok(AttrPath {
-        schema: schema.map(str::to_string),
-        attr: attr.to_string(),
-        sub: sub.map(str::to_string),
-    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -615,7 +556,7 @@ fn lookup<'a>(
         Option<&'static AttributeDef>,
         Option<&'static AttributeDef>,
     ) = match scope {
-        Scope::Resource(kind) => match schema::locate(kind, path) {
+        Scope::Resource(kind) => match crate::path::locate(kind, path) {
             schema::Located::Attr { ext, def } => {
                 let container = match ext {
                     Some(urn) => get_ci(obj, urn),

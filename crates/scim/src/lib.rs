@@ -12,7 +12,8 @@ pub mod schema;
 
 pub use error::{ScimError, ScimType};
 pub use filter::{CompValue, CompareOp, Filter};
-pub use path::{AttrPath, PatchPath};
+pub use patch::PatchPath;
+pub use path::AttrPath;
 
 /// Schema URNs used across Muster.
 pub mod urn {

@@ -3,10 +3,77 @@
 
 use crate::error::ScimError;
 use crate::filter::{eval, CompValue, CompareOp, Filter, Scope};
-use crate::path::PatchPath;
+use crate::filter::{Parser, Tok};
+use crate::path::AttrPath;
+pub use crate::schema::MemberRef;
 use crate::schema::{self, AttrType, AttributeDef, Located, Mutability, ResourceKind};
 use crate::urn;
 use serde_json::{Map, Value};
+
+/// A PATCH `path` (RFC 7644 §3.5.2): `attrPath` or `valuePath [ "." subAttr ]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPath {
+    /// Attribute, possibly with a sub-attribute when no filter is given (`name.givenName`).
+    pub attr: AttrPath,
+    /// Value filter selecting elements of a multi-valued attribute (`emails[type eq "work"]`).
+    pub filter: Option<Filter>,
+    /// Sub-attribute after the filter (`emails[type eq "work"].value`).
+    pub sub_after_filter: Option<String>,
+}
+
+impl PatchPath {
+    /// Parses a PATCH path with the filter grammar (RFC 7644 §3.5.2 PATH). Any error is
+    /// 400 invalidPath, with the character position.
+    pub fn parse(input: &str) -> Result<PatchPath, ScimError> {
+        let fail = |e: crate::filter::SyntaxError| ScimError::invalid_path(e.describe("path"));
+        let mut p = Parser::new(input).map_err(fail)?;
+        if p.at_end() {
+            return Err(ScimError::invalid_path("empty path"));
+        }
+        let attr = p.parse_path_word().map_err(fail)?;
+        let mut filter = None;
+        let mut sub_after_filter = None;
+        if p.peek_tok() == Some(&Tok::LBracket) {
+            filter = Some(p.parse_value_filter(&attr).map_err(fail)?);
+            if let Some(Tok::Word(w)) = p.peek_tok() {
+                let w = w.clone();
+                let name = w.strip_prefix('.').unwrap_or("");
+                if !w.starts_with('.')
+                    || name.is_empty()
+                    || name.contains(['.', ':'])
+                    || !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '$')
+                {
+                    return Err(fail(p.error_here(format!(
+                        "expected '.subAttribute' after ']', found {w:?}"
+                    ))));
+                }
+                sub_after_filter = Some(name.to_string());
+                p.skip();
+            }
+        }
+        if !p.at_end() {
+            return Err(fail(p.error_here("unexpected trailing input")));
+        }
+        Ok(PatchPath {
+            attr,
+            filter,
+            sub_after_filter,
+        })
+    }
+}
+
+impl std::fmt::Display for PatchPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.attr)?;
+        if let Some(filter) = &self.filter {
+            write!(f, "[{filter}]")?;
+        }
+        if let Some(sub) = &self.sub_after_filter {
+            write!(f, ".{sub}")?;
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOpKind {
@@ -26,14 +93,6 @@ pub struct PatchOperation {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PatchRequest {
     pub operations: Vec<PatchOperation>,
-}
-
-/// A member reference in a group (RFC 7643 §4.2).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberRef {
-    pub value: String,
-    pub display: Option<String>,
-    pub kind: Option<String>,
 }
 
 /// A change to a group's membership, in request order. Directory storage applies these
@@ -450,7 +509,7 @@ fn apply_path(
         Some(v) if op != PatchOpKind::Remove => (op, Some(v)),
         Some(_) => (PatchOpKind::Remove, None),
     };
-    match schema::locate(kind, &path.attr) {
+    match crate::path::locate(kind, &path.attr) {
         // Attributes outside the schema are ignored, as normalize_user drops them on
         // POST/PUT; rejecting them would quarantine users whose IdP admin mapped a custom
         // attribute we do not model.

@@ -1,8 +1,8 @@
 //! Secrets taken out of a request body before it is logged or stored: every value the
 //! schema marks write-only or `returned: never` (password), found with the PATCH engine's
-//! own path rules (`PatchPath::parse` + `schema::locate`), so the two cannot disagree.
+//! own path rules (`PatchPath::parse` + `path::locate`), so the two cannot disagree.
 
-use crate::path::PatchPath;
+use crate::patch::PatchPath;
 use crate::schema::{self, Located, Mutability, ResourceKind, Returned};
 use serde_json::{Map, Value};
 
@@ -110,7 +110,7 @@ fn target_of(path: &PatchPath) -> Target {
         return Target::Secret;
     }
     for kind in [ResourceKind::User, ResourceKind::Group] {
-        if let Located::Extension(ext) = schema::locate(kind, &path.attr) {
+        if let Located::Extension(ext) = crate::path::locate(kind, &path.attr) {
             return Target::Resource(Some(ext.id));
         }
     }
@@ -125,7 +125,7 @@ fn is_secret_path(path: &PatchPath) -> bool {
     };
     let mut known = false;
     for kind in [ResourceKind::User, ResourceKind::Group] {
-        if let Located::Attr { def, .. } = schema::locate(kind, &path.attr) {
+        if let Located::Attr { def, .. } = crate::path::locate(kind, &path.attr) {
             known = true;
             let sub = path
                 .attr

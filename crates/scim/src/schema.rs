@@ -3,11 +3,17 @@
 //! normalisation, and the discovery documents (/Schemas, /ResourceTypes, /ServiceProviderConfig).
 
 use crate::error::ScimError;
-use crate::patch::MemberRef;
-use crate::path::AttrPath;
 use crate::urn;
 use serde_json::{json, Map, Value};
 use std::sync::LazyLock;
+
+/// A member reference in a group (RFC 7643 §4.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRef {
+    pub value: String,
+    pub display: Option<String>,
+    pub kind: Option<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrType {
@@ -169,7 +175,7 @@ fn mv_subs(value_kind: AttrType) -> Vec<AttributeDef> {
 
 /// Common attributes of every resource (RFC 7643 §3.1). Not part of any schema's
 /// attribute list, but filterable and resolvable.
-static COMMON: LazyLock<Vec<AttributeDef>> = LazyLock::new(|| {
+pub(crate) static COMMON: LazyLock<Vec<AttributeDef>> = LazyLock::new(|| {
     vec![
         returned(
             mutab(exact(s("id")), Mutability::ReadOnly),
@@ -323,7 +329,7 @@ pub fn common_attributes() -> &'static [AttributeDef] {
 }
 
 /// The core schema of a resource kind.
-pub fn core_schema(kind: ResourceKind) -> &'static SchemaDef {
+pub(crate) fn core_schema(kind: ResourceKind) -> &'static SchemaDef {
     match kind {
         ResourceKind::User => &USER,
         ResourceKind::Group => &GROUP,
@@ -339,7 +345,7 @@ pub fn extensions(kind: ResourceKind) -> Vec<&'static SchemaDef> {
 }
 
 /// The extension schema of `kind` whose URN equals `name` (case-insensitively).
-pub fn extension_by_urn(kind: ResourceKind, name: &str) -> Option<&'static SchemaDef> {
+pub(crate) fn extension_by_urn(kind: ResourceKind, name: &str) -> Option<&'static SchemaDef> {
     extensions(kind)
         .into_iter()
         .find(|s| s.id.eq_ignore_ascii_case(name))
@@ -366,54 +372,6 @@ pub(crate) enum Located {
     Extension(&'static SchemaDef),
     /// Not an attribute of this resource type.
     Unknown,
-}
-
-/// Resolves the top-level part of a path (schema prefix and attr, ignoring `sub`).
-pub(crate) fn locate(kind: ResourceKind, path: &AttrPath) -> Located {
-    let core = core_schema(kind);
-    match &path.schema {
-        Some(schema) if schema.eq_ignore_ascii_case(core.id) => {}
-        Some(schema) => {
-            return match extension_by_urn(kind, schema) {
-                Some(ext) => match find_attr(&ext.attributes, &path.attr) {
-                    Some(def) => Located::Attr {
-                        ext: Some(ext.id),
-                        def,
-                    },
-                    None => Located::Unknown,
-                },
-                None => Located::Unknown,
-            }
-        }
-        None => {
-            if let Some(ext) = extension_by_urn(kind, &path.attr) {
-                return Located::Extension(ext);
-            }
-        }
-    }
-    match find_attr(&COMMON, &path.attr).or_else(|| find_attr(&core.attributes, &path.attr)) {
-        Some(def) => Located::Attr { ext: None, def },
-        None => Located::Unknown,
-    }
-}
-
-/// Resolves an attribute path against the User (with extensions) or Group schema,
-/// case-insensitively, honouring URN prefixes. Returns the attribute and, when the path
-/// names a sub-attribute, that sub-attribute's definition.
-///
-/// An unprefixed name resolves only against the core schema and the common attributes
-/// (RFC 7644 §3.10); extension attributes need their URN prefix.
-pub fn resolve(
-    kind: ResourceKind,
-    path: &AttrPath,
-) -> Option<(&'static AttributeDef, Option<&'static AttributeDef>)> {
-    match locate(kind, path) {
-        Located::Attr { def, .. } => match &path.sub {
-            None => Some((def, None)),
-            Some(sub) => def.sub(sub).map(|sd| (def, Some(sd))),
-        },
-        _ => None,
-    }
 }
 
 // ---- limits: no real directory comes near them; each refusal is a 400 that names it ----
@@ -1059,51 +1017,6 @@ mod tests {
                 .unwrap_err()
                 .scim_type,
             Some(ScimType::InvalidValue)
-        );
-    }
-
-    #[test]
-    fn resolve_paths() {
-        let p = |s: &str| AttrPath::parse(s).unwrap();
-        let (d, sd) = resolve(ResourceKind::User, &p("NAME.givenname")).unwrap();
-        assert_eq!((d.name, sd.unwrap().name), ("name", "givenName"));
-        let (d, _) = resolve(
-            ResourceKind::User,
-            &p("urn:ietf:params:scim:schemas:core:2.0:User:userName"),
-        )
-        .unwrap();
-        assert!(!d.case_exact && d.required);
-        let (d, _) = resolve(
-            ResourceKind::User,
-            &p("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"),
-        )
-        .unwrap();
-        assert_eq!(d.name, "employeeNumber");
-        assert!(resolve(ResourceKind::User, &p("id")).unwrap().0.case_exact);
-        assert!(
-            resolve(ResourceKind::User, &p("externalId"))
-                .unwrap()
-                .0
-                .case_exact
-        );
-        assert_eq!(
-            resolve(ResourceKind::User, &p("meta.lastModified"))
-                .unwrap()
-                .1
-                .unwrap()
-                .kind,
-            AttrType::DateTime
-        );
-        assert!(resolve(ResourceKind::User, &p("employeeNumber")).is_none());
-        assert!(resolve(ResourceKind::User, &p("members")).is_none());
-        assert!(resolve(ResourceKind::Group, &p("members.value")).is_some());
-        assert!(resolve(ResourceKind::User, &p("urn:example:foo:bar")).is_none());
-        assert_eq!(
-            resolve(ResourceKind::User, &p("password"))
-                .unwrap()
-                .0
-                .returned,
-            Returned::Never
         );
     }
 

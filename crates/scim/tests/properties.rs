@@ -4,9 +4,9 @@
 use proptest::prelude::*;
 use scim::filter::{matches, parse, CompValue, CompareOp, Filter};
 use scim::patch::{apply_group_patch, apply_user_patch, parse_patch, split_group_patch};
-use scim::path::{AttrPath, PatchPath};
 use scim::schema::{normalize_group, normalize_user, ResourceKind};
 use scim::urn;
+use scim::{AttrPath, PatchPath};
 use serde_json::{json, Value};
 
 fn name() -> impl Strategy<Value = String> {

@@ -5,7 +5,9 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod error_body;
 pub mod evidence_files;
+pub mod metrics;
 pub mod ops;
 pub mod scim;
 pub mod state;
@@ -178,7 +180,7 @@ pub async fn start_with_clock(
     state.metrics = config
         .metrics_token
         .as_deref()
-        .map(|t| Arc::new(ops::Metrics::new(t)));
+        .map(|t| Arc::new(metrics::Metrics::new(t)));
     state.admin_hosts = Arc::new(
         config
             .admin_hosts

@@ -1,133 +1,20 @@
-//! Running Muster in production: `/healthz` and `/readyz` for load balancers, `/metrics`
-//! for Prometheus (behind its own token), `x-request-id` on every response, and the flush
-//! before `muster serve` exits.
+//! Running Muster in production: `/healthz` and `/readyz` for load balancers, `/metrics` for
+//! Prometheus (behind its own token; the recorder is `metrics`), `x-request-id` on every
+//! response, and the flush before `muster serve` exits.
 
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use directory::Db;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use subtle::ConstantTimeEq;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// How long `/readyz` waits for a read and for a trivial write before it says 503.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
-
-const REQUESTS: &str = "muster_scim_requests_total";
-const DURATION: &str = "muster_scim_request_duration_seconds";
-const REJECTIONS: &str = "muster_scim_rejections_total";
-const WRITER_PENDING: &str = "muster_writer_pending";
-const DATABASE_BYTES: &str = "muster_database_bytes";
-const TOKENS_EXPIRING: &str = "muster_tokens_expiring_7d";
-
-/// Upper bounds of the SCIM latency histogram's buckets, in seconds: from a cached read to
-/// the request deadline (50 s).
-const DURATION_BUCKETS: [f64; 14] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 50.0,
-];
-
-/// Requests recorded between two upkeeps of the recorder: latencies are buffered until
-/// upkeep or a scrape folds them into the histogram, so without a scrape they would pile up.
-const UPKEEP_EVERY: u64 = 4096;
-
-/// The server's metrics: a recorder of its own (not the process-global one, so servers in
-/// one process, the tests' or the desktop shell's, never mix), and the token that reads it.
-pub struct Metrics {
-    recorder: PrometheusRecorder,
-    handle: PrometheusHandle,
-    token_hash: [u8; 32],
-    recorded: AtomicU64,
-}
-
-impl Metrics {
-    /// Metrics readable with `token` (kept only as its SHA-256).
-    pub fn new(token: &str) -> Metrics {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Full(DURATION.into()),
-                &DURATION_BUCKETS,
-            )
-            .expect("the bucket list is not empty")
-            .build_recorder();
-        let handle = recorder.handle();
-        let m = Metrics {
-            recorder,
-            handle,
-            token_hash: Sha256::digest(token.as_bytes()).into(),
-            recorded: AtomicU64::new(0),
-        };
-        m.with(|| {
-            metrics::describe_counter!(REQUESTS, "SCIM requests answered, by connection (\"none\" when the path names no connection), method and status.");
-            metrics::describe_histogram!(DURATION, metrics::Unit::Seconds, "Time to answer a SCIM request, by method.");
-            metrics::describe_counter!(REJECTIONS, "SCIM requests refused for load: in_flight_limit (429, too many at once for one connection) and deadline (503, not answered in time).");
-            metrics::describe_gauge!(WRITER_PENDING, "Writes queued for the database writer and not yet committed.");
-            metrics::describe_gauge!(DATABASE_BYTES, metrics::Unit::Bytes, "Size of the database file and its write-ahead log.");
-            metrics::describe_gauge!(TOKENS_EXPIRING, "SCIM tokens, not revoked, that expire within the next 7 days.");
-            // Present from the first scrape, so rate() and alerts see a 0 rather than nothing.
-            for reason in ["in_flight_limit", "deadline"] {
-                metrics::counter!(REJECTIONS, "reason" => reason).absolute(0);
-            }
-        });
-        m
-    }
-
-    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
-        metrics::with_local_recorder(&self.recorder, f)
-    }
-
-    /// Constant-time comparison of a presented token, as for the admin secret.
-    fn token_matches(&self, presented: &str) -> bool {
-        let h: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        bool::from(h.ct_eq(&self.token_hash))
-    }
-}
-
-/// Records one answered SCIM request; `scim::serve` calls it where the response is made.
-/// `connection` is set only when the path names a connection that exists.
-pub fn record_scim(
-    st: &AppState,
-    connection: &Option<String>,
-    method: &Method,
-    response: &Response,
-    started: std::time::Instant,
-) {
-    let Some(m) = &st.metrics else { return };
-    let (status, took) = (response.status(), started.elapsed());
-    // Label values come from a fixed set or from the store (a connection that exists), never
-    // from what a client typed: an unknown method or connection cannot grow the series.
-    let method = match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        _ => "other",
-    };
-    let connection = connection.as_deref().unwrap_or("none").to_string();
-    m.with(|| {
-        metrics::counter!(REQUESTS, "connection" => connection, "method" => method, "status" => status.as_str().to_string())
-            .increment(1);
-        metrics::histogram!(DURATION, "method" => method).record(took.as_secs_f64());
-        let reason = match status {
-            StatusCode::TOO_MANY_REQUESTS => Some("in_flight_limit"),
-            StatusCode::SERVICE_UNAVAILABLE => Some("deadline"),
-            _ => None,
-        };
-        if let Some(reason) = reason {
-            metrics::counter!(REJECTIONS, "reason" => reason).increment(1);
-        }
-    });
-    if m.recorded.fetch_add(1, Ordering::Relaxed) % UPKEEP_EVERY == UPKEEP_EVERY - 1 {
-        m.handle.run_upkeep();
-    }
-}
 
 /// `/healthz`, `/readyz` and `/metrics`, at the root. They need no admin secret and say
 /// nothing about the deployment (no version, path or count) beyond what `/metrics`' own
@@ -215,22 +102,25 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
     .await;
     let bytes = database_bytes(st.db.path());
     let pending = st.db.pending();
-    m.with(|| {
-        metrics::gauge!(WRITER_PENDING).set(pending as f64);
-        metrics::gauge!(DATABASE_BYTES).set(bytes as f64);
-        match expiring {
-            Ok(Ok(n)) => metrics::gauge!(TOKENS_EXPIRING).set(n as f64),
-            // The last value stays; the failure is ours to see, not the scraper's.
-            Ok(Err(e)) => tracing::warn!(error = %e, "metrics: counting expiring tokens failed"),
-            Err(_) => tracing::warn!("metrics: counting expiring tokens timed out"),
+    let expiring = match expiring {
+        Ok(Ok(n)) => Some(n),
+        // The last value stays; the failure is ours to see, not the scraper's.
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: counting expiring tokens failed");
+            None
         }
-    });
+        Err(_) => {
+            tracing::warn!("metrics: counting expiring tokens timed out");
+            None
+        }
+    };
+    m.set_gauges(pending, bytes, expiring);
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        m.handle.render(),
+        m.render(),
     )
         .into_response()
 }

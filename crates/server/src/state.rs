@@ -11,6 +11,9 @@ use tokio::sync::{broadcast, Semaphore};
 
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
 
+/// Every SCIM request is answered within this by default, well inside Okta's 60-second limit.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(50);
+
 /// A change the console should see; carries ids only, never data.
 #[derive(Debug, Clone, Serialize, ts_rs::TS, utoipa::ToSchema)]
 #[ts(export)]
@@ -39,15 +42,15 @@ pub struct AppState {
     failure_events: Arc<Mutex<HashMap<String, std::time::Instant>>>,
     /// Per connection: moving average of its requests' durations, for `Retry-After`.
     durations: Arc<Mutex<HashMap<String, f64>>>,
-    /// Every SCIM request is answered within this (`scim::REQUEST_DEADLINE` by default).
+    /// Every SCIM request is answered within this (`REQUEST_DEADLINE` by default).
     pub request_deadline: std::time::Duration,
     /// Host names (lower case, without port) the admin API answers to besides loopback.
     pub admin_hosts: Arc<Vec<String>>,
     /// One permit: large request bodies are parsed one at a time (`scim::parse_logged`).
     pub heavy: Arc<Semaphore>,
-    pub demo: crate::demo::Demo,
+    pub demo: crate::demo::handle::Demo,
     /// Request metrics for `/metrics`; None when no metrics token is configured.
-    pub metrics: Option<Arc<crate::ops::Metrics>>,
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl AppState {
@@ -75,10 +78,10 @@ impl AppState {
             dialects: Arc::new(Mutex::new(HashMap::new())),
             failure_events: Arc::new(Mutex::new(HashMap::new())),
             durations: Arc::new(Mutex::new(HashMap::new())),
-            request_deadline: crate::scim::REQUEST_DEADLINE,
+            request_deadline: REQUEST_DEADLINE,
             admin_hosts: Arc::new(Vec::new()),
             heavy: Arc::new(Semaphore::new(1)),
-            demo: crate::demo::Demo::default(),
+            demo: crate::demo::handle::Demo::default(),
             metrics: None,
         }
     }

@@ -29,61 +29,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 use types::*;
 
-/// Errors of the admin API: a machine-readable code and a message, mapped once here.
-#[derive(Debug)]
-pub struct ApiFailure {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiFailure {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiFailure {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-    fn not_found(what: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", what)
-    }
-    pub(crate) fn bad_request(what: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", what)
-    }
-}
-
-/// The admin and app APIs' one mapping of a directory error to a status and a code.
-impl From<directory::Error> for ApiFailure {
-    fn from(e: directory::Error) -> Self {
-        use directory::Code;
-        let (status, code) = match e.code() {
-            Code::Invalid => (StatusCode::BAD_REQUEST, "bad_request"),
-            Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            Code::Conflict => (StatusCode::CONFLICT, "conflict"),
-            Code::Gone => (StatusCode::GONE, "gone"),
-            Code::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Code::Internal => {
-                tracing::error!(error = %e, "API internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
-        };
-        ApiFailure::new(status, code, e.public_message())
-    }
-}
-
-impl IntoResponse for ApiFailure {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(ApiError {
-                code: self.code.to_string(),
-                message: self.message,
-            }),
-        )
-            .into_response()
-    }
-}
+pub use crate::error_body::ApiFailure;
 
 pub(crate) type ApiResult<T> = Result<Json<T>, ApiFailure>;
 

@@ -309,13 +309,7 @@ pub enum LogSearch {
     Text,
 }
 
-/// Admin API error body: a machine-readable code the console matches on, and a message.
-#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
-#[ts(export)]
-pub struct ApiError {
-    pub code: String,
-    pub message: String,
-}
+pub use crate::error_body::ApiError;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]

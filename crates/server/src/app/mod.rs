@@ -40,7 +40,7 @@ fn fail(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// A directory error answered as the admin API answers it (one mapping for both APIs).
 fn from_dir(e: directory::Error) -> Response {
-    crate::api::ApiFailure::from(e).into_response()
+    crate::error_body::ApiFailure::from(e).into_response()
 }
 
 /// The application key a request was authenticated with: the feed consumer's identity.
@@ -171,7 +171,7 @@ async fn list_users(
     params(("c" = String, Path, description = "Connection id"), ("uid" = String, Path, description = "User id (the SCIM resource id)")),
     responses(
         (status = 200, description = "The user", body = AppUser),
-        (status = 404, description = "No such user", body = crate::api::types::ApiError),
+        (status = 404, description = "No such user", body = crate::error_body::ApiError),
     ))]
 async fn get_user(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
     match st.db.read(move |db| users::get(db, &c, &uid)).await {
@@ -201,8 +201,8 @@ struct CreatedSession {
     request_body(content = Option<NewSession>, description = "Optional"),
     responses(
         (status = 201, description = "The session and its token", body = CreatedSession),
-        (status = 404, description = "No such user, or deleted", body = crate::api::types::ApiError),
-        (status = 409, description = "The user is deactivated", body = crate::api::types::ApiError),
+        (status = 404, description = "No such user, or deleted", body = crate::error_body::ApiError),
+        (status = 409, description = "The user is deactivated", body = crate::error_body::ApiError),
     ))]
 async fn create_session(
     State(st): State<AppState>,
@@ -303,7 +303,7 @@ async fn revoke_sessions(
     params(("sid" = String, Path, description = "Session id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, description = "No live session with that id", body = crate::api::types::ApiError),
+        (status = 404, description = "No live session with that id", body = crate::error_body::ApiError),
     ))]
 async fn revoke_session(State(st): State<AppState>, Path(sid): Path<String>) -> Response {
     let now = st.clock.now();
@@ -332,7 +332,7 @@ struct CheckBody {
 #[utoipa::path(post, path = "/app/v1/sessions/check", tag = "app", request_body = CheckBody,
     responses(
         (status = 200, description = "Valid, or why not", body = sessions::SessionCheck),
-        (status = 400, description = "Not a valid request body", body = crate::api::types::ApiError),
+        (status = 400, description = "Not a valid request body", body = crate::error_body::ApiError),
     ))]
 async fn check_session(
     State(st): State<AppState>,
@@ -478,10 +478,10 @@ struct SignInAnswer {
     params(("c" = String, Path, description = "Connection id")), request_body = SignInBody,
     responses(
         (status = 200, description = "Admitted: the user, role and a session", body = SignInAnswer),
-        (status = 400, description = "Neither an identity with a subject nor an id_token", body = crate::api::types::ApiError),
-        (status = 401, description = "The id_token did not verify (`invalid_token`)", body = crate::api::types::ApiError),
+        (status = 400, description = "Neither an identity with a subject nor an id_token", body = crate::error_body::ApiError),
+        (status = 401, description = "The id_token did not verify (`invalid_token`)", body = crate::error_body::ApiError),
         (status = 403, description = "Refused: `decision` says why; no session", body = SignInAnswer),
-        (status = 404, description = "No such connection", body = crate::api::types::ApiError),
+        (status = 404, description = "No such connection", body = crate::error_body::ApiError),
     ))]
 async fn sign_in(
     State(st): State<AppState>,

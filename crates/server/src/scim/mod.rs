@@ -28,8 +28,7 @@ use std::time::Instant;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest page (advertised as filter.maxResults).
 pub const MAX_RESULTS: u64 = 1000;
-/// Every SCIM request is answered within this, well inside Okta's 60-second limit.
-pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(50);
+pub use crate::state::REQUEST_DEADLINE;
 /// Longest URL query accepted (filters included).
 const MAX_QUERY_BYTES: usize = 8192;
 
@@ -300,7 +299,9 @@ async fn serve(st: AppState, peer: SocketAddr, req: Request) -> Response {
     if let Some(c) = &trace.connection_id {
         st.note_duration(c, started.elapsed());
     }
-    crate::ops::record_scim(&st, &trace.connection_id, &method, &response, started);
+    if let Some(m) = &st.metrics {
+        m.record_scim(&trace.connection_id, &method, &response, started);
+    }
     response
 }
 
@@ -691,7 +692,7 @@ async fn parse_logged(st: &AppState, body: Bytes) -> Result<(Value, String), Sci
     let small = body.len() <= HEAVY_BODY_BYTES;
     let work = move || {
         let v = parse_json(&body)?;
-        let logged = truncate(&log::redact(&v).to_string(), 16 * 1024);
+        let logged = truncate(&scim::redact::redact_body(&v).to_string(), 16 * 1024);
         Ok((v, logged))
     };
     if small {
