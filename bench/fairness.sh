@@ -52,7 +52,7 @@ end
 LUA
 p99() { grep -E '^ +99%' | awk '{print $2}'; }
 rps() { grep 'Requests/sec' | awk '{print $2}'; }
-non2xx() { grep -E 'Non-2xx' | awk '{print $4}' || true; }
+non2xx() { grep -E 'Non-2xx' | awk '{print $5}' || true; }
 
 echo "== static ceiling (GET /ServiceProviderConfig, 4 connections)"
 wrk -t1 -c4 -d"${DUR}s" --latency -H "Authorization: Bearer $YT" "$BASE/$YID/ServiceProviderConfig" >"$DIR/static.txt"

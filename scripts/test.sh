@@ -66,6 +66,12 @@ step "browser end-to-end"
 step "desktop end-to-end"
 bash tests/desktop/run.sh 2>&1 | tee "$LOGS/desktop.log"
 
+step "scripts/run.sh after the suite reuses its build"
+# run.sh builds `cargo build --workspace`; after everything above it must compile nothing.
+if cargo build --workspace --locked 2>&1 | grep -E '^ +Compiling'; then
+  echo "scripts/run.sh would recompile the crates above after the test suite"; exit 1
+fi
+
 step "summary"
 python3 - "$LOGS" <<'PY'
 import re, sys, pathlib
