@@ -23,6 +23,7 @@ pub mod query;
 pub mod retention;
 pub mod roles;
 pub mod sessions;
+pub mod sync_cycles;
 pub mod timeline;
 pub mod tokens;
 pub mod triage;

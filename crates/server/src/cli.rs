@@ -58,6 +58,11 @@ enum Command {
         #[arg(long, env = "MUSTER_PRUNE_EVERY_SECS", default_value_t = crate::DEFAULT_PRUNE_EVERY.as_secs(),
               value_parser = clap::value_parser!(u64).range(1..=86_400))]
         prune_every_secs: u64,
+        /// Seconds without a request from a connection's IdP after which its sync cycle has
+        /// ended (the console's running sync and its history of cycles).
+        #[arg(long, env = "MUSTER_SYNC_GAP_SECS", default_value_t = directory::sync_cycles::DEFAULT_GAP_SECS,
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        sync_gap_secs: u64,
         /// Bearer token that reads GET /metrics (Prometheus text format; at least 16
         /// characters). Without it /metrics answers 404.
         #[arg(long, env = "MUSTER_METRICS_TOKEN", hide_env_values = true)]
@@ -358,6 +363,7 @@ pub fn main() -> i32 {
             request_deadline,
             admin_hosts,
             prune_every_secs,
+            sync_gap_secs,
             metrics_token,
         } => {
             let metrics_token = metrics_token.filter(|t| !t.is_empty());
@@ -384,6 +390,7 @@ pub fn main() -> i32 {
             config.request_deadline = std::time::Duration::from_secs_f64(request_deadline);
             config.admin_hosts = admin_hosts;
             config.prune_every = std::time::Duration::from_secs(prune_every_secs);
+            config.sync_gap = std::time::Duration::from_secs(sync_gap_secs);
             config.metrics_token = metrics_token;
             serve(config)
         }

@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub prune_every: std::time::Duration,
     /// Bearer token that reads `/metrics`; without one `/metrics` answers 404.
     pub metrics_token: Option<String>,
+    /// Silence after which an IdP's sync cycle has ended (the overview's running sync and
+    /// its history of cycles; `directory::sync_cycles`).
+    pub sync_gap: std::time::Duration,
 }
 
 /// The retention pass's default cadence.
@@ -77,6 +80,7 @@ impl ServerConfig {
             admin_hosts: vec![],
             prune_every: DEFAULT_PRUNE_EVERY,
             metrics_token: None,
+            sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
         }
     }
 }
@@ -177,6 +181,7 @@ pub async fn start_with_clock(
         config.max_in_flight_per_connection,
     );
     state.request_deadline = config.request_deadline;
+    state.sync_gap = config.sync_gap;
     state.metrics = config
         .metrics_token
         .as_deref()

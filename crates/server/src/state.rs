@@ -51,6 +51,8 @@ pub struct AppState {
     pub demo: crate::demo::handle::Demo,
     /// Request metrics for `/metrics`; None when no metrics token is configured.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Silence after which an IdP's sync cycle has ended (`directory::sync_cycles`).
+    pub sync_gap: std::time::Duration,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             heavy: Arc::new(Semaphore::new(1)),
             demo: crate::demo::handle::Demo::default(),
             metrics: None,
+            sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
         }
     }
 

@@ -24,6 +24,7 @@ import type { TokenRow } from "./generated/TokenRow";
 import type { UserRow } from "./generated/UserRow";
 import type { JsonValue } from "./generated/serde_json/JsonValue";
 import type { ActivityBucket } from "./generated/ActivityBucket";
+import type { SyncActivity } from "./generated/SyncActivity";
 import type { LogDetail } from "./generated/LogDetail";
 import type { TriageReport } from "./generated/TriageReport";
 import type { DemoState } from "./generated/DemoState";
@@ -243,6 +244,10 @@ export class MusterClient {
   }
   activity(id: string, range: "24h" | "7d", signal?: AbortSignal): Promise<ActivityBucket[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/activity`, { query: { range }, signal });
+  }
+  /** The sync cycle the IdP is pushing now, if any, and the last ended cycles (crates/server/src/api/sync.rs). */
+  syncActivity(id: string, signal?: AbortSignal): Promise<SyncActivity> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/sync`, { signal });
   }
   /** The cadence health's idle rule expects; null minutes = the IdP's default. */
   cadence(id: string, signal?: AbortSignal): Promise<CadenceSetting> {

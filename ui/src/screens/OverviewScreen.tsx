@@ -1,4 +1,4 @@
-// Connection overview: sync health panel, SCIM endpoint and IdP setup steps, dialect, counts and retention of deleted users, recent requests, and managing the connection (rename, pause, test, delete).
+// Connection overview: sync health panel, the running sync and recent cycles, SCIM endpoint and IdP setup steps, dialect, counts and retention of deleted users, recent requests, and managing the connection (rename, pause, test, delete).
 import { Link } from "react-router";
 import { CopyField } from "../components/CopyButton";
 import { LogTable } from "../components/LogTable";
@@ -9,6 +9,7 @@ import { IDP_LABEL, formatCount } from "../lib/format";
 import { HealthPanel } from "./HealthPanel";
 import { OverviewManage } from "./OverviewManage";
 import { OverviewRetention } from "./OverviewRetention";
+import { SyncPanel } from "./SyncPanel";
 
 export function OverviewScreen() {
   const { detail, reload } = useConnection();
@@ -16,6 +17,7 @@ export function OverviewScreen() {
   return (
     <div className="overview">
       <HealthPanel connection={c} reloadConnection={reload} />
+      <SyncPanel connectionId={c.id} />
       <div className="overview-grid">
         <section className="card" aria-labelledby="endpoint-title">
           <h2 id="endpoint-title">SCIM endpoint</h2>

@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod roundtrip;
 pub mod showcase;
 pub mod story;
+pub mod sync;
 pub mod types;
 
 use crate::state::AppState;
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route("/check", axum::routing::post(showcase::check))
         .route("/check/html", axum::routing::post(showcase::check_html))
         .route("/connections/{id}/activity", get(observe::activity))
+        .route("/connections/{id}/sync", get(sync::sync_activity))
         .route(
             "/connections/{id}/health/cadence",
             get(observe::cadence).put(observe::set_cadence),
