@@ -72,8 +72,8 @@ fn user_filter(connection_id: &str, p: &PageQuery) -> (String, Vec<String>) {
         StatusFilter::All => {}
     }
     if let Some(q) = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        // Substring of userName, primary email, display name or full name (the search_key
-        // index, migration 0009), any email, or an exact externalId / id. One set of rowids
+        // Substring of userName, primary email, display name, full name or externalId (the
+        // search_key index, migrations 0009 and 0016), any email, or an exact externalId / id. One set of rowids
         // from four index searches: with the four tests ORed on the users row, SQLite read
         // every row of the connection, JSON and all (1.2 s cold, 150 ms warm at 100,000
         // users); the search_key part now scans only its covering index (BENCHMARKS.md).
@@ -89,6 +89,39 @@ fn user_filter(connection_id: &str, p: &PageQuery) -> (String, Vec<String>) {
         args.extend([k.clone(), q.to_string(), q.to_string(), k]);
     }
     (sql, args)
+}
+
+/// Users of one connection the console's search box would list for `q` (the same matching:
+/// triage and the global search call this rather than match users their own way), at most
+/// `limit`, oldest first. `q` must not be blank.
+pub fn user_matches(
+    db: &Connection,
+    connection_id: &str,
+    q: &str,
+    status: StatusFilter,
+    limit: i64,
+) -> Result<Vec<UserRecord>> {
+    let (sql, mut args) = user_filter(connection_id, &match_query(q, status));
+    args.push(limit.clamp(1, 500).to_string());
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT {} {sql} ORDER BY users.rowid LIMIT ?",
+        users::COLUMNS
+    ))?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), users::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn match_query(q: &str, status: StatusFilter) -> PageQuery {
+    PageQuery {
+        q: Some(q.to_string()),
+        status,
+        sort: None,
+        descending: false,
+        offset: 0,
+        limit: 1,
+    }
 }
 
 /// Group (id, displayName) pairs per member id.
@@ -178,6 +211,59 @@ pub struct GroupPage {
     pub held: HashMap<String, i64>,
 }
 
+/// The FROM and WHERE of a console group page, with its arguments: a substring of the
+/// displayName, or an exact externalId or id.
+fn group_filter(
+    connection_id: &str,
+    q: Option<&str>,
+    status: GroupStatusFilter,
+) -> (String, Vec<String>) {
+    let mut sql = String::from(" FROM groups WHERE connection_id = ?");
+    match status {
+        GroupStatusFilter::Present => sql.push_str(" AND deleted_at IS NULL"),
+        GroupStatusFilter::Deleted => sql.push_str(" AND deleted_at IS NOT NULL"),
+        GroupStatusFilter::All => {}
+    }
+    let mut args: Vec<String> = vec![connection_id.to_string()];
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        sql.push_str(" AND (instr(display_name_key, ?) > 0 OR external_id = ? OR id = ?)");
+        args.extend([fold(q), q.to_string(), q.to_string()]);
+    }
+    (sql, args)
+}
+
+/// Live groups of one connection the console's search box would list for `q`, at most
+/// `limit`, oldest first, as (id, displayName, externalId).
+pub fn group_matches(
+    db: &Connection,
+    connection_id: &str,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, Option<String>)>> {
+    let (sql, mut args) = group_filter(connection_id, Some(q), GroupStatusFilter::Present);
+    args.push(limit.clamp(1, 500).to_string());
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT id, display_name, external_id {sql} ORDER BY groups.rowid LIMIT ?"
+    ))?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The SQL `user_matches` and `group_matches` run, for query-plan tests.
+#[cfg(test)]
+pub(crate) fn match_sql() -> (String, String) {
+    let (u, _) = user_filter("c", &match_query("x", StatusFilter::All));
+    let (g, _) = group_filter("c", Some("x"), GroupStatusFilter::Present);
+    (
+        format!("SELECT users.rowid {u} ORDER BY users.rowid LIMIT ?"),
+        format!("SELECT id, display_name, external_id {g} ORDER BY groups.rowid LIMIT ?"),
+    )
+}
+
 /// A page of groups for the console. `p.status` is the users' filter and is not read here;
 /// `status` says which groups.
 pub fn group_page(
@@ -186,17 +272,7 @@ pub fn group_page(
     p: &PageQuery,
     status: GroupStatusFilter,
 ) -> Result<GroupPage> {
-    let mut sql = String::from(" FROM groups WHERE connection_id = ?");
-    match status {
-        GroupStatusFilter::Present => sql.push_str(" AND deleted_at IS NULL"),
-        GroupStatusFilter::Deleted => sql.push_str(" AND deleted_at IS NOT NULL"),
-        GroupStatusFilter::All => {}
-    }
-    let mut args: Vec<String> = vec![connection_id.to_string()];
-    if let Some(q) = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        sql.push_str(" AND (instr(display_name_key, ?) > 0 OR external_id = ? OR id = ?)");
-        args.extend([fold(q), q.to_string(), q.to_string()]);
-    }
+    let (sql, mut args) = group_filter(connection_id, p.q.as_deref(), status);
     let total: i64 = db
         .prepare_cached(&format!("SELECT COUNT(*){sql}"))?
         .query_row(params_from_iter(args.iter()), |r| r.get(0))?;

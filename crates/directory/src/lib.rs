@@ -22,6 +22,7 @@ pub mod preconditions;
 pub mod query;
 pub mod retention;
 pub mod roles;
+pub mod search;
 pub mod sessions;
 pub mod sync_cycles;
 pub mod timeline;

@@ -185,8 +185,8 @@ impl Indexed {
         })
     }
 
-    /// What the console's search box matches by substring (migration 0009 fills it the
-    /// same way for existing rows): the folded fields, joined by U+001F.
+    /// What the console's search box and triage match by substring (migrations 0009 and
+    /// 0016 fill it the same way for existing rows): the folded fields, joined by U+001F.
     fn search_key(&self) -> String {
         let name = format!(
             "{} {}",
@@ -201,6 +201,7 @@ impl Indexed {
                 .unwrap_or_default(),
             self.display_name.as_deref().map(fold).unwrap_or_default(),
             fold(&name),
+            self.external_id.as_deref().map(fold).unwrap_or_default(),
         ]
         .join(SEARCH_SEPARATOR)
     }

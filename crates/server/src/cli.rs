@@ -930,11 +930,39 @@ fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json: boo
                 .unwrap_or_default()
         );
         println!("  {:?}: {}", f.diagnosis.verdict, f.diagnosis.summary);
+        if !f.groups.is_empty() {
+            let names: Vec<&str> = f
+                .groups
+                .iter()
+                .map(|g| g.display_name.as_deref().unwrap_or(&g.id))
+                .collect();
+            println!("  groups: {}", names.join(", "));
+        }
         for step in &f.diagnosis.next_steps {
             println!("  - {step}");
         }
         for t in f.timeline.iter().rev().take(10) {
             println!("    {}  {:<9} {}", t.at, t.source, t.what);
+        }
+    }
+    if !report.candidates.is_empty() {
+        println!();
+        println!(
+            "No identifier is exactly \"{}\"; {} users have one containing it (triage one by its userName):",
+            report.query,
+            if report.more_candidates { "more than these" } else { "these" }
+        );
+        for c in &report.candidates {
+            println!(
+                "  {} [{}] {}{}",
+                c.user_name,
+                c.connection_name,
+                c.status,
+                c.external_id
+                    .as_deref()
+                    .map(|e| format!(", externalId {e}"))
+                    .unwrap_or_default()
+            );
         }
     }
     if !report.near_matches.is_empty() {

@@ -124,7 +124,7 @@ async fn health_triage_and_export_from_real_traffic() {
         .map(|i| i["what"].as_str().unwrap())
         .collect();
     assert!(
-        timeline.iter().any(|w| w.contains("user.deactivated")),
+        timeline.iter().any(|w| w.contains("Account deactivated")),
         "{timeline:?}"
     );
     // Rejected: found in the log, with why.

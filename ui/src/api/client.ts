@@ -27,6 +27,7 @@ import type { ActivityBucket } from "./generated/ActivityBucket";
 import type { SyncActivity } from "./generated/SyncActivity";
 import type { LogDetail } from "./generated/LogDetail";
 import type { TriageReport } from "./generated/TriageReport";
+import type { SearchResults } from "./generated/SearchResults";
 import type { DemoState } from "./generated/DemoState";
 import type { CheckRequest } from "./generated/CheckRequest";
 import type { Report } from "./generated/Report";
@@ -264,6 +265,10 @@ export class MusterClient {
   /** 1 to 90 days; applies to deletions from now on; anything else is refused with 400. */
   setRetention(id: string, days: number): Promise<RetentionSetting> {
     return this.request("PUT", `/connections/${encodeURIComponent(id)}/retention`, { body: { days } });
+  }
+  /** One search across every connection (users, groups, log rows); q is 2 to 256 characters, limit 1 to 20 per kind. */
+  search(q: string, limit?: number, signal?: AbortSignal): Promise<SearchResults> {
+    return this.request("GET", "/search", { query: { q, limit }, signal });
   }
   triage(q: string, connection?: string, signal?: AbortSignal): Promise<TriageReport> {
     return this.request("GET", "/triage", { query: { q, connection }, signal });

@@ -147,6 +147,7 @@ export const VERDICT_HEADLINE: Record<Verdict, string> = {
   deactivated: "Deactivated by the identity provider",
   deleted: "Deleted by the identity provider",
   rejected: "The identity provider sent this user, but Muster rejected it",
+  sign_in_refused: "Never provisioned — their sign-in was refused",
   other_connection: "Provisioned through a different connection",
   never_received: "Never received from the identity provider",
 };
@@ -157,6 +158,7 @@ export const VERDICT_TONE: Record<Verdict, "ok" | "warn" | "bad" | "neutral"> = 
   deactivated: "warn",
   deleted: "bad",
   rejected: "bad",
+  sign_in_refused: "bad",
   other_connection: "neutral",
   never_received: "bad",
 };

@@ -1,6 +1,7 @@
-// Top bar (brand, live-updates indicator, theme toggle) around every screen.
+// Top bar (brand, search across connections, live-updates indicator, theme toggle) around every screen.
 import { Link, Outlet } from "react-router";
 import { FailureNotifier } from "../components/FailureNotifier";
+import { GlobalSearchButton } from "../components/GlobalSearch";
 import { ObserveNav } from "../components/ObserveNav";
 import { ThemeToggle } from "../components/ThemeToggle";
 import { useLiveStatus } from "../lib/live";
@@ -22,6 +23,7 @@ export function Shell() {
         </Link>
         <ObserveNav />
         <span className="topbar-spacer" />
+        <GlobalSearchButton />
         <span className={`live live-${live}`} title={LIVE_TITLE[live]} data-testid="live-status" data-status={live}>
           <span className="dot" aria-hidden="true" />
           {LIVE_TEXT[live]}

@@ -1,4 +1,4 @@
-// One triage finding: identity, status and role, the verdict as a headline, summary, next-step checklist, timeline, restore.
+// One triage finding: identity, status, role and groups by name, the verdict as a headline, summary (its times readable), next-step checklist, timeline, restore.
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Finding } from "../api/generated/Finding";
@@ -38,13 +38,22 @@ export function TriageFinding({ finding: f, onChanged }: { finding: Finding; onC
             role: {f.role}
           </span>
         ) : null}
+        {f.groups.length > 0 ? (
+          <span className="finding-groups" data-testid="finding-groups">
+            {f.groups.map((g) => (
+              <Link key={g.id} className="chip" to={`/connections/${encodeURIComponent(f.connection_id)}/groups?group=${encodeURIComponent(g.id)}`} title="Group" data-testid="finding-group">
+                {g.display_name ?? g.id}
+              </Link>
+            ))}
+          </span>
+        ) : null}
         {v === "deleted" && f.user_id ? <RestoreButton connectionId={f.connection_id} userId={f.user_id} onDone={onChanged} /> : null}
       </header>
       <h3 className="verdict" data-testid="finding-verdict">
         {VERDICT_HEADLINE[v]}
       </h3>
       <p className="finding-summary" data-testid="finding-summary">
-        {f.diagnosis.summary}
+        <WithTimes text={f.diagnosis.summary} />
       </p>
       {f.diagnosis.next_steps.length > 0 ? (
         <>
@@ -82,7 +91,7 @@ export function TriageFinding({ finding: f, onChanged }: { finding: Finding; onC
                     <span className={`chip source-${t.source}`}>{t.source === "scim" ? "SCIM" : t.source}</span>
                   </td>
                   <td>{t.what}</td>
-                  <td className="break">{t.detail ?? <span className="muted">—</span>}</td>
+                  <td className="break">{t.detail ? <WithTimes text={t.detail} /> : <span className="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>
@@ -130,5 +139,25 @@ function RestoreButton({ connectionId, userId, onDone }: { connectionId: string;
         </span>
       ) : null}
     </span>
+  );
+}
+
+// RFC 3339 UTC times as the server writes them (clock::fmt_time), e.g. 2026-11-01T10:00:00.000Z.
+const RFC3339 = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
+
+/** Text from the server with each timestamp in it shown relative, the exact time on hover. */
+function WithTimes({ text }: { text: string }) {
+  const parts: (string | { at: string })[] = [];
+  let last = 0;
+  for (const m of text.matchAll(RFC3339)) {
+    // "at 2026-…Z" reads "at 5 min ago" once relative: the "at" goes.
+    parts.push(text.slice(last, m.index).replace(/\bat $/, ""), { at: m[0] });
+    last = m.index + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return (
+    <>
+      {parts.map((p, i) => (typeof p === "string" ? p : <Time key={i} value={p.at} />))}
+    </>
   );
 }

@@ -1,7 +1,9 @@
 // Missing-user triage: one search across every connection, findings grouped by connection, near matches for never-received users.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useLocation } from "react-router";
+import type { Candidate } from "../api/generated/Candidate";
 import type { Finding } from "../api/generated/Finding";
+import type { TriageReport } from "../api/generated/TriageReport";
 import type { NearMatch } from "../api/generated/NearMatch";
 import { TRIAGE_INPUT_ID } from "../components/ObserveNav";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
@@ -38,7 +40,8 @@ export function TriageScreen() {
     if (st?.focus || !q) inputRef.current?.focus();
   }, [location.state, q]);
 
-  const load = useCallback((signal: AbortSignal) => client.triage(q, undefined, signal), [client, q]);
+  // No query, no request: the server refuses an empty one (400), and the start state needs no data.
+  const load = useCallback((signal: AbortSignal) => (q ? client.triage(q, undefined, signal) : Promise.resolve(null)), [client, q]);
   const report = useAsync(load, q ? `q:${q}` : "\u0000none");
   const names = useAsync(
     useCallback((signal: AbortSignal) => client.listConnections(signal), [client]),
@@ -59,6 +62,7 @@ export function TriageScreen() {
   } else if (report.error && !report.data) {
     body = <ErrorState error={report.error} onRetry={report.reload} what="the triage" />;
   } else if (!report.data || report.loading) {
+    // report.data is null only without a query, handled above.
     body = <Skeleton rows={5} cols={3} />;
   } else {
     const r = report.data;
@@ -69,7 +73,13 @@ export function TriageScreen() {
           Searched for <code>{r.normalized}</code>
           {r.normalized !== r.query ? <> (normalised from “{r.query}”)</> : null} across every connection.
         </p>
-        {groups.length === 0 ? (
+        {r.candidates.length > 0 ? <Candidates report={r} onPick={(c) => setParams({ q: c.user_name }, false)} /> : null}
+        {r.partial && r.findings.length > 0 && r.candidates.length === 0 ? (
+          <p className="muted small" data-testid="triage-partial">
+            No identifier is exactly “{r.query}”; this is the one user with an identifier containing it.
+          </p>
+        ) : null}
+        {groups.length === 0 && r.candidates.length === 0 ? (
           <EmptyState title="No connection knows this user" testId="triage-empty">
             <p className="muted">No user, no log entry and no near match for “{r.query}”. Check the spelling, or that the user is assigned to the app in the identity provider.</p>
           </EmptyState>
@@ -143,6 +153,44 @@ function NearMatches({ items, nameOf }: { items: NearMatch[]; nameOf: (id: strin
           </li>
         ))}
       </ul>
+    </section>
+  );
+}
+
+function Candidates({ report, onPick }: { report: TriageReport; onPick: (c: Candidate) => void }) {
+  return (
+    <section className="card triage-candidates" aria-labelledby="candidates-title" data-testid="triage-candidates">
+      <h2 id="candidates-title">Which user do you mean?</h2>
+      <p className="muted small">
+        No identifier is exactly “{report.query}”, and {report.more_candidates ? `more than ${report.candidates.length}` : report.candidates.length} users have one containing it. Pick
+        one to triage it{report.more_candidates ? ", or type more of the identifier" : ""}.
+      </p>
+      <table className="dense">
+        <thead>
+          <tr>
+            <th scope="col">userName</th>
+            <th scope="col">Name</th>
+            <th scope="col">externalId</th>
+            <th scope="col">Connection</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.candidates.map((c) => (
+            <tr key={`${c.connection_id}/${c.user_id}`} data-testid="triage-candidate" data-user={c.user_id}>
+              <td>
+                <button type="button" className="link-button" onClick={() => onPick(c)} data-testid="triage-candidate-pick">
+                  {c.user_name}
+                </button>
+              </td>
+              <td>{c.display_name ?? <span className="muted">—</span>}</td>
+              <td>{c.external_id ? <code>{c.external_id}</code> : <span className="muted">—</span>}</td>
+              <td>{c.connection_name}</td>
+              <td>{c.status}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }

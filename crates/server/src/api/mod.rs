@@ -7,6 +7,7 @@ pub mod manage;
 pub mod observe;
 pub mod openapi;
 pub mod roundtrip;
+pub mod search;
 pub mod showcase;
 pub mod story;
 pub mod sync;
@@ -151,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/log/export", get(observe::export_log))
         .route("/log/{row}", get(observe::log_entry))
         .route("/triage", get(observe::triage))
+        .route("/search", get(search::search))
         .route("/evidence", get(evidence::evidence))
         .route("/demo", get(showcase::demo_state))
         .route("/demo/start", axum::routing::post(showcase::demo_start))

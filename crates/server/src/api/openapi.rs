@@ -74,6 +74,7 @@ Guide: docs/admin-api.md."
         super::observe::export_log,
         super::observe::log_entry,
         super::observe::triage,
+        super::search::search,
         super::observe::activity,
         super::sync::sync_activity,
         super::observe::cadence,
