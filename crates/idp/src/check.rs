@@ -5,7 +5,6 @@
 //! 429 burst), and deletes everything it created at the end, whatever failed.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use crate::dialect::{
     ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA,
 };
 use crate::plain::Plain;
+use crate::standards::{self, LevelVerdict, Supports, Untested};
 
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -70,7 +70,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn label(self) -> &'static str {
+    /// The short label reports print ("N/A" is explained in each report's legend).
+    pub fn label(self) -> &'static str {
         match self {
             Outcome::Pass => "PASS",
             Outcome::Fail => "FAIL",
@@ -123,6 +124,8 @@ pub struct Check {
     pub outcome: Outcome,
     pub reason: String,
     pub evidence: Option<Evidence>,
+    /// The standards sections and IdP requirements this check backs (crate::standards).
+    pub supports: Supports,
 }
 
 /// Totals by outcome.
@@ -152,6 +155,10 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Resources the run could not delete again (ids), so an operator can remove them.
     pub leftovers: Vec<String>,
+    /// The IPSIE SCIM profile levels the checks show the server meets.
+    pub levels: LevelVerdict,
+    /// Requirements no request from outside can prove; never counted as passed.
+    pub not_tested: Vec<Untested>,
 }
 
 impl Report {
@@ -164,135 +171,6 @@ impl Report {
     pub fn check(&self, id: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.id == id)
     }
-
-    /// A fixed-width table for a terminal.
-    pub fn render_table(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(s, "SCIM readiness report for {}", self.target);
-        let _ = writeln!(
-            s,
-            "{} · muster {}",
-            self.generated_at.to_rfc3339(),
-            self.version
-        );
-        let w = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(10);
-        let _ = writeln!(s, "{:<5} {:<w$} {:<12} REASON", "", "CHECK", "CATEGORY");
-        for c in &self.checks {
-            let _ = writeln!(
-                s,
-                "{:<5} {:<w$} {:<12} {}",
-                c.outcome.label(),
-                c.id,
-                c.category,
-                c.reason
-            );
-        }
-        let _ = writeln!(
-            s,
-            "{} checks: {} passed, {} failed, {} not applicable",
-            self.counts.total, self.counts.pass, self.counts.fail, self.counts.not_applicable
-        );
-        if !self.leftovers.is_empty() {
-            let _ = writeln!(s, "could not delete: {}", self.leftovers.join(", "));
-        }
-        s
-    }
-
-    /// A self-contained, print-friendly HTML page (inline CSS, no scripts, no external assets).
-    pub fn render_html(&self) -> String {
-        let mut h = String::new();
-        let _ = write!(
-            h,
-            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SCIM readiness report: {target}</title>
-<style>
-body{{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1f24;margin:2rem auto;max-width:1100px;padding:0 1rem}}
-h1{{font-size:1.5rem;margin:0 0 .25rem}} .meta{{color:#57606a;margin-bottom:1rem}}
-.counts span{{display:inline-block;margin-right:1rem;padding:.2rem .6rem;border-radius:4px;font-weight:600}}
-.pass{{background:#dafbe1;color:#116329}} .fail{{background:#ffebe9;color:#a40e26}} .na{{background:#eaeef2;color:#424a53}}
-table{{border-collapse:collapse;width:100%;margin-top:1rem}} th,td{{text-align:left;vertical-align:top;border-bottom:1px solid #d0d7de;padding:.35rem .5rem}}
-th{{background:#f6f8fa}} td.o{{font-weight:700;white-space:nowrap}} code{{font-family:ui-monospace,Menlo,monospace;font-size:12px}}
-details{{margin-top:.25rem}} pre{{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5rem;border-radius:4px;font-size:11px;max-height:24rem;overflow:auto}}
-@media print{{body{{margin:0;max-width:none}} details{{display:block}} details>*{{display:block}} pre{{max-height:none}} tr{{break-inside:avoid}}}}
-</style></head><body>
-<h1>SCIM readiness report</h1>
-<div class="meta">Target <code>{target}</code> · generated {date} · muster {version}</div>
-<div class="counts"><span class="pass">{pass} passed</span><span class="fail">{fail} failed</span><span class="na">{na} not applicable</span><span>{total} checks</span></div>
-<table><thead><tr><th>Outcome</th><th>Check</th><th>Category</th><th>Reason and evidence</th></tr></thead><tbody>
-"#,
-            target = esc(&self.target),
-            date = esc(&self.generated_at.to_rfc3339()),
-            version = esc(&self.version),
-            pass = self.counts.pass,
-            fail = self.counts.fail,
-            na = self.counts.not_applicable,
-            total = self.counts.total,
-        );
-        for c in &self.checks {
-            let class = match c.outcome {
-                Outcome::Pass => "pass",
-                Outcome::Fail => "fail",
-                Outcome::NotApplicable => "na",
-            };
-            let _ = write!(
-                h,
-                r#"<tr><td class="o {class}">{label}</td><td><strong>{title}</strong><br><code>{id}</code></td><td>{cat}</td><td>{reason}"#,
-                label = c.outcome.label(),
-                title = esc(&c.title),
-                id = esc(&c.id),
-                cat = esc(&c.category),
-                reason = esc(&c.reason)
-            );
-            if let Some(ev) = &c.evidence {
-                let req_headers: String = ev
-                    .request
-                    .headers
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}\n"))
-                    .collect();
-                let resp_headers: String = ev
-                    .response
-                    .headers
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}\n"))
-                    .collect();
-                let status = ev
-                    .response
-                    .status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "no response".into());
-                let _ = write!(
-                    h,
-                    "<details{open}><summary>{m} <code>{url}</code> → {status} ({ms} ms)</summary><pre>{m} {url}\n{rh}\n{rb}</pre><pre>HTTP {status}\n{sh}\n{sb}</pre></details>",
-                    open = if c.outcome == Outcome::Fail { " open" } else { "" },
-                    m = esc(&ev.request.method),
-                    url = esc(&ev.request.url),
-                    ms = ev.response.latency_ms,
-                    rh = esc(&req_headers),
-                    rb = esc(ev.request.body.as_deref().unwrap_or("")),
-                    sh = esc(&resp_headers),
-                    sb = esc(&ev.response.body),
-                );
-            }
-            h.push_str("</td></tr>\n");
-        }
-        h.push_str("</tbody></table>");
-        if !self.leftovers.is_empty() {
-            let _ = write!(
-                h,
-                "<p>Could not delete: <code>{}</code></p>",
-                esc(&self.leftovers.join(", "))
-            );
-        }
-        h.push_str("</body></html>\n");
-        h
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// One exchange with its evidence.
@@ -376,6 +254,7 @@ pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
                 outcome: Outcome::Fail,
                 reason: e.to_string(),
                 evidence: None,
+                supports: Supports::default(),
             }];
             return Report::new(url, generated_at, opts.version, checks, vec![]);
         }
@@ -395,13 +274,17 @@ pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
 }
 
 impl Report {
-    fn new(
+    pub(crate) fn new(
         target: String,
         generated_at: DateTime<Utc>,
         version: String,
-        checks: Vec<Check>,
+        mut checks: Vec<Check>,
         leftovers: Vec<String>,
     ) -> Self {
+        for c in &mut checks {
+            c.supports = standards::supports(&c.id).unwrap_or_default();
+        }
+        let levels = standards::verdict(&checks);
         let counts = Counts {
             total: checks.len(),
             pass: checks.iter().filter(|c| c.outcome == Outcome::Pass).count(),
@@ -418,6 +301,8 @@ impl Report {
             counts,
             checks,
             leftovers,
+            levels,
+            not_tested: standards::not_tested(),
         }
     }
 }
@@ -579,6 +464,7 @@ impl Runner {
             outcome,
             reason,
             evidence: ex.map(|e| e.ev.clone()),
+            supports: Supports::default(),
         });
     }
 
@@ -1862,6 +1748,7 @@ impl Runner {
                 sessions.plain()
             ),
             evidence: Some(ev),
+            supports: Supports::default(),
         });
     }
 
@@ -2183,6 +2070,7 @@ mod tests {
                 outcome: Outcome::Fail,
                 reason: "<b>".into(),
                 evidence: None,
+                supports: Supports::default(),
             }],
             vec![],
         );

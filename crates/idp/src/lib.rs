@@ -6,13 +6,16 @@
 //! - [`dialect`]: request bodies, paths and User-Agent per IdP.
 //! - [`client`]: [`client::ScimClient`], bearer auth, 429 back-off, per-request records.
 //! - [`scenario`]: [`scenario::run`] and its [`scenario::Summary`] with the expected state.
-//! - [`check`]: [`check::run_checks`] and its [`check::Report`] (table, JSON, HTML).
+//! - [`check`]: [`check::run_checks`] and its [`check::Report`] (JSON; [`render`]: table, HTML).
+//! - [`standards`]: what each check supports (RFCs, Okta, Entra, IPSIE levels) and the level verdict.
 
 pub mod check;
 pub mod client;
 pub mod dialect;
 mod plain;
+pub mod render;
 pub mod scenario;
+pub mod standards;
 
 pub use client::ScimClient;
 pub use dialect::Dialect;

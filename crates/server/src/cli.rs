@@ -179,9 +179,13 @@ enum Command {
         token: String,
         #[arg(long)]
         json: bool,
-        /// Also write a self-contained HTML report (printable to PDF) here.
+        /// Also write a self-contained HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Also write the report as a PDF here (server, date, version, IPSIE level verdict,
+        /// each check with its RFC, Okta and Entra references).
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
     /// Deprovisioning evidence for a period (docs/evidence.md): prints a summary and the
     /// report's SHA-256; writes the report as PDF, CSV or JSON files.
@@ -498,12 +502,20 @@ pub fn main() -> i32 {
             token,
             json,
             html,
+            pdf,
         } => block_on(async move {
             let report =
                 idp::check::run_checks(&url, &token, idp::check::CheckOptions::default()).await;
-            if let Some(path) = html {
-                if let Err(e) = std::fs::write(&path, report.render_html()) {
-                    return fail(format!("cannot write {}: {e}", path.display()));
+            type Render = fn(&idp::check::Report) -> Vec<u8>;
+            let files: [(Option<PathBuf>, Render); 2] = [
+                (html, |r| r.render_html().into_bytes()),
+                (pdf, crate::readiness_pdf::readiness_pdf),
+            ];
+            for (path, render) in files {
+                if let Some(path) = path {
+                    if let Err(e) = std::fs::write(&path, render(&report)) {
+                        return fail(format!("cannot write {}: {e}", path.display()));
+                    }
                 }
             }
             if json {

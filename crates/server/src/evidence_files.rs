@@ -2,11 +2,11 @@
 //! JSON, CSV and a PDF, each carrying the report's SHA-256; shared by the admin API and the CLI.
 
 use crate::api::observe::csv_field;
+use crate::pdf::{self, cell, row, text, wrap, Document, Font, Line};
 use directory::evidence::{
     ConsumptionStatus, EvidenceFailedRequest, EvidenceLeaver, EvidenceReport, FailedIntent,
     FailureResolution, LeaverHow, ReactivatedBy,
 };
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 /// A download name: `muster-evidence-<from>-<to>.<ext>` (the period's dates).
 pub fn file_name(r: &EvidenceReport, ext: &str) -> String {
@@ -352,76 +352,6 @@ fn summary_lines(r: &EvidenceReport) -> Vec<String> {
     lines
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Font {
-    Regular,
-    Bold,
-    Mono,
-}
-
-#[derive(Clone)]
-enum Line {
-    Text {
-        font: Font,
-        size: f32,
-        text: String,
-        /// Red, for what the report cannot cover.
-        alert: bool,
-    },
-    Space(f32),
-    /// Lines repeated at the top of each page while a table continues.
-    TableHead(Vec<Line>),
-    TableEnd,
-}
-
-fn text(font: Font, size: f32, t: impl Into<String>) -> Line {
-    Line::Text {
-        font,
-        size,
-        text: t.into(),
-        alert: false,
-    }
-}
-
-/// Splits text into lines of at most `width` characters at spaces.
-fn wrap(t: &str, width: usize) -> Vec<String> {
-    let mut out = vec![];
-    let mut line = String::new();
-    for word in t.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push(line);
-    out
-}
-
-/// Pads or cuts `s` to `n` characters (a cut ends in "…").
-fn cell(s: &str, n: usize) -> String {
-    let len = s.chars().count();
-    if len > n {
-        let mut c: String = s.chars().take(n.saturating_sub(1)).collect();
-        c.push('…');
-        c
-    } else {
-        format!("{s}{}", " ".repeat(n - len))
-    }
-}
-
-fn row(cells: &[(&str, usize)]) -> String {
-    cells
-        .iter()
-        .map(|(s, n)| cell(s, *n))
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_end()
-        .to_string()
-}
-
 const MONO: f32 = 7.0;
 
 fn leaver_table(r: &EvidenceReport) -> Vec<Line> {
@@ -681,186 +611,21 @@ pub fn pdf(r: &EvidenceReport) -> Vec<u8> {
     render(r, &lines)
 }
 
-const PAGE: (f32, f32) = (842.0, 595.0);
-const MARGIN: f32 = 36.0;
-
-fn leading(l: &Line) -> f32 {
-    match l {
-        Line::Text { size, .. } => size * 1.35,
-        Line::Space(s) => *s,
-        _ => 0.0,
-    }
-}
-
-/// Lays the lines out on pages (repeating a table's head after a break), then writes them.
+/// Pages carry the report's hash, the page number and the scope.
 fn render(r: &EvidenceReport, lines: &[Line]) -> Vec<u8> {
-    let bottom = MARGIN + 20.0;
-    let mut pages: Vec<Vec<(f32, Line)>> = vec![vec![]];
-    let mut y = PAGE.1 - MARGIN;
-    let mut head: Option<Vec<Line>> = None;
-    for l in lines {
-        match l {
-            Line::TableHead(h) => {
-                head = Some(h.clone());
-                for hl in h {
-                    y -= leading(hl);
-                    if let Some(p) = pages.last_mut() {
-                        p.push((y, hl.clone()));
-                    }
-                }
-                continue;
-            }
-            Line::TableEnd => {
-                head = None;
-                continue;
-            }
-            _ => {}
-        }
-        if y - leading(l) < bottom {
-            pages.push(vec![]);
-            y = PAGE.1 - MARGIN;
-            for hl in head.iter().flatten() {
-                y -= leading(hl);
-                if let Some(p) = pages.last_mut() {
-                    p.push((y, hl.clone()));
-                }
-            }
-        }
-        y -= leading(l);
-        if let Some(p) = pages.last_mut() {
-            p.push((y, l.clone()));
-        }
-    }
-
-    let mut pdf = Pdf::new();
-    let catalog = Ref::new(1);
-    let tree = Ref::new(2);
-    let info = Ref::new(3);
-    let fonts = [
-        (Ref::new(4), Name(b"F1"), Name(b"Helvetica")),
-        (Ref::new(5), Name(b"F2"), Name(b"Helvetica-Bold")),
-        (Ref::new(6), Name(b"F3"), Name(b"Courier")),
-    ];
-    let mut next = 7;
-    let count = pages.len();
-    let ids: Vec<(Ref, Ref)> = (0..count)
-        .map(|_| {
-            next += 2;
-            (Ref::new(next - 2), Ref::new(next - 1))
-        })
-        .collect();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree)
-        .kids(ids.iter().map(|(p, _)| *p))
-        .count(count as i32);
-    {
-        let mut d = pdf.document_info(info);
-        d.title(TextStr("Deprovisioning evidence"));
-        d.producer(TextStr(&r.generated_by));
-        d.subject(TextStr(&format!("sha256 {}", r.integrity.sha256)));
-        d.finish();
-    }
-    for (id, _, base) in fonts {
-        pdf.type1_font(id)
-            .base_font(base)
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
-    for (n, (items, (page_id, content_id))) in pages.iter().zip(&ids).enumerate() {
-        let mut page = pdf.page(*page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1));
-        page.parent(tree);
-        page.contents(*content_id);
-        {
-            let mut res = page.resources();
-            let mut f = res.fonts();
-            for (id, name, _) in fonts {
-                f.pair(name, id);
-            }
-        }
-        page.finish();
-        let mut c = Content::new();
-        for (y, l) in items {
-            if let Line::Text {
-                font,
-                size,
-                text,
-                alert,
-            } = l
-            {
-                if *alert {
-                    c.set_fill_rgb(0.7, 0.0, 0.0);
-                }
-                show(&mut c, *font, *size, MARGIN, *y, text);
-                if *alert {
-                    c.set_fill_gray(0.0);
-                }
-            }
-        }
-        let footer = format!(
-            "SHA-256 {}  -  page {} of {count}  -  {}",
-            r.integrity.sha256,
-            n + 1,
-            scope_text(r)
-        );
-        c.set_fill_gray(0.35);
-        show(&mut c, Font::Mono, 6.5, MARGIN, MARGIN, &footer);
-        pdf.stream(*content_id, &c.finish());
-    }
-    pdf.finish()
-}
-
-fn show(c: &mut Content, font: Font, size: f32, x: f32, y: f32, t: &str) {
-    let name = match font {
-        Font::Regular => Name(b"F1"),
-        Font::Bold => Name(b"F2"),
-        Font::Mono => Name(b"F3"),
+    let doc = Document {
+        title: "Deprovisioning evidence",
+        producer: &r.generated_by,
+        subject: &format!("sha256 {}", r.integrity.sha256),
+        landscape: true,
     };
-    let bytes = win_ansi(t);
-    c.begin_text();
-    c.set_font(name, size);
-    c.next_line(x, y);
-    c.show(Str(&bytes));
-    c.end_text();
-}
-
-/// Text in WinAnsiEncoding, the standard fonts' encoding: Latin-1 and the typographic
-/// marks of 0x80-0x9F; anything else is shown as "?" (the JSON and CSV keep it exactly).
-fn win_ansi(t: &str) -> Vec<u8> {
-    const HIGH: &[(char, u8)] = &[
-        ('€', 0x80),
-        ('‚', 0x82),
-        ('ƒ', 0x83),
-        ('„', 0x84),
-        ('…', 0x85),
-        ('†', 0x86),
-        ('‡', 0x87),
-        ('ˆ', 0x88),
-        ('‰', 0x89),
-        ('Š', 0x8A),
-        ('‹', 0x8B),
-        ('Œ', 0x8C),
-        ('Ž', 0x8E),
-        ('‘', 0x91),
-        ('’', 0x92),
-        ('“', 0x93),
-        ('”', 0x94),
-        ('•', 0x95),
-        ('–', 0x96),
-        ('—', 0x97),
-        ('˜', 0x98),
-        ('™', 0x99),
-        ('š', 0x9A),
-        ('›', 0x9B),
-        ('œ', 0x9C),
-        ('ž', 0x9E),
-        ('Ÿ', 0x9F),
-    ];
-    t.chars()
-        .map(|c| match c as u32 {
-            0x20..=0x7E | 0xA0..=0xFF => c as u32 as u8,
-            _ => HIGH.iter().find(|(h, _)| *h == c).map_or(b'?', |(_, b)| *b),
-        })
-        .collect()
+    let scope = scope_text(r);
+    pdf::render(&doc, lines, |page, count| {
+        format!(
+            "SHA-256 {}  -  page {page} of {count}  -  {scope}",
+            r.integrity.sha256
+        )
+    })
 }
 
 #[cfg(test)]
@@ -872,9 +637,5 @@ mod tests {
         assert_eq!(ms(4217), "4.217");
         assert_eq!(ms(120_000_005), "120000.005");
         assert_eq!(ms(-5), "-0.005");
-        assert_eq!(cell("abcdef", 4), "abc…");
-        assert_eq!(cell("ab", 4), "ab  ");
-        assert_eq!(win_ansi("é€→"), vec![0xE9, 0x80, b'?']);
-        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
     }
 }

@@ -9,6 +9,8 @@ pub mod error_body;
 pub mod evidence_files;
 pub mod metrics;
 pub mod ops;
+pub mod pdf;
+pub mod readiness_pdf;
 pub mod scim;
 pub mod state;
 

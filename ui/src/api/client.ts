@@ -358,12 +358,23 @@ export class MusterClient {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/jit/deactivate`, { body: { user_ids: userIds } });
   }
   /** The HTML readiness report is a download behind the bearer secret, fetched here and handed back as a Blob. */
-  async checkHtml(body: CheckRequest): Promise<Blob> {
+  checkHtml(body: CheckRequest): Promise<Blob> {
+    return this.checkFile(body, "html");
+  }
+  /** The readiness report as a PDF (server, date, version, IPSIE level verdict, references per check). */
+  checkPdf(body: CheckRequest): Promise<Blob> {
+    return this.checkFile(body, "pdf");
+  }
+  private async checkFile(body: CheckRequest, format: "html" | "pdf"): Promise<Blob> {
     let res: Response;
     try {
-      res = await fetch(`${this.api}/check/html`, {
+      res = await fetch(`${this.api}/check/${format}`, {
         method: "POST",
-        headers: { Authorization: `Bearer ${this.secret}`, "Content-Type": "application/json", Accept: "text/html" },
+        headers: {
+          Authorization: `Bearer ${this.secret}`,
+          "Content-Type": "application/json",
+          Accept: format === "pdf" ? "application/pdf" : "text/html",
+        },
         body: JSON.stringify(body),
       });
     } catch {
@@ -371,7 +382,7 @@ export class MusterClient {
     }
     if (!res.ok) {
       if (res.status === 401) this.unauthorized.forEach((l) => l());
-      let message = `The HTML report failed with HTTP ${res.status}`;
+      let message = `The ${format.toUpperCase()} report failed with HTTP ${res.status}`;
       try {
         const b = (await res.json()) as Partial<ApiErrorBody>;
         if (b.message) message = b.message;

@@ -1,4 +1,4 @@
-// Readiness result: summary (counts, target, date, version), checks grouped by category with outcome badges, HTML download.
+// Readiness result: summary (counts, target, date, version, IPSIE level verdict), checks grouped by category with outcome badges and references, HTML and PDF downloads.
 import { Fragment, useState } from "react";
 import type { Check } from "../api/generated/Check";
 import type { CheckRequest } from "../api/generated/CheckRequest";
@@ -15,6 +15,18 @@ function groupByCategory(checks: Check[]): [string, Check[]][] {
   return [...m.entries()];
 }
 
+/** What the check backs, as the PDF prints it: RFC sections, Okta, Entra, IPSIE level. */
+function supportsLine(k: Check): string {
+  const s = k.supports;
+  const parts = [
+    s.rfc.join(", "),
+    s.okta.length ? `Okta: ${s.okta.join(", ")}` : "",
+    s.entra.length ? `Entra: ${s.entra.join(", ")}` : "",
+    s.ipsie ? `IPSIE SCIM ${s.ipsie}` : "",
+  ].filter(Boolean);
+  return parts.length ? `Supports: ${parts.join("; ")}` : "Muster's own check (no external requirement)";
+}
+
 function saveBlob(blob: Blob, filename: string) {
   const href = URL.createObjectURL(blob);
   const a = document.createElement("a");
@@ -29,21 +41,22 @@ function saveBlob(blob: Blob, filename: string) {
 export function ReadinessReport({ report, request }: { report: Report; request: CheckRequest }) {
   const client = useClient();
   const [open, setOpen] = useState<string | null>(null);
-  const [downloading, setDownloading] = useState(false);
+  const [downloading, setDownloading] = useState<"html" | "pdf" | null>(null);
   const [downloadError, setDownloadError] = useState<string | undefined>(undefined);
   const c = report.counts;
   const passed = c.fail === 0;
 
-  const download = async () => {
-    setDownloading(true);
+  // Each download runs the checks again on the server, so the file is a fresh, complete report.
+  const download = async (format: "html" | "pdf") => {
+    setDownloading(format);
     setDownloadError(undefined);
     try {
-      const blob = await client.checkHtml(request);
-      saveBlob(blob, `muster-readiness-${new Date().toISOString().slice(0, 10)}.html`);
+      const blob = format === "pdf" ? await client.checkPdf(request) : await client.checkHtml(request);
+      saveBlob(blob, `muster-readiness-${new Date().toISOString().slice(0, 10)}.${format}`);
     } catch (e) {
       setDownloadError(e instanceof Error ? e.message : String(e));
     } finally {
-      setDownloading(false);
+      setDownloading(null);
     }
   };
 
@@ -72,9 +85,25 @@ export function ReadinessReport({ report, request }: { report: Report; request: 
         <p className="muted small readiness-meta">
           <span data-testid="readiness-target-url">{report.target}</span> · {exactUtc(report.generated_at)} · Muster {report.version}
         </p>
-        <button type="button" className="btn" onClick={() => void download()} disabled={downloading} data-testid="readiness-download">
-          {downloading ? "Preparing…" : "Download HTML report"}
-        </button>
+        <div className="readiness-levels" data-testid="readiness-levels">
+          <strong>IPSIE SCIM profile levels (draft): </strong>
+          {report.levels.summary}
+          {report.levels.missing.length > 0 ? (
+            <ul className="small">
+              {report.levels.missing.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+        <div className="toolbar">
+          <button type="button" className="btn" onClick={() => void download("html")} disabled={downloading !== null} data-testid="readiness-download">
+            {downloading === "html" ? "Preparing…" : "Download HTML report"}
+          </button>
+          <button type="button" className="btn" onClick={() => void download("pdf")} disabled={downloading !== null} data-testid="readiness-download-pdf">
+            {downloading === "pdf" ? "Preparing…" : "Download PDF"}
+          </button>
+        </div>
         {downloadError ? (
           <p className="form-error" role="alert">
             {downloadError}
@@ -115,7 +144,12 @@ export function ReadinessReport({ report, request }: { report: Report; request: 
                       <td>
                         <span className={`badge outcome-badge outcome-badge-${k.outcome}`}>{OUTCOME_LABEL[k.outcome]}</span>
                       </td>
-                      <td className="readiness-reason">{k.reason}</td>
+                      <td className="readiness-reason">
+                        {k.reason}
+                        <div className="muted small" data-testid="readiness-supports">
+                          {supportsLine(k)}
+                        </div>
+                      </td>
                     </tr>
                     {isOpen ? (
                       <tr className="readiness-evidence-row">

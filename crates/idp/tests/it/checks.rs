@@ -205,5 +205,14 @@ async fn no_check_text_reads_like_rust_debug() {
             !table.contains("Some(") && !table.contains("None"),
             "{table}"
         );
+        // The whole HTML page as text (tags dropped): verdict, references, the untested list.
+        let html = r.render_html();
+        let text: String = html
+            .split('<')
+            .map(|part| part.split_once('>').map_or(part, |(_, t)| t))
+            .collect();
+        for bad in ["Some(", "None", "{:?}"] {
+            assert!(!text.contains(bad), "HTML text shows {bad:?}:\n{text}");
+        }
     }
 }

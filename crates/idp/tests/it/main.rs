@@ -4,3 +4,4 @@ mod broken_server;
 mod checks;
 mod payloads;
 mod scenarios;
+mod standards;

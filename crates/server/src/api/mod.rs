@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .route("/demo/reset", axum::routing::post(showcase::demo_reset))
         .route("/check", axum::routing::post(showcase::check))
         .route("/check/html", axum::routing::post(showcase::check_html))
+        .route("/check/pdf", axum::routing::post(showcase::check_pdf))
         .route("/connections/{id}/activity", get(observe::activity))
         .route("/connections/{id}/sync", get(sync::sync_activity))
         .route(

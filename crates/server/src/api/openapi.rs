@@ -88,6 +88,7 @@ Guide: docs/admin-api.md."
         super::showcase::demo_reset,
         super::showcase::check,
         super::showcase::check_html,
+        super::showcase::check_pdf,
         crate::app::check_session,
         crate::app::revoke_session,
         crate::app::list_users,

@@ -187,3 +187,31 @@ pub async fn check_html(
     )
         .into_response())
 }
+
+/// The readiness report as a PDF: the server tested, date, version, IPSIE level verdict, each
+/// check with its references, and what cannot be tested from outside.
+#[utoipa::path(post, path = "/api/check/pdf", tag = "readiness", request_body = CheckRequest,
+    responses(
+        (status = 200, description = "The report", content_type = "application/pdf", body = String),
+        (status = 400, description = "Neither a connection_id nor an http(s) url with its token", body = ApiError),
+        (status = 404, description = "No such connection", body = ApiError),
+    ))]
+pub async fn check_pdf(
+    State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<Response, ApiFailure> {
+    let report = run(&st, actor, req).await?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        crate::readiness_pdf::file_name(&report)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        crate::readiness_pdf::readiness_pdf(&report),
+    )
+        .into_response())
+}

@@ -1,0 +1,453 @@
+//! What each readiness check supports (RFC 7643/7644 sections, Okta's and Entra's requirements, IPSIE SCIM profile levels), what cannot be tested from outside, and the level verdict.
+//!
+//! Okta references name the steps of Okta's own "SCIM 2.0 SPEC Test" (the Runscope suite in
+//! /work/shared/conformance/okta) or its documented client behaviour; Entra references name the
+//! requests Entra's provisioning service sends (the payloads in /work/shared/conformance/
+//! idp-payloads). IPSIE levels follow the draft IPSIE SCIM profile: AL1 deprovisioning
+//! (deactivate and delete users), AL2 the users-and-groups lifecycle, AL3 roles and
+//! entitlements. The draft may still change; the report says so.
+
+use serde::Serialize;
+
+use crate::check::{Check, Outcome};
+
+/// A level of the draft IPSIE SCIM profile. Levels are cumulative: AL2 includes AL1.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum IpsieLevel {
+    #[serde(rename = "AL1")]
+    Al1,
+    #[serde(rename = "AL2")]
+    Al2,
+    #[serde(rename = "AL3")]
+    Al3,
+}
+
+impl IpsieLevel {
+    pub const ALL: [IpsieLevel; 3] = [IpsieLevel::Al1, IpsieLevel::Al2, IpsieLevel::Al3];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            IpsieLevel::Al1 => "AL1",
+            IpsieLevel::Al2 => "AL2",
+            IpsieLevel::Al3 => "AL3",
+        }
+    }
+
+    /// What the level asks of a SCIM server, in a buyer's words.
+    pub fn scope(self) -> &'static str {
+        match self {
+            IpsieLevel::Al1 => "deprovisioning: the identity provider can find, deactivate and delete users",
+            IpsieLevel::Al2 => "the users-and-groups lifecycle: create, update, reactivate users and manage groups and memberships",
+            IpsieLevel::Al3 => "roles and entitlements",
+        }
+    }
+}
+
+/// What one check supports. Empty lists mean the check backs no requirement of that source.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Supports {
+    /// Sections, as "RFC 7644 §3.4.2.2".
+    pub rfc: Vec<String>,
+    /// Okta's requirements ("SPEC test: …" names a step of Okta's SCIM 2.0 SPEC Test).
+    pub okta: Vec<String>,
+    /// What Entra's provisioning service sends or needs.
+    pub entra: Vec<String>,
+    /// The IPSIE SCIM profile level this check counts towards, if any.
+    pub ipsie: Option<IpsieLevel>,
+}
+
+impl Supports {
+    /// One line: "RFC 7644 §3.6; Okta: …; Entra: …; IPSIE AL1".
+    pub fn line(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !self.rfc.is_empty() {
+            parts.push(self.rfc.join(", "));
+        }
+        if !self.okta.is_empty() {
+            parts.push(format!("Okta: {}", self.okta.join(", ")));
+        }
+        if !self.entra.is_empty() {
+            parts.push(format!("Entra: {}", self.entra.join(", ")));
+        }
+        if let Some(l) = self.ipsie {
+            parts.push(format!("IPSIE SCIM {}", l.label()));
+        }
+        if parts.is_empty() {
+            "Muster's own check (no external requirement)".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// Which IPSIE levels the server meets and what is missing for the next one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LevelVerdict {
+    /// Levels met, lowest first: every check mapped to the level (and below) passed or did not apply.
+    pub met: Vec<IpsieLevel>,
+    /// The first level not met.
+    pub next: Option<IpsieLevel>,
+    /// What stands between the server and `next`: failing check titles, or what this report cannot test.
+    pub missing: Vec<String>,
+    /// The verdict as one sentence.
+    pub summary: String,
+}
+
+/// A requirement no request from outside can prove, and what the operator shows instead.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Untested {
+    pub requirement: String,
+    /// Who asks for it.
+    pub source: String,
+    /// The evidence an operator provides instead.
+    pub show_instead: String,
+}
+
+struct Entry {
+    id: &'static str,
+    rfc: &'static [&'static str],
+    okta: &'static [&'static str],
+    entra: &'static [&'static str],
+    ipsie: Option<IpsieLevel>,
+}
+
+const AL1: Option<IpsieLevel> = Some(IpsieLevel::Al1);
+const AL2: Option<IpsieLevel> = Some(IpsieLevel::Al2);
+
+macro_rules! map {
+    ($($id:literal => [$($rfc:literal),*], okta [$($okta:literal),*], entra [$($entra:literal),*], $lvl:expr;)*) => {
+        &[$(Entry { id: $id, rfc: &[$($rfc),*], okta: &[$($okta),*], entra: &[$($entra),*], ipsie: $lvl }),*]
+    };
+}
+
+/// Every check id `run_checks` can produce. A check missing here fails `every_check_is_mapped`.
+const MAP: &[Entry] = map! {
+    "target.url" => ["RFC 7644 §3.2"], okta [], entra [], None;
+    "discovery.service_provider_config" => ["RFC 7643 §5", "RFC 7644 §4"], okta [], entra [], None;
+    "discovery.schemas" => ["RFC 7643 §7", "RFC 7644 §4"], okta [], entra ["schema discovery for gallery apps"], None;
+    "discovery.resource_types" => ["RFC 7643 §6", "RFC 7644 §4"], okta [], entra [], None;
+    "discovery.authentication_schemes" => ["RFC 7643 §5 (authenticationSchemes)", "RFC 7644 §2"], okta [], entra [], None;
+    "discovery.bulk_truthful" => ["RFC 7643 §5 (bulk)", "RFC 7644 §3.7"], okta [], entra ["does not use /Bulk"], None;
+    "discovery.filter_max_results" => ["RFC 7643 §5 (filter)", "RFC 7644 §3.4.2.2"], okta [], entra [], None;
+    "discovery.patch_truthful" => ["RFC 7643 §5 (patch)", "RFC 7644 §3.5.2"], okta [], entra [], None;
+    "auth.missing_token" => ["RFC 7644 §2", "RFC 7644 §3.12"], okta ["SPEC test: Check status 401"], entra ["bearer token in the Authorization header"], AL1;
+    "auth.wrong_token" => ["RFC 7644 §2", "RFC 7644 §3.12"], okta ["SPEC test: Check status 401"], entra ["bearer token in the Authorization header"], AL1;
+    "users.create" => ["RFC 7644 §3.3", "RFC 7643 §4.1"], okta ["SPEC test: Create Okta user with realistic values"], entra [], AL2;
+    "users.create.meta" => ["RFC 7643 §3.1 (meta)"], okta [], entra [], None;
+    "users.create.location" => ["RFC 7644 §3.3 (Location)", "RFC 7643 §3.1 (meta.location)"], okta [], entra [], None;
+    "users.create.content_type" => ["RFC 7644 §3.8"], okta [], entra [], None;
+    "users.create.entra_shape" => ["RFC 7643 §4.1", "RFC 7643 §4.3"], okta [], entra ["create user request"], AL2;
+    "users.get" => ["RFC 7644 §3.4.1"], okta ["SPEC test: Get Users/{id}", "SPEC test: Verify that user was created"], entra [], AL1;
+    "users.password_never_returned" => ["RFC 7643 §4.1.1 (password)", "RFC 7643 §7 (returned)"], okta [], entra [], None;
+    "users.put_replace" => ["RFC 7644 §3.5.1"], okta ["profile updates by PUT"], entra [], AL2;
+    "users.duplicate_conflict" => ["RFC 7644 §3.3 (409)"], okta ["SPEC test: Expect failure when recreating user with same values"], entra [], AL2;
+    "users.duplicate_scim_type" => ["RFC 7644 §3.3", "RFC 7644 §3.12 (uniqueness)"], okta [], entra [], AL2;
+    "users.duplicate_case_insensitive" => ["RFC 7643 §4.1.1 (userName caseExact false)", "RFC 7644 §3.3"], okta [], entra [], AL2;
+    "users.concurrent_create_once" => ["RFC 7644 §3.3"], okta [], entra [], AL2;
+    "users.delete" => ["RFC 7644 §3.6"], okta [], entra ["delete user"], AL1;
+    "filter.user_name" => ["RFC 7644 §3.4.2.2"], okta ["SPEC test: Test invalid User by username"], entra ["get user by userName"], AL1;
+    "filter.user_name_case_insensitive" => ["RFC 7644 §3.4.2.2", "RFC 7643 §4.1.1 (userName caseExact false)"], okta ["SPEC test: Username Case Sensitivity Check"], entra [], AL2;
+    "filter.external_id" => ["RFC 7644 §3.4.2.2", "RFC 7643 §3.1 (externalId)"], okta [], entra ["filter externalId eq"], AL2;
+    "filter.no_match" => ["RFC 7644 §3.4.2", "RFC 7644 §3.4.2.2"], okta ["SPEC test: Make sure random user doesn't exist"], entra [], AL2;
+    "filter.invalid" => ["RFC 7644 §3.4.2.2", "RFC 7644 §3.12 (invalidFilter)"], okta [], entra [], None;
+    "pagination.one_based" => ["RFC 7644 §3.4.2.4"], okta ["SPEC test: Test Users endpoint"], entra [], AL2;
+    "pagination.pages_consistent" => ["RFC 7644 §3.4.2.4"], okta [], entra [], AL2;
+    "pagination.items_per_page" => ["RFC 7644 §3.4.2.4"], okta ["SPEC test: Test Users endpoint"], entra [], AL2;
+    "pagination.total_results" => ["RFC 7644 §3.4.2.4"], okta ["SPEC test: Test Users endpoint"], entra [], AL2;
+    "patch.okta_deactivate" => ["RFC 7644 §3.5.2.3", "RFC 7643 §4.1.1 (active)"], okta ["deactivation by PATCH active false"], entra [], AL1;
+    "patch.entra_false_string" => ["RFC 7644 §3.5.2.3", "RFC 7643 §4.1.1 (active)"], okta [], entra ["disable user without aadOptscim062020"], AL1;
+    "patch.compliant_replace" => ["RFC 7644 §3.5.2.3"], okta [], entra ["disable or enable user with aadOptscim062020"], AL2;
+    "patch.dotted_keys" => ["RFC 7644 §3.5.2.3", "RFC 7644 §3.10"], okta [], entra [], AL2;
+    "patch.enterprise_extension" => ["RFC 7644 §3.5.2", "RFC 7644 §3.10", "RFC 7643 §4.3"], okta [], entra ["enterprise extension attributes"], AL2;
+    "patch.entra_multi_replace" => ["RFC 7644 §3.5.2.3"], okta [], entra ["patch user, several attributes"], AL2;
+    "patch.entra_title_case_add" => ["RFC 7644 §3.5.2.1"], okta [], entra ["Title-Case Add without aadOptscim062020"], AL2;
+    "patch.add_filtered_creates" => ["RFC 7644 §3.5.2.1", "RFC 7644 §3.5.2"], okta [], entra ["patch user, multi-valued attribute"], AL2;
+    "errors.not_found" => ["RFC 7644 §3.4.1", "RFC 7644 §3.12 (404)"], okta ["SPEC test: Test invalid User by ID", "SPEC test: Check status 404"], entra [], AL1;
+    "errors.patch_unknown_user" => ["RFC 7644 §3.12 (404)"], okta [], entra [], AL1;
+    "errors.scim_error_shape" => ["RFC 7644 §3.12"], okta [], entra [], None;
+    "errors.no_server_errors" => ["RFC 7644 §3.12"], okta [], entra [], None;
+    "content_type.request_scim_json" => ["RFC 7644 §3.8"], okta ["sends application/scim+json"], entra [], None;
+    "content_type.request_json" => ["RFC 7644 §3.8"], okta [], entra [], None;
+    "content_type.request_other" => ["RFC 7644 §3.8"], okta [], entra [], None;
+    "content_type.responses" => ["RFC 7644 §3.8"], okta [], entra [], None;
+    "groups.create" => ["RFC 7644 §3.3", "RFC 7643 §4.2"], okta ["Group Push: create group"], entra [], AL2;
+    "groups.create_entra" => ["RFC 7644 §3.3", "RFC 7643 §4.2"], okta [], entra ["create group"], AL2;
+    "groups.filter_display_name" => ["RFC 7644 §3.4.2.2"], okta ["Group Push: get groups by displayName"], entra ["get group by displayName"], AL2;
+    "groups.patch_add_members" => ["RFC 7644 §3.5.2.1"], okta ["Group Push: add members"], entra [], AL2;
+    "groups.excluded_members" => ["RFC 7644 §3.4.2.5 (excludedAttributes)"], okta [], entra ["get group excluding members"], AL2;
+    "groups.patch_remove_filter" => ["RFC 7644 §3.5.2.2"], okta ["Group Push: remove a member"], entra [], AL2;
+    "groups.rename_okta" => ["RFC 7644 §3.5.2.3"], okta ["Group Push: rename group"], entra [], AL2;
+    "groups.patch_add_entra" => ["RFC 7644 §3.5.2.1"], okta [], entra ["add member to group"], AL2;
+    "groups.patch_remove_value_array" => ["RFC 7644 §3.5.2.2"], okta [], entra ["remove member from group"], AL2;
+    "groups.rename_entra" => ["RFC 7644 §3.5.2.3"], okta [], entra ["rename group"], AL2;
+    "groups.delete" => ["RFC 7644 §3.6"], okta [], entra [], AL2;
+    "lifecycle.deactivated_listed_inactive" => ["RFC 7643 §4.1.1 (active)", "RFC 7644 §3.4.2.2"], okta [], entra [], AL1;
+    "lifecycle.sessions_revoked" => [], okta [], entra [], AL1;
+    "limits.retry_after" => ["RFC 7644 §3.12", "RFC 6585 §4 (429)"], okta ["reads only integer Retry-After seconds"], entra [], None;
+    "limits.under_60s" => [], okta ["60-second request timeout"], entra [], None;
+};
+
+/// What check `id` supports; `None` for an id this map does not know.
+pub fn supports(id: &str) -> Option<Supports> {
+    MAP.iter().find(|e| e.id == id).map(|e| Supports {
+        rfc: e.rfc.iter().map(|s| s.to_string()).collect(),
+        okta: e.okta.iter().map(|s| s.to_string()).collect(),
+        entra: e.entra.iter().map(|s| s.to_string()).collect(),
+        ipsie: e.ipsie,
+    })
+}
+
+/// The requirements buyers ask about that no request from outside can prove: never counted as
+/// passed, listed with what the operator shows instead.
+pub fn not_tested() -> Vec<Untested> {
+    let u = |requirement: &str, source: &str, show_instead: &str| Untested {
+        requirement: requirement.into(),
+        source: source.into(),
+        show_instead: show_instead.into(),
+    };
+    vec![
+        u(
+            "OAuth 2.0 client credentials grant for the SCIM endpoint",
+            "Microsoft Entra app gallery",
+            "the token endpoint and client registration the gallery listing will use, and a successful token request",
+        ),
+        u(
+            "Token lifetime (long-lived or automatically renewed credentials, so provisioning does not stop when a token expires)",
+            "Microsoft Entra app gallery",
+            "the documented lifetime and rotation of the tokens issued to Entra (Muster: tokens do not expire until rotated or revoked; rotation keeps the old token valid for a grace period)",
+        ),
+        u(
+            "Sustains 25 requests per second from one tenant",
+            "Microsoft Entra app gallery",
+            "a load test against the production deployment; this report's burst only checks that 429 answers carry Retry-After",
+        ),
+        u(
+            "Roles and entitlements provisioned and enforced",
+            "IPSIE SCIM profile AL3 (draft)",
+            "the role mapping of each connection and a test that a role change reaches the application",
+        ),
+        u(
+            "Deprovisioning takes effect in the application within the agreed time",
+            "IPSIE SCIM profile AL1 (draft)",
+            "Muster's deprovisioning evidence pack (muster evidence) for a real period",
+        ),
+    ]
+}
+
+/// Which levels are met: a level counts only if every check mapped to it and to the levels
+/// below passed or did not apply, and at least one of its checks passed. AL3 has no check this
+/// report can run from outside, so it is never met here.
+pub fn verdict(checks: &[Check]) -> LevelVerdict {
+    let mut met = Vec::new();
+    for level in IpsieLevel::ALL {
+        let mine: Vec<&Check> = checks
+            .iter()
+            .filter(|c| supports(&c.id).and_then(|s| s.ipsie) == Some(level))
+            .collect();
+        let failing: Vec<String> = mine
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .map(|c| c.title.clone())
+            .collect();
+        let passed = mine.iter().any(|c| c.outcome == Outcome::Pass);
+        // A check of this level that never ran (the run stopped early) is missing evidence.
+        let not_run = MAP
+            .iter()
+            .filter(|e| e.ipsie == Some(level) && !checks.iter().any(|c| c.id == e.id))
+            .count();
+        if failing.is_empty() && passed && not_run == 0 {
+            met.push(level);
+            continue;
+        }
+        let mut failing = failing;
+        if not_run > 0 && (passed || !failing.is_empty()) {
+            failing.push(format!(
+                "{not_run} further {} check(s) did not run because an earlier step failed",
+                level.label()
+            ));
+        }
+        let missing = if !failing.is_empty() {
+            failing
+        } else if level == IpsieLevel::Al3 {
+            vec!["Roles and entitlements cannot be tested by this report; see \"Not tested from outside\"".into()]
+        } else {
+            vec![format!("No {} check could run", level.label())]
+        };
+        let summary = format!(
+            "{} Next: IPSIE SCIM {} ({}); {} missing, listed below.",
+            met_sentence(&met),
+            level.label(),
+            level.scope(),
+            if missing.len() == 1 {
+                "1 item".to_string()
+            } else {
+                format!("{} items", missing.len())
+            }
+        );
+        return LevelVerdict {
+            met,
+            next: Some(level),
+            missing,
+            summary,
+        };
+    }
+    LevelVerdict {
+        summary: met_sentence(&met),
+        met,
+        next: None,
+        missing: vec![],
+    }
+}
+
+fn met_sentence(met: &[IpsieLevel]) -> String {
+    match met.last() {
+        None => "Meets no level of the IPSIE SCIM profile (draft).".into(),
+        Some(top) => format!(
+            "Meets IPSIE SCIM profile (draft) level {}: {}.",
+            met.iter()
+                .map(|l| l.label())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            top.scope()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn check(id: &str, outcome: Outcome) -> Check {
+        Check {
+            id: id.into(),
+            title: format!("title of {id}"),
+            category: "c".into(),
+            outcome,
+            reason: String::new(),
+            evidence: None,
+            supports: Supports::default(),
+        }
+    }
+
+    /// Every id the run can record (string literals in check.rs shaped like check ids) is mapped,
+    /// so a new check cannot ship without its references. The integration test
+    /// `every_check_in_a_run_is_mapped` asserts the same of a real run's output.
+    #[test]
+    fn every_check_is_mapped() {
+        let src = include_str!("check.rs");
+        let prefixes = [
+            "target.",
+            "discovery.",
+            "auth.",
+            "users.",
+            "filter.",
+            "pagination.",
+            "patch.",
+            "errors.",
+            "content_type.",
+            "groups.",
+            "lifecycle.",
+            "limits.",
+        ];
+        // Paths into a ServiceProviderConfig, not check ids.
+        let not_ids = ["filter.supported", "patch.supported"];
+        let ids: BTreeSet<&str> = src
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| prefixes.iter().any(|p| s.starts_with(p)))
+            .filter(|s| {
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit())
+            })
+            .filter(|s| !not_ids.contains(s))
+            .collect();
+        assert!(ids.len() >= 60, "found only {} ids", ids.len());
+        let unmapped: Vec<&&str> = ids.iter().filter(|id| supports(id).is_none()).collect();
+        assert!(
+            unmapped.is_empty(),
+            "checks without a standards entry: {unmapped:?}"
+        );
+        let known: BTreeSet<&str> = MAP.iter().map(|e| e.id).collect();
+        assert_eq!(known.len(), MAP.len(), "an id is mapped twice");
+    }
+
+    #[test]
+    fn verdict_climbs_levels_and_names_what_is_missing() {
+        // Every AL1 and AL2 check passes (sessions do not apply); a check of no level fails.
+        let mut all_pass: Vec<Check> = MAP
+            .iter()
+            .filter(|e| e.ipsie.is_some())
+            .map(|e| check(e.id, Outcome::Pass))
+            .collect();
+        let at = |v: &[Check], id: &str| v.iter().position(|c| c.id == id).unwrap();
+        let i = at(&all_pass, "lifecycle.sessions_revoked");
+        all_pass[i].outcome = Outcome::NotApplicable;
+        all_pass.push(check("discovery.schemas", Outcome::Fail));
+        let v = verdict(&all_pass);
+        assert_eq!(v.met, [IpsieLevel::Al1, IpsieLevel::Al2]);
+        assert_eq!(v.next, Some(IpsieLevel::Al3));
+        assert!(
+            v.summary
+                .starts_with("Meets IPSIE SCIM profile (draft) level AL1 and AL2"),
+            "{}",
+            v.summary
+        );
+
+        let mut no_groups = all_pass.clone();
+        let i = at(&no_groups, "groups.create");
+        no_groups[i].outcome = Outcome::Fail;
+        let v = verdict(&no_groups);
+        assert_eq!(v.met, [IpsieLevel::Al1]);
+        assert_eq!(v.next, Some(IpsieLevel::Al2));
+        assert_eq!(v.missing, ["title of groups.create"]);
+
+        let mut no_delete = all_pass.clone();
+        let i = at(&no_delete, "users.delete");
+        no_delete[i].outcome = Outcome::Fail;
+        let v = verdict(&no_delete);
+        assert!(v.met.is_empty(), "a failing AL1 check blocks every level");
+        assert_eq!(v.next, Some(IpsieLevel::Al1));
+        assert_eq!(v.missing, ["title of users.delete"]);
+        assert!(v.summary.starts_with("Meets no level"), "{}", v.summary);
+
+        // A run that stopped early: AL1 checks that never ran keep AL1 from being met.
+        let stopped: Vec<Check> = all_pass
+            .iter()
+            .filter(|c| c.id.starts_with("auth."))
+            .cloned()
+            .collect();
+        let v = verdict(&stopped);
+        assert!(v.met.is_empty(), "{}", v.summary);
+        assert!(
+            v.missing[0].ends_with("AL1 check(s) did not run because an earlier step failed"),
+            "{:?}",
+            v.missing
+        );
+
+        let v = verdict(&[]);
+        assert!(v.met.is_empty() && v.missing == ["No AL1 check could run"]);
+    }
+
+    #[test]
+    fn outside_requirements_are_never_passed() {
+        let u = not_tested();
+        for needle in [
+            "client credentials",
+            "Token lifetime",
+            "25 requests per second",
+        ] {
+            assert!(u.iter().any(|x| x.requirement.contains(needle)), "{needle}");
+        }
+        assert!(u.iter().all(|x| !x.show_instead.is_empty()));
+    }
+}
