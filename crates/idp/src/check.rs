@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
@@ -19,7 +18,11 @@ use crate::dialect::{
     ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA,
 };
 use crate::plain::Plain;
-use crate::standards::{self, LevelVerdict, Supports, Untested};
+use crate::report::Supports;
+pub use crate::report::{
+    Check, Counts, Evidence, EvidenceRequest, EvidenceResponse, Outcome, Report,
+};
+use crate::standards;
 
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -55,121 +58,6 @@ impl Default for CheckOptions {
             muster_app: None,
             burst: 200,
         }
-    }
-}
-
-/// How a check ended.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    NotApplicable,
-}
-
-impl Outcome {
-    /// The short label reports print ("N/A" is explained in each report's legend).
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Pass => "PASS",
-            Outcome::Fail => "FAIL",
-            Outcome::NotApplicable => "N/A",
-        }
-    }
-}
-
-/// The request that decided a check.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
-pub struct EvidenceRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: BTreeMap<String, String>,
-    pub body: Option<String>,
-}
-
-/// The response that decided a check.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
-pub struct EvidenceResponse {
-    /// None when no response arrived.
-    pub status: Option<u16>,
-    pub headers: BTreeMap<String, String>,
-    /// Truncated to 4 KB.
-    pub body: String,
-    pub latency_ms: u64,
-}
-
-/// One exchange, as shown in the report.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
-pub struct Evidence {
-    pub request: EvidenceRequest,
-    pub response: EvidenceResponse,
-}
-
-/// One check's verdict.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    pub id: String,
-    pub title: String,
-    pub category: String,
-    pub outcome: Outcome,
-    pub reason: String,
-    pub evidence: Option<Evidence>,
-    /// The standards sections and IdP requirements this check backs (crate::standards).
-    pub supports: Supports,
-}
-
-/// Totals by outcome.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Counts {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub total: usize,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub pass: usize,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub fail: usize,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub not_applicable: usize,
-}
-
-/// The readiness report.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub target: String,
-    pub generated_at: DateTime<Utc>,
-    pub version: String,
-    pub counts: Counts,
-    pub checks: Vec<Check>,
-    /// Resources the run could not delete again (ids), so an operator can remove them.
-    pub leftovers: Vec<String>,
-    /// The IPSIE SCIM profile levels the checks show the server meets.
-    pub levels: LevelVerdict,
-    /// Requirements no request from outside can prove; never counted as passed.
-    pub not_tested: Vec<Untested>,
-}
-
-impl Report {
-    /// True when no check failed.
-    pub fn passed(&self) -> bool {
-        self.counts.fail == 0
-    }
-
-    /// The check with this id.
-    pub fn check(&self, id: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.id == id)
     }
 }
 

@@ -7,13 +7,14 @@
 //! - [`client`]: [`client::ScimClient`], bearer auth, 429 back-off, per-request records.
 //! - [`scenario`]: [`scenario::run`] and its [`scenario::Summary`] with the expected state.
 //! - [`check`]: [`check::run_checks`] and its [`check::Report`] (JSON; [`render`]: table, HTML).
-//! - [`standards`]: what each check supports (RFCs, Okta, Entra, IPSIE levels) and the level verdict.
+//! - [`report`]: the report's data types; [`standards`]: what each check supports (RFCs, Okta, Entra, IPSIE levels) and the level verdict.
 
 pub mod check;
 pub mod client;
 pub mod dialect;
 mod plain;
 pub mod render;
+pub mod report;
 pub mod scenario;
 pub mod standards;
 

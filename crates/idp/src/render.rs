@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::check::{Outcome, Report};
+use crate::report::{Outcome, Report};
 
 /// What the outcome labels mean, printed under every rendering.
 pub const LEGEND: &str = "PASS: the server behaved as required. FAIL: it did not; the reason says what it answered. N/A: not applicable to this server (the check's precondition does not hold, e.g. a generic SCIM server exposes no sessions).";
