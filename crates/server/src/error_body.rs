@@ -1,5 +1,6 @@
 //! The admin and app APIs' error answer: the JSON body (`ApiError`, a code programs branch on
-//! and a message for people) and the one mapping of a directory error to a status and code.
+//! and a message for people), the one mapping of a directory error to a status and code, and
+//! the query extractor whose rejection answers with it.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -69,5 +70,27 @@ impl IntoResponse for ApiFailure {
             }),
         )
             .into_response()
+    }
+}
+
+/// A query string whose rejection (a missing parameter, a number that is not one) is the
+/// admin and app APIs' JSON 400 `bad_request` with the reason, not axum's plain-text 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiFailure::bad_request(e.body_text())),
+        }
     }
 }

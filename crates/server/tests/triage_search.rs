@@ -189,3 +189,26 @@ async fn one_search_across_connections_bounded_with_clear_400s() {
         "{body}"
     );
 }
+
+/// A query string the admin API cannot read is answered like every other bad request: a JSON
+/// 400 `bad_request` saying what is wrong (axum's own rejection is plain text).
+#[tokio::test]
+async fn an_unreadable_query_string_is_a_json_bad_request() {
+    let app = spawn_app().await;
+    let conn = app.connection_id.clone();
+    for path in [
+        "/triage".to_string(),
+        "/search".to_string(),
+        format!("/connections/{conn}/users?limit=abc"),
+        format!("/connections/{conn}/log?before_id=yesterday"),
+    ] {
+        let (s, v) = admin(&app, &path).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert_eq!(v["code"], json!("bad_request"), "{path}: {v}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{path}: {v}"
+        );
+    }
+    app.shutdown().await;
+}

@@ -1,6 +1,7 @@
 //! `GET /api/evidence`: the deprovisioning evidence for a connection (or all) and a period,
 //! as JSON for the console, or as a JSON, CSV or PDF download (`format=`).
 
+use super::ApiQuery;
 use super::ApiFailure;
 use crate::evidence_files;
 use crate::state::AppState;
@@ -46,7 +47,7 @@ pub fn generated_by() -> String {
     ))]
 pub async fn evidence(
     State(st): State<AppState>,
-    Query(p): Query<EvidenceParams>,
+    ApiQuery(p): ApiQuery<EvidenceParams>,
 ) -> Result<Response, ApiFailure> {
     let required = |v: Option<String>, name: &str| {
         v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {

@@ -4,7 +4,7 @@
 
 use super::types::*;
 use super::AdminActor;
-use super::{ApiFailure, ApiJson, ApiResult};
+use super::{ApiQuery, ApiFailure, ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -544,7 +544,7 @@ pub struct StaleParams {
 pub async fn jit_stale(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    axum::extract::Query(p): axum::extract::Query<StaleParams>,
+    ApiQuery(p): ApiQuery<StaleParams>,
 ) -> ApiResult<Vec<directory::jit::StaleAccount>> {
     super::ensure_connection(&st, &id).await?;
     let now = st.clock.now();

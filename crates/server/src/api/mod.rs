@@ -31,7 +31,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 use types::*;
 
-pub use crate::error_body::ApiFailure;
+pub use crate::error_body::{ApiFailure, ApiQuery};
 
 pub(crate) type ApiResult<T> = Result<Json<T>, ApiFailure>;
 
@@ -553,7 +553,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AdminActor {
 async fn user_page(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Query(p): Query<PageParams>,
+    ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<UserPage> {
     ensure_connection(&st, &id).await?;
     let q = p.into_query();
@@ -672,7 +672,7 @@ pub(crate) fn group_row(g: &groups::GroupRecord, held: Option<i64>) -> GroupRow 
 async fn group_page(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Query(mut p): Query<PageParams>,
+    ApiQuery(mut p): ApiQuery<PageParams>,
 ) -> ApiResult<GroupPage> {
     ensure_connection(&st, &id).await?;
     let status = directory::console::GroupStatusFilter::parse(p.status.take().as_deref())?;
@@ -781,7 +781,7 @@ struct LogParams {
 async fn connection_log(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Query(p): Query<LogParams>,
+    ApiQuery(p): ApiQuery<LogParams>,
 ) -> ApiResult<LogPage> {
     ensure_connection(&st, &id).await?;
     let q = LogQuery {

@@ -4,7 +4,7 @@
 
 use super::types::*;
 use super::AdminActor;
-use super::{ApiFailure, ApiResult};
+use super::{ApiQuery, ApiFailure, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -58,7 +58,7 @@ impl LogFilter {
 /// The provisioning log across all connections (or one), newest first, keyset-paged.
 #[utoipa::path(get, path = "/api/log", tag = "log", params(LogFilter),
     responses((status = 200, description = "One page of rows", body = LogPage)))]
-pub async fn all_log(State(st): State<AppState>, Query(f): Query<LogFilter>) -> ApiResult<LogPage> {
+pub async fn all_log(State(st): State<AppState>, ApiQuery(f): ApiQuery<LogFilter>) -> ApiResult<LogPage> {
     log_page(&st, f.query(100)).await
 }
 
@@ -151,7 +151,7 @@ pub const SEARCHED_TO_HEADER: &str = "x-muster-searched-to-id";
     )))]
 pub async fn export_log(
     State(st): State<AppState>,
-    Query(f): Query<LogFilter>,
+    ApiQuery(f): ApiQuery<LogFilter>,
 ) -> Result<Response, ApiFailure> {
     let mut q = f.query(50_000);
     q.limit = q.limit.min(50_000);
@@ -262,7 +262,7 @@ pub struct ActivityParams {
 pub async fn activity(
     State(st): State<AppState>,
     Path(id): Path<String>,
-    Query(p): Query<ActivityParams>,
+    ApiQuery(p): ApiQuery<ActivityParams>,
 ) -> ApiResult<Vec<ActivityBucket>> {
     super::ensure_connection(&st, &id).await?;
     let (hours, bucket_hours) = if p.range.as_deref() == Some("7d") {
@@ -319,7 +319,7 @@ pub struct TriageParams {
     ))]
 pub async fn triage(
     State(st): State<AppState>,
-    Query(p): Query<TriageParams>,
+    ApiQuery(p): ApiQuery<TriageParams>,
 ) -> ApiResult<directory::triage::TriageReport> {
     if p.q.trim().is_empty() {
         return Err(ApiFailure::bad_request(

@@ -1,6 +1,6 @@
 //! The console's one search across every connection (Ctrl+K): users, groups and log rows.
 
-use super::{ApiFailure, ApiResult};
+use super::{ApiQuery, ApiFailure, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -27,7 +27,7 @@ pub struct SearchParams {
     ))]
 pub async fn search(
     State(st): State<AppState>,
-    Query(p): Query<SearchParams>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<SearchResults> {
     // Checked before the database is touched; directory::Error::Invalid maps to 400.
     let q = SearchText::parse(p.q.as_deref().unwrap_or("")).map_err(ApiFailure::from)?;

@@ -2,7 +2,7 @@
 //! users with thousands of events and groups with thousands of members.
 
 use super::types::ApiError;
-use super::{ensure_connection, ApiResult};
+use super::{ApiQuery, ensure_connection, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -32,7 +32,7 @@ pub(crate) struct TimelineParams {
 pub(crate) async fn user_timeline(
     State(st): State<AppState>,
     Path((id, uid)): Path<(String, String)>,
-    Query(p): Query<TimelineParams>,
+    ApiQuery(p): ApiQuery<TimelineParams>,
 ) -> ApiResult<StoryPage> {
     ensure_connection(&st, &id).await?;
     let page = st
@@ -68,7 +68,7 @@ pub(crate) struct MemberParams {
 pub(crate) async fn group_members(
     State(st): State<AppState>,
     Path((id, gid)): Path<(String, String)>,
-    Query(p): Query<MemberParams>,
+    ApiQuery(p): ApiQuery<MemberParams>,
 ) -> ApiResult<GroupMemberPage> {
     ensure_connection(&st, &id).await?;
     let page = st

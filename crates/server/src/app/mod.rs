@@ -3,7 +3,8 @@
 //! and the ordered change feed. Authenticated by application keys, never SCIM tokens.
 
 use crate::state::AppState;
-use axum::extract::{Extension, Path, Query, Request, State};
+use crate::error_body::ApiQuery;
+use axum::extract::{Extension, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -142,7 +143,7 @@ struct Paging {
 async fn list_users(
     State(st): State<AppState>,
     Path(c): Path<String>,
-    Query(p): Query<Paging>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> Response {
     let q = directory::console::PageQuery {
         q: None,
@@ -395,7 +396,7 @@ struct CursorExpired {
 async fn read_feed(
     State(st): State<AppState>,
     Extension(AppKeyId(key)): Extension<AppKeyId>,
-    Query(q): Query<FeedQuery>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> Response {
     let after = q.after.unwrap_or(0);
     let connection = q.connection.filter(|c| !c.is_empty());
