@@ -121,6 +121,7 @@ impl Report {
     }
 }
 
+/// A level of the draft IPSIE SCIM profile. Levels are cumulative: AL2 includes AL1.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

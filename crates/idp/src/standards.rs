@@ -1,8 +1,8 @@
 //! What each readiness check supports (RFC 7643/7644 sections, Okta's and Entra's requirements, IPSIE SCIM profile levels), what cannot be tested from outside, and the level verdict.
 //!
 //! Okta references name the steps of Okta's own "SCIM 2.0 SPEC Test" (the Runscope suite in
-//! /work/shared/conformance/okta) or its documented client behaviour; Entra references name the
-//! requests Entra's provisioning service sends (the payloads in /work/shared/conformance/
+//! ../shared/conformance/okta) or its documented client behaviour; Entra references name the
+//! requests Entra's provisioning service sends (the payloads in ../shared/conformance/
 //! idp-payloads). IPSIE levels follow the draft IPSIE SCIM profile: AL1 deprovisioning
 //! (deactivate and delete users), AL2 the users-and-groups lifecycle, AL3 roles and
 //! entitlements. The draft may still change; the report says so.
@@ -10,7 +10,7 @@
 use crate::report::{Check, Outcome};
 pub use crate::report::{IpsieLevel, LevelVerdict, Supports, Untested};
 
-/// A level of the draft IPSIE SCIM profile. Levels are cumulative: AL2 includes AL1.
+/// One check's references, as the map below lists them.
 struct Entry {
     id: &'static str,
     rfc: &'static [&'static str],

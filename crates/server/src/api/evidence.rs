@@ -1,11 +1,11 @@
 //! `GET /api/evidence`: the deprovisioning evidence for a connection (or all) and a period,
 //! as JSON for the console, or as a JSON, CSV or PDF download (`format=`).
 
-use super::ApiQuery;
 use super::ApiFailure;
+use super::ApiQuery;
 use crate::evidence_files;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

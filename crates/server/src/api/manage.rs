@@ -4,7 +4,7 @@
 
 use super::types::*;
 use super::AdminActor;
-use super::{ApiQuery, ApiFailure, ApiJson, ApiResult};
+use super::{ApiFailure, ApiJson, ApiQuery, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -4,9 +4,9 @@
 
 use super::types::*;
 use super::AdminActor;
-use super::{ApiQuery, ApiFailure, ApiResult};
+use super::{ApiFailure, ApiQuery, ApiResult};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -58,7 +58,10 @@ impl LogFilter {
 /// The provisioning log across all connections (or one), newest first, keyset-paged.
 #[utoipa::path(get, path = "/api/log", tag = "log", params(LogFilter),
     responses((status = 200, description = "One page of rows", body = LogPage)))]
-pub async fn all_log(State(st): State<AppState>, ApiQuery(f): ApiQuery<LogFilter>) -> ApiResult<LogPage> {
+pub async fn all_log(
+    State(st): State<AppState>,
+    ApiQuery(f): ApiQuery<LogFilter>,
+) -> ApiResult<LogPage> {
     log_page(&st, f.query(100)).await
 }
 

@@ -1,8 +1,8 @@
 //! The console's one search across every connection (Ctrl+K): users, groups and log rows.
 
-use super::{ApiQuery, ApiFailure, ApiResult};
+use super::{ApiFailure, ApiQuery, ApiResult};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use directory::search::{self, SearchResults, SearchText};
 use serde::Deserialize;

@@ -2,9 +2,9 @@
 //! users with thousands of events and groups with thousands of members.
 
 use super::types::ApiError;
-use super::{ApiQuery, ensure_connection, ApiResult};
+use super::{ensure_connection, ApiQuery, ApiResult};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use directory::console::GroupMemberPage;
 use directory::timeline::StoryPage;

@@ -2,8 +2,8 @@
 //! provisioned users, session checks, users with effective role and mapped attributes,
 //! and the ordered change feed. Authenticated by application keys, never SCIM tokens.
 
-use crate::state::AppState;
 use crate::error_body::ApiQuery;
+use crate::state::AppState;
 use axum::extract::{Extension, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
