@@ -144,8 +144,8 @@ export function ReadinessReport({ report, request }: { report: Report; request: 
                       <td>
                         <span className={`badge outcome-badge outcome-badge-${k.outcome}`}>{OUTCOME_LABEL[k.outcome]}</span>
                       </td>
-                      <td className="readiness-reason">
-                        {k.reason}
+                      <td>
+                        <div className="readiness-reason">{k.reason}</div>
                         <div className="muted small" data-testid="readiness-supports">
                           {supportsLine(k)}
                         </div>
