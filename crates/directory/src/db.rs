@@ -1020,6 +1020,22 @@ fn restrict_permissions(path: &Path) {
     let _ = path;
 }
 
+/// The query plan SQLite chooses for `sql`, one step per line, with every parameter bound to
+/// `arg`: for the tests that show a query is served by an index.
+#[cfg(test)]
+pub(crate) fn query_plan<T: rusqlite::ToSql + Clone>(
+    c: &Connection,
+    sql: &str,
+    arg: T,
+) -> Vec<String> {
+    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let args = vec![arg; stmt.parameter_count()];
+    stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     /// Version 8 fills the log's user_name_key for rows written before it, as log::append

@@ -223,17 +223,6 @@ pub fn search(db: &Connection, q: &SearchText, limit: u32) -> Result<SearchResul
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::Connection;
-
-    fn plan(c: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let args = vec![1i64; stmt.parameter_count()];
-        stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    }
-
     /// Every step of the search's user and group queries, and of triage's refused sign-ins,
     /// reads one connection's range of an index: no step walks a whole table.
     #[test]
@@ -256,7 +245,7 @@ mod tests {
                     &["signins_subject", "signins_email"][..],
                 ),
             ] {
-                let steps = plan(c, sql);
+                let steps = crate::db::query_plan(c, sql, 1i64);
                 for s in &steps {
                     assert!(
                         !s.starts_with("SCAN "),

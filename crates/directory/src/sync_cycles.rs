@@ -569,15 +569,6 @@ mod tests {
     }
 
     /// The plan SQLite picks for `sql`, one line per step.
-    fn plan(c: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let args = vec!["x".to_string(); stmt.parameter_count()];
-        stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    }
-
     /// Every statement is one range of the partial covering index: no table row is read (a
     /// request body may be large), no scan, no sort.
     #[test]
@@ -585,15 +576,15 @@ mod tests {
         let (_d, db) = open();
         db.read_blocking(|c| {
             assert_eq!(
-                plan(c, NEWEST_BEFORE_SQL),
+                crate::db::query_plan(c, NEWEST_BEFORE_SQL, "x"),
                 vec!["SEARCH provisioning_log USING COVERING INDEX log_sync_cycles (connection_id=? AND at<?)"]
             );
             assert_eq!(
-                plan(c, SUMMARY_SQL),
+                crate::db::query_plan(c, SUMMARY_SQL, "x"),
                 vec!["SEARCH provisioning_log USING COVERING INDEX log_sync_cycles (connection_id=? AND at>? AND at<?)"]
             );
             assert_eq!(
-                plan(c, EARLIEST_IN_SQL),
+                crate::db::query_plan(c, EARLIEST_IN_SQL, "x"),
                 vec!["SEARCH provisioning_log USING COVERING INDEX log_sync_cycles (connection_id=? AND at>? AND at<?)"]
             );
             Ok(())

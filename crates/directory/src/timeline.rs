@@ -420,15 +420,6 @@ fn group_names(
 mod tests {
     use super::*;
 
-    fn plan(c: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let args = vec![1i64; stmt.parameter_count()];
-        stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    }
-
     /// A page of a story reads one user's index range, newest first without a sort, and each
     /// event's log row through the partial index: never the connection's feed or the log.
     #[test]
@@ -437,11 +428,11 @@ mod tests {
         let db = crate::Db::open(&dir.path().join("t.db")).unwrap();
         db.read_blocking(|c| {
             assert_eq!(
-                plan(c, PAGE_SQL),
+                crate::db::query_plan(c, PAGE_SQL, 1i64),
                 vec!["SEARCH change_feed USING INDEX change_feed_user (connection_id=? AND user_id=? AND seq<?)"]
             );
             assert_eq!(
-                plan(c, LOG_ROW_SQL),
+                crate::db::query_plan(c, LOG_ROW_SQL, 1i64),
                 vec!["SEARCH provisioning_log USING INDEX log_feed (feed_last>?)"]
             );
             Ok(())
