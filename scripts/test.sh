@@ -23,11 +23,16 @@ step "console: typecheck, lint, build"
 step "rustfmt"
 cargo fmt --all -- --check
 
-step "layering: the transports hold no SQL and no clock"
+step "layering: the transports hold no SQL, no clock and no store"
 # The server and the desktop shell reach the store only through `directory`'s functions and
 # read time from the injected clock (tests move it); see README's layout section.
 if grep -rnE 'rusqlite|SELECT |INSERT |UPDATE |DELETE FROM|Utc::now' crates/server/src src-tauri/src; then
   echo "SQL or the system clock in a transport crate (above): move it into crates/directory"; exit 1
+fi
+# Nor do they hold the store itself: every command goes through `directory::Directory`, which
+# runs its transaction, audits, and announces what it committed (no hand-written publish).
+if grep -rnE '\bDb\b|\.db\(\)|\.db\.|(read|write)_blocking|\.publish\(' crates/server/src src-tauri/src; then
+  echo "the store used directly in a transport crate (above): add a command to directory::Directory"; exit 1
 fi
 
 step "build"

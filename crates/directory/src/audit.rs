@@ -86,10 +86,22 @@ pub fn record(
     Ok(())
 }
 
+/// A connection's audit trail, newest first.
 pub fn list(db: &Connection, connection_id: &str, limit: u32) -> Result<Vec<AuditEntry>> {
+    list_where(db, Some(connection_id), limit)
+}
+
+/// The server's own audit trail (actions on no one connection, such as the log's
+/// retention), newest first.
+pub fn list_server(db: &Connection, limit: u32) -> Result<Vec<AuditEntry>> {
+    list_where(db, None, limit)
+}
+
+fn list_where(db: &Connection, connection_id: Option<&str>, limit: u32) -> Result<Vec<AuditEntry>> {
+    // `IS` matches NULL to NULL: with no connection, the server-wide rows.
     let mut stmt = db.prepare_cached(
         "SELECT id, at, connection_id, actor, action, token_prefix, source, detail FROM audit
-         WHERE connection_id = ?1 ORDER BY id DESC LIMIT ?2",
+         WHERE connection_id IS ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let rows = stmt
         .query_map(params![connection_id, limit.clamp(1, 1000)], |r| {

@@ -3,7 +3,7 @@
 
 use crate::{ServerConfig, StartError};
 use clap::{Parser, Subcommand};
-use directory::{connections, tokens, Actor, Clock, Db, SystemClock};
+use directory::{connections, Actor, Clock, Directory, SystemClock};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -340,9 +340,28 @@ fn fail(msg: impl std::fmt::Display) -> i32 {
     1
 }
 
-fn open(db: Option<PathBuf>) -> Result<Db, i32> {
+/// The directory a command works on, with a small runtime to run its commands: the CLI
+/// goes through the same door as the server, so it audits and behaves the same.
+struct Local {
+    dir: Directory,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Local {
+    fn block<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+}
+
+fn open(db: Option<PathBuf>) -> Result<Local, i32> {
     let path = db.unwrap_or_else(default_db_path);
-    Db::open(&path).map_err(|e| fail(format!("cannot open {}: {e}", path.display())))
+    let dir = Directory::open(&path, std::sync::Arc::new(SystemClock))
+        .map_err(|e| fail(format!("cannot open {}: {e}", path.display())))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start: {e}")))?;
+    Ok(Local { dir, rt })
 }
 
 pub fn main() -> i32 {
@@ -427,12 +446,11 @@ pub fn main() -> i32 {
         Command::Connection { command } => connection(command),
         Command::Token { command } => token(command),
         Command::AppKey { db, label } => {
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            let now = SystemClock.now();
-            match db.write_blocking(move |c| directory::sessions::issue_app_key(c, &label, now)) {
+            match l.block(l.dir.issue_app_key(&label)) {
                 Ok((key, prefix)) => {
                     println!("{}", json!({"key": key, "prefix": prefix}));
                     0
@@ -558,21 +576,21 @@ fn evidence(
     if !path.exists() {
         return fail(format!("no database at {}", path.display()));
     }
-    let db = match open(Some(path)) {
+    let l = match open(Some(path)) {
         Ok(d) => d,
         Err(c) => return c,
     };
-    let connection = Some(connection.trim()).filter(|c| !c.is_empty() && *c != "all");
-    let now = SystemClock.now();
+    let connection = Some(connection.trim())
+        .filter(|c| !c.is_empty() && *c != "all")
+        .map(str::to_string);
     let by = crate::api::evidence::generated_by();
-    let report =
-        match db.read_blocking(|c| directory::evidence::report(c, connection, period, now, &by)) {
-            Ok(r) => r,
-            Err(directory::Error::NotFound(what)) => {
-                return fail(format!("no {what} (muster connection list shows them)"))
-            }
-            Err(e) => return fail(e),
-        };
+    let report = match l.block(l.dir.evidence(connection, period, by)) {
+        Ok(r) => r,
+        Err(directory::Error::NotFound(what)) => {
+            return fail(format!("no {what} (muster connection list shows them)"))
+        }
+        Err(e) => return fail(e),
+    };
     type Render = fn(&directory::evidence::EvidenceReport) -> Vec<u8>;
     let files: [(Option<PathBuf>, Render); 3] = [
         (pdf, crate::evidence_files::pdf),
@@ -644,14 +662,14 @@ fn serve(config: ServerConfig) -> i32 {
         }
         // Stop accepting; requests in flight get SHUTDOWN_GRACE to finish (one stuck on a
         // slow client does not hold the exit for its full request deadline).
-        let db = running.db.clone();
+        let dir = running.dir.clone();
         if tokio::time::timeout(SHUTDOWN_GRACE, running.shutdown())
             .await
             .is_err()
         {
             tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
         }
-        crate::ops::flush(&db, SHUTDOWN_GRACE).await;
+        crate::ops::flush(&dir, SHUTDOWN_GRACE).await;
         0
     })
 }
@@ -673,7 +691,6 @@ async fn terminate() {
 }
 
 fn connection(cmd: ConnectionCommand) -> i32 {
-    let now = SystemClock.now();
     match cmd {
         ConnectionCommand::Create {
             db,
@@ -685,14 +702,11 @@ fn connection(cmd: ConnectionCommand) -> i32 {
                 Ok(i) => i,
                 Err(e) => return fail(e),
             };
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            let made = db.write_blocking(move |c| {
-                directory::onboard::create_connection(c, &name, idp, &Actor::Cli, now)
-            });
-            match made {
+            match l.block(l.dir.create_connection(&name, idp, Actor::Cli)) {
                 Ok((conn, t)) => {
                     let base = scim_base.trim_end_matches('/');
                     println!(
@@ -705,11 +719,11 @@ fn connection(cmd: ConnectionCommand) -> i32 {
             }
         }
         ConnectionCommand::List { db } => {
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            match db.read_blocking(connections::list) {
+            match l.block(l.dir.connections()) {
                 Ok(list) => {
                     println!("{}", serde_json::to_string(&list).unwrap_or_default());
                     0
@@ -722,13 +736,11 @@ fn connection(cmd: ConnectionCommand) -> i32 {
             connection,
             days,
         } => {
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            match db.write_blocking(move |c| {
-                connections::set_retention(c, &connection, days, &Actor::Cli, now)
-            }) {
+            match l.block(l.dir.set_retention(&connection, days, Actor::Cli)) {
                 Ok(conn) => {
                     println!(
                         "{}",
@@ -743,27 +755,25 @@ fn connection(cmd: ConnectionCommand) -> i32 {
             db,
             connection,
             name,
-        } => connection_change(db, move |c| {
-            connections::rename(c, &connection, &name, &Actor::Cli, now)
+        } => with_local(db, |l| {
+            print_connection(l.block(l.dir.rename_connection(&connection, &name, Actor::Cli)))
         }),
-        ConnectionCommand::Pause { db, connection } => connection_change(db, move |c| {
-            connections::pause(c, &connection, &Actor::Cli, now)
+        ConnectionCommand::Pause { db, connection } => with_local(db, |l| {
+            print_connection(l.block(l.dir.set_paused(&connection, true, Actor::Cli)))
         }),
-        ConnectionCommand::Resume { db, connection } => connection_change(db, move |c| {
-            connections::resume(c, &connection, &Actor::Cli, now)
+        ConnectionCommand::Resume { db, connection } => with_local(db, |l| {
+            print_connection(l.block(l.dir.set_paused(&connection, false, Actor::Cli)))
         }),
         ConnectionCommand::Delete {
             db,
             connection,
             confirm,
         } => {
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            match db.write_blocking(move |c| {
-                connections::delete(c, &connection, &confirm, &Actor::Cli, now)
-            }) {
+            match l.block(l.dir.delete_connection(&connection, &confirm, Actor::Cli)) {
                 Ok(done) => {
                     println!(
                         "{}",
@@ -779,18 +789,17 @@ fn connection(cmd: ConnectionCommand) -> i32 {
     }
 }
 
-/// Runs one audited change of a connection and prints what it is now.
-fn connection_change(
-    db: Option<PathBuf>,
-    change: impl FnOnce(&directory::db::RawConnection) -> directory::Result<connections::ConnectionRecord>
-        + Send
-        + 'static,
-) -> i32 {
-    let db = match open(db) {
-        Ok(d) => d,
-        Err(c) => return c,
-    };
-    match db.write_blocking(change) {
+/// Runs `f` on the directory at `db`, or fails as `open` does.
+fn with_local(db: Option<PathBuf>, f: impl FnOnce(&Local) -> i32) -> i32 {
+    match open(db) {
+        Ok(l) => f(&l),
+        Err(c) => c,
+    }
+}
+
+/// Prints a connection after an audited change of it.
+fn print_connection(changed: directory::Result<connections::ConnectionRecord>) -> i32 {
+    match changed {
         Ok(conn) => {
             println!(
                 "{}",
@@ -813,13 +822,12 @@ fn token(cmd: TokenCommand) -> i32 {
             let Some(grace) = parse_duration(&grace) else {
                 return fail("--grace takes a duration like 24h, 30m or 0s");
             };
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            let conn = connection.clone();
-            match db.write_blocking(move |c| tokens::rotate(c, &conn, grace, &Actor::Cli, now)) {
-                Ok(t) => {
+            match l.block(l.dir.rotate_token(&connection, grace, Actor::Cli)) {
+                Ok((t, _)) => {
                     println!(
                         "{}",
                         json!({"connection": connection, "token": t.secret, "token_prefix": t.prefix, "old_tokens_valid_until": directory::clock::fmt_time(now + grace)})
@@ -830,11 +838,11 @@ fn token(cmd: TokenCommand) -> i32 {
             }
         }
         TokenCommand::List { db, connection } => {
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            match db.read_blocking(|c| tokens::list(c, &connection)) {
+            match l.block(l.dir.tokens(&connection)) {
                 Ok(list) => {
                     println!("{}", serde_json::to_string(&list).unwrap_or_default());
                     0
@@ -847,13 +855,11 @@ fn token(cmd: TokenCommand) -> i32 {
             connection,
             token,
         } => {
-            let db = match open(db) {
+            let l = match open(db) {
                 Ok(d) => d,
                 Err(c) => return c,
             };
-            match db
-                .write_blocking(move |c| tokens::revoke(c, &connection, &token, &Actor::Cli, now))
-            {
+            match l.block(l.dir.revoke_token(&connection, &token, Actor::Cli)) {
                 Ok(t) => {
                     println!("{}", serde_json::to_string(&t).unwrap_or_default());
                     0
@@ -865,16 +871,14 @@ fn token(cmd: TokenCommand) -> i32 {
 }
 
 fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
-    let db = match open(db) {
+    let l = match open(db) {
         Ok(d) => d,
         Err(c) => return c,
     };
-    let now = SystemClock.now();
-    let rows = db.read_blocking(|c| {
+    let rows = l.block(l.dir.overviews()).map(|all| {
         let mut out = Vec::new();
-        for conn in connections::list(c)? {
-            let (stats, input) = directory::health::gather(c, &conn, now)?;
-            let h = directory::health::classify(&input);
+        for o in all {
+            let (conn, stats, h) = (o.connection, o.stats, o.health);
             out.push(json!({
                 "id": conn.id, "name": conn.name, "idp": conn.idp, "dialect": conn.dialect,
                 "state": h.state, "reason": h.reason, "next_step": h.next_step, "notices": h.notices,
@@ -884,7 +888,7 @@ fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
                 "failures": {"1h": stats.failures_1h, "24h": stats.failures_24h, "7d": stats.failures_7d},
             }));
         }
-        Ok(out)
+        out
     });
     let rows = match rows {
         Ok(r) => r,
@@ -913,12 +917,11 @@ fn health(db: Option<PathBuf>, as_json: bool) -> i32 {
 }
 
 fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json: bool) -> i32 {
-    let db = match open(db) {
+    let l = match open(db) {
         Ok(d) => d,
         Err(c) => return c,
     };
-    let now = SystemClock.now();
-    let report = match db.read_blocking(|c| directory::triage::triage(c, query, expected, now)) {
+    let report = match l.block(l.dir.triage(query, expected)) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

@@ -15,7 +15,7 @@ pub mod scim;
 pub mod state;
 
 use axum::Router;
-use directory::{Clock, Db, SystemClock};
+use directory::{Clock, Directory, SystemClock};
 use state::AppState;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -94,7 +94,8 @@ pub struct RunningServer {
     pub admin_base: String,
     pub admin_secret: String,
     /// The store it serves (the same handle its requests use).
-    pub db: Db,
+    /// The directory this server serves.
+    pub dir: Directory,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     purger: tokio::task::JoinHandle<()>,
@@ -160,7 +161,7 @@ pub async fn start_with_clock(
         .local_addr()
         .map_err(|e| StartError::Bind(config.bind, e))?;
     let db_path = config.db_path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&db_path))
+    let dir = tokio::task::spawn_blocking(move || Directory::open(&db_path, clock))
         .await
         .map_err(|e| StartError::Database(e.to_string()))?
         .map_err(|e| StartError::Database(e.to_string()))?;
@@ -174,8 +175,7 @@ pub async fn start_with_clock(
     let scim_base = format!("{origin}/scim/v2");
     let admin_base = format!("{origin}/api");
     let mut state = AppState::new(
-        db.clone(),
-        clock,
+        dir.clone(),
         scim_base.clone(),
         &admin_secret,
         origin,
@@ -224,7 +224,7 @@ pub async fn start_with_clock(
             scim_base,
             admin_base,
             admin_secret,
-            db,
+            dir,
             stop: Some(stop_tx),
             task: Some(task),
             purger,
@@ -247,7 +247,7 @@ pub async fn start_with_clock(
         scim_base,
         admin_base,
         admin_secret,
-        db,
+        dir,
         stop: Some(stop_tx),
         task: Some(task),
         purger,
@@ -265,16 +265,11 @@ fn spawn_purger(state: AppState, every: std::time::Duration) -> tokio::task::Joi
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let now = state.clock.now();
-            if let Err(e) = state
-                .db
-                .write(move |c| directory::lifecycle::purge_due(c, now))
-                .await
-            {
+            if let Err(e) = state.dir.purge_due().await {
                 tracing::warn!(error = %e, "purge failed");
             }
             let started = std::time::Instant::now();
-            match directory::retention::prune(&state.db, now, directory::retention::BATCH).await {
+            match state.dir.prune_by_retention().await {
                 Ok(p) if p.log_rows + p.feed_events > 0 => tracing::info!(
                     log_rows = p.log_rows,
                     feed_events = p.feed_events,

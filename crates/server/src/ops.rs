@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use directory::Db;
+use directory::Directory;
 use serde_json::json;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -44,7 +44,7 @@ async fn healthz() -> Response {
 /// Ready for traffic: the database answers a read, its schema is the one this build
 /// migrates to, and the writer commits a trivial write within `READY_TIMEOUT`.
 async fn readyz(State(st): State<AppState>) -> Response {
-    match ready(&st.db).await {
+    match ready(&st.dir).await {
         Ok(()) => no_store(StatusCode::OK, json!({"status": "ok"})),
         Err(reason) => no_store(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -53,17 +53,17 @@ async fn readyz(State(st): State<AppState>) -> Response {
     }
 }
 
-async fn ready(db: &Db) -> Result<(), &'static str> {
-    let version = tokio::time::timeout(READY_TIMEOUT, db.read(Db::schema_version))
+async fn ready(dir: &Directory) -> Result<(), &'static str> {
+    let current = tokio::time::timeout(READY_TIMEOUT, dir.schema_current())
         .await
         .map_err(|_| "database read timed out")?
         .map_err(|_| "database read failed")?;
-    if version != Db::newest_schema_version() {
+    if !current {
         return Err("database schema is not current");
     }
     // Queued like any write: a writer stuck on a lock or a disk is seen here. A write that
     // times out stays queued and commits nothing when it runs.
-    tokio::time::timeout(READY_TIMEOUT, db.write(|_| Ok(())))
+    tokio::time::timeout(READY_TIMEOUT, dir.probe_write())
         .await
         .map_err(|_| "database writer is not keeping up")?
         .map_err(|_| "database write failed")?;
@@ -93,15 +93,13 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
             .into_response();
     }
     // Gauges are read now, at scrape time.
-    let now = st.clock.now();
     let expiring = tokio::time::timeout(
         READY_TIMEOUT,
-        st.db
-            .read(move |c| directory::tokens::count_expiring(c, now, chrono::Duration::days(7))),
+        st.dir.tokens_expiring_within(chrono::Duration::days(7)),
     )
     .await;
-    let bytes = database_bytes(st.db.path());
-    let pending = st.db.pending();
+    let bytes = database_bytes(st.dir.path());
+    let pending = st.dir.pending();
     let expiring = match expiring {
         Ok(Ok(n)) => Some(n),
         // The last value stays; the failure is ours to see, not the scraper's.
@@ -180,20 +178,20 @@ fn is_sane_request_id(id: &[u8]) -> bool {
 /// After the server stopped: waits (at most `within`) until the writer has answered every
 /// queued write, log rows included, then folds the WAL into the database file so it is
 /// whole on its own when the process exits.
-pub async fn flush(db: &Db, within: Duration) {
+pub async fn flush(dir: &Directory, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
-    while db.pending() > 0 {
+    while dir.pending() > 0 {
         if tokio::time::Instant::now() >= deadline {
             tracing::warn!(
-                pending = db.pending(),
+                pending = dir.pending(),
                 "writes still queued at exit; they are not stored"
             );
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let db = db.clone();
-    match tokio::task::spawn_blocking(move || db.checkpoint()).await {
+    let dir = dir.clone();
+    match tokio::task::spawn_blocking(move || dir.checkpoint()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "final WAL checkpoint failed"),
         Err(e) => tracing::warn!(error = %e, "final WAL checkpoint failed"),

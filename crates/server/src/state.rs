@@ -1,37 +1,26 @@
-//! Shared server state: the store, the clock, secrets, live-change fan-out and the
+//! Shared server state: the directory (store, clock, live changes), secrets and the
 //! per-connection admission gates.
 
-use directory::{Clock, Db};
-use serde::Serialize;
+use directory::Directory;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::Semaphore;
 
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
 
 /// Every SCIM request is answered within this by default, well inside Okta's 60-second limit.
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(50);
 
-/// A change the console should see; carries ids only, never data.
-#[derive(Debug, Clone, Serialize, ts_rs::TS, utoipa::ToSchema)]
-#[ts(export)]
-pub struct ChangeEvent {
-    pub kind: String,
-    pub connection_id: String,
-    pub id: Option<String>,
-}
-
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
-    pub clock: Arc<dyn Clock>,
+    /// The one door into the store; its commands announce the changes they commit.
+    pub dir: Directory,
     pub scim_base: String,
     pub origin: String,
     pub allowed_origins: Arc<Vec<String>>,
     admin_secret_hash: [u8; 32],
-    pub events: broadcast::Sender<ChangeEvent>,
     gates: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     max_in_flight: usize,
     /// Per token id: the second of its last recorded use, to write last-use at most 1/s.
@@ -57,23 +46,19 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        db: Db,
-        clock: Arc<dyn Clock>,
+        dir: Directory,
         scim_base: String,
         admin_secret: &str,
         origin: String,
         allowed_origins: Vec<String>,
         max_in_flight: usize,
     ) -> Self {
-        let (events, _) = broadcast::channel(1024);
         AppState {
-            db,
-            clock,
+            dir,
             scim_base,
             origin,
             allowed_origins: Arc::new(allowed_origins),
             admin_secret_hash: Sha256::digest(admin_secret.as_bytes()).into(),
-            events,
             gates: Arc::new(Mutex::new(HashMap::new())),
             max_in_flight: max_in_flight.max(1),
             token_touches: Arc::new(Mutex::new(HashMap::new())),
@@ -125,7 +110,7 @@ impl AppState {
     /// writer's backlog and the connection's recent request time (a full gate frees a
     /// place when one of its requests ends), at least 1 and at most 60.
     pub fn retry_after(&self, connection_id: Option<&str>) -> u64 {
-        let backlog = self.db.estimated_wait().as_secs_f64();
+        let backlog = self.dir.estimated_wait().as_secs_f64();
         let request = connection_id
             .and_then(|c| {
                 self.durations
@@ -170,14 +155,6 @@ impl AppState {
             .entry(connection_id.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(self.max_in_flight)))
             .clone()
-    }
-
-    pub fn publish(&self, kind: &str, connection_id: &str, id: Option<&str>) {
-        let _ = self.events.send(ChangeEvent {
-            kind: kind.to_string(),
-            connection_id: connection_id.to_string(),
-            id: id.map(str::to_string),
-        });
     }
 }
 

@@ -174,3 +174,35 @@ async fn the_admin_api_audits_the_same_actions_as_the_admin_with_their_address()
     );
     app.shutdown().await;
 }
+
+/// A server-wide setting (the provisioning log's retention) is an admin action too: it is
+/// audited as the admin with their address, on the server's own trail (`GET /api/audit`),
+/// and a refused value leaves no row.
+#[tokio::test]
+async fn changing_the_log_retention_is_audited_on_the_servers_trail() {
+    let app = spawn_app().await;
+    let r = app
+        .admin_req(Method::PUT, "/settings/log-retention")
+        .json(&json!({"days": 14}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .admin_req(Method::PUT, "/settings/log-retention")
+        .json(&json!({"days": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    let r = app.admin_req(Method::GET, "/audit").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let rows: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["action"], "log_retention_set");
+    assert_eq!(rows[0]["actor"], "admin");
+    assert_eq!(rows[0]["source"], "127.0.0.1");
+    assert_eq!(rows[0]["detail"], "14 days");
+    app.shutdown().await;
+}

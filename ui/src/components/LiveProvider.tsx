@@ -1,11 +1,11 @@
 // Owns the single EventSource connection to /api/events and exposes it through LiveContext.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import type { ChangeEvent } from "../api/generated/ChangeEvent";
+import type { Change } from "../api/generated/Change";
 import { LiveContext, type LiveHub, type LiveStatus } from "../lib/live";
 
 export function LiveProvider({ url, children }: { url: string; children: ReactNode }) {
   const [status, setStatus] = useState<LiveStatus>(() => (typeof EventSource === "undefined" ? "down" : "connecting"));
-  const listeners = useRef(new Set<(e: ChangeEvent) => void>());
+  const listeners = useRef(new Set<(e: Change) => void>());
 
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
@@ -14,9 +14,9 @@ export function LiveProvider({ url, children }: { url: string; children: ReactNo
     // EventSource reconnects by itself; CONNECTING after an error means it is retrying.
     es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? "down" : "connecting");
     es.addEventListener("change", (msg: MessageEvent<string>) => {
-      let event: ChangeEvent;
+      let event: Change;
       try {
-        event = JSON.parse(msg.data) as ChangeEvent;
+        event = JSON.parse(msg.data) as Change;
       } catch {
         return;
       }

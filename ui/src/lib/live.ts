@@ -1,6 +1,6 @@
 // Live updates: one EventSource on /api/events fans `change` events out to screens, debounced per subscriber.
 import { createContext, useContext, useEffect, useRef } from "react";
-import type { ChangeEvent } from "../api/generated/ChangeEvent";
+import type { Change } from "../api/generated/Change";
 
 /**
  * Kinds the server sends: writes are "user" / "group" / "connection"; "log" is a refused SCIM
@@ -13,7 +13,7 @@ export type LiveStatus = "connecting" | "open" | "down";
 
 export type LiveHub = {
   status: LiveStatus;
-  subscribe: (listener: (e: ChangeEvent) => void) => () => void;
+  subscribe: (listener: (e: Change) => void) => () => void;
 };
 
 export const LiveContext = createContext<LiveHub>({ status: "down", subscribe: () => () => undefined });

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use directory::evidence::{self, Period};
+use directory::evidence::Period;
 use serde::Deserialize;
 
 /// Response header with the report's SHA-256, on every format.
@@ -67,11 +67,7 @@ pub async fn evidence(
         }
     };
     let connection = p.connection.filter(|c| !c.is_empty() && c != "all");
-    let now = st.clock.now();
-    let report = st
-        .db
-        .read(move |db| evidence::report(db, connection.as_deref(), period, now, &generated_by()))
-        .await?;
+    let report = st.dir.evidence(connection, period, generated_by()).await?;
     let hash = HeaderValue::from_str(&report.integrity.sha256).ok();
     let mut resp = match format {
         None => Json(report).into_response(),

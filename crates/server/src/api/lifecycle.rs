@@ -8,14 +8,12 @@ use super::{ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use directory::connections::{self, ConnectionRecord, DeletionImpact};
+use directory::connections::{ConnectionRecord, DeletionImpact};
 
 /// The connection as the console lists it, after a change.
 async fn summary(st: &AppState, c: ConnectionRecord) -> ApiResult<ConnectionSummary> {
-    let s = st.clone();
-    let out = st.db.read(move |db| super::summarize(&s, db, &c)).await?;
-    st.publish("connection", &out.id, None);
-    Ok(Json(out))
+    let o = st.dir.overview(&c.id).await?;
+    Ok(Json(super::summarize(st, o)))
 }
 
 fn deletion_view(d: DeletionImpact) -> ConnectionDeletion {
@@ -44,11 +42,7 @@ pub async fn rename(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RenameConnectionRequest>,
 ) -> ApiResult<ConnectionSummary> {
-    let now = st.clock.now();
-    let c = st
-        .db
-        .write(move |db| connections::rename(db, &id, &req.name, &actor, now))
-        .await?;
+    let c = st.dir.rename_connection(&id, &req.name, actor).await?;
     summary(&st, c).await
 }
 
@@ -64,11 +58,7 @@ pub async fn pause(
     AdminActor(actor): AdminActor,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionSummary> {
-    let now = st.clock.now();
-    let c = st
-        .db
-        .write(move |db| connections::pause(db, &id, &actor, now))
-        .await?;
+    let c = st.dir.set_paused(&id, true, actor).await?;
     summary(&st, c).await
 }
 
@@ -84,11 +74,7 @@ pub async fn resume(
     AdminActor(actor): AdminActor,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionSummary> {
-    let now = st.clock.now();
-    let c = st
-        .db
-        .write(move |db| connections::resume(db, &id, &actor, now))
-        .await?;
+    let c = st.dir.set_paused(&id, false, actor).await?;
     summary(&st, c).await
 }
 
@@ -103,11 +89,7 @@ pub async fn deletion(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionDeletion> {
-    let now = st.clock.now();
-    let d = st
-        .db
-        .read(move |db| connections::deletion_impact(db, &id, now))
-        .await?;
+    let d = st.dir.deletion_impact(&id).await?;
     Ok(Json(deletion_view(d)))
 }
 
@@ -126,13 +108,7 @@ pub async fn delete(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DeleteConnectionRequest>,
 ) -> ApiResult<ConnectionDeletion> {
-    let now = st.clock.now();
-    let conn = id.clone();
-    let d = st
-        .db
-        .write(move |db| connections::delete(db, &conn, &req.confirm, &actor, now))
-        .await?;
-    st.publish("connection", &id, None);
+    let d = st.dir.delete_connection(&id, &req.confirm, actor).await?;
     Ok(Json(deletion_view(d)))
 }
 
@@ -152,6 +128,6 @@ pub async fn test(
 ) -> ApiResult<ConnectionTestResult> {
     super::ensure_connection(&st, &id).await?;
     let result = super::roundtrip::run(&st, &id, actor).await?;
-    st.publish("connection", &id, None);
+    st.dir.touched(&id);
     Ok(Json(result))
 }

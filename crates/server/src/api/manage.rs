@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use directory::roles::RoleMapping;
-use directory::{attributes, audit, roles, tokens};
+use directory::{attributes, roles, tokens};
 use std::collections::HashMap;
 
 /// Each entry names a group or an attribute match, never both or neither; the rest
@@ -63,54 +63,45 @@ pub async fn roles_view(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<RolesView> {
-    super::ensure_connection(&st, &id).await?;
-    let out = st
-        .db
-        .read(move |db| {
-            let list = roles::list_roles(db, &id)?;
-            let default_role = roles::default_role(db, &id)?;
-            let mut rows = Vec::new();
-            for m in roles::mappings(db, &id)? {
-                rows.push(match &m.matcher {
-                    roles::Matcher::Group { group_id } => {
-                        let g = directory::groups::get(db, &id, group_id)?;
-                        RoleMappingRow {
-                            group_name: Some(
-                                g.as_ref()
-                                    .map(|g| g.display_name.clone())
-                                    .unwrap_or_else(|| "(deleted group)".into()),
-                            ),
-                            direct_members: g.as_ref().map(|g| g.member_count).unwrap_or(0),
-                            group_deleted_at: g.and_then(|g| g.deleted_at),
-                            group_id: Some(group_id.clone()),
-                            attribute: None,
-                            role: m.role,
-                        }
-                    }
-                    roles::Matcher::Attribute(a) => RoleMappingRow {
-                        group_id: None,
-                        group_name: None,
-                        attribute: Some(attribute_view(a)),
-                        role: m.role,
-                        direct_members: 0,
-                        group_deleted_at: None,
-                    },
-                });
-            }
-            Ok(RolesView {
-                roles: list
-                    .into_iter()
-                    .map(|r| RoleInfo {
-                        name: r.name,
-                        description: r.description,
-                    })
-                    .collect(),
-                default_role,
-                mappings: rows,
-            })
+    let o = st.dir.roles_overview(&id).await?;
+    let mappings = o
+        .mappings
+        .into_iter()
+        .map(|(m, g)| match &m.matcher {
+            roles::Matcher::Group { group_id } => RoleMappingRow {
+                group_name: Some(
+                    g.as_ref()
+                        .map(|g| g.display_name.clone())
+                        .unwrap_or_else(|| "(deleted group)".into()),
+                ),
+                direct_members: g.as_ref().map(|g| g.member_count).unwrap_or(0),
+                group_deleted_at: g.and_then(|g| g.deleted_at),
+                group_id: Some(group_id.clone()),
+                attribute: None,
+                role: m.role,
+            },
+            roles::Matcher::Attribute(a) => RoleMappingRow {
+                group_id: None,
+                group_name: None,
+                attribute: Some(attribute_view(a)),
+                role: m.role,
+                direct_members: 0,
+                group_deleted_at: None,
+            },
         })
-        .await?;
-    Ok(Json(out))
+        .collect();
+    Ok(Json(RolesView {
+        roles: o
+            .roles
+            .into_iter()
+            .map(|r| RoleInfo {
+                name: r.name,
+                description: r.description,
+            })
+            .collect(),
+        default_role: o.default_role,
+        mappings,
+    }))
 }
 
 /// Adds a custom role (audited as `role_added`).
@@ -128,21 +119,7 @@ pub async fn add_role(
     ApiJson(r): ApiJson<RoleInfo>,
 ) -> Result<StatusCode, ApiFailure> {
     super::ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
-    st.db
-        .write(move |db| {
-            roles::add_role(db, &id, &r.name, &r.description)?;
-            audit::record(
-                db,
-                Some(&id),
-                &actor,
-                "role_added",
-                None,
-                Some(&r.name),
-                now,
-            )
-        })
-        .await?;
+    st.dir.add_role(&id, &r.name, &r.description, actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -163,12 +140,8 @@ pub async fn preview_mappings(
     super::ensure_connection(&st, &id).await?;
     let maps = to_mappings(&req)?;
     let changes = st
-        .db
-        .read(move |db| {
-            // The same checks as save, so a preview never shows what save would refuse.
-            roles::validate(db, &id, &maps, &req.default_role)?;
-            roles::preview(db, &id, &maps, &req.default_role, None)
-        })
+        .dir
+        .preview_role_mappings(&id, maps, &req.default_role)
         .await?;
     Ok(Json(change_rows(roles::role_changes(changes))))
 }
@@ -189,15 +162,10 @@ pub async fn save_mappings(
 ) -> ApiResult<Vec<RoleChangeRow>> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_mappings(&req)?;
-    let now = st.clock.now();
-    let conn = id.clone();
     let changes = st
-        .db
-        .write(move |db| roles::save(db, &conn, &maps, &req.default_role, &actor, now))
+        .dir
+        .save_role_mappings(&id, maps, &req.default_role, actor)
         .await?;
-    for c in &changes {
-        st.publish("user", &id, Some(&c.user_id));
-    }
     Ok(Json(change_rows(roles::role_changes(changes))))
 }
 
@@ -234,8 +202,8 @@ pub async fn list_tokens(
     Path(id): Path<String>,
 ) -> ApiResult<Vec<TokenRow>> {
     super::ensure_connection(&st, &id).await?;
-    let now = directory::clock::fmt_time(st.clock.now());
-    let list = st.db.read(move |db| tokens::list(db, &id)).await?;
+    let now = directory::clock::fmt_time(st.dir.now());
+    let list = st.dir.tokens(&id).await?;
     Ok(Json(list.into_iter().map(|t| token_row(t, &now)).collect()))
 }
 
@@ -255,22 +223,16 @@ pub async fn rotate_token(
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let grace = req.grace_seconds.unwrap_or(24 * 3600).clamp(0, 30 * 86400);
-    let now = st.clock.now();
-    let conn = id.clone();
     let (issued, list) = st
-        .db
-        .write(move |db| {
-            let t = tokens::rotate(db, &conn, chrono::Duration::seconds(grace), &actor, now)?;
-            Ok((t, tokens::list(db, &conn)?))
-        })
+        .dir
+        .rotate_token(&id, chrono::Duration::seconds(grace), actor)
         .await?;
-    let now_s = directory::clock::fmt_time(now);
+    let now_s = directory::clock::fmt_time(st.dir.now());
     let row = list
         .into_iter()
         .find(|t| t.id == issued.id)
         .map(|t| token_row(t, &now_s))
         .ok_or_else(|| ApiFailure::not_found("token"))?;
-    st.publish("connection", &id, None);
     Ok((
         StatusCode::CREATED,
         Json(IssuedToken {
@@ -293,14 +255,11 @@ pub async fn revoke_token(
     Path((id, tid)): Path<(String, String)>,
 ) -> ApiResult<TokenRow> {
     super::ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
-    let conn = id.clone();
-    let t = st
-        .db
-        .write(move |db| tokens::revoke(db, &conn, &tid, &actor, now))
-        .await?;
-    st.publish("connection", &id, None);
-    Ok(Json(token_row(t, &directory::clock::fmt_time(now))))
+    let t = st.dir.revoke_token(&id, &tid, actor).await?;
+    Ok(Json(token_row(
+        t,
+        &directory::clock::fmt_time(st.dir.now()),
+    )))
 }
 
 /// The connection's audit trail (admin actions), newest first, at most 200 rows.
@@ -312,20 +271,29 @@ pub async fn audit_trail(
     Path(id): Path<String>,
 ) -> ApiResult<Vec<AuditRow>> {
     super::ensure_connection(&st, &id).await?;
-    let list = st.db.read(move |db| audit::list(db, &id, 200)).await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|a| AuditRow {
-                id: a.id,
-                at: a.at,
-                actor: a.actor,
-                action: a.action,
-                token_prefix: a.token_prefix,
-                source: a.source,
-                detail: a.detail,
-            })
-            .collect(),
-    ))
+    let list = st.dir.audit_trail(&id, 200).await?;
+    Ok(Json(list.into_iter().map(audit_row).collect()))
+}
+
+/// The server's own audit trail: actions on no one connection (the provisioning log's
+/// retention), newest first, at most 200 rows.
+#[utoipa::path(get, path = "/api/audit", tag = "tokens",
+    responses((status = 200, description = "Audit rows", body = Vec<AuditRow>)))]
+pub async fn server_audit_trail(State(st): State<AppState>) -> ApiResult<Vec<AuditRow>> {
+    let list = st.dir.server_audit_trail(200).await?;
+    Ok(Json(list.into_iter().map(audit_row).collect()))
+}
+
+fn audit_row(a: directory::audit::AuditEntry) -> AuditRow {
+    AuditRow {
+        id: a.id,
+        at: a.at,
+        actor: a.actor,
+        action: a.action,
+        token_prefix: a.token_prefix,
+        source: a.source,
+        detail: a.detail,
+    }
 }
 
 /// Restores a deleted user before purge, with the memberships it had at delete time
@@ -344,13 +312,7 @@ pub async fn restore_user(
     AdminActor(actor): AdminActor,
     Path((id, uid)): Path<(String, String)>,
 ) -> ApiResult<UserRow> {
-    let now = st.clock.now();
-    let conn = id.clone();
-    let u = st
-        .db
-        .write(move |db| directory::lifecycle::restore_user(db, &conn, &uid, &actor, now))
-        .await?;
-    st.publish("user", &id, Some(&u.id));
+    let u = st.dir.restore_user(&id, &uid, actor).await?;
     Ok(Json(super::user_row(&u, vec![])))
 }
 
@@ -371,13 +333,7 @@ pub async fn restore_group(
     AdminActor(actor): AdminActor,
     Path((id, gid)): Path<(String, String)>,
 ) -> ApiResult<GroupRow> {
-    let now = st.clock.now();
-    let conn = id.clone();
-    let g = st
-        .db
-        .write(move |db| directory::lifecycle::restore_group(db, &conn, &gid, &actor, now))
-        .await?;
-    st.publish("group", &id, Some(&g.id));
+    let g = st.dir.restore_group(&id, &gid, actor).await?;
     Ok(Json(super::group_row(&g, None)))
 }
 
@@ -390,7 +346,7 @@ pub async fn attribute_mappings(
     Path(id): Path<String>,
 ) -> ApiResult<Vec<AttributeMappingRow>> {
     super::ensure_connection(&st, &id).await?;
-    let list = st.db.read(move |db| attributes::list(db, &id)).await?;
+    let list = st.dir.attribute_mappings(&id).await?;
     Ok(Json(
         list.into_iter()
             .map(|m| AttributeMappingRow {
@@ -426,23 +382,7 @@ pub async fn save_attribute_mappings(
 ) -> Result<StatusCode, ApiFailure> {
     super::ensure_connection(&st, &id).await?;
     let maps = to_attr(&rows);
-    let now = st.clock.now();
-    let conn = id.clone();
-    st.db
-        .write(move |db| {
-            let n = attributes::save(db, &conn, &maps)?;
-            audit::record(
-                db,
-                Some(&conn),
-                &actor,
-                "attribute_mappings_saved",
-                None,
-                Some(&format!("{} mappings applied to {n} users", maps.len())),
-                now,
-            )
-        })
-        .await?;
-    st.publish("connection", &id, None);
+    st.dir.save_attribute_mappings(&id, maps, actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -460,12 +400,10 @@ pub async fn preview_attribute_mappings(
 ) -> ApiResult<HashMap<String, serde_json::Value>> {
     let maps = to_attr(&req.mappings);
     let u = st
-        .db
-        .read(move |db| {
-            directory::users::get(db, &id, &req.user_id)?
-                .ok_or_else(|| directory::Error::NotFound("user".into()))
-        })
-        .await?;
+        .dir
+        .user(&id, &req.user_id)
+        .await?
+        .ok_or_else(|| ApiFailure::not_found("user"))?;
     let out = attributes::apply(&maps, &u.resource);
     Ok(Json(
         out.as_object()
@@ -485,11 +423,7 @@ pub async fn jit_settings(
     Path(id): Path<String>,
 ) -> ApiResult<directory::jit::JitSettings> {
     super::ensure_connection(&st, &id).await?;
-    Ok(Json(
-        st.db
-            .read(move |db| directory::jit::settings(db, &id))
-            .await?,
-    ))
+    Ok(Json(st.dir.jit_settings(&id).await?))
 }
 
 /// Saves the JIT settings (audited as `jit_policy_saved`).
@@ -507,25 +441,7 @@ pub async fn save_jit_settings(
     ApiJson(s): ApiJson<directory::jit::JitSettings>,
 ) -> ApiResult<directory::jit::JitSettings> {
     super::ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
-    let conn = id.clone();
-    let saved = st
-        .db
-        .write(move |db| {
-            directory::jit::save_settings(db, &conn, &s)?;
-            audit::record(
-                db,
-                Some(&conn),
-                &actor,
-                "jit_policy_saved",
-                None,
-                Some(s.policy.as_str()),
-                now,
-            )?;
-            directory::jit::settings(db, &conn)
-        })
-        .await?;
-    st.publish("connection", &id, None);
+    let saved = st.dir.save_jit_settings(&id, s, actor).await?;
     Ok(Json(saved))
 }
 
@@ -547,13 +463,8 @@ pub async fn jit_stale(
     ApiQuery(p): ApiQuery<StaleParams>,
 ) -> ApiResult<Vec<directory::jit::StaleAccount>> {
     super::ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
     let days = p.days.unwrap_or(30).clamp(1, 3650);
-    Ok(Json(
-        st.db
-            .read(move |db| directory::jit::stale_accounts(db, &id, days, now))
-            .await?,
-    ))
+    Ok(Json(st.dir.stale_jit_accounts(&id, days).await?))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -582,13 +493,10 @@ pub async fn jit_deactivate(
     ApiJson(b): ApiJson<BulkDeactivate>,
 ) -> ApiResult<Deactivated> {
     super::ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
-    let conn = id.clone();
     let n = st
-        .db
-        .write(move |db| directory::jit::deactivate(db, &conn, &b.user_ids, &actor, now))
+        .dir
+        .deactivate_jit_accounts(&id, b.user_ids, actor)
         .await?;
-    st.publish("user", &id, None);
     Ok(Json(Deactivated { deactivated: n }))
 }
 
@@ -624,12 +532,7 @@ pub async fn jit_flagged(
         )));
     }
     super::ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
-    Ok(Json(
-        st.db
-            .read(move |db| directory::jit::flagged_signins(db, &id, limit, now))
-            .await?,
-    ))
+    Ok(Json(st.dir.flagged_sign_ins(&id, limit).await?))
 }
 
 fn retention_of(c: &directory::connections::ConnectionRecord) -> RetentionSetting {
@@ -649,8 +552,8 @@ pub async fn retention(
     Path(id): Path<String>,
 ) -> ApiResult<RetentionSetting> {
     let c = st
-        .db
-        .read(move |db| directory::connections::get(db, &id))
+        .dir
+        .connection(&id)
         .await?
         .ok_or_else(|| ApiFailure::new(StatusCode::NOT_FOUND, "not_found", "connection"))?;
     Ok(Json(retention_of(&c)))
@@ -688,12 +591,6 @@ pub async fn set_retention(
             ))
         })?,
     };
-    let now = st.clock.now();
-    let conn = id.clone();
-    let c = st
-        .db
-        .write(move |db| directory::connections::set_retention(db, &conn, days, &actor, now))
-        .await?;
-    st.publish("connection", &id, None);
+    let c = st.dir.set_retention(&id, days, actor).await?;
     Ok(Json(retention_of(&c)))
 }

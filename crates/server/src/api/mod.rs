@@ -21,8 +21,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use directory::connections::{self, ConnectionRecord};
 use directory::console::{PageQuery, StatusFilter};
+use directory::live::Change;
 use directory::log::{LogEntry, LogQuery};
 use directory::{groups, health, log, users};
 use futures::stream::Stream;
@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(manage::revoke_token),
         )
         .route("/connections/{id}/audit", get(manage::audit_trail))
+        .route("/audit", get(manage::server_audit_trail))
         .route(
             "/connections/{id}/jit",
             get(manage::jit_settings).put(manage::save_jit_settings),
@@ -312,14 +313,13 @@ fn health_of(s: health::HealthState) -> HealthState {
     }
 }
 
-fn summarize(
-    st: &AppState,
-    db: &directory::db::RawConnection,
-    c: &ConnectionRecord,
-) -> directory::Result<ConnectionSummary> {
-    let (stats, input) = health::gather(db, c, st.clock.now())?;
-    let h = health::classify(&input);
-    Ok(ConnectionSummary {
+fn summarize(st: &AppState, o: directory::service::Overview) -> ConnectionSummary {
+    let directory::service::Overview {
+        connection: c,
+        stats,
+        health: h,
+    } = o;
+    ConnectionSummary {
         id: c.id.clone(),
         name: c.name.clone(),
         idp: idp_of(c.idp),
@@ -341,24 +341,15 @@ fn summarize(
         default_sync_minutes: health::default_cadence_secs(c.idp.as_str()) / 60,
         retention_days: c.retention_days,
         paused_at: c.paused_at.clone(),
-    })
+    }
 }
 
 /// Every connection with its health and counts, as the console's overview lists them.
 #[utoipa::path(get, path = "/api/connections", tag = "connections",
     responses((status = 200, description = "All connections", body = Vec<ConnectionSummary>)))]
 async fn list_connections(State(st): State<AppState>) -> ApiResult<Vec<ConnectionSummary>> {
-    let s = st.clone();
-    let out = st
-        .db
-        .read(move |db| {
-            connections::list(db)?
-                .iter()
-                .map(|c| summarize(&s, db, c))
-                .collect()
-        })
-        .await?;
-    Ok(Json(out))
+    let all = st.dir.overviews().await?;
+    Ok(Json(all.into_iter().map(|o| summarize(&st, o)).collect()))
 }
 
 /// Creates a connection and its first SCIM token (shown once in the answer).
@@ -374,22 +365,14 @@ async fn create_connection(
     body: Result<Json<CreateConnectionRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedConnection>), ApiFailure> {
     let Json(req) = body.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
-    let now = st.clock.now();
     let idp = match req.idp {
         Idp::Okta => directory::connections::Idp::Okta,
         Idp::Entra => directory::connections::Idp::Entra,
         Idp::Google => directory::connections::Idp::Google,
         Idp::Generic => directory::connections::Idp::Generic,
     };
-    let name = req.name.clone();
-    let (conn, token) = st
-        .db
-        .write(move |db| directory::onboard::create_connection(db, &name, idp, &actor, now))
-        .await?;
-    let s = st.clone();
-    let c2 = conn.clone();
-    let summary = st.db.read(move |db| summarize(&s, db, &c2)).await?;
-    st.publish("connection", &conn.id, None);
+    let (conn, token) = st.dir.create_connection(&req.name, idp, actor).await?;
+    let summary = summarize(&st, st.dir.overview(&conn.id).await?);
     Ok((
         StatusCode::CREATED,
         Json(CreatedConnection {
@@ -432,28 +415,19 @@ async fn connection_detail(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<ConnectionDetail> {
-    let s = st.clone();
-    let out = st
-        .db
-        .read(move |db| {
-            let c = connections::get(db, &id)?
-                .ok_or_else(|| directory::Error::NotFound(format!("connection {id}")))?;
-            let summary = summarize(&s, db, &c)?;
-            let recent = log::list(
-                db,
-                &LogQuery {
-                    connection_id: Some(id.clone()),
-                    limit: 25,
-                    ..Default::default()
-                },
-            )?;
-            Ok(ConnectionDetail {
-                connection: summary,
-                recent_log: recent.into_iter().map(row).collect(),
-            })
+    let overview = st.dir.overview(&id).await?;
+    let recent = st
+        .dir
+        .log_rows(LogQuery {
+            connection_id: Some(id.clone()),
+            limit: 25,
+            ..Default::default()
         })
         .await?;
-    Ok(Json(out))
+    Ok(Json(ConnectionDetail {
+        connection: summarize(&st, overview),
+        recent_log: recent.into_iter().map(row).collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -515,8 +489,7 @@ pub(crate) fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow 
 }
 
 pub(crate) async fn ensure_connection(st: &AppState, id: &str) -> Result<(), ApiFailure> {
-    let id2 = id.to_string();
-    match st.db.read(move |db| connections::get(db, &id2)).await? {
+    match st.dir.connection(id).await? {
         Some(_) => Ok(()),
         None => Err(ApiFailure::not_found(format!("connection {id}"))),
     }
@@ -558,10 +531,7 @@ async fn user_page(
     ensure_connection(&st, &id).await?;
     let q = p.into_query();
     let offset = q.offset.max(0);
-    let (total, rows, mut groups) = st
-        .db
-        .read(move |db| directory::console::user_page(db, &id, &q))
-        .await?;
+    let (total, rows, mut groups) = st.dir.user_page(&id, q).await?;
     let items = rows
         .iter()
         .map(|u| {
@@ -594,50 +564,37 @@ async fn user_detail(
     Path((id, uid)): Path<(String, String)>,
 ) -> ApiResult<UserDetail> {
     let base = format!("{}/{}", st.scim_base, id);
-    let out = st
-        .db
-        .read(move |db| {
-            let u = users::get(db, &id, &uid)?
-                .ok_or_else(|| directory::Error::NotFound(format!("user {uid}")))?;
-            let groups = users::groups_of(db, &id, &uid, &base)?;
-            let refs = groups
-                .iter()
-                .map(|g| GroupRef {
-                    id: g["value"].as_str().unwrap_or_default().to_string(),
-                    display_name: g["display"].as_str().unwrap_or_default().to_string(),
-                })
-                .collect();
-            let resource = u.to_scim(&format!("{base}/Users/{}", u.id), Some(groups));
-            let entries = log::list(
-                db,
-                &LogQuery {
-                    connection_id: Some(id.clone()),
-                    resource_id: Some(uid.clone()),
-                    limit: 200,
-                    ..Default::default()
-                },
-            )?;
-            let sessions = directory::sessions::list_for_user(db, &id, &uid)?
-                .into_iter()
-                .map(|s| SessionRow {
-                    id: s.id,
-                    created_at: s.created_at,
-                    expires_at: s.expires_at,
-                    source: s.source,
-                    revoked_at: s.revoked_at,
-                    revoked_reason: s.revoked_reason,
-                })
-                .collect();
-            Ok(UserDetail {
-                user: user_row(&u, refs),
-                resource,
-                log: entries.into_iter().map(row).collect(),
-                attributes: u.app_attributes.clone(),
-                sessions,
-            })
+    let d = st.dir.user_detail(&id, &uid, &base).await?;
+    let refs = d
+        .groups
+        .iter()
+        .map(|g| GroupRef {
+            id: g["value"].as_str().unwrap_or_default().to_string(),
+            display_name: g["display"].as_str().unwrap_or_default().to_string(),
         })
-        .await?;
-    Ok(Json(out))
+        .collect();
+    let resource = d
+        .user
+        .to_scim(&format!("{base}/Users/{}", d.user.id), Some(d.groups));
+    let sessions = d
+        .sessions
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            source: s.source,
+            revoked_at: s.revoked_at,
+            revoked_reason: s.revoked_reason,
+        })
+        .collect();
+    Ok(Json(UserDetail {
+        user: user_row(&d.user, refs),
+        resource,
+        log: d.log.into_iter().map(row).collect(),
+        attributes: d.user.app_attributes.clone(),
+        sessions,
+    }))
 }
 
 /// `held`: for a deleted group, how many members a restore would bring back now.
@@ -678,10 +635,7 @@ async fn group_page(
     let status = directory::console::GroupStatusFilter::parse(p.status.take().as_deref())?;
     let q = p.into_query();
     let offset = q.offset.max(0);
-    let page = st
-        .db
-        .read(move |db| directory::console::group_page(db, &id, &q, status))
-        .await?;
+    let page = st.dir.group_page(&id, q, status).await?;
     Ok(Json(GroupPage {
         total: page.total,
         offset,
@@ -706,50 +660,36 @@ async fn group_detail(
     Path((id, gid)): Path<(String, String)>,
 ) -> ApiResult<GroupDetail> {
     let base = format!("{}/{}", st.scim_base, id);
-    let out = st
-        .db
-        .read(move |db| {
-            let g = groups::get(db, &id, &gid)?
-                .ok_or_else(|| directory::Error::NotFound(format!("group {gid}")))?;
-            let members = groups::members(db, &id, &gid)?;
-            let held = if g.deleted_at.is_some() {
-                Some(directory::lifecycle::held_members(db, &id, &gid)?)
-            } else {
-                None
-            };
-            let rows = |list: &[groups::Member]| -> Vec<MemberRow> {
-                list.iter()
-                    .map(|m| MemberRow {
-                        id: m.id.clone(),
-                        user_name: (m.kind == "User")
-                            .then(|| users::get(db, &id, &m.id).ok().flatten())
-                            .flatten()
-                            .map(|u| u.user_name)
-                            .unwrap_or_else(|| m.display.clone().unwrap_or_default()),
-                        display_name: m.display.clone(),
-                    })
-                    .collect()
-            };
-            let resource = g.to_scim(&format!("{base}/Groups/{}", g.id), &base, Some(&members));
-            let mapped_roles = directory::roles::mappings(db, &id)?
-                .into_iter()
-                .filter(|m| m.group_id() == Some(gid.as_str()))
-                .map(|m| m.role)
-                .collect();
-            Ok(GroupDetail {
-                group: group_row(&g, held.as_ref().map(|h| h.returning.len() as i64)),
-                members: rows(&members),
-                resource,
-                held_members: held
-                    .as_ref()
-                    .map(|h| rows(&h.returning))
-                    .unwrap_or_default(),
-                held_members_deleted_since: held.as_ref().map_or(0, |h| h.deleted_since),
-                mapped_roles,
+    let d = st.dir.group_detail(&id, &gid).await?;
+    let rows = |list: &[(groups::Member, Option<String>)]| -> Vec<MemberRow> {
+        list.iter()
+            .map(|(m, user_name)| MemberRow {
+                id: m.id.clone(),
+                user_name: user_name
+                    .clone()
+                    .unwrap_or_else(|| m.display.clone().unwrap_or_default()),
+                display_name: m.display.clone(),
             })
-        })
-        .await?;
-    Ok(Json(out))
+            .collect()
+    };
+    let g = &d.group;
+    let resource = g.to_scim(
+        &format!("{base}/Groups/{}", g.id),
+        &base,
+        Some(&d.raw_members),
+    );
+    Ok(Json(GroupDetail {
+        group: group_row(g, d.held.as_ref().map(|(h, _)| h.returning.len() as i64)),
+        members: rows(&d.members),
+        resource,
+        held_members: d
+            .held
+            .as_ref()
+            .map(|(_, named)| rows(named))
+            .unwrap_or_default(),
+        held_members_deleted_since: d.held.as_ref().map_or(0, |(h, _)| h.deleted_since),
+        mapped_roles: d.mapped_roles,
+    }))
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -801,25 +741,23 @@ async fn connection_log(
 
 /// Live changes for the console: ids only; the console refetches what it shows.
 // OpenAPI has no schema for an event stream: the body is described as text, and each event's
-// data, a ChangeEvent (state.rs), is listed among the document's schemas.
+// data, a Change (directory::live), is listed among the document's schemas.
 #[utoipa::path(get, path = "/api/events", tag = "server",
     params(("secret" = Option<String>, Query,
         description = "The admin secret, for EventSource, which cannot send headers")),
     responses((status = 200,
-        description = "Server-sent events named `change`, each with a ChangeEvent as JSON data (kind user, group, connection, log, or resync after the stream lagged: refetch everything); a `ping` comment every 15 s",
+        description = "Server-sent events named `change`, each with a Change as JSON data (kind user, group, connection, log, or resync after the stream lagged: refetch everything); a `ping` comment every 15 s",
         content_type = "text/event-stream", body = String)))]
 async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     use tokio_stream::wrappers::BroadcastStream;
     use tokio_stream::StreamExt;
-    let stream = BroadcastStream::new(st.events.subscribe()).filter_map(|msg| match msg {
-        Ok(ev) => Some(Ok(Event::default()
-            .event("change")
-            .json_data(&ev)
-            .unwrap_or_default())),
+    let stream = BroadcastStream::new(st.dir.subscribe()).map(|msg| {
         // A lagging subscriber is told to refetch everything it shows.
-        Err(_) => Some(Ok(Event::default()
+        let change = msg.unwrap_or_else(|_| Change::resync());
+        Ok(Event::default()
             .event("change")
-            .data("{\"kind\":\"resync\",\"connection_id\":\"*\",\"id\":null}"))),
+            .json_data(&change)
+            .unwrap_or_default())
     });
     Sse::new(stream).keep_alive(
         KeepAlive::new()
@@ -838,11 +776,7 @@ pub(crate) struct Purged {
 #[utoipa::path(post, path = "/api/purge", tag = "retention",
     responses((status = 200, description = "How many were purged", body = Purged)))]
 async fn purge_now(State(st): State<AppState>) -> ApiResult<Purged> {
-    let now = st.clock.now();
-    let n = st
-        .db
-        .write(move |db| directory::lifecycle::purge_due(db, now))
-        .await?;
+    let n = st.dir.purge_due().await?;
     Ok(Json(Purged { purged: n }))
 }
 
@@ -863,7 +797,7 @@ pub(crate) struct LogRetention {
 #[utoipa::path(get, path = "/api/settings/log-retention", tag = "retention",
     responses((status = 200, description = "The retention", body = LogRetention)))]
 async fn log_retention(State(st): State<AppState>) -> ApiResult<LogRetention> {
-    let days = st.db.read(log::retention_days).await?;
+    let days = st.dir.log_retention_days().await?;
     Ok(Json(LogRetention {
         days,
         max_rows: log::MAX_ROWS,
@@ -879,10 +813,9 @@ async fn log_retention(State(st): State<AppState>) -> ApiResult<LogRetention> {
     ))]
 async fn set_log_retention(
     State(st): State<AppState>,
+    AdminActor(actor): AdminActor,
     ApiJson(r): ApiJson<Retention>,
 ) -> ApiResult<LogRetention> {
-    st.db
-        .write(move |db| log::set_retention_days(db, r.days))
-        .await?;
+    st.dir.set_log_retention_days(r.days, actor).await?;
     log_retention(State(st)).await
 }

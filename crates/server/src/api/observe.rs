@@ -68,7 +68,7 @@ pub async fn all_log(
 /// One page of the log view, saying how its text was matched and how far a free-text search
 /// looked (the console tells the admin to narrow the time range rather than wait on a scan).
 pub(super) async fn log_page(st: &AppState, q: LogQuery) -> ApiResult<LogPage> {
-    let page = st.db.read(move |db| log::page(db, &q)).await?;
+    let page = st.dir.log_page(q).await?;
     Ok(Json(LogPage {
         total: page.entries.len() as i64,
         offset: 0,
@@ -98,8 +98,8 @@ pub async fn log_entry(State(st): State<AppState>, Path(id): Path<i64>) -> ApiRe
         ..Default::default()
     };
     let entry = st
-        .db
-        .read(move |db| log::list(db, &q))
+        .dir
+        .log_rows(q)
         .await?
         .into_iter()
         .find(|e| e.id == id)
@@ -166,7 +166,7 @@ pub async fn export_log(
         if page.limit == 0 {
             break;
         }
-        let batch = st.db.read(move |db| log::page(db, &page)).await?;
+        let batch = st.dir.log_page(page).await?;
         let done = batch.entries.len() < 1000;
         q.before_id = batch.entries.last().map(|e| e.id);
         rows.extend(batch.entries);
@@ -273,13 +273,11 @@ pub async fn activity(
     } else {
         (24, 1)
     };
-    let now = st.clock.now();
+    let now = st.dir.now();
     let (start, end) = activity_window(now, hours, bucket_hours);
     let buckets = st
-        .db
-        .read(move |db| {
-            directory::log::activity(db, &id, start, end, chrono::Duration::hours(bucket_hours))
-        })
+        .dir
+        .activity(&id, start, end, chrono::Duration::hours(bucket_hours))
         .await?
         .into_iter()
         .map(|b| ActivityBucket {
@@ -329,11 +327,7 @@ pub async fn triage(
             "type an email, userName, externalId or name",
         ));
     }
-    let now = st.clock.now();
-    let report = st
-        .db
-        .read(move |db| directory::triage::triage(db, &p.q, p.connection.as_deref(), now))
-        .await?;
+    let report = st.dir.triage(&p.q, p.connection.as_deref()).await?;
     Ok(Json(report))
 }
 
@@ -349,8 +343,8 @@ pub async fn cadence(
     Path(id): Path<String>,
 ) -> ApiResult<CadenceSetting> {
     let c = st
-        .db
-        .read(move |db| directory::connections::get(db, &id))
+        .dir
+        .connection(&id)
         .await?
         .ok_or_else(|| ApiFailure::not_found("connection"))?;
     Ok(Json(cadence_of(&c)))
@@ -403,29 +397,7 @@ pub async fn set_cadence(
             ))
         })?),
     };
-    let now = st.clock.now();
-    let conn = id.clone();
-    let c = st
-        .db
-        .write(move |db| {
-            directory::connections::set_expected_sync_minutes(db, &conn, minutes)?;
-            directory::audit::record(
-                db,
-                Some(&conn),
-                &actor,
-                "expected_cadence_set",
-                None,
-                Some(&match minutes {
-                    Some(m) => format!("expects a request every {m} min"),
-                    None => "back to the IdP's default cadence".to_string(),
-                }),
-                now,
-            )?;
-            directory::connections::get(db, &conn)?
-                .ok_or_else(|| directory::Error::NotFound(format!("connection {conn}")))
-        })
-        .await?;
-    st.publish("connection", &id, None);
+    let c = st.dir.set_expected_cadence(&id, minutes, actor).await?;
     Ok(Json(cadence_of(&c)))
 }
 

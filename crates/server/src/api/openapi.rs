@@ -54,6 +54,7 @@ Guide: docs/admin-api.md."
         super::manage::rotate_token,
         super::manage::revoke_token,
         super::manage::audit_trail,
+        super::manage::server_audit_trail,
         super::manage::jit_settings,
         super::manage::save_jit_settings,
         super::manage::jit_stale,
@@ -101,7 +102,7 @@ Guide: docs/admin-api.md."
     ),
     // Named by no operation's body, so listed here: the error body the guards answer with,
     // and the data of each `/api/events` event.
-    components(schemas(ApiError, crate::state::ChangeEvent)),
+    components(schemas(ApiError, directory::live::Change, directory::live::ChangeKind)),
     modifiers(&Guards),
     tags(
         (name = "server", description = "This server, its live change stream and this document"),

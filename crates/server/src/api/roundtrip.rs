@@ -133,21 +133,16 @@ pub async fn run(
     id: &str,
     actor: directory::Actor,
 ) -> Result<ConnectionTestResult, ApiFailure> {
-    let now = st.clock.now();
+    let now = st.dir.now();
     let begun = Instant::now();
-    let conn = id.to_string();
     let issued = st
-        .db
-        .write(move |db| {
-            directory::tokens::issue_temporary(
-                db,
-                &conn,
-                TemporaryUse::ConnectionTest,
-                chrono::Duration::minutes(TOKEN_TTL_MINUTES),
-                &actor,
-                now,
-            )
-        })
+        .dir
+        .issue_temporary_token(
+            id,
+            TemporaryUse::ConnectionTest,
+            chrono::Duration::minutes(TOKEN_TTL_MINUTES),
+            actor,
+        )
         .await?;
     let caller = Caller {
         scim: crate::scim::router(st.clone()),
@@ -155,32 +150,8 @@ pub async fn run(
         token: issued.secret.clone(),
     };
     let (steps, leftover) = steps(&caller).await;
-    let (conn, token_id) = (id.to_string(), issued.id.clone());
-    let later = st.clock.now();
-    st.db
-        .write(move |db| {
-            directory::tokens::end_temporary(
-                db,
-                &conn,
-                &token_id,
-                TemporaryUse::ConnectionTest,
-                later,
-            )?;
-            if let Some(uid) = &leftover {
-                if directory::users::get(db, &conn, uid)?.is_some_and(|u| u.deleted_at.is_none()) {
-                    directory::lifecycle::delete_user(
-                        db,
-                        &conn,
-                        uid,
-                        None,
-                        "connection test cleanup",
-                        later,
-                    )?;
-                }
-                directory::lifecycle::purge_deleted_now(db, &conn, "User", uid, later)?;
-            }
-            Ok(())
-        })
+    st.dir
+        .end_temporary_token(id, &issued.id, TemporaryUse::ConnectionTest, leftover)
         .await?;
     Ok(ConnectionTestResult {
         ok: steps.iter().all(|s| s.ok),

@@ -32,6 +32,6 @@ pub async fn search(
     // Checked before the database is touched; directory::Error::Invalid maps to 400.
     let q = SearchText::parse(p.q.as_deref().unwrap_or("")).map_err(ApiFailure::from)?;
     let limit = search::parse_limit(p.limit.as_deref()).map_err(ApiFailure::from)?;
-    let found = st.db.read(move |db| search::search(db, &q, limit)).await?;
+    let found = st.dir.search(q, limit).await?;
     Ok(Json(found))
 }

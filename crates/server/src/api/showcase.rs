@@ -109,35 +109,19 @@ async fn run(
     match (req.connection_id, req.url, req.token) {
         (Some(id), _, _) => {
             super::ensure_connection(st, &id).await?;
-            let now = st.clock.now();
-            let c2 = id.clone();
             let issued = st
-                .db
-                .write(move |db| {
-                    directory::tokens::issue_temporary(
-                        db,
-                        &c2,
-                        TemporaryUse::ReadinessCheck,
-                        chrono::Duration::minutes(15),
-                        &actor,
-                        now,
-                    )
-                })
+                .dir
+                .issue_temporary_token(
+                    &id,
+                    TemporaryUse::ReadinessCheck,
+                    chrono::Duration::minutes(15),
+                    actor,
+                )
                 .await?;
             let url = format!("{}/{id}", st.scim_base);
             let report = idp::check::run_checks(&url, &issued.secret, opts).await;
-            let (c2, tid) = (id.clone(), issued.id.clone());
-            let later = st.clock.now();
-            st.db
-                .write(move |db| {
-                    directory::tokens::end_temporary(
-                        db,
-                        &c2,
-                        &tid,
-                        TemporaryUse::ReadinessCheck,
-                        later,
-                    )
-                })
+            st.dir
+                .end_temporary_token(&id, &issued.id, TemporaryUse::ReadinessCheck, None)
                 .await?;
             Ok(report)
         }

@@ -36,10 +36,8 @@ pub(crate) async fn user_timeline(
 ) -> ApiResult<StoryPage> {
     ensure_connection(&st, &id).await?;
     let page = st
-        .db
-        .read(move |db| {
-            directory::timeline::user_story(db, &id, &uid, p.before, p.limit.unwrap_or(50))
-        })
+        .dir
+        .user_story(&id, &uid, p.before, p.limit.unwrap_or(50))
         .await?;
     Ok(Json(page))
 }
@@ -72,17 +70,8 @@ pub(crate) async fn group_members(
 ) -> ApiResult<GroupMemberPage> {
     ensure_connection(&st, &id).await?;
     let page = st
-        .db
-        .read(move |db| {
-            directory::console::group_members(
-                db,
-                &id,
-                &gid,
-                p.q.as_deref(),
-                p.cursor.as_deref(),
-                p.limit.unwrap_or(100),
-            )
-        })
+        .dir
+        .group_members(&id, &gid, p.q, p.cursor, p.limit.unwrap_or(100))
         .await?;
     Ok(Json(page))
 }

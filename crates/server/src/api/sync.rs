@@ -23,13 +23,9 @@ pub(crate) async fn sync_activity(
     Path(id): Path<String>,
 ) -> ApiResult<SyncActivity> {
     ensure_connection(&st, &id).await?;
-    let now = st.clock.now();
     let gap = chrono::Duration::from_std(st.sync_gap).unwrap_or(chrono::Duration::seconds(
         directory::sync_cycles::DEFAULT_GAP_SECS as i64,
     ));
-    let activity = st
-        .db
-        .read(move |db| directory::sync_cycles::sync_activity(db, &id, now, gap))
-        .await?;
+    let activity = st.dir.sync_activity(&id, gap).await?;
     Ok(Json(activity))
 }

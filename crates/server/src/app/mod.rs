@@ -63,7 +63,7 @@ async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> Resp
             "an application key is required",
         );
     };
-    match st.db.read(move |c| sessions::app_key_id(c, &key)).await {
+    match st.dir.app_key_id(&key).await {
         Ok(Some(id)) => {
             req.extensions_mut().insert(AppKeyId(id));
             next.run(req).await
@@ -153,11 +153,7 @@ async fn list_users(
         offset: p.offset.unwrap_or(0),
         limit: p.limit.unwrap_or(100),
     };
-    match st
-        .db
-        .read(move |db| directory::console::user_page(db, &c, &q))
-        .await
-    {
+    match st.dir.user_page(&c, q).await {
         Ok((total, rows, _)) => Json(AppUserPage {
             total,
             items: rows.iter().map(app_user).collect(),
@@ -175,7 +171,7 @@ async fn list_users(
         (status = 404, description = "No such user", body = crate::error_body::ApiError),
     ))]
 async fn get_user(State(st): State<AppState>, Path((c, uid)): Path<(String, String)>) -> Response {
-    match st.db.read(move |db| users::get(db, &c, &uid)).await {
+    match st.dir.user(&c, &uid).await {
         Ok(Some(u)) => Json(app_user(&u)).into_response(),
         Ok(None) => fail(StatusCode::NOT_FOUND, "not_found", "no such user"),
         Err(e) => from_dir(e),
@@ -214,13 +210,9 @@ async fn create_session(
         .and_then(|b| b.0.ttl_seconds)
         .unwrap_or(8 * 3600)
         .clamp(60, 30 * 86400);
-    let now = st.clock.now();
-    let conn = c.clone();
     match st
-        .db
-        .write(move |db| {
-            sessions::create(db, &conn, &uid, chrono::Duration::seconds(ttl), "api", now)
-        })
+        .dir
+        .create_session(&c, &uid, chrono::Duration::seconds(ttl), "api")
         .await
     {
         Ok(s) => (
@@ -249,11 +241,7 @@ async fn list_sessions(
     State(st): State<AppState>,
     Path((c, uid)): Path<(String, String)>,
 ) -> Response {
-    match st
-        .db
-        .read(move |db| sessions::list_for_user(db, &c, &uid))
-        .await
-    {
+    match st.dir.sessions_of(&c, &uid).await {
         Ok(list) => Json(SessionList { items: list }).into_response(),
         Err(e) => from_dir(e),
     }
@@ -273,27 +261,7 @@ async fn revoke_sessions(
     State(st): State<AppState>,
     Path((c, uid)): Path<(String, String)>,
 ) -> Response {
-    let now = st.clock.now();
-    let conn = c.clone();
-    let res = st
-        .db
-        .write(move |db| {
-            let n = sessions::revoke_for_user(db, &conn, &uid, "revoked by the application", now)?;
-            if n > 0 {
-                feed::append(
-                    db,
-                    &conn,
-                    feed::SESSIONS_REVOKED,
-                    Some(&uid),
-                    None,
-                    json!({"count": n, "reason": "application"}),
-                    now,
-                )?;
-            }
-            Ok(n)
-        })
-        .await;
-    match res {
+    match st.dir.revoke_sessions_of(&c, &uid).await {
         Ok(n) => Json(Revoked { revoked: n }).into_response(),
         Err(e) => from_dir(e),
     }
@@ -307,12 +275,7 @@ async fn revoke_sessions(
         (status = 404, description = "No live session with that id", body = crate::error_body::ApiError),
     ))]
 async fn revoke_session(State(st): State<AppState>, Path(sid): Path<String>) -> Response {
-    let now = st.clock.now();
-    match st
-        .db
-        .write(move |db| sessions::revoke(db, &sid, "revoked by the application", now))
-        .await
-    {
+    match st.dir.revoke_session(&sid).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => fail(
             StatusCode::NOT_FOUND,
@@ -343,12 +306,7 @@ async fn check_session(
         Ok(b) => b,
         Err(e) => return fail(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
     };
-    let now = st.clock.now();
-    match st
-        .db
-        .read(move |db| sessions::check(db, &b.token, now))
-        .await
-    {
+    match st.dir.check_session(&b.token).await {
         Ok(check) => Json(check).into_response(),
         Err(e) => from_dir(e),
     }
@@ -400,13 +358,9 @@ async fn read_feed(
 ) -> Response {
     let after = q.after.unwrap_or(0);
     let connection = q.connection.filter(|c| !c.is_empty());
-    let (c, k) = (connection.clone(), key.clone());
     let read = st
-        .db
-        .read(move |db| {
-            let read = feed::read_from(db, after, c.as_deref(), q.limit.unwrap_or(100))?;
-            Ok((read, feed::acknowledged(db, &k, c.as_deref())?))
-        })
+        .dir
+        .read_feed(&key, after, connection.clone(), q.limit.unwrap_or(100))
         .await;
     let users = format!(
         "GET /app/v1/connections/{}/users",
@@ -415,10 +369,7 @@ async fn read_feed(
     match read {
         Ok((feed::FeedRead::Events(events), acked)) => {
             if acked.is_none_or(|a| a < after) {
-                let now = st.clock.now();
-                st.db.write_detached(move |db| {
-                    feed::acknowledge(db, &key, connection.as_deref(), after, now)
-                });
+                st.dir.acknowledge_feed(&key, connection.clone(), after);
             }
             let next = events.last().map(|e| e.seq).unwrap_or(after);
             Json(FeedPage { events, next }).into_response()
@@ -493,16 +444,11 @@ async fn sign_in(
         Ok(b) => b,
         Err(e) => return fail(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
     };
-    let now = st.clock.now();
+    let now = st.dir.now();
     let ttl = chrono::Duration::seconds(b.ttl_seconds.unwrap_or(8 * 3600).clamp(60, 30 * 86400));
     let identity = match (&b.id_token, b.identity) {
         (Some(token), _) => {
-            let conn = c.clone();
-            let settings = match st
-                .db
-                .read(move |db| directory::jit::settings(db, &conn))
-                .await
-            {
+            let settings = match st.dir.jit_settings(&c).await {
                 Ok(s) => s,
                 Err(e) => return from_dir(e),
             };
@@ -520,21 +466,8 @@ async fn sign_in(
             )
         }
     };
-    let conn = c.clone();
-    match st
-        .db
-        .write(move |db| directory::jit::sign_in(db, &conn, &identity, ttl, now))
-        .await
-    {
+    match st.dir.sign_in(&c, identity, ttl).await {
         Ok(out) => {
-            if let Some(u) = &out.user {
-                st.publish("user", &c, Some(&u.id));
-            }
-            if out.flag.is_some() {
-                // The console's flagged sign-ins and its Sign-in tab badge (a refused sign-in
-                // has no user event to ride on).
-                st.publish("connection", &c, None);
-            }
             let status = if matches!(out.decision, directory::jit::Decision::Refuse(_)) {
                 StatusCode::FORBIDDEN
             } else {

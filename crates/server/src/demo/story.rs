@@ -6,7 +6,7 @@
 use super::handle::{initial, Demo};
 use crate::api::types::{DemoPhase, DemoState, StepStatus};
 use crate::state::AppState;
-use directory::{connections, onboard, roles, sessions, tokens, Actor};
+use directory::{connections, roles, Actor};
 use idp::dialect::{MemberRef, Person};
 use idp::{Dialect, ScimClient, SimulateOptions};
 use serde_json::Value;
@@ -39,7 +39,7 @@ impl Demo {
                     }
                 }
             });
-            st.publish("connection", "*", None);
+            st.dir.touched("*");
         }));
         true
     }
@@ -49,9 +49,8 @@ impl Demo {
         if let Some(t) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             t.abort();
         }
-        let n = st.db.write(connections::remove_demo).await?;
+        let n = st.dir.remove_demo().await?;
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = initial(1.0);
-        st.publish("connection", "*", None);
         Ok(n)
     }
 }
@@ -62,34 +61,26 @@ fn err(e: impl std::fmt::Display) -> String {
 
 async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     // 1. Connections.
-    demo.begin("connections", st.clock.now());
-    let now = st.clock.now();
-    let (okta, okta_token, entra, entra_token) = st
-        .db
-        .write(move |c| {
-            let (o, ot) = onboard::create_connection(
-                c,
-                "Demo — Acme (Okta)",
-                connections::Idp::Okta,
-                &Actor::Demo,
-                now,
-            )?;
-            let (e, et) = onboard::create_connection(
-                c,
-                "Demo — Contoso (Entra)",
-                connections::Idp::Entra,
-                &Actor::Demo,
-                now,
-            )?;
-            Ok((o.id, ot.secret, e.id, et.secret))
-        })
+    demo.begin("connections", st.dir.now());
+    let (o, ot) = st
+        .dir
+        .create_connection("Demo — Acme (Okta)", connections::Idp::Okta, Actor::Demo)
         .await
         .map_err(err)?;
+    let (e, et) = st
+        .dir
+        .create_connection(
+            "Demo — Contoso (Entra)",
+            connections::Idp::Entra,
+            Actor::Demo,
+        )
+        .await
+        .map_err(err)?;
+    let (okta, okta_token, entra, entra_token) = (o.id, ot.secret, e.id, et.secret);
     demo.update(|s| s.connection_ids = vec![okta.clone(), entra.clone()]);
-    st.publish("connection", &okta, None);
     demo.done(
         "connections",
-        st.clock.now(),
+        st.dir.now(),
         "Acme (Okta) and Contoso (Entra) created, each with a token shown once.".into(),
         Some(format!("/connections/{okta}")),
     );
@@ -98,7 +89,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     // 2–3. Initial syncs through the simulator, over real HTTP on loopback.
     let okta_url = format!("{}/{okta}", st.scim_base);
     let entra_url = format!("{}/{entra}", st.scim_base);
-    demo.begin("okta-sync", st.clock.now());
+    demo.begin("okta-sync", st.dir.now());
     let mut opts = SimulateOptions::new(
         &okta_url,
         &okta_token,
@@ -109,7 +100,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let okta_sync = idp::run(opts).await.map_err(err)?;
     demo.done(
         "okta-sync",
-        st.clock.now(),
+        st.dir.now(),
         format!(
             "{} requests, {} users and {} groups, p99 {:.0} ms.",
             okta_sync.requests,
@@ -120,7 +111,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         Some(format!("/connections/{okta}/users")),
     );
     demo.beat(2.0).await;
-    demo.begin("entra-sync", st.clock.now());
+    demo.begin("entra-sync", st.dir.now());
     let mut opts = SimulateOptions::new(
         &entra_url,
         &entra_token,
@@ -131,7 +122,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let entra_sync = idp::run(opts).await.map_err(err)?;
     demo.done(
         "entra-sync",
-        st.clock.now(),
+        st.dir.now(),
         format!(
             "{} requests, {} users, {} groups.",
             entra_sync.requests,
@@ -143,7 +134,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 4. Roles.
-    demo.begin("roles", st.clock.now());
+    demo.begin("roles", st.dir.now());
     let http = ScimClient::new(&okta_url, &okta_token, Dialect::Okta).map_err(err)?;
     let groups = http
         .send(&idp::dialect::ScimRequest::get(
@@ -173,13 +164,13 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
             .collect::<Vec<_>>(),
     );
     let changes = st
-        .db
-        .write(move |c| roles::save(c, &c2, &maps, "member", &Actor::Demo, now))
+        .dir
+        .save_role_mappings(&c2, maps, "member", Actor::Demo)
         .await
         .map_err(err)?;
     demo.done(
         "roles",
-        st.clock.now(),
+        st.dir.now(),
         format!(
             "\"{}\" → admin, {} other groups → member; {} users' roles recomputed.",
             admin_group["displayName"].as_str().unwrap_or(""),
@@ -191,7 +182,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 5. Mover: someone not in the admin group joins it.
-    demo.begin("mover", st.clock.now());
+    demo.begin("mover", st.dir.now());
     let admin_id = admin_group["id"].as_str().unwrap_or_default().to_string();
     let members: Vec<String> = admin_group["members"]
         .as_array()
@@ -230,7 +221,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let after = role_of(st, &okta, &mover_id).await;
     demo.done(
         "mover",
-        st.clock.now(),
+        st.dir.now(),
         format!(
             "{}: {} → {}",
             mover["userName"].as_str().unwrap_or(""),
@@ -242,7 +233,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 6. Leaver with a live session.
-    demo.begin("leaver", st.clock.now());
+    demo.begin("leaver", st.dir.now());
     let leaver = users
         .iter()
         .rev()
@@ -252,8 +243,8 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     let leaver_id = leaver["id"].as_str().unwrap_or_default().to_string();
     let (c2, l2) = (okta.clone(), leaver_id.clone());
     let issued = st
-        .db
-        .write(move |c| sessions::create(c, &c2, &l2, chrono::Duration::hours(8), "demo", now))
+        .dir
+        .create_session(&c2, &l2, chrono::Duration::hours(8), "demo")
         .await
         .map_err(err)?;
     let resp = http
@@ -262,16 +253,11 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .map_err(err)?;
     let answered = std::time::Instant::now();
     let token = issued.token.clone();
-    let checked_at = st.clock.now();
-    let check = st
-        .db
-        .read(move |c| sessions::check(c, &token, checked_at))
-        .await
-        .map_err(err)?;
+    let check = st.dir.check_session(&token).await.map_err(err)?;
     if check.valid {
         return Err("the leaver's session is still valid".into());
     }
-    demo.done("leaver", st.clock.now(),
+    demo.done("leaver", st.dir.now(),
         format!(
             "{} deactivated (HTTP {}); their session was already revoked when the SCIM response arrived ({} µs later: {}).",
             leaver["userName"].as_str().unwrap_or(""),
@@ -284,11 +270,11 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
     demo.beat(2.0).await;
 
     // 7. Rotation with a grace period, then the IdP moves over.
-    demo.begin("rotate", st.clock.now());
+    demo.begin("rotate", st.dir.now());
     let c2 = okta.clone();
-    let rotated = st
-        .db
-        .write(move |c| tokens::rotate(c, &c2, chrono::Duration::hours(24), &Actor::Demo, now))
+    let (rotated, _) = st
+        .dir
+        .rotate_token(&c2, chrono::Duration::hours(24), Actor::Demo)
         .await
         .map_err(err)?;
     let old_ok = http
@@ -306,11 +292,11 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .await
         .map_err(err)?
         .status;
-    demo.done("rotate", st.clock.now(), format!("New token {}… issued; the old token still answers {old_ok} during its 24 h grace, the new one {new_ok}.", rotated.prefix), Some(format!("/connections/{okta}/tokens")));
+    demo.done("rotate", st.dir.now(), format!("New token {}… issued; the old token still answers {old_ok} during its 24 h grace, the new one {new_ok}.", rotated.prefix), Some(format!("/connections/{okta}/tokens")));
     demo.beat(2.0).await;
 
     // 8. A rejected user, then triage finds out why.
-    demo.begin("rejected", st.clock.now());
+    demo.begin("rejected", st.dir.now());
     let entra_client =
         ScimClient::new(&entra_url, &entra_token, Dialect::EntraCompliant).map_err(err)?;
     let dana = Person {
@@ -326,10 +312,9 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .map_err(err)?;
     // Refused requests are logged off the request path; give the writer its next commit.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let asked_at = st.clock.now();
     let report = st
-        .db
-        .read(move |c| directory::triage::triage(c, "dana.lee@contoso.example", None, asked_at))
+        .dir
+        .triage("dana.lee@contoso.example", None)
         .await
         .map_err(err)?;
     let diagnosis = report
@@ -339,7 +324,7 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
         .unwrap_or_default();
     demo.done(
         "rejected",
-        st.clock.now(),
+        st.dir.now(),
         format!("Entra got HTTP {}. Triage: {diagnosis}", resp.status),
         Some("/triage?q=dana.lee%40contoso.example".into()),
     );
@@ -347,9 +332,8 @@ async fn play(demo: &Demo, st: &AppState) -> Result<(), String> {
 }
 
 async fn role_of(st: &AppState, conn: &str, user: &str) -> Option<String> {
-    let (c, u) = (conn.to_string(), user.to_string());
-    st.db
-        .read(move |db| directory::users::get(db, &c, &u))
+    st.dir
+        .user(conn, user)
         .await
         .ok()
         .flatten()

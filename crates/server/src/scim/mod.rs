@@ -13,10 +13,10 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use directory::changes::{self, ChangeSet};
 use directory::log::{outcome, LogEntry};
+use directory::service::ScimWrite;
 use directory::tokens::TokenCheck;
-use directory::{connections, groups, lifecycle, log, tokens, users};
+use directory::{groups, log, users};
 use scim::list::{ListQuery, Projection};
 use scim::schema::ServiceLimits;
 use scim::ScimError;
@@ -419,7 +419,7 @@ fn log_entry(
 ) -> LogEntry {
     LogEntry {
         id: 0,
-        at: directory::clock::fmt_time(st.clock.now()),
+        at: directory::clock::fmt_time(st.dir.now()),
         connection_id: t.connection_id.clone(),
         method: method.to_string(),
         path: truncate(path, 2048),
@@ -462,28 +462,8 @@ fn write_log(
         .connection_id
         .clone()
         .filter(|c| status >= 400 && t.traffic.is_none() && st.failure_event_due(c));
-    match announce {
-        Some(connection_id) => {
-            let events = st.events.clone();
-            st.db.write_statement_detached_then(
-                move |c| log::append(c, &entry),
-                move |row| {
-                    let _ = events.send(crate::state::ChangeEvent {
-                        kind: FAILED_EVENT.to_string(),
-                        connection_id,
-                        id: Some(row.to_string()),
-                    });
-                },
-            );
-        }
-        None => st
-            .db
-            .write_statement_detached_then(move |c| log::append(c, &entry), |_| {}),
-    }
+    st.dir.append_log(entry, announce);
 }
-
-/// Kind of the live event a failed request publishes; its id is the log row's.
-pub const FAILED_EVENT: &str = "log";
 
 fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -520,25 +500,14 @@ async fn authenticate(
             scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 512
         })
         .map(|(_, token)| token.to_string());
-    let now = st.clock.now();
     // One trip to a reader for both lookups: each trip is a hop to the blocking pool, and
     // every SCIM request makes this one.
-    let lookup_id = path_id.clone();
-    let (exists, paused_at, check) = st
-        .db
-        .read(move |c| {
-            let conn = match &lookup_id {
-                Some(id) => connections::get(c, id)?,
-                None => None,
-            };
-            let check = match &presented {
-                Some(token) => Some(tokens::check(c, token, now)?),
-                None => None,
-            };
-            Ok((conn.is_some(), conn.and_then(|c| c.paused_at), check))
-        })
+    let (conn, check) = st
+        .dir
+        .scim_authenticate(path_id.clone(), presented)
         .await
         .map_err(to_scim)?;
+    let (exists, paused_at) = (conn.is_some(), conn.and_then(|c| c.paused_at));
     if exists {
         trace.connection_id = path_id.clone();
     }
@@ -592,13 +561,12 @@ async fn authenticate(
     if trace.traffic.is_none() {
         let idp_like = match &path_id {
             Some(id) if exists => {
-                let (id, addr, now) = (id.clone(), peer.ip().to_string(), st.clock.now());
                 let agent = headers
                     .get(header::USER_AGENT)
                     .and_then(|v| v.to_str().ok())
                     .map(|s| truncate(s, 256));
-                st.db
-                    .read(move |c| tokens::looks_like_idp(c, &id, &addr, agent.as_deref(), now))
+                st.dir
+                    .looks_like_idp(id, &peer.ip().to_string(), agent)
                     .await
                     .unwrap_or(false)
             }
@@ -613,7 +581,7 @@ async fn authenticate(
 
 /// Records a token's last use at most once a second, off the request path.
 fn touch_token(st: &AppState, token_id: &str, headers: &HeaderMap, peer: SocketAddr) {
-    let now = st.clock.now();
+    let now = st.dir.now();
     let second = now.timestamp();
     {
         let mut seen = st.token_touches.lock().unwrap_or_else(|e| e.into_inner());
@@ -626,10 +594,7 @@ fn touch_token(st: &AppState, token_id: &str, headers: &HeaderMap, peer: SocketA
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| truncate(s, 256));
-    let addr = peer.ip().to_string();
-    let id = token_id.to_string();
-    st.db
-        .write_detached(move |c| tokens::touch(c, &id, now, Some(&addr), agent.as_deref()));
+    st.dir.touch_token(token_id, &peer.ip().to_string(), agent);
 }
 
 /// Records a connection's dialect: always when `decisive`, else only if none is recorded.
@@ -643,14 +608,7 @@ fn record_dialect(st: &AppState, connection_id: &str, dialect: &str, decisive: b
         }
         known.insert(connection_id.to_string(), dialect.to_string());
     }
-    let (c, d) = (connection_id.to_string(), dialect.to_string());
-    st.db.write_detached(move |db| {
-        if decisive {
-            connections::record_dialect(db, &c, &d)
-        } else {
-            connections::record_dialect_if_unknown(db, &c, &d)
-        }
-    });
+    st.dir.record_dialect(connection_id, dialect, decisive);
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ScimError> {
@@ -957,57 +915,14 @@ async fn search_root(ctx: &Ctx<'_>, trace: &mut Trace, q: ListQuery) -> Result<R
         .count
         .unwrap_or(scim::list::DEFAULT_COUNT)
         .min(MAX_RESULTS);
-    let q2 = q.clone();
-    let (users_total, user_rows, groups_total, group_rows) = ctx
+    let page = ctx
         .st
-        .db
-        .read(move |c| {
-            // Totals first (count 0), then the slice of each type the page covers.
-            let totals = |q: &ListQuery| ListQuery {
-                count: Some(0),
-                start_index: 1,
-                ..q.clone()
-            };
-            let users_total = users::list(c, &conn, &totals(&q2));
-            let groups_total = groups::list(c, &conn, &totals(&q2));
-            let (users_total, groups_total) = match (users_total, groups_total) {
-                (Err(e), Err(_)) => return Err(e),
-                (u, g) => (
-                    u.map(|(n, _)| n).unwrap_or(0),
-                    g.map(|(n, _)| n).unwrap_or(0),
-                ),
-            };
-            let mut user_rows = Vec::new();
-            let mut group_rows = Vec::new();
-            let in_users = users_total.saturating_sub(start - 1).min(want);
-            if in_users > 0 {
-                let page = ListQuery {
-                    start_index: start,
-                    count: Some(in_users),
-                    ..q2.clone()
-                };
-                user_rows = users::list(c, &conn, &page)?.1;
-            }
-            let in_groups = want - in_users;
-            if in_groups > 0 && groups_total > 0 {
-                let page = ListQuery {
-                    start_index: start.saturating_sub(users_total).max(1),
-                    count: Some(in_groups),
-                    ..q2.clone()
-                };
-                for g in groups::list(c, &conn, &page)?.1 {
-                    let m = if with_members {
-                        Some(groups::members(c, &conn, &g.id)?)
-                    } else {
-                        None
-                    };
-                    group_rows.push((g, m));
-                }
-            }
-            Ok((users_total, user_rows, groups_total, group_rows))
-        })
+        .dir
+        .scim_search_root(&conn, q.clone(), with_members, want)
         .await
         .map_err(to_scim)?;
+    let (users_total, user_rows, groups_total, group_rows) =
+        (page.users_total, page.users, page.groups_total, page.groups);
     let mut resources: Vec<Value> = user_rows
         .iter()
         .map(|u| {
@@ -1049,15 +964,9 @@ impl Ctx<'_> {
         format!("{}/Groups/{id}", self.base)
     }
 
-    /// Runs a write and appends its log row in the same transaction, so the change and
-    /// the record of it commit together or not at all. Replayable (`Db::write_replayable`):
-    /// `f` does nothing but its statements, and runs again if the writer undoes it.
-    async fn write_logged<R, F>(&self, trace: &mut Trace, status: u16, f: F) -> Result<R, ScimError>
-    where
-        R: Send + 'static + Logged,
-        F: Fn(&directory::db::RawConnection) -> directory::Result<R> + Send + 'static,
-    {
-        let entry = log_entry(
+    /// The log row a write commits with, as far as the request has described it.
+    fn entry(&self, trace: &Trace, status: u16) -> LogEntry {
+        log_entry(
             self.st,
             trace,
             &self.method,
@@ -1065,138 +974,16 @@ impl Ctx<'_> {
             status,
             self.started,
             self.user_agent.as_deref(),
-        );
-        let result = self
-            .st
-            .db
-            .write_replayable(move |c| {
-                let head = directory::feed::head(c)?;
-                let r = f(c)?;
-                let mut entry = entry.clone();
-                r.describe(&mut entry);
-                let last = directory::feed::head(c)?;
-                entry.feed_events = (last > head).then_some((head + 1, last));
-                directory::log::append(c, &entry)?;
-                Ok((r, entry))
-            })
-            .await;
-        match result {
-            Ok((r, entry)) => {
-                trace.logged = true;
-                trace.resource_id = entry.resource_id.clone();
-                trace.outcome = None;
-                Ok(r)
-            }
-            Err(e) => Err(to_scim(e)),
-        }
+        )
     }
 }
 
-/// A write result that knows how to describe itself in its log row.
-trait Logged {
-    fn describe(&self, entry: &mut LogEntry);
-}
-
-/// A PUT or PATCH of a user, with what it changed (read before and after, in the same
-/// transaction as the write and its log row).
-struct UserWrite {
-    user: users::UserRecord,
-    change: users::UserChange,
-    changes: ChangeSet,
-}
-
-impl UserWrite {
-    fn run(
-        c: &directory::db::RawConnection,
-        connection_id: &str,
-        id: &str,
-        write: impl FnOnce() -> directory::Result<(users::UserRecord, users::UserChange)>,
-    ) -> directory::Result<UserWrite> {
-        let before = users::get(c, connection_id, id)?;
-        let (user, change) = write()?;
-        let changes = changes::of_user(before.as_ref(), &user);
-        Ok(UserWrite {
-            user,
-            change,
-            changes,
-        })
-    }
-}
-
-impl Logged for UserWrite {
-    fn describe(&self, e: &mut LogEntry) {
-        e.outcome = self.change.as_str().to_string();
-        describe_user(&self.user, e);
-        e.changes = Some(self.changes.clone()).filter(|c| !c.is_empty());
-    }
-}
-
-impl Logged for users::UserRecord {
-    fn describe(&self, e: &mut LogEntry) {
-        describe_user(self, e);
-        e.outcome = if self.deleted_at.is_some() {
-            outcome::DELETED
-        } else {
-            outcome::CREATED
-        }
-        .to_string();
-    }
-}
-
-fn describe_user(u: &users::UserRecord, e: &mut LogEntry) {
-    e.resource_type = Some("User".into());
-    e.resource_id = Some(u.id.clone());
-    e.user_name = Some(u.user_name.clone());
-    e.external_id = u.external_id.clone();
-}
-
-/// Group write with its membership delta, which verb produced it and, for PUT and PATCH,
-/// the modified properties.
-struct GroupWrite {
-    group: groups::GroupRecord,
-    delta: groups::MembershipDelta,
-    verb: GroupVerb,
-    changes: Option<ChangeSet>,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum GroupVerb {
-    Create,
-    Update,
-    Delete,
-}
-
-impl Logged for GroupWrite {
-    fn describe(&self, e: &mut LogEntry) {
-        e.resource_type = Some("Group".into());
-        e.resource_id = Some(self.group.id.clone());
-        e.user_name = Some(self.group.display_name.clone());
-        e.external_id = self.group.external_id.clone();
-        e.changes = self.changes.clone().filter(|c| !c.is_empty());
-        let (added, removed) = (self.delta.added.len(), self.delta.removed.len());
-        e.outcome = match self.verb {
-            GroupVerb::Create => outcome::CREATED,
-            GroupVerb::Delete => outcome::DELETED,
-            GroupVerb::Update if added > 0 && removed > 0 => outcome::MEMBERSHIP_CHANGED,
-            GroupVerb::Update if added > 0 => outcome::MEMBERSHIP_ADDED,
-            GroupVerb::Update if removed > 0 => outcome::MEMBERSHIP_REMOVED,
-            GroupVerb::Update => outcome::UPDATED,
-        }
-        .to_string();
-        if added + removed > 0 {
-            let mut d = format!("members +{added} -{removed}");
-            let ids: Vec<String> = self
-                .delta
-                .added
-                .iter()
-                .map(|i| format!("+{i}"))
-                .chain(self.delta.removed.iter().map(|i| format!("-{i}")))
-                .take(20)
-                .collect();
-            d.push_str(&format!(" [{}]", ids.join(" ")));
-            e.detail = Some(d);
-        }
-    }
+/// What a write committed; its log row is written, so the request writes no other.
+fn written<R>(trace: &mut Trace, w: ScimWrite<R>) -> R {
+    trace.logged = true;
+    trace.resource_id = w.entry.resource_id.clone();
+    trace.outcome = None;
+    w.value
 }
 
 fn note_user(trace: &mut Trace, u: &users::UserRecord) {
@@ -1230,12 +1017,10 @@ fn note_body_identity(trace: &mut Trace, kind: &'static str, body: &Value) {
 
 async fn list_users(ctx: &Ctx<'_>, trace: &mut Trace, q: ListQuery) -> Result<Reply, ScimError> {
     trace.resource_type = Some("User");
-    let conn = ctx.connection_id.clone();
-    let q2 = q.clone();
     let (total, rows) = ctx
         .st
-        .db
-        .read(move |c| users::list(c, &conn, &q2))
+        .dir
+        .scim_users(&ctx.connection_id, q.clone())
         .await
         .map_err(to_scim)?;
     let resources = rows
@@ -1260,20 +1045,11 @@ async fn get_user(
     projection: &Projection,
 ) -> Result<Reply, ScimError> {
     note_target(trace, "User", id);
-    let (conn, uid, base) = (ctx.connection_id.clone(), id.to_string(), ctx.base.clone());
-    let want_groups = !projection.excludes("groups");
+    let groups_base = (!projection.excludes("groups")).then(|| ctx.base.clone());
     let (u, groups) = ctx
         .st
-        .db
-        .read(move |c| {
-            let u = users::get_live(c, &conn, &uid)?;
-            let g = if want_groups {
-                Some(users::groups_of(c, &conn, &uid, &base)?)
-            } else {
-                None
-            };
-            Ok((u, g))
-        })
+        .dir
+        .scim_user(&ctx.connection_id, id, groups_base)
         .await
         .map_err(to_scim)?;
     note_user(trace, &u);
@@ -1299,13 +1075,13 @@ fn user_reply(ctx: &Ctx<'_>, u: &users::UserRecord, status: StatusCode) -> Reply
 
 async fn create_user(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<Reply, ScimError> {
     note_body_identity(trace, "User", &body);
-    let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
-    let u = ctx
-        .write_logged(trace, 201, move |c| {
-            lifecycle::create_user(c, &conn, &body, "SCIM POST", now)
-        })
-        .await?;
-    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    let w = ctx
+        .st
+        .dir
+        .scim_create_user(&ctx.connection_id, body, ctx.entry(trace, 201))
+        .await
+        .map_err(to_scim)?;
+    let u = written(trace, w);
     Ok(user_reply(ctx, &u, StatusCode::CREATED))
 }
 
@@ -1317,20 +1093,19 @@ async fn replace_user(
 ) -> Result<Reply, ScimError> {
     note_target(trace, "User", id);
     note_body_identity(trace, "User", &body);
-    let (conn, uid, now, im) = (
-        ctx.connection_id.clone(),
-        id.to_string(),
-        ctx.st.clock.now(),
-        ctx.if_match.clone(),
-    );
-    let UserWrite { user: u, .. } = ctx
-        .write_logged(trace, 200, move |c| {
-            UserWrite::run(c, &conn, &uid, || {
-                lifecycle::replace_user(c, &conn, &uid, &body, im.as_deref(), "SCIM PUT", now)
-            })
-        })
-        .await?;
-    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    let w = ctx
+        .st
+        .dir
+        .scim_replace_user(
+            &ctx.connection_id,
+            id,
+            body,
+            ctx.if_match.clone(),
+            ctx.entry(trace, 200),
+        )
+        .await
+        .map_err(to_scim)?;
+    let u = written(trace, w);
     Ok(user_reply(ctx, &u, StatusCode::OK))
 }
 
@@ -1342,43 +1117,39 @@ async fn patch_user(
 ) -> Result<Reply, ScimError> {
     note_target(trace, "User", id);
     let req = scim::patch::parse_patch(&body)?;
-    let (conn, uid, now, im) = (
-        ctx.connection_id.clone(),
-        id.to_string(),
-        ctx.st.clock.now(),
-        ctx.if_match.clone(),
-    );
-    let UserWrite { user: u, .. } = ctx
-        .write_logged(trace, 200, move |c| {
-            UserWrite::run(c, &conn, &uid, || {
-                lifecycle::patch_user(c, &conn, &uid, &req, im.as_deref(), "SCIM PATCH", now)
-            })
-        })
-        .await?;
-    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    let w = ctx
+        .st
+        .dir
+        .scim_patch_user(
+            &ctx.connection_id,
+            id,
+            req,
+            ctx.if_match.clone(),
+            ctx.entry(trace, 200),
+        )
+        .await
+        .map_err(to_scim)?;
+    let u = written(trace, w);
     Ok(user_reply(ctx, &u, StatusCode::OK))
 }
 
 async fn delete_user(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply, ScimError> {
     note_target(trace, "User", id);
-    let (conn, uid, now, im) = (
-        ctx.connection_id.clone(),
-        id.to_string(),
-        ctx.st.clock.now(),
-        ctx.if_match.clone(),
-    );
+    // A readiness run's test user is gone at once, not restorable for weeks.
     let check = trace.traffic == Some(log::traffic::CHECK);
-    let u = ctx
-        .write_logged(trace, 204, move |c| {
-            let u = lifecycle::delete_user(c, &conn, &uid, im.as_deref(), "SCIM DELETE", now)?;
-            // A readiness run's test user is gone at once, not restorable for weeks.
-            if check {
-                lifecycle::purge_deleted_now(c, &conn, "User", &uid, now)?;
-            }
-            Ok(u)
-        })
-        .await?;
-    ctx.st.publish("user", &ctx.connection_id, Some(&u.id));
+    let w = ctx
+        .st
+        .dir
+        .scim_delete_user(
+            &ctx.connection_id,
+            id,
+            ctx.if_match.clone(),
+            check,
+            ctx.entry(trace, 204),
+        )
+        .await
+        .map_err(to_scim)?;
+    written(trace, w);
     Ok(Reply {
         status: StatusCode::NO_CONTENT,
         body: None,
@@ -1389,25 +1160,11 @@ async fn delete_user(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply
 
 async fn list_groups(ctx: &Ctx<'_>, trace: &mut Trace, q: ListQuery) -> Result<Reply, ScimError> {
     trace.resource_type = Some("Group");
-    let conn = ctx.connection_id.clone();
-    let q2 = q.clone();
     let with_members = !q.projection.excludes("members");
     let (total, rows) = ctx
         .st
-        .db
-        .read(move |c| {
-            let (total, rows) = groups::list(c, &conn, &q2)?;
-            let mut out = Vec::with_capacity(rows.len());
-            for g in rows {
-                let m = if with_members {
-                    Some(groups::members(c, &conn, &g.id)?)
-                } else {
-                    None
-                };
-                out.push((g, m));
-            }
-            Ok((total, out))
-        })
+        .dir
+        .scim_groups(&ctx.connection_id, q.clone(), with_members)
         .await
         .map_err(to_scim)?;
     let resources = rows
@@ -1432,20 +1189,11 @@ async fn get_group(
     projection: &Projection,
 ) -> Result<Reply, ScimError> {
     note_target(trace, "Group", id);
-    let (conn, gid) = (ctx.connection_id.clone(), id.to_string());
     let with_members = !projection.excludes("members");
     let (g, m) = ctx
         .st
-        .db
-        .read(move |c| {
-            let g = groups::get_live(c, &conn, &gid)?;
-            let m = if with_members {
-                Some(groups::members(c, &conn, &gid)?)
-            } else {
-                None
-            };
-            Ok((g, m))
-        })
+        .dir
+        .scim_group(&ctx.connection_id, id, with_members)
         .await
         .map_err(to_scim)?;
     trace.user_name = Some(g.display_name.clone());
@@ -1465,11 +1213,10 @@ async fn group_reply(
     g: &groups::GroupRecord,
     status: StatusCode,
 ) -> Result<Reply, ScimError> {
-    let (conn, gid) = (ctx.connection_id.clone(), g.id.clone());
     let members = ctx
         .st
-        .db
-        .read(move |c| groups::members(c, &conn, &gid))
+        .dir
+        .scim_group_members(&ctx.connection_id, &g.id)
         .await
         .map_err(to_scim)?;
     let location = ctx.group_location(&g.id);
@@ -1483,20 +1230,13 @@ async fn group_reply(
 
 async fn create_group(ctx: &Ctx<'_>, trace: &mut Trace, body: Value) -> Result<Reply, ScimError> {
     note_body_identity(trace, "Group", &body);
-    let (conn, now) = (ctx.connection_id.clone(), ctx.st.clock.now());
     let w = ctx
-        .write_logged(trace, 201, move |c| {
-            let (group, delta) = lifecycle::create_group(c, &conn, &body, "SCIM POST", now)?;
-            Ok(GroupWrite {
-                group,
-                delta,
-                verb: GroupVerb::Create,
-                changes: None,
-            })
-        })
-        .await?;
-    ctx.st
-        .publish("group", &ctx.connection_id, Some(&w.group.id));
+        .st
+        .dir
+        .scim_create_group(&ctx.connection_id, body, ctx.entry(trace, 201))
+        .await
+        .map_err(to_scim)?;
+    let w = written(trace, w);
     group_reply(ctx, &w.group, StatusCode::CREATED).await
 }
 
@@ -1508,28 +1248,19 @@ async fn replace_group(
 ) -> Result<Reply, ScimError> {
     note_target(trace, "Group", id);
     note_body_identity(trace, "Group", &body);
-    let (conn, gid, now, im) = (
-        ctx.connection_id.clone(),
-        id.to_string(),
-        ctx.st.clock.now(),
-        ctx.if_match.clone(),
-    );
     let w = ctx
-        .write_logged(trace, 200, move |c| {
-            let before = groups::get(c, &conn, &gid)?;
-            let (group, delta) =
-                lifecycle::replace_group(c, &conn, &gid, &body, im.as_deref(), "SCIM PUT", now)?;
-            let changes = changes::of_group(c, before.as_ref(), &group, &delta)?;
-            Ok(GroupWrite {
-                group,
-                delta,
-                verb: GroupVerb::Update,
-                changes: Some(changes),
-            })
-        })
-        .await?;
-    ctx.st
-        .publish("group", &ctx.connection_id, Some(&w.group.id));
+        .st
+        .dir
+        .scim_replace_group(
+            &ctx.connection_id,
+            id,
+            body,
+            ctx.if_match.clone(),
+            ctx.entry(trace, 200),
+        )
+        .await
+        .map_err(to_scim)?;
+    let w = written(trace, w);
     group_reply(ctx, &w.group, StatusCode::OK).await
 }
 
@@ -1548,38 +1279,20 @@ async fn patch_group(
     let wants_body = pairs.iter().any(|(k, _)| {
         k.eq_ignore_ascii_case("attributes") || k.eq_ignore_ascii_case("excludedAttributes")
     });
-    let (conn, gid, now, im) = (
-        ctx.connection_id.clone(),
-        id.to_string(),
-        ctx.st.clock.now(),
-        ctx.if_match.clone(),
-    );
+    let status = if wants_body { 200 } else { 204 };
     let w = ctx
-        .write_logged(trace, if wants_body { 200 } else { 204 }, move |c| {
-            let before = groups::get(c, &conn, &gid)?;
-            let (group, delta) = lifecycle::patch_group(
-                c,
-                &conn,
-                &gid,
-                req.clone(),
-                im.as_deref(),
-                "SCIM PATCH",
-                now,
-            )?;
-            let changes = changes::of_group(c, before.as_ref(), &group, &delta)?;
-            Ok(GroupWrite {
-                group,
-                delta,
-                verb: GroupVerb::Update,
-                changes: Some(changes),
-            })
-        })
-        .await?;
-    ctx.st
-        .publish("group", &ctx.connection_id, Some(&w.group.id));
-    for uid in w.delta.added.iter().chain(w.delta.removed.iter()) {
-        ctx.st.publish("user", &ctx.connection_id, Some(uid));
-    }
+        .st
+        .dir
+        .scim_patch_group(
+            &ctx.connection_id,
+            id,
+            req,
+            ctx.if_match.clone(),
+            ctx.entry(trace, status),
+        )
+        .await
+        .map_err(to_scim)?;
+    let w = written(trace, w);
     if wants_body {
         let mut reply = if projection.excludes("members") {
             let location = ctx.group_location(&w.group.id);
@@ -1607,30 +1320,20 @@ async fn patch_group(
 
 async fn delete_group(ctx: &Ctx<'_>, trace: &mut Trace, id: &str) -> Result<Reply, ScimError> {
     note_target(trace, "Group", id);
-    let (conn, gid, now, im) = (
-        ctx.connection_id.clone(),
-        id.to_string(),
-        ctx.st.clock.now(),
-        ctx.if_match.clone(),
-    );
     let check = trace.traffic == Some(log::traffic::CHECK);
     let w = ctx
-        .write_logged(trace, 204, move |c| {
-            let (group, delta) =
-                lifecycle::delete_group(c, &conn, &gid, im.as_deref(), "SCIM DELETE", now)?;
-            if check {
-                lifecycle::purge_deleted_now(c, &conn, "Group", &gid, now)?;
-            }
-            Ok(GroupWrite {
-                group,
-                delta,
-                verb: GroupVerb::Delete,
-                changes: None,
-            })
-        })
-        .await?;
-    ctx.st
-        .publish("group", &ctx.connection_id, Some(&w.group.id));
+        .st
+        .dir
+        .scim_delete_group(
+            &ctx.connection_id,
+            id,
+            ctx.if_match.clone(),
+            check,
+            ctx.entry(trace, 204),
+        )
+        .await
+        .map_err(to_scim)?;
+    written(trace, w);
     Ok(Reply {
         status: StatusCode::NO_CONTENT,
         body: None,

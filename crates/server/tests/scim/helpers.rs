@@ -91,7 +91,7 @@ pub async fn spawn_app_on_clock(
 impl TestApp {
     /// The running server's store (the handle its requests use).
     pub fn db(&self) -> &directory::Db {
-        &self.server.as_ref().expect("server running").db
+        self.server.as_ref().expect("server running").dir.db()
     }
 
     /// Creates another connection through the admin API: (id, token).

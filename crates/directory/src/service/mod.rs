@@ -1,0 +1,99 @@
+//! The one door into the directory: a `Directory` (the store, the clock and the live-change
+//! fan-out) whose typed commands each run their own transaction, write their audit row and
+//! feed events, and announce what they committed. The server's routers, the CLI, the demo
+//! and the desktop shell all go through it, so they behave the same.
+
+mod admin;
+mod app;
+mod console;
+mod scim;
+
+pub use admin::{Overview, RolesOverview};
+pub use console::{GroupDetail, UserDetail};
+pub use scim::{RootPage, ScimWrite, WriteOutcome};
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::live::Change;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Cheap to clone: every clone is the same directory.
+#[derive(Clone)]
+pub struct Directory {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl Directory {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Directory {
+        let (changes, _) = broadcast::channel(1024);
+        Directory { db, clock, changes }
+    }
+
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &std::path::Path, clock: Arc<dyn Clock>) -> Result<Directory> {
+        Ok(Directory::new(Db::open(path)?, clock))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Live changes from now on; a receiver that falls behind gets a lag error, to be read
+    /// as `Change::resync()`.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Announces committed changes to every watcher (nobody watching is fine).
+    fn announce(&self, changes: impl IntoIterator<Item = Change>) {
+        for c in changes {
+            let _ = self.changes.send(c);
+        }
+    }
+
+    // ---- Operations: what probes and metrics ask of the store ----
+
+    /// The schema version the database records and whether it is this build's newest.
+    pub async fn schema_current(&self) -> Result<bool> {
+        let v = self.db.read(Db::schema_version).await?;
+        Ok(v == Db::newest_schema_version())
+    }
+
+    /// A trivial write through the writer: it answers while the writer is alive.
+    pub async fn probe_write(&self) -> Result<()> {
+        self.db.write(|_| Ok(())).await
+    }
+
+    /// Commands queued for the writer and not yet answered.
+    pub fn pending(&self) -> usize {
+        self.db.pending()
+    }
+
+    /// How long a write queued now would wait; for `Retry-After`.
+    pub fn estimated_wait(&self) -> std::time::Duration {
+        self.db.estimated_wait()
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.db.path()
+    }
+
+    /// Folds the write-ahead log into the database file (at shutdown).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.db.checkpoint()
+    }
+
+    /// The store underneath, for backup and for tests that stage rows directly.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
