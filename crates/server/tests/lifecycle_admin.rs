@@ -267,7 +267,7 @@ async fn the_connection_test_round_trips_and_leaves_nothing_behind() {
         None,
     )
     .await;
-    assert_eq!(tokens_after, tokens_before);
+    assert_eq!(token_ids(&tokens_after), token_ids(&tokens_before));
     let (_, all) = admin(
         &app,
         Method::GET,
@@ -317,7 +317,7 @@ async fn the_connection_test_round_trips_and_leaves_nothing_behind() {
         None,
     )
     .await;
-    assert_eq!(tokens_paused, tokens_before);
+    assert_eq!(token_ids(&tokens_paused), token_ids(&tokens_before));
     let (s, _) = admin(
         &app,
         Method::POST,
@@ -784,4 +784,17 @@ async fn the_role_preview_counts_only_users_whose_role_changes() {
     );
     assert_eq!(detail(c.clone()).await["role"], json!("admin"));
     let _ = b;
+}
+
+/// A token list's ids, prefixes and states: what a connection test must leave as it was. Not
+/// the last-use columns, which the real token's own requests update off the request path.
+fn token_ids(list: &Value) -> Vec<(String, String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let field = |k: &str| t[k].as_str().unwrap_or_default().to_string();
+            (field("id"), field("prefix"), field("state"))
+        })
+        .collect()
 }
