@@ -117,7 +117,15 @@ fn fixture() -> Fixture {
             .write_blocking(move |c| {
                 chunk
                     .iter()
-                    .map(|n| Ok(users::create(c, &cid, &user_body(*n), now)?.id))
+                    .map(|n| {
+                        Ok(users::create(
+                            c,
+                            &cid,
+                            &scim::schema::UserResource::parse(&user_body(*n)).unwrap(),
+                            now,
+                        )?
+                        .id)
+                    })
                     .collect::<directory::Result<Vec<_>>>()
             })
             .unwrap();
@@ -131,10 +139,18 @@ fn fixture() -> Fixture {
             let (big, _) = groups::create(
                 c,
                 &cid,
-                &json!({ "displayName": "Everyone", "members": members }),
+                &scim::schema::GroupResource::parse(
+                    &json!({ "displayName": "Everyone", "members": members }),
+                )
+                .unwrap(),
                 now,
             )?;
-            let (empty, _) = groups::create(c, &cid, &json!({ "displayName": "Nobody" }), now)?;
+            let (empty, _) = groups::create(
+                c,
+                &cid,
+                &scim::schema::GroupResource::parse(&json!({ "displayName": "Nobody" })).unwrap(),
+                now,
+            )?;
             Ok((big.id, empty.id))
         })
         .unwrap();
@@ -174,8 +190,15 @@ fn store(c: &mut Criterion) {
         b.iter(|| {
             let cid = f.conn.clone();
             let body = next_body();
-            f.db.write_blocking(move |c| users::create(c, &cid, &body, Utc::now()))
-                .unwrap()
+            f.db.write_blocking(move |c| {
+                users::create(
+                    c,
+                    &cid,
+                    &scim::schema::UserResource::parse(&body).unwrap(),
+                    Utc::now(),
+                )
+            })
+            .unwrap()
         })
     });
     g.throughput(criterion::Throughput::Elements(500));
@@ -186,7 +209,12 @@ fn store(c: &mut Criterion) {
                 let cid = f.conn.clone();
                 f.db.write_blocking(move |c| {
                     for body in &bodies {
-                        users::create(c, &cid, body, Utc::now())?;
+                        users::create(
+                            c,
+                            &cid,
+                            &scim::schema::UserResource::parse(body).unwrap(),
+                            Utc::now(),
+                        )?;
                     }
                     Ok(())
                 })
@@ -205,8 +233,15 @@ fn store(c: &mut Criterion) {
                         let cid = f.conn.clone();
                         let body = next_body();
                         tokio::spawn(async move {
-                            db.write(move |c| users::create(c, &cid, &body, Utc::now()))
-                                .await
+                            db.write(move |c| {
+                                users::create(
+                                    c,
+                                    &cid,
+                                    &scim::schema::UserResource::parse(&body).unwrap(),
+                                    Utc::now(),
+                                )
+                            })
+                            .await
                         })
                     })
                     .collect();

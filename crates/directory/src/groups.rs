@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::list::ListQuery;
 use scim::patch::{MemberChange, MemberRef, PatchRequest};
+use scim::schema::GroupResource;
 use scim::{urn, ScimError};
 use serde_json::{Map, Value};
 
@@ -369,11 +370,11 @@ fn indexed(resource: &Value) -> Result<(String, Option<String>)> {
 pub fn create(
     db: &Connection,
     connection_id: &str,
-    body: &Value,
+    body: &GroupResource,
     now: DateTime<Utc>,
 ) -> Result<(GroupRecord, MembershipDelta)> {
-    let (resource, refs) = scim::schema::normalize_group(body)?;
-    let (name, ext) = indexed(&resource)?;
+    let (resource, refs) = (body.resource(), body.members());
+    let (name, ext) = indexed(resource)?;
     // Time-ordered (UUIDv7): every index keyed by a group id (the primary key, emails,
     // memberships, the log's resource_id) grows at its end instead of at a random leaf, so a
     // group commit writes fewer pages (BENCHMARKS.md, session 4).
@@ -391,11 +392,11 @@ pub fn create(
         fold(&name),
         ext,
         at,
-        serde_json::to_string(&resource)?
+        serde_json::to_string(resource)?
     ])?;
     let mut delta = DeltaBuilder::default();
     if let Some(refs) = refs {
-        add_members(db, connection_id, &id, &refs, &at, &mut delta)?;
+        add_members(db, connection_id, &id, refs, &at, &mut delta)?;
         refresh_count(db, &id)?;
     }
     let g = get(db, connection_id, &id)?.ok_or_else(|| Error::NotFound(id))?;
@@ -438,23 +439,24 @@ pub fn replace(
     db: &Connection,
     connection_id: &str,
     id: &str,
-    body: &Value,
+    body: &GroupResource,
     if_match: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(GroupRecord, MembershipDelta)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
-    check_put_id(body, id)?;
-    let (resource, refs) = scim::schema::normalize_group(body)?;
+    check_put_id(body.given_id(), id)?;
     let at = fmt_time(now);
     let delta = apply_member_changes(
         db,
         &old,
-        &[MemberChange::ReplaceAll(refs.unwrap_or_default())],
+        &[MemberChange::ReplaceAll(
+            body.members().map(<[_]>::to_vec).unwrap_or_default(),
+        )],
         &at,
     )?;
     bump_count(db, id, &delta)?;
-    let g = store_attributes(db, &old, &resource, &delta, now)?;
+    let g = store_attributes(db, &old, body.resource(), &delta, now)?;
     Ok((g, delta))
 }
 

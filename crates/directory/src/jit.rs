@@ -11,6 +11,7 @@ use crate::users::{self, UserRecord};
 use crate::{feed, roles, sessions};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
+use scim::schema::UserResource;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -555,7 +556,7 @@ pub fn sign_in(
             let u = crate::lifecycle::create_user(
                 db,
                 connection_id,
-                &body_from_claims(s, None),
+                &UserResource::parse(&body_from_claims(s, None))?,
                 "JIT sign-in",
                 now,
             )?;
@@ -565,7 +566,7 @@ pub fn sign_in(
         }
         Decision::Update => {
             let u = user.expect("update has a user");
-            let body = body_from_claims(s, Some(&u.resource));
+            let body = UserResource::parse(&body_from_claims(s, Some(&u.resource)))?;
             crate::lifecycle::replace_user(
                 db,
                 connection_id,
@@ -766,7 +767,7 @@ pub fn deactivate(
             db,
             connection_id,
             id,
-            &body,
+            &UserResource::parse(&body)?,
             None,
             &format!("bulk deactivation by {actor}"),
             now,

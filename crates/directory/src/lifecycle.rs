@@ -12,8 +12,9 @@ use crate::{attributes, feed, preconditions, roles, sessions};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 use scim::patch::{MemberChange, PatchRequest};
+use scim::schema::{GroupResource, UserResource};
 use scim::ScimError;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn retention_days(db: &Connection, connection_id: &str) -> Result<i64> {
     Ok(crate::connections::get(db, connection_id)?
@@ -338,7 +339,7 @@ fn after_group_write(
 pub fn create_user(
     db: &Connection,
     connection_id: &str,
-    body: &Value,
+    body: &UserResource,
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<UserRecord> {
@@ -371,7 +372,7 @@ pub fn replace_user(
     db: &Connection,
     connection_id: &str,
     id: &str,
-    body: &Value,
+    body: &UserResource,
     if_match: Option<&str>,
     cause: &str,
     now: DateTime<Utc>,
@@ -752,7 +753,7 @@ fn purge_tombstone(
 pub fn create_group(
     db: &Connection,
     connection_id: &str,
-    body: &Value,
+    body: &GroupResource,
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<(GroupRecord, MembershipDelta)> {
@@ -765,7 +766,7 @@ pub fn replace_group(
     db: &Connection,
     connection_id: &str,
     id: &str,
-    body: &Value,
+    body: &GroupResource,
     if_match: Option<&str>,
     cause: &str,
     now: DateTime<Utc>,
@@ -773,9 +774,8 @@ pub fn replace_group(
     let before = groups::get_live(db, connection_id, id)?;
     let (g, d) = groups::replace(db, connection_id, id, body, if_match, now)?;
     let listed: Vec<&str> = body
-        .get("members")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|m| m.get("value")?.as_str()).collect())
+        .members()
+        .map(|m| m.iter().map(|r| r.value.as_str()).collect())
         .unwrap_or_default();
     forget_held(db, connection_id, id, MembersStated::Exactly(listed))?;
     let kind = (before.resource != g.resource).then_some(feed::GROUP_UPDATED);

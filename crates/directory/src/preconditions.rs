@@ -3,7 +3,6 @@
 
 use crate::error::Result;
 use scim::ScimError;
-use serde_json::Value;
 
 /// Checks an If-Match precondition (RFC 7644 §3.14) against the stored version.
 pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
@@ -31,8 +30,8 @@ pub fn check_version(current: i64, if_match: Option<&str>) -> Result<()> {
 }
 
 /// PUT may repeat the resource's id but never change it (RFC 7643 §3.1: id is readOnly).
-pub fn check_put_id(body: &Value, id: &str) -> Result<()> {
-    match body.get("id").and_then(Value::as_str) {
+pub fn check_put_id(given: Option<&str>, id: &str) -> Result<()> {
+    match given {
         Some(given) if given != id => {
             Err(ScimError::mutability("id is immutable and does not match the URL").into())
         }

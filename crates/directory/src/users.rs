@@ -9,6 +9,7 @@ use crate::query;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::list::ListQuery;
+use scim::schema::UserResource;
 use scim::{urn, ScimError};
 use serde_json::{Map, Value};
 
@@ -287,14 +288,14 @@ fn write_emails(db: &Connection, connection_id: &str, id: &str, idx: &Indexed) -
     Ok(())
 }
 
-/// POST /Users. `body` is the client's JSON; it is validated and normalised here.
+/// POST /Users, with the body as the SCIM handler parsed it.
 pub fn create(
     db: &Connection,
     connection_id: &str,
-    body: &Value,
+    body: &UserResource,
     now: DateTime<Utc>,
 ) -> Result<UserRecord> {
-    let mut resource = scim::schema::normalize_user(body)?;
+    let mut resource = body.resource().clone();
     if resource.get("active").is_none() {
         resource["active"] = Value::Bool(true);
     }
@@ -428,15 +429,14 @@ pub fn replace(
     db: &Connection,
     connection_id: &str,
     id: &str,
-    body: &Value,
+    body: &UserResource,
     if_match: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(UserRecord, UserChange)> {
     let old = get_live(db, connection_id, id)?;
     check_version(old.version, if_match)?;
-    check_put_id(body, id)?;
-    let resource = scim::schema::normalize_user(body)?;
-    store_replacement(db, &old, resource, now)
+    check_put_id(body.given_id(), id)?;
+    store_replacement(db, &old, body.resource().clone(), now)
 }
 
 /// PATCH /Users/{id}: every operation applies, or none does.
@@ -528,9 +528,9 @@ pub fn groups_of(
 pub fn jit_account_for(
     db: &Connection,
     connection_id: &str,
-    body: &Value,
+    body: &UserResource,
 ) -> Result<Option<String>> {
-    let Some(ext) = body.get("externalId").and_then(Value::as_str) else {
+    let Some(ext) = body.external_id() else {
         return Ok(None);
     };
     Ok(db

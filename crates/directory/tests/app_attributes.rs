@@ -43,10 +43,20 @@ fn mapped_attributes_are_stored_at_create_and_follow_changes() {
                     app_key: "job".into(),
                 }],
             )?;
-            let plain =
-                lifecycle::create_user(c, &plain_conn, &body("Engineer"), "SCIM POST", now)?;
-            let mapped =
-                lifecycle::create_user(c, &mapped_conn, &body("Engineer"), "SCIM POST", now)?;
+            let plain = lifecycle::create_user(
+                c,
+                &plain_conn,
+                &scim::schema::UserResource::parse(&body("Engineer")).unwrap(),
+                "SCIM POST",
+                now,
+            )?;
+            let mapped = lifecycle::create_user(
+                c,
+                &mapped_conn,
+                &scim::schema::UserResource::parse(&body("Engineer")).unwrap(),
+                "SCIM POST",
+                now,
+            )?;
             Ok((plain, mapped))
         })
         .unwrap();
@@ -60,8 +70,15 @@ fn mapped_attributes_are_stored_at_create_and_follow_changes() {
     let after = db
         .write_blocking(move |c| {
             let now = Utc::now();
-            let (u, _) =
-                lifecycle::replace_user(c, &cid, &id, &body("Architect"), None, "SCIM PUT", now)?;
+            let (u, _) = lifecycle::replace_user(
+                c,
+                &cid,
+                &id,
+                &scim::schema::UserResource::parse(&body("Architect")).unwrap(),
+                None,
+                "SCIM PUT",
+                now,
+            )?;
             Ok(u)
         })
         .unwrap();
@@ -71,7 +88,15 @@ fn mapped_attributes_are_stored_at_create_and_follow_changes() {
     db.write_blocking(move |c| {
         let mut b = body("Architect");
         b["displayName"] = json!("Ada");
-        lifecycle::replace_user(c, &cid, &id, &b, None, "SCIM PUT", Utc::now())
+        lifecycle::replace_user(
+            c,
+            &cid,
+            &id,
+            &scim::schema::UserResource::parse(&b).unwrap(),
+            None,
+            "SCIM PUT",
+            Utc::now(),
+        )
     })
     .unwrap();
     assert_eq!(stored(&db, &mapped.id), json!({"job": "Architect"}));

@@ -78,9 +78,24 @@ fn setup() -> (tempfile::TempDir, Db, String, String) {
                 "Ada B",
                 &["ada.b@other.example"],
             );
-            users::create(c, &a, &ada, now)?;
-            users::create(c, &a, &grace, now)?;
-            users::create(c, &b, &byron, now)?;
+            users::create(
+                c,
+                &a,
+                &scim::schema::UserResource::parse(&ada).unwrap(),
+                now,
+            )?;
+            users::create(
+                c,
+                &a,
+                &scim::schema::UserResource::parse(&grace).unwrap(),
+                now,
+            )?;
+            users::create(
+                c,
+                &b,
+                &scim::schema::UserResource::parse(&byron).unwrap(),
+                now,
+            )?;
             Ok((a, b))
         })
         .unwrap();
@@ -142,7 +157,14 @@ fn a_replace_moves_the_search_key_with_the_user() {
             "Admiral",
             &["grace@acme.example"],
         );
-        users::replace(c, &cid, &id, &renamed, None, Utc::now())?;
+        users::replace(
+            c,
+            &cid,
+            &id,
+            &scim::schema::UserResource::parse(&renamed).unwrap(),
+            None,
+            Utc::now(),
+        )?;
         Ok(())
     })
     .unwrap();
@@ -171,7 +193,12 @@ fn migration_fills_the_key_for_users_stored_before_it() {
                 "Old One",
                 &["old@acme.example"],
             );
-            users::create(c, &cid, &old, Utc::now())?;
+            users::create(
+                c,
+                &cid,
+                &scim::schema::UserResource::parse(&old).unwrap(),
+                Utc::now(),
+            )?;
             Ok(())
         })
         .unwrap();

@@ -281,7 +281,7 @@ proptest! {
                 let conn = connections::create(c, "prop", Idp::Generic, false, now)?;
                 let mut out = vec![];
                 for b in &bodies {
-                    out.push(users::create(c, &conn.id, b, now)?);
+                    out.push(users::create(c, &conn.id, &scim::schema::UserResource::parse(b).unwrap(), now)?);
                 }
                 Ok((conn.id, out))
             })

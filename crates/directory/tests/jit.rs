@@ -41,8 +41,17 @@ fn scim_user(db: &Db, conn: &str, name: &str, ext: &str, active: bool) -> String
         conn.to_string(),
         json!({"userName": name, "externalId": ext, "active": active, "emails": [{"value": name, "primary": true}]}),
     );
-    db.write_blocking(move |c| Ok(lifecycle::create_user(c, &conn, &body, "SCIM POST", now())?.id))
-        .unwrap()
+    db.write_blocking(move |c| {
+        Ok(lifecycle::create_user(
+            c,
+            &conn,
+            &scim::schema::UserResource::parse(&body).unwrap(),
+            "SCIM POST",
+            now(),
+        )?
+        .id)
+    })
+    .unwrap()
 }
 
 fn signin(sub: &str, email: &str) -> SignIn {

@@ -40,7 +40,8 @@ fn world() -> World {
             let jane = lifecycle::create_user(
                 c,
                 &acme,
-                &user("jane.doe@acme.test", "00uJANE7781"),
+                &scim::schema::UserResource::parse(&user("jane.doe@acme.test", "00uJANE7781"))
+                    .unwrap(),
                 "SCIM POST",
                 now(),
             )?
@@ -48,14 +49,15 @@ fn world() -> World {
             lifecycle::create_user(
                 c,
                 &acme,
-                &user("janet.smith@acme.test", "00uJANET"),
+                &scim::schema::UserResource::parse(&user("janet.smith@acme.test", "00uJANET"))
+                    .unwrap(),
                 "SCIM POST",
                 now(),
             )?;
             lifecycle::create_user(
                 c,
                 &globex,
-                &user("jane.roe@globex.test", "g-1"),
+                &scim::schema::UserResource::parse(&user("jane.roe@globex.test", "g-1")).unwrap(),
                 "SCIM POST",
                 now(),
             )?;
@@ -63,7 +65,11 @@ fn world() -> World {
                 lifecycle::create_user(
                     c,
                     &globex,
-                    &user(&format!("bulk{i}@globex.test"), &format!("b-{i}")),
+                    &scim::schema::UserResource::parse(&user(
+                        &format!("bulk{i}@globex.test"),
+                        &format!("b-{i}"),
+                    ))
+                    .unwrap(),
                     "SCIM POST",
                     now(),
                 )?;
@@ -71,7 +77,10 @@ fn world() -> World {
             lifecycle::create_group(
                 c,
                 &acme,
-                &json!({"displayName": "Engineering", "members": [{"value": &jane}]}),
+                &scim::schema::GroupResource::parse(
+                    &json!({"displayName": "Engineering", "members": [{"value": &jane}]}),
+                )
+                .unwrap(),
                 "SCIM POST",
                 now(),
             )?;

@@ -28,7 +28,12 @@ fn the_created_record_is_what_a_read_returns() {
         let created = db
             .write_blocking(move |c| {
                 let cid = connections::create(c, "A", Idp::Okta, false, Utc::now())?.id;
-                users::create(c, &cid, &body, Utc::now())
+                users::create(
+                    c,
+                    &cid,
+                    &scim::schema::UserResource::parse(&body).unwrap(),
+                    Utc::now(),
+                )
             })
             .unwrap();
         let read = db

@@ -733,6 +733,79 @@ pub fn normalize_group(body: &Value) -> Result<(Value, Option<Vec<MemberRef>>), 
     Ok((out, members))
 }
 
+/// A User body parsed at the edge: validated and normalised (`normalize_user`) before it
+/// reaches storage, so storage never sees raw JSON. `given_id` is the body's own `id`, which
+/// a PUT must not contradict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserResource {
+    resource: Value,
+    given_id: Option<String>,
+}
+
+impl UserResource {
+    pub fn parse(body: &Value) -> Result<UserResource, ScimError> {
+        Ok(UserResource {
+            resource: normalize_user(body)?,
+            given_id: given_id(body),
+        })
+    }
+
+    /// The resource to store: schemas set, no id, no meta, no password.
+    pub fn resource(&self) -> &Value {
+        &self.resource
+    }
+
+    pub fn into_resource(self) -> Value {
+        self.resource
+    }
+
+    pub fn given_id(&self) -> Option<&str> {
+        self.given_id.as_deref()
+    }
+
+    pub fn external_id(&self) -> Option<&str> {
+        self.resource.get("externalId").and_then(Value::as_str)
+    }
+}
+
+/// A Group body parsed at the edge (`normalize_group`): the resource without members, the
+/// members (None when the body has no `members` key) and the body's own `id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupResource {
+    resource: Value,
+    members: Option<Vec<MemberRef>>,
+    given_id: Option<String>,
+}
+
+impl GroupResource {
+    pub fn parse(body: &Value) -> Result<GroupResource, ScimError> {
+        let (resource, members) = normalize_group(body)?;
+        Ok(GroupResource {
+            resource,
+            members,
+            given_id: given_id(body),
+        })
+    }
+
+    pub fn resource(&self) -> &Value {
+        &self.resource
+    }
+
+    pub fn members(&self) -> Option<&[MemberRef]> {
+        self.members.as_deref()
+    }
+
+    pub fn given_id(&self) -> Option<&str> {
+        self.given_id.as_deref()
+    }
+}
+
+/// The `id` a body gives itself, if it is a string (a server-assigned attribute, RFC 7643
+/// §3.1: checked against the URL on PUT, never stored from the body).
+fn given_id(body: &Value) -> Option<String> {
+    body.get("id").and_then(Value::as_str).map(str::to_string)
+}
+
 /// One `members` element (RFC 7643 §4.2): `value` required; `$ref` is derived by the
 /// server, so it is ignored (Entra sends `"$ref": null`).
 pub(crate) fn member_ref(v: &Value) -> Result<MemberRef, ScimError> {

@@ -286,7 +286,7 @@ async fn a_group_of_2500_members_pages_and_searches_its_members() {
                 for i in 0..2501 {
                     let body = json!({"schemas": [USER_URN], "userName": format!("member-{i:04}@acme.test"),
                                       "displayName": format!("Member {i:04}"), "active": i % 7 != 0});
-                    ids.push(directory::lifecycle::create_user(db, &c, &body, "test", now)?.id);
+                    ids.push(directory::lifecycle::create_user(db, &c, &scim::schema::UserResource::parse(&body).unwrap(), "test", now)?.id);
                 }
                 Ok(ids)
             })

@@ -15,6 +15,7 @@ use crate::users::{self, UserChange, UserRecord};
 use crate::Result;
 use scim::list::ListQuery;
 use scim::patch::PatchRequest;
+use scim::schema::{GroupResource, UserResource};
 use serde_json::Value;
 
 /// A group, with its members when they were asked for.
@@ -401,7 +402,7 @@ impl Directory {
     pub async fn scim_create_user(
         &self,
         id: &str,
-        body: Value,
+        body: UserResource,
         entry: LogEntry,
     ) -> Result<ScimWrite<UserRecord>> {
         let (conn, now) = (id.to_string(), self.now());
@@ -418,7 +419,7 @@ impl Directory {
         &self,
         id: &str,
         user_id: &str,
-        body: Value,
+        body: UserResource,
         if_match: Option<String>,
         entry: LogEntry,
     ) -> Result<ScimWrite<UserRecord>> {
@@ -510,7 +511,7 @@ impl Directory {
     pub async fn scim_create_group(
         &self,
         id: &str,
-        body: Value,
+        body: GroupResource,
         entry: LogEntry,
     ) -> Result<ScimWrite<WriteOutcome>> {
         let (conn, now) = (id.to_string(), self.now());
@@ -532,7 +533,7 @@ impl Directory {
         &self,
         id: &str,
         group_id: &str,
-        body: Value,
+        body: GroupResource,
         if_match: Option<String>,
         entry: LogEntry,
     ) -> Result<ScimWrite<WriteOutcome>> {

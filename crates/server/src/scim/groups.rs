@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use directory::groups::GroupRecord;
 use directory::log;
 use scim::list::{ListQuery, Projection};
+use scim::schema::GroupResource;
 use scim::ScimError;
 use serde_json::Value;
 
@@ -91,10 +92,12 @@ pub(super) async fn create(
     body: Value,
 ) -> Result<Reply, ScimError> {
     note_body_identity(trace, "Group", &body);
+    // Parsed here, at the edge: storage gets a validated resource, never raw JSON.
+    let resource = GroupResource::parse(&body)?;
     let w = ctx
         .st
         .dir
-        .scim_create_group(&ctx.connection_id, body, ctx.entry(trace, 201))
+        .scim_create_group(&ctx.connection_id, resource, ctx.entry(trace, 201))
         .await
         .map_err(to_scim)?;
     let w = written(trace, w);
@@ -109,13 +112,14 @@ pub(super) async fn replace(
 ) -> Result<Reply, ScimError> {
     note_target(trace, "Group", id);
     note_body_identity(trace, "Group", &body);
+    let resource = GroupResource::parse(&body)?;
     let w = ctx
         .st
         .dir
         .scim_replace_group(
             &ctx.connection_id,
             id,
-            body,
+            resource,
             ctx.if_match.clone(),
             ctx.entry(trace, 200),
         )

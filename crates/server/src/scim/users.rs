@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use directory::log;
 use directory::users::UserRecord;
 use scim::list::{ListQuery, Projection};
+use scim::schema::UserResource;
 use scim::ScimError;
 use serde_json::Value;
 
@@ -85,10 +86,12 @@ pub(super) async fn create(
     body: Value,
 ) -> Result<Reply, ScimError> {
     note_body_identity(trace, "User", &body);
+    // Parsed here, at the edge: storage gets a validated resource, never raw JSON.
+    let resource = UserResource::parse(&body)?;
     let w = ctx
         .st
         .dir
-        .scim_create_user(&ctx.connection_id, body, ctx.entry(trace, 201))
+        .scim_create_user(&ctx.connection_id, resource, ctx.entry(trace, 201))
         .await
         .map_err(to_scim)?;
     let u = written(trace, w);
@@ -103,13 +106,14 @@ pub(super) async fn replace(
 ) -> Result<Reply, ScimError> {
     note_target(trace, "User", id);
     note_body_identity(trace, "User", &body);
+    let resource = UserResource::parse(&body)?;
     let w = ctx
         .st
         .dir
         .scim_replace_user(
             &ctx.connection_id,
             id,
-            body,
+            resource,
             ctx.if_match.clone(),
             ctx.entry(trace, 200),
         )
