@@ -434,4 +434,65 @@ describe("console bug fixes", () => {
     }
     assert.deepEqual(pageErrors, []);
   });
+
+  test("9: at 1024 px the users and log screens fit the window, and each table's column choice survives a reload", async () => {
+    const conn = await createConnection("Umbrella Okta", "okta");
+    for (let i = 0; i < 3; i++) {
+      const email = `alexandra.featherstonehaugh-${i}@umbrella-corporation.example`;
+      await scim(conn.scimUrl, conn.token, "POST", "/Users", oktaUser({ given: `Alexandra${i}`, family: "Featherstonehaugh-Cholmondeley", email, department: "Research and Development" }));
+    }
+    const overflow = () =>
+      page.evaluate(() => {
+        const de = document.documentElement;
+        return { scroll: de.scrollWidth, client: de.clientWidth };
+      });
+    const headers = () => page.locator('[data-testid="virtual-table"] [role="columnheader"]').allTextContents();
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      for (const [screen, rowId] of [[`/connections/${conn.id}/users`, "user-row"], [`/connections/${conn.id}/log`, "log-entry"], ["/log", "log-entry"]]) {
+        await page.goto(consoleAt(screen));
+        await page.getByTestId(rowId).first().waitFor();
+        await settled(page);
+        const o = await overflow();
+        assert.ok(o.scroll <= o.client, `${screen}: the document scrolls sideways at 1024 px (${o.scroll} > ${o.client})`);
+      }
+
+      // Users: hide Primary email, reload, still hidden; show it again, reload, shown.
+      await page.goto(consoleAt(`/connections/${conn.id}/users`));
+      await page.getByTestId("user-row").first().waitFor();
+      assert.ok((await headers()).some((h) => h.startsWith("Primary email")), "Primary email shown by default");
+      const chooser = page.getByTestId("column-chooser");
+      await chooser.getByTestId("column-chooser-button").click();
+      await chooser.getByTestId("column-toggle-primary_email").uncheck();
+      await eventually(async () => !(await headers()).some((h) => h.startsWith("Primary email")), 5000, "Primary email hidden");
+      await page.reload();
+      await page.getByTestId("user-row").first().waitFor();
+      assert.ok(!(await headers()).some((h) => h.startsWith("Primary email")), "the hidden column stays hidden after a reload");
+      await chooser.getByTestId("column-chooser-button").click();
+      assert.equal(await chooser.getByTestId("column-toggle-primary_email").isChecked(), false);
+      await chooser.getByTestId("column-toggle-primary_email").check();
+      await eventually(async () => (await headers()).some((h) => h.startsWith("Primary email")), 5000, "Primary email shown again");
+      await page.reload();
+      await page.getByTestId("user-row").first().waitFor();
+      assert.ok((await headers()).some((h) => h.startsWith("Primary email")), "shown after a reload");
+
+      // Log: the same for Reason, kept apart from the users table's choice.
+      await page.goto(consoleAt(`/connections/${conn.id}/log`));
+      await page.getByTestId("log-entry").first().waitFor();
+      assert.ok((await headers()).includes("Reason"));
+      await chooser.getByTestId("column-chooser-button").click();
+      await chooser.getByTestId("column-toggle-detail").uncheck();
+      await eventually(async () => !(await headers()).includes("Reason"), 5000, "Reason hidden");
+      await page.reload();
+      await page.getByTestId("log-entry").first().waitFor();
+      assert.ok(!(await headers()).includes("Reason"), "the log's hidden column stays hidden after a reload");
+      await page.goto(consoleAt(`/connections/${conn.id}/users`));
+      await page.getByTestId("user-row").first().waitFor();
+      assert.ok((await headers()).some((h) => h.startsWith("Primary email")), "the users table has its own choice");
+    } finally {
+      await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("muster.columns.")).forEach((k) => localStorage.removeItem(k)));
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+    assert.deepEqual(pageErrors, []);
+  });
 });

@@ -1,10 +1,15 @@
-// Virtualised, server-sorted data grid (TanStack Table + Virtual): sticky sortable headers, roving row focus, Enter opens.
-import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type SortingState, type Table } from "@tanstack/react-table";
+// Virtualised, server-sorted data grid (TanStack Table + Virtual): sticky sortable headers, column visibility, roving row focus, Enter opens.
+import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type OnChangeFn, type SortingState, type Table, type VisibilityState } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
 import type { SortOrder } from "../api/client";
 
-export type ColumnMeta = { width: string; align?: "right" };
+/**
+ * `width` is the column's CSS grid track; `hideBelow` hides the column by default while the window is narrower
+ * (px) than that, until the admin chooses columns (lib/columns); `label` names it in the column menu when the
+ * header is not plain text.
+ */
+export type ColumnMeta = { width: string; align?: "right"; hideBelow?: number; label?: string };
 
 export type VirtualTableProps<T> = {
   label: string;
@@ -19,6 +24,9 @@ export type VirtualTableProps<T> = {
   selectedId: string | null;
   rowTestId?: string;
   footer?: ReactNode;
+  /** TanStack's column-visibility state (lib/columns useColumnChoice); every column shows without it. */
+  columnVisibility?: VisibilityState;
+  onColumnVisibilityChange?: OnChangeFn<VisibilityState>;
 };
 
 const ROW_HEIGHT = 34;
@@ -27,6 +35,8 @@ type RowProps<T> = {
   table: Table<T>;
   /** Part of the memo key: cells close over what the columns were built from (e.g. a name map that loads later). */
   columns: ColumnDef<T>[];
+  /** Part of the memo key too: the ids of the columns shown, which change when the admin hides one. */
+  shown: string;
   id: string;
   data: T;
   index: number;
@@ -115,9 +125,14 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     getCoreRowModel: getCoreRowModel(),
     manualSorting: true,
     manualPagination: true,
-    state: { sorting },
+    state: { sorting, columnVisibility: props.columnVisibility ?? {} },
+    onColumnVisibilityChange: props.onColumnVisibilityChange,
   });
-  const template = columns.map((c) => (c.meta as ColumnMeta | undefined)?.width ?? "1fr").join(" ");
+  const visibleColumns = table.getVisibleLeafColumns();
+  const shown = visibleColumns.map((c) => c.id).join(",");
+  // The row is as wide as its columns' minimums add up to (the first px of each track); below that the table scrolls inside itself, never the page.
+  const minWidth = visibleColumns.reduce((sum, c) => sum + Number(/(\d+)px/.exec((c.columnDef.meta as ColumnMeta | undefined)?.width ?? "")?.[1] ?? 60), 0);
+  const template = visibleColumns.map((c) => (c.columnDef.meta as ColumnMeta | undefined)?.width ?? "1fr").join(" ");
   const clampedFocus = Math.min(focusIndex, Math.max(total - 1, 0));
 
   useEffect(() => {
@@ -182,10 +197,10 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
   };
 
   return (
-    <div className="vt" role="grid" aria-label={props.label} aria-rowcount={total + 1} aria-colcount={columns.length} data-testid="virtual-table">
+    <div className="vt" role="grid" aria-label={props.label} aria-rowcount={total + 1} aria-colcount={visibleColumns.length} data-testid="virtual-table">
       <div className="vt-scroll" ref={scrollRef} onKeyDown={onKeyDown}>
         {table.getHeaderGroups().map((hg) => (
-          <div className="vt-head" role="row" aria-rowindex={1} key={hg.id} style={{ gridTemplateColumns: template }}>
+          <div className="vt-head" role="row" aria-rowindex={1} key={hg.id} style={{ gridTemplateColumns: template, minWidth }}>
             {hg.headers.map((h) => {
               // Sorting is server-side and columns have no accessors, so TanStack's getCanSort() would say no.
               const sortable = h.column.columnDef.enableSorting !== false;
@@ -208,14 +223,14 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
             })}
           </div>
         ))}
-        <div className="vt-body" style={{ height: virtualizer.getTotalSize() }} role="rowgroup">
+        <div className="vt-body" style={{ height: virtualizer.getTotalSize(), minWidth }} role="rowgroup">
           {items.map((vi) => {
             const data = rowAt(vi.index);
             const style = { transform: `translateY(${vi.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template };
             if (data === undefined) {
               return (
                 <div className="vt-row loading" role="row" aria-rowindex={vi.index + 2} key={`s${vi.index}`} style={style} data-row-index={vi.index} tabIndex={vi.index === clampedFocus ? 0 : -1}>
-                  {columns.map((_, c) => (
+                  {visibleColumns.map((_, c) => (
                     <div className="vt-td" role="gridcell" key={c}>
                       <span className="skeleton-bar" style={{ width: `${35 + ((vi.index * 7 + c * 17) % 45)}%` }} />
                     </div>
@@ -229,6 +244,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
                 key={id}
                 table={table}
                 columns={columns}
+                shown={shown}
                 id={id}
                 data={data}
                 index={vi.index}

@@ -1,5 +1,5 @@
-// Provisioning-log toolbar: action, status, identity/text and time-range filters (all in the URL) and CSV/JSON export.
-import { useState } from "react";
+// Provisioning-log toolbar: action, status, identity/text and time-range filters (all in the URL), CSV/JSON export and a slot for the column menu.
+import { useState, type ReactNode } from "react";
 import type { GlobalLogQuery } from "../api/client";
 import { SearchBox } from "../components/SearchBox";
 import { useClient } from "../lib/context";
@@ -17,6 +17,8 @@ type Props = {
   exportQuery: () => GlobalLogQuery;
   loaded: number | null;
   more: boolean;
+  /** Drawn last in the toolbar (the table's column menu). */
+  end?: ReactNode;
 };
 
 export function LogFilters(p: Props) {
@@ -68,6 +70,7 @@ export function LogFilters(p: Props) {
       </span>
       <ExportButton format="csv" query={p.exportQuery} />
       <ExportButton format="json" query={p.exportQuery} />
+      {p.end}
     </div>
   );
 }

@@ -5,11 +5,13 @@ import { useParams } from "react-router";
 import type { GlobalLogQuery } from "../api/client";
 import type { LogPage } from "../api/generated/LogPage";
 import type { LogRow } from "../api/generated/LogRow";
+import { ColumnChooser } from "../components/ColumnChooser";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { Time } from "../components/Time";
 import { VirtualTable, type ColumnMeta } from "../components/VirtualTable";
 import { useClient } from "../lib/context";
 import { formatCount, formatDuration } from "../lib/format";
+import { useColumnChoice } from "../lib/columns";
 import { useAsync } from "../lib/hooks";
 import { LiveContext } from "../lib/live";
 import { actionLabel, pickRange, rangeBounds, rowStatus, scimPath } from "../lib/observe";
@@ -175,7 +177,7 @@ function SearchStopNotice({ stop, busy, onSearchOlder }: { stop: SearchStop; bus
 
 function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
   const cols: ColumnDef<LogRow>[] = [
-    { id: "at", header: "Time", enableSorting: false, cell: ({ row }) => <Time value={row.original.at} />, meta: { width: "92px" } satisfies ColumnMeta },
+    { id: "at", header: "Time", enableSorting: false, enableHiding: false, cell: ({ row }) => <Time value={row.original.at} />, meta: { width: "92px" } satisfies ColumnMeta },
   ];
   if (names) {
     cols.push({
@@ -186,7 +188,7 @@ function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
         const id = row.original.connection_id;
         return <span className="ellipsis" title={id ?? undefined}>{id ? (names.get(id) ?? id) : <span className="muted">—</span>}</span>;
       },
-      meta: { width: "minmax(110px, 0.8fr)" },
+      meta: { width: "minmax(100px, 0.8fr)" },
     });
   }
   cols.push(
@@ -203,7 +205,7 @@ function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
           </span>
         );
       },
-      meta: { width: "140px" },
+      meta: { width: "130px" },
     },
     {
       id: "target",
@@ -219,7 +221,7 @@ function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
           </span>
         );
       },
-      meta: { width: "minmax(150px, 1.2fr)" },
+      meta: { width: "minmax(140px, 1.2fr)" },
     },
     {
       id: "status",
@@ -233,14 +235,14 @@ function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
           </span>
         );
       },
-      meta: { width: "112px" },
+      meta: { width: "104px" },
     },
     {
       id: "detail",
       header: "Reason",
       enableSorting: false,
       cell: ({ row }) => <span className="ellipsis" title={row.original.detail ?? undefined}>{row.original.detail ?? <span className="muted">—</span>}</span>,
-      meta: { width: "minmax(160px, 1.6fr)" },
+      meta: { width: "minmax(140px, 1.6fr)" },
     },
     {
       id: "request",
@@ -251,17 +253,17 @@ function buildColumns(names: Map<string, string> | null): ColumnDef<LogRow>[] {
           <span className="method">{row.original.method}</span> {scimPath(row.original)}
         </span>
       ),
-      meta: { width: "minmax(130px, 1fr)" },
+      meta: { width: "minmax(120px, 1fr)" },
     },
     { id: "http", header: "HTTP", enableSorting: false, cell: ({ row }) => <span className="mono">{row.original.status}</span>, meta: { width: "52px", align: "right" } },
-    { id: "duration", header: "Duration", enableSorting: false, cell: ({ row }) => <span className="mono">{formatDuration(row.original.duration_ms)}</span>, meta: { width: "74px", align: "right" } },
-    { id: "dialect", header: "Dialect", enableSorting: false, cell: ({ row }) => row.original.dialect ?? <span className="muted">—</span>, meta: { width: "76px" } },
+    { id: "duration", header: "Duration", enableSorting: false, cell: ({ row }) => <span className="mono">{formatDuration(row.original.duration_ms)}</span>, meta: { width: "74px", align: "right", hideBelow: 1280 } },
+    { id: "dialect", header: "Dialect", enableSorting: false, cell: ({ row }) => row.original.dialect ?? <span className="muted">—</span>, meta: { width: "76px", hideBelow: 1280 } },
     {
       id: "token",
       header: "Token",
       enableSorting: false,
       cell: ({ row }) => (row.original.token_prefix ? <code>{row.original.token_prefix}…</code> : <span className="muted">—</span>),
-      meta: { width: "96px" },
+      meta: { width: "96px", hideBelow: 1280 },
     },
   );
   return cols;
@@ -285,6 +287,7 @@ export function LogScreen() {
   );
   const nameMap = useMemo(() => (id ? null : new Map((names.data ?? []).map((c) => [c.id, c.name]))), [id, names.data]);
   const columns = useMemo(() => buildColumns(nameMap), [nameMap]);
+  const columnChoice = useColumnChoice("log", columns);
 
   /** The filters as the API takes them; relative ranges are resolved against the clock when called. */
   const query = useCallback(
@@ -354,6 +357,8 @@ export function LogScreen() {
         onOpen={(r) => setParams({ entry: String(r.id) }, false)}
         selectedId={selected}
         rowTestId="log-entry"
+        columnVisibility={columnChoice.visibility}
+        onColumnVisibilityChange={columnChoice.onChange}
         footer={
           <div className="log-foot">
             {pages.olderError ? (
@@ -397,6 +402,7 @@ export function LogScreen() {
         exportQuery={query}
         loaded={pages.rows?.length ?? null}
         more={!pages.done}
+        end={<ColumnChooser columns={columns} choice={columnChoice} />}
       />
       {body}
       {selected ? <LogDetailDrawer entryId={Number(selected)} names={nameMap} onClose={() => setParams({ entry: null })} /> : null}

@@ -5,11 +5,13 @@ import { ApiError, type SortOrder, type UserSort, type UserStatusFilter } from "
 import type { UserRow } from "../api/generated/UserRow";
 import { StatusBadge } from "../components/Badges";
 import { RoleCell } from "../components/RoleCell";
+import { ColumnChooser } from "../components/ColumnChooser";
 import { CopyField } from "../components/CopyButton";
 import { SearchBox } from "../components/SearchBox";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { Time } from "../components/Time";
 import { VirtualTable, type ColumnMeta } from "../components/VirtualTable";
+import { useColumnChoice } from "../lib/columns";
 import { useConnection } from "../lib/connection";
 import { useClient } from "../lib/context";
 import { exactUtc, formatCount } from "../lib/format";
@@ -58,10 +60,10 @@ function statusCell(u: UserRow, restore: RestoreFn, restoring: string | null) {
 }
 
 const baseColumns: ColumnDef<UserRow>[] = [
-  { id: "user_name", header: "userName", cell: ({ row }) => <span className="strong ellipsis">{row.original.user_name}</span>, meta: { width: "minmax(180px, 1.4fr)" } satisfies ColumnMeta },
-  { id: "display_name", header: "Name", cell: ({ row }) => <span className="ellipsis">{fullName(row.original) ?? <span className="muted">—</span>}</span>, meta: { width: "minmax(140px, 1fr)" } },
-  { id: "primary_email", header: "Primary email", cell: ({ row }) => <span className="ellipsis">{row.original.primary_email ?? <span className="muted">—</span>}</span>, meta: { width: "minmax(180px, 1.3fr)" } },
-  { id: "role", header: "Role", enableSorting: false, cell: ({ row }) => <RoleCell user={row.original} />, meta: { width: "minmax(120px, 0.9fr)" } },
+  { id: "user_name", header: "userName", enableHiding: false, cell: ({ row }) => <span className="strong ellipsis">{row.original.user_name}</span>, meta: { width: "minmax(150px, 1.4fr)" } satisfies ColumnMeta },
+  { id: "display_name", header: "Name", cell: ({ row }) => <span className="ellipsis">{fullName(row.original) ?? <span className="muted">—</span>}</span>, meta: { width: "minmax(110px, 1fr)" } },
+  { id: "primary_email", header: "Primary email", cell: ({ row }) => <span className="ellipsis">{row.original.primary_email ?? <span className="muted">—</span>}</span>, meta: { width: "minmax(150px, 1.3fr)" } },
+  { id: "role", header: "Role", enableSorting: false, cell: ({ row }) => <RoleCell user={row.original} />, meta: { width: "minmax(110px, 0.9fr)" } },
   {
     id: "groups",
     header: "Groups",
@@ -76,7 +78,7 @@ const baseColumns: ColumnDef<UserRow>[] = [
         </span>
       );
     },
-    meta: { width: "minmax(120px, 1fr)" },
+    meta: { width: "minmax(110px, 1fr)", hideBelow: 1280 },
   },
   { id: "last_synced_at", header: "Last synced", cell: ({ row }) => <Time value={row.original.last_synced_at} />, meta: { width: "110px" } },
 ];
@@ -131,12 +133,13 @@ export function UsersScreen() {
       header: "Status",
       enableSorting: false,
       cell: ({ row }) => statusCell(row.original, restore, restoring),
-      meta: { width: showsDeleted ? "300px" : "150px" } satisfies ColumnMeta,
+      meta: { width: showsDeleted ? "300px" : "120px" } satisfies ColumnMeta,
     };
     const cols = baseColumns.slice();
     cols.splice(3, 0, statusCol);
     return cols;
   }, [restore, restoring, showsDeleted]);
+  const columnChoice = useColumnChoice("users", columns);
   useLiveRefresh(id, refreshVisible, { kinds: ["user", "group"] });
 
   const onSort = useCallback(
@@ -182,6 +185,8 @@ export function UsersScreen() {
         onOpen={(u) => setParams({ user: u.id }, false)}
         selectedId={selected}
         rowTestId="user-row"
+        columnVisibility={columnChoice.visibility}
+        onColumnVisibilityChange={columnChoice.onChange}
         footer={
           rows.error ? (
             <p className="inline-error" role="alert">
@@ -214,6 +219,7 @@ export function UsersScreen() {
         <span className="muted" data-testid="users-total" aria-live="polite">
           {rows.total === null ? "" : `${formatCount(rows.total)} ${rows.total === 1 ? "user" : "users"}`}
         </span>
+        <ColumnChooser columns={columns} choice={columnChoice} />
       </div>
       {notice ? (
         <p className={notice.kind === "ok" ? "notice notice-ok" : "notice notice-error"} role={notice.kind === "error" ? "alert" : "status"} data-testid="restore-notice">
