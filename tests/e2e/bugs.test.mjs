@@ -435,6 +435,50 @@ describe("console bug fixes", () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  test("8: a bad attribute path marks its row before Save, Save waits for a fix, and the preview lists a missing value as a row", async () => {
+    const conn = await createConnection("Initech Okta", "okta");
+    // No enterprise extension: this user has no department.
+    await scim(conn.scimUrl, conn.token, "POST", "/Users", oktaUser({ given: "Milton", family: "Waddams", email: "milton@initech.example" }));
+    await page.goto(consoleAt(`/connections/${conn.id}/attributes`));
+    await page.getByTestId("attributes-screen").waitFor();
+    await page.getByTestId("attr-add").click();
+    const row = page.getByTestId("attr-row").first();
+    const path = row.getByTestId("attr-path");
+    await path.fill("emails[type eq");
+    await row.getByTestId("attr-key").fill("email");
+    const save = page.getByTestId("attrs-save");
+
+    // Marked as it is typed, before any Save: the path field, a message beside it naming what is wrong, Save off.
+    await eventually(async () => (await path.getAttribute("aria-invalid")) === "true", 5000, "the bad path field is aria-invalid");
+    const note = row.getByTestId("attr-row-error");
+    await note.waitFor();
+    assert.match(await note.textContent(), /emails\[type eq.*is not a SCIM path/);
+    const describedBy = await path.getAttribute("aria-describedby");
+    assert.equal(describedBy, await note.getAttribute("id"), "the message describes the field");
+    assert.equal(await save.isDisabled(), true, "Save is disabled while a row is invalid");
+
+    // Fixing the path clears the mark and enables Save.
+    await path.fill('emails[type eq "work"].value');
+    await eventually(async () => (await path.getAttribute("aria-invalid")) === null && (await row.getByTestId("attr-row-error").count()) === 0, 5000, "the mark is cleared");
+    await eventually(async () => !(await save.isDisabled()), 5000, "Save is enabled again");
+
+    // A second mapping the user has no value for: the preview shows it, marked, and counts it.
+    await page.getByTestId("attr-add").click();
+    const second = page.getByTestId("attr-row").nth(1);
+    await second.getByTestId("attr-path").fill("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department");
+    await second.getByTestId("attr-key").fill("department");
+    await page.getByTestId("attr-user-search").fill("milton");
+    await page.getByTestId("attr-user-option").filter({ hasText: "milton@initech.example" }).click();
+    const previewRows = page.getByTestId("attr-preview-row");
+    await eventually(async () => (await previewRows.count()) === 2, 5000, "both mappings are preview rows");
+    const missing = previewRows.filter({ hasText: "department" });
+    await missing.getByTestId("attr-no-value").waitFor();
+    assert.equal(await missing.getAttribute("data-missing"), "true");
+    assert.equal((await previewRows.filter({ hasText: "email" }).textContent()).includes("milton@initech.example"), true);
+    assert.equal((await page.getByTestId("attr-missing-count").textContent()).trim(), "1");
+    assert.deepEqual(pageErrors, []);
+  });
+
   test("9: at 1024 px the users and log screens fit the window, and each table's column choice survives a reload", async () => {
     const conn = await createConnection("Umbrella Okta", "okta");
     for (let i = 0; i < 3; i++) {

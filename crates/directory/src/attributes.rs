@@ -28,16 +28,74 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<AttributeMapping
     Ok(rows)
 }
 
-/// Replaces the mapping list and re-applies it to every user of the connection.
-pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> Result<usize> {
-    for m in maps {
-        PatchPath::parse(&m.scim_path)
-            .map_err(|e| Error::Invalid(format!("{}: {}", m.scim_path, e.detail)))?;
-        if m.app_key.is_empty() || m.app_key.len() > 64 {
-            return Err(Error::Invalid(
-                "an application key is 1-64 characters".into(),
-            ));
+/// Which field of a mapping row is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappingField {
+    ScimPath,
+    AppKey,
+}
+
+/// Why `save` would refuse one row: its index in the list, the field, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingProblem {
+    pub row: usize,
+    pub field: MappingField,
+    pub message: String,
+}
+
+impl std::fmt::Display for MappingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mapping {}: {}", self.row + 1, self.message)
+    }
+}
+
+/// Every row `save` would refuse, in order, at most one problem per row: a path the PATCH
+/// path parser rejects (the same parser `extract` reads with), a key that is empty or over 64
+/// characters, a key an earlier row already uses (the later value would silently win). The
+/// console calls this through the preview as the admin types, so it and `save` never disagree.
+pub fn check(maps: &[AttributeMapping]) -> Vec<MappingProblem> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (row, m) in maps.iter().enumerate() {
+        let problem = if m.scim_path.trim().is_empty() {
+            Some((MappingField::ScimPath, "the SCIM path is empty".to_string()))
+        } else if let Err(e) = PatchPath::parse(&m.scim_path) {
+            Some((
+                MappingField::ScimPath,
+                format!("{:?} is not a SCIM path: {}", m.scim_path, e.detail),
+            ))
+        } else if m.app_key.trim().is_empty() || m.app_key.chars().count() > 64 {
+            Some((
+                MappingField::AppKey,
+                "an application key is 1-64 characters".to_string(),
+            ))
+        } else if !seen.insert(m.app_key.as_str()) {
+            Some((
+                MappingField::AppKey,
+                format!(
+                    "the application key {:?} is used by an earlier mapping",
+                    m.app_key
+                ),
+            ))
+        } else {
+            None
+        };
+        if let Some((field, message)) = problem {
+            out.push(MappingProblem {
+                row,
+                field,
+                message,
+            });
         }
+    }
+    out
+}
+
+/// Replaces the mapping list and re-applies it to every user of the connection. Refuses the
+/// whole list, naming the first bad row, when `check` finds anything.
+pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> Result<usize> {
+    if let Some(p) = check(maps).into_iter().next() {
+        return Err(Error::Invalid(p.to_string()));
     }
     db.prepare_cached("DELETE FROM attribute_mappings WHERE connection_id = ?1")?
         .execute([connection_id])?;
@@ -171,5 +229,45 @@ mod tests {
             },
         ];
         assert_eq!(apply(&maps, &user), json!({"department": "R&D"}));
+    }
+
+    #[test]
+    fn check_names_each_bad_row_and_field() {
+        let m = |p: &str, k: &str| AttributeMapping {
+            scim_path: p.into(),
+            app_key: k.into(),
+        };
+        let maps = vec![
+            m("title", "title"),
+            m("emails[type eq", "email"),
+            m("", "empty"),
+            m("name.givenName", ""),
+            m("nickName", "title"),
+            m(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                "dept",
+            ),
+            m("name.familyName", &"k".repeat(65)),
+        ];
+        let got: Vec<(usize, MappingField)> =
+            check(&maps).iter().map(|p| (p.row, p.field)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, MappingField::ScimPath),
+                (2, MappingField::ScimPath),
+                (3, MappingField::AppKey),
+                (4, MappingField::AppKey),
+                (6, MappingField::AppKey),
+            ]
+        );
+        let first = &check(&maps)[0];
+        assert!(
+            first
+                .to_string()
+                .starts_with("mapping 2: \"emails[type eq\" is not a SCIM path"),
+            "{first}"
+        );
+        assert!(check(&maps[..1]).is_empty());
     }
 }

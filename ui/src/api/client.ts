@@ -14,6 +14,7 @@ import type { ServerInfo } from "./generated/ServerInfo";
 import type { UserDetail } from "./generated/UserDetail";
 import type { UserPage } from "./generated/UserPage";
 import type { AttributeMappingRow } from "./generated/AttributeMappingRow";
+import type { AttributePreview } from "./generated/AttributePreview";
 import type { AuditRow } from "./generated/AuditRow";
 import type { IssuedToken } from "./generated/IssuedToken";
 import type { RoleChangeRow } from "./generated/RoleChangeRow";
@@ -22,7 +23,6 @@ import type { RolesView } from "./generated/RolesView";
 import type { SaveMappingsRequest } from "./generated/SaveMappingsRequest";
 import type { TokenRow } from "./generated/TokenRow";
 import type { UserRow } from "./generated/UserRow";
-import type { JsonValue } from "./generated/serde_json/JsonValue";
 import type { ActivityBucket } from "./generated/ActivityBucket";
 import type { SyncActivity } from "./generated/SyncActivity";
 import type { LogDetail } from "./generated/LogDetail";
@@ -233,7 +233,8 @@ export class MusterClient {
   saveAttributeMappings(id: string, rows: AttributeMappingRow[]): Promise<void> {
     return this.request("PUT", `/connections/${encodeURIComponent(id)}/attribute-mappings`, { body: rows });
   }
-  previewAttributeMappings(id: string, userId: string, mappings: AttributeMappingRow[], signal?: AbortSignal): Promise<Record<string, JsonValue>> {
+  /** Checks each edited mapping as save would and, given a user, what each yields for them (a missing value is a row too). */
+  previewAttributeMappings(id: string, userId: string | null, mappings: AttributeMappingRow[], signal?: AbortSignal): Promise<AttributePreview> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/attribute-mappings/preview`, { body: { user_id: userId, mappings }, signal });
   }
   // Observing provisioning (crates/server/src/api/observe.rs): log across connections, export, activity, triage.

@@ -1,6 +1,6 @@
-// "Preview against a user": search a real user, then show the application attributes the edited mappings would produce.
+// "Preview against a user": search a real user, then show what each edited mapping yields for them — a value, "no value", or invalid.
 import { useCallback, useState } from "react";
-import type { AttributeMappingRow } from "../api/generated/AttributeMappingRow";
+import type { AttributePreview } from "../api/generated/AttributePreview";
 import type { UserRow } from "../api/generated/UserRow";
 import { ErrorState } from "../components/States";
 import { useClient } from "../lib/context";
@@ -10,21 +10,26 @@ function show(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-export function AttributesPreview({ connectionId, mappings }: { connectionId: string; mappings: AttributeMappingRow[] }) {
+type Props = {
+  connectionId: string;
+  user: UserRow | null;
+  onPick: (u: UserRow) => void;
+  /** The server's answer for these mappings and this user; null while it is on its way. */
+  preview: AttributePreview | null;
+  error: Error | undefined;
+  onRetry: () => void;
+};
+
+export function AttributesPreview({ connectionId, user, onPick, preview, error, onRetry }: Props) {
   const client = useClient();
   const [q, setQ] = useState("");
   const query = useDebounced(q.trim(), 250);
-  const [user, setUser] = useState<UserRow | null>(null);
 
   const loadUsers = useCallback((signal: AbortSignal) => client.users(connectionId, { q: query || undefined, limit: 8 }, signal), [client, connectionId, query]);
   const users = useAsync(loadUsers, `${connectionId}/${query}`);
 
-  const body = JSON.stringify(mappings);
-  const loadPreview = useCallback(
-    (signal: AbortSignal) => (user ? client.previewAttributeMappings(connectionId, user.id, JSON.parse(body) as AttributeMappingRow[], signal) : Promise.resolve(null)),
-    [client, connectionId, user, body],
-  );
-  const preview = useAsync(loadPreview, `${user?.id ?? ""}/${body}`);
+  const rows = preview?.rows ?? [];
+  const withValue = rows.filter((r) => r.problem === null && r.value !== null).length;
 
   return (
     <section className="card" aria-labelledby="attr-preview-title" data-testid="attr-preview">
@@ -38,7 +43,7 @@ export function AttributesPreview({ connectionId, mappings }: { connectionId: st
         <ul className="pick-list" aria-label="Users">
           {(users.data?.items ?? []).map((u) => (
             <li key={u.id}>
-              <button type="button" className={`pick${user?.id === u.id ? " picked" : ""}`} aria-pressed={user?.id === u.id} onClick={() => setUser(u)} data-testid="attr-user-option">
+              <button type="button" className={`pick${user?.id === u.id ? " picked" : ""}`} aria-pressed={user?.id === u.id} onClick={() => onPick(u)} data-testid="attr-user-option">
                 {u.user_name}
               </button>
             </li>
@@ -47,41 +52,59 @@ export function AttributesPreview({ connectionId, mappings }: { connectionId: st
       )}
       {!user ? (
         <p className="muted small">Pick a user to see what your application would receive for them.</p>
-      ) : preview.error ? (
-        <ErrorState error={preview.error} onRetry={preview.reload} what="the preview" />
-      ) : !preview.data ? (
+      ) : error ? (
+        <ErrorState error={error} onRetry={onRetry} what="the preview" />
+      ) : !preview ? (
         <p className="muted small" aria-busy="true">
           Computing…
         </p>
+      ) : rows.length === 0 ? (
+        <p className="muted" data-testid="attr-preview-empty">
+          No mappings to preview.
+        </p>
       ) : (
         <>
-          <p className="small">
-            For <strong>{user.user_name}</strong>:
+          <p className="small" data-testid="attr-preview-summary">
+            For <strong>{user.user_name}</strong>: {withValue} of {rows.length} {rows.length === 1 ? "mapping has" : "mappings have"} a value
+            {preview.missing > 0 ? (
+              <>
+                {"; "}
+                <span data-testid="attr-missing-count">{preview.missing}</span> {preview.missing === 1 ? "has" : "have"} no value and {preview.missing === 1 ? "is" : "are"} left
+                out of their metadata
+              </>
+            ) : null}
+            {preview.invalid > 0 ? `; ${String(preview.invalid)} invalid` : null}.
           </p>
-          {Object.keys(preview.data).length === 0 ? (
-            <p className="muted" data-testid="attr-preview-empty">
-              No mapped attribute has a value for this user.
-            </p>
-          ) : (
-            <table className="dense" data-testid="attr-preview-table">
-              <thead>
-                <tr>
-                  <th>Key</th>
-                  <th>Value</th>
+          <table className="dense" data-testid="attr-preview-table">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>Value</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r, i) => (
+                <tr key={`${String(i)}/${r.app_key}`} data-testid="attr-preview-row" data-missing={r.problem === null && r.value === null ? "true" : undefined}>
+                  <td>
+                    <code>{r.app_key || "—"}</code>
+                  </td>
+                  <td className="break">
+                    {r.problem !== null ? (
+                      <span className="muted" data-testid="attr-preview-invalid">
+                        Not evaluated: mapping {i + 1} is invalid
+                      </span>
+                    ) : r.value === null ? (
+                      <span className="badge no-value" title={`${r.scim_path} has no value on this user`} data-testid="attr-no-value">
+                        no value
+                      </span>
+                    ) : (
+                      show(r.value)
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {Object.entries(preview.data).map(([k, v]) => (
-                  <tr key={k} data-testid="attr-preview-row">
-                    <td>
-                      <code>{k}</code>
-                    </td>
-                    <td className="break">{show(v)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+              ))}
+            </tbody>
+          </table>
         </>
       )}
     </section>

@@ -1,11 +1,14 @@
-// Attributes tab: editable SCIM path → application key mappings with example paths, a preview against a real user, and save.
+// Attributes tab: editable SCIM path → application key mappings, each row checked by the server as it is typed, a preview against a real user, and save.
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { AttributeMappingRow } from "../api/generated/AttributeMappingRow";
+import type { AttributePreview } from "../api/generated/AttributePreview";
+import type { MappingProblem } from "../api/generated/MappingProblem";
+import type { UserRow } from "../api/generated/UserRow";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { useConnection } from "../lib/connection";
 import { useClient } from "../lib/context";
-import { useAsync } from "../lib/hooks";
+import { useAsync, useDebounced } from "../lib/hooks";
 import { AttributesPreview } from "./AttributesPreview";
 
 const EXAMPLES: { path: string; key: string }[] = [
@@ -22,14 +25,33 @@ let nextKey = 1;
 const withKeys = (rows: AttributeMappingRow[]): Row[] => rows.map((r, i) => ({ ...r, key: -(i + 1) }));
 const strip = (rows: Row[]): AttributeMappingRow[] => rows.map(({ scim_path, app_key }) => ({ scim_path, app_key }));
 
-function problems(rows: AttributeMappingRow[]): string | null {
-  const keys = new Set<string>();
-  for (const r of rows) {
-    if (!r.scim_path.trim() || !r.app_key.trim()) return "Every mapping needs both a SCIM path and an application key.";
-    if (keys.has(r.app_key.trim())) return `The application key “${r.app_key.trim()}” is used twice.`;
-    keys.add(r.app_key.trim());
-  }
-  return null;
+/** The last answer of the server's check, with the mappings and user it was for. */
+type Checked = { body: string; userId: string | null; result: AttributePreview };
+
+/**
+ * The server's check of the edited rows (the same check save makes), re-run shortly after each edit and for the
+ * picked user. `checked` is the newest answer, kept while the next one is on its way so marks do not flicker.
+ */
+function useMappingCheck(connectionId: string, rows: AttributeMappingRow[], user: UserRow | null) {
+  const client = useClient();
+  const body = JSON.stringify(rows);
+  const asked = useDebounced(body, 200);
+  const userId = user?.id ?? null;
+  const load = useCallback(
+    (signal: AbortSignal) => client.previewAttributeMappings(connectionId, userId, JSON.parse(asked) as AttributeMappingRow[], signal),
+    [client, connectionId, userId, asked],
+  );
+  const check = useAsync(load, `${connectionId}/${userId ?? ""}/${asked}`);
+  const [checked, setChecked] = useState<Checked | null>(null);
+  if (check.data && check.data !== checked?.result) setChecked({ body: asked, userId, result: check.data });
+  const current = checked !== null && checked.body === body && checked.userId === userId ? checked : null;
+  return { checked, current, error: check.error, retry: check.reload };
+}
+
+/** The server's problem with row `i`, if the last check saw this row as it is now. */
+function problemAt(checked: Checked | null, i: number, row: AttributeMappingRow): MappingProblem | null {
+  const seen = checked?.result.rows[i];
+  return seen && seen.scim_path === row.scim_path && seen.app_key === row.app_key ? seen.problem : null;
 }
 
 export function AttributesScreen() {
@@ -40,15 +62,19 @@ export function AttributesScreen() {
   const [draft, setDraft] = useState<Row[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [user, setUser] = useState<UserRow | null>(null);
+  const rows = draft ?? withKeys(saved.data ?? []);
+  const plain = strip(rows).map((r) => ({ scim_path: r.scim_path.trim(), app_key: r.app_key.trim() }));
+  const { checked, current, error: checkError, retry: retryCheck } = useMappingCheck(id, plain, user);
 
   if (!saved.data) {
     return saved.error ? <ErrorState error={saved.error} onRetry={saved.reload} what="attribute mappings" /> : <Skeleton rows={4} cols={2} />;
   }
   const serverRows = saved.data;
-  const rows = draft ?? withKeys(serverRows);
-  const plain = strip(rows).map((r) => ({ scim_path: r.scim_path.trim(), app_key: r.app_key.trim() }));
   const dirty = draft !== null && JSON.stringify(plain) !== JSON.stringify(serverRows);
-  const problem = problems(plain);
+  const invalid = current ? current.result.invalid : null;
+  // Save waits for the server's check of exactly these rows; if the check itself fails, save's own check still guards.
+  const blocked = invalid === null ? checkError === undefined : invalid > 0;
 
   const edit = (next: Row[]) => {
     setDraft(next);
@@ -85,8 +111,8 @@ export function AttributesScreen() {
       }}
     >
       <p className="explain">
-        Attribute mappings copy values from the SCIM resource the IdP sends into your application's user metadata (shown in each user's drawer). A path that is
-        missing on a user is left out.
+        Attribute mappings copy values from the SCIM resource the IdP sends into your application's user metadata (shown in each user's drawer). Each row is
+        checked as you type; a path with no value on a user is left out of their metadata, and the preview lists it as “no value”.
       </p>
       <div className="roles-grid">
         <section className="card" aria-labelledby="attr-title">
@@ -114,8 +140,16 @@ export function AttributesScreen() {
                 </tr>
               </thead>
               <tbody>
-                {rows.map((r, i) => (
-                  <tr key={r.key} data-testid="attr-row">
+                {rows.map((r, i) => {
+                  const bad = plain[i] ? problemAt(checked, i, plain[i]) : null;
+                  const errId = `attr-err-${String(r.key)}`;
+                  const note = bad ? (
+                    <p className="field-error small" id={errId} data-testid="attr-row-error">
+                      {bad.message}
+                    </p>
+                  ) : null;
+                  return (
+                  <tr key={r.key} data-testid="attr-row" className={bad ? "invalid" : undefined} data-invalid={bad ? "true" : undefined}>
                     <td>
                       <input
                         type="text"
@@ -124,9 +158,12 @@ export function AttributesScreen() {
                         list="scim-path-examples"
                         onChange={(e) => update(r.key, { scim_path: e.target.value })}
                         aria-label={`SCIM path ${i + 1}`}
+                        aria-invalid={bad?.field === "scim_path" ? true : undefined}
+                        aria-describedby={bad?.field === "scim_path" ? errId : undefined}
                         placeholder='e.g. emails[type eq "work"].value'
                         data-testid="attr-path"
                       />
+                      {bad?.field === "scim_path" ? note : null}
                     </td>
                     <td>
                       <input
@@ -135,9 +172,12 @@ export function AttributesScreen() {
                         value={r.app_key}
                         onChange={(e) => update(r.key, { app_key: e.target.value })}
                         aria-label={`Application key ${i + 1}`}
+                        aria-invalid={bad?.field === "app_key" ? true : undefined}
+                        aria-describedby={bad?.field === "app_key" ? errId : undefined}
                         placeholder="e.g. department"
                         data-testid="attr-key"
                       />
+                      {bad?.field === "app_key" ? note : null}
                     </td>
                     <td className="num">
                       <button type="button" className="btn btn-small btn-danger-text" onClick={() => edit(rows.filter((x) => x.key !== r.key))} aria-label={`Remove mapping ${i + 1}`} data-testid="attr-remove">
@@ -145,7 +185,8 @@ export function AttributesScreen() {
                       </button>
                     </td>
                   </tr>
-                ))}
+                  );
+                })}
               </tbody>
             </table>
           )}
@@ -165,7 +206,19 @@ export function AttributesScreen() {
               </button>
             ))}
           </div>
-          {problem && dirty ? <p className="form-error small">{problem}</p> : null}
+          {dirty && invalid !== null && invalid > 0 ? (
+            <p className="form-error small" data-testid="attrs-invalid">
+              {invalid === 1 ? "1 mapping needs fixing" : `${String(invalid)} mappings need fixing`} before you can save; each is marked above.
+            </p>
+          ) : null}
+          {checkError ? (
+            <p className="inline-error small" role="alert">
+              Could not check the mappings: {checkError.message}{" "}
+              <button type="button" className="btn btn-small" onClick={retryCheck}>
+                Retry
+              </button>
+            </p>
+          ) : null}
           {message ? (
             <p className={message.kind === "ok" ? "ok-text small" : "form-error"} role={message.kind === "error" ? "alert" : "status"} data-testid="attrs-message">
               {message.text}
@@ -186,12 +239,19 @@ export function AttributesScreen() {
             >
               Cancel
             </button>
-            <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy || problem !== null} data-testid="attrs-save">
+            <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy || blocked} data-testid="attrs-save">
               {busy ? "Saving…" : "Save"}
             </button>
           </div>
         </section>
-        <AttributesPreview connectionId={id} mappings={problem ? plain.filter((m) => m.scim_path && m.app_key) : plain} />
+        <AttributesPreview
+          connectionId={id}
+          user={user}
+          onPick={setUser}
+          preview={current && user !== null ? current.result : null}
+          error={user !== null ? checkError : undefined}
+          onRetry={retryCheck}
+        />
       </div>
     </div>
   );

@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use directory::roles::RoleMapping;
 use directory::{attributes, roles, tokens};
-use std::collections::HashMap;
 
 /// Each entry names a group or an attribute match, never both or neither; the rest
 /// (known roles, well-formed paths, values) is `roles::validate`'s.
@@ -386,32 +385,67 @@ pub async fn save_attribute_mappings(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What a real user's application metadata would be under the edited mappings.
+/// Checks the edited mappings row by row, exactly as save would, and, given a user, shows what
+/// each row yields for them: a value, or none (a missing value is a row, never left out).
 #[utoipa::path(post, path = "/api/connections/{id}/attribute-mappings/preview", tag = "attribute mappings",
     params(("id" = String, Path, description = "Connection id")), request_body = AttributePreviewRequest,
     responses(
-        (status = 200, description = "Application key to value", body = HashMap<String, serde_json::Value>),
-        (status = 404, description = "No such user", body = ApiError),
+        (status = 200, description = "Each mapping with its problem or its value", body = AttributePreview),
+        (status = 404, description = "No such connection or user", body = ApiError),
     ))]
 pub async fn preview_attribute_mappings(
     State(st): State<AppState>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AttributePreviewRequest>,
-) -> ApiResult<HashMap<String, serde_json::Value>> {
+) -> ApiResult<AttributePreview> {
+    super::ensure_connection(&st, &id).await?;
     let maps = to_attr(&req.mappings);
-    let u = st
-        .dir
-        .user(&id, &req.user_id)
-        .await?
-        .ok_or_else(|| ApiFailure::not_found("user"))?;
-    let out = attributes::apply(&maps, &u.resource);
-    Ok(Json(
-        out.as_object()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
-    ))
+    let resource = match req.user_id {
+        Some(user_id) => Some(
+            st.dir
+                .user(&id, &user_id)
+                .await?
+                .ok_or_else(|| ApiFailure::not_found("user"))?
+                .resource,
+        ),
+        None => None,
+    };
+    let mut problems: Vec<Option<MappingProblem>> = vec![None; maps.len()];
+    for p in attributes::check(&maps) {
+        problems[p.row] = Some(MappingProblem {
+            field: match p.field {
+                attributes::MappingField::ScimPath => MappingField::ScimPath,
+                attributes::MappingField::AppKey => MappingField::AppKey,
+            },
+            message: p.message,
+        });
+    }
+    let rows: Vec<AttributePreviewRow> = maps
+        .iter()
+        .zip(problems)
+        .map(|(m, problem)| AttributePreviewRow {
+            value: match (&problem, &resource) {
+                (None, Some(r)) => attributes::extract(r, &m.scim_path),
+                _ => None,
+            },
+            scim_path: m.scim_path.clone(),
+            app_key: m.app_key.clone(),
+            problem,
+        })
+        .collect();
+    let invalid = rows.iter().filter(|r| r.problem.is_some()).count() as u32;
+    let missing = if resource.is_some() {
+        rows.iter()
+            .filter(|r| r.problem.is_none() && r.value.is_none())
+            .count() as u32
+    } else {
+        0
+    };
+    Ok(Json(AttributePreview {
+        rows,
+        invalid,
+        missing,
+    }))
 }
 
 /// The connection's just-in-time sign-in policy and OIDC settings.

@@ -437,11 +437,56 @@ pub struct AttributeMappingRow {
     pub app_key: String,
 }
 
+/// The edited mappings to check, and optionally a user to evaluate them against.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct AttributePreviewRequest {
-    pub user_id: String,
+    /// Without a user the rows are only checked (what save would refuse).
+    pub user_id: Option<String>,
     pub mappings: Vec<AttributeMappingRow>,
+}
+
+/// Which field of a mapping row is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum MappingField {
+    ScimPath,
+    AppKey,
+}
+
+/// Why save would refuse a mapping row: the field and what is wrong with it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct MappingProblem {
+    pub field: MappingField,
+    pub message: String,
+}
+
+/// One edited mapping as save and the chosen user would see it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct AttributePreviewRow {
+    pub scim_path: String,
+    pub app_key: String,
+    /// Set when save would refuse this row; the row is then not evaluated.
+    pub problem: Option<MappingProblem>,
+    /// The value the application would receive for the user; null when the path has no
+    /// value on them (the key is left out of their metadata), or no user was given.
+    pub value: Option<serde_json::Value>,
+}
+
+/// The edited mappings checked row by row (the same check save makes) and, for a user,
+/// each row's value, missing ones included.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct AttributePreview {
+    /// One per mapping, in the order given.
+    pub rows: Vec<AttributePreviewRow>,
+    /// Rows save would refuse.
+    pub invalid: u32,
+    /// Valid rows with no value on the user (0 without a user).
+    pub missing: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
