@@ -1,4 +1,4 @@
-// Saves PNGs of the console's main screens (connections, overview, users + drawer, groups, roles, tokens, log, triage) to docs/screenshots/ for the README.
+// Saves PNGs of the console's main screens (connections, overview with the running sync, users + drawer with the timeline, groups, roles, tokens, log, triage) to docs/screenshots/ for the README.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -30,7 +30,9 @@ async function seed(server) {
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Engineering", ids.filter((_, i) => i % 4 === 0)));
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Sales", ids.filter((_, i) => i % 4 === 1)));
   await scim(url, okta.token, "POST", "/Groups", oktaGroup("Support", ids.filter((_, i) => i % 4 === 2)));
-  await scim(url, okta.token, "POST", "/Groups", oktaGroup("Admins", ids.slice(0, 3)));
+  const admins = await scim(url, okta.token, "POST", "/Groups", oktaGroup("Admins", ids.slice(0, 3)));
+  // Admins are admins: the user drawer's timeline then shows a role change and the mapping that caused it.
+  await admin(server, "PUT", `/connections/${okta.connection.id}/roles/mappings`, { default_role: "member", mappings: [{ group_id: admins.id, role: "admin" }] });
   // For the log and triage shots: an Okta path-less deactivation and a create the IdP sent without userName.
   await scim(url, okta.token, "PATCH", `/Users/${ids[1]}`, { schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "replace", value: { active: false } }] });
   const noName = oktaUser({ given: "Nomen", family: "Nescio", email: "no.username@acme.example" });
@@ -96,13 +98,19 @@ async function main() {
       await page.getByTestId("connection-link").filter({ hasText: "Acme Okta" }).click();
       await page.getByTestId("setup-okta").waitFor();
       await page.getByTestId("recent-log").waitFor();
+      // The seed's requests are a sync still within its gap: the panel shows it running.
+      await page.getByTestId("sync-panel").getByTestId("sync-running").waitFor();
       if (scheme === "light") await shot(page, "overview");
 
       await page.getByTestId("tab-users").click();
       await page.getByTestId("user-row").first().waitFor();
       if (scheme === "light") await shot(page, "users");
-      await page.getByTestId("user-row").nth(1).click();
-      await page.getByTestId("user-drawer").getByTestId("user-attributes").waitFor();
+      // Grace was created, added to Sales and Admins and deactivated by a PATCH: a timeline with several kinds of row.
+      const grace = (await admin(server, "GET", `/connections/${id}/users?q=grace.thompson`)).items[0];
+      await page.goto(new URL(`/connections/${id}/users?user=${grace.id}`, server.console_url).href);
+      const drawer = page.getByTestId("user-drawer");
+      await drawer.getByTestId("user-timeline").getByTestId("timeline-group").first().waitFor();
+      await drawer.getByTestId("user-timeline").scrollIntoViewIfNeeded();
       await shot(page, `users-drawer${suffix}`);
       await page.keyboard.press("Escape");
 
