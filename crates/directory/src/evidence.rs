@@ -18,6 +18,15 @@ pub const MAX_REQUESTS: usize = 200_000;
 const REVOKED_BY_SCIM: &str =
     "(revoked_reason LIKE 'user deactivated (SCIM%' OR revoked_reason LIKE 'user deleted (SCIM%')";
 
+/// A purge tombstone `p` of one of Muster's own test users: a readiness run or connection test
+/// created it (its requests carry the check header) and purged it the moment it deleted it.
+/// Tombstones written since they are tagged say so themselves; older ones are known by the
+/// run's creation row.
+const OWN_TEST_TOMBSTONE: &str = "(p.traffic = 'check' OR EXISTS (
+    SELECT 1 FROM provisioning_log c
+     WHERE c.resource_id = p.resource_id AND c.connection_id = p.connection_id
+       AND c.outcome = 'created' AND c.traffic = 'check'))";
+
 /// A half-open period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -228,6 +237,10 @@ pub struct EvidenceSummary {
     /// Feed event pruned (or missing): acknowledgement unknown.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub acknowledgement_unknown: i64,
+    /// Muster's own test users (readiness runs, connection tests) deprovisioned or purged in
+    /// the period: left out of `leavers` and `purges`, and counted here so nothing is hidden.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub own_test_users_left_out: i64,
 }
 
 /// Nearest-rank percentiles, in microseconds; None without deprovisionings.
@@ -585,7 +598,8 @@ pub fn report(
     failed.sort_by(|a, b| (&a.received_at, a.log_id).cmp(&(&b.received_at, b.log_id)));
     reactivations.sort_by(|a, b| a.reactivated_at.cmp(&b.reactivated_at));
     let purges = purges(db, connection_id, &from, &to)?;
-    let summary = summarize(&leavers, &failed, &reactivations);
+    let mut summary = summarize(&leavers, &failed, &reactivations);
+    summary.own_test_users_left_out = own_test_users(db, connection_id, &from, &covered_from, &to)?;
     let report = EvidenceReport {
         kind: "muster.deprovisioning-evidence".into(),
         format_version: 1,
@@ -624,6 +638,7 @@ pub fn report(
 fn method_notes() -> Vec<String> {
     [
         "Leavers are the identity provider's own successful SCIM deactivations (PATCH or PUT setting active to false, in any dialect) and deletions (DELETE) of users, from the provisioning log. Readiness checks and requests with foreign tokens are left out.",
+        "Muster's own test users — created, deprovisioned and purged by a readiness run or connection test, whose requests carry Muster's check header — are left out of the leavers and the purges; summary.own_test_users_left_out says how many.",
         "received_at is the log row's time less the request's measured duration; committed_at is the log row's time, written in the same database transaction as the change. Times are stored to the millisecond, durations to the microsecond.",
         "Sessions are revoked in the same database transaction as the deactivation or deletion: they commit together or not at all. The time from receipt to revocation is therefore the time from receipt to that commit; p50, p95 and max are nearest-rank over the deprovisionings listed.",
         "An application acknowledges every change-feed event up to N when it reads the feed with after=N; acknowledged_at is the first such read at or past the event.",
@@ -1189,6 +1204,7 @@ fn restores(
     Ok(())
 }
 
+/// Users purged in `[from, to)`, Muster's own test users apart.
 fn purges(
     db: &Connection,
     connection_id: Option<&str>,
@@ -1196,12 +1212,13 @@ fn purges(
     to: &str,
 ) -> Result<Vec<EvidencePurge>> {
     let rows = db
-        .prepare_cached(
-            "SELECT connection_id, resource_id, user_name, external_id, at FROM provisioning_log
+        .prepare_cached(&format!(
+            "SELECT connection_id, resource_id, user_name, external_id, at FROM provisioning_log p
               WHERE outcome = 'purged' AND resource_type = 'User' AND at >= ?2 AND at < ?3
                 AND connection_id IS NOT NULL AND (?1 IS NULL OR connection_id = ?1)
-              ORDER BY at, id",
-        )?
+                AND NOT {OWN_TEST_TOMBSTONE}
+              ORDER BY at, id"
+        ))?
         .query_map(params![connection_id, from, to], |r| {
             Ok(EvidencePurge {
                 connection_id: r.get(0)?,
@@ -1213,6 +1230,32 @@ fn purges(
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+/// Distinct test users of Muster's own runs the report leaves out: purged in `[from, to)`,
+/// or deprovisioned by a run's request in the covered part `[covered_from, to)`.
+fn own_test_users(
+    db: &Connection,
+    connection_id: Option<&str>,
+    from: &str,
+    covered_from: &str,
+    to: &str,
+) -> Result<i64> {
+    Ok(db
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM (
+                SELECT connection_id, resource_id FROM provisioning_log p
+                 WHERE outcome = 'purged' AND resource_type = 'User' AND at >= ?2 AND at < ?4
+                   AND connection_id IS NOT NULL AND (?1 IS NULL OR connection_id = ?1)
+                   AND {OWN_TEST_TOMBSTONE}
+                UNION
+                SELECT connection_id, resource_id FROM provisioning_log
+                 WHERE traffic = 'check' AND resource_type = 'User' AND status < 400
+                   AND outcome IN ('deactivated', 'deleted') AND at >= ?3 AND at < ?4
+                   AND resource_id IS NOT NULL AND connection_id IS NOT NULL
+                   AND (?1 IS NULL OR connection_id = ?1))"
+        ))?
+        .query_row(params![connection_id, from, covered_from, to], |r| r.get(0))?)
 }
 
 fn summarize(
@@ -1281,6 +1324,7 @@ fn summarize(
         no_consumer: status(ConsumptionStatus::NoConsumer),
         acknowledgement_unknown: status(ConsumptionStatus::FeedPruned)
             + status(ConsumptionStatus::NotInFeed),
+        own_test_users_left_out: 0,
     }
 }
 

@@ -635,12 +635,26 @@ pub fn purge_deleted_now(
         "UPDATE {table} SET purge_at = ?3 WHERE id = ?1 AND connection_id = ?2 AND deleted_at IS NOT NULL"
     ))?
     .execute(params![id, connection_id, fmt_time(now)])?;
-    purge_due(db, now)
+    purge(db, now, Some(id))
 }
 
 /// Removes users and groups whose retention ended; each leaves a tombstone in the log.
 pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
+    purge(db, now, None)
+}
+
+/// Removes what is due. The tombstone of `test_run` (a readiness run's or connection test's
+/// own user or group) is tagged as that run's traffic, so the deprovisioning evidence can tell
+/// Muster's test users from the IdP's leavers; every other tombstone is Muster's own act.
+fn purge(db: &Connection, now: DateTime<Utc>, test_run: Option<&str>) -> Result<usize> {
     let at = fmt_time(now);
+    let traffic = |id: &str| {
+        if test_run == Some(id) {
+            crate::log::traffic::CHECK
+        } else {
+            crate::log::traffic::SYSTEM
+        }
+    };
     let mut stmt = db.prepare(
         "SELECT id, connection_id, user_name, external_id FROM users WHERE purge_at IS NOT NULL AND purge_at <= ?1",
     )?;
@@ -672,7 +686,7 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             json!({"userName": name}),
             now,
         )?;
-        purge_tombstone(db, &at, c, "User", id, name, ext.as_deref())?;
+        purge_tombstone(db, &at, c, "User", id, name, ext.as_deref(), traffic(id))?;
     }
     let mut stmt = db.prepare_cached(
         "SELECT id, connection_id, display_name, external_id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1",
@@ -711,14 +725,16 @@ pub fn purge_due(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             json!({"displayName": name}),
             now,
         )?;
-        purge_tombstone(db, &at, c, "Group", id, name, ext.as_deref())?;
+        purge_tombstone(db, &at, c, "Group", id, name, ext.as_deref(), traffic(id))?;
     }
     Ok(due.len() + groups)
 }
 
 /// The provisioning-log row a purge leaves for a user or group: it names what was removed
 /// (groups too, in user_name, the log's name column), so a later restore can say it is
-/// gone for good.
+/// gone for good. `traffic` is `log::traffic::SYSTEM` for a retention purge, `CHECK` for a
+/// test run's own user purged the moment the run deleted it.
+#[allow(clippy::too_many_arguments)]
 fn purge_tombstone(
     db: &Connection,
     at: &str,
@@ -727,7 +743,13 @@ fn purge_tombstone(
     id: &str,
     name: &str,
     external_id: Option<&str>,
+    traffic: &str,
 ) -> Result<()> {
+    let detail = if traffic == crate::log::traffic::CHECK {
+        "a readiness run's or connection test's own test resource, purged when the run deleted it; this row is the tombstone"
+    } else {
+        "retention window ended; data removed, this row is the tombstone"
+    };
     crate::log::append(
         db,
         &crate::log::LogEntry {
@@ -741,9 +763,9 @@ fn purge_tombstone(
             resource_id: Some(id.to_string()),
             user_name: Some(name.to_string()),
             external_id: external_id.map(str::to_string),
-            detail: Some("retention window ended; data removed, this row is the tombstone".into()),
+            detail: Some(detail.into()),
             // Muster's own act, not a request: kept out of the IdP's health and counts.
-            traffic: Some(crate::log::traffic::SYSTEM.into()),
+            traffic: Some(traffic.into()),
             ..Default::default()
         },
     )?;

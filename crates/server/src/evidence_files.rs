@@ -188,7 +188,7 @@ fn failed_fields(f: &EvidenceFailedRequest) -> Vec<String> {
 /// and per failed request, the same rows as the JSON's `leavers` and `failed_requests`.
 pub fn csv(r: &EvidenceReport) -> String {
     let mut out = String::new();
-    for line in preamble(r) {
+    for line in preamble(r).into_iter().chain([own_test_users_text(r)]) {
         out.push_str("# ");
         out.push_str(&line.replace(['\n', '\r'], " "));
         out.push('\n');
@@ -349,7 +349,16 @@ fn summary_lines(r: &EvidenceReport) -> Vec<String> {
         "Application acknowledgement: {} acknowledged, {} pending, {} without a consumer, {} unknown (feed pruned)",
         s.acknowledged, s.pending_acknowledgement, s.no_consumer, s.acknowledgement_unknown
     ));
+    lines.push(own_test_users_text(r));
     lines
+}
+
+/// What the report leaves out of its lists, said in one line so nothing is hidden.
+fn own_test_users_text(r: &EvidenceReport) -> String {
+    format!(
+        "Muster's own test users left out (readiness runs and connection tests): {}",
+        r.summary.own_test_users_left_out
+    )
 }
 
 const MONO: f32 = 7.0;
@@ -537,6 +546,7 @@ pub fn summary_text(r: &EvidenceReport) -> String {
         s.unresolved_failures,
         s.reactivated_users
     ));
+    lines.push(own_test_users_text(r));
     lines.push(format!("SHA-256: {}", r.integrity.sha256));
     lines.join("\n")
 }

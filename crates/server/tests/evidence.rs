@@ -166,6 +166,8 @@ struct Scenario {
     ids: HashMap<&'static str, (String, String)>,
     /// The refused PATCH's arrival side: its log row id.
     refused_log_id: i64,
+    /// Users the readiness run created (and purged) on connection `a`.
+    test_users: i64,
 }
 
 /// Day 0: a leaver whose rows retention will prune. Day 12, with the log kept 10 days: seven
@@ -365,9 +367,6 @@ async fn scenario() -> Scenario {
     .await;
     assert_eq!(s, StatusCode::OK);
     ids.insert("gus@acme.test", (a.clone(), gus));
-
-    let to_time = clock.now() + Duration::minutes(30);
-    clock.advance(Duration::hours(1));
     let refused_log_id = app
         .log()
         .await
@@ -375,6 +374,43 @@ async fn scenario() -> Scenario {
         .find(|e| e["status"] == json!(400) && e["path"].as_str().unwrap().contains(&fay))
         .map(|e| e["id"].as_i64().unwrap())
         .expect("the refused PATCH is logged");
+
+    // A readiness run from the console against connection a: its test users are created,
+    // deactivated, deleted and purged inside the period. They are Muster's own, not leavers.
+    step();
+    let r = app
+        .admin_req(Method::POST, "/check")
+        .json(&json!({"connection_id": a}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    app.barrier().await;
+    let conn = a.clone();
+    let (test_users, purged) = app
+        .db()
+        .read(move |c| {
+            let count = |sql: &str| -> rusqlite::Result<i64> {
+                c.query_row(sql, [&conn], |r| r.get(0))
+            };
+            Ok((
+                count(
+                    "SELECT COUNT(DISTINCT resource_id) FROM provisioning_log WHERE connection_id = ?1
+                        AND traffic = 'check' AND outcome = 'created' AND resource_type = 'User'",
+                )?,
+                count(
+                    "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1
+                        AND outcome = 'purged' AND resource_type = 'User'",
+                )?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert!(test_users >= 2, "the run created {test_users} user(s)");
+    assert_eq!(purged, test_users, "every test user is purged at once");
+
+    let to_time = clock.now() + Duration::minutes(30);
+    clock.advance(Duration::hours(1));
     let day_start = start.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
     Scenario {
         from: start.format("%Y-%m-%d").to_string(),
@@ -387,6 +423,7 @@ async fn scenario() -> Scenario {
         complete_from,
         ids,
         refused_log_id,
+        test_users,
     }
 }
 
@@ -625,7 +662,14 @@ async fn the_report_lists_every_leaver_and_what_retention_no_longer_covers() {
     assert_eq!(s["pending_acknowledgement"], json!(4));
     assert_eq!(s["no_consumer"], json!(0));
     assert_eq!(s["acknowledgement_unknown"], json!(0));
+    // The readiness run's test users were purged in the period: left out, and counted.
     assert_eq!(r["purges"], json!([]));
+    assert_eq!(s["own_test_users_left_out"], json!(sc.test_users));
+    assert!(r["method"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m.as_str().unwrap().contains("own_test_users_left_out")));
 
     // The hash: the header, the report's own, and the documented jq | sha256sum agree.
     assert_eq!(r["integrity"]["sha256"], json!(hash));
@@ -656,11 +700,16 @@ async fn the_report_lists_every_leaver_and_what_retention_no_longer_covers() {
     assert_eq!(one["summary"]["by_dialect"], json!({"okta": 5}));
     assert_eq!(one["summary"]["sessions_revoked"], json!(6));
     assert_eq!(
+        one["summary"]["own_test_users_left_out"],
+        json!(sc.test_users)
+    );
+    assert_eq!(
         one["coverage"]["gaps"][0]["sessions_revoked_by_deprovisioning"],
         json!(1)
     );
     let (other, _) = report(app, &format!("connection={}&{query}", sc.b)).await;
     assert_eq!(other["summary"]["leavers"], json!(2));
+    assert_eq!(other["summary"]["own_test_users_left_out"], json!(0));
     assert_eq!(
         other["coverage"]["gaps"][0]["sessions_revoked_by_deprovisioning"],
         json!(0)
@@ -721,6 +770,11 @@ async fn the_report_lists_every_leaver_and_what_retention_no_longer_covers() {
         "{notes:#?}"
     );
     assert!(notes.iter().any(|l| l.contains(&hash)), "{notes:#?}");
+    let left_out = format!(
+        "Muster's own test users left out (readiness runs and connection tests): {}",
+        sc.test_users
+    );
+    assert!(notes.iter().any(|l| l.contains(&left_out)), "{notes:#?}");
     let mut rows = csv.lines().filter(|l| !l.starts_with("# "));
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
     assert_eq!(header[0], "record");
@@ -761,6 +815,7 @@ async fn the_report_lists_every_leaver_and_what_retention_no_longer_covers() {
         "Application acknowledgement: 3 acknowledged, 4 pending",
         "NOT COVERED",
         "removed by retention",
+        &left_out,
         &hash,
     ] {
         assert!(text.contains(needle), "{needle:?} not in the PDF:\n{text}");
@@ -851,6 +906,7 @@ async fn the_report_lists_every_leaver_and_what_retention_no_longer_covers() {
         ),
         "{out}"
     );
+    assert!(out.contains(&left_out), "{out}");
     let cli_csv = std::fs::read_to_string(&csv_path).unwrap();
     assert_eq!(cli_csv.lines().filter(|l| !l.starts_with('#')).count(), 9);
     assert!(std::fs::read(&pdf_path).unwrap().starts_with(b"%PDF-"));

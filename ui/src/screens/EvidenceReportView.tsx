@@ -243,6 +243,10 @@ export function EvidenceReportView({ report }: { report: EvidenceReport }) {
           <Figure label="Reactivated later" value={formatCount(s.reactivated_users)} testId="evidence-reactivated" />
           <Figure label="Acknowledged by your app" value={`${formatCount(s.acknowledged)} of ${formatCount(s.deprovisionings)}`} testId="evidence-acknowledged" />
         </dl>
+        <p className="muted small" data-testid="evidence-own-test-users">
+          {"Muster's own test users left out (readiness runs and connection tests): "}
+          {formatCount(s.own_test_users_left_out)}
+        </p>
       </div>
       <h2>Leavers</h2>
       {report.leavers.length === 0 ? (

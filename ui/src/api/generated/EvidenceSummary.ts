@@ -22,4 +22,9 @@ reactivated_users: number, acknowledged: number, pending_acknowledgement: number
 /**
  * Feed event pruned (or missing): acknowledgement unknown.
  */
-acknowledgement_unknown: number, };
+acknowledgement_unknown: number, 
+/**
+ * Muster's own test users (readiness runs, connection tests) deprovisioned or purged in
+ * the period: left out of `leavers` and `purges`, and counted here so nothing is hidden.
+ */
+own_test_users_left_out: number, };
