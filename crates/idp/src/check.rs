@@ -49,6 +49,9 @@ pub struct CheckOptions {
     pub muster_app: Option<MusterApp>,
     /// Concurrent requests in the rate-limit burst; capped at 200.
     pub burst: usize,
+    /// The report's date: when the run started by the caller's clock (a server passes its
+    /// injected clock, so the report agrees with the log). None: the system clock.
+    pub started_at: Option<DateTime<Utc>>,
 }
 
 impl Default for CheckOptions {
@@ -57,6 +60,7 @@ impl Default for CheckOptions {
             version: env!("CARGO_PKG_VERSION").to_string(),
             muster_app: None,
             burst: 200,
+            started_at: None,
         }
     }
 }
@@ -121,7 +125,7 @@ fn is_scim_json(ct: Option<&str>) -> bool {
 /// Runs every check against `url` with `token` and cleans up after itself.
 pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
     let url = url.trim_end_matches('/').to_string();
-    let generated_at = Utc::now();
+    let generated_at = opts.started_at.unwrap_or_else(Utc::now);
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let client = match ScimClient::new(&url, token, Dialect::Generic) {
         // Back off politely on 429 but never wait long: the report must finish. Every

@@ -1,15 +1,18 @@
 //! The readiness report as a PDF, read back by an independent tool (`pdftotext`, poppler):
 //! `muster check --pdf` against a real `muster serve` names the server, the version, the IPSIE
 //! level verdict and each check with its RFC reference, and never shows Rust debug text; the
-//! admin API's `/api/check/pdf` answers the same document as `application/pdf`.
+//! admin API's `/api/check/pdf` answers the same document as `application/pdf`, dated by the
+//! server's clock.
 
 #[allow(dead_code)]
 #[path = "scim/helpers.rs"]
 mod helpers;
 
-use helpers::spawn_app;
+use directory::ManualClock;
+use helpers::{spawn_app, spawn_app_on_clock};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// `pdftotext FILE -`: the PDF's text as a reader extracts it.
 fn pdftotext(path: &std::path::Path) -> String {
@@ -124,4 +127,48 @@ async fn admin_api_answers_the_pdf() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A report run from the console is dated by the server's clock (the one its log rows carry),
+/// not by the system time: on a server whose clock says 2031-02-03 the JSON, the PDF's date
+/// line and the download's name all say 2031-02-03.
+#[tokio::test]
+async fn the_report_is_dated_by_the_servers_clock() {
+    let at = chrono::DateTime::parse_from_rfc3339("2031-02-03T04:05:00Z")
+        .unwrap()
+        .to_utc();
+    let app = spawn_app_on_clock(Arc::new(ManualClock::new(at)), |_| {}).await;
+    let body = json!({"connection_id": app.connection_id});
+    let r = app
+        .admin_req(Method::POST, "/check")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    let dated = chrono::DateTime::parse_from_rfc3339(report["generated_at"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    assert_eq!(dated, at, "{}", report["generated_at"]);
+
+    let r = app
+        .admin_req(Method::POST, "/check/pdf")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"muster-readiness-2031-02-03.pdf\""
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("dated.pdf");
+    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
+    let flat = pdftotext(&pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("Date: 2031-02-03 04:05 UTC"), "{flat}");
 }

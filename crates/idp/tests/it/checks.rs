@@ -167,6 +167,31 @@ async fn unreachable_target_fails_without_panicking() {
     assert_eq!(r.checks[0].id, "target.url");
 }
 
+/// The report is dated by the caller's clock when it gives one (a server's injected clock),
+/// not by the system clock.
+#[tokio::test]
+async fn the_report_is_dated_by_the_callers_clock() {
+    let at = chrono::DateTime::parse_from_rfc3339("2031-02-03T04:05:06Z")
+        .unwrap()
+        .to_utc();
+    let opts = CheckOptions {
+        started_at: Some(at),
+        ..CheckOptions::default()
+    };
+    let r = run_checks("http://127.0.0.1:9/scim/v2", TOKEN, opts).await;
+    assert_eq!(r.generated_at, at);
+    let r = run_checks(
+        "not a url",
+        TOKEN,
+        CheckOptions {
+            started_at: Some(at),
+            ..CheckOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(r.generated_at, at);
+}
+
 #[tokio::test]
 #[ignore = "prints the report for eyeballing"]
 async fn print_report() {

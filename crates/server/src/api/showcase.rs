@@ -105,7 +105,12 @@ async fn run(
     actor: directory::Actor,
     req: CheckRequest,
 ) -> Result<idp::check::Report, ApiFailure> {
-    let opts = idp::check::CheckOptions::default();
+    // The report is dated by the server's clock, like the log rows the run leaves.
+    let now = st.dir.now();
+    let opts = idp::check::CheckOptions {
+        started_at: Some(now),
+        ..Default::default()
+    };
     match (req.connection_id, req.url, req.token) {
         (Some(id), _, _) => {
             super::ensure_connection(st, &id).await?;
