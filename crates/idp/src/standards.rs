@@ -6,6 +6,36 @@
 //! idp-payloads). IPSIE levels follow the draft IPSIE SCIM profile: AL1 deprovisioning
 //! (deactivate and delete users), AL2 the users-and-groups lifecycle, AL3 roles and
 //! entitlements. The draft may still change; the report says so.
+//!
+//! Where each group of references was verified (December 2026), one line each:
+//! - RFC 7644 section numbers (§2, §3.2, §3.3, §3.4.1, §3.4.2, §3.4.2.2, §3.4.2.4, §3.4.2.5,
+//!   §3.5.1, §3.5.2 and .1-.3, §3.6, §3.7, §3.8, §3.9, §3.10, §3.12, §4): RFC 7644's table of
+//!   contents (as linked section by section in Spomky-Labs/scim-library's README) and a public
+//!   conformance suite's requirement ledger keyed to rfc7644.txt lines (§2 WWW-Authenticate,
+//!   §3.3 409 "uniqueness", §3.4.2.5 and §3.9 attributes/excludedAttributes, §3.12 errors).
+//! - RFC 7644 §3.9 vs §3.4.2.5: §3.9 lets "any operation that returns a resource" take
+//!   excludedAttributes (GET /Groups/{id}?excludedAttributes=members); §3.4.2.5 is the query form.
+//! - RFC 7644 §3.10: the attribute notation, sub-attributes by dot (`urn:…:User:name.givenName`),
+//!   as quoted from the RFC in public SCIM server docs and Oracle's OCI IAM "Attribute Notation".
+//! - RFC 7643 (§2.2 and §7 returned, §3.1 common attributes, §4.1.1, §4.2, §4.3, §5, §6, §7,
+//!   §8.7.1): the same table of contents; userName's `caseExact: false` is in the §8.7.1 schema
+//!   representation, not in §4.1.1's prose.
+//! - RFC 6585 §4: 429 Too Many Requests, which MAY carry Retry-After (MDN's 429 page cites
+//!   "RFC 6585 #section-4"); RFC 7644 §3.12 has no 429.
+//! - Okta SPEC test steps: the step names and assertions in ../shared/conformance/okta/
+//!   Okta-SCIM-20-SPEC-Test.json ("Check status 401" sends `Authorization: non-token`, a wrong
+//!   token; "Test invalid User by username" expects totalResults 0).
+//! - Okta client behaviour: okta-developer-docs' SCIM 2.0 reference as transcribed in
+//!   ../shared/conformance/idp-payloads/okta-*.json.
+//! - Entra requests: MicrosoftDocs/entra-docs (use-scim-to-provision-users-and-groups.md and
+//!   application-provisioning-config-problem-scim-compatibility.md) as transcribed in
+//!   ../shared/conformance/idp-payloads/entra-*.json.
+//! - Entra gallery requirements (25 requests per second per tenant; client credentials or another
+//!   supported authentication validated with a non-gallery app): learn.microsoft.com
+//!   entra/identity/enterprise-apps/app-gallery-user-provisioning-requirements.
+//! - Not verified against a source: the token-lifetime wording, "does not use /Bulk" (none of the
+//!   transcribed Entra requests does), Okta's integer-only Retry-After and 60-second timeout, and
+//!   the IPSIE levels of the draft profile.
 
 use crate::report::{Check, Outcome};
 pub use crate::report::{IpsieLevel, LevelVerdict, Supports, Untested};
@@ -32,13 +62,13 @@ macro_rules! map {
 const MAP: &[Entry] = map! {
     "target.url" => ["RFC 7644 §3.2"], okta [], entra [], None;
     "discovery.service_provider_config" => ["RFC 7643 §5", "RFC 7644 §4"], okta [], entra [], None;
-    "discovery.schemas" => ["RFC 7643 §7", "RFC 7644 §4"], okta [], entra ["schema discovery for gallery apps"], None;
+    "discovery.schemas" => ["RFC 7643 §7", "RFC 7644 §4"], okta [], entra [], None;
     "discovery.resource_types" => ["RFC 7643 §6", "RFC 7644 §4"], okta [], entra [], None;
     "discovery.authentication_schemes" => ["RFC 7643 §5 (authenticationSchemes)", "RFC 7644 §2"], okta [], entra [], None;
     "discovery.bulk_truthful" => ["RFC 7643 §5 (bulk)", "RFC 7644 §3.7"], okta [], entra ["does not use /Bulk"], None;
     "discovery.filter_max_results" => ["RFC 7643 §5 (filter)", "RFC 7644 §3.4.2.2"], okta [], entra [], None;
     "discovery.patch_truthful" => ["RFC 7643 §5 (patch)", "RFC 7644 §3.5.2"], okta [], entra [], None;
-    "auth.missing_token" => ["RFC 7644 §2", "RFC 7644 §3.12"], okta ["SPEC test: Check status 401"], entra ["bearer token in the Authorization header"], AL1;
+    "auth.missing_token" => ["RFC 7644 §2", "RFC 7644 §3.12"], okta [], entra ["bearer token in the Authorization header"], AL1;
     "auth.wrong_token" => ["RFC 7644 §2", "RFC 7644 §3.12"], okta ["SPEC test: Check status 401"], entra ["bearer token in the Authorization header"], AL1;
     "users.create" => ["RFC 7644 §3.3", "RFC 7643 §4.1"], okta ["SPEC test: Create Okta user with realistic values"], entra [], AL2;
     "users.create.meta" => ["RFC 7643 §3.1 (meta)"], okta [], entra [], None;
@@ -46,17 +76,17 @@ const MAP: &[Entry] = map! {
     "users.create.content_type" => ["RFC 7644 §3.8"], okta [], entra [], None;
     "users.create.entra_shape" => ["RFC 7643 §4.1", "RFC 7643 §4.3"], okta [], entra ["create user request"], AL2;
     "users.get" => ["RFC 7644 §3.4.1"], okta ["SPEC test: Get Users/{id}", "SPEC test: Verify that user was created"], entra [], AL1;
-    "users.password_never_returned" => ["RFC 7643 §4.1.1 (password)", "RFC 7643 §7 (returned)"], okta [], entra [], None;
+    "users.password_never_returned" => ["RFC 7643 §4.1.1 (password)", "RFC 7643 §2.2 (returned)", "RFC 7643 §7 (returned)"], okta [], entra [], None;
     "users.put_replace" => ["RFC 7644 §3.5.1"], okta ["profile updates by PUT"], entra [], AL2;
     "users.duplicate_conflict" => ["RFC 7644 §3.3 (409)"], okta ["SPEC test: Expect failure when recreating user with same values"], entra [], AL2;
     "users.duplicate_scim_type" => ["RFC 7644 §3.3", "RFC 7644 §3.12 (uniqueness)"], okta [], entra [], AL2;
-    "users.duplicate_case_insensitive" => ["RFC 7643 §4.1.1 (userName caseExact false)", "RFC 7644 §3.3"], okta [], entra [], AL2;
+    "users.duplicate_case_insensitive" => ["RFC 7643 §8.7.1 (userName caseExact false)", "RFC 7644 §3.3"], okta [], entra [], AL2;
     "users.concurrent_create_once" => ["RFC 7644 §3.3"], okta [], entra [], AL2;
     "users.delete" => ["RFC 7644 §3.6"], okta [], entra ["delete user"], AL1;
-    "filter.user_name" => ["RFC 7644 §3.4.2.2"], okta ["SPEC test: Test invalid User by username"], entra ["get user by userName"], AL1;
-    "filter.user_name_case_insensitive" => ["RFC 7644 §3.4.2.2", "RFC 7643 §4.1.1 (userName caseExact false)"], okta ["SPEC test: Username Case Sensitivity Check"], entra [], AL2;
+    "filter.user_name" => ["RFC 7644 §3.4.2.2"], okta ["looks a user up by filter=userName eq before creating it"], entra ["get user by userName"], AL1;
+    "filter.user_name_case_insensitive" => ["RFC 7644 §3.4.2.2", "RFC 7643 §8.7.1 (userName caseExact false)"], okta ["SPEC test: Username Case Sensitivity Check"], entra [], AL2;
     "filter.external_id" => ["RFC 7644 §3.4.2.2", "RFC 7643 §3.1 (externalId)"], okta [], entra ["filter externalId eq"], AL2;
-    "filter.no_match" => ["RFC 7644 §3.4.2", "RFC 7644 §3.4.2.2"], okta ["SPEC test: Make sure random user doesn't exist"], entra [], AL2;
+    "filter.no_match" => ["RFC 7644 §3.4.2", "RFC 7644 §3.4.2.2"], okta ["SPEC test: Test invalid User by username", "SPEC test: Make sure random user doesn't exist"], entra [], AL2;
     "filter.invalid" => ["RFC 7644 §3.4.2.2", "RFC 7644 §3.12 (invalidFilter)"], okta [], entra [], None;
     "pagination.one_based" => ["RFC 7644 §3.4.2.4"], okta ["SPEC test: Test Users endpoint"], entra [], AL2;
     "pagination.pages_consistent" => ["RFC 7644 §3.4.2.4"], okta [], entra [], AL2;
@@ -82,7 +112,7 @@ const MAP: &[Entry] = map! {
     "groups.create_entra" => ["RFC 7644 §3.3", "RFC 7643 §4.2"], okta [], entra ["create group"], AL2;
     "groups.filter_display_name" => ["RFC 7644 §3.4.2.2"], okta ["Group Push: get groups by displayName"], entra ["get group by displayName"], AL2;
     "groups.patch_add_members" => ["RFC 7644 §3.5.2.1"], okta ["Group Push: add members"], entra [], AL2;
-    "groups.excluded_members" => ["RFC 7644 §3.4.2.5 (excludedAttributes)"], okta [], entra ["get group excluding members"], AL2;
+    "groups.excluded_members" => ["RFC 7644 §3.9 (excludedAttributes)", "RFC 7644 §3.4.2.5"], okta [], entra ["get group excluding members"], AL2;
     "groups.patch_remove_filter" => ["RFC 7644 §3.5.2.2"], okta ["Group Push: remove a member"], entra [], AL2;
     "groups.rename_okta" => ["RFC 7644 §3.5.2.3"], okta ["Group Push: rename group"], entra [], AL2;
     "groups.patch_add_entra" => ["RFC 7644 §3.5.2.1"], okta [], entra ["add member to group"], AL2;
@@ -91,7 +121,7 @@ const MAP: &[Entry] = map! {
     "groups.delete" => ["RFC 7644 §3.6"], okta [], entra [], AL2;
     "lifecycle.deactivated_listed_inactive" => ["RFC 7643 §4.1.1 (active)", "RFC 7644 §3.4.2.2"], okta [], entra [], AL1;
     "lifecycle.sessions_revoked" => [], okta [], entra [], AL1;
-    "limits.retry_after" => ["RFC 7644 §3.12", "RFC 6585 §4 (429)"], okta ["reads only integer Retry-After seconds"], entra [], None;
+    "limits.retry_after" => ["RFC 6585 §4 (429, Retry-After)"], okta ["reads only integer Retry-After seconds"], entra [], None;
     "limits.under_60s" => [], okta ["60-second request timeout"], entra [], None;
 };
 
@@ -115,7 +145,7 @@ pub fn not_tested() -> Vec<Untested> {
     };
     vec![
         u(
-            "OAuth 2.0 client credentials grant for the SCIM endpoint",
+            "OAuth 2.0 client credentials grant for the SCIM endpoint (or another authentication method Entra supports), validated with a non-gallery app",
             "Microsoft Entra app gallery",
             "the token endpoint and client registration the gallery listing will use, and a successful token request",
         ),
@@ -125,7 +155,7 @@ pub fn not_tested() -> Vec<Untested> {
             "the documented lifetime and rotation of the tokens issued to Entra (Muster: tokens do not expire until rotated or revoked; rotation keeps the old token valid for a grace period)",
         ),
         u(
-            "Sustains 25 requests per second from one tenant",
+            "Sustains 25 requests per second per tenant",
             "Microsoft Entra app gallery",
             "a load test against the production deployment; this report's burst only checks that 429 answers carry Retry-After",
         ),

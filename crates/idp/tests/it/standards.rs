@@ -33,7 +33,17 @@ async fn every_check_in_a_run_is_mapped() {
         .rfc
         .contains(&"RFC 7643 §5".to_string()));
     assert_eq!(refs("users.delete").ipsie, Some(IpsieLevel::Al1));
-    assert!(!refs("auth.missing_token").okta.is_empty());
+    // Okta's "Check status 401" sends `Authorization: non-token`: a wrong token, not a missing one.
+    assert_eq!(
+        refs("auth.wrong_token").okta,
+        ["SPEC test: Check status 401"]
+    );
+    assert!(refs("auth.missing_token").okta.is_empty());
+    // excludedAttributes on GET /Groups/{id}: RFC 7644 §3.9 (§3.4.2.5 is the query form).
+    assert_eq!(
+        refs("groups.excluded_members").rfc[0],
+        "RFC 7644 §3.9 (excludedAttributes)"
+    );
     assert!(!refs("groups.patch_add_entra").entra.is_empty());
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["levels"]["met"], serde_json::json!(["AL1", "AL2"]));
