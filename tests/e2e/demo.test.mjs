@@ -1,5 +1,7 @@
-// Browser e2e of the live demo, the readiness report and the Sign-in (JIT) tab against the real `muster serve`.
+// Browser e2e of the live demo, the readiness report (and its PDF download) and the Sign-in (JIT) tab against the real `muster serve`.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
 import { admin as adminCall, startServer } from "./lib/server.mjs";
@@ -150,6 +152,32 @@ describe("demo, readiness and sign-in policy", () => {
 
     const [download] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), page.getByTestId("readiness-download").click()]);
     assert.match(download.suggestedFilename(), /^muster-readiness-\d{4}-\d{2}-\d{2}\.html$/);
+  });
+
+  test("readiness: Download PDF saves a PDF whose text names the level verdict and the server tested", async () => {
+    const created = await admin("POST", "/connections", { name: "Readiness PDF", idp: "okta" });
+    await page.goto(at("/readiness"));
+    await page.getByTestId("readiness-start").waitFor();
+    await page.getByTestId("readiness-connection").selectOption(created.connection.id);
+    await page.getByTestId("readiness-run").click();
+    await page.getByTestId("readiness-summary").waitFor({ timeout: 90_000 });
+    const target = (await page.getByTestId("readiness-target-url").innerText()).trim();
+    assert.ok(target.endsWith(`/${created.connection.id}`), target);
+    // The level verdict as the screen shows it, without its label and the list of what is missing.
+    const levels = await page.getByTestId("readiness-levels").innerText();
+    const verdict = levels.split("\n")[0].replace(/^IPSIE SCIM profile levels \(draft\):\s*/, "").trim();
+    assert.match(verdict, /^Meets /, levels);
+
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 90_000 }), page.getByTestId("readiness-download-pdf").click()]);
+    assert.match(download.suggestedFilename(), /^muster-readiness-\d{4}-\d{2}-\d{2}\.pdf$/);
+    const file = await download.path();
+    const bytes = readFileSync(file);
+    assert.equal(bytes.subarray(0, 5).toString("latin1"), "%PDF-");
+    // An independent reader (poppler's pdftotext); its line breaks and layout spaces folded.
+    const text = execFileSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" }).split(/\s+/).join(" ");
+    assert.ok(text.includes(`Server tested: ${target}`), `server URL not in the PDF:\n${text}`);
+    assert.ok(text.includes(verdict), `verdict ${JSON.stringify(verdict)} not in the PDF:\n${text}`);
+    assert.deepEqual(pageErrors, []);
   });
 
   test("sign-in policy: switching to SCIM authoritative persists across a reload", async () => {
