@@ -10,7 +10,7 @@ mod scim;
 
 pub use admin::{Overview, RolesOverview};
 pub use console::{GroupDetail, UserDetail};
-pub use scim::{RootPage, ScimWrite, WriteOutcome};
+pub use scim::{RootPage, ScimWrite, Update, WriteOutcome};
 
 use crate::clock::Clock;
 use crate::db::Db;

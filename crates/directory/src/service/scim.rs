@@ -27,6 +27,15 @@ pub struct ScimWrite<R> {
     pub entry: LogEntry,
 }
 
+/// How a PUT or a PATCH changes a resource, parsed at the edge.
+#[derive(Debug, Clone)]
+pub enum Update<R> {
+    /// PUT: the whole resource.
+    Replace(R),
+    /// PATCH: operations, applied all or none.
+    Patch(PatchRequest),
+}
+
 /// A group write: the group and the memberships it added and removed.
 pub struct WriteOutcome {
     pub group: GroupRecord,
@@ -415,11 +424,12 @@ impl Directory {
         Ok(w)
     }
 
-    pub async fn scim_replace_user(
+    /// A PUT (`Update::Replace`) or PATCH (`Update::Patch`) of a user.
+    pub async fn scim_update_user(
         &self,
         id: &str,
         user_id: &str,
-        body: UserResource,
+        update: Update<UserResource>,
         if_match: Option<String>,
         entry: LogEntry,
     ) -> Result<ScimWrite<UserRecord>> {
@@ -427,42 +437,15 @@ impl Directory {
         let w = self
             .logged(entry, move |c| {
                 UserWrite::run(c, &conn, &uid, || {
-                    lifecycle::replace_user(
-                        c,
-                        &conn,
-                        &uid,
-                        &body,
-                        if_match.as_deref(),
-                        "SCIM PUT",
-                        now,
-                    )
-                })
-            })
-            .await?;
-        Ok(self.user_written(id, w))
-    }
-
-    pub async fn scim_patch_user(
-        &self,
-        id: &str,
-        user_id: &str,
-        req: PatchRequest,
-        if_match: Option<String>,
-        entry: LogEntry,
-    ) -> Result<ScimWrite<UserRecord>> {
-        let (conn, uid, now) = (id.to_string(), user_id.to_string(), self.now());
-        let w = self
-            .logged(entry, move |c| {
-                UserWrite::run(c, &conn, &uid, || {
-                    lifecycle::patch_user(
-                        c,
-                        &conn,
-                        &uid,
-                        &req,
-                        if_match.as_deref(),
-                        "SCIM PATCH",
-                        now,
-                    )
+                    let im = if_match.as_deref();
+                    match &update {
+                        Update::Replace(body) => {
+                            lifecycle::replace_user(c, &conn, &uid, body, im, "SCIM PUT", now)
+                        }
+                        Update::Patch(req) => {
+                            lifecycle::patch_user(c, &conn, &uid, req, im, "SCIM PATCH", now)
+                        }
+                    }
                 })
             })
             .await?;
@@ -529,11 +512,12 @@ impl Directory {
         Ok(self.group_written(id, w))
     }
 
-    pub async fn scim_replace_group(
+    /// A PUT (`Update::Replace`) or PATCH (`Update::Patch`) of a group.
+    pub async fn scim_update_group(
         &self,
         id: &str,
         group_id: &str,
-        body: GroupResource,
+        update: Update<GroupResource>,
         if_match: Option<String>,
         entry: LogEntry,
     ) -> Result<ScimWrite<WriteOutcome>> {
@@ -541,42 +525,21 @@ impl Directory {
         let w = self
             .logged(entry, move |c| {
                 GroupWrite::update(c, &conn, &gid, || {
-                    lifecycle::replace_group(
-                        c,
-                        &conn,
-                        &gid,
-                        &body,
-                        if_match.as_deref(),
-                        "SCIM PUT",
-                        now,
-                    )
-                })
-            })
-            .await?;
-        Ok(self.group_written(id, w))
-    }
-
-    pub async fn scim_patch_group(
-        &self,
-        id: &str,
-        group_id: &str,
-        req: PatchRequest,
-        if_match: Option<String>,
-        entry: LogEntry,
-    ) -> Result<ScimWrite<WriteOutcome>> {
-        let (conn, gid, now) = (id.to_string(), group_id.to_string(), self.now());
-        let w = self
-            .logged(entry, move |c| {
-                GroupWrite::update(c, &conn, &gid, || {
-                    lifecycle::patch_group(
-                        c,
-                        &conn,
-                        &gid,
-                        req.clone(),
-                        if_match.as_deref(),
-                        "SCIM PATCH",
-                        now,
-                    )
+                    let im = if_match.as_deref();
+                    match &update {
+                        Update::Replace(body) => {
+                            lifecycle::replace_group(c, &conn, &gid, body, im, "SCIM PUT", now)
+                        }
+                        Update::Patch(req) => lifecycle::patch_group(
+                            c,
+                            &conn,
+                            &gid,
+                            req.clone(),
+                            im,
+                            "SCIM PATCH",
+                            now,
+                        ),
+                    }
                 })
             })
             .await?;

@@ -7,6 +7,7 @@ use super::trace::Trace;
 use axum::http::StatusCode;
 use directory::groups::GroupRecord;
 use directory::log;
+use directory::service::Update;
 use scim::list::{ListQuery, Projection};
 use scim::schema::GroupResource;
 use scim::ScimError;
@@ -116,10 +117,10 @@ pub(super) async fn replace(
     let w = ctx
         .st
         .dir
-        .scim_replace_group(
+        .scim_update_group(
             &ctx.connection_id,
             id,
-            resource,
+            Update::Replace(resource),
             ctx.if_match.clone(),
             ctx.entry(trace, 200),
         )
@@ -148,10 +149,10 @@ pub(super) async fn patch(
     let w = ctx
         .st
         .dir
-        .scim_patch_group(
+        .scim_update_group(
             &ctx.connection_id,
             id,
-            req,
+            Update::Patch(req),
             ctx.if_match.clone(),
             ctx.entry(trace, status),
         )

@@ -5,6 +5,7 @@ use super::reply::{to_scim, Reply};
 use super::trace::Trace;
 use axum::http::StatusCode;
 use directory::log;
+use directory::service::Update;
 use directory::users::UserRecord;
 use scim::list::{ListQuery, Projection};
 use scim::schema::UserResource;
@@ -107,20 +108,7 @@ pub(super) async fn replace(
     note_target(trace, "User", id);
     note_body_identity(trace, "User", &body);
     let resource = UserResource::parse(&body)?;
-    let w = ctx
-        .st
-        .dir
-        .scim_replace_user(
-            &ctx.connection_id,
-            id,
-            resource,
-            ctx.if_match.clone(),
-            ctx.entry(trace, 200),
-        )
-        .await
-        .map_err(to_scim)?;
-    let u = written(trace, w);
-    Ok(user_reply(ctx, &u, StatusCode::OK))
+    update(ctx, trace, id, Update::Replace(resource)).await
 }
 
 pub(super) async fn patch(
@@ -131,13 +119,23 @@ pub(super) async fn patch(
 ) -> Result<Reply, ScimError> {
     note_target(trace, "User", id);
     let req = scim::patch::parse_patch(&body)?;
+    update(ctx, trace, id, Update::Patch(req)).await
+}
+
+/// A PUT or PATCH, parsed: both answer 200 with the user as it is now.
+async fn update(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    update: Update<UserResource>,
+) -> Result<Reply, ScimError> {
     let w = ctx
         .st
         .dir
-        .scim_patch_user(
+        .scim_update_user(
             &ctx.connection_id,
             id,
-            req,
+            update,
             ctx.if_match.clone(),
             ctx.entry(trace, 200),
         )
