@@ -557,3 +557,34 @@ pub fn list(
         from_row,
     )
 }
+
+/// A cursor page (RFC 9865) of the connection's live groups matching the filter, in the
+/// order they were created (rowid; `sortOrder` descending reverses it), after the rowid
+/// `after`; `count` is the page size.
+pub fn list_after(
+    db: &Connection,
+    connection_id: &str,
+    q: &ListQuery,
+    after: Option<i64>,
+    count: u64,
+) -> Result<query::KeysetPage<GroupRecord>> {
+    let filter = match &q.filter {
+        Some(f) => query::group_filter_sql(f)?,
+        None => ("1".to_string(), vec![]),
+    };
+    query::keyset_page(
+        db,
+        query::Table {
+            name: "groups",
+            columns: COLUMNS,
+        },
+        connection_id,
+        filter,
+        query::Seek {
+            order: q.sort_order,
+            after,
+            count,
+        },
+        from_row,
+    )
+}

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod clock;
 pub mod connections;
 pub mod console;
+pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod evidence;

@@ -497,6 +497,37 @@ pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64,
     )
 }
 
+/// A cursor page (RFC 9865) of the connection's live users matching the filter, in the
+/// order they were created (rowid; `sortOrder` descending reverses it), after the rowid
+/// `after`; `count` is the page size.
+pub fn list_after(
+    db: &Connection,
+    connection_id: &str,
+    q: &ListQuery,
+    after: Option<i64>,
+    count: u64,
+) -> Result<query::KeysetPage<UserRecord>> {
+    let filter = match &q.filter {
+        Some(f) => query::user_filter_sql(f)?,
+        None => ("1".to_string(), vec![]),
+    };
+    query::keyset_page(
+        db,
+        query::Table {
+            name: "users",
+            columns: COLUMNS,
+        },
+        connection_id,
+        filter,
+        query::Seek {
+            order: q.sort_order,
+            after,
+            count,
+        },
+        from_row,
+    )
+}
+
 /// Groups a user belongs to, as SCIM `groups` values (RFC 7643 §4.1.2).
 pub fn groups_of(
     db: &Connection,

@@ -261,6 +261,7 @@ fn query(f: &Filter) -> ListQuery {
         sort_by: None,
         sort_order: SortOrder::Ascending,
         projection: Projection::default(),
+        cursor: None,
     }
 }
 

@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-/// scimType values defined by RFC 7644 §3.12 (and 409 uniqueness).
+/// scimType values defined by RFC 7644 §3.12 (and 409 uniqueness), and the cursor errors
+/// RFC 9865 §2.1 adds to that table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScimType {
     InvalidFilter,
@@ -15,6 +16,10 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865 §2.1: the cursor is not one this server issued for this query.
+    InvalidCursor,
+    /// RFC 9865 §2.1: the cursor was issued longer ago than `cursorTimeout`.
+    ExpiredCursor,
 }
 
 impl ScimType {
@@ -30,6 +35,8 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
         }
     }
 }
@@ -65,6 +72,12 @@ impl ScimError {
     }
     pub fn invalid_path(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidPath, detail)
+    }
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidCursor, detail)
+    }
+    pub fn expired_cursor(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::ExpiredCursor, detail)
     }
     pub fn no_target(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::NoTarget, detail)

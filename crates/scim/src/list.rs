@@ -1,5 +1,6 @@
-//! Query parameters of list and search requests (RFC 7644 §3.4.2, §3.4.3) and the
-//! ListResponse shape; attributes/excludedAttributes projection (§3.4.2.5).
+//! Query parameters of list and search requests (RFC 7644 §3.4.2, §3.4.3; RFC 9865 §2, §3
+//! for cursors) and the ListResponse shape; attributes/excludedAttributes projection
+//! (§3.4.2.5).
 
 use crate::error::ScimError;
 use crate::filter::Filter;
@@ -23,6 +24,49 @@ pub struct ListQuery {
     pub sort_by: Option<AttrPath>,
     pub sort_order: SortOrder,
     pub projection: Projection,
+    /// RFC 9865 §2: `None` is index pagination; `Some(Cursor::First)` is the first page of a
+    /// cursor-paginated query (`cursor` empty); `Some(Cursor::After(_))` a later page.
+    pub cursor: Option<Cursor>,
+}
+
+/// The `cursor` parameter as the client sent it; the server that issued it decides what it
+/// means (RFC 9865 §2: "opaque to the client").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    First,
+    After(String),
+}
+
+/// Longest cursor accepted; this server's cursors are far shorter, so a longer one was not
+/// issued here.
+const MAX_CURSOR_CHARS: usize = 512;
+
+impl Cursor {
+    /// RFC 9865 §2: "The cursor value MUST be empty or omitted for the first request" and
+    /// "may only contain characters from the unreserved characters set" of RFC 3986 §2.3.
+    pub fn parse(raw: &str) -> Result<Cursor, ScimError> {
+        if raw.is_empty() {
+            return Ok(Cursor::First);
+        }
+        let unreserved = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+        if raw.len() > MAX_CURSOR_CHARS || !raw.chars().all(unreserved) {
+            return Err(ScimError::invalid_cursor(
+                "the cursor is not one this server issued; start again with an empty cursor",
+            ));
+        }
+        Ok(Cursor::After(raw.to_string()))
+    }
+}
+
+/// RFC 9865 §2.4 lets a client ask for one pagination method with `startIndex` or `cursor`;
+/// both at once asks for two, and no page answers both.
+fn one_method(start_index: bool, cursor: bool) -> Result<(), ScimError> {
+    if start_index && cursor {
+        return Err(ScimError::invalid_value(
+            "startIndex and cursor select different pagination methods; send one of them",
+        ));
+    }
+    Ok(())
 }
 
 /// attributes / excludedAttributes, applicable to every read.
@@ -120,11 +164,17 @@ impl ListQuery {
             sort_by: None,
             sort_order: SortOrder::Ascending,
             projection: Projection::from_params(pairs)?,
+            cursor: None,
         };
+        let mut start_index_given = false;
         for (name, value) in pairs {
             if param_is(name, "filter") {
                 q.filter = parse_filter(value)?;
+            } else if param_is(name, "cursor") {
+                // `?cursor` with no value is the first page (RFC 9865 §2's own example).
+                q.cursor = Some(Cursor::parse(value)?);
             } else if param_is(name, "startIndex") {
+                start_index_given = true;
                 q.start_index = start_index_from(parse_int("startIndex", value)?);
             } else if param_is(name, "count") {
                 q.count = Some(count_from(parse_int("count", value)?, max_results));
@@ -138,6 +188,7 @@ impl ListQuery {
                 q.sort_order = sort_order_from(value)?;
             }
         }
+        one_method(start_index_given, q.cursor.is_some())?;
         Ok(q)
     }
 
@@ -213,12 +264,16 @@ impl ListQuery {
                 ))),
             }
         };
+        // RFC 9865 §3: `cursor` is a body attribute of a search; "" is the first page.
+        let cursor = string("cursor")?.map(Cursor::parse).transpose()?;
+        let start_index = int("startIndex")?;
+        one_method(start_index.is_some(), cursor.is_some())?;
         Ok(ListQuery {
             filter: match string("filter")? {
                 Some(f) => parse_filter(f)?,
                 None => None,
             },
-            start_index: int("startIndex")?.map(start_index_from).unwrap_or(1),
+            start_index: start_index.map(start_index_from).unwrap_or(1),
             count: Some(
                 int("count")?
                     .map(|c| count_from(c, max_results))
@@ -236,6 +291,7 @@ impl ListQuery {
                 attributes: paths("attributes")?,
                 excluded: paths("excludedAttributes")?,
             },
+            cursor,
         })
     }
 }
@@ -404,6 +460,26 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
     })
 }
 
+/// A page of a cursor-paginated query (RFC 9865 §2): no `startIndex`; `nextCursor` on every
+/// page but the last ("MUST be omitted from a response only to indicate that there are no
+/// more result pages").
+pub fn cursor_list_response(
+    total: u64,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut v = serde_json::json!({
+        "schemas": [crate::urn::LIST_RESPONSE],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let Some(next) = next_cursor {
+        v["nextCursor"] = Value::String(next);
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,6 +594,61 @@ mod tests {
                 .scim_type,
             Some(ScimType::InvalidValue)
         );
+    }
+
+    #[test]
+    fn cursor_params() {
+        let q = |p: &[(&str, &str)]| ListQuery::from_params(&pairs(p), 100);
+        assert_eq!(q(&[]).unwrap().cursor, None);
+        assert_eq!(q(&[("cursor", "")]).unwrap().cursor, Some(Cursor::First));
+        assert_eq!(
+            q(&[("Cursor", "VZUTiyhEQJ94IR"), ("count", "10")])
+                .unwrap()
+                .cursor,
+            Some(Cursor::After("VZUTiyhEQJ94IR".into()))
+        );
+        // RFC 3986 §2.3 unreserved characters only.
+        assert_eq!(
+            q(&[("cursor", "a b")]).unwrap_err().scim_type,
+            Some(ScimType::InvalidCursor)
+        );
+        assert_eq!(
+            q(&[("cursor", "a/b=")]).unwrap_err().scim_type,
+            Some(ScimType::InvalidCursor)
+        );
+        assert_eq!(
+            q(&[("cursor", ""), ("startIndex", "1")])
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        let body = |v: Value| ListQuery::from_search_body(&v, 100);
+        assert_eq!(
+            body(json!({"cursor": "", "count": 10})).unwrap().cursor,
+            Some(Cursor::First)
+        );
+        assert_eq!(body(json!({"count": 10})).unwrap().cursor, None);
+        assert_eq!(
+            body(json!({"cursor": "", "startIndex": 1}))
+                .unwrap_err()
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            body(json!({"cursor": 7})).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn cursor_list_response_has_no_start_index() {
+        let v = cursor_list_response(3, vec![json!({"id": "1"})], Some("abc".into()));
+        assert_eq!(v["nextCursor"], "abc");
+        assert_eq!(v["itemsPerPage"], 1);
+        assert!(v.get("startIndex").is_none());
+        assert!(cursor_list_response(1, vec![], None)
+            .get("nextCursor")
+            .is_none());
     }
 
     fn resource() -> Value {

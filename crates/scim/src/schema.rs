@@ -853,14 +853,16 @@ pub(crate) fn member_ref(v: &Value) -> Result<MemberRef, ScimError> {
 pub struct ServiceLimits {
     pub max_results: u64,
     pub max_payload_bytes: u64,
+    /// RFC 9865 §4 `cursorTimeout`: seconds a cursor stays valid between page requests.
+    pub cursor_timeout_secs: u64,
 }
 
 fn trim_base(base_url: &str) -> &str {
     base_url.trim_end_matches('/')
 }
 
-/// RFC 7643 §5. Truthful about what this crate implements: PATCH, filter, sort and ETags
-/// yes; bulk and password change no.
+/// RFC 7643 §5. Truthful about what this crate implements: PATCH, filter, sort, ETags and
+/// both pagination methods yes; bulk and password change no.
 pub fn service_provider_config(base_url: &str, limits: ServiceLimits) -> Value {
     let base = trim_base(base_url);
     json!({
@@ -872,6 +874,16 @@ pub fn service_provider_config(base_url: &str, limits: ServiceLimits) -> Value {
         "changePassword": { "supported": false },
         "sort": { "supported": true },
         "etag": { "supported": true },
+        // RFC 9865 §4. Index stays the default: clients written before cursors expect index
+        // pages when they send no pagination parameter (§2.4).
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": crate::list::DEFAULT_COUNT.min(limits.max_results),
+            "maxPageSize": limits.max_results,
+            "cursorTimeout": limits.cursor_timeout_secs,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
@@ -1100,7 +1112,13 @@ mod tests {
             ServiceLimits {
                 max_results: 200,
                 max_payload_bytes: 1 << 20,
+                cursor_timeout_secs: 3600,
             },
+        );
+        assert_eq!(
+            spc["pagination"],
+            json!({"cursor": true, "index": true, "defaultPaginationMethod": "index",
+                   "defaultPageSize": 100, "maxPageSize": 200, "cursorTimeout": 3600})
         );
         assert_eq!(spc["patch"]["supported"], true);
         assert_eq!(spc["bulk"]["supported"], false);

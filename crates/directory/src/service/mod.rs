@@ -10,9 +10,10 @@ mod scim;
 
 pub use admin::{Overview, RolesOverview};
 pub use console::{GroupDetail, UserDetail};
-pub use scim::{RootPage, ScimWrite, Update, WriteOutcome};
+pub use scim::{ListPage, RootPage, ScimWrite, Update, WriteOutcome};
 
 use crate::clock::Clock;
+use crate::cursor::CursorKey;
 use crate::db::Db;
 use crate::live::Change;
 use crate::Result;
@@ -26,12 +27,19 @@ pub struct Directory {
     db: Db,
     clock: Arc<dyn Clock>,
     changes: broadcast::Sender<Change>,
+    /// Signs this process's RFC 9865 cursors (`crate::cursor`).
+    cursor_key: CursorKey,
 }
 
 impl Directory {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Directory {
         let (changes, _) = broadcast::channel(1024);
-        Directory { db, clock, changes }
+        Directory {
+            db,
+            clock,
+            changes,
+            cursor_key: CursorKey::random(),
+        }
     }
 
     /// Opens (creating and migrating) the database at `path`.

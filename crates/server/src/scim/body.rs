@@ -19,6 +19,7 @@ pub(super) const MAX_QUERY_BYTES: usize = 8192;
 pub const LIMITS: ServiceLimits = ServiceLimits {
     max_results: MAX_RESULTS,
     max_payload_bytes: MAX_BODY_BYTES as u64,
+    cursor_timeout_secs: directory::cursor::TIMEOUT_SECS,
 };
 
 /// Longest request target (path and query) answered; longer is 414 with a SCIM body.

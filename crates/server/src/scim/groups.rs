@@ -20,13 +20,14 @@ pub(super) async fn list(
 ) -> Result<Reply, ScimError> {
     trace.resource_type = Some("Group");
     let with_members = !q.projection.excludes("members");
-    let (total, rows) = ctx
+    let page = ctx
         .st
         .dir
         .scim_groups(&ctx.connection_id, q.clone(), with_members)
         .await
         .map_err(to_scim)?;
-    let resources = rows
+    let resources = page
+        .items
         .iter()
         .map(|(g, m)| {
             let mut v = g.to_scim(&ctx.group_location(&g.id), &ctx.base, m.as_deref());
@@ -34,10 +35,11 @@ pub(super) async fn list(
             v
         })
         .collect();
-    Ok(Reply::ok(scim::list::list_response(
-        total,
-        q.start_index.max(1),
+    Ok(Reply::ok(super::search::list_body(
+        &q,
+        page.total,
         resources,
+        page.next_cursor,
     )))
 }
 

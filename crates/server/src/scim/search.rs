@@ -1,4 +1,5 @@
-//! `POST /.search` at the root: users and groups in one page.
+//! `POST /.search` at the root: users and groups in one page; and the ListResponse body
+//! every list answers with.
 
 use super::body::MAX_RESULTS;
 use super::ctx::Ctx;
@@ -18,7 +19,6 @@ pub(super) async fn root(
 ) -> Result<Reply, ScimError> {
     let conn = ctx.connection_id.clone();
     let with_members = !q.projection.excludes("members");
-    let start = q.start_index.max(1);
     let want = q
         .count
         .unwrap_or(scim::list::DEFAULT_COUNT)
@@ -29,8 +29,13 @@ pub(super) async fn root(
         .scim_search_root(&conn, q.clone(), with_members, want)
         .await
         .map_err(to_scim)?;
-    let (users_total, user_rows, groups_total, group_rows) =
-        (page.users_total, page.users, page.groups_total, page.groups);
+    let (users_total, user_rows, groups_total, group_rows, next_cursor) = (
+        page.users_total,
+        page.users,
+        page.groups_total,
+        page.groups,
+        page.next_cursor,
+    );
     let mut resources: Vec<Value> = user_rows
         .iter()
         .map(|u| {
@@ -45,9 +50,24 @@ pub(super) async fn root(
         v
     }));
     trace.resource_type = None;
-    Ok(Reply::ok(scim::list::list_response(
+    Ok(Reply::ok(list_body(
+        &q,
         users_total + groups_total,
-        start,
         resources,
+        next_cursor,
     )))
+}
+
+/// The ListResponse for a query: index pages carry `startIndex` (RFC 7644 §3.4.2.4), cursor
+/// pages `nextCursor` instead (RFC 9865 §2).
+pub(super) fn list_body(
+    q: &ListQuery,
+    total: u64,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    match q.cursor {
+        None => scim::list::list_response(total, q.start_index.max(1), resources),
+        Some(_) => scim::list::cursor_list_response(total, resources, next_cursor),
+    }
 }

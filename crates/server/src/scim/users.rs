@@ -25,13 +25,14 @@ pub(super) async fn list(
     q: ListQuery,
 ) -> Result<Reply, ScimError> {
     trace.resource_type = Some("User");
-    let (total, rows) = ctx
+    let page = ctx
         .st
         .dir
         .scim_users(&ctx.connection_id, q.clone())
         .await
         .map_err(to_scim)?;
-    let resources = rows
+    let resources = page
+        .items
         .iter()
         .map(|u| {
             let mut v = u.to_scim(&ctx.user_location(&u.id), None);
@@ -39,10 +40,11 @@ pub(super) async fn list(
             v
         })
         .collect();
-    Ok(Reply::ok(scim::list::list_response(
-        total,
-        q.start_index.max(1),
+    Ok(Reply::ok(super::search::list_body(
+        &q,
+        page.total,
         resources,
+        page.next_cursor,
     )))
 }
 

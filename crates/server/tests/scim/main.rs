@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod cursors;
 mod discovery;
 mod errors;
 mod filters;
