@@ -968,6 +968,8 @@ impl Runner {
             &ex,
         );
 
+        self.cursor_pagination(spc).await;
+
         let max = at(spc, "filter.maxResults").and_then(Value::as_u64);
         let supported = at(spc, "filter.supported")
             .and_then(Value::as_bool)
@@ -998,6 +1000,117 @@ impl Runner {
                     format!("filter.supported {supported}, maxResults {}: Okta and Entra need filtering", max.plain()), &ex);
             }
         }
+    }
+
+    /// RFC 9865 cursor pagination, when ServiceProviderConfig advertises it
+    /// (`pagination.cursor: true`): this run's users, walked one per page by `nextCursor`,
+    /// are exactly the ones the unpaged listing finds, and a forged cursor is refused with
+    /// `invalidCursor`.
+    async fn cursor_pagination(&mut self, spc: &Value) {
+        const WALK: (&str, &str) = (
+            "pagination.cursor_walk",
+            "Following nextCursor one resource per page returns each match once (RFC 9865 §2)",
+        );
+        const FORGED: (&str, &str) = (
+            "pagination.cursor_invalid",
+            "A forged cursor is a 400 with scimType invalidCursor (RFC 9865 §2.1)",
+        );
+        if at(spc, "pagination.cursor").and_then(Value::as_bool) != Some(true) {
+            for (id, title) in [WALK, FORGED] {
+                self.record(
+                    id,
+                    title,
+                    "pagination",
+                    Outcome::NotApplicable,
+                    "ServiceProviderConfig does not advertise pagination.cursor".into(),
+                    None,
+                );
+            }
+            return;
+        }
+        let mine = encode_query(&format!(
+            "userName sw {}",
+            filter_literal(&format!("muster-check-{}-", self.tag))
+        ));
+        let all = self
+            .call(Method::Get, format!("/Users?filter={mine}&count=100"), None)
+            .await;
+        let want = ids(&all.resources());
+        let (mut walked, mut pages, mut problem) = (Vec::new(), 0, None);
+        let mut cursor = String::new();
+        let mut last = None;
+        // A few more pages than matches: a server that never stops is caught, not followed.
+        while pages <= want.len() + 2 {
+            let ex = self
+                .call(
+                    Method::Get,
+                    format!("/Users?filter={mine}&cursor={cursor}&count=1"),
+                    None,
+                )
+                .await;
+            pages += 1;
+            let n = ex.resources().len() as u64;
+            let ipp = ex.json().get("itemsPerPage").and_then(Value::as_u64);
+            if ex.status() != 200 || ipp != Some(n) || n > 1 {
+                problem = Some(format!(
+                    "page {pages}: status {}, itemsPerPage {}, {n} resources at count=1",
+                    ex.status(),
+                    ipp.plain()
+                ));
+                last = Some(ex);
+                break;
+            }
+            walked.extend(ids(&ex.resources()));
+            let next = ex.json().get("nextCursor").and_then(Value::as_str);
+            match next {
+                Some(c) => cursor = encode_query(c),
+                None => {
+                    last = Some(ex);
+                    break;
+                }
+            }
+            last = Some(ex);
+        }
+        let mut unique = walked.clone();
+        unique.sort();
+        unique.dedup();
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        let ok = problem.is_none()
+            && all.status() == 200
+            && want.len() >= 3
+            && unique.len() == walked.len()
+            && unique == want_sorted;
+        let reason = problem.unwrap_or_else(|| {
+            format!(
+                "{} page(s) walked, {} resource(s) ({} distinct); the unpaged listing has {}",
+                pages,
+                walked.len(),
+                unique.len(),
+                want.len()
+            )
+        });
+        match last {
+            Some(ex) => self.judge(WALK.0, WALK.1, "pagination", ok, reason, &ex),
+            None => self.judge(WALK.0, WALK.1, "pagination", false, reason, &all),
+        }
+
+        let ex = self
+            .call(
+                Method::Get,
+                "/Users?cursor=muster-check-forged-cursor&count=1",
+                None,
+            )
+            .await;
+        let scim_type = str_at(ex.json(), "scimType").map(str::to_string);
+        self.judge(
+            FORGED.0,
+            FORGED.1,
+            "pagination",
+            ex.status() == 400 && scim_type.as_deref() == Some("invalidCursor"),
+            format!("{}, scimType {}", ex.describe(), scim_type.plain()),
+            &ex,
+        );
     }
 
     /// PATCH dialects on users. Returns whether the basic PATCH worked (for the SPC check).

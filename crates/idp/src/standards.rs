@@ -92,6 +92,8 @@ const MAP: &[Entry] = map! {
     "pagination.pages_consistent" => ["RFC 7644 §3.4.2.4"], okta [], entra [], AL2;
     "pagination.items_per_page" => ["RFC 7644 §3.4.2.4"], okta ["SPEC test: Test Users endpoint"], entra [], AL2;
     "pagination.total_results" => ["RFC 7644 §3.4.2.4"], okta ["SPEC test: Test Users endpoint"], entra [], AL2;
+    "pagination.cursor_walk" => ["RFC 9865 §2", "RFC 9865 §4"], okta [], entra [], None;
+    "pagination.cursor_invalid" => ["RFC 9865 §2.1", "RFC 9865 §5.2"], okta [], entra [], None;
     "patch.okta_deactivate" => ["RFC 7644 §3.5.2.3", "RFC 7643 §4.1.1 (active)"], okta ["deactivation by PATCH active false"], entra [], AL1;
     "patch.entra_false_string" => ["RFC 7644 §3.5.2.3", "RFC 7643 §4.1.1 (active)"], okta [], entra ["disable user without aadOptscim062020"], AL1;
     "patch.compliant_replace" => ["RFC 7644 §3.5.2.3"], okta [], entra ["disable or enable user with aadOptscim062020"], AL2;
@@ -289,7 +291,7 @@ mod tests {
             "limits.",
         ];
         // Paths into a ServiceProviderConfig, not check ids.
-        let not_ids = ["filter.supported", "patch.supported"];
+        let not_ids = ["filter.supported", "patch.supported", "pagination.cursor"];
         let ids: BTreeSet<&str> = src
             .split('"')
             .skip(1)

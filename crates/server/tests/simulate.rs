@@ -138,6 +138,11 @@ async fn readiness_report_passes_every_applicable_check() {
         .collect();
     assert!(report.passed(), "failed checks: {failed:#?}");
     assert!(report.checks.len() >= 40);
+    // Muster advertises cursor pagination (RFC 9865), so its checks run and pass.
+    for id in ["pagination.cursor_walk", "pagination.cursor_invalid"] {
+        let c = report.check(id).unwrap_or_else(|| panic!("{id} ran"));
+        assert_eq!(c.outcome, idp::check::Outcome::Pass, "{id}: {}", c.reason);
+    }
     let html = report.render_html();
     assert!(html.contains("<html") && !html.contains(&token));
     server.shutdown().await;
