@@ -364,7 +364,12 @@ fn pages(c: &mut Criterion) {
         let (chunk, cid) = (chunk.to_vec(), conn.clone());
         db.write_blocking(move |c| {
             for n in &chunk {
-                users::create(c, &cid, &user_body(*n), now)?;
+                users::create(
+                    c,
+                    &cid,
+                    &scim::schema::UserResource::parse(&user_body(*n)).unwrap(),
+                    now,
+                )?;
             }
             Ok(())
         })
