@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs Okta's published SCIM 2.0 spec test (../shared/conformance/okta) against a fresh
+# Runs Okta's published SCIM 2.0 spec test (tests/conformance/okta) against a fresh
 # `muster serve`. Okta's suite expects an app that already has a user and a group, so
 # one of each is pushed first, as Okta would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MUSTER="${MUSTER_BIN:-${CARGO_TARGET_DIR:-target}/debug/muster}"
-SUITE="${OKTA_SUITE:-../shared/conformance/okta}"
+SUITE="${OKTA_SUITE:-tests/conformance/okta}"
 WORK="$(mktemp -d)"
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 "$MUSTER" serve --db "$WORK/muster.db" --bind 127.0.0.1:0 > "$WORK/serve.json" &
