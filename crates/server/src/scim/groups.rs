@@ -7,7 +7,7 @@ use super::trace::Trace;
 use axum::http::StatusCode;
 use directory::groups::GroupRecord;
 use directory::log;
-use directory::service::Update;
+use directory::service::{Update, WriteOutcome};
 use scim::list::{ListQuery, Projection};
 use scim::schema::GroupResource;
 use scim::ScimError;
@@ -116,20 +116,31 @@ pub(super) async fn replace(
     note_target(trace, "Group", id);
     note_body_identity(trace, "Group", &body);
     let resource = GroupResource::parse(&body)?;
+    let w = update(ctx, trace, id, Update::Replace(resource), 200).await?;
+    group_reply(ctx, &w.group, StatusCode::OK).await
+}
+
+/// A PUT or PATCH, parsed, committed with its log row (`status` is the answer's).
+async fn update(
+    ctx: &Ctx<'_>,
+    trace: &mut Trace,
+    id: &str,
+    update: Update<GroupResource>,
+    status: u16,
+) -> Result<WriteOutcome, ScimError> {
     let w = ctx
         .st
         .dir
         .scim_update_group(
             &ctx.connection_id,
             id,
-            Update::Replace(resource),
+            update,
             ctx.if_match.clone(),
-            ctx.entry(trace, 200),
+            ctx.entry(trace, status),
         )
         .await
         .map_err(to_scim)?;
-    let w = written(trace, w);
-    group_reply(ctx, &w.group, StatusCode::OK).await
+    Ok(written(trace, w))
 }
 
 /// PATCH answers 204 (RFC 7644 §3.5.2 allows it) unless attributes were asked for, so a
@@ -148,19 +159,7 @@ pub(super) async fn patch(
         k.eq_ignore_ascii_case("attributes") || k.eq_ignore_ascii_case("excludedAttributes")
     });
     let status = if wants_body { 200 } else { 204 };
-    let w = ctx
-        .st
-        .dir
-        .scim_update_group(
-            &ctx.connection_id,
-            id,
-            Update::Patch(req),
-            ctx.if_match.clone(),
-            ctx.entry(trace, status),
-        )
-        .await
-        .map_err(to_scim)?;
-    let w = written(trace, w);
+    let w = update(ctx, trace, id, Update::Patch(req), status).await?;
     if wants_body {
         let mut reply = if projection.excludes("members") {
             let location = ctx.group_location(&w.group.id);
