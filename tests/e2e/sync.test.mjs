@@ -1,35 +1,12 @@
 // Browser e2e: a running sync is visible. `muster simulate` pushes as Okta into a real `muster serve` (a 3 s cycle gap); the overview shows the push running with its counts rising, then its summary in the recent cycles, and the next push as a new cycle after it.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
-import { admin as adminCall, repoRoot, startServer } from "./lib/server.mjs";
+import { admin as adminCall, startServer } from "./lib/server.mjs";
+import { simulate } from "./lib/simulate.mjs";
 import { eventually } from "./lib/wait.mjs";
 
 const GAP_SECS = 3;
-
-/** Runs `muster simulate ... --json` as Okta; resolves with its summary once it exits 0. */
-function simulate(c, scenario, extra = []) {
-  const bin = process.env.MUSTER_BIN ?? path.join(repoRoot, "target/debug/muster");
-  const args = ["simulate", "--url", c.scimUrl, "--token", c.token, "--idp", "okta", "--scenario", scenario, "--json", ...extra];
-  const child = spawn(bin, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (err += d));
-  const done = new Promise((resolve, reject) => {
-    child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`muster simulate ${scenario} exited ${code}\n${err}`));
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()));
-      } catch (e) {
-        reject(new Error(`muster simulate printed no JSON summary: ${e}\n${out}\n${err}`));
-      }
-    });
-  });
-  return { child, done };
-}
 
 describe("the overview shows a running sync and the cycles before it", () => {
   let server;

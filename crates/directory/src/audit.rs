@@ -32,6 +32,8 @@ pub enum Actor {
     Demo,
     /// Muster itself: scheduled work such as retention.
     System,
+    /// The customer's IT admin on a connection's setup page, holding its link, from this address.
+    SetupLink { source: String },
 }
 
 impl Actor {
@@ -42,13 +44,14 @@ impl Actor {
             Actor::Cli => "cli",
             Actor::Demo => "demo",
             Actor::System => "system",
+            Actor::SetupLink { .. } => "setup_link",
         }
     }
 
     /// Where the action came from, when a network address says it.
     pub fn source(&self) -> Option<&str> {
         match self {
-            Actor::Admin { source } => Some(source),
+            Actor::Admin { source } | Actor::SetupLink { source } => Some(source),
             _ => None,
         }
     }

@@ -35,6 +35,9 @@ pub enum Error {
     /// name another resource has): the same request may succeed once the state changes.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// It existed and is over for good (a revoked or expired link): asking again cannot help.
+    #[error("gone: {0}")]
+    Gone(String),
 }
 
 /// What kind of failure an error is, for every transport alike.
@@ -60,6 +63,7 @@ impl Error {
             Error::Invalid(_) => Code::Invalid,
             Error::NotFound(_) => Code::NotFound,
             Error::Conflict(_) => Code::Conflict,
+            Error::Gone(_) => Code::Gone,
             Error::Scim(s) => match s.status {
                 404 => Code::NotFound,
                 409 => Code::Conflict,
@@ -80,7 +84,9 @@ impl Error {
     /// What the caller may read: the client's mistake in full, never our internals.
     pub fn public_message(&self) -> String {
         match self {
-            Error::Invalid(m) | Error::NotFound(m) | Error::Conflict(m) => m.clone(),
+            Error::Invalid(m) | Error::NotFound(m) | Error::Conflict(m) | Error::Gone(m) => {
+                m.clone()
+            }
             Error::Scim(s) => s.detail.clone(),
             Error::Closed => "Muster is stopping; retry shortly".to_string(),
             Error::Abandoned => {

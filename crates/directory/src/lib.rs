@@ -27,6 +27,7 @@ pub mod roles;
 pub mod search;
 pub mod service;
 pub mod sessions;
+pub mod setup_links;
 pub mod sync_cycles;
 pub mod timeline;
 pub mod tokens;

@@ -12,6 +12,7 @@ pub mod ops;
 pub mod pdf;
 pub mod readiness_pdf;
 pub mod scim;
+pub mod setup;
 pub mod state;
 
 use axum::Router;
@@ -130,7 +131,8 @@ pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
         .route("/scim/v2/", axum::routing::any(scim::not_found))
         .nest("/scim/v2", scim::router(state.clone()))
         .nest("/api", api::router(state.clone()))
-        .nest("/app/v1", app::router(state.clone()));
+        .nest("/app/v1", app::router(state.clone()))
+        .nest("/setup/v1", setup::router(state.clone()));
     if let Some(dir) = console_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(

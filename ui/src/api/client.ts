@@ -22,6 +22,8 @@ import type { RoleInfo } from "./generated/RoleInfo";
 import type { RolesView } from "./generated/RolesView";
 import type { SaveMappingsRequest } from "./generated/SaveMappingsRequest";
 import type { TokenRow } from "./generated/TokenRow";
+import type { SetupLinkRow } from "./generated/SetupLinkRow";
+import type { CreatedSetupLink } from "./generated/CreatedSetupLink";
 import type { UserRow } from "./generated/UserRow";
 import type { ActivityBucket } from "./generated/ActivityBucket";
 import type { SyncActivity } from "./generated/SyncActivity";
@@ -216,6 +218,17 @@ export class MusterClient {
   }
   revokeToken(id: string, tid: string): Promise<TokenRow> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/tokens/${encodeURIComponent(tid)}/revoke`);
+  }
+  // Setup links for the customer's IT admin (crates/server/src/api/setup_links.rs).
+  setupLinks(id: string, signal?: AbortSignal): Promise<SetupLinkRow[]> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/setup-links`, { signal });
+  }
+  /** A new link; its URL (with the secret) is in this answer only. */
+  createSetupLink(id: string, expiresInHours: number): Promise<CreatedSetupLink> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/setup-links`, { body: { expires_in_hours: expiresInHours } });
+  }
+  revokeSetupLink(id: string, linkId: string): Promise<SetupLinkRow> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/setup-links/${encodeURIComponent(linkId)}/revoke`);
   }
   audit(id: string, signal?: AbortSignal): Promise<AuditRow[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/audit`, { signal });

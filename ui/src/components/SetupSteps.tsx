@@ -16,8 +16,14 @@ function Step({ field, children }: { field: string; children: ReactNode }) {
 const TOKEN_NOTE = "the bearer token shown when this connection was created (rotate it if it was lost)";
 const TOKEN_SENTENCE = "The bearer token shown once when this connection was created (rotate it if it was lost).";
 
-export function SetupSteps({ connection }: { connection: ConnectionSummary }) {
+/**
+ * The steps for one IdP. `token`, when given (the setup page's one reveal), is shown in the
+ * token fields; otherwise they point at the token shown when the connection was created.
+ */
+export function SetupSteps({ connection, token }: { connection: Pick<ConnectionSummary, "idp" | "scim_url">; token?: string }) {
   const url = connection.scim_url;
+  const tokenField = (label: string) => (token ? <CopyField value={token} label={label} testId="setup-token" /> : null);
+  const tokenNote = token ? "the token below" : TOKEN_NOTE;
   switch (connection.idp) {
     case "okta":
       return (
@@ -37,7 +43,8 @@ export function SetupSteps({ connection }: { connection: ConnectionSummary }) {
               Push New Users, Push Profile Updates, Push Groups
             </Step>
             <Step field="Authentication Mode">
-              HTTP Header — <code>Authorization: Bearer &lt;token&gt;</code>, with {TOKEN_NOTE}.
+              HTTP Header — <code>Authorization: Bearer &lt;token&gt;</code>, with {tokenNote}.
+              {tokenField("Okta bearer token")}
             </Step>
           </ol>
           <p className="muted">Then <em>Test Connector Configuration</em>, save, and enable “Create Users”, “Update User Attributes” and “Deactivate Users” under <em>To App</em>.</p>
@@ -59,7 +66,7 @@ export function SetupSteps({ connection }: { connection: ConnectionSummary }) {
                 accepts both, but the compliant shape is the one Microsoft keeps supporting. Without the flag, use <code>{url}</code>.
               </p>
             </Step>
-            <Step field="Secret Token">{TOKEN_SENTENCE}</Step>
+            <Step field="Secret Token">{tokenField("Entra secret token") ?? TOKEN_SENTENCE}</Step>
           </ol>
           <p className="muted">Then <em>Test Connection</em>, save, review the attribute mappings and turn provisioning <em>On</em>.</p>
         </div>
@@ -75,7 +82,7 @@ export function SetupSteps({ connection }: { connection: ConnectionSummary }) {
             <Step field="Endpoint URL">
               <CopyField value={url} label="SCIM endpoint URL" />
             </Step>
-            <Step field="Access token">{TOKEN_SENTENCE}</Step>
+            <Step field="Access token">{tokenField("Google access token") ?? TOKEN_SENTENCE}</Step>
           </ol>
           <p className="muted">Map userName to the primary email, then turn auto-provisioning on.</p>
         </div>
@@ -89,7 +96,8 @@ export function SetupSteps({ connection }: { connection: ConnectionSummary }) {
               <CopyField value={url} label="SCIM base URL" />
             </Step>
             <Step field="Authentication">
-              Bearer token: <code>Authorization: Bearer &lt;token&gt;</code>, with {TOKEN_NOTE}.
+              Bearer token: <code>Authorization: Bearer &lt;token&gt;</code>, with {tokenNote}.
+              {tokenField("SCIM bearer token")}
             </Step>
           </ol>
           <p className="muted">

@@ -8,6 +8,7 @@ import { useConnection } from "../lib/connection";
 import { IDP_LABEL, formatCount } from "../lib/format";
 import { HealthPanel } from "./HealthPanel";
 import { OverviewManage } from "./OverviewManage";
+import { OverviewSetupLinks } from "./OverviewSetupLinks";
 import { OverviewRetention } from "./OverviewRetention";
 import { SyncPanel } from "./SyncPanel";
 
@@ -52,6 +53,7 @@ export function OverviewScreen() {
           </dl>
         </section>
       </div>
+      <OverviewSetupLinks connectionId={c.id} />
       <section className="card flush" aria-labelledby="recent-title">
         <h2 id="recent-title" className="card-pad">
           Provisioning log <span className="muted small">latest {detail.recent_log.length}</span>{" "}

@@ -7,10 +7,12 @@ mod admin;
 mod app;
 mod console;
 mod scim;
+mod setup;
 
 pub use admin::{Overview, RolesOverview};
 pub use console::{GroupDetail, UserDetail};
 pub use scim::{ListPage, RootPage, ScimWrite, Update, WriteOutcome};
+pub use setup::SetupView;
 
 use crate::clock::Clock;
 use crate::cursor::CursorKey;

@@ -8,6 +8,7 @@ pub mod observe;
 pub mod openapi;
 pub mod roundtrip;
 pub mod search;
+pub mod setup_links;
 pub mod showcase;
 pub mod story;
 pub mod sync;
@@ -107,6 +108,14 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(manage::save_mappings),
         )
         .route("/connections/{id}/tokens", get(manage::list_tokens))
+        .route(
+            "/connections/{id}/setup-links",
+            get(setup_links::list).post(setup_links::create),
+        )
+        .route(
+            "/connections/{id}/setup-links/{lid}/revoke",
+            axum::routing::post(setup_links::revoke),
+        )
         .route(
             "/connections/{id}/tokens/rotate",
             axum::routing::post(manage::rotate_token),
@@ -291,7 +300,7 @@ async fn info(State(st): State<AppState>) -> ApiResult<ServerInfo> {
     }))
 }
 
-fn idp_of(i: directory::connections::Idp) -> Idp {
+pub(crate) fn idp_of(i: directory::connections::Idp) -> Idp {
     match i {
         directory::connections::Idp::Okta => Idp::Okta,
         directory::connections::Idp::Entra => Idp::Entra,

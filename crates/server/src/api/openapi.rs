@@ -1,6 +1,7 @@
-//! The OpenAPI 3.1 document of the admin API (`/api`) and the app API (`/app/v1`), generated
-//! from the handlers' `#[utoipa::path]` annotations and the types' `ToSchema` derives: served
-//! at `GET /api/openapi.json` and checked in as `docs/openapi.json` (a test fails on drift).
+//! The OpenAPI 3.1 document of the admin API (`/api`), the app API (`/app/v1`) and the setup
+//! page's API (`/setup/v1`), generated from the handlers' `#[utoipa::path]` annotations and the
+//! types' `ToSchema` derives: served at `GET /api/openapi.json` and checked in as
+//! `docs/openapi.json` (a test fails on drift).
 
 use super::types::ApiError;
 use axum::http::header;
@@ -22,7 +23,9 @@ pub const PATH_IN_API: &str = "/openapi.json";
         description = "The admin API (`/api`) is what the console uses: authenticated by the admin \
 secret, answered only for loopback or `--admin-host` names, refused to foreign origins. The app \
 API (`/app/v1`) is what the integrating application calls, with an application key \
-(`muster app-key`). Errors of both are `{\"code\", \"message\"}` with the matching status. The \
+(`muster app-key`). The setup API (`/setup/v1`) is what the setup page a setup link opens calls, \
+with the link's secret, for that link's one connection. Errors of all three are \
+`{\"code\", \"message\"}` with the matching status. The \
 SCIM endpoint (`/scim/v2`) is described by RFC 7643/7644 and its own discovery endpoints, and \
 the operations endpoints (`/healthz`, `/readyz`, `/metrics`) by the README; neither is here. \
 Guide: docs/admin-api.md."
@@ -99,6 +102,11 @@ Guide: docs/admin-api.md."
         crate::app::revoke_sessions,
         crate::app::read_feed,
         crate::app::sign_in,
+        super::setup_links::list,
+        super::setup_links::create,
+        super::setup_links::revoke,
+        crate::setup::view,
+        crate::setup::reveal,
     ),
     // Named by no operation's body, so listed here: the error body the guards answer with,
     // and the data of each `/api/events` event.
@@ -118,6 +126,8 @@ Guide: docs/admin-api.md."
         (name = "demo", description = "The scripted live demo"),
         (name = "readiness", description = "The SCIM readiness report"),
         (name = "app", description = "The application's API: users, sessions, sign-in, the change feed"),
+        (name = "setup link", description = "Setup links for a customer's IT admin: created and revoked in the admin API; \
+the setup page's own API (`/setup/v1`) answers to the link's secret for its one connection"),
     )
 )]
 struct ApiDoc;
@@ -156,6 +166,7 @@ struct Guards;
 const ADMIN: &str = "admin_secret";
 const ADMIN_QUERY: &str = "admin_secret_query";
 const APP: &str = "app_key";
+const SETUP: &str = "setup_link";
 
 impl Modify for Guards {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
@@ -189,6 +200,19 @@ impl Modify for Guards {
                     .description(Some(
                         "An application key (`muster app-key --db PATH`), as \
                          `Authorization: Bearer <key>`. It also names the change-feed consumer.",
+                    ))
+                    .build(),
+            ),
+        );
+        c.add_security_scheme(
+            SETUP,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A setup link's secret (`msl_…`, the fragment of the link the console \
+                         created), as `Authorization: Bearer <secret>`; it opens one connection's \
+                         setup view and nothing else.",
                     ))
                     .build(),
             ),
@@ -238,6 +262,8 @@ impl Modify for Guards {
                             ("500", "Internal"),
                         ],
                     )
+                } else if path.starts_with("/setup/") {
+                    (vec![requirement(SETUP)], &[("500", "Internal")])
                 } else {
                     (
                         vec![requirement(APP)],
@@ -340,6 +366,7 @@ mod tests {
     fn every_route_is_documented() {
         let mut routed = routes_in(include_str!("mod.rs"), "/api");
         routed.extend(routes_in(include_str!("../app/mod.rs"), "/app/v1"));
+        routed.extend(routes_in(include_str!("../setup/mod.rs"), "/setup/v1"));
         assert!(routed.len() > 60, "the route parser found only {routed:?}");
         let doc = document();
         let mut documented = BTreeSet::new();
