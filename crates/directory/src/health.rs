@@ -712,9 +712,14 @@ pub fn gather(
     }
     let failing_operations_1h = by_op;
     let now_s = fmt_time(now);
+    // A live OAuth client secret or federation issuer counts: the IdP can get an access token.
     let live_tokens = one(
-        "SELECT COUNT(*) FROM tokens WHERE connection_id = ?1 AND revoked_at IS NULL
-           AND (expires_at IS NULL OR expires_at > ?2)",
+        "SELECT (SELECT COUNT(*) FROM tokens WHERE connection_id = ?1 AND revoked_at IS NULL
+                   AND (expires_at IS NULL OR expires_at > ?2))
+              + (SELECT COUNT(*) FROM oauth_client_secrets WHERE connection_id = ?1
+                   AND revoked_at IS NULL AND expires_at > ?2)
+              + (SELECT COUNT(*) FROM oauth_settings WHERE connection_id = ?1
+                   AND federation_issuer IS NOT NULL)",
         &[&id, &now_s],
     )?;
     // The newest refusal of the IdP's, if it presented one of this connection's dead tokens.

@@ -19,6 +19,7 @@ pub mod jit;
 pub mod lifecycle;
 pub mod live;
 pub mod log;
+pub mod oauth;
 pub mod onboard;
 pub mod preconditions;
 pub mod query;

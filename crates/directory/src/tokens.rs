@@ -1,6 +1,8 @@
 //! SCIM bearer tokens: 256-bit random secrets shown once, stored only as SHA-256, with a
 //! short non-secret prefix for recognition; expiry, revocation and last use per token. Issuing,
 //! rotating and revoking are audited here, so every entry point records them the same way.
+//! OAuth access tokens (`crate::oauth`) are rows here too, marked by `oauth_grant`: checked
+//! and tracked the same way, but kept out of the token list, rotation and the expiry gauge.
 
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
@@ -265,7 +267,7 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<TokenRecord>> {
     let mut stmt = db.prepare(
         "SELECT id, connection_id, label, prefix, created_at, expires_at, revoked_at,
                 last_used_at, last_used_addr, last_used_agent
-         FROM tokens WHERE connection_id = ?1 ORDER BY created_at, id",
+         FROM tokens WHERE connection_id = ?1 AND oauth_grant IS NULL ORDER BY created_at, id",
     )?;
     let rows = stmt
         .query_map([connection_id], |r| {
@@ -299,7 +301,7 @@ pub fn rotate(
     ensure_connection(db, connection_id)?;
     let until = fmt_time(now + grace);
     db.prepare_cached("UPDATE tokens SET expires_at = ?2
-         WHERE connection_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)")?.execute(params![connection_id, until])?;
+         WHERE connection_id = ?1 AND oauth_grant IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)")?.execute(params![connection_id, until])?;
     let t = issue(db, connection_id, "rotated", now)?;
     audit::record(
         db,
@@ -322,7 +324,7 @@ pub fn revoke(
     now: DateTime<Utc>,
 ) -> Result<TokenRecord> {
     let changed = db.prepare_cached(
-        "UPDATE tokens SET revoked_at = ?3 WHERE connection_id = ?1 AND (id = ?2 OR prefix = ?2) AND revoked_at IS NULL",
+        "UPDATE tokens SET revoked_at = ?3 WHERE connection_id = ?1 AND (id = ?2 OR prefix = ?2) AND revoked_at IS NULL AND oauth_grant IS NULL",
     )?
     .execute(params![connection_id, token, fmt_time(now)])?;
     if changed == 0 {
@@ -357,7 +359,7 @@ pub fn count_expiring(
     Ok(db
         .prepare_cached(
             "SELECT COUNT(*) FROM tokens
-             WHERE revoked_at IS NULL AND expires_at > ?1 AND expires_at <= ?2",
+             WHERE revoked_at IS NULL AND oauth_grant IS NULL AND expires_at > ?1 AND expires_at <= ?2",
         )?
         .query_row(params![fmt_time(now), fmt_time(now + within)], |r| r.get(0))?)
 }

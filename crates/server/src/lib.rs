@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error_body;
 pub mod evidence_files;
 pub mod metrics;
+pub mod oauth;
 pub mod ops;
 pub mod pdf;
 pub mod readiness_pdf;
@@ -127,6 +128,7 @@ pub fn random_secret() -> String {
 pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
     let mut app = Router::new()
         .merge(ops::router(state.clone()))
+        .merge(oauth::router(state.clone()))
         .route("/scim/v2", axum::routing::any(scim::not_found))
         .route("/scim/v2/", axum::routing::any(scim::not_found))
         .nest("/scim/v2", scim::router(state.clone()))

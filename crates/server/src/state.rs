@@ -42,6 +42,8 @@ pub struct AppState {
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// Silence after which an IdP's sync cycle has ended (`directory::sync_cycles`).
     pub sync_gap: std::time::Duration,
+    /// Workload identity federation issuers' keys, for the token endpoint (`crate::oauth`).
+    pub jwks: crate::oauth::federation::JwksCache,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             demo: crate::demo::handle::Demo::default(),
             metrics: None,
             sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
+            jwks: crate::oauth::federation::JwksCache::default(),
         }
     }
 

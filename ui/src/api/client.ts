@@ -17,6 +17,10 @@ import type { AttributeMappingRow } from "./generated/AttributeMappingRow";
 import type { AttributePreview } from "./generated/AttributePreview";
 import type { AuditRow } from "./generated/AuditRow";
 import type { IssuedToken } from "./generated/IssuedToken";
+import type { ClientSecretRow } from "./generated/ClientSecretRow";
+import type { IssuedClientSecret } from "./generated/IssuedClientSecret";
+import type { OAuthClientView } from "./generated/OAuthClientView";
+import type { OAuthSettingsBody } from "./generated/OAuthSettingsBody";
 import type { RoleChangeRow } from "./generated/RoleChangeRow";
 import type { RoleInfo } from "./generated/RoleInfo";
 import type { RolesView } from "./generated/RolesView";
@@ -229,6 +233,18 @@ export class MusterClient {
   }
   revokeSetupLink(id: string, linkId: string): Promise<SetupLinkRow> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/setup-links/${encodeURIComponent(linkId)}/revoke`);
+  }
+  oauthClient(id: string, signal?: AbortSignal): Promise<OAuthClientView> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/oauth`, { signal });
+  }
+  saveOAuthSettings(id: string, body: OAuthSettingsBody): Promise<OAuthClientView> {
+    return this.request("PUT", `/connections/${encodeURIComponent(id)}/oauth/settings`, { body });
+  }
+  issueClientSecret(id: string, lifetimeDays: number): Promise<IssuedClientSecret> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/oauth/secrets`, { body: { lifetime_days: lifetimeDays } });
+  }
+  revokeClientSecret(id: string, sid: string): Promise<ClientSecretRow> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/oauth/secrets/${encodeURIComponent(sid)}/revoke`);
   }
   audit(id: string, signal?: AbortSignal): Promise<AuditRow[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/audit`, { signal });

@@ -13,14 +13,25 @@ function Step({ field, children }: { field: string; children: ReactNode }) {
   );
 }
 
+/** The OAuth token endpoint, on the same origin as the SCIM base URL. */
+function tokenEndpoint(scimUrl: string): string {
+  return scimUrl.replace(/\/scim\/v2\/.*$/, "/oauth/token");
+}
+
+/** The connection's OAuth client identifier: `mc_` and its id without hyphens. */
+function clientId(connectionId: string): string {
+  return `mc_${connectionId.replace(/-/g, "")}`;
+}
+
 const TOKEN_NOTE = "the bearer token shown when this connection was created (rotate it if it was lost)";
 const TOKEN_SENTENCE = "The bearer token shown once when this connection was created (rotate it if it was lost).";
 
 /**
  * The steps for one IdP. `token`, when given (the setup page's one reveal), is shown in the
- * token fields; otherwise they point at the token shown when the connection was created.
+ * token fields; otherwise they point at the token shown when the connection was created. Entra's
+ * OAuth client-credentials fields need the connection's id (the console's view, not the setup page's).
  */
-export function SetupSteps({ connection, token }: { connection: Pick<ConnectionSummary, "idp" | "scim_url">; token?: string }) {
+export function SetupSteps({ connection, token }: { connection: Pick<ConnectionSummary, "idp" | "scim_url"> & { id?: string }; token?: string }) {
   const url = connection.scim_url;
   const tokenField = (label: string) => (token ? <CopyField value={token} label={label} testId="setup-token" /> : null);
   const tokenNote = token ? "the token below" : TOKEN_NOTE;
@@ -43,7 +54,8 @@ export function SetupSteps({ connection, token }: { connection: Pick<ConnectionS
               Push New Users, Push Profile Updates, Push Groups
             </Step>
             <Step field="Authentication Mode">
-              HTTP Header — <code>Authorization: Bearer &lt;token&gt;</code>, with {tokenNote}.
+              HTTP Header — <code>Authorization: Bearer &lt;token&gt;</code>, with {tokenNote}. (Okta’s “OAuth 2” mode uses the authorization code grant, which
+              Muster does not offer; its token endpoint serves the client credentials grant.)
               {tokenField("Okta bearer token")}
             </Step>
           </ol>
@@ -68,6 +80,25 @@ export function SetupSteps({ connection, token }: { connection: Pick<ConnectionS
             </Step>
             <Step field="Secret Token">{tokenField("Entra secret token") ?? TOKEN_SENTENCE}</Step>
           </ol>
+          {connection.id && !token ? (
+            <>
+              <p data-testid="setup-entra-oauth">
+                Or, with <em>OAuth 2.0 client credentials</em> (what Microsoft requires of gallery apps), set:
+              </p>
+              <ol className="steps">
+                <Step field="Tenant URL">
+                  <CopyField value={entraTenantUrl(url)} label="Entra tenant URL" />
+                </Step>
+                <Step field="Token endpoint">
+                  <CopyField value={tokenEndpoint(url)} label="token endpoint" testId="entra-token-endpoint" />
+                </Step>
+                <Step field="Client identifier">
+                  <CopyField value={clientId(connection.id)} label="client identifier" testId="entra-client-id" />
+                </Step>
+                <Step field="Client secret">A client secret issued under Tokens → OAuth client credentials (shown once).</Step>
+              </ol>
+            </>
+          ) : null}
           <p className="muted">Then <em>Test Connection</em>, save, review the attribute mappings and turn provisioning <em>On</em>.</p>
         </div>
       );

@@ -1,4 +1,4 @@
-// Tokens tab: the connection's bearer tokens (state, grace countdown, last use), rotate and revoke, then the audit trail.
+// Tokens tab: the connection's bearer tokens (state, grace countdown, last use), rotate and revoke, its OAuth client, then the audit trail.
 import { useCallback, useState } from "react";
 import type { TokenRow } from "../api/generated/TokenRow";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
@@ -9,6 +9,7 @@ import { exactUtc } from "../lib/format";
 import { useAsync, useNow } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
 import { TokensAudit } from "./TokensAudit";
+import { TokensOAuth } from "./TokensOAuth";
 import { TokensRevokeDialog } from "./TokensRevokeDialog";
 import { TokensRotateDialog } from "./TokensRotateDialog";
 
@@ -88,7 +89,7 @@ export function TokensScreen() {
   } else if (list.length === 0) {
     body = (
       <EmptyState title="No tokens" testId="tokens-empty">
-        <p>This connection has no bearer token, so the IdP cannot reach it. Rotate to issue one.</p>
+        <p>This connection has no bearer token. Rotate to issue one, or give the IdP OAuth client credentials below.</p>
       </EmptyState>
     );
   } else {
@@ -201,6 +202,7 @@ export function TokensScreen() {
         </div>
       ) : null}
       {body}
+      <TokensOAuth id={id} />
       <TokensAudit audit={audit} />
       {rotating ? (
         <TokensRotateDialog

@@ -6,6 +6,7 @@
 mod admin;
 mod app;
 mod console;
+mod oauth;
 mod scim;
 mod setup;
 

@@ -4,6 +4,7 @@
 pub mod evidence;
 pub mod lifecycle;
 pub mod manage;
+pub mod oauth;
 pub mod observe;
 pub mod openapi;
 pub mod roundtrip;
@@ -123,6 +124,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/connections/{id}/tokens/{tid}/revoke",
             axum::routing::post(manage::revoke_token),
+        )
+        .route("/connections/{id}/oauth", get(oauth::oauth_client))
+        .route(
+            "/connections/{id}/oauth/settings",
+            axum::routing::put(oauth::save_oauth_settings),
+        )
+        .route(
+            "/connections/{id}/oauth/secrets",
+            axum::routing::post(oauth::issue_secret),
+        )
+        .route(
+            "/connections/{id}/oauth/secrets/{sid}/revoke",
+            axum::routing::post(oauth::revoke_secret),
         )
         .route("/connections/{id}/audit", get(manage::audit_trail))
         .route("/audit", get(manage::server_audit_trail))

@@ -657,3 +657,61 @@ pub struct ConnectionTestResult {
     pub started_at: String,
     pub duration_ms: f64,
 }
+
+/// A connection's OAuth settings, as the console edits them.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct OAuthSettingsBody {
+    /// Lifetime of issued access tokens, 3600 to 21600 seconds (default 3600).
+    #[ts(type = "number")]
+    pub token_lifetime_secs: i64,
+    /// Workload identity federation: the issuer whose assertions are accepted; null: off.
+    pub federation_issuer: Option<String>,
+    /// The `sub` a federation assertion must carry.
+    pub federation_subject: Option<String>,
+    /// The `aud` a federation assertion must carry; null: the token endpoint's URL.
+    pub federation_audience: Option<String>,
+}
+
+/// One OAuth client secret (its prefix and use, never the secret).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct ClientSecretRow {
+    pub id: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+    /// "active", "expired" or "revoked".
+    pub state: String,
+}
+
+/// A connection's OAuth client: what an IdP is configured with, and its secrets.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct OAuthClientView {
+    /// The client identifier (stable per connection; not a secret).
+    pub client_id: String,
+    /// The token endpoint's URL (also the default audience of federation assertions).
+    pub token_endpoint: String,
+    pub settings: OAuthSettingsBody,
+    pub secrets: Vec<ClientSecretRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IssueClientSecretRequest {
+    /// How long the secret lives, 365 to 1095 days (default 730).
+    #[ts(type = "number | null")]
+    pub lifetime_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct IssuedClientSecret {
+    /// Shown once; only its hash is stored.
+    pub secret: String,
+    pub client_id: String,
+    pub row: ClientSecretRow,
+}

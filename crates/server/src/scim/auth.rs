@@ -1,5 +1,6 @@
-//! Who is calling: the bearer token checked against the connection in the path (fail
-//! closed), the token's last use, the IdP's dialect, and stray traffic told apart from the IdP.
+//! Who is calling: the bearer token (long-lived, or an OAuth access token from
+//! `/oauth/token`) checked against the connection in the path (fail closed), the token's
+//! last use, the IdP's dialect, and stray traffic told apart from the IdP.
 
 use super::paused;
 use super::reply::to_scim;
@@ -69,20 +70,26 @@ pub(super) async fn authenticate(
             prefix,
             at,
         }) if ours(&connection_id) => {
+            let oauth = prefix.starts_with(directory::oauth::ACCESS_TOKEN_PREFIX);
             trace.token_prefix = Some(prefix);
-            return Err(ScimError::unauthorized(format!(
-                "this token was revoked at {at}; the connection has a newer one"
-            )));
+            return Err(ScimError::unauthorized(if oauth {
+                format!("this access token was revoked at {at} with its client secret")
+            } else {
+                format!("this token was revoked at {at}; the connection has a newer one")
+            }));
         }
         Some(TokenCheck::Expired {
             connection_id,
             prefix,
             at,
         }) if ours(&connection_id) => {
+            let oauth = prefix.starts_with(directory::oauth::ACCESS_TOKEN_PREFIX);
             trace.token_prefix = Some(prefix);
-            return Err(ScimError::unauthorized(format!(
-                "this token expired at {at}; the connection has a newer one"
-            )));
+            return Err(ScimError::unauthorized(if oauth {
+                format!("this access token expired at {at}; get a new one from the token endpoint")
+            } else {
+                format!("this token expired at {at}; the connection has a newer one")
+            }));
         }
         Some(TokenCheck::Revoked { .. } | TokenCheck::Expired { .. }) => {
             trace.detail = Some("token belongs to another connection".into());
