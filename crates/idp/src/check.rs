@@ -52,6 +52,9 @@ pub struct CheckOptions {
     /// The report's date: when the run started by the caller's clock (a server passes its
     /// injected clock, so the report agrees with the log). None: the system clock.
     pub started_at: Option<DateTime<Utc>>,
+    /// The target's OAuth client: when set, the run starts with the `oauth.*` checks and uses
+    /// the access token they get instead of `token`.
+    pub oauth: Option<crate::oauth_check::OAuthClient>,
 }
 
 impl Default for CheckOptions {
@@ -61,6 +64,7 @@ impl Default for CheckOptions {
             muster_app: None,
             burst: 200,
             started_at: None,
+            oauth: None,
         }
     }
 }
@@ -126,6 +130,11 @@ fn is_scim_json(ct: Option<&str>) -> bool {
 pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
     let url = url.trim_end_matches('/').to_string();
     let generated_at = opts.started_at.unwrap_or_else(Utc::now);
+    let (oauth_token, oauth_checks) = match &opts.oauth {
+        Some(o) => crate::oauth_check::run(o).await,
+        None => (None, Vec::new()),
+    };
+    let token = oauth_token.as_deref().unwrap_or(token);
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let client = match ScimClient::new(&url, token, Dialect::Generic) {
         // Back off politely on 429 but never wait long: the report must finish. Every
@@ -139,7 +148,8 @@ pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
             })
             .with_header(crate::client::CHECK_HEADER, &tag),
         Err(e) => {
-            let checks = vec![Check {
+            let mut checks = oauth_checks;
+            checks.push(Check {
                 id: "target.url".into(),
                 title: "Target URL is an http(s) URL".into(),
                 category: "target".into(),
@@ -147,7 +157,7 @@ pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
                 reason: e.to_string(),
                 evidence: None,
                 supports: Supports::default(),
-            }];
+            });
             return Report::new(url, generated_at, opts.version, checks, vec![]);
         }
     };
@@ -155,7 +165,7 @@ pub async fn run_checks(url: &str, token: &str, opts: CheckOptions) -> Report {
         client,
         token: token.to_string(),
         tag,
-        checks: Vec::new(),
+        checks: oauth_checks,
         seen: Vec::new(),
         users: Vec::new(),
         groups: Vec::new(),

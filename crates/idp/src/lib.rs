@@ -12,6 +12,7 @@
 pub mod check;
 pub mod client;
 pub mod dialect;
+pub mod oauth_check;
 mod plain;
 pub mod render;
 pub mod report;

@@ -124,6 +124,8 @@ const MAP: &[Entry] = map! {
     "lifecycle.deactivated_listed_inactive" => ["RFC 7643 §4.1.1 (active)", "RFC 7644 §3.4.2.2"], okta [], entra [], AL1;
     "lifecycle.sessions_revoked" => [], okta [], entra [], AL1;
     "limits.retry_after" => ["RFC 6585 §4 (429, Retry-After)"], okta ["reads only integer Retry-After seconds"], entra [], None;
+    "oauth.token_endpoint" => ["RFC 6749 §4.4", "RFC 6749 §5.1"], okta [], entra ["OAuth 2.0 client credentials grant (gallery apps)"], None;
+    "oauth.invalid_client" => ["RFC 6749 §2.3.1", "RFC 6749 §5.2"], okta [], entra [], None;
     "limits.under_60s" => [], okta ["60-second request timeout"], entra [], None;
 };
 

@@ -175,8 +175,16 @@ enum Command {
     Check {
         #[arg(long)]
         url: String,
-        #[arg(long, env = "MUSTER_SCIM_TOKEN", hide_env_values = true)]
-        token: String,
+        #[arg(long, env = "MUSTER_SCIM_TOKEN", hide_env_values = true, required_unless_present = "oauth_token_endpoint")]
+        token: Option<String>,
+        /// The target's OAuth token endpoint: the run starts with the `oauth.*` checks (a
+        /// client credentials grant, a wrong secret refused) and uses the access token it gets.
+        #[arg(long, requires_all = ["oauth_client_id", "oauth_client_secret"])]
+        oauth_token_endpoint: Option<String>,
+        #[arg(long)]
+        oauth_client_id: Option<String>,
+        #[arg(long, env = "MUSTER_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+        oauth_client_secret: Option<String>,
         #[arg(long)]
         json: bool,
         /// Also write a self-contained HTML report here.
@@ -518,12 +526,28 @@ pub fn main() -> i32 {
         Command::Check {
             url,
             token,
+            oauth_token_endpoint,
+            oauth_client_id,
+            oauth_client_secret,
             json,
             html,
             pdf,
         } => block_on(async move {
-            let report =
-                idp::check::run_checks(&url, &token, idp::check::CheckOptions::default()).await;
+            let oauth = match (oauth_token_endpoint, oauth_client_id, oauth_client_secret) {
+                (Some(token_endpoint), Some(client_id), Some(client_secret)) => {
+                    Some(idp::oauth_check::OAuthClient {
+                        token_endpoint,
+                        client_id,
+                        client_secret,
+                    })
+                }
+                _ => None,
+            };
+            let opts = idp::check::CheckOptions {
+                oauth,
+                ..Default::default()
+            };
+            let report = idp::check::run_checks(&url, token.as_deref().unwrap_or(""), opts).await;
             type Render = fn(&idp::check::Report) -> Vec<u8>;
             let files: [(Option<PathBuf>, Render); 2] = [
                 (html, |r| r.render_html().into_bytes()),

@@ -713,3 +713,39 @@ impl App {
         self.clock.now().timestamp()
     }
 }
+
+#[tokio::test]
+async fn readiness_oauth_checks_grant_a_token_and_see_a_wrong_secret_refused() {
+    let app = spawn().await;
+    let (client_id, secret, _) = app.issue_secret(&app.a).await;
+    let client = idp::oauth_check::OAuthClient {
+        token_endpoint: app.token_endpoint(),
+        client_id: client_id.clone(),
+        client_secret: secret.clone(),
+    };
+    let (token, checks) = idp::oauth_check::run(&client).await;
+    let ids: Vec<(&str, idp::report::Outcome)> =
+        checks.iter().map(|c| (c.id.as_str(), c.outcome)).collect();
+    assert_eq!(
+        ids,
+        [
+            ("oauth.token_endpoint", idp::report::Outcome::Pass),
+            ("oauth.invalid_client", idp::report::Outcome::Pass)
+        ],
+        "{checks:?}"
+    );
+    assert!(!format!("{client:?}").contains(&secret));
+    let token = token.unwrap();
+    assert_eq!(app.scim_users(&app.a, &token).await.0, StatusCode::OK);
+
+    // A secret the server does not know: the grant check fails and no token comes back.
+    let (token, checks) = idp::oauth_check::run(&idp::oauth_check::OAuthClient {
+        client_secret: "mcs_unknown".into(),
+        ..client
+    })
+    .await;
+    assert!(token.is_none());
+    assert_eq!(checks[0].outcome, idp::report::Outcome::Fail);
+    assert!(checks[0].reason.contains("401"), "{}", checks[0].reason);
+    app.server.shutdown().await;
+}
