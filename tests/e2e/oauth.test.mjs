@@ -85,11 +85,13 @@ describe("OAuth client credentials and federation against muster serve", () => {
     }
   });
 
-  test("a wrong secret is invalid_client, as the library reads it", async () => {
+  test("a wrong secret is 401 invalid_client with a Basic challenge, which the library refuses", async () => {
     const response = await oauth.clientCredentialsGrantRequest(as(), { client_id: s.clientId }, oauth.ClientSecretBasic("mcs_wrong"), new URLSearchParams(), insecure);
     assert.equal(response.status, 401);
     assert.match(response.headers.get("www-authenticate") ?? "", /^Basic/);
-    await assert.rejects(oauth.processClientCredentialsResponse(as(), { client_id: s.clientId }, response), (e) => e.error === "invalid_client");
+    assert.equal((await response.clone().json()).error, "invalid_client");
+    // The library reads the Basic challenge the 401 carries and refuses the response.
+    await assert.rejects(oauth.processClientCredentialsResponse(as(), { client_id: s.clientId }, response), (e) => e instanceof oauth.WWWAuthenticateChallengeError);
   });
 
   test("a jose-signed federation assertion from a loopback issuer gets a token; a wrong subject does not", async () => {

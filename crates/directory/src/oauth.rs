@@ -168,7 +168,10 @@ pub fn save_settings(
     if let Some(iss) = &clean.federation_issuer {
         let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
             .iter()
-            .any(|p| iss.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])));
+            .any(|p| {
+                iss.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
         if !(iss.starts_with("https://") || loopback) {
             return Err(Error::Invalid(
                 "federation_issuer must be an https:// URL (http:// only on loopback)".into(),
@@ -314,7 +317,9 @@ pub fn revoke_secret(
         actor,
         "oauth_secret_revoked",
         Some(&found.prefix),
-        Some(&format!("{revoked_tokens} live access token(s) revoked with it")),
+        Some(&format!(
+            "{revoked_tokens} live access token(s) revoked with it"
+        )),
         now,
     )?;
     Ok(ClientSecretRecord {

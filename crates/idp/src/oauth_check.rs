@@ -71,8 +71,16 @@ fn basic(id: &str, secret: &str) -> String {
         let _ = out.write_all(&[
             T[(n >> 18) as usize & 63],
             T[(n >> 12) as usize & 63],
-            if chunk.len() > 1 { T[(n >> 6) as usize & 63] } else { b'=' },
-            if chunk.len() > 2 { T[n as usize & 63] } else { b'=' },
+            if chunk.len() > 1 {
+                T[(n >> 6) as usize & 63]
+            } else {
+                b'='
+            },
+            if chunk.len() > 2 {
+                T[n as usize & 63]
+            } else {
+                b'='
+            },
         ]);
     }
     format!("Basic {}", String::from_utf8_lossy(&out))
@@ -109,7 +117,8 @@ pub async fn run(c: &OAuthClient) -> (Option<String>, Vec<Check>) {
         .unwrap_or_default();
     let mut checks = Vec::new();
     let mut token = None;
-    const GRANT: &str = "OAuth client credentials grant issues a Bearer access token (1–6 h, no-store)";
+    const GRANT: &str =
+        "OAuth client credentials grant issues a Bearer access token (1–6 h, no-store)";
     match grant(&http, c, &c.client_secret).await {
         Err(e) => checks.push(check("oauth.token_endpoint", GRANT, Outcome::Fail, e)),
         Ok((status, cache, body)) => {
@@ -123,7 +132,9 @@ pub async fn run(c: &OAuthClient) -> (Option<String>, Vec<Check>) {
             } else if !kind.is_some_and(|k| k.eq_ignore_ascii_case("bearer")) {
                 Some(format!("token_type is {kind:?}, not Bearer"))
             } else if !expires.is_some_and(|e| LIFETIME.contains(&e)) {
-                Some(format!("expires_in is {expires:?}, not 3600 to 21600 seconds"))
+                Some(format!(
+                    "expires_in is {expires:?}, not 3600 to 21600 seconds"
+                ))
             } else if !cache.as_deref().is_some_and(|v| v.contains("no-store")) {
                 Some("the answer lacks Cache-Control: no-store".to_string())
             } else {
@@ -150,8 +161,15 @@ pub async fn run(c: &OAuthClient) -> (Option<String>, Vec<Check>) {
     let wrong = format!("{}-wrong", c.client_secret);
     checks.push(match grant(&http, c, &wrong).await {
         Err(e) => check("oauth.invalid_client", WRONG, Outcome::Fail, e),
-        Ok((401, _, body)) if body.get("error").and_then(Value::as_str) == Some("invalid_client") => {
-            check("oauth.invalid_client", WRONG, Outcome::Pass, "401 invalid_client".into())
+        Ok((401, _, body))
+            if body.get("error").and_then(Value::as_str) == Some("invalid_client") =>
+        {
+            check(
+                "oauth.invalid_client",
+                WRONG,
+                Outcome::Pass,
+                "401 invalid_client".into(),
+            )
         }
         Ok((status, _, body)) => check(
             "oauth.invalid_client",

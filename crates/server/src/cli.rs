@@ -175,7 +175,12 @@ enum Command {
     Check {
         #[arg(long)]
         url: String,
-        #[arg(long, env = "MUSTER_SCIM_TOKEN", hide_env_values = true, required_unless_present = "oauth_token_endpoint")]
+        #[arg(
+            long,
+            env = "MUSTER_SCIM_TOKEN",
+            hide_env_values = true,
+            required_unless_present = "oauth_token_endpoint"
+        )]
         token: Option<String>,
         /// The target's OAuth token endpoint: the run starts with the `oauth.*` checks (a
         /// client credentials grant, a wrong secret refused) and uses the access token it gets.

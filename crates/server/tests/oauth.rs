@@ -285,7 +285,10 @@ async fn access_tokens_expire_after_the_configured_lifetime() {
     let (s, v) = app.scim_users(&app.a, &token).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(
-        v["detail"].as_str().unwrap().contains("access token expired"),
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("access token expired"),
         "{v}"
     );
     // A new grant works again.
@@ -365,7 +368,10 @@ async fn two_secrets_live_at_once_and_a_revoked_or_expired_one_is_refused() {
     let (_, audit) = app
         .admin(Method::GET, &format!("/connections/{}/audit", app.a), None)
         .await;
-    assert!(audit.to_string().contains("oauth_secret_revoked"), "{audit}");
+    assert!(
+        audit.to_string().contains("oauth_secret_revoked"),
+        "{audit}"
+    );
     app.server.shutdown().await;
 }
 
@@ -396,11 +402,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     assert_error(&a, StatusCode::BAD_REQUEST, "invalid_request");
 
     let a = app
-        .token_raw(
-            Some((&client_id, &secret)),
-            &[cc],
-            "application/json",
-        )
+        .token_raw(Some((&client_id, &secret)), &[cc], "application/json")
         .await;
     assert_error(&a, StatusCode::BAD_REQUEST, "invalid_request");
 
@@ -592,7 +594,10 @@ async fn federation_assertions_are_verified_against_the_issuers_keys() {
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let token = ok.body["access_token"].as_str().unwrap();
     assert_eq!(app.scim_users(&app.a, token).await.0, StatusCode::OK);
-    assert_eq!(app.scim_users(&app.b, token).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.scim_users(&app.b, token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let refused = |a: &Answer, says: &str| {
         assert_error(a, StatusCode::UNAUTHORIZED, "invalid_client");
@@ -602,7 +607,12 @@ async fn federation_assertions_are_verified_against_the_issuers_keys() {
     refused(
         &send(assertion(
             &key1,
-            claims(&issuer.base, subject, "https://elsewhere/oauth/token", now + 300),
+            claims(
+                &issuer.base,
+                subject,
+                "https://elsewhere/oauth/token",
+                now + 300,
+            ),
         ))
         .await,
         "aud",

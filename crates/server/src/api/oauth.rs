@@ -129,5 +129,8 @@ pub async fn revoke_secret(
 ) -> ApiResult<ClientSecretRow> {
     super::ensure_connection(&st, &id).await?;
     let s = st.dir.revoke_oauth_secret(&id, &sid, actor).await?;
-    Ok(Json(secret_row(s, &directory::clock::fmt_time(st.dir.now()))))
+    Ok(Json(secret_row(
+        s,
+        &directory::clock::fmt_time(st.dir.now()),
+    )))
 }

@@ -21,9 +21,7 @@ pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const ASSERTION_TYPE_JWT: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(PATH, post(token))
-        .with_state(state)
+    Router::new().route(PATH, post(token)).with_state(state)
 }
 
 /// The token endpoint's URL for a server origin: the default audience of assertions.
@@ -207,8 +205,7 @@ async fn grant(
     let post_secret = param("client_secret");
     let assertion = param("client_assertion");
     let assertion_type = param("client_assertion_type");
-    let methods =
-        basic.is_some() as u8 + post_secret.is_some() as u8 + assertion.is_some() as u8;
+    let methods = basic.is_some() as u8 + post_secret.is_some() as u8 + assertion.is_some() as u8;
     if methods > 1 {
         return Err(OAuthError::invalid_request(
             "use exactly one client authentication method (HTTP Basic, client_secret_post or client_assertion)",

@@ -2,4 +2,15 @@
 import type { ClientSecretRow } from "./ClientSecretRow";
 import type { OAuthSettingsBody } from "./OAuthSettingsBody";
 
-export type OAuthClientView = { client_id: string, token_endpoint: string, settings: OAuthSettingsBody, secrets: Array<ClientSecretRow>, };
+/**
+ * A connection's OAuth client: what an IdP is configured with, and its secrets.
+ */
+export type OAuthClientView = { 
+/**
+ * The client identifier (stable per connection; not a secret).
+ */
+client_id: string, 
+/**
+ * The token endpoint's URL (also the default audience of federation assertions).
+ */
+token_endpoint: string, settings: OAuthSettingsBody, secrets: Array<ClientSecretRow>, };
