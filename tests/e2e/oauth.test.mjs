@@ -9,10 +9,10 @@ import { admin as adminCall, startServer } from "./lib/server.mjs";
 
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/** A tiny OpenID issuer on loopback publishing one ES256 key; sign() makes assertions with it. */
+/** A tiny OpenID issuer on loopback publishing one RS256 key (the Rust tests use ES256); sign() makes assertions with it. */
 async function startIssuer() {
-  const { publicKey, privateKey } = await generateKeyPair("ES256");
-  const jwk = { ...(await exportJWK(publicKey)), kid: "e2e-fed-1", alg: "ES256", use: "sig" };
+  const { publicKey, privateKey } = await generateKeyPair("RS256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "e2e-fed-1", alg: "RS256", use: "sig" };
   let base = "";
   const http = createServer((req, res) => {
     res.setHeader("Content-Type", "application/json");
@@ -29,7 +29,7 @@ async function startIssuer() {
   base = `http://127.0.0.1:${http.address().port}`;
   const sign = (subject, audience) =>
     new SignJWT({ jti: crypto.randomUUID() })
-      .setProtectedHeader({ alg: "ES256", kid: jwk.kid })
+      .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
       .setIssuer(base)
       .setSubject(subject)
       .setAudience(audience)
