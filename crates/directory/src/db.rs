@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/0015_user_timeline.sql")),
     (16, include_str!("../migrations/0016_sync_cycles.sql")),
     (17, include_str!("../migrations/0017_search_and_triage.sql")),
+    (18, include_str!("../migrations/0018_webhooks.sql")),
     (19, include_str!("../migrations/0019_oauth.sql")),
     (20, include_str!("../migrations/0020_setup_links.sql")),
 ];

@@ -50,6 +50,9 @@ pub struct HealthInput {
     pub paused_at: Option<String>,
     /// Requests answered 503 since the pause (the IdP will retry them).
     pub paused_refusals: i64,
+    /// Webhook endpoints carrying this connection's events whose deliveries fail:
+    /// (url, failing since, last error). A notice only: SCIM is never held back by them.
+    pub failing_webhooks: Vec<(String, String, Option<String>)>,
 }
 
 /// How often a connection's IdP is expected to send something, and who said so.
@@ -123,6 +126,12 @@ pub fn classify(h: &HealthInput) -> Health {
         health.notices.push(format!(
             "{total} request(s) in the last hour with a token this connection never issued, from {} — not your IdP? They do not count against health.",
             from.join(", ")
+        ));
+    }
+    for (url, since, error) in &h.failing_webhooks {
+        health.notices.push(format!(
+            "Webhook endpoint {url} failing since {since}{}. Provisioning is not affected; deliveries are retried (see Webhooks).",
+            error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
         ));
     }
     health
@@ -446,6 +455,21 @@ mod tests {
         });
         assert!(stray.notices[0].contains("3 request(s)"), "{stray:?}");
         assert!(stray.notices[0].contains("203.0.113.7"), "{stray:?}");
+        // A failing webhook endpoint is said, and never changes the state: SCIM is unaffected.
+        let hook = classify(&HealthInput {
+            failing_webhooks: vec![(
+                "https://app.example/hooks".into(),
+                "2026-12-06T14:02:00.000Z".into(),
+                Some("HTTP 500".into()),
+            )],
+            ..base()
+        });
+        assert_eq!(hook.state, classify(&base()).state);
+        assert!(
+            hook.notices[0].contains("https://app.example/hooks failing since 2026-12-06T14:02")
+                && hook.notices[0].contains("HTTP 500"),
+            "{hook:?}"
+        );
         let revoked = classify(&HealthInput {
             auth_failures_1h: 3,
             auth_failures_since_success: 3,
@@ -778,6 +802,7 @@ pub fn gather(
         live_tokens,
         dead_token_in_use,
         stray_1h,
+        failing_webhooks: crate::webhooks::failing_for(db, id)?,
         paused_at: conn.paused_at.clone(),
         paused_refusals,
     };

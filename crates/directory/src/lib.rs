@@ -34,6 +34,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod triage;
 pub mod users;
+pub mod webhooks;
 
 pub use audit::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -15,6 +15,7 @@ pub mod readiness_pdf;
 pub mod scim;
 pub mod setup;
 pub mod state;
+pub mod webhooks;
 
 use axum::Router;
 use directory::{Clock, Directory, SystemClock};
@@ -65,6 +66,10 @@ pub struct ServerConfig {
     /// Silence after which an IdP's sync cycle has ended (the overview's running sync and
     /// its history of cycles; `directory::sync_cycles`).
     pub sync_gap: std::time::Duration,
+    /// How long one webhook attempt may take before it counts as a timeout.
+    pub webhook_timeout: std::time::Duration,
+    /// How often the webhook deliverer looks for due retries (it also wakes on every change).
+    pub webhook_tick: std::time::Duration,
 }
 
 /// The retention pass's default cadence.
@@ -85,6 +90,8 @@ impl ServerConfig {
             prune_every: DEFAULT_PRUNE_EVERY,
             metrics_token: None,
             sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
+            webhook_timeout: webhooks::DEFAULT_TIMEOUT,
+            webhook_tick: webhooks::DEFAULT_TICK,
         }
     }
 }
@@ -101,6 +108,7 @@ pub struct RunningServer {
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     purger: tokio::task::JoinHandle<()>,
+    deliverer: tokio::task::JoinHandle<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +208,8 @@ pub async fn start_with_clock(
             .collect(),
     );
     let purger = spawn_purger(state.clone(), config.prune_every);
+    let deliverer =
+        webhooks::spawn_deliverer(dir.clone(), config.webhook_tick, config.webhook_timeout);
     let app = router(state, config.console_dir.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     if let Some((cert, key)) = &config.tls {
@@ -232,6 +242,7 @@ pub async fn start_with_clock(
             stop: Some(stop_tx),
             task: Some(task),
             purger,
+            deliverer,
         });
     }
     let task = tokio::spawn(async move {
@@ -255,12 +266,14 @@ pub async fn start_with_clock(
         stop: Some(stop_tx),
         task: Some(task),
         purger,
+        deliverer,
     })
 }
 
 /// The retention pass, every `every` (a minute by default) and once at start: purges users
 /// and groups whose retention window ended, then prunes the provisioning log and the change
-/// feed in small batches, each its own write (`directory::retention`).
+/// feed in small batches, each its own write (`directory::retention`), and finished webhook
+/// deliveries past their keep.
 fn spawn_purger(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(10)));
@@ -284,6 +297,13 @@ fn spawn_purger(state: AppState, every: std::time::Duration) -> tokio::task::Joi
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention pruning failed"),
             }
+            if let Err(e) = state
+                .dir
+                .prune_webhook_deliveries(directory::webhooks::KEEP_FINISHED_DAYS)
+                .await
+            {
+                tracing::warn!(error = %e, "pruning webhook deliveries failed");
+            }
         }
     })
 }
@@ -292,6 +312,7 @@ impl RunningServer {
     /// Stops accepting, lets in-flight requests finish, and waits.
     pub async fn shutdown(mut self) {
         self.purger.abort();
+        self.deliverer.abort();
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

@@ -9,6 +9,7 @@ mod console;
 mod oauth;
 mod scim;
 mod setup;
+mod webhooks;
 
 pub use admin::{Overview, RolesOverview};
 pub use console::{GroupDetail, UserDetail};

@@ -14,6 +14,7 @@ pub mod showcase;
 pub mod story;
 pub mod sync;
 pub mod types;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::extract::{Path, Request, State};
@@ -196,6 +197,33 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/connections/{id}/retention",
             get(manage::retention).put(manage::set_retention),
+        )
+        .route(
+            "/connections/{id}/webhooks",
+            get(webhooks::list_connection).post(webhooks::create_connection),
+        )
+        .route(
+            "/webhooks",
+            get(webhooks::list_server).post(webhooks::create_server),
+        )
+        .route(
+            "/webhooks/{wid}",
+            get(webhooks::get_endpoint)
+                .patch(webhooks::update_endpoint)
+                .delete(webhooks::delete_endpoint),
+        )
+        .route(
+            "/webhooks/{wid}/rotate",
+            axum::routing::post(webhooks::rotate_secret),
+        )
+        .route("/webhooks/{wid}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{wid}/deliveries/{did}/resend",
+            axum::routing::post(webhooks::resend),
+        )
+        .route(
+            "/webhooks/{wid}/replay",
+            axum::routing::post(webhooks::replay),
         )
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
