@@ -200,30 +200,33 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/connections/{id}/webhooks",
-            get(webhooks::list_connection).post(webhooks::create_connection),
+            get(webhooks::list_connection_webhooks).post(webhooks::create_connection_webhook),
         )
         .route(
             "/webhooks",
-            get(webhooks::list_server).post(webhooks::create_server),
+            get(webhooks::list_server_webhooks).post(webhooks::create_server_webhook),
         )
         .route(
             "/webhooks/{wid}",
-            get(webhooks::get_endpoint)
-                .patch(webhooks::update_endpoint)
-                .delete(webhooks::delete_endpoint),
+            get(webhooks::get_webhook)
+                .patch(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
         )
         .route(
             "/webhooks/{wid}/rotate",
-            axum::routing::post(webhooks::rotate_secret),
+            axum::routing::post(webhooks::rotate_webhook_secret),
         )
-        .route("/webhooks/{wid}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{wid}/deliveries",
+            get(webhooks::webhook_deliveries),
+        )
         .route(
             "/webhooks/{wid}/deliveries/{did}/resend",
-            axum::routing::post(webhooks::resend),
+            axum::routing::post(webhooks::resend_webhook),
         )
         .route(
             "/webhooks/{wid}/replay",
-            axum::routing::post(webhooks::replay),
+            axum::routing::post(webhooks::replay_webhooks),
         )
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());

@@ -243,7 +243,7 @@ async fn create_endpoint(
 /// Server-wide webhook endpoints (they receive every connection's events).
 #[utoipa::path(get, path = "/api/webhooks", tag = "webhooks",
     responses((status = 200, description = "Server-wide endpoints and the known event types", body = WebhookEndpoints)))]
-pub async fn list_server(State(st): State<AppState>) -> ApiResult<WebhookEndpoints> {
+pub async fn list_server_webhooks(State(st): State<AppState>) -> ApiResult<WebhookEndpoints> {
     Ok(Json(endpoints_view(st.dir.webhook_endpoints(None).await?)))
 }
 
@@ -253,7 +253,7 @@ pub async fn list_server(State(st): State<AppState>) -> ApiResult<WebhookEndpoin
         (status = 201, description = "The endpoint and its secret, shown once", body = WebhookSecret),
         (status = 400, description = "Not an http(s) URL, a URL pointing at this server, an unknown event type", body = ApiError),
     ))]
-pub async fn create_server(
+pub async fn create_server_webhook(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     ApiJson(req): ApiJson<CreateWebhookRequest>,
@@ -268,7 +268,7 @@ pub async fn create_server(
         (status = 200, description = "The connection's endpoints and the known event types", body = WebhookEndpoints),
         (status = 404, description = "No such connection", body = ApiError),
     ))]
-pub async fn list_connection(
+pub async fn list_connection_webhooks(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<WebhookEndpoints> {
@@ -286,7 +286,7 @@ pub async fn list_connection(
         (status = 400, description = "Not an http(s) URL, a URL pointing at this server, an unknown event type", body = ApiError),
         (status = 404, description = "No such connection", body = ApiError),
     ))]
-pub async fn create_connection(
+pub async fn create_connection_webhook(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     Path(id): Path<String>,
@@ -303,7 +303,7 @@ pub async fn create_connection(
         (status = 200, description = "The endpoint", body = WebhookEndpoint),
         (status = 404, description = "No such endpoint", body = ApiError),
     ))]
-pub async fn get_endpoint(
+pub async fn get_webhook(
     State(st): State<AppState>,
     Path(wid): Path<String>,
 ) -> ApiResult<WebhookEndpoint> {
@@ -323,7 +323,7 @@ pub async fn get_endpoint(
         (status = 400, description = "A bad URL or event type", body = ApiError),
         (status = 404, description = "No such endpoint", body = ApiError),
     ))]
-pub async fn update_endpoint(
+pub async fn update_webhook(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     Path(wid): Path<String>,
@@ -355,7 +355,7 @@ pub async fn update_endpoint(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such endpoint", body = ApiError),
     ))]
-pub async fn delete_endpoint(
+pub async fn delete_webhook(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     Path(wid): Path<String>,
@@ -372,7 +372,7 @@ pub async fn delete_endpoint(
         (status = 201, description = "The new secret, shown once", body = WebhookSecret),
         (status = 404, description = "No such endpoint", body = ApiError),
     ))]
-pub async fn rotate_secret(
+pub async fn rotate_webhook_secret(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     Path(wid): Path<String>,
@@ -402,7 +402,7 @@ pub async fn rotate_secret(
         (status = 200, description = "Deliveries, newest first", body = Vec<WebhookDelivery>),
         (status = 404, description = "No such endpoint", body = ApiError),
     ))]
-pub async fn deliveries(
+pub async fn webhook_deliveries(
     State(st): State<AppState>,
     Path(wid): Path<String>,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
@@ -449,7 +449,7 @@ pub async fn deliveries(
         (status = 202, description = "Queued", body = Requeued),
         (status = 404, description = "No such endpoint or delivery", body = ApiError),
     ))]
-pub async fn resend(
+pub async fn resend_webhook(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     Path((wid, did)): Path<(String, i64)>,
@@ -466,7 +466,7 @@ pub async fn resend(
         (status = 202, description = "How many deliveries were queued", body = Requeued),
         (status = 404, description = "No such endpoint", body = ApiError),
     ))]
-pub async fn replay(
+pub async fn replay_webhooks(
     State(st): State<AppState>,
     AdminActor(actor): AdminActor,
     Path(wid): Path<String>,
