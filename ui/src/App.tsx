@@ -21,6 +21,7 @@ import { DemoScreen } from "./screens/DemoScreen";
 import { ReadinessScreen } from "./screens/ReadinessScreen";
 import { EvidenceScreen } from "./screens/EvidenceScreen";
 import { SigninScreen } from "./screens/SigninScreen";
+import { WebhooksScreen } from "./screens/WebhooksScreen";
 
 declare global {
   interface Window {
@@ -57,6 +58,7 @@ export function App({ client }: { client: MusterClient }) {
                   { path: "attributes", element: <AttributesScreen /> },
                   { path: "log", element: <LogScreen /> },
                   { path: "signin", element: <SigninScreen /> },
+                  { path: "webhooks", element: <WebhooksScreen /> },
                 ],
               },
               { path: "log", element: <LogScreen /> },

@@ -45,6 +45,13 @@ import type { RetentionSetting } from "./generated/RetentionSetting";
 import type { ConnectionDeletion } from "./generated/ConnectionDeletion";
 import type { ConnectionTestResult } from "./generated/ConnectionTestResult";
 import type { EvidenceReport } from "./generated/EvidenceReport";
+import type { WebhookEndpoints } from "./generated/WebhookEndpoints";
+import type { WebhookEndpoint } from "./generated/WebhookEndpoint";
+import type { WebhookSecret } from "./generated/WebhookSecret";
+import type { WebhookDelivery } from "./generated/WebhookDelivery";
+import type { CreateWebhookRequest } from "./generated/CreateWebhookRequest";
+import type { UpdateWebhookRequest } from "./generated/UpdateWebhookRequest";
+import type { Requeued } from "./generated/Requeued";
 import type { ConsoleConfig } from "./config";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "gone" | "internal" | "network";
@@ -245,6 +252,30 @@ export class MusterClient {
   }
   revokeClientSecret(id: string, sid: string): Promise<ClientSecretRow> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/oauth/secrets/${encodeURIComponent(sid)}/revoke`);
+  }
+  webhooks(id: string, signal?: AbortSignal): Promise<WebhookEndpoints> {
+    return this.request("GET", `/connections/${encodeURIComponent(id)}/webhooks`, { signal });
+  }
+  createWebhook(id: string, body: CreateWebhookRequest): Promise<WebhookSecret> {
+    return this.request("POST", `/connections/${encodeURIComponent(id)}/webhooks`, { body });
+  }
+  updateWebhook(wid: string, body: UpdateWebhookRequest): Promise<WebhookEndpoint> {
+    return this.request("PATCH", `/webhooks/${encodeURIComponent(wid)}`, { body });
+  }
+  deleteWebhook(wid: string): Promise<void> {
+    return this.request("DELETE", `/webhooks/${encodeURIComponent(wid)}`);
+  }
+  rotateWebhookSecret(wid: string, overlapSeconds: number): Promise<WebhookSecret> {
+    return this.request("POST", `/webhooks/${encodeURIComponent(wid)}/rotate`, { body: { overlap_seconds: overlapSeconds } });
+  }
+  webhookDeliveries(wid: string, signal?: AbortSignal): Promise<WebhookDelivery[]> {
+    return this.request("GET", `/webhooks/${encodeURIComponent(wid)}/deliveries`, { signal });
+  }
+  resendWebhook(wid: string, deliveryId: number): Promise<Requeued> {
+    return this.request("POST", `/webhooks/${encodeURIComponent(wid)}/deliveries/${deliveryId}/resend`);
+  }
+  replayWebhooks(wid: string, fromSeq: number): Promise<Requeued> {
+    return this.request("POST", `/webhooks/${encodeURIComponent(wid)}/replay`, { body: { from_seq: fromSeq } });
   }
   audit(id: string, signal?: AbortSignal): Promise<AuditRow[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/audit`, { signal });

@@ -86,6 +86,9 @@ export function ConnectionLayout() {
           Sign-in (JIT)
           <FlaggedBadge connectionId={id} />
         </NavLink>
+        <NavLink to={`${base}/webhooks`} className="tab" data-testid="tab-webhooks">
+          Webhooks
+        </NavLink>
         <NavLink to={`${base}/log`} className="tab" data-testid="tab-log">
           Log{c.failures_24h > 0 ? <span className="tab-count tab-count-bad" title="Failed requests in the last 24 h">{formatCount(c.failures_24h)}</span> : null}
         </NavLink>

@@ -199,7 +199,7 @@ fn check_target(st: &AppState, url: &str) -> Result<(), ApiFailure> {
     let is_ours = host == my_host
         || host == "localhost"
         || host.ends_with(".localhost")
-        || st.admin_hosts.iter().any(|h| *h == host)
+        || st.admin_hosts.contains(&host)
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
