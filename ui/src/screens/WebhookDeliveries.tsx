@@ -108,7 +108,7 @@ export function WebhookDeliveries({ endpoint, connectionId }: { endpoint: Webhoo
                         {d.attempt_log.map((a, i) => (
                           <li key={i}>
                             <Time value={a.at} /> — {a.status !== null ? `HTTP ${a.status}` : "no answer"}
-                            {a.error ? ` — ${a.error}` : ""} — {a.latency_ms} ms
+                            {a.error && a.error !== `HTTP ${a.status}` ? ` — ${a.error}` : ""} — {a.latency_ms} ms
                             {a.response_excerpt ? (
                               <pre className="small" data-testid="attempt-excerpt">
                                 {a.response_excerpt}
@@ -128,7 +128,7 @@ export function WebhookDeliveries({ endpoint, connectionId }: { endpoint: Webhoo
     );
   }
   return (
-    <section data-testid="webhook-deliveries" aria-label={`Delivery log of ${endpoint.url}`}>
+    <section className="webhook-deliveries" data-testid="webhook-deliveries" aria-label={`Delivery log of ${endpoint.url}`}>
       <h2>
         Delivery log <span className="muted small">{endpoint.url}</span>
       </h2>
