@@ -1,4 +1,4 @@
-// Webhooks end to end against the real `muster serve`: an endpoint created in the console (secret shown once), deliveries verified by an independent implementation (the `standardwebhooks` npm package) in a receiver on a loopback port, a receiver that answers 500 first and gets the same webhook-id again, and the console's delivery log with resend.
+// Webhooks end to end against the real `muster serve`: an endpoint created in the console (secret shown once), a server-wide one, deliveries verified by an independent implementation (the `standardwebhooks` npm package) in a receiver on a loopback port, a receiver that answers 500 first and gets the same webhook-id again, and the console's delivery log with resend.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -107,6 +107,27 @@ describe("signed webhooks against muster serve", () => {
     const actions = audit.map((a) => a.action);
     assert.ok(actions.includes("webhook_created") && actions.includes("webhook_resent"), actions.join(", "));
     assert.deepEqual(pageErrors, []);
+  });
+
+  test("a server-wide endpoint made on the Webhooks screen receives the events of every connection", async () => {
+    const everyone = await startReceiver();
+    try {
+      await page.getByTestId("nav-webhooks").click();
+      await page.getByTestId("webhooks-empty").waitFor();
+      await page.getByTestId("webhook-url").fill(everyone.url);
+      await page.getByTestId("webhook-create").click();
+      everyone.setSecret((await page.getByTestId("webhook-secret").textContent()).trim());
+      await page.getByTestId("webhook-secret-done").click();
+      const other = await admin("POST", "/connections", { name: "Globex Okta", idp: "okta" });
+      await scim(other.connection.scim_url, other.token, "POST", "/Users", oktaUser({ given: "Hedy", family: "Lamarr", email: "hedy@globex.example", externalId: "00u-hedy" }));
+      const got = await eventually(() => everyone.received[0], 10_000, "the server-wide delivery");
+      assert.equal(got.verified, true, got.error);
+      assert.equal(got.payload.data.connection_id, other.connection.id);
+      assert.equal((await admin("GET", "/webhooks")).endpoints.length, 1);
+      assert.equal((await admin("GET", `/connections/${s.id}/webhooks`)).endpoints.length, 1, "the connection's own list is apart");
+    } finally {
+      await everyone.stop();
+    }
   });
 
   test("while the endpoint fails, the connection's overview says so and SCIM keeps answering", async () => {

@@ -21,7 +21,7 @@ import { DemoScreen } from "./screens/DemoScreen";
 import { ReadinessScreen } from "./screens/ReadinessScreen";
 import { EvidenceScreen } from "./screens/EvidenceScreen";
 import { SigninScreen } from "./screens/SigninScreen";
-import { WebhooksScreen } from "./screens/WebhooksScreen";
+import { ServerWebhooksScreen, WebhooksScreen } from "./screens/WebhooksScreen";
 
 declare global {
   interface Window {
@@ -66,6 +66,7 @@ export function App({ client }: { client: MusterClient }) {
               { path: "demo", element: <DemoScreen /> },
               { path: "readiness", element: <ReadinessScreen /> },
               { path: "evidence", element: <EvidenceScreen /> },
+              { path: "webhooks", element: <ServerWebhooksScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],
           },

@@ -259,6 +259,13 @@ export class MusterClient {
   createWebhook(id: string, body: CreateWebhookRequest): Promise<WebhookSecret> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/webhooks`, { body });
   }
+  /** Server-wide endpoints: every connection's events. */
+  serverWebhooks(signal?: AbortSignal): Promise<WebhookEndpoints> {
+    return this.request("GET", "/webhooks", { signal });
+  }
+  createServerWebhook(body: CreateWebhookRequest): Promise<WebhookSecret> {
+    return this.request("POST", "/webhooks", { body });
+  }
   updateWebhook(wid: string, body: UpdateWebhookRequest): Promise<WebhookEndpoint> {
     return this.request("PATCH", `/webhooks/${encodeURIComponent(wid)}`, { body });
   }

@@ -1,4 +1,4 @@
-// Webhooks tab: the connection's signed webhook endpoints (create with the secret shown once, enable/disable, rotate, delete) and the delivery log of the one selected.
+// Webhooks tab of a connection, and the server-wide Webhooks screen: signed webhook endpoints (create with the secret shown once, enable/disable, rotate, delete) and the delivery log of the one selected.
 import { useCallback, useState } from "react";
 import type { WebhookEndpoint } from "../api/generated/WebhookEndpoint";
 import type { WebhookSecret } from "../api/generated/WebhookSecret";
@@ -29,7 +29,8 @@ function SecretOnce({ issued, onDone }: { issued: WebhookSecret; onDone: () => v
   );
 }
 
-function AddEndpoint({ connectionId, onCreated }: { connectionId: string; onCreated: (s: WebhookSecret) => void }) {
+/** `connectionId` null: a server-wide endpoint. */
+function AddEndpoint({ connectionId, onCreated }: { connectionId: string | null; onCreated: (s: WebhookSecret) => void }) {
   const client = useClient();
   const [url, setUrl] = useState("");
   const [types, setTypes] = useState("");
@@ -44,7 +45,8 @@ function AddEndpoint({ connectionId, onCreated }: { connectionId: string; onCrea
         .split(",")
         .map((t) => t.trim())
         .filter(Boolean);
-      onCreated(await client.createWebhook(connectionId, { url: url.trim(), description: null, event_types }));
+      const body = { url: url.trim(), description: null, event_types };
+      onCreated(await (connectionId === null ? client.createServerWebhook(body) : client.createWebhook(connectionId, body)));
       setUrl("");
       setTypes("");
     } catch (err) {
@@ -158,12 +160,31 @@ function EndpointRow({
   );
 }
 
+/** The connection tab. */
 export function WebhooksScreen() {
-  const client = useClient();
   const { id } = useConnection();
-  const load = useCallback((signal: AbortSignal) => client.webhooks(id, signal), [client, id]);
-  const list = useAsync(load, id);
-  useLiveRefresh(id, list.reload, { delayMs: 400 });
+  return <WebhooksPanel connectionId={id} />;
+}
+
+/** The server-wide screen: endpoints that receive every connection's events. */
+export function ServerWebhooksScreen() {
+  return (
+    <section className="page" aria-labelledby="webhooks-title">
+      <div className="page-head">
+        <h1 id="webhooks-title">Webhooks for every connection</h1>
+      </div>
+      <WebhooksPanel connectionId={null} />
+    </section>
+  );
+}
+
+function WebhooksPanel({ connectionId }: { connectionId: string | null }) {
+  const client = useClient();
+  const id = connectionId;
+  const load = useCallback((signal: AbortSignal) => (id === null ? client.serverWebhooks(signal) : client.webhooks(id, signal)), [client, id]);
+  const list = useAsync(load, id ?? "*");
+  // Server-wide endpoints announce themselves as a change of every connection ("*").
+  useLiveRefresh(id ?? "*", list.reload, { delayMs: 400 });
   const [issued, setIssued] = useState<WebhookSecret | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const endpoints = list.data?.endpoints ?? [];
@@ -205,7 +226,7 @@ export function WebhooksScreen() {
   return (
     <div className="webhooks-screen" data-testid="webhooks-screen">
       <p className="muted small">
-        Muster POSTs each change of this connection to these endpoints, signed per Standard Webhooks, in feed order, one at a time per endpoint; a failing
+        Muster POSTs each change {id === null ? "of every connection" : "of this connection"} to these endpoints, signed per Standard Webhooks, in feed order, one at a time per endpoint; a failing
         delivery is retried for about 21 hours (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h, 10 h) and holds the endpoint&apos;s later events until it
         succeeds or fails for good. Provisioning never waits for a receiver.
       </p>
@@ -218,7 +239,7 @@ export function WebhooksScreen() {
       />
       {issued ? <SecretOnce issued={issued} onDone={() => setIssued(null)} /> : null}
       {body}
-      {shown ? <WebhookDeliveries endpoint={shown} connectionId={id} /> : null}
+      {shown ? <WebhookDeliveries endpoint={shown} connectionId={id ?? "*"} /> : null}
     </div>
   );
 }
