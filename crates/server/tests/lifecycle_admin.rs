@@ -22,13 +22,7 @@ async fn admin(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut r = app.admin_req(method, path);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    app.admin_json(method, path, body).await
 }
 
 /// The connection as the console sees it (after a barrier, so detached log rows are in).

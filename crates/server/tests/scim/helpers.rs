@@ -110,6 +110,22 @@ impl TestApp {
         (id, token)
     }
 
+    /// An admin API call with an optional JSON body: its status and JSON answer (Null if none).
+    pub async fn admin_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut r = self.admin_req(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.expect("admin request sent");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     pub fn admin_req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, format!("{}{}", self.admin, path))
