@@ -111,6 +111,8 @@ impl TestApp {
     }
 
     /// An admin API call with an optional JSON body: its status and JSON answer (Null if none).
+    /// Used by the admin-API test binaries, not by the SCIM one.
+    #[allow(dead_code)]
     pub async fn admin_json(
         &self,
         method: Method,
