@@ -101,9 +101,43 @@ describe("a setup link, from the console to the first users arriving on the IT a
     await eventually(async () => (await saas.page.getByTestId("setup-link-row").first().getAttribute("data-status")) === "first_sync", 10_000, "the console to show the first sync");
   });
 
+  test("an Entra admin takes OAuth client credentials instead: Entra's four fields, and they grant SCIM access", async () => {
+    const created = await admin("POST", `/connections/${s.id}/setup-links`, { expires_in_hours: 24 });
+    const page = await itAdmin.context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    page.setDefaultTimeout(10_000);
+    await page.goto(created.url);
+    await page.getByTestId("setup-page").waitFor();
+    await page.getByTestId("setup-idp-entra").check();
+    await page.getByTestId("setup-reveal-oauth").click();
+    await page.getByTestId("setup-revealed").waitFor();
+    const entra = page.getByTestId("setup-entra");
+    for (const field of ["Tenant URL", "Token endpoint", "Client identifier", "Client secret"]) {
+      assert.ok((await entra.textContent()).includes(`“${field}”`), `Entra's field “${field}”`);
+    }
+    const endpoint = (await page.getByTestId("entra-token-endpoint").textContent()).trim();
+    const clientId = (await page.getByTestId("entra-client-id").textContent()).trim();
+    const clientSecret = (await page.getByTestId("entra-client-secret").textContent()).trim();
+    assert.match(clientSecret, /^mcs_/);
+    assert.equal(await page.getByTestId("setup-token").count(), 0, "no bearer token in OAuth mode");
+    // What Entra then does: a client credentials grant, and SCIM with the access token.
+    const grant = await fetch(endpoint, {
+      method: "POST",
+      headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "grant_type=client_credentials",
+    });
+    assert.equal(grant.status, 200);
+    const { access_token } = await grant.json();
+    const users = await fetch(`${s.scimUrl}/Users?count=1`, { headers: { Authorization: `Bearer ${access_token}` } });
+    assert.equal(users.status, 200);
+    await page.close();
+  });
+
   test("revoked in the console, the link says so on the IT admin's page", async () => {
-    await saas.page.getByTestId("setup-link-revoke").first().click();
-    await eventually(async () => (await saas.page.getByTestId("setup-link-row").first().getAttribute("data-status")) === "revoked", 10_000, "the link revoked");
+    // Newest first: the IT admin's first link is the last row.
+    const row = saas.page.getByTestId("setup-link-row").last();
+    await row.getByTestId("setup-link-revoke").click();
+    await eventually(async () => (await row.getAttribute("data-status")) === "revoked", 10_000, "the link revoked");
     const page = itAdmin.page;
     await page.getByTestId("setup-refused").waitFor({ timeout: 10_000 });
     assert.match(await page.getByTestId("setup-refused-reason").textContent(), /revoked/);

@@ -10,8 +10,10 @@ CREATE TABLE setup_links (
     expires_at      TEXT NOT NULL,
     revoked_at      TEXT,
     opened_at       TEXT,
-    -- When the page revealed the SCIM credential, and which token it was (tokens.id).
+    -- When the page revealed the SCIM credential, which kind ('bearer' or 'oauth'), and which
+    -- it was (tokens.id, or oauth_client_secrets.id).
     configured_at   TEXT,
-    token_id        TEXT
+    credential_kind TEXT,
+    credential_id   TEXT
 );
 CREATE INDEX setup_links_connection ON setup_links(connection_id);

@@ -5,6 +5,7 @@
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::oauth::{self, IssuedSecret};
 use crate::tokens::{self, IssuedToken, TokenHash};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -15,6 +16,39 @@ pub const MIN_TTL_HOURS: i64 = 1;
 pub const MAX_TTL_HOURS: i64 = 30 * 24;
 /// The label of the SCIM token a setup page reveals, in the connection's token list.
 pub const TOKEN_LABEL: &str = "setup link";
+
+/// Which credential the IT admin chose for their IdP: a bearer token (every IdP), or OAuth
+/// client credentials (Entra's recommended mode, any client-credentials client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    Bearer,
+    OAuth,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Bearer => "bearer",
+            CredentialKind::OAuth => "oauth",
+        }
+    }
+}
+
+/// The credential a reveal issued: the plaintext exists only here, to be shown once.
+pub enum Revealed {
+    Bearer(IssuedToken),
+    /// A client secret of the connection's OAuth client (`oauth::client_id`).
+    OAuth(IssuedSecret),
+}
+
+impl Revealed {
+    fn id_and_prefix(&self) -> (&str, &str) {
+        match self {
+            Revealed::Bearer(t) => (&t.id, &t.prefix),
+            Revealed::OAuth(s) => (&s.record.id, &s.record.prefix),
+        }
+    }
+}
 
 /// A freshly created link: the secret exists only here, to be sent once.
 pub struct IssuedLink {
@@ -58,7 +92,10 @@ pub struct SetupLink {
     pub revoked_at: Option<String>,
     pub opened_at: Option<String>,
     pub configured_at: Option<String>,
-    pub token_id: Option<String>,
+    /// `bearer` or `oauth`, once revealed.
+    pub credential_kind: Option<String>,
+    /// The token's or client secret's id, once revealed.
+    pub credential_id: Option<String>,
     pub first_sync_at: Option<String>,
 }
 
@@ -82,7 +119,7 @@ impl SetupLink {
 }
 
 const COLUMNS: &str = "l.id, l.connection_id, l.prefix, l.created_at, l.expires_at, l.revoked_at,
-    l.opened_at, l.configured_at, l.token_id,
+    l.opened_at, l.configured_at, l.credential_kind, l.credential_id,
     CASE WHEN l.configured_at IS NULL THEN NULL ELSE (SELECT min(t) FROM (
         SELECT min(created_at) AS t FROM users WHERE connection_id = l.connection_id AND created_at >= l.configured_at
         UNION ALL
@@ -98,8 +135,9 @@ fn from_row(r: &Row) -> rusqlite::Result<SetupLink> {
         revoked_at: r.get(5)?,
         opened_at: r.get(6)?,
         configured_at: r.get(7)?,
-        token_id: r.get(8)?,
-        first_sync_at: r.get(9)?,
+        credential_kind: r.get(8)?,
+        credential_id: r.get(9)?,
+        first_sync_at: r.get(10)?,
     })
 }
 
@@ -253,36 +291,52 @@ pub fn mark_opened(
     Ok(())
 }
 
-/// Issues the connection's SCIM token for the IT admin, once per link: a second reveal is
-/// a `Conflict` (the token was shown; a new link or a rotation gives another). Audited as
-/// `setup_link_revealed` with the new token's prefix.
+/// Issues the connection's SCIM credential for the IT admin, once per link: a bearer token
+/// (labelled `setup link`) or a client secret of its OAuth client. A second reveal is a
+/// `Conflict` (it was shown; a new link or the console gives another). Audited as
+/// `setup_link_revealed` with the credential's prefix.
 pub fn reveal(
     db: &Connection,
     presented: &str,
+    kind: CredentialKind,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<(SetupLink, IssuedToken)> {
+) -> Result<(SetupLink, Revealed)> {
     let link = check(db, presented, now)?;
     if let Some(at) = &link.configured_at {
         return Err(Error::Conflict(format!(
             "the credential was shown at {at} and cannot be shown again; ask for a new setup link"
         )));
     }
-    let token = tokens::issue(db, &link.connection_id, TOKEN_LABEL, now)?;
-    db.prepare_cached("UPDATE setup_links SET configured_at = ?2, token_id = ?3 WHERE id = ?1")?
-        .execute(params![link.id, fmt_time(now), token.id])?;
+    let revealed = match kind {
+        CredentialKind::Bearer => {
+            Revealed::Bearer(tokens::issue(db, &link.connection_id, TOKEN_LABEL, now)?)
+        }
+        CredentialKind::OAuth => Revealed::OAuth(oauth::issue_secret(
+            db,
+            &link.connection_id,
+            oauth::DEFAULT_SECRET_DAYS,
+            actor,
+            now,
+        )?),
+    };
+    let (credential_id, prefix) = revealed.id_and_prefix();
+    db.prepare_cached(
+        "UPDATE setup_links SET configured_at = ?2, credential_kind = ?3, credential_id = ?4 WHERE id = ?1",
+    )?
+    .execute(params![link.id, fmt_time(now), kind.as_str(), credential_id])?;
     audit::record(
         db,
         Some(&link.connection_id),
         actor,
         "setup_link_revealed",
-        Some(&token.prefix),
-        Some(&format!("by setup link {}", link.prefix)),
+        Some(prefix),
+        Some(&format!("{} by setup link {}", kind.as_str(), link.prefix)),
         now,
     )?;
     let link = by_id(db, &link.connection_id, &link.id)?
         .ok_or_else(|| Error::NotFound(link.id.clone()))?;
-    Ok((link, token))
+    Ok((link, revealed))
 }
 
 /// One request the connection received, as the setup page shows it: no body, no token.
@@ -405,15 +459,20 @@ mod tests {
         assert_eq!(link.opened_at.as_deref(), Some(fmt_time(now).as_str()));
         assert_eq!(link.status(now), LinkStatus::Opened);
 
-        let (link, token) = reveal(db, &issued.secret, &it, now).unwrap();
+        let (link, revealed) =
+            reveal(db, &issued.secret, CredentialKind::Bearer, &it, now).unwrap();
+        let Revealed::Bearer(token) = revealed else {
+            panic!("a bearer reveal issues a token")
+        };
         assert_eq!(link.status(now), LinkStatus::Configured);
-        assert_eq!(link.token_id.as_deref(), Some(token.id.as_str()));
+        assert_eq!(link.credential_kind.as_deref(), Some("bearer"));
+        assert_eq!(link.credential_id.as_deref(), Some(token.id.as_str()));
         match tokens::check(db, &token.secret, now).unwrap() {
             tokens::TokenCheck::Valid { connection_id, .. } => assert_eq!(connection_id, "c1"),
             other => panic!("the revealed token must work: {other:?}"),
         }
         assert!(matches!(
-            reveal(db, &issued.secret, &it, now),
+            reveal(db, &issued.secret, CredentialKind::OAuth, &it, now),
             Err(Error::Conflict(m)) if m.contains("cannot be shown again")
         ));
         let actions: Vec<String> = db
@@ -450,7 +509,7 @@ mod tests {
         revoke(db, "c1", &b.link.id, &Actor::Cli, now).unwrap();
         assert!(matches!(check(db, &b.secret, now), Err(Error::Gone(m)) if m.contains("revoked")));
         assert!(matches!(
-            reveal(db, &b.secret, &Actor::Cli, now),
+            reveal(db, &b.secret, CredentialKind::Bearer, &Actor::Cli, now),
             Err(Error::Gone(_))
         ));
 

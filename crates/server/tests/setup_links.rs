@@ -118,7 +118,9 @@ async fn a_link_walks_from_sent_to_first_sync_and_shows_the_credential_once() {
     assert_eq!(s, StatusCode::CREATED, "{cred}");
     assert_eq!(cred["scim_url"], json!(app.base));
     let token = cred["token"].as_str().unwrap().to_string();
-    assert!(token.starts_with(cred["token_prefix"].as_str().unwrap()));
+    assert_eq!(cred["kind"], "bearer");
+    assert!(token.starts_with(cred["prefix"].as_str().unwrap()));
+    assert_eq!(cred["client_secret"], Value::Null);
     let (s, again, _) = setup_call(&app, Method::POST, "/link/reveal", Some(&secret)).await;
     assert_eq!(
         s,
@@ -347,5 +349,94 @@ async fn a_link_opens_only_its_own_connection_and_the_admin_api_guards_its_route
         r.status(),
         StatusCode::UNAUTHORIZED,
         "a link secret is not an admin secret"
+    );
+}
+
+/// Entra's recommended mode: the setup page reveals OAuth client credentials instead of a
+/// bearer token; a client-credentials grant with them gets an access token SCIM accepts.
+#[tokio::test]
+async fn a_link_can_reveal_oauth_client_credentials_that_grant_scim_access() {
+    let app = spawn_app().await;
+    let id = app.connection_id.clone();
+    let (link, secret) = create_link(&app, &id, None).await;
+    let origin = app.admin.trim_end_matches("/api").to_string();
+
+    // A body that is not a reveal request is refused, and reveals nothing.
+    let r = app
+        .client
+        .post(format!("{origin}/setup/v1/link/reveal"))
+        .bearer_auth(&secret)
+        .header("content-type", "application/json")
+        .body(r#"{"kind": "saml"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        link_status(&app, &id, &link).await["configured_at"],
+        Value::Null
+    );
+
+    let r = app
+        .client
+        .post(format!("{origin}/setup/v1/link/reveal"))
+        .bearer_auth(&secret)
+        .json(&json!({"kind": "oauth"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let cred: Value = r.json().await.unwrap();
+    assert_eq!(cred["kind"], "oauth");
+    assert_eq!(cred["token"], Value::Null, "no bearer token in OAuth mode");
+    assert_eq!(
+        cred["token_endpoint"],
+        json!(format!("{origin}/oauth/token"))
+    );
+    let client_id = cred["client_id"].as_str().unwrap();
+    let client_secret = cred["client_secret"].as_str().unwrap();
+    assert!(client_secret.starts_with(cred["prefix"].as_str().unwrap()));
+    assert!(cred["client_secret_expires_at"].is_string());
+
+    let r = app
+        .client
+        .post(cred["token_endpoint"].as_str().unwrap())
+        .basic_auth(client_id, Some(client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let grant: Value = r.json().await.unwrap();
+    let access = grant["access_token"].as_str().unwrap();
+    let r = app
+        .client
+        .get(format!("{}/Users", app.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the granted token reads SCIM");
+
+    let (s, page, _) = setup_call(&app, Method::GET, "/link", Some(&secret)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page["credential_kind"], "oauth");
+    let (s, _, _) = setup_call(&app, Method::POST, "/link/reveal", Some(&secret)).await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "one reveal per link, of either kind"
+    );
+    let (_, tokens) = admin(
+        &app,
+        Method::GET,
+        &format!("/connections/{id}/tokens"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        tokens.as_array().unwrap().len(),
+        1,
+        "no bearer token was issued: {tokens}"
     );
 }

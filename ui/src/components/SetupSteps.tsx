@@ -29,9 +29,21 @@ const TOKEN_SENTENCE = "The bearer token shown once when this connection was cre
 /**
  * The steps for one IdP. `token`, when given (the setup page's one reveal), is shown in the
  * token fields; otherwise they point at the token shown when the connection was created. Entra's
- * OAuth client-credentials fields need the connection's id (the console's view, not the setup page's).
+ * OAuth client-credentials fields show `oauth` when given (the setup page), else the connection's
+ * client identifier from its id (the console).
  */
-export function SetupSteps({ connection, token }: { connection: Pick<ConnectionSummary, "idp" | "scim_url"> & { id?: string }; token?: string }) {
+/** OAuth client credentials revealed on the setup page, shown in Entra's OAuth fields. */
+export type OAuthCredential = { token_endpoint: string; client_id: string; client_secret: string };
+
+export function SetupSteps({
+  connection,
+  token,
+  oauth,
+}: {
+  connection: Pick<ConnectionSummary, "idp" | "scim_url"> & { id?: string };
+  token?: string;
+  oauth?: OAuthCredential;
+}) {
   const url = connection.scim_url;
   const tokenField = (label: string) => (token ? <CopyField value={token} label={label} testId="setup-token" /> : null);
   const tokenNote = token ? "the token below" : TOKEN_NOTE;
@@ -80,7 +92,7 @@ export function SetupSteps({ connection, token }: { connection: Pick<ConnectionS
             </Step>
             <Step field="Secret Token">{tokenField("Entra secret token") ?? TOKEN_SENTENCE}</Step>
           </ol>
-          {connection.id && !token ? (
+          {oauth || (connection.id && !token) ? (
             <>
               <p data-testid="setup-entra-oauth">
                 Or, with <em>OAuth 2.0 client credentials</em> (what Microsoft requires of gallery apps), set:
@@ -90,12 +102,18 @@ export function SetupSteps({ connection, token }: { connection: Pick<ConnectionS
                   <CopyField value={entraTenantUrl(url)} label="Entra tenant URL" />
                 </Step>
                 <Step field="Token endpoint">
-                  <CopyField value={tokenEndpoint(url)} label="token endpoint" testId="entra-token-endpoint" />
+                  <CopyField value={oauth?.token_endpoint ?? tokenEndpoint(url)} label="token endpoint" testId="entra-token-endpoint" />
                 </Step>
                 <Step field="Client identifier">
-                  <CopyField value={clientId(connection.id)} label="client identifier" testId="entra-client-id" />
+                  <CopyField value={oauth?.client_id ?? clientId(connection.id ?? "")} label="client identifier" testId="entra-client-id" />
                 </Step>
-                <Step field="Client secret">A client secret issued under Tokens → OAuth client credentials (shown once).</Step>
+                <Step field="Client secret">
+                  {oauth ? (
+                    <CopyField value={oauth.client_secret} label="client secret" testId="entra-client-secret" />
+                  ) : (
+                    "A client secret issued under Tokens → OAuth client credentials (shown once)."
+                  )}
+                </Step>
               </ol>
             </>
           ) : null}

@@ -2,8 +2,9 @@
 // field names, the SCIM credential revealed once, and the IdP's first requests and users live.
 import { useCallback, useEffect, useState } from "react";
 import type { SetupCredential } from "../api/generated/SetupCredential";
+import type { SetupCredentialKind } from "../api/generated/SetupCredentialKind";
 import type { SetupPage as SetupView } from "../api/generated/SetupPage";
-import { SetupSteps } from "../components/SetupSteps";
+import { SetupSteps, type OAuthCredential } from "../components/SetupSteps";
 import { Time } from "../components/Time";
 import { exactUtc } from "../lib/format";
 import { SetupError, linkSecret, setupApi } from "./client";
@@ -50,12 +51,12 @@ export function SetupPage() {
     };
   }, [refresh, failure]);
 
-  async function reveal() {
+  async function reveal(kind: SetupCredentialKind) {
     if (!secret) return;
     setRevealing(true);
     setRevealError(null);
     try {
-      setCredential(await setupApi.reveal(secret));
+      setCredential(await setupApi.reveal(secret, kind));
       await refresh();
     } catch (e) {
       setRevealError(e instanceof Error ? e.message : String(e));
@@ -94,18 +95,30 @@ export function SetupPage() {
         <h2>2. The credential</h2>
         {credential ? (
           <p className="notice notice-warn" data-testid="setup-revealed">
-            Shown this once: paste the token into your identity provider now. Muster keeps only its fingerprint ({credential.token_prefix}…).
+            Shown this once: paste the {credential.kind === "oauth" ? "client secret" : "token"} into your identity provider now. Muster keeps only a
+            fingerprint of it ({credential.prefix}…).
           </p>
         ) : view.configured_at ? (
           <p className="notice notice-warn" data-testid="setup-already-revealed">
-            The token was shown <Time value={view.configured_at} /> and is not shown again. If it was lost, ask for a new setup link.
+            The {view.credential_kind === "oauth" ? "client secret" : "token"} was shown <Time value={view.configured_at} /> and is not shown again. If
+            it was lost, ask for a new setup link.
           </p>
         ) : (
           <div>
-            <p>The SCIM URL and a bearer token for your identity provider. The token is shown once.</p>
-            <button className="btn btn-primary" onClick={() => void reveal()} disabled={revealing} data-testid="setup-reveal">
-              {revealing ? "Issuing…" : "Show the SCIM URL and token"}
-            </button>
+            <p>
+              The SCIM URL and a credential for your identity provider, shown once: a bearer token (every identity provider), or OAuth client
+              credentials{chosen === "entra" ? ", which Microsoft recommends for Entra" : ""}.
+            </p>
+            <div className="toolbar">
+              <button className="btn btn-primary" onClick={() => void reveal("bearer")} disabled={revealing} data-testid="setup-reveal">
+                {revealing ? "Issuing…" : "Show the SCIM URL and token"}
+              </button>
+              {(chosen === "entra" || chosen === "generic") && (
+                <button className="btn" onClick={() => void reveal("oauth")} disabled={revealing} data-testid="setup-reveal-oauth">
+                  Show OAuth client credentials instead
+                </button>
+              )}
+            </div>
           </div>
         )}
         {revealError && <p className="notice notice-error" data-testid="setup-reveal-error">{revealError}</p>}
@@ -113,12 +126,18 @@ export function SetupPage() {
 
       <section className="card">
         <h2>3. Configure {IDPS.find((i) => i.id === chosen)?.name}</h2>
-        <SetupSteps connection={{ idp: chosen, scim_url: view.scim_url }} token={credential?.token} />
+        <SetupSteps connection={{ idp: chosen, scim_url: view.scim_url }} token={credential?.token ?? undefined} oauth={oauthOf(credential)} />
       </section>
 
       <SetupProgressPanel view={view} idpName={IDPS.find((i) => i.id === chosen)?.name ?? "your identity provider"} />
     </main>
   );
+}
+
+/** The OAuth fields of a revealed credential, when it is one. */
+function oauthOf(c: SetupCredential | null): OAuthCredential | undefined {
+  if (!c?.token_endpoint || !c.client_id || !c.client_secret) return undefined;
+  return { token_endpoint: c.token_endpoint, client_id: c.client_id, client_secret: c.client_secret };
 }
 
 function SetupRefused({ failure }: { failure: SetupError }) {

@@ -5,8 +5,7 @@ use super::Directory;
 use crate::audit::Actor;
 use crate::connections::{self, ConnectionRecord};
 use crate::live::Change;
-use crate::setup_links::{self, IssuedLink, Progress, SetupLink};
-use crate::tokens::IssuedToken;
+use crate::setup_links::{self, CredentialKind, IssuedLink, Progress, Revealed, SetupLink};
 use crate::{Error, Result};
 
 /// What the setup page shows for its link: the connection it configures, the link, and
@@ -86,16 +85,17 @@ impl Directory {
         Ok(view)
     }
 
-    /// Issues the connection's SCIM token for the setup page, once per link.
+    /// Issues the connection's SCIM credential for the setup page, once per link.
     pub async fn reveal_setup_credential(
         &self,
         presented: &str,
+        kind: CredentialKind,
         actor: Actor,
-    ) -> Result<(SetupLink, IssuedToken)> {
+    ) -> Result<(SetupLink, Revealed)> {
         let (secret, now) = (presented.to_string(), self.now());
         let out = self
             .db
-            .write(move |c| setup_links::reveal(c, &secret, &actor, now))
+            .write(move |c| setup_links::reveal(c, &secret, kind, &actor, now))
             .await?;
         self.announce([Change::connection(&out.0.connection_id)]);
         Ok(out)

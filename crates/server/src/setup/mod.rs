@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use directory::setup_links::{Progress, SetupLink};
+use directory::setup_links::{CredentialKind, Progress, Revealed, SetupLink};
 use directory::Actor;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -85,8 +85,10 @@ pub struct SetupPage {
     pub expires_at: String,
     /// sent, opened, configured or first_sync
     pub status: String,
-    /// When the credential was revealed (then never again), and its prefix to recognise it.
+    /// When the credential was revealed (then never again), and which kind it was.
     pub configured_at: Option<String>,
+    /// bearer or oauth, once revealed.
+    pub credential_kind: Option<String>,
     pub progress: SetupProgress,
 }
 
@@ -119,13 +121,40 @@ pub struct SetupRequest {
     pub outcome: String,
 }
 
-/// The credential, shown once: the IdP's SCIM URL and bearer token.
+/// Which credential the IT admin asks for: a bearer token (every IdP; the default) or OAuth
+/// client credentials (Entra's recommended mode).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum SetupCredentialKind {
+    #[default]
+    Bearer,
+    Oauth,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct RevealRequest {
+    #[serde(default)]
+    pub kind: SetupCredentialKind,
+}
+
+/// The credential, shown once: the IdP's SCIM URL with a bearer token, or with the OAuth
+/// client's token endpoint, client identifier and a client secret.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
 pub struct SetupCredential {
     pub scim_url: String,
-    pub token: String,
-    pub token_prefix: String,
+    pub kind: SetupCredentialKind,
+    /// The bearer token (kind bearer).
+    pub token: Option<String>,
+    /// The OAuth client (kind oauth): RFC 6749 §4.4 at `token_endpoint`.
+    pub token_endpoint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_secret_expires_at: Option<String>,
+    /// The start of the token or client secret, as the console lists it.
+    pub prefix: String,
 }
 
 fn progress_of(p: Progress) -> SetupProgress {
@@ -173,15 +202,19 @@ pub async fn view(
         expires_at: v.link.expires_at.clone(),
         status: status_of(&st, &v.link),
         configured_at: v.link.configured_at.clone(),
+        credential_kind: v.link.credential_kind.clone(),
         progress: progress_of(v.progress),
     }))
 }
 
-/// Issues the connection's SCIM bearer token and shows it, once per link: a second call is
-/// 409 (ask for a new link, or the SaaS team rotates the token in the console).
+/// Issues the connection's SCIM credential and shows it, once per link: a bearer token, or
+/// (`{"kind": "oauth"}`) a client secret of its OAuth client. A second call is 409 (ask for a
+/// new link, or the SaaS team issues another in the console). The body may be empty.
 #[utoipa::path(post, path = "/setup/v1/link/reveal", tag = "setup link",
+    request_body(content = Option<RevealRequest>, description = "Which credential (default: bearer)"),
     responses(
-        (status = 201, description = "The SCIM URL and token, shown this once", body = SetupCredential),
+        (status = 201, description = "The credential, shown this once", body = SetupCredential),
+        (status = 400, description = "Not a valid request body", body = ApiError),
         (status = 401, description = "No link secret given", body = ApiError),
         (status = 404, description = "Not a valid setup link", body = ApiError),
         (status = 409, description = "The credential was already shown", body = ApiError),
@@ -190,17 +223,47 @@ pub async fn view(
 pub async fn reveal(
     State(st): State<AppState>,
     holder: LinkHolder,
+    body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiFailure> {
-    let (link, token) = st
+    let req: RevealRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RevealRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiFailure::bad_request(format!(
+                "not a reveal request ({{\"kind\": \"bearer\" | \"oauth\"}}): {e}"
+            ))
+        })?
+    };
+    let kind = match req.kind {
+        SetupCredentialKind::Bearer => CredentialKind::Bearer,
+        SetupCredentialKind::Oauth => CredentialKind::OAuth,
+    };
+    let (link, revealed) = st
         .dir
-        .reveal_setup_credential(&holder.secret, holder.actor)
+        .reveal_setup_credential(&holder.secret, kind, holder.actor)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SetupCredential {
-            scim_url: format!("{}/{}", st.scim_base, link.connection_id),
-            token: token.secret,
-            token_prefix: token.prefix,
-        }),
-    ))
+    let scim_url = format!("{}/{}", st.scim_base, link.connection_id);
+    let credential = match revealed {
+        Revealed::Bearer(token) => SetupCredential {
+            scim_url,
+            kind: req.kind,
+            token: Some(token.secret),
+            token_endpoint: None,
+            client_id: None,
+            client_secret: None,
+            client_secret_expires_at: None,
+            prefix: token.prefix,
+        },
+        Revealed::OAuth(secret) => SetupCredential {
+            scim_url,
+            kind: req.kind,
+            token: None,
+            token_endpoint: Some(crate::oauth::endpoint(&st.origin)),
+            client_id: Some(directory::oauth::client_id(&link.connection_id)),
+            client_secret: Some(secret.secret),
+            client_secret_expires_at: Some(secret.record.expires_at),
+            prefix: secret.record.prefix,
+        },
+    };
+    Ok((StatusCode::CREATED, Json(credential)))
 }

@@ -16,6 +16,10 @@ idp: Idp, scim_url: string, expires_at: string,
  */
 status: string, 
 /**
- * When the credential was revealed (then never again), and its prefix to recognise it.
+ * When the credential was revealed (then never again), and which kind it was.
  */
-configured_at: string | null, progress: SetupProgress, };
+configured_at: string | null, 
+/**
+ * bearer or oauth, once revealed.
+ */
+credential_kind: string | null, progress: SetupProgress, };
