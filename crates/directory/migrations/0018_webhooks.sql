@@ -10,10 +10,11 @@ CREATE TABLE webhook_endpoints (
     -- JSON array of feed event types; empty: every type.
     event_types TEXT NOT NULL DEFAULT '[]',
     enabled INTEGER NOT NULL DEFAULT 1,
-    -- The raw signing secret (`whsec_...`): signing needs it, so it cannot be a hash. Never
-    -- returned by the API after creation or rotation, never logged (README, "Webhooks").
+    -- The signing secret (`whsec_...`), sealed under the key file beside the database
+    -- (sealed.rs): signing needs it back, so it cannot be a hash. Never returned by the API
+    -- after creation or rotation, never logged (README, "Webhooks").
     secret TEXT NOT NULL,
-    -- The secret before the last rotation, still signing beside the new one until then.
+    -- The secret before the last rotation (sealed too), still signing beside the new one until then.
     previous_secret TEXT,
     previous_secret_until TEXT,
     -- Feed events up to this seq have been queued for this endpoint (or passed over).

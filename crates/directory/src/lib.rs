@@ -25,6 +25,7 @@ pub mod preconditions;
 pub mod query;
 pub mod retention;
 pub mod roles;
+pub mod sealed;
 pub mod search;
 pub mod service;
 pub mod sessions;

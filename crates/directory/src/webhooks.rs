@@ -12,6 +12,7 @@ use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::feed;
+use crate::sealed::Sealer;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -124,6 +125,13 @@ pub struct Outgoing {
     /// `v1,<sig>`, or two space-separated during a rotation's overlap (new secret first).
     pub webhook_signature: String,
     pub body: String,
+}
+
+/// A due delivery that cannot be signed: its endpoint's secret does not open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsignable {
+    pub delivery_id: i64,
+    pub reason: String,
 }
 
 /// What one attempt got from the receiver.
@@ -287,6 +295,7 @@ pub struct NewEndpoint {
 /// secret, which is shown this once.
 pub fn create(
     db: &Connection,
+    sealer: &Sealer,
     new: &NewEndpoint,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -314,7 +323,7 @@ pub fn create(
         url,
         new.description.trim(),
         serde_json::to_string(&types)?,
-        secret,
+        sealer.seal(&secret, &id)?,
         feed::head(db)?,
         fmt_time(now)
     ])?;
@@ -425,6 +434,7 @@ pub fn delete(db: &Connection, id: &str, actor: &Actor, now: DateTime<Utc>) -> R
 /// shown this once.
 pub fn rotate(
     db: &Connection,
+    sealer: &Sealer,
     id: &str,
     overlap: chrono::Duration,
     actor: &Actor,
@@ -436,7 +446,7 @@ pub fn rotate(
     db.execute(
         "UPDATE webhook_endpoints SET previous_secret = CASE WHEN ?3 IS NULL THEN NULL ELSE secret END,
             previous_secret_until = ?3, secret = ?2 WHERE id = ?1",
-        params![id, secret, until],
+        params![id, sealer.seal(&secret, id)?, until],
     )?;
     audit::record(
         db,
@@ -543,8 +553,15 @@ fn insert_delivery(
 }
 
 /// The head of every enabled endpoint's queue whose next attempt is due, signed now,
-/// leaving out endpoints in `busy` (an attempt of theirs is in flight).
-pub fn due(db: &Connection, now: DateTime<Utc>, busy: &[String]) -> Result<Vec<Outgoing>> {
+/// leaving out endpoints in `busy` (an attempt of theirs is in flight). A head whose secret
+/// does not open (the database restored without its key file) comes back as `Unsignable`
+/// with the reason, to be recorded as a failed attempt: it never blocks the other endpoints.
+pub fn due(
+    db: &Connection,
+    sealer: &Sealer,
+    now: DateTime<Utc>,
+    busy: &[String],
+) -> Result<(Vec<Outgoing>, Vec<Unsignable>)> {
     let now_s = fmt_time(now);
     let mut stmt = db.prepare_cached(
         "SELECT d.id, e.id, e.url, d.message_id, d.body, e.secret, e.previous_secret,
@@ -570,18 +587,32 @@ pub fn due(db: &Connection, now: DateTime<Utc>, busy: &[String]) -> Result<Vec<O
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let ts = now.timestamp();
-    let mut out = vec![];
+    let (mut out, mut unsignable) = (vec![], vec![]);
     for (delivery_id, endpoint_id, url, webhook_id, body, secret, previous, until) in rows {
         if busy.contains(&endpoint_id) {
             continue;
         }
-        let mut signature = sign(&secret, &webhook_id, ts, &body)?;
-        if let (Some(previous), Some(until)) = (previous, until) {
-            if until > now_s {
-                signature.push(' ');
-                signature.push_str(&sign(&previous, &webhook_id, ts, &body)?);
+        let signed = (|| -> Result<String> {
+            let mut signature = sign(&sealer.open(&secret, &endpoint_id)?, &webhook_id, ts, &body)?;
+            if let (Some(previous), Some(until)) = (previous, until) {
+                if until > now_s {
+                    signature.push(' ');
+                    let previous = sealer.open(&previous, &endpoint_id)?;
+                    signature.push_str(&sign(&previous, &webhook_id, ts, &body)?);
+                }
             }
-        }
+            Ok(signature)
+        })();
+        let signature = match signed {
+            Ok(signature) => signature,
+            Err(e) => {
+                unsignable.push(Unsignable {
+                    delivery_id,
+                    reason: format!("cannot sign: {e}"),
+                });
+                continue;
+            }
+        };
         out.push(Outgoing {
             delivery_id,
             endpoint_id,
@@ -592,7 +623,7 @@ pub fn due(db: &Connection, now: DateTime<Utc>, busy: &[String]) -> Result<Vec<O
             body,
         });
     }
-    Ok(out)
+    Ok((out, unsignable))
 }
 
 /// The delay before the retry that follows failed attempt number `attempts` (1-based), with

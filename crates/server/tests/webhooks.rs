@@ -550,3 +550,102 @@ async fn disabled_endpoints_get_nothing_and_deliveries_survive_a_restart() {
     );
     assert!(deliveries(&app, &off).await.is_empty());
 }
+
+/// The signing secret is sealed at rest: neither the column nor the database files hold it.
+/// A database restored without its key file cannot sign that endpoint's deliveries: each
+/// attempt says so in the log (no panic, no 500), other endpoints keep delivering, and a
+/// rotation mends it.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_and_a_lost_key_is_shown_and_mended_by_rotation() {
+    let mut app = spawn_app_with(|c| {
+        c.webhook_tick = std::time::Duration::from_millis(50);
+        c.webhook_timeout = std::time::Duration::from_millis(500);
+    })
+    .await;
+    let rx = Receiver::start(0).await;
+    let (id, secret) = endpoint(&app, &rx.url("/ok")).await;
+    let stored: String = {
+        let id = id.clone();
+        app.db()
+            .read(move |db| {
+                Ok(db.query_row(
+                    "SELECT secret FROM webhook_endpoints WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap()
+    };
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    let key = secret.trim_start_matches("whsec_");
+    for file in ["muster.db", "muster.db-wal"] {
+        let bytes = std::fs::read(app.dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "{file} holds the secret in clear"
+        );
+    }
+    let key_file = app.dir.path().join("muster.db.key");
+    assert!(key_file.exists(), "the key lives beside the database");
+
+    // Restored elsewhere: the database without its key file.
+    std::fs::remove_file(&key_file).unwrap();
+    app.restart().await;
+    let rx2 = Receiver::start(0).await;
+    let (other, other_secret) = endpoint(&app, &rx2.url("/ok")).await;
+    app.user("ada").await;
+    let d = wait_deliveries(&app, &id, |d| d.len() == 1 && attempts(&d[0]) >= 1).await;
+    let error = d[0]["attempt_log"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("cannot sign") && error.contains("rotate the secret"),
+        "{error}"
+    );
+    assert!(rx.got("/ok").is_empty(), "nothing unsigned was sent");
+    let d = wait_deliveries(&app, &other, |d| {
+        d.len() == 1 && d[0]["state"] == "delivered"
+    })
+    .await;
+    assert_eq!(attempts(&d[0]), 1, "the other endpoint is not held up");
+    assert!(verify(&other_secret, &rx2.got("/ok")[0]));
+
+    // Rotation seals a new secret under the new key; the waiting delivery then goes out.
+    let r = app
+        .admin_req(Method::POST, &format!("/webhooks/{id}/rotate"))
+        .json(&json!({"overlap_seconds": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let rotated: Value = r.json().await.unwrap();
+    let new_secret = rotated["secret"].as_str().unwrap().to_string();
+    let r = app
+        .admin_req(
+            Method::POST,
+            &format!("/webhooks/{id}/deliveries/{}/resend", d_id(&app, &id).await),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    for _ in 0..200 {
+        if !rx.got("/ok").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let got = rx.got("/ok");
+    assert!(
+        !got.is_empty(),
+        "after the rotation the endpoint is delivered to"
+    );
+    assert!(verify(&new_secret, &got[0]));
+}
+
+/// The id of the endpoint's first delivery.
+async fn d_id(app: &TestApp, id: &str) -> i64 {
+    deliveries(app, id).await[0]["id"].as_i64().unwrap()
+}

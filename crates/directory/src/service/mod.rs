@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::cursor::CursorKey;
 use crate::db::Db;
 use crate::live::Change;
+use crate::sealed::Sealer;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -33,16 +34,21 @@ pub struct Directory {
     changes: broadcast::Sender<Change>,
     /// Signs this process's RFC 9865 cursors (`crate::cursor`).
     cursor_key: CursorKey,
+    /// Seals the secrets Muster must read back (webhook signing secrets) under the key file
+    /// beside the database (`crate::sealed`).
+    sealer: Arc<Sealer>,
 }
 
 impl Directory {
     pub fn new(db: Db, clock: Arc<dyn Clock>) -> Directory {
         let (changes, _) = broadcast::channel(1024);
+        let sealer = Arc::new(Sealer::beside(db.path()));
         Directory {
             db,
             clock,
             changes,
             cursor_key: CursorKey::random(),
+            sealer,
         }
     }
 

@@ -29,10 +29,10 @@ impl Directory {
         new: NewEndpoint,
         actor: Actor,
     ) -> Result<(Endpoint, String)> {
-        let now = self.now();
+        let (now, sealer) = (self.now(), self.sealer.clone());
         let out = self
             .db
-            .write(move |db| webhooks::create(db, &new, &actor, now))
+            .write(move |db| webhooks::create(db, &sealer, &new, &actor, now))
             .await?;
         self.announce_endpoint(&out.0);
         Ok(out)
@@ -70,10 +70,10 @@ impl Directory {
         overlap: chrono::Duration,
         actor: Actor,
     ) -> Result<(Endpoint, String)> {
-        let (id, now) = (id.to_string(), self.now());
+        let (id, now, sealer) = (id.to_string(), self.now(), self.sealer.clone());
         let out = self
             .db
-            .write(move |db| webhooks::rotate(db, &id, overlap, &actor, now))
+            .write(move |db| webhooks::rotate(db, &sealer, &id, overlap, &actor, now))
             .await?;
         self.announce_endpoint(&out.0);
         Ok(out)
@@ -125,9 +125,25 @@ impl Directory {
     }
 
     /// The due head of each enabled endpoint's queue, signed now, except endpoints in `busy`.
+    /// A head that cannot be signed (its secret does not open) is recorded as a failed attempt
+    /// saying why, and retried on the schedule like any other failure.
     pub async fn due_webhook_deliveries(&self, busy: Vec<String>) -> Result<Vec<Outgoing>> {
-        let now = self.now();
-        self.db.read(move |db| webhooks::due(db, now, &busy)).await
+        let (now, sealer) = (self.now(), self.sealer.clone());
+        let (due, unsignable) = self
+            .db
+            .read(move |db| webhooks::due(db, &sealer, now, &busy))
+            .await?;
+        for u in unsignable {
+            tracing::warn!(delivery = u.delivery_id, reason = %u.reason, "webhook delivery not signed");
+            let outcome = AttemptOutcome {
+                status: None,
+                error: Some(u.reason),
+                latency_ms: 0,
+                response_excerpt: None,
+            };
+            self.record_webhook_attempt(u.delivery_id, outcome).await?;
+        }
+        Ok(due)
     }
 
     /// Records an attempt's outcome; the delivery is done, retried later or failed.
