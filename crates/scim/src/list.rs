@@ -76,8 +76,9 @@ pub struct Projection {
     pub excluded: Vec<AttrPath>,
 }
 
-/// Page size when the client gives no `count` (clamped to the server's max_results).
-pub const DEFAULT_COUNT: u64 = 100;
+/// Page size when the client gives no `count`: defined beside the ServiceProviderConfig
+/// that advertises it.
+pub use crate::schema::DEFAULT_COUNT;
 
 fn param_is(name: &str, want: &str) -> bool {
     name.eq_ignore_ascii_case(want)

@@ -376,6 +376,10 @@ pub(crate) enum Located {
 
 // ---- limits: no real directory comes near them; each refusal is a 400 that names it ----
 
+/// Page size when the client gives no `count` (clamped to the server's max_results); the
+/// ServiceProviderConfig advertises it as `pagination.defaultPageSize`.
+pub const DEFAULT_COUNT: u64 = 100;
+
 /// Longest string value, in characters, of a name, identifier or other short attribute
 /// (userName, displayName, emails.value, ...).
 pub const MAX_STRING_CHARS: usize = 1024;
@@ -880,7 +884,7 @@ pub fn service_provider_config(base_url: &str, limits: ServiceLimits) -> Value {
             "cursor": true,
             "index": true,
             "defaultPaginationMethod": "index",
-            "defaultPageSize": crate::list::DEFAULT_COUNT.min(limits.max_results),
+            "defaultPageSize": DEFAULT_COUNT.min(limits.max_results),
             "maxPageSize": limits.max_results,
             "cursorTimeout": limits.cursor_timeout_secs,
         },

@@ -16,6 +16,7 @@ pub mod scim;
 pub mod setup;
 pub mod state;
 pub mod webhooks;
+pub mod wire;
 
 use axum::Router;
 use directory::{Clock, Directory, SystemClock};

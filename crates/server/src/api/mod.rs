@@ -345,15 +345,6 @@ async fn info(State(st): State<AppState>) -> ApiResult<ServerInfo> {
     }))
 }
 
-pub(crate) fn idp_of(i: directory::connections::Idp) -> Idp {
-    match i {
-        directory::connections::Idp::Okta => Idp::Okta,
-        directory::connections::Idp::Entra => Idp::Entra,
-        directory::connections::Idp::Google => Idp::Google,
-        directory::connections::Idp::Generic => Idp::Generic,
-    }
-}
-
 fn health_of(s: health::HealthState) -> HealthState {
     match s {
         health::HealthState::NeverConnected => HealthState::NeverConnected,
@@ -376,7 +367,7 @@ fn summarize(st: &AppState, o: directory::service::Overview) -> ConnectionSummar
     ConnectionSummary {
         id: c.id.clone(),
         name: c.name.clone(),
-        idp: idp_of(c.idp),
+        idp: c.idp.into(),
         scim_url: format!("{}/{}", st.scim_base, c.id),
         created_at: c.created_at.clone(),
         health: health_of(h.state),

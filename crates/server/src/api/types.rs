@@ -6,15 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-#[ts(export)]
-pub enum Idp {
-    Okta,
-    Entra,
-    Google,
-    Generic,
-}
+pub use crate::wire::Idp;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

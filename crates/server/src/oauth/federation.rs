@@ -2,7 +2,6 @@
 //! verified against its issuer's published keys (OpenID discovery → `jwks_uri` → JWKS),
 //! cached per issuer and re-fetched, throttled, when an unknown `kid` shows up.
 
-use crate::state::AppState;
 use base64::Engine;
 use directory::oauth::{self, OAuthSettings};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
@@ -158,9 +157,11 @@ pub fn connection_for(client_id: Option<&str>, assertion: &str) -> Option<String
 
 /// Verifies a client assertion against the connection's federation settings: algorithm
 /// (RS256 or ES256 only), signature by the issuer's key, `iss`, `sub`, `aud` (the configured
-/// audience, else `default_audience`), `exp`, `nbf` and `iat` against the server's clock.
+/// audience, else `default_audience`), `exp`, `nbf` and `iat` against `now` (the server's
+/// clock, in Unix seconds), with the issuer's keys from `jwks`.
 pub async fn verify(
-    st: &AppState,
+    jwks: &JwksCache,
+    now: i64,
     token: &str,
     settings: &OAuthSettings,
     default_audience: &str,
@@ -191,7 +192,7 @@ pub async fn verify(
         }
     };
     let header = decode_header(token).map_err(|e| format!("the client assertion: {e}"))?;
-    let jwk = st.jwks.key(issuer, header.kid.as_deref()).await?;
+    let jwk = jwks.key(issuer, header.kid.as_deref()).await?;
     match (&jwk.algorithm, alg) {
         (AlgorithmParameters::RSA(_), Algorithm::RS256)
         | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256) => {}
@@ -219,7 +220,6 @@ pub async fn verify(
             }
         })?
         .claims;
-    let now = st.dir.now().timestamp();
     let time = |k: &str| claims.get(k).and_then(Value::as_i64);
     let exp = time("exp").ok_or("the client assertion's exp is not a number")?;
     if exp + LEEWAY_SECS <= now {

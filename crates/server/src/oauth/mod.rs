@@ -258,7 +258,8 @@ async fn grant(
             Err(e) => return Err(unavailable(e)),
         };
         let audience = endpoint(&st.origin);
-        federation::verify(st, assertion, &settings, &audience)
+        let now = st.dir.now().timestamp();
+        federation::verify(&st.jwks, now, assertion, &settings, &audience)
             .await
             .map_err(|e| OAuthError::invalid_client(e, false))?;
         (conn, ClientProof::VerifiedAssertion, false)

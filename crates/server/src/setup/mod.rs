@@ -80,7 +80,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LinkHolder {
 pub struct SetupPage {
     pub connection_name: String,
     /// The IdP the SaaS team named; the page offers the others too.
-    pub idp: crate::api::types::Idp,
+    pub idp: crate::wire::Idp,
     pub scim_url: String,
     pub expires_at: String,
     /// sent, opened, configured or first_sync
@@ -197,7 +197,7 @@ pub async fn view(
     let v = st.dir.open_setup_link(&holder.secret, holder.actor).await?;
     Ok(Json(SetupPage {
         connection_name: v.connection.name.clone(),
-        idp: crate::api::idp_of(v.connection.idp),
+        idp: v.connection.idp.into(),
         scim_url: format!("{}/{}", st.scim_base, v.connection.id),
         expires_at: v.link.expires_at.clone(),
         status: status_of(&st, &v.link),
