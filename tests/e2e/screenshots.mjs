@@ -1,4 +1,4 @@
-// Saves PNGs of the console's main screens (connections, overview with the running sync, users + drawer with the timeline, groups, roles, tokens, log, triage) to docs/screenshots/ for the README.
+// Saves PNGs of the console's main screens (connections, overview with the running sync, users + drawer with the timeline, groups, roles, tokens, log, triage, the setup link's page) to docs/screenshots/ for the README.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { launchBrowser } from "./lib/browser.mjs";
@@ -141,6 +141,12 @@ async function main() {
         await page.getByTestId("triage-search").press("Enter");
         await page.getByTestId("triage-finding").first().getByTestId("finding-timeline").waitFor();
         await shot(page, "triage");
+
+        // The page a setup link opens for the customer's IT admin: their IdP's fields and what arrived.
+        const link = await admin(server, "POST", `/connections/${id}/setup-links`, { expires_in_hours: 72 });
+        await page.goto(link.url);
+        await page.getByTestId("setup-arrivals").waitFor();
+        await shot(page, "setup-page");
       }
       await browser.close();
       browser = undefined;
