@@ -1,6 +1,7 @@
 //! The audit trail of admin actions (token issue/rotate/revoke, mapping edits, restores):
 //! when, which connection, which token prefix, from where. Never a secret.
 
+use crate::access::Role;
 use crate::clock::fmt_time;
 use crate::error::Result;
 use chrono::{DateTime, Utc};
@@ -17,6 +18,11 @@ pub struct AuditEntry {
     pub token_prefix: Option<String>,
     pub source: Option<String>,
     pub detail: Option<String>,
+    /// The signed-in person, when a person did it (not the admin secret, CLI or Muster).
+    pub actor_email: Option<String>,
+    pub actor_subject: Option<String>,
+    pub actor_role: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// Who did an admin action, from every entry point the same way: the console's admin API
@@ -24,8 +30,13 @@ pub struct AuditEntry {
 /// Muster itself. Stored as its name, with the address as the row's `source`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    /// The console or any caller of the admin API, from this address.
-    Admin { source: String },
+    /// The console or any caller of the admin API, from this address: the signed-in person,
+    /// or, with none, whoever holds the admin secret (the desktop app's own user).
+    Admin {
+        source: String,
+        person: Option<Person>,
+        user_agent: Option<String>,
+    },
     /// The `muster` CLI, run on the server's host against its database.
     Cli,
     /// The scripted live demo.
@@ -51,7 +62,43 @@ impl Actor {
     /// Where the action came from, when a network address says it.
     pub fn source(&self) -> Option<&str> {
         match self {
-            Actor::Admin { source } | Actor::SetupLink { source } => Some(source),
+            Actor::Admin { source, .. } | Actor::SetupLink { source } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A signed-in admin as the audit trail names them: their account, email, the subject their
+/// identity provider knows them by (when they signed in with it), and their role then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub admin_id: String,
+    pub email: String,
+    pub subject: Option<String>,
+    pub role: Role,
+}
+
+impl Actor {
+    /// An admin-API caller holding the admin secret (no person), as tests and the CLI's
+    /// in-process callers name them.
+    pub fn admin(source: &str) -> Actor {
+        Actor::Admin {
+            source: source.to_string(),
+            person: None,
+            user_agent: None,
+        }
+    }
+
+    fn person(&self) -> Option<&Person> {
+        match self {
+            Actor::Admin { person, .. } => person.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn user_agent(&self) -> Option<&str> {
+        match self {
+            Actor::Admin { user_agent, .. } => user_agent.as_deref(),
             _ => None,
         }
     }
@@ -75,7 +122,9 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<()> {
     db.prepare_cached(
-        "INSERT INTO audit (at, connection_id, actor, action, token_prefix, source, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit (at, connection_id, actor, action, token_prefix, source, detail,
+            actor_email, actor_subject, actor_role, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         fmt_time(now),
@@ -84,7 +133,11 @@ pub fn record(
         action,
         token_prefix,
         actor.source(),
-        detail
+        detail,
+        actor.person().map(|p| p.email.as_str()),
+        actor.person().and_then(|p| p.subject.as_deref()),
+        actor.person().map(|p| p.role.as_str()),
+        actor.user_agent(),
     ])?;
     Ok(())
 }
@@ -103,7 +156,8 @@ pub fn list_server(db: &Connection, limit: u32) -> Result<Vec<AuditEntry>> {
 fn list_where(db: &Connection, connection_id: Option<&str>, limit: u32) -> Result<Vec<AuditEntry>> {
     // `IS` matches NULL to NULL: with no connection, the server-wide rows.
     let mut stmt = db.prepare_cached(
-        "SELECT id, at, connection_id, actor, action, token_prefix, source, detail FROM audit
+        "SELECT id, at, connection_id, actor, action, token_prefix, source, detail,
+                actor_email, actor_subject, actor_role, user_agent FROM audit
          WHERE connection_id IS ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let rows = stmt
@@ -117,6 +171,10 @@ fn list_where(db: &Connection, connection_id: Option<&str>, limit: u32) -> Resul
                 token_prefix: r.get(5)?,
                 source: r.get(6)?,
                 detail: r.get(7)?,
+                actor_email: r.get(8)?,
+                actor_subject: r.get(9)?,
+                actor_role: r.get(10)?,
+                user_agent: r.get(11)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/0018_webhooks.sql")),
     (19, include_str!("../migrations/0019_oauth.sql")),
     (20, include_str!("../migrations/0020_setup_links.sql")),
+    (21, include_str!("../migrations/0021_team.sql")),
 ];
 
 /// Most commands one group commit takes; bounded so one fsync never waits on too many.

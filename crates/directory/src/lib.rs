@@ -1,6 +1,9 @@
 //! Muster's directory: connections, tokens, users, groups and memberships, and the
 //! provisioning log, stored in SQLite. Nothing here knows about HTTP.
 
+pub mod access;
+pub mod admin_sessions;
+pub mod admins;
 pub mod attributes;
 pub mod audit;
 pub mod backup;

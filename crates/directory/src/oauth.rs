@@ -7,9 +7,7 @@ use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::tokens::TokenHash;
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -102,15 +100,6 @@ pub enum ClientProof {
 /// Why a grant was refused: RFC 6749 §5.2's `invalid_client`, with a description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidClient(pub String);
-
-fn random(prefix: &str) -> String {
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    )
-}
 
 fn ensure_connection(db: &Connection, connection_id: &str) -> Result<()> {
     crate::connections::get(db, connection_id)?
@@ -251,7 +240,7 @@ pub fn issue_secret(
             "a client secret lives between {MIN_SECRET_DAYS} and {MAX_SECRET_DAYS} days"
         )));
     }
-    let secret = random(SECRET_PREFIX);
+    let secret = crate::tokens::new_secret(SECRET_PREFIX);
     let record = ClientSecretRecord {
         id: uuid::Uuid::new_v4().to_string(),
         prefix: secret[..12].to_string(),
@@ -398,7 +387,7 @@ pub fn grant(
         ClientProof::VerifiedAssertion => "federation".to_string(),
     };
     let lifetime = settings(db, connection_id)?.token_lifetime_secs;
-    let token = random(ACCESS_TOKEN_PREFIX);
+    let token = crate::tokens::new_secret(ACCESS_TOKEN_PREFIX);
     db.prepare_cached(
         "DELETE FROM tokens WHERE connection_id = ?1 AND oauth_grant IS NOT NULL AND expires_at < ?2",
     )?

@@ -5,20 +5,9 @@ use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::tokens::TokenHash;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
-
-fn random_secret(prefix: &str) -> String {
-    use base64::Engine;
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    )
-}
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,7 +80,7 @@ pub fn create(
         }
         Some((true, None)) => {}
     }
-    let token = random_secret("mss_");
+    let token = crate::tokens::new_secret("mss_");
     let id = uuid::Uuid::new_v4().to_string();
     let expires = fmt_time(now + ttl);
     db.prepare_cached("INSERT INTO sessions (id, connection_id, user_id, token_hash, created_at, expires_at, source)
@@ -175,7 +164,7 @@ pub fn revoke(db: &Connection, session_id: &str, reason: &str, now: DateTime<Utc
 
 /// A new application key (credentials of the integrating application), shown once.
 pub fn issue_app_key(db: &Connection, label: &str, now: DateTime<Utc>) -> Result<(String, String)> {
-    let secret = random_secret("mak_");
+    let secret = crate::tokens::new_secret("mak_");
     let prefix = secret[..12].to_string();
     db.prepare_cached(
         "INSERT INTO app_keys (id, label, prefix, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

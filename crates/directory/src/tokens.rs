@@ -78,6 +78,13 @@ pub enum TokenCheck {
     Unknown,
 }
 
+/// A new secret: the prefix that says what it is, then 256 random bits, base64url.
+pub fn new_secret(prefix: &str) -> String {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    format!("{prefix}{}", encode_url(&raw))
+}
+
 mod base64_lite {
     use base64::Engine;
     pub fn encode_url(bytes: &[u8]) -> String {
@@ -91,9 +98,7 @@ pub fn issue(
     label: &str,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let secret = format!("mst_{}", encode_url(&raw));
+    let secret = new_secret("mst_");
     let prefix = secret[..12].to_string();
     let id = uuid::Uuid::new_v4().to_string();
     db.prepare_cached(

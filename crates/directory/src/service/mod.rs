@@ -9,12 +9,14 @@ mod console;
 mod oauth;
 mod scim;
 mod setup;
+mod team;
 mod webhooks;
 
 pub use admin::{Overview, RolesOverview};
 pub use console::{GroupDetail, UserDetail};
 pub use scim::{ListPage, RootPage, ScimWrite, Update, WriteOutcome};
 pub use setup::SetupView;
+pub use team::{SignInRefused, TotpProof};
 
 use crate::clock::Clock;
 use crate::cursor::CursorKey;

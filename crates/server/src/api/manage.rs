@@ -292,6 +292,10 @@ fn audit_row(a: directory::audit::AuditEntry) -> AuditRow {
         token_prefix: a.token_prefix,
         source: a.source,
         detail: a.detail,
+        actor_email: a.actor_email,
+        actor_subject: a.actor_subject,
+        actor_role: a.actor_role,
+        user_agent: a.user_agent,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod setup_links;
 pub mod showcase;
 pub mod story;
 pub mod sync;
+pub mod team_types;
 pub mod types;
 pub mod webhooks;
 
@@ -557,7 +558,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AdminActor {
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".to_string());
-        Ok(AdminActor(directory::Actor::Admin { source }))
+        Ok(AdminActor(directory::Actor::admin(&source)))
     }
 }
 

@@ -420,6 +420,11 @@ pub struct AuditRow {
     pub token_prefix: Option<String>,
     pub source: Option<String>,
     pub detail: Option<String>,
+    /// The signed-in person who did it: email, IdP subject, role at the time.
+    pub actor_email: Option<String>,
+    pub actor_subject: Option<String>,
+    pub actor_role: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
