@@ -450,13 +450,22 @@ pub mod totp {
         )
     }
 
-    /// The step a code is valid for at `unix_secs` (this step or one either side), if any.
-    pub fn accepted_step(seed: &str, code: &str, unix_secs: u64) -> Result<Option<i64>> {
+    fn totp(seed: &str) -> Result<TOTP> {
         let bytes = Secret::Encoded(seed.to_string())
             .to_bytes()
             .map_err(|_| Error::Invalid("the TOTP seed is not base32".into()))?;
-        let totp = TOTP::new(Algorithm::SHA1, 6, 0, STEP, bytes)
-            .map_err(|e| Error::Invalid(format!("the TOTP seed is unusable: {e}")))?;
+        TOTP::new(Algorithm::SHA1, 6, 0, STEP, bytes)
+            .map_err(|e| Error::Invalid(format!("the TOTP seed is unusable: {e}")))
+    }
+
+    /// The code an authenticator app shows at `unix_secs`.
+    pub fn code(seed: &str, unix_secs: u64) -> Result<String> {
+        Ok(totp(seed)?.generate(unix_secs))
+    }
+
+    /// The step a code is valid for at `unix_secs` (this step or one either side), if any.
+    pub fn accepted_step(seed: &str, code: &str, unix_secs: u64) -> Result<Option<i64>> {
+        let totp = totp(seed)?;
         let code = code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);

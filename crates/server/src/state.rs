@@ -44,6 +44,8 @@ pub struct AppState {
     pub sync_gap: std::time::Duration,
     /// Workload identity federation issuers' keys, for the token endpoint (`crate::oauth`).
     pub jwks: crate::oauth::federation::JwksCache,
+    /// Failed console sign-ins per source address (`api::auth`).
+    pub sign_in_throttle: crate::api::auth::Throttle,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             metrics: None,
             sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
             jwks: crate::oauth::federation::JwksCache::default(),
+            sign_in_throttle: Default::default(),
         }
     }
 

@@ -38,7 +38,7 @@ async fn the_served_document_is_openapi_3_1_and_the_checked_in_one() {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }
     assert_eq!(
-        doc["paths"]["/api/connections"]["get"]["security"][0]["admin_secret"],
+        doc["paths"]["/api/connections"]["get"]["security"][0]["admin_session"],
         serde_json::json!([])
     );
     assert_eq!(
@@ -46,7 +46,7 @@ async fn the_served_document_is_openapi_3_1_and_the_checked_in_one() {
         serde_json::json!([])
     );
     let schemes = &doc["components"]["securitySchemes"];
-    assert_eq!(schemes["admin_secret"]["scheme"], "bearer");
+    assert_eq!(schemes["admin_session"]["scheme"], "bearer");
     assert_eq!(schemes["app_key"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["ApiError"].is_object());
 
@@ -94,7 +94,7 @@ async fn only_the_document_is_open_and_only_to_this_servers_names() {
         .send()
         .await
         .unwrap();
-    assert_eq!(post.status(), StatusCode::UNAUTHORIZED, "GET only");
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED, "GET only");
     let with_secret = app
         .admin_req(Method::GET, "/openapi.json")
         .send()

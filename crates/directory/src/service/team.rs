@@ -273,6 +273,16 @@ impl Directory {
             .await
     }
 
+    /// Audits an admin-API request refused for want of a permission.
+    pub async fn record_denied(&self, actor: Actor, what: &str) -> Result<()> {
+        let (detail, now) = (what.to_string(), self.now());
+        self.db
+            .write(move |c| {
+                audit::record(c, None, &actor, "access.denied", None, Some(&detail), now)
+            })
+            .await
+    }
+
     /// The person behind a presented session secret, now; last use recorded at most once
     /// a minute.
     pub async fn check_admin_session(

@@ -1,6 +1,10 @@
-//! The admin JSON API the console talks to: authenticated by the admin secret (never a
-//! SCIM token), refused to foreign origins, and live changes as server-sent events.
+//! The admin JSON API the console talks to: each request's caller resolved once (a signed-in
+//! person's session, or the admin secret from the server's own machine; never a SCIM token,
+//! never a credential in a URL), each route's permission checked against their role (the
+//! table in `routes`), foreign origins refused, and live changes as server-sent events.
 
+pub mod access;
+pub mod auth;
 pub mod evidence;
 pub mod lifecycle;
 pub mod manage;
@@ -13,17 +17,18 @@ pub mod setup_links;
 pub mod showcase;
 pub mod story;
 pub mod sync;
+pub mod team;
 pub mod team_types;
 pub mod types;
 pub mod webhooks;
 
 use crate::state::AppState;
+use access::{Caller, Principal, Routes};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use directory::console::{PageQuery, StatusFilter};
 use directory::live::Change;
@@ -58,183 +63,219 @@ where
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    let authed = Router::new()
-        .route("/openapi.json", get(openapi::serve))
-        .route("/info", get(info))
-        .route(
-            "/connections",
-            get(list_connections).post(create_connection),
+/// Every admin-API route with the access it needs. A route can only be added with one,
+/// and the permission matrix test walks this table.
+pub fn routes() -> Routes {
+    use access::{Public, EXPORT, MANAGE, READ, SESSION, TEAM};
+    Routes::default()
+        .get("/openapi.json", Public, openapi::serve)
+        .get("/info", READ, info)
+        // Signing in and enrolment: no credential yet.
+        .post("/auth/password", Public, auth::sign_in_password)
+        .post("/auth/enrolment", Public, auth::enrolment)
+        .post("/auth/enrol", Public, auth::enrol)
+        .get("/auth/me", SESSION, auth::me)
+        .post("/auth/signout", SESSION, auth::sign_out)
+        .get("/auth/sessions", SESSION, auth::my_sessions)
+        .post(
+            "/auth/sessions/{sid}/revoke",
+            SESSION,
+            auth::revoke_my_session,
         )
-        .route(
-            "/connections/{id}",
-            get(connection_detail)
-                .patch(lifecycle::rename)
-                .delete(lifecycle::delete),
+        // The team: owners only.
+        .get("/team/admins", TEAM, team::list_admins)
+        .post("/team/admins", TEAM, team::add_admin)
+        .patch("/team/admins/{aid}", TEAM, team::change_admin)
+        .post(
+            "/team/admins/{aid}/enrolment",
+            TEAM,
+            team::reissue_enrolment,
         )
-        .route(
-            "/connections/{id}/pause",
-            axum::routing::post(lifecycle::pause),
+        .get("/team/sessions", TEAM, team::all_sessions)
+        .post(
+            "/team/sessions/{sid}/revoke",
+            TEAM,
+            team::revoke_any_session,
         )
-        .route(
-            "/connections/{id}/resume",
-            axum::routing::post(lifecycle::resume),
-        )
-        .route("/connections/{id}/deletion", get(lifecycle::deletion))
-        .route(
-            "/connections/{id}/test",
-            axum::routing::post(lifecycle::test),
-        )
-        .route("/connections/{id}/users", get(user_page))
-        .route("/connections/{id}/users/{uid}", get(user_detail))
-        .route(
+        .get("/connections", READ, list_connections)
+        .post("/connections", MANAGE, create_connection)
+        .get("/connections/{id}", READ, connection_detail)
+        .patch("/connections/{id}", MANAGE, lifecycle::rename)
+        .delete("/connections/{id}", MANAGE, lifecycle::delete)
+        .post("/connections/{id}/pause", MANAGE, lifecycle::pause)
+        .post("/connections/{id}/resume", MANAGE, lifecycle::resume)
+        .get("/connections/{id}/deletion", READ, lifecycle::deletion)
+        .post("/connections/{id}/test", MANAGE, lifecycle::test)
+        .get("/connections/{id}/users", READ, user_page)
+        .get("/connections/{id}/users/{uid}", READ, user_detail)
+        .get(
             "/connections/{id}/users/{uid}/timeline",
-            get(story::user_timeline),
+            READ,
+            story::user_timeline,
         )
-        .route("/connections/{id}/groups", get(group_page))
-        .route("/connections/{id}/groups/{gid}", get(group_detail))
-        .route(
+        .get("/connections/{id}/groups", READ, group_page)
+        .get("/connections/{id}/groups/{gid}", READ, group_detail)
+        .get(
             "/connections/{id}/groups/{gid}/members",
-            get(story::group_members),
+            READ,
+            story::group_members,
         )
-        .route("/connections/{id}/log", get(connection_log))
-        .route(
-            "/connections/{id}/roles",
-            get(manage::roles_view).post(manage::add_role),
-        )
-        .route(
+        .get("/connections/{id}/log", READ, connection_log)
+        .get("/connections/{id}/roles", READ, manage::roles_view)
+        .post("/connections/{id}/roles", MANAGE, manage::add_role)
+        // A preview computes; it changes nothing.
+        .post(
             "/connections/{id}/roles/preview",
-            axum::routing::post(manage::preview_mappings),
+            READ,
+            manage::preview_mappings,
         )
-        .route(
+        .put(
             "/connections/{id}/roles/mappings",
-            axum::routing::put(manage::save_mappings),
+            MANAGE,
+            manage::save_mappings,
         )
-        .route("/connections/{id}/tokens", get(manage::list_tokens))
-        .route(
-            "/connections/{id}/setup-links",
-            get(setup_links::list).post(setup_links::create),
-        )
-        .route(
+        .get("/connections/{id}/tokens", READ, manage::list_tokens)
+        .get("/connections/{id}/setup-links", READ, setup_links::list)
+        .post("/connections/{id}/setup-links", MANAGE, setup_links::create)
+        .post(
             "/connections/{id}/setup-links/{lid}/revoke",
-            axum::routing::post(setup_links::revoke),
+            MANAGE,
+            setup_links::revoke,
         )
-        .route(
+        .post(
             "/connections/{id}/tokens/rotate",
-            axum::routing::post(manage::rotate_token),
+            MANAGE,
+            manage::rotate_token,
         )
-        .route(
+        .post(
             "/connections/{id}/tokens/{tid}/revoke",
-            axum::routing::post(manage::revoke_token),
+            MANAGE,
+            manage::revoke_token,
         )
-        .route("/connections/{id}/oauth", get(oauth::oauth_client))
-        .route(
+        .get("/connections/{id}/oauth", READ, oauth::oauth_client)
+        .put(
             "/connections/{id}/oauth/settings",
-            axum::routing::put(oauth::save_oauth_settings),
+            MANAGE,
+            oauth::save_oauth_settings,
         )
-        .route(
+        .post(
             "/connections/{id}/oauth/secrets",
-            axum::routing::post(oauth::issue_secret),
+            MANAGE,
+            oauth::issue_secret,
         )
-        .route(
+        .post(
             "/connections/{id}/oauth/secrets/{sid}/revoke",
-            axum::routing::post(oauth::revoke_secret),
+            MANAGE,
+            oauth::revoke_secret,
         )
-        .route("/connections/{id}/audit", get(manage::audit_trail))
-        .route("/audit", get(manage::server_audit_trail))
-        .route(
-            "/connections/{id}/jit",
-            get(manage::jit_settings).put(manage::save_jit_settings),
-        )
-        .route("/connections/{id}/jit/stale", get(manage::jit_stale))
-        .route("/connections/{id}/jit/flagged", get(manage::jit_flagged))
-        .route(
+        .get("/connections/{id}/audit", READ, manage::audit_trail)
+        .get("/audit", READ, manage::server_audit_trail)
+        .get("/connections/{id}/jit", READ, manage::jit_settings)
+        .put("/connections/{id}/jit", MANAGE, manage::save_jit_settings)
+        .get("/connections/{id}/jit/stale", READ, manage::jit_stale)
+        .get("/connections/{id}/jit/flagged", READ, manage::jit_flagged)
+        .post(
             "/connections/{id}/jit/deactivate",
-            axum::routing::post(manage::jit_deactivate),
+            MANAGE,
+            manage::jit_deactivate,
         )
-        .route(
+        .post(
             "/connections/{id}/users/{uid}/restore",
-            axum::routing::post(manage::restore_user),
+            MANAGE,
+            manage::restore_user,
         )
-        .route(
+        .post(
             "/connections/{id}/groups/{gid}/restore",
-            axum::routing::post(manage::restore_group),
+            MANAGE,
+            manage::restore_group,
         )
-        .route(
+        .get(
             "/connections/{id}/attribute-mappings",
-            get(manage::attribute_mappings).put(manage::save_attribute_mappings),
+            READ,
+            manage::attribute_mappings,
         )
-        .route(
+        .put(
+            "/connections/{id}/attribute-mappings",
+            MANAGE,
+            manage::save_attribute_mappings,
+        )
+        .post(
             "/connections/{id}/attribute-mappings/preview",
-            axum::routing::post(manage::preview_attribute_mappings),
+            READ,
+            manage::preview_attribute_mappings,
         )
-        .route("/events", get(events))
-        .route("/purge", axum::routing::post(purge_now))
-        .route("/log", get(observe::all_log))
-        .route(
-            "/settings/log-retention",
-            get(log_retention).put(set_log_retention),
-        )
-        .route("/log/export", get(observe::export_log))
-        .route("/log/{row}", get(observe::log_entry))
-        .route("/triage", get(observe::triage))
-        .route("/search", get(search::search))
-        .route("/evidence", get(evidence::evidence))
-        .route("/demo", get(showcase::demo_state))
-        .route("/demo/start", axum::routing::post(showcase::demo_start))
-        .route("/demo/pause", axum::routing::post(showcase::demo_pause))
-        .route("/demo/resume", axum::routing::post(showcase::demo_resume))
-        .route("/demo/speed", axum::routing::post(showcase::demo_speed))
-        .route("/demo/reset", axum::routing::post(showcase::demo_reset))
-        .route("/check", axum::routing::post(showcase::check))
-        .route("/check/html", axum::routing::post(showcase::check_html))
-        .route("/check/pdf", axum::routing::post(showcase::check_pdf))
-        .route("/connections/{id}/activity", get(observe::activity))
-        .route("/connections/{id}/sync", get(sync::sync_activity))
-        .route(
+        .get("/events", READ, events)
+        .post("/purge", MANAGE, purge_now)
+        .get("/log", READ, observe::all_log)
+        .get("/settings/log-retention", READ, log_retention)
+        .put("/settings/log-retention", MANAGE, set_log_retention)
+        .get("/log/export", EXPORT, observe::export_log)
+        .get("/log/{row}", READ, observe::log_entry)
+        .get("/triage", READ, observe::triage)
+        .get("/search", READ, search::search)
+        .get("/evidence", EXPORT, evidence::evidence)
+        .get("/demo", READ, showcase::demo_state)
+        .post("/demo/start", MANAGE, showcase::demo_start)
+        .post("/demo/pause", MANAGE, showcase::demo_pause)
+        .post("/demo/resume", MANAGE, showcase::demo_resume)
+        .post("/demo/speed", MANAGE, showcase::demo_speed)
+        .post("/demo/reset", MANAGE, showcase::demo_reset)
+        .post("/check", MANAGE, showcase::check)
+        .post("/check/html", MANAGE, showcase::check_html)
+        .post("/check/pdf", MANAGE, showcase::check_pdf)
+        .get("/connections/{id}/activity", READ, observe::activity)
+        .get("/connections/{id}/sync", READ, sync::sync_activity)
+        .get("/connections/{id}/health/cadence", READ, observe::cadence)
+        .put(
             "/connections/{id}/health/cadence",
-            get(observe::cadence).put(observe::set_cadence),
+            MANAGE,
+            observe::set_cadence,
         )
-        .route(
-            "/connections/{id}/retention",
-            get(manage::retention).put(manage::set_retention),
-        )
-        .route(
+        .get("/connections/{id}/retention", READ, manage::retention)
+        .put("/connections/{id}/retention", MANAGE, manage::set_retention)
+        .get(
             "/connections/{id}/webhooks",
-            get(webhooks::list_connection_webhooks).post(webhooks::create_connection_webhook),
+            READ,
+            webhooks::list_connection_webhooks,
         )
-        .route(
-            "/webhooks",
-            get(webhooks::list_server_webhooks).post(webhooks::create_server_webhook),
+        .post(
+            "/connections/{id}/webhooks",
+            MANAGE,
+            webhooks::create_connection_webhook,
         )
-        .route(
-            "/webhooks/{wid}",
-            get(webhooks::get_webhook)
-                .patch(webhooks::update_webhook)
-                .delete(webhooks::delete_webhook),
-        )
-        .route(
+        .get("/webhooks", READ, webhooks::list_server_webhooks)
+        .post("/webhooks", MANAGE, webhooks::create_server_webhook)
+        .get("/webhooks/{wid}", READ, webhooks::get_webhook)
+        .patch("/webhooks/{wid}", MANAGE, webhooks::update_webhook)
+        .delete("/webhooks/{wid}", MANAGE, webhooks::delete_webhook)
+        .post(
             "/webhooks/{wid}/rotate",
-            axum::routing::post(webhooks::rotate_webhook_secret),
+            MANAGE,
+            webhooks::rotate_webhook_secret,
         )
-        .route(
+        .get(
             "/webhooks/{wid}/deliveries",
-            get(webhooks::webhook_deliveries),
+            READ,
+            webhooks::webhook_deliveries,
         )
-        .route(
+        .post(
             "/webhooks/{wid}/deliveries/{did}/resend",
-            axum::routing::post(webhooks::resend_webhook),
+            MANAGE,
+            webhooks::resend_webhook,
         )
-        .route(
-            "/webhooks/{wid}/replay",
-            axum::routing::post(webhooks::replay_webhooks),
-        )
+        .post("/webhooks/{wid}/replay", MANAGE, webhooks::replay_webhooks)
+}
+
+pub fn router(state: AppState) -> Router {
+    let authed = routes()
+        .into_router()
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state.clone());
     authed.fallback(|| async { ApiFailure::not_found("no such admin endpoint") })
 }
 
-/// Origin check, CORS for the desktop window, and the admin secret. Fails closed.
+/// Host and Origin checks, CORS for the desktop window, and who the caller is (each route
+/// then checks its own permission, `access::enforce`). Fails closed.
 async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
     // DNS rebinding: a page on attacker.example that resolves its name to 127.0.0.1 sends
     // its own name as Host; only this server's names are answered.
@@ -302,37 +343,102 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::to_string);
-    // EventSource cannot send headers; the events stream takes the secret as a parameter.
-    let from_query = if req.uri().path().ends_with("/events") {
-        req.uri().query().and_then(|q| {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .ok()?
-                .into_iter()
-                .find(|(k, _)| k == "secret")
-                .map(|(_, v)| v)
-        })
-    } else {
-        None
+    let local = from_this_machine(&req);
+    let caller = match resolve(&st, local, bearer.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => return cors(e.into_response()),
     };
-    let presented = bearer.or(from_query);
-    // The API's description reveals no data, so it needs no secret (a viewer can load it);
-    // the Host and Origin checks above still apply, as to the rest of /api.
-    let public = req.method() == Method::GET && req.uri().path() == openapi::PATH_IN_API;
-    if !public
-        && !presented
-            .as_deref()
-            .is_some_and(|p| st.admin_secret_matches(p))
-    {
-        return cors(
-            ApiFailure::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "the admin secret is missing or wrong",
-            )
-            .into_response(),
-        );
+    let known = match &caller {
+        Caller::Known(p) => Some(p.clone()),
+        _ => None,
+    };
+    let (source, agent) = request_origin(req.headers(), req.extensions());
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
+    let detail = format!("{} {path}", req.method());
+    let mut req = req;
+    req.extensions_mut().insert(caller);
+    let resp = next.run(req).await;
+    if resp.extensions().get::<access::Denied>().is_some() {
+        if let Some(p) = known {
+            // The refusal stands whether or not its audit row can be written.
+            if let Err(e) = st.dir.record_denied(p.actor(source, agent), &detail).await {
+                tracing::warn!(error = %e, "could not audit a refused admin request");
+            }
+        }
     }
-    cors(next.run(req).await)
+    cors(resp)
+}
+
+/// Who a request's credential names: a console session (`mas_…`), or the admin secret.
+/// Once the team has accounts, the admin secret is accepted only from this machine (a
+/// loopback peer, not forwarded by a proxy): it is the desktop app's and the operator's
+/// credential, not a team's.
+async fn resolve(st: &AppState, local: bool, bearer: Option<&str>) -> Result<Caller, ApiFailure> {
+    let Some(presented) = bearer.filter(|b| !b.is_empty()) else {
+        return Ok(Caller::Anonymous);
+    };
+    if presented.starts_with("mas_") {
+        return Ok(match st.dir.check_admin_session(presented).await? {
+            Ok((session, admin)) => Caller::Known(Principal::Person {
+                admin: Box::new(admin),
+                session: Box::new(session),
+            }),
+            Err(refusal) => Caller::Refused(
+                StatusCode::UNAUTHORIZED,
+                if refusal == directory::admin_sessions::Refusal::Disabled {
+                    "disabled"
+                } else {
+                    "session_ended"
+                },
+                refusal.message().to_string(),
+            ),
+        });
+    }
+    if !st.admin_secret_matches(presented) {
+        return Ok(Caller::Refused(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the admin secret or session is missing or wrong".into(),
+        ));
+    }
+    if local || st.dir.admin_count().await? == 0 {
+        Ok(Caller::Known(Principal::Secret))
+    } else {
+        Ok(Caller::Refused(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "this server has a team: sign in as yourself (the admin secret works only on the server's own machine)".into(),
+        ))
+    }
+}
+
+/// A loopback peer whose request no proxy forwarded.
+fn from_this_machine(req: &Request) -> bool {
+    let loopback = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    let h = req.headers();
+    loopback && !h.contains_key("forwarded") && !h.contains_key("x-forwarded-for")
+}
+
+/// Where a request came from, for the audit trail: the peer address and the user agent.
+pub(crate) fn request_origin(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> (String, Option<String>) {
+    let source = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(256).collect());
+    (source, agent)
 }
 
 /// The server's version and the base URLs of its SCIM endpoint and admin API.
@@ -541,24 +647,50 @@ pub(crate) async fn ensure_connection(st: &AppState, id: &str) -> Result<(), Api
     }
 }
 
-/// The admin behind an admin-API request, as the audit trail names them: `Actor::Admin` with
-/// the address the request came from. Every audited handler takes this, so the console's
-/// actions are recorded the same way whichever handler runs.
+/// The admin behind an admin-API request, as the audit trail names them: the signed-in
+/// person (or, with the admin secret, no person) with the address and user agent the request
+/// came from. Every audited handler takes this, so every action is recorded the same way.
 pub struct AdminActor(pub directory::Actor);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AdminActor {
-    type Rejection = Infallible;
+    type Rejection = ApiFailure;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let source = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        Ok(AdminActor(directory::Actor::admin(&source)))
+        let (source, agent) = request_origin(&parts.headers, &parts.extensions);
+        Ok(AdminActor(match parts.extensions.get::<Caller>() {
+            Some(Caller::Known(p)) => p.actor(source, agent),
+            // A public route (signing in): whoever it turns out to be is named later.
+            _ => directory::Actor::Admin {
+                source,
+                user_agent: agent,
+                person: None,
+            },
+        }))
+    }
+}
+
+/// The principal behind a request on a route that needs one (the guard and the route's
+/// access check ran first, so it is there).
+pub struct Who(pub Principal);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Who {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Caller>() {
+            Some(Caller::Known(p)) => Ok(Who(p.clone())),
+            _ => Err(ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "sign in first",
+            )),
+        }
     }
 }
 
@@ -789,8 +921,6 @@ async fn connection_log(
 // OpenAPI has no schema for an event stream: the body is described as text, and each event's
 // data, a Change (directory::live), is listed among the document's schemas.
 #[utoipa::path(get, path = "/api/events", tag = "server",
-    params(("secret" = Option<String>, Query,
-        description = "The admin secret, for EventSource, which cannot send headers")),
     responses((status = 200,
         description = "Server-sent events named `change`, each with a Change as JSON data (kind user, group, connection, log, or resync after the stream lagged: refetch everything); a `ping` comment every 15 s",
         content_type = "text/event-stream", body = String)))]

@@ -3,13 +3,13 @@
 //! types' `ToSchema` derives: served at `GET /api/openapi.json` and checked in as
 //! `docs/openapi.json` (a test fails on drift).
 
+use super::access::{Access, Rule};
 use super::types::ApiError;
 use axum::http::header;
 use axum::response::IntoResponse;
 use std::sync::OnceLock;
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-};
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
@@ -20,8 +20,9 @@ pub const PATH_IN_API: &str = "/openapi.json";
 #[openapi(
     info(
         title = "Muster admin and app API",
-        description = "The admin API (`/api`) is what the console uses: authenticated by the admin \
-secret, answered only for loopback or `--admin-host` names, refused to foreign origins. The app \
+        description = "The admin API (`/api`) is what the console uses: each person signs in (password \
+and TOTP, or the company's identity provider) and each operation needs a permission their role \
+holds; the admin secret works from the server's own machine. Answered only for loopback or `--admin-host` names, refused to foreign origins. The app \
 API (`/app/v1`) is what the integrating application calls, with an application key \
 (`muster app-key`). The setup API (`/setup/v1`) is what the setup page a setup link opens calls, \
 with the link's secret, for that link's one connection. Errors of all three are \
@@ -33,6 +34,19 @@ Guide: docs/admin-api.md."
     paths(
         serve,
         super::info,
+        super::auth::sign_in_password,
+        super::auth::enrolment,
+        super::auth::enrol,
+        super::auth::me,
+        super::auth::sign_out,
+        super::auth::my_sessions,
+        super::auth::revoke_my_session,
+        super::team::list_admins,
+        super::team::add_admin,
+        super::team::change_admin,
+        super::team::reissue_enrolment,
+        super::team::all_sessions,
+        super::team::revoke_any_session,
         super::list_connections,
         super::create_connection,
         super::connection_detail,
@@ -129,6 +143,7 @@ Guide: docs/admin-api.md."
     modifiers(&Guards),
     tags(
         (name = "server", description = "This server, its live change stream and this document"),
+        (name = "team", description = "Signing in as oneself, enrolment, sessions, and (owners) the team's accounts and roles"),
         (name = "connections", description = "Connections to IdPs: create, rename, pause, test, delete, health cadence"),
         (name = "users and groups", description = "What the IdPs provisioned, and restores of deleted users and groups"),
         (name = "roles", description = "Roles and the precedence list that maps groups and attributes to them"),
@@ -179,8 +194,7 @@ pub async fn serve() -> impl IntoResponse {
 /// handler.
 struct Guards;
 
-const ADMIN: &str = "admin_secret";
-const ADMIN_QUERY: &str = "admin_secret_query";
+const ADMIN: &str = "admin_session";
 const APP: &str = "app_key";
 const SETUP: &str = "setup_link";
 
@@ -193,20 +207,14 @@ impl Modify for Guards {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "The admin secret (`Authorization: Bearer <secret>`): printed by `muster \
-                         serve` in the console link (`#secret=`), handed to the desktop window; \
-                         never a SCIM token.",
+                        "A console session (`mas_…`, from `POST /api/auth/password` or the \
+                         identity provider's sign-in) or, from the server's own machine, the admin \
+                         secret `muster serve` prints; as `Authorization: Bearer <credential>`, \
+                         never in a URL. Each operation's `x-muster-permission` names what the \
+                         caller's role must hold (owner > admin > support > viewer).",
                     ))
                     .build(),
             ),
-        );
-        c.add_security_scheme(
-            ADMIN_QUERY,
-            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
-                "secret",
-                "The admin secret as `?secret=`, accepted on /api/events only (EventSource \
-                 cannot send headers).",
-            ))),
         );
         c.add_security_scheme(
             APP,
@@ -240,7 +248,8 @@ impl Modify for Guards {
             ),
             (
                 "Forbidden",
-                "`forbidden`: a Host that is not loopback or an --admin-host name, or a foreign Origin",
+                "`forbidden`: the caller's role lacks the operation's permission, or a Host that \
+                 is not loopback or an --admin-host name, or a foreign Origin",
             ),
             ("Internal", "`internal`: logged on the server"),
         ] {
@@ -260,15 +269,16 @@ impl Modify for Guards {
             );
         }
         let requirement = |scheme: &str| SecurityRequirement::new(scheme, Vec::<String>::new());
+        let rules = super::routes().rules().to_vec();
+        let public: Vec<String> = rules
+            .iter()
+            .filter(|r| r.access == Access::Public)
+            .map(|r| format!("/api{}", r.path))
+            .collect();
         for (path, item) in doc.paths.paths.iter_mut() {
             let (security, answers): (Vec<SecurityRequirement>, &[(&str, &str)]) =
-                if path == "/api/openapi.json" {
+                if public.iter().any(|p| p == path) {
                     (Vec::new(), &[("403", "Forbidden")])
-                } else if path == "/api/events" {
-                    (
-                        vec![requirement(ADMIN), requirement(ADMIN_QUERY)],
-                        &[("401", "Unauthorized"), ("403", "Forbidden")],
-                    )
                 } else if path.starts_with("/api/") {
                     (
                         vec![requirement(ADMIN)],
@@ -287,13 +297,28 @@ impl Modify for Guards {
                     )
                 };
             let operations = [
-                item.get.as_mut(),
-                item.put.as_mut(),
-                item.post.as_mut(),
-                item.delete.as_mut(),
-                item.patch.as_mut(),
+                ("GET", item.get.as_mut()),
+                ("PUT", item.put.as_mut()),
+                ("POST", item.post.as_mut()),
+                ("DELETE", item.delete.as_mut()),
+                ("PATCH", item.patch.as_mut()),
             ];
-            for op in operations.into_iter().flatten() {
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                let rule = rules
+                    .iter()
+                    .find(|r| r.method == method && format!("/api{}", r.path) == *path);
+                if let Some(Rule {
+                    access: Access::Needs(p),
+                    ..
+                }) = rule
+                {
+                    op.extensions.get_or_insert_with(Default::default).merge(
+                        ExtensionsBuilder::new()
+                            .add("x-muster-permission", p.as_str())
+                            .build(),
+                    );
+                }
                 op.security = Some(security.clone());
                 for (status, name) in answers {
                     op.responses
@@ -375,12 +400,17 @@ mod tests {
         out
     }
 
-    /// A route added to the admin or app router without an annotation (or an annotation left
-    /// behind by a removed route) fails here. axum cannot list a router's routes, so the
-    /// routers' sources are read.
+    /// A route added to the admin, app or setup router without an annotation (or an
+    /// annotation left behind by a removed route) fails here. The admin API lists its routes
+    /// itself; axum cannot list the others', so those routers' sources are read.
     #[test]
     fn every_route_is_documented() {
-        let mut routed = routes_in(include_str!("mod.rs"), "/api");
+        // The admin API's routes are a table; the app and setup routers' sources are read.
+        let mut routed: BTreeSet<(String, String)> = super::super::routes()
+            .rules()
+            .iter()
+            .map(|r| (r.method.to_string(), format!("/api{}", r.path)))
+            .collect();
         routed.extend(routes_in(include_str!("../app/mod.rs"), "/app/v1"));
         routed.extend(routes_in(include_str!("../setup/mod.rs"), "/setup/v1"));
         assert!(routed.len() > 60, "the route parser found only {routed:?}");

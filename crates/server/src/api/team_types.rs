@@ -171,7 +171,7 @@ pub struct Enrol {
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]
-pub struct SessionRow {
+pub struct ConsoleSessionRow {
     pub id: String,
     pub admin_id: String,
     pub email: String,
@@ -185,9 +185,9 @@ pub struct SessionRow {
     pub current: bool,
 }
 
-impl SessionRow {
-    pub fn of(s: SessionRecord, current: Option<&str>) -> SessionRow {
-        SessionRow {
+impl ConsoleSessionRow {
+    pub fn of(s: SessionRecord, current: Option<&str>) -> ConsoleSessionRow {
+        ConsoleSessionRow {
             current: current == Some(s.id.as_str()),
             id: s.id,
             admin_id: s.admin_id,

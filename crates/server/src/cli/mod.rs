@@ -1,6 +1,8 @@
 //! The `muster` command line (DESIGN.md's CLI contract). JSON output is for scripts:
 //! stable keys, one document per command.
 
+mod admin;
+
 use crate::{ServerConfig, StartError};
 use clap::{Parser, Subcommand};
 use directory::{connections, Actor, Clock, Directory, SystemClock};
@@ -21,6 +23,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The team's accounts: add the first owner, list, change roles, disable.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
     /// Serve SCIM, the admin API and the console.
     Serve {
         #[arg(long, env = "MUSTER_DB")]
@@ -458,6 +465,7 @@ pub fn main() -> i32 {
         }
         Command::Connection { command } => connection(command),
         Command::Token { command } => token(command),
+        Command::Admin { command } => admin::run(command),
         Command::AppKey { db, label } => {
             let l = match open(db) {
                 Ok(d) => d,
