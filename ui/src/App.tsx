@@ -1,4 +1,4 @@
-// Application root: client and live-update providers, router (path-based, deep-linkable), 401 handling.
+// Application root: client, signed-in person and live-update providers, router (path-based, deep-linkable), 401 handling.
 import { useEffect, useMemo, useState } from "react";
 import { createBrowserRouter, RouterProvider } from "react-router";
 import type { MusterClient } from "./api/client";
@@ -7,7 +7,8 @@ import { ClientContext } from "./lib/context";
 import { ConnectionLayout } from "./screens/ConnectionLayout";
 import { ConnectionsScreen } from "./screens/ConnectionsScreen";
 import { GroupsScreen } from "./screens/GroupsScreen";
-import { NoSecretScreen } from "./screens/NoSecretScreen";
+import { MeContext, SignOutContext } from "./auth/me";
+import type { Me } from "./api/generated/Me";
 import { NotFoundScreen } from "./screens/NotFoundScreen";
 import { OverviewScreen } from "./screens/OverviewScreen";
 import { Shell } from "./screens/Shell";
@@ -34,9 +35,14 @@ function basename(): string {
   return root.length > 1 ? root.replace(/\/$/, "") : "/";
 }
 
-export function App({ client }: { client: MusterClient }) {
-  const [rejected, setRejected] = useState(false);
-  useEffect(() => client.onUnauthorized(() => setRejected(true)), [client]);
+export function App({ client, onSignedOut }: { client: MusterClient; onSignedOut: (why: string | null) => void }) {
+  const [me, setMe] = useState<Me | null>(null);
+  useEffect(() => client.onUnauthorized(() => onSignedOut("Your session has ended (it expired, was revoked, or your account changed). Sign in again.")), [client, onSignedOut]);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    client.me(ctrl.signal).then(setMe, () => undefined);
+    return () => ctrl.abort();
+  }, [client]);
 
   const router = useMemo(
     () =>
@@ -76,12 +82,15 @@ export function App({ client }: { client: MusterClient }) {
     [],
   );
 
-  if (rejected) return <NoSecretScreen reason="rejected" />;
   return (
     <ClientContext.Provider value={client}>
-      <LiveProvider url={client.eventsUrl()}>
-        <RouterProvider router={router} />
-      </LiveProvider>
+      <MeContext.Provider value={me}>
+        <SignOutContext.Provider value={onSignedOut}>
+          <LiveProvider>
+            <RouterProvider router={router} />
+          </LiveProvider>
+        </SignOutContext.Provider>
+      </MeContext.Provider>
     </ClientContext.Provider>
   );
 }

@@ -1,10 +1,8 @@
-// Entry point: resolves API address and secret, then mounts the console (or the "need a console link" screen).
+// Entry point: resolves the API address and credential, then mounts the console (sign-in, enrolment or the console itself).
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { MusterClient } from "./api/client";
 import { resolveConfig } from "./api/config";
-import { App } from "./App";
-import { NoSecretScreen } from "./screens/NoSecretScreen";
+import { ConsoleRoot } from "./auth/ConsoleRoot";
 import { SetupPage } from "./setup/SetupPage";
 import "./styles/app.css";
 
@@ -16,13 +14,13 @@ if (window.location.pathname.endsWith("/index.html")) {
 // A setup link (`/setup#msl_…`) opens the customer's IT admin's page: no console, no admin secret.
 const onSetupPage = /\/setup\/?$/.test(window.location.pathname);
 const config = onSetupPage ? null : resolveConfig();
-if (!config && !onSetupPage) {
-  // Pasting the console link into this same tab changes only the fragment: no reload happens by itself.
+if (!onSetupPage) {
+  // Pasting a console or enrolment link into this same tab changes only the fragment: no reload happens by itself.
   window.addEventListener("hashchange", () => {
-    if (window.location.hash.includes("secret=")) window.location.reload();
+    if (/(secret|enrol)=/.test(window.location.hash)) window.location.reload();
   });
 }
 const root = createRoot(document.getElementById("root") as HTMLElement);
 root.render(
-  <StrictMode>{onSetupPage ? <SetupPage /> : config ? <App client={new MusterClient(config)} /> : <NoSecretScreen reason="missing" />}</StrictMode>,
+  <StrictMode>{config ? <ConsoleRoot config={config} /> : <SetupPage />}</StrictMode>,
 );

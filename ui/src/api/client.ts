@@ -52,7 +52,13 @@ import type { WebhookDelivery } from "./generated/WebhookDelivery";
 import type { CreateWebhookRequest } from "./generated/CreateWebhookRequest";
 import type { UpdateWebhookRequest } from "./generated/UpdateWebhookRequest";
 import type { Requeued } from "./generated/Requeued";
-import type { ConsoleConfig } from "./config";
+import type { Me } from "./generated/Me";
+import type { ConsoleSessionRow } from "./generated/ConsoleSessionRow";
+import type { AdminRow } from "./generated/AdminRow";
+import type { NewAdmin } from "./generated/NewAdmin";
+import type { AdminChange } from "./generated/AdminChange";
+import type { EnrolmentIssued } from "./generated/EnrolmentIssued";
+import { fetchEventSource } from "@microsoft/fetch-event-source";
 
 export type ErrorCode = "not_found" | "bad_request" | "unauthorized" | "forbidden" | "conflict" | "gone" | "internal" | "network";
 
@@ -94,12 +100,22 @@ type Query = Record<string, string | number | undefined>;
 
 export class MusterClient {
   readonly api: string;
-  private readonly secret: string;
+  /** The admin secret or a session; sent only as `Authorization: Bearer`, never in a URL. */
+  private readonly credential: string;
   private readonly unauthorized = new Set<() => void>();
 
-  constructor(config: ConsoleConfig) {
+  constructor(config: { api: string; credential: string }) {
     this.api = config.api;
-    this.secret = config.secret;
+    this.credential = config.credential;
+  }
+
+  private auth(): Record<string, string> {
+    return { Authorization: `Bearer ${this.credential}` };
+  }
+
+  /** Whether this console holds a signed-in session (not the admin secret). */
+  get signedIn(): boolean {
+    return this.credential.startsWith("mas_");
   }
 
   private async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
@@ -112,7 +128,7 @@ export class MusterClient {
       const s = qs.toString();
       if (s) url += `?${s}`;
     }
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.secret}`, Accept: "application/json" };
+    const headers: Record<string, string> = { ...this.auth(), Accept: "application/json" };
     const init: RequestInit = { method, headers };
     if (opts.signal) init.signal = opts.signal;
     if (opts.body !== undefined) {
@@ -347,7 +363,7 @@ export class MusterClient {
     for (const [k, v] of Object.entries(query) as [string, string | number | undefined][]) if (v !== undefined && v !== "") qs.set(k, String(v));
     let res: Response;
     try {
-      res = await fetch(`${this.api}/log/export?${qs.toString()}`, { headers: { Authorization: `Bearer ${this.secret}` } });
+      res = await fetch(`${this.api}/log/export?${qs.toString()}`, { headers: this.auth() });
     } catch {
       throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
     }
@@ -367,7 +383,7 @@ export class MusterClient {
     if (query.connection) qs.set("connection", query.connection);
     let res: Response;
     try {
-      res = await fetch(`${this.api}/evidence?${qs.toString()}`, { headers: { Authorization: `Bearer ${this.secret}` } });
+      res = await fetch(`${this.api}/evidence?${qs.toString()}`, { headers: this.auth() });
     } catch {
       throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
     }
@@ -439,7 +455,7 @@ export class MusterClient {
       res = await fetch(`${this.api}/check/${format}`, {
         method: "POST",
         headers: {
-          Authorization: `Bearer ${this.secret}`,
+          ...this.auth(),
           "Content-Type": "application/json",
           Accept: format === "pdf" ? "application/pdf" : "text/html",
         },
@@ -461,8 +477,63 @@ export class MusterClient {
     }
     return res.blob();
   }
-  /** EventSource cannot send headers, so the secret rides in the query string. */
-  eventsUrl(): string {
-    return `${this.api}/events?secret=${encodeURIComponent(this.secret)}`;
+  /**
+   * Opens the live change stream with the credential in a header (EventSource cannot send one, and a
+   * credential in a URL ends up in proxy logs). Reconnects by itself; returns a function that closes it.
+   */
+  openEvents(handlers: { onOpen: () => void; onEvent: (name: string, data: string) => void; onDown: () => void }): () => void {
+    const ctrl = new AbortController();
+    void fetchEventSource(`${this.api}/events`, {
+      headers: { ...this.auth(), Accept: "text/event-stream" },
+      signal: ctrl.signal,
+      openWhenHidden: true,
+      onopen: (res) => {
+        if (res.ok) {
+          handlers.onOpen();
+          return Promise.resolve();
+        }
+        if (res.status === 401) this.unauthorized.forEach((l) => l());
+        // A refusal will not change by retrying: stop, and let the screens poll.
+        return Promise.reject(new Error(`events: HTTP ${res.status}`));
+      },
+      onmessage: (msg) => handlers.onEvent(msg.event || "message", msg.data),
+      onerror: (err: unknown) => {
+        handlers.onDown();
+        if (err instanceof Error && err.message.startsWith("events: HTTP")) throw err;
+        return 2000; // retry in 2 s
+      },
+    }).catch(() => handlers.onDown());
+    return () => ctrl.abort();
+  }
+
+  me(signal?: AbortSignal): Promise<Me> {
+    return this.request("GET", "/auth/me", { signal });
+  }
+  signOut(): Promise<void> {
+    return this.request("POST", "/auth/signout");
+  }
+  mySessions(signal?: AbortSignal): Promise<ConsoleSessionRow[]> {
+    return this.request("GET", "/auth/sessions", { signal });
+  }
+  revokeMySession(id: string): Promise<ConsoleSessionRow> {
+    return this.request("POST", `/auth/sessions/${encodeURIComponent(id)}/revoke`);
+  }
+  listAdmins(signal?: AbortSignal): Promise<AdminRow[]> {
+    return this.request("GET", "/team/admins", { signal });
+  }
+  addAdmin(body: NewAdmin): Promise<EnrolmentIssued> {
+    return this.request("POST", "/team/admins", { body });
+  }
+  changeAdmin(id: string, body: AdminChange): Promise<AdminRow> {
+    return this.request("PATCH", `/team/admins/${encodeURIComponent(id)}`, { body });
+  }
+  reissueEnrolment(id: string): Promise<EnrolmentIssued> {
+    return this.request("POST", `/team/admins/${encodeURIComponent(id)}/enrolment`);
+  }
+  allSessions(signal?: AbortSignal): Promise<ConsoleSessionRow[]> {
+    return this.request("GET", "/team/sessions", { signal });
+  }
+  revokeSession(id: string): Promise<ConsoleSessionRow> {
+    return this.request("POST", `/team/sessions/${encodeURIComponent(id)}/revoke`);
   }
 }

@@ -1,6 +1,14 @@
-// Resolves where the admin API lives and which secret to send: Tauri injection, else URL fragment / sessionStorage.
+// Resolves where the admin API lives and which credential to send: the desktop shell's injection (its own
+// server's admin secret, or a team server's address), the `#secret=` console link, or a signed-in session
+// kept per server. Also takes a `#enrol=` link. Credentials leave the address bar at once and never go in a URL.
 
-export type ConsoleConfig = { api: string; secret: string };
+export type ConsoleConfig = {
+  api: string;
+  /** `Authorization: Bearer` value: the admin secret or a session (`mas_…`); null until signed in. */
+  credential: string | null;
+  /** An enrolment secret (`mae_…`) from a `#enrol=` link, to set a password with. */
+  enrolment: string | null;
+};
 
 declare global {
   interface Window {
@@ -8,50 +16,59 @@ declare global {
   }
 }
 
-const STORAGE_KEY = "muster.secret";
+const SECRET_KEY = "muster.secret";
+const sessionKey = (api: string) => `muster.session:${api}`;
 
-/** Reads `#secret=...` once, keeps it in sessionStorage and strips it from the address bar. */
-function takeSecretFromFragment(): string | null {
+/** Reads one parameter from the fragment, removes it from the address bar, and returns it. */
+function takeFromFragment(name: string): string | null {
   const hash = window.location.hash;
   if (!hash.startsWith("#")) return null;
   const params = new URLSearchParams(hash.slice(1));
-  const secret = params.get("secret");
-  if (!secret) return null;
-  try {
-    sessionStorage.setItem(STORAGE_KEY, secret);
-  } catch {
-    // sessionStorage unavailable (private mode); the secret still works for this page load.
-  }
-  params.delete("secret");
+  const value = params.get(name);
+  if (!value) return null;
+  params.delete(name);
   const rest = params.toString();
   const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : "");
   window.history.replaceState(window.history.state, "", url);
-  return secret;
+  return value;
 }
 
-function storedSecret(): string | null {
+function read(storage: () => Storage, key: string): string | null {
   try {
-    return sessionStorage.getItem(STORAGE_KEY);
+    return storage().getItem(key);
   } catch {
     return null;
   }
 }
 
-export function forgetSecret(): void {
+function write(storage: () => Storage, key: string, value: string | null): void {
   try {
-    sessionStorage.removeItem(STORAGE_KEY);
+    if (value === null) storage().removeItem(key);
+    else storage().setItem(key, value);
   } catch {
-    // nothing stored
+    // storage unavailable (private mode): the credential still works for this page load.
   }
 }
 
-/** Returns null when no secret is known: the console then asks for the link printed by `muster serve`. */
-export function resolveConfig(): ConsoleConfig | null {
+export function forgetSecret(): void {
+  write(() => sessionStorage, SECRET_KEY, null);
+}
+
+/** Keeps a signed-in session for this server, across reloads and restarts of the app (it expires on the server). */
+export function rememberSession(api: string, session: string | null): void {
+  write(() => localStorage, sessionKey(api), session);
+}
+
+export function resolveConfig(): ConsoleConfig {
+  const enrolment = takeFromFragment("enrol");
   const injected = window.__MUSTER__;
-  if (injected?.api && injected.secret) {
-    return { api: injected.api.replace(/\/+$/, ""), secret: injected.secret };
+  if (injected?.api) {
+    const api = injected.api.replace(/\/+$/, "");
+    return { api, credential: injected.secret ?? read(() => localStorage, sessionKey(api)), enrolment };
   }
-  const secret = takeSecretFromFragment() ?? storedSecret();
-  if (!secret) return null;
-  return { api: `${window.location.origin}/api`, secret };
+  const api = `${window.location.origin}/api`;
+  const secret = takeFromFragment("secret");
+  if (secret) write(() => sessionStorage, SECRET_KEY, secret);
+  const credential = secret ?? read(() => sessionStorage, SECRET_KEY) ?? read(() => localStorage, sessionKey(api));
+  return { api, credential, enrolment };
 }

@@ -1,31 +1,33 @@
-// Owns the single EventSource connection to /api/events and exposes it through LiveContext.
+// Owns the single live stream of /api/events (credential in a header, never the URL) and exposes it through LiveContext.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { Change } from "../api/generated/Change";
+import { useClient } from "../lib/context";
 import { LiveContext, type LiveHub, type LiveStatus } from "../lib/live";
 
-export function LiveProvider({ url, children }: { url: string; children: ReactNode }) {
-  const [status, setStatus] = useState<LiveStatus>(() => (typeof EventSource === "undefined" ? "down" : "connecting"));
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const client = useClient();
+  const [status, setStatus] = useState<LiveStatus>("connecting");
   const listeners = useRef(new Set<(e: Change) => void>());
 
-  useEffect(() => {
-    if (typeof EventSource === "undefined") return;
-    const es = new EventSource(url);
-    es.onopen = () => setStatus("open");
-    // EventSource reconnects by itself; CONNECTING after an error means it is retrying.
-    es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? "down" : "connecting");
-    es.addEventListener("change", (msg: MessageEvent<string>) => {
-      let event: Change;
-      try {
-        event = JSON.parse(msg.data) as Change;
-      } catch {
-        return;
-      }
-      setStatus("open");
-      listeners.current.forEach((l) => l(event));
-    });
-    es.addEventListener("ping", () => setStatus("open"));
-    return () => es.close();
-  }, [url]);
+  useEffect(
+    () =>
+      client.openEvents({
+        onOpen: () => setStatus("open"),
+        onDown: () => setStatus("connecting"),
+        onEvent: (name, data) => {
+          setStatus("open");
+          if (name !== "change") return;
+          let event: Change;
+          try {
+            event = JSON.parse(data) as Change;
+          } catch {
+            return;
+          }
+          listeners.current.forEach((l) => l(event));
+        },
+      }),
+    [client],
+  );
 
   // While connecting for a long time (server without SSE), report down so subscribers poll.
   useEffect(() => {

@@ -4,6 +4,7 @@ import { FailureNotifier } from "../components/FailureNotifier";
 import { GlobalSearchButton } from "../components/GlobalSearch";
 import { ObserveNav } from "../components/ObserveNav";
 import { ThemeToggle } from "../components/ThemeToggle";
+import { UserMenu } from "../components/UserMenu";
 import { useLiveStatus } from "../lib/live";
 
 const LIVE_TEXT = { open: "Live", connecting: "Connecting…", down: "Polling" } as const;
@@ -30,6 +31,7 @@ export function Shell() {
         </span>
         <FailureNotifier />
         <ThemeToggle />
+        <UserMenu />
       </header>
       <main id="main" className="main">
         <Outlet />

@@ -1,0 +1,41 @@
+// The top bar's person: who the console is signed in as, their role, and signing out (or, with the admin
+// secret, "This computer" as owner).
+import { useState } from "react";
+import { useMe, useSignOut } from "../auth/me";
+import { useClient } from "../lib/context";
+
+export function UserMenu() {
+  const me = useMe();
+  const client = useClient();
+  const signOut = useSignOut();
+  const [busy, setBusy] = useState(false);
+  if (!me) return null;
+  const who = me.email ?? "This computer";
+  return (
+    <span className="user-menu" data-testid="user-menu" data-role={me.role}>
+      <span className="user-name" title={me.method === "secret" ? "Signed in with this server's admin secret" : `Signed in (${me.method})`}>
+        {who}
+      </span>
+      <span className="badge" data-testid="user-role">
+        {me.role}
+      </span>
+      {client.signedIn ? (
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={busy}
+          data-testid="sign-out"
+          onClick={() => {
+            setBusy(true);
+            client.signOut().then(
+              () => signOut(null),
+              () => signOut(null),
+            );
+          }}
+        >
+          Sign out
+        </button>
+      ) : null}
+    </span>
+  );
+}
