@@ -142,41 +142,36 @@ pub fn record(
     Ok(())
 }
 
-/// A connection's audit trail, newest first.
+/// A connection's audit trail, newest first (the Tokens tab's; the Audit screen searches
+/// every row with `audit_search`).
 pub fn list(db: &Connection, connection_id: &str, limit: u32) -> Result<Vec<AuditEntry>> {
-    list_where(db, Some(connection_id), limit)
-}
-
-/// The server's own audit trail (actions on no one connection, such as the log's
-/// retention), newest first.
-pub fn list_server(db: &Connection, limit: u32) -> Result<Vec<AuditEntry>> {
-    list_where(db, None, limit)
-}
-
-fn list_where(db: &Connection, connection_id: Option<&str>, limit: u32) -> Result<Vec<AuditEntry>> {
-    // `IS` matches NULL to NULL: with no connection, the server-wide rows.
-    let mut stmt = db.prepare_cached(
-        "SELECT id, at, connection_id, actor, action, token_prefix, source, detail,
-                actor_email, actor_subject, actor_role, user_agent FROM audit
-         WHERE connection_id IS ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM audit WHERE connection_id = ?1 ORDER BY id DESC LIMIT ?2"
+    ))?;
     let rows = stmt
-        .query_map(params![connection_id, limit.clamp(1, 1000)], |r| {
-            Ok(AuditEntry {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                connection_id: r.get(2)?,
-                actor: r.get(3)?,
-                action: r.get(4)?,
-                token_prefix: r.get(5)?,
-                source: r.get(6)?,
-                detail: r.get(7)?,
-                actor_email: r.get(8)?,
-                actor_subject: r.get(9)?,
-                actor_role: r.get(10)?,
-                user_agent: r.get(11)?,
-            })
-        })?
+        .query_map(params![connection_id, limit.clamp(1, 1000)], entry)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The columns `entry` reads, in its order.
+pub(crate) const COLUMNS: &str = "id, at, connection_id, actor, action, token_prefix, source, \
+    detail, actor_email, actor_subject, actor_role, user_agent";
+
+/// One row selected as `COLUMNS`.
+pub(crate) fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        connection_id: r.get(2)?,
+        actor: r.get(3)?,
+        action: r.get(4)?,
+        token_prefix: r.get(5)?,
+        source: r.get(6)?,
+        detail: r.get(7)?,
+        actor_email: r.get(8)?,
+        actor_subject: r.get(9)?,
+        actor_role: r.get(10)?,
+        user_agent: r.get(11)?,
+    })
 }

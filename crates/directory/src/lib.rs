@@ -6,6 +6,7 @@ pub mod admin_sessions;
 pub mod admins;
 pub mod attributes;
 pub mod audit;
+pub mod audit_search;
 pub mod backup;
 pub mod changes;
 pub mod clock;

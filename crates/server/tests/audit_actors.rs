@@ -176,7 +176,8 @@ async fn the_admin_api_audits_the_same_actions_as_the_admin_with_their_address()
 }
 
 /// A server-wide setting (the provisioning log's retention) is an admin action too: it is
-/// audited as the admin with their address, on the server's own trail (`GET /api/audit`),
+/// audited as the admin with their address, on the server's own trail
+/// (`GET /api/audit?connection=server`),
 /// and a refused value leaves no row.
 #[tokio::test]
 async fn changing_the_log_retention_is_audited_on_the_servers_trail() {
@@ -196,9 +197,14 @@ async fn changing_the_log_retention_is_audited_on_the_servers_trail() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
-    let r = app.admin_req(Method::GET, "/audit").send().await.unwrap();
+    let r = app
+        .admin_req(Method::GET, "/audit?connection=server")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let rows: Vec<Value> = r.json().await.unwrap();
+    let page: Value = r.json().await.unwrap();
+    let rows = page["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(rows[0]["action"], "log_retention_set");
     assert_eq!(rows[0]["actor"], "admin");

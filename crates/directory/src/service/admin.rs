@@ -286,11 +286,6 @@ impl Directory {
         self.db.read(move |c| audit::list(c, &id, limit)).await
     }
 
-    /// Actions on the server as a whole (no one connection), newest first.
-    pub async fn server_audit_trail(&self, limit: u32) -> Result<Vec<audit::AuditEntry>> {
-        self.db.read(move |c| audit::list_server(c, limit)).await
-    }
-
     // ---- Roles ----
 
     pub async fn roles_overview(&self, id: &str) -> Result<RolesOverview> {

@@ -5,6 +5,7 @@
 
 mod admin;
 mod app;
+mod audit;
 mod console;
 mod oauth;
 mod scim;

@@ -274,19 +274,11 @@ pub async fn audit_trail(
     Ok(Json(list.into_iter().map(audit_row).collect()))
 }
 
-/// The server's own audit trail: actions on no one connection (the provisioning log's
-/// retention), newest first, at most 200 rows.
-#[utoipa::path(get, path = "/api/audit", tag = "tokens",
-    responses((status = 200, description = "Audit rows", body = Vec<AuditRow>)))]
-pub async fn server_audit_trail(State(st): State<AppState>) -> ApiResult<Vec<AuditRow>> {
-    let list = st.dir.server_audit_trail(200).await?;
-    Ok(Json(list.into_iter().map(audit_row).collect()))
-}
-
-fn audit_row(a: directory::audit::AuditEntry) -> AuditRow {
+pub(super) fn audit_row(a: directory::audit::AuditEntry) -> AuditRow {
     AuditRow {
         id: a.id,
         at: a.at,
+        connection_id: a.connection_id,
         actor: a.actor,
         action: a.action,
         token_prefix: a.token_prefix,

@@ -4,6 +4,7 @@
 //! table in `routes`), foreign origins refused, and live changes as server-sent events.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod evidence;
 pub mod lifecycle;
@@ -169,7 +170,8 @@ pub fn routes() -> Routes {
             oauth::revoke_secret,
         )
         .get("/connections/{id}/audit", READ, manage::audit_trail)
-        .get("/audit", READ, manage::server_audit_trail)
+        .get("/audit", READ, audit::audit_page)
+        .get("/audit/export", EXPORT, audit::export_audit)
         .get("/connections/{id}/jit", READ, manage::jit_settings)
         .put("/connections/{id}/jit", MANAGE, manage::save_jit_settings)
         .get("/connections/{id}/jit/stale", READ, manage::jit_stale)

@@ -415,6 +415,8 @@ pub struct AuditRow {
     #[ts(type = "number")]
     pub id: i64,
     pub at: String,
+    /// The connection it was done on; null for the server's own rows.
+    pub connection_id: Option<String>,
     pub actor: String,
     pub action: String,
     pub token_prefix: Option<String>,
@@ -425,6 +427,16 @@ pub struct AuditRow {
     pub actor_subject: Option<String>,
     pub actor_role: Option<String>,
     pub user_agent: Option<String>,
+}
+
+/// One page of the audit trail, newest first, and the cursor of the next.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
+#[ts(export)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Pass as `before` for the next page; null at the end of the trail.
+    #[ts(type = "number | null")]
+    pub next_before: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
