@@ -21,6 +21,7 @@ import { TriageScreen } from "./screens/TriageScreen";
 import { DemoScreen } from "./screens/DemoScreen";
 import { ReadinessScreen } from "./screens/ReadinessScreen";
 import { EvidenceScreen } from "./screens/EvidenceScreen";
+import { AuditScreen } from "./screens/AuditScreen";
 import { SigninScreen } from "./screens/SigninScreen";
 import { ServerWebhooksScreen, WebhooksScreen } from "./screens/WebhooksScreen";
 
@@ -72,6 +73,7 @@ export function App({ client, onSignedOut }: { client: MusterClient; onSignedOut
               { path: "demo", element: <DemoScreen /> },
               { path: "readiness", element: <ReadinessScreen /> },
               { path: "evidence", element: <EvidenceScreen /> },
+              { path: "audit", element: <AuditScreen /> },
               { path: "webhooks", element: <ServerWebhooksScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],

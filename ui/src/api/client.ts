@@ -15,6 +15,7 @@ import type { UserDetail } from "./generated/UserDetail";
 import type { UserPage } from "./generated/UserPage";
 import type { AttributeMappingRow } from "./generated/AttributeMappingRow";
 import type { AttributePreview } from "./generated/AttributePreview";
+import type { AuditPage } from "./generated/AuditPage";
 import type { AuditRow } from "./generated/AuditRow";
 import type { IssuedToken } from "./generated/IssuedToken";
 import type { ClientSecretRow } from "./generated/ClientSecretRow";
@@ -95,6 +96,9 @@ export type LogQuery = { outcome?: string; status?: "success" | "failure"; q?: s
 export type EvidenceQuery = { connection?: string; from: string; to: string };
 export type EvidenceFormat = "csv" | "json" | "pdf";
 export type GlobalLogQuery = { connection?: string; outcome?: string; status?: "success" | "failure"; q?: string; since?: string; until?: string; before_id?: number; limit?: number };
+
+/** The Audit screen's filters (crates/server/src/api/audit.rs): connection is an id or "server"; action ending in * or . is a prefix. */
+export type AuditQuery = { connection?: string; actor?: string; email?: string; action?: string; q?: string; since?: string; until?: string; before?: number; limit?: number };
 
 type Query = Record<string, string | number | undefined>;
 
@@ -302,6 +306,34 @@ export class MusterClient {
   }
   audit(id: string, signal?: AbortSignal): Promise<AuditRow[]> {
     return this.request("GET", `/connections/${encodeURIComponent(id)}/audit`, { signal });
+  }
+  /** The audit trail across the server and every connection, newest first; pass next_before back as before. */
+  auditPage(query: AuditQuery, signal?: AbortSignal): Promise<AuditPage> {
+    return this.request("GET", "/audit", { query, signal });
+  }
+  /** The filtered audit trail as a file (an audited action), behind the bearer secret: the Blob and the server's file name. */
+  async exportAudit(query: AuditQuery, format: "csv" | "json"): Promise<{ blob: Blob; filename: string }> {
+    const qs = new URLSearchParams({ format });
+    for (const [k, v] of Object.entries(query) as [string, string | number | undefined][]) if (v !== undefined && v !== "" && k !== "before" && k !== "limit") qs.set(k, String(v));
+    let res: Response;
+    try {
+      res = await fetch(`${this.api}/audit/export?${qs.toString()}`, { headers: { Authorization: `Bearer ${this.secret}` } });
+    } catch {
+      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
+    }
+    if (!res.ok) {
+      if (res.status === 401) this.unauthorized.forEach((l) => l());
+      let message = `Export failed with HTTP ${res.status}`;
+      try {
+        const b = (await res.json()) as Partial<ApiErrorBody>;
+        if (b.message) message = b.message;
+      } catch {
+        // not JSON; keep the generic message
+      }
+      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : res.status === 403 ? "forbidden" : "bad_request", message);
+    }
+    const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "");
+    return { blob: await res.blob(), filename: named?.[1] ?? `muster-audit.${format}` };
   }
   restoreUser(id: string, uid: string): Promise<UserRow> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/users/${encodeURIComponent(uid)}/restore`);

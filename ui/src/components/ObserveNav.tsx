@@ -1,4 +1,4 @@
-// Header links to the cross-connection screens (provisioning log, triage, readiness, evidence, webhooks) and the "/" shortcut to the triage search.
+// Header links to the cross-connection screens (provisioning log, triage, readiness, evidence, audit, webhooks) and the "/" shortcut to the triage search.
 import { useEffect } from "react";
 import { NavLink, useNavigate } from "react-router";
 
@@ -41,6 +41,9 @@ export function ObserveNav() {
       </NavLink>
       <NavLink to="/evidence" className="topnav-link" data-testid="nav-evidence" title="Proof that access is removed when people leave">
         Evidence
+      </NavLink>
+      <NavLink to="/audit" className="topnav-link" data-testid="nav-audit" title="Every admin action: who, what, from where">
+        Audit
       </NavLink>
       <NavLink to="/webhooks" className="topnav-link" data-testid="nav-webhooks" title="Webhook endpoints that receive every connection's changes">
         Webhooks

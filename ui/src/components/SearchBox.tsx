@@ -1,7 +1,7 @@
 // Search input that edits locally and commits to the URL after a short pause (or on Enter).
 import { useEffect, useState } from "react";
 
-export function SearchBox({ value, onCommit, placeholder, label }: { value: string; onCommit: (v: string) => void; placeholder: string; label: string }) {
+export function SearchBox({ value, onCommit, placeholder, label, testId = "search" }: { value: string; onCommit: (v: string) => void; placeholder: string; label: string; testId?: string }) {
   const [text, setText] = useState(value);
   const [synced, setSynced] = useState(value);
   // Back/forward changed the URL: show it.
@@ -21,7 +21,7 @@ export function SearchBox({ value, onCommit, placeholder, label }: { value: stri
       value={text}
       placeholder={placeholder}
       aria-label={label}
-      data-testid="search"
+      data-testid={testId}
       onChange={(e) => setText(e.target.value)}
       onKeyDown={(e) => {
         if (e.key === "Enter") onCommit(text);
