@@ -11,7 +11,7 @@ mod helpers;
 use chrono::Utc;
 use directory::access::{Permission, Role};
 use directory::admins::totp;
-use directory::{audit, ManualClock};
+use directory::{audit, audit_search, ManualClock};
 use helpers::{spawn_app, spawn_app_on_clock, TestApp};
 use muster_server::api::access::Access;
 use reqwest::{Method, StatusCode};
@@ -114,9 +114,14 @@ async fn as_session(
 }
 
 fn server_audit(app: &TestApp) -> Vec<audit::AuditEntry> {
+    let q = audit_search::AuditQuery {
+        connection: Some("server".into()),
+        ..Default::default()
+    };
     app.db()
-        .read_blocking(|c| audit::list_server(c, 1000))
+        .read_blocking(move |c| audit_search::page(c, &q, 1000))
         .unwrap()
+        .entries
 }
 
 /// Every route × every role: allowed exactly when the role holds the route's permission.
