@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod bearer;
 pub mod cli;
 pub mod demo;
 pub mod error_body;

@@ -2,6 +2,7 @@
 //! Prometheus (behind its own token; the recorder is `metrics`), `x-request-id` on every
 //! response, and the flush before `muster serve` exits.
 
+use crate::bearer::bearer_token;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -76,12 +77,7 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
     let Some(m) = st.metrics.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
+    let presented = bearer_token(&headers);
     if !presented.is_some_and(|t| m.token_matches(t)) {
         return (
             StatusCode::UNAUTHORIZED,

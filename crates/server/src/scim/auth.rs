@@ -5,6 +5,7 @@
 use super::paused;
 use super::reply::to_scim;
 use super::trace::{truncate, Trace};
+use crate::bearer::bearer_token;
 use crate::state::AppState;
 use axum::http::{header, HeaderMap};
 use directory::log;
@@ -27,15 +28,9 @@ pub(super) async fn authenticate(
         directory::connections::ConnectionId::parse(path_connection).map(|c| c.to_string());
     // The bearer token, if the header holds a well-formed one; checked after the
     // connection is known, so a refusal is still logged against the connection.
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|raw| raw.to_str().ok())
-        .and_then(|raw| raw.trim().split_once(' '))
-        .map(|(scheme, token)| (scheme, token.trim()))
-        .filter(|(scheme, token)| {
-            scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 512
-        })
-        .map(|(_, token)| token.to_string());
+    let presented = bearer_token(headers)
+        .filter(|token| token.len() <= 512)
+        .map(str::to_string);
     // One trip to a reader for both lookups: each trip is a hop to the blocking pool, and
     // every SCIM request makes this one.
     let (conn, check) = st

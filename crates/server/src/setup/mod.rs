@@ -2,6 +2,7 @@
 //! no console account, may see and do for that link's one connection — read its setup view,
 //! reveal its SCIM credential once — and nothing else.
 
+use crate::bearer::bearer_token;
 use crate::error_body::{ApiError, ApiFailure};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -45,15 +46,8 @@ impl<S: Send + Sync> FromRequestParts<S> for LinkHolder {
     type Rejection = ApiFailure;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, secret)| {
-                scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty()
-            })
-            .map(|(_, secret)| secret.trim().to_string())
+        let secret = bearer_token(&parts.headers)
+            .map(str::to_string)
             .ok_or_else(|| {
                 ApiFailure::new(
                     StatusCode::UNAUTHORIZED,
