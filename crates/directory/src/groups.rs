@@ -67,6 +67,17 @@ fn from_row(r: &Row) -> rusqlite::Result<GroupRecord> {
     })
 }
 
+/// How groups are listed, by offset and by cursor.
+const LISTING: query::Listing<GroupRecord> = query::Listing {
+    table: query::Table {
+        name: "groups",
+        columns: COLUMNS,
+    },
+    filter_sql: query::group_filter_sql,
+    sort_sql: query::group_sort_sql,
+    from_row,
+};
+
 impl GroupRecord {
     pub fn etag(&self) -> String {
         format!("W/\"{}\"", self.version)
@@ -539,23 +550,7 @@ pub fn list(
     connection_id: &str,
     q: &ListQuery,
 ) -> Result<(u64, Vec<GroupRecord>)> {
-    let filter = match &q.filter {
-        Some(f) => query::group_filter_sql(f)?,
-        None => ("1".to_string(), vec![]),
-    };
-    let order = query::group_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
-    query::page(
-        db,
-        query::Table {
-            name: "groups",
-            columns: COLUMNS,
-        },
-        connection_id,
-        filter,
-        &order,
-        q,
-        from_row,
-    )
+    LISTING.page(db, connection_id, q)
 }
 
 /// A cursor page (RFC 9865) of the connection's live groups matching the filter, in the
@@ -568,23 +563,5 @@ pub fn list_after(
     after: Option<i64>,
     count: u64,
 ) -> Result<query::KeysetPage<GroupRecord>> {
-    let filter = match &q.filter {
-        Some(f) => query::group_filter_sql(f)?,
-        None => ("1".to_string(), vec![]),
-    };
-    query::keyset_page(
-        db,
-        query::Table {
-            name: "groups",
-            columns: COLUMNS,
-        },
-        connection_id,
-        filter,
-        query::Seek {
-            order: q.sort_order,
-            after,
-            count,
-        },
-        from_row,
-    )
+    LISTING.keyset_page(db, connection_id, q, after, count)
 }

@@ -529,24 +529,85 @@ pub fn group_sort_sql(by: Option<&AttrPath>, order: SortOrder) -> Result<String>
     Ok(sort_terms(col, "groups", order))
 }
 
-/// One page of a SCIM list (RFC 7644 §3.4.2.4: 1-based startIndex, count 0 = totals only)
-/// over `table`, scoped to the connection and to resources that are not deleted.
 /// A resource table and the columns its rows are read with.
 pub(crate) struct Table {
     pub name: &'static str,
     pub columns: &'static str,
 }
 
-pub(crate) fn page<T>(
+/// A WHERE fragment and the parameters it binds.
+type Where = (String, Vec<SqlArg>);
+
+/// How a SCIM resource table (users, groups) is listed: its table, how a filter and a sort
+/// become SQL on it, and how a row becomes its record. Offset and cursor pages both go
+/// through it, so the two resource types cannot drift apart.
+pub(crate) struct Listing<T> {
+    pub table: Table,
+    pub filter_sql: fn(&Filter) -> Result<Where>,
+    pub sort_sql: fn(Option<&AttrPath>, SortOrder) -> Result<String>,
+    pub from_row: fn(&rusqlite::Row) -> rusqlite::Result<T>,
+}
+
+impl<T> Listing<T> {
+    /// The WHERE fragment for the list's filter; no filter matches every live row.
+    fn filter(&self, q: &scim::list::ListQuery) -> Result<Where> {
+        match &q.filter {
+            Some(f) => (self.filter_sql)(f),
+            None => Ok(("1".to_string(), vec![])),
+        }
+    }
+
+    /// An offset page (startIndex/count, sorted as `q` asks): see [`page`].
+    pub fn page(
+        &self,
+        db: &rusqlite::Connection,
+        connection_id: &str,
+        q: &scim::list::ListQuery,
+    ) -> Result<(u64, Vec<T>)> {
+        let filter = self.filter(q)?;
+        let order = (self.sort_sql)(q.sort_by.as_ref(), q.sort_order)?;
+        page(
+            db,
+            &self.table,
+            connection_id,
+            filter,
+            &order,
+            q,
+            self.from_row,
+        )
+    }
+
+    /// A cursor page after the rowid `after`, `count` rows: see [`keyset_page`].
+    pub fn keyset_page(
+        &self,
+        db: &rusqlite::Connection,
+        connection_id: &str,
+        q: &scim::list::ListQuery,
+        after: Option<i64>,
+        count: u64,
+    ) -> Result<KeysetPage<T>> {
+        let filter = self.filter(q)?;
+        let seek = Seek {
+            order: q.sort_order,
+            after,
+            count,
+        };
+        keyset_page(db, &self.table, connection_id, filter, seek, self.from_row)
+    }
+}
+
+/// One page of a SCIM list (RFC 7644 §3.4.2.4: 1-based startIndex, count 0 = totals only)
+/// over `table`, scoped to the connection and to resources that are not deleted.
+fn page<T>(
     db: &rusqlite::Connection,
-    table: Table,
+    table: &Table,
     connection_id: &str,
     filter: (String, Vec<SqlArg>),
     order: &str,
     q: &scim::list::ListQuery,
     from_row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
 ) -> Result<(u64, Vec<T>)> {
-    let (base, mut all) = live_rows(&table, connection_id, filter);
+    let (base, mut all) = live_rows(table, connection_id, filter);
     let total = count_rows(db, &base, &all)?;
     let count = q.count.unwrap_or(100);
     if count == 0 {
@@ -594,10 +655,10 @@ fn count_rows(db: &rusqlite::Connection, base: &str, args: &[SqlArg]) -> Result<
 
 /// Where a keyset page starts and how many rows it takes: after the rowid `after` (None:
 /// from the start) in `order`, `count` rows.
-pub(crate) struct Seek {
-    pub order: SortOrder,
-    pub after: Option<i64>,
-    pub count: u64,
+struct Seek {
+    order: SortOrder,
+    after: Option<i64>,
+    count: u64,
 }
 
 /// A page of a cursor-paginated list (RFC 9865): the matching total, up to `count` rows
@@ -626,9 +687,9 @@ pub(crate) fn keyset_sql(table: &Table, filter_sql: &str, order: SortOrder) -> S
 /// rowid) past `after`, so page 1,000 costs what page 1 does, and a row inserted or deleted
 /// behind the position shifts nothing ahead of it. `after` None is the first page. Rowids
 /// are stable: no table here is ever VACUUMed, and a backup copies pages as they are.
-pub(crate) fn keyset_page<T>(
+fn keyset_page<T>(
     db: &rusqlite::Connection,
-    table: Table,
+    table: &Table,
     connection_id: &str,
     filter: (String, Vec<SqlArg>),
     seek: Seek,
@@ -639,8 +700,8 @@ pub(crate) fn keyset_page<T>(
         after,
         count,
     } = seek;
-    let sql = keyset_sql(&table, &filter.0, order);
-    let (base, mut all) = live_rows(&table, connection_id, filter);
+    let sql = keyset_sql(table, &filter.0, order);
+    let (base, mut all) = live_rows(table, connection_id, filter);
     let total = count_rows(db, &base, &all)?;
     let start = after.unwrap_or(match order {
         SortOrder::Ascending => 0,

@@ -99,6 +99,17 @@ pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
     })
 }
 
+/// How users are listed, by offset and by cursor.
+const LISTING: query::Listing<UserRecord> = query::Listing {
+    table: query::Table {
+        name: "users",
+        columns: COLUMNS,
+    },
+    filter_sql: query::user_filter_sql,
+    sort_sql: query::user_sort_sql,
+    from_row,
+};
+
 impl UserRecord {
     pub fn etag(&self) -> String {
         format!("W/\"{}\"", self.version)
@@ -478,23 +489,7 @@ pub fn delete(
 
 /// GET /Users with filter, sort and paging; returns (totalResults, page).
 pub fn list(db: &Connection, connection_id: &str, q: &ListQuery) -> Result<(u64, Vec<UserRecord>)> {
-    let filter = match &q.filter {
-        Some(f) => query::user_filter_sql(f)?,
-        None => ("1".to_string(), vec![]),
-    };
-    let order = query::user_sort_sql(q.sort_by.as_ref(), q.sort_order)?;
-    query::page(
-        db,
-        query::Table {
-            name: "users",
-            columns: COLUMNS,
-        },
-        connection_id,
-        filter,
-        &order,
-        q,
-        from_row,
-    )
+    LISTING.page(db, connection_id, q)
 }
 
 /// A cursor page (RFC 9865) of the connection's live users matching the filter, in the
@@ -507,25 +502,7 @@ pub fn list_after(
     after: Option<i64>,
     count: u64,
 ) -> Result<query::KeysetPage<UserRecord>> {
-    let filter = match &q.filter {
-        Some(f) => query::user_filter_sql(f)?,
-        None => ("1".to_string(), vec![]),
-    };
-    query::keyset_page(
-        db,
-        query::Table {
-            name: "users",
-            columns: COLUMNS,
-        },
-        connection_id,
-        filter,
-        query::Seek {
-            order: q.sort_order,
-            after,
-            count,
-        },
-        from_row,
-    )
+    LISTING.keyset_page(db, connection_id, q, after, count)
 }
 
 /// Groups a user belongs to, as SCIM `groups` values (RFC 7643 §4.1.2).
