@@ -175,6 +175,17 @@ fn endpoints_view(list: Vec<webhooks::Endpoint>) -> WebhookEndpoints {
     }
 }
 
+/// An endpoint with its new secret, the one time the secret is shown (create, rotate).
+fn shown_once(endpoint: webhooks::Endpoint, secret: String) -> (StatusCode, Json<WebhookSecret>) {
+    (
+        StatusCode::CREATED,
+        Json(WebhookSecret {
+            endpoint: endpoint_view(endpoint),
+            secret,
+        }),
+    )
+}
+
 /// Refuses a URL that is not absolute http(s) or that points back at this server (its own
 /// port on a loopback, unspecified or own address, `localhost` or an `--admin-host` name):
 /// Muster would be delivering to itself. Loopback on other ports stays allowed.
@@ -231,13 +242,7 @@ async fn create_endpoint(
             actor,
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(WebhookSecret {
-            endpoint: endpoint_view(endpoint),
-            secret,
-        }),
-    ))
+    Ok(shown_once(endpoint, secret))
 }
 
 /// Server-wide webhook endpoints (they receive every connection's events).
@@ -386,13 +391,7 @@ pub async fn rotate_webhook_secret(
         .dir
         .rotate_webhook_secret(&wid, chrono::Duration::seconds(overlap), actor)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(WebhookSecret {
-            endpoint: endpoint_view(endpoint),
-            secret,
-        }),
-    ))
+    Ok(shown_once(endpoint, secret))
 }
 
 /// The endpoint's delivery log: deliveries newest first, each with its attempts.
