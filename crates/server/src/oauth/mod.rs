@@ -13,6 +13,8 @@ use axum::routing::post;
 use axum::Router;
 use base64::Engine;
 use directory::oauth::{self, ClientProof};
+use serde::de::value::{Error as DeError, MapDeserializer};
+use serde::Deserialize;
 use serde_json::json;
 
 /// Where the endpoint is, from the server's origin.
@@ -132,9 +134,30 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), OAu
     }
 }
 
-/// The form's parameters; a repeated one is `invalid_request` (RFC 6749 §3.2), and one sent
-/// without a value counts as omitted.
-fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+/// The token request's parameters (RFC 6749 §4.4.2, §2.3.1 and RFC 7523 §2.2); a parameter
+/// sent without a value counts as omitted, others are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct TokenRequest {
+    #[serde(default, deserialize_with = "given")]
+    grant_type: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    client_id: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    client_secret: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    client_assertion: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    client_assertion_type: Option<String>,
+}
+
+/// A parameter that is present (valueless ones were dropped before).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// The form, typed; a repeated parameter — any, not only those read here — is
+/// `invalid_request` (RFC 6749 §3.2), and one sent without a value counts as omitted.
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -150,15 +173,18 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>,
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|_| OAuthError::invalid_request("the body is not a valid form"))?;
-    let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-    for (i, (k, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(seen, _)| seen == k) {
+    let mut seen = std::collections::HashSet::new();
+    let mut given = vec![];
+    for (k, v) in pairs.into_iter().filter(|(_, v)| !v.is_empty()) {
+        if !seen.insert(k.clone()) {
             return Err(OAuthError::invalid_request(format!(
                 "the parameter {k} is repeated"
             )));
         }
+        given.push((k, v));
     }
-    Ok(pairs)
+    TokenRequest::deserialize(MapDeserializer::<_, DeError>::new(given.into_iter()))
+        .map_err(|_| OAuthError::invalid_request("the body is not a valid form"))
 }
 
 /// `POST /oauth/token`.
@@ -187,13 +213,10 @@ async fn grant(
     body: &[u8],
 ) -> Result<(String, i64), OAuthError> {
     let form = parse_form(headers, body)?;
-    let param = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let grant_type =
-        param("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    let grant_type = form
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     if grant_type != GRANT_CLIENT_CREDENTIALS {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -202,9 +225,9 @@ async fn grant(
         ));
     }
     let basic = basic_credentials(headers).transpose()?;
-    let post_secret = param("client_secret");
-    let assertion = param("client_assertion");
-    let assertion_type = param("client_assertion_type");
+    let post_secret = form.client_secret.as_deref();
+    let assertion = form.client_assertion.as_deref();
+    let assertion_type = form.client_assertion_type.as_deref();
     let methods = basic.is_some() as u8 + post_secret.is_some() as u8 + assertion.is_some() as u8;
     if methods > 1 {
         return Err(OAuthError::invalid_request(
@@ -216,7 +239,7 @@ async fn grant(
             "client_assertion and client_assertion_type go together",
         ));
     }
-    let body_client_id = param("client_id");
+    let body_client_id = form.client_id.as_deref();
     let unavailable = |e: directory::Error| {
         tracing::warn!(error = %e, "token endpoint: the directory failed");
         OAuthError::new(
@@ -278,7 +301,55 @@ async fn grant(
 
 #[cfg(test)]
 mod tests {
-    use super::form_decode;
+    use super::{form_decode, parse_form};
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    fn form(body: &str) -> Result<super::TokenRequest, String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=UTF-8"),
+        );
+        parse_form(&headers, body.as_bytes()).map_err(|e| e.description)
+    }
+
+    #[test]
+    fn the_form_is_read_into_its_parameters() {
+        let f = form("grant_type=client_credentials&client_id=mc_1&client_secret=a%2Bb+c&scope=x")
+            .unwrap();
+        assert_eq!(f.grant_type.as_deref(), Some("client_credentials"));
+        assert_eq!(f.client_id.as_deref(), Some("mc_1"));
+        assert_eq!(f.client_secret.as_deref(), Some("a+b c"));
+        assert_eq!(f.client_assertion, None);
+        assert_eq!(f.client_assertion_type, None);
+    }
+
+    #[test]
+    fn a_valueless_parameter_counts_as_omitted() {
+        let f = form("grant_type=&client_id=mc_1&grant_type=client_credentials").unwrap();
+        assert_eq!(f.grant_type.as_deref(), Some("client_credentials"));
+        assert_eq!(form("client_secret=").unwrap().client_secret, None);
+    }
+
+    #[test]
+    fn any_repeated_parameter_is_refused() {
+        for body in [
+            "grant_type=client_credentials&grant_type=client_credentials",
+            "grant_type=client_credentials&scope=a&scope=b",
+        ] {
+            let e = form(body).map(|_| ()).unwrap_err();
+            assert!(e.contains("repeated"), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn only_a_form_body_is_read() {
+        let e = parse_form(&HeaderMap::new(), b"grant_type=client_credentials")
+            .map(|_| ())
+            .map_err(|e| e.description)
+            .unwrap_err();
+        assert!(e.contains("x-www-form-urlencoded"), "{e}");
+    }
 
     #[test]
     fn basic_credentials_are_form_decoded() {
