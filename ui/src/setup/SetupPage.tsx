@@ -69,6 +69,7 @@ export function SetupPage() {
   if (!view) return <main className="setup-page" data-testid="setup-loading"><p className="muted">Opening your setup link…</p></main>;
 
   const chosen = idp ?? view.idp;
+  const idpName = IDPS.find((i) => i.id === chosen)?.name ?? "your identity provider";
   return (
     <main className="setup-page" data-testid="setup-page">
       <header>
@@ -125,11 +126,11 @@ export function SetupPage() {
       </section>
 
       <section className="card">
-        <h2>3. Configure {IDPS.find((i) => i.id === chosen)?.name}</h2>
+        <h2>3. Configure {idpName}</h2>
         <SetupSteps connection={{ idp: chosen, scim_url: view.scim_url }} token={credential?.token ?? undefined} oauth={oauthOf(credential)} />
       </section>
 
-      <SetupProgressPanel view={view} idpName={IDPS.find((i) => i.id === chosen)?.name ?? "your identity provider"} />
+      <SetupProgressPanel view={view} idpName={idpName} />
     </main>
   );
 }
