@@ -1,0 +1,374 @@
+//! The SQLite store: opening and migrating the file, the single writer that commits queued
+//! commands in groups (one fsync for many requests, each undone alone when it fails), and
+//! the pool of read-only connections that never wait for the writer (WAL).
+
+mod migrations;
+mod writer;
+
+use migrations::migrate;
+use writer::*;
+pub use writer::{with_tenant, WriteScope};
+
+use crate::error::{Error, Result};
+use rusqlite::config::DbConfig;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
+
+/// The SQLite connection type commands receive inside the writer or a reader.
+pub use rusqlite::Connection as RawConnection;
+
+const READERS: usize = 4;
+
+/// Case folding used for every case-insensitive comparison, in Rust and in SQL alike
+/// (SQLite's lower() folds ASCII only; RFC 7643 caseExact=false means Unicode case).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "muster_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let v: Option<String> = ctx.get(0).ok();
+            Ok(v.map(|s| fold(&s)))
+        },
+    )
+}
+
+/// Prepared statements kept per connection: every fixed statement of the SCIM path fits,
+/// with room for the filter shapes clients repeat.
+const STATEMENT_CACHE: usize = 256;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    register_functions(conn)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Hot statements are prepared once per connection (`prepare_cached`); parsing and
+    // planning them per request was a third of the write path's CPU.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Query-planner stability: without it SQLite marks a statement expired whenever a
+    // parameter that may shape the plan (LIMIT ? OFFSET ?) is re-bound, and re-parses it
+    // on the next step, which undid the cache for every list page (seen in perf as
+    // sqlite3Reprepare under query::page).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -8000;",
+    )?;
+    Ok(())
+}
+
+/// The writer's usual wait on a lock.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Handle to the store. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    jobs: mpsc::SyncSender<Job>,
+    load: Arc<WriterLoad>,
+    readers: Arc<ReadPool>,
+    path: PathBuf,
+}
+
+struct ReadPool {
+    conns: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl Db {
+    /// Opens (creating if needed, readable by its owner only) and migrates the database.
+    pub fn open(path: &Path) -> Result<Db> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        create_owner_only(path)?;
+        let writer = Connection::open(path)?;
+        configure(&writer)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&writer)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            restrict_permissions(Path::new(&p));
+        }
+
+        let mut conns = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&c)?;
+            conns.push(c);
+        }
+        // No checkpoint inside COMMIT: a thread of its own copies the WAL back into the
+        // database (`checkpoint_loop`), and the writer restarts it past 32 MiB
+        // (`after_commit`).
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // Page caches: 8 MB per reader, 16 MB for the writer, whose random index inserts at
+        // 100,000 users miss more. Readers at 16 MB held 163 MB peak under the read mix
+        // with a console search, 108 MB at 8 MB, at the same read rates (BENCHMARKS.md).
+        writer.pragma_update(None, "cache_size", -16000)?;
+        let checkpointer = Connection::open(path)?;
+        configure(&checkpointer)?;
+        // A checkpoint copies frames file to file; it needs no page cache of its own.
+        checkpointer.pragma_update(None, "cache_size", -256)?;
+        writer.wal_hook(Some(note_wal_frames));
+        let (kick, kicked) = mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("muster-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, kicked))?;
+        let (tx, rx) = mpsc::sync_channel::<Job>(8192);
+        let load = Arc::new(WriterLoad::default());
+        std::thread::Builder::new()
+            .name("muster-writer".into())
+            .spawn({
+                let load = load.clone();
+                move || writer_loop(writer, rx, kick, &load)
+            })?;
+        Ok(Db {
+            jobs: tx,
+            load,
+            readers: Arc::new(ReadPool {
+                conns: Mutex::new(conns),
+                permits: Semaphore::new(READERS),
+            }),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How long a write queued now would wait before the writer takes it: the commands
+    /// ahead of it times the recent cost of one. For `Retry-After`.
+    pub fn estimated_wait(&self) -> std::time::Duration {
+        let pending = self.load.pending.load(Ordering::Relaxed) as u64;
+        let each = self.load.micros_per_job.load(Ordering::Relaxed);
+        // A group still running has taken at least this long and is not done yet.
+        let running = self.load.running_for();
+        std::time::Duration::from_micros(pending.saturating_mul(each)) + running
+    }
+
+    /// Commands queued for the writer and not yet answered (the `muster_writer_pending`
+    /// gauge).
+    pub fn pending(&self) -> usize {
+        self.load.pending.load(Ordering::Relaxed)
+    }
+
+    /// Queues a job, counted in `pending` before the writer can see it (the writer
+    /// subtracts what it answered).
+    fn send(&self, job: Job) -> Result<()> {
+        self.load.pending.fetch_add(1, Ordering::Relaxed);
+        self.jobs.send(job).map_err(|_| {
+            self.load.pending.fetch_sub(1, Ordering::Relaxed);
+            Error::Closed
+        })
+    }
+
+    /// Runs `f` inside the next group commit, in its own savepoint; resolves after the
+    /// group's COMMIT (or with the error that rolled the savepoint back).
+    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.queue(|answer| once_job(f, answer)).await
+    }
+
+    /// Like `write`, for a command that can run again with the same effect: it runs
+    /// without a savepoint of its own (whose page copies were a sixth of the writer's time
+    /// in a sync), and if it or a neighbour fails it is undone and run again
+    /// (`GroupTx`). `f` must do nothing but its statements.
+    pub async fn write_replayable<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.queue(|answer| replayable_job(Kind::Replayable, f, answer))
+            .await
+    }
+
+    async fn queue<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(Box<dyn FnOnce(Result<R>) + Send>) -> Job,
+    ) -> Result<R> {
+        let (tx, rx) = oneshot::channel::<Result<R>>();
+        let job = job(Box::new(move |result| {
+            let _ = tx.send(result);
+        }));
+        self.send(job)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Blocking variant for the CLI and tests outside a runtime.
+    pub fn write_blocking<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<Result<R>>();
+        let job = once_job(f, move |result| {
+            let _ = tx.send(result);
+        });
+        self.send(job)?;
+        rx.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Queues a write nobody waits for. It is replayable (see `write_replayable`).
+    pub fn write_detached<F>(&self, f: F)
+    where
+        F: Fn(&Connection) -> Result<()> + Send + 'static,
+    {
+        self.write_detached_then(f, |_| {});
+    }
+
+    /// Like `write_detached`, and once the group holding it has committed, runs `then` with
+    /// the write's result (on the writer thread: keep it short) — so whoever is told about
+    /// the write can already read it. Not run if the write or its commit failed.
+    pub fn write_detached_then<R, F, T>(&self, f: F, then: T)
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        T: FnOnce(R) + Send + 'static,
+    {
+        self.detached(Kind::Replayable, f, then);
+    }
+
+    /// Like `write_detached_then`, for a write that is exactly one SQL statement, such as a
+    /// provisioning-log row: SQLite undoes a failed statement by itself, so its failure
+    /// undoes nothing else (the log rows of an Okta sync's GETs are half the writer's
+    /// commands).
+    pub fn write_statement_detached_then<R, F, T>(&self, f: F, then: T)
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        T: FnOnce(R) + Send + 'static,
+    {
+        self.detached(Kind::Statement, f, then);
+    }
+
+    fn detached<R, F, T>(&self, kind: Kind, f: F, then: T)
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        T: FnOnce(R) + Send + 'static,
+    {
+        // Outside any request's scope: nobody's answer depends on it, so it is never
+        // abandoned.
+        let job = WriteScope::outside(|| {
+            replayable_job(kind, f, move |result: Result<R>| match result {
+                Ok(v) => then(v),
+                Err(e) => tracing::warn!(error = %e, "detached write failed"),
+            })
+        });
+        self.load.pending.fetch_add(1, Ordering::Relaxed);
+        if self.jobs.try_send(job).is_err() {
+            self.load.pending.fetch_sub(1, Ordering::Relaxed);
+            tracing::warn!("writer queue full; dropping a detached write");
+        }
+    }
+
+    /// Runs `f` on a read-only connection on the blocking pool.
+    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let permit = readers.permits.acquire().await.map_err(|_| Error::Closed)?;
+        // The blocking task, not this future, returns the permit: when a request is dropped
+        // mid-read (client gone), its connection is still out of the pool, and a permit freed
+        // early let the next reader find the pool empty and answer 500 "shutting down".
+        permit.forget();
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.conns.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(conn) = conn else {
+                pool.permits.add_permits(1);
+                return Err(Error::Closed);
+            };
+            let result = f(&conn);
+            pool.conns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+            pool.permits.add_permits(1);
+            result
+        })
+        .await
+        .map_err(|_| Error::Closed)?
+    }
+
+    /// Blocking read for the CLI: opens a fresh read connection.
+    pub fn read_blocking<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        configure(&c)?;
+        f(&c)
+    }
+
+    /// Copies the WAL into the database file and truncates it, so the file is whole on its
+    /// own: `muster serve` calls it on shutdown, once the writer's queue has drained.
+    pub fn checkpoint(&self) -> Result<()> {
+        let c = Connection::open(&self.path)?;
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn create_owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+    }
+    restrict_permissions(path);
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_owner_only(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.exists() {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    let _ = path;
+}
+
+/// The query plan SQLite chooses for `sql`, one step per line, with every parameter bound to
+/// `arg`: for the tests that show a query is served by an index.
+#[cfg(test)]
+pub(crate) fn query_plan<T: rusqlite::ToSql + Clone>(
+    c: &Connection,
+    sql: &str,
+    arg: T,
+) -> Vec<String> {
+    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let args = vec![arg; stmt.parameter_count()];
+    stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
