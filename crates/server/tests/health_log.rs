@@ -2,52 +2,36 @@
 //! a real server and SQLite file: the admin-set cadence is validated and decides idle; log
 //! rows of PUT and PATCH carry old → new values; failed SCIM requests reach the SSE stream.
 
-use directory::{connections, log, tokens, Db};
-use muster_server::{start, RunningServer, ServerConfig};
-use reqwest::{Client, Method, StatusCode};
+use directory::{log, SystemClock};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
+#[allow(dead_code)]
+#[path = "scim/helpers.rs"]
+mod helpers;
+
+use helpers::TestApp;
+
+/// A server with one Okta connection, and the Authorization values its calls carry.
 struct Env {
-    server: RunningServer,
-    http: Client,
+    t: TestApp,
     conn_id: String,
     scim: String,
     bearer: String,
     secret: String,
-    path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
 }
 
 impl Env {
-    async fn new(idp: connections::Idp) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("muster.db");
-        let (conn_id, token) = {
-            let db = Db::open(&path).unwrap();
-            db.write_blocking(move |c| {
-                let now = chrono::Utc::now();
-                let conn = connections::create(c, "Acme", idp, false, now)?;
-                let t = tokens::issue(c, &conn.id, "initial", now)?;
-                Ok((conn.id, t.secret))
-            })
-            .unwrap()
-        };
-        let server = start(ServerConfig::new(
-            path.clone(),
-            "127.0.0.1:0".parse().unwrap(),
-        ))
-        .await
-        .unwrap();
+    async fn new() -> Env {
+        let t = helpers::spawn_app_for(Arc::new(SystemClock), "Acme", "okta", |_| {}).await;
         Env {
-            scim: format!("{}/{}", server.scim_base, conn_id),
-            bearer: format!("Bearer {token}"),
-            secret: format!("Bearer {}", server.admin_secret),
-            server,
-            http: Client::new(),
-            conn_id,
-            path,
-            _dir: dir,
+            conn_id: t.connection_id.clone(),
+            scim: t.base.clone(),
+            bearer: format!("Bearer {}", t.token),
+            secret: format!("Bearer {}", t.admin_secret),
+            t,
         }
     }
 
@@ -59,7 +43,8 @@ impl Env {
         body: Option<&str>,
     ) -> (StatusCode, Value) {
         let mut req = self
-            .http
+            .t
+            .client
             .request(method, url)
             .header("Authorization", auth)
             .header("User-Agent", "Okta SCIM Client 1.0.0");
@@ -78,7 +63,7 @@ impl Env {
     }
 
     async fn admin(&self, method: Method, p: &str, body: Option<&str>) -> (StatusCode, Value) {
-        let url = format!("{}{p}", self.server.admin_base);
+        let url = format!("{}{p}", self.t.admin);
         self.call(method, &url, &self.secret, body).await
     }
 
@@ -115,7 +100,7 @@ fn change<'a>(detail: &'a Value, path: &str) -> Vec<&'a Value> {
 
 #[tokio::test]
 async fn expected_cadence_is_validated_and_decides_idle() {
-    let env = Env::new(connections::Idp::Okta).await;
+    let env = Env::new().await;
     let id = env.conn_id.clone();
     let cadence = format!("/connections/{id}/health/cadence");
 
@@ -126,24 +111,26 @@ async fn expected_cadence_is_validated_and_decides_idle() {
         json!({"expected_sync_minutes": null, "default_sync_minutes": 1440})
     );
 
-    // The IdP was last heard from 3 hours ago (written by a second handle on the same file).
-    let db = Db::open(&env.path).unwrap();
+    // The IdP was last heard from 3 hours ago (written through the server's own store).
     let conn = id.clone();
-    db.write_blocking(move |c| {
-        log::append(
-            c,
-            &log::LogEntry {
-                at: directory::clock::fmt_time(chrono::Utc::now() - chrono::Duration::hours(3)),
-                connection_id: Some(conn),
-                method: "GET".into(),
-                path: "/Users".into(),
-                status: 200,
-                outcome: "read".into(),
-                ..Default::default()
-            },
-        )
-    })
-    .unwrap();
+    env.t
+        .db()
+        .write(move |c| {
+            log::append(
+                c,
+                &log::LogEntry {
+                    at: directory::clock::fmt_time(chrono::Utc::now() - chrono::Duration::hours(3)),
+                    connection_id: Some(conn),
+                    method: "GET".into(),
+                    path: "/Users".into(),
+                    status: 200,
+                    outcome: "read".into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .await
+        .unwrap();
     let health = || async {
         let (_, d) = env
             .admin(Method::GET, &format!("/connections/{id}"), None)
@@ -221,7 +208,7 @@ async fn expected_cadence_is_validated_and_decides_idle() {
     let (s, _) = env
         .call(
             Method::PUT,
-            &format!("{}{cadence}", env.server.admin_base),
+            &format!("{}{cadence}", env.t.admin),
             &env.bearer, // a SCIM token is not the admin secret
             Some(r#"{"expected_sync_minutes": 5}"#),
         )
@@ -268,12 +255,12 @@ async fn expected_cadence_is_validated_and_decides_idle() {
         5,
         "one audit entry per accepted change: {audit}"
     );
-    env.server.shutdown().await;
+    env.t.shutdown().await;
 }
 
 #[tokio::test]
 async fn log_rows_carry_modified_properties_old_and_new() {
-    let env = Env::new(connections::Idp::Okta).await;
+    let env = Env::new().await;
     let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     let user = |name: &str, family: &str| {
         json!({
@@ -435,22 +422,23 @@ async fn log_rows_carry_modified_properties_old_and_new() {
     let d = env.last_detail().await;
     assert_eq!(d["row"]["method"], json!("GET"));
     assert_eq!(d["changes"], json!([]));
-    env.server.shutdown().await;
+    env.t.shutdown().await;
 }
 
 #[tokio::test]
 async fn failed_scim_requests_are_announced_on_the_live_stream() {
-    let env = Env::new(connections::Idp::Okta).await;
-    let events_url = format!("{}/events", env.server.admin_base);
+    let env = Env::new().await;
+    let events_url = format!("{}/events", env.t.admin);
     // A credential in the URL is refused: it would end up in proxy logs.
     let in_url = format!(
         "{events_url}?secret={}",
         env.secret.trim_start_matches("Bearer ")
     );
-    let refused = env.http.get(&in_url).send().await.unwrap();
+    let refused = env.t.client.get(&in_url).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let mut stream = env
-        .http
+        .t
+        .client
         .get(&events_url)
         .header("authorization", &env.secret)
         .send()
@@ -479,7 +467,7 @@ async fn failed_scim_requests_are_announced_on_the_live_stream() {
     // A refused token on a path that names no connection: logged, but nobody to tell.
     let nowhere = format!(
         "{}/00000000-0000-4000-8000-000000000000/Users",
-        env.server.scim_base
+        env.t.scim_base
     );
     let (s, _) = env.call(Method::GET, &nowhere, "Bearer nope", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -490,10 +478,7 @@ async fn failed_scim_requests_are_announced_on_the_live_stream() {
     let (s, _) = env.call(Method::GET, &url, &env.bearer, None).await;
     assert_eq!(s, StatusCode::OK);
     // The token's last use (where the IdP calls from) is recorded off the request path.
-    let tokens_url = format!(
-        "{}/connections/{}/tokens",
-        env.server.admin_base, env.conn_id
-    );
+    let tokens_url = format!("{}/connections/{}/tokens", env.t.admin, env.conn_id);
     for _ in 0..50 {
         let (_, list) = env.call(Method::GET, &tokens_url, &env.secret, None).await;
         if !list[0]["last_used_at"].is_null() {
@@ -574,5 +559,5 @@ async fn failed_scim_requests_are_announced_on_the_live_stream() {
         "every failure is logged: {c}"
     );
     reader.abort();
-    env.server.shutdown().await;
+    env.t.shutdown().await;
 }

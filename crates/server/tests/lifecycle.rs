@@ -2,59 +2,34 @@
 //! (sessions revoked in the same transaction) → reactivate → delete → restore → purge,
 //! with the change feed checked at each step; and concurrent membership PATCHes.
 
-use chrono::{TimeZone, Utc};
-use directory::{connections, sessions, tokens, Db, ManualClock};
-use muster_server::{start_with_clock, RunningServer, ServerConfig};
-use reqwest::{Client, Method, StatusCode};
+use directory::ManualClock;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+#[allow(dead_code)]
+#[path = "scim/helpers.rs"]
+mod helpers;
+
+use helpers::TestApp;
+
+/// A server on a manual clock with one connection for the IdP (its SCIM token is the
+/// harness's) and an app-API key.
 struct App {
-    server: RunningServer,
+    t: TestApp,
     clock: Arc<ManualClock>,
-    http: Client,
-    scim: String,
-    token: String,
     app_key: String,
-    admin: String,
-    secret: String,
     connection: String,
-    _dir: tempfile::TempDir,
 }
 
 async fn spawn(idp: &str) -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("muster.db");
-    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    let (connection, token, app_key) = {
-        let db = Db::open(&path).unwrap();
-        let idp: connections::Idp = idp.parse().unwrap();
-        db.write_blocking(move |c| {
-            let conn = connections::create(c, "Acme", idp, false, start)?;
-            let t = tokens::issue(c, &conn.id, "initial", start)?;
-            let (key, _) = sessions::issue_app_key(c, "test app", start)?;
-            Ok((conn.id, t.secret, key))
-        })
-        .unwrap()
-    };
-    let clock = Arc::new(ManualClock::new(start));
-    let server = start_with_clock(
-        ServerConfig::new(path, "127.0.0.1:0".parse().unwrap()),
-        clock.clone(),
-    )
-    .await
-    .unwrap();
+    let clock = Arc::new(ManualClock::new(helpers::clock_start()));
+    let t = helpers::spawn_app_for(clock.clone(), "Acme", idp, |_| {}).await;
     App {
-        scim: format!("{}/{}", server.scim_base, connection),
-        admin: server.admin_base.clone(),
-        secret: server.admin_secret.clone(),
-        server,
+        app_key: t.app_key("test app").await,
+        connection: t.connection_id.clone(),
         clock,
-        http: Client::new(),
-        token,
-        app_key,
-        connection,
-        _dir: dir,
+        t,
     }
 }
 
@@ -67,9 +42,10 @@ impl App {
         ua: &str,
     ) -> (StatusCode, Value) {
         let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.scim))
-            .bearer_auth(&self.token)
+            .t
+            .client
+            .request(method, format!("{}{path}", self.t.base))
+            .bearer_auth(&self.t.token)
             .header("User-Agent", ua);
         if let Some(b) = body {
             req = req
@@ -83,8 +59,9 @@ impl App {
     }
     async fn app(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = self
-            .http
-            .request(method, format!("{}/app/v1{path}", self.server_origin()))
+            .t
+            .client
+            .request(method, format!("{}/app/v1{path}", self.t.origin()))
             .bearer_auth(&self.app_key);
         if let Some(b) = body {
             req = req.json(&b);
@@ -106,19 +83,13 @@ impl App {
         c["connection"]["id"].as_str().unwrap().to_string()
     }
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.admin))
-            .bearer_auth(&self.secret);
+        let mut req = self.t.admin_req(method, path);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
-    }
-    fn server_origin(&self) -> String {
-        format!("http://{}", self.server.addr)
     }
     /// Feed events of this connection after `cursor`, as (kind, user_id) pairs.
     async fn feed_since(&self, cursor: &mut i64) -> Vec<(String, Option<String>)> {
@@ -518,7 +489,7 @@ async fn whole_lifecycle_in_every_dialect() {
             )
             .await;
         assert_eq!(role(&b).as_deref(), Some("admin"));
-        app.server.shutdown().await;
+        app.t.shutdown().await;
     }
 }
 
@@ -581,7 +552,7 @@ async fn concurrent_membership_patches_lose_no_member_and_roles_follow() {
             .await;
         assert_eq!(u["role"], json!("admin"));
     }
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 const DEPT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
@@ -860,7 +831,7 @@ async fn users_only_connection_gets_roles_from_an_attribute() {
         .find(|u| u["id"] == json!(bob))
         .unwrap();
     assert_eq!(bob_row["role_via_attribute"]["value"], json!("finance"));
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 #[tokio::test]
@@ -1104,15 +1075,15 @@ async fn restore_brings_memberships_back() {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    app.server.shutdown().await;
     // Nothing is left held: every parked membership was returned or purged with its side.
-    let db = Db::open(&app._dir.path().join("muster.db")).unwrap();
-    let held: i64 = db
-        .read_blocking(|c| {
-            Ok(c.query_row("SELECT COUNT(*) FROM held_memberships", [], |r| r.get(0))?)
-        })
+    let held: i64 = app
+        .t
+        .db()
+        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM held_memberships", [], |r| r.get(0))?))
+        .await
         .unwrap();
     assert_eq!(held, 0);
+    app.t.shutdown().await;
 }
 
 /// The console's view of deleted groups: listed by status with their dates and how many
@@ -1381,7 +1352,7 @@ async fn deleted_groups_are_listed_counted_and_restored_or_refused() {
     );
     let (_, deleted) = page("status=deleted").await;
     assert_eq!(deleted["total"], json!(0), "{deleted}");
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 /// Malformed JSON bodies on the admin and app APIs are a JSON 400 `bad_request` that says
@@ -1424,9 +1395,8 @@ async fn malformed_bodies_are_a_json_400_and_change_nothing() {
     }
     // Not JSON at all.
     let resp = app
-        .http
-        .put(format!("{}{mappings}", app.admin))
-        .bearer_auth(&app.secret)
+        .t
+        .admin_req(Method::PUT, &mappings)
         .header("Content-Type", "application/json")
         .body("{not json")
         .send()

@@ -7,51 +7,36 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
-use chrono::{TimeZone, Utc};
-use directory::{connections, Db, ManualClock};
+use directory::ManualClock;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use muster_server::{start_with_clock, RunningServer, ServerConfig};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+#[allow(dead_code)]
+#[path = "scim/helpers.rs"]
+mod helpers;
+
+use helpers::TestApp;
+
+/// A server on a manual clock with two Entra connections, A (the harness's own) and B.
 struct App {
-    server: RunningServer,
+    t: TestApp,
     clock: Arc<ManualClock>,
-    http: Client,
     a: String,
     b: String,
-    _dir: tempfile::TempDir,
 }
 
 async fn spawn() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("muster.db");
-    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    let (a, b) = {
-        let db = Db::open(&path).unwrap();
-        db.write_blocking(move |c| {
-            let a = connections::create(c, "Acme Entra", connections::Idp::Entra, false, start)?;
-            let b = connections::create(c, "Globex Entra", connections::Idp::Entra, false, start)?;
-            Ok((a.id, b.id))
-        })
-        .unwrap()
-    };
-    let clock = Arc::new(ManualClock::new(start));
-    let server = start_with_clock(
-        ServerConfig::new(path, "127.0.0.1:0".parse().unwrap()),
-        clock.clone(),
-    )
-    .await
-    .unwrap();
+    let clock = Arc::new(ManualClock::new(helpers::clock_start()));
+    let t = helpers::spawn_app_for(clock.clone(), "Acme Entra", "entra", |_| {}).await;
+    let (b, _) = t.new_connection_for("Globex Entra", "entra").await;
     App {
-        server,
-        clock,
-        http: Client::new(),
-        a,
+        a: t.connection_id.clone(),
         b,
-        _dir: dir,
+        clock,
+        t,
     }
 }
 
@@ -69,14 +54,11 @@ fn form_encode(s: &str) -> String {
 
 impl App {
     fn token_endpoint(&self) -> String {
-        format!("http://{}/oauth/token", self.server.addr)
+        format!("{}/oauth/token", self.t.origin())
     }
 
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.server.admin_base))
-            .bearer_auth(&self.server.admin_secret);
+        let mut req = self.t.admin_req(method, path);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -109,7 +91,8 @@ impl App {
         content_type: &str,
     ) -> Answer {
         let mut req = self
-            .http
+            .t
+            .client
             .post(self.token_endpoint())
             .header("content-type", content_type)
             .body(serde_urlencoded::to_string(form).unwrap());
@@ -159,8 +142,9 @@ impl App {
 
     async fn scim_users(&self, conn: &str, token: &str) -> (StatusCode, Value) {
         let resp = self
-            .http
-            .get(format!("{}/{conn}/Users", self.server.scim_base))
+            .t
+            .client
+            .get(format!("{}/{conn}/Users", self.t.scim_base))
             .bearer_auth(token)
             .send()
             .await
@@ -237,7 +221,11 @@ async fn client_credentials_by_basic_and_post_give_tokens_scoped_to_their_connec
     let (_, tokens) = app
         .admin(Method::GET, &format!("/connections/{}/tokens", app.a), None)
         .await;
-    assert_eq!(tokens.as_array().unwrap().len(), 0, "{tokens}");
+    assert_eq!(
+        tokens.as_array().unwrap().len(),
+        1,
+        "only the token the connection was created with: {tokens}"
+    );
 
     // Issuing and using are audited, never with the secret.
     let (_, audit) = app
@@ -245,7 +233,7 @@ async fn client_credentials_by_basic_and_post_give_tokens_scoped_to_their_connec
         .await;
     assert!(audit.to_string().contains("oauth_secret_issued"), "{audit}");
     assert!(!audit.to_string().contains(&secret));
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 #[tokio::test]
@@ -294,7 +282,7 @@ async fn access_tokens_expire_after_the_configured_lifetime() {
     // A new grant works again.
     let fresh = app.grant_basic(&client_id, &secret).await;
     assert_eq!(app.scim_users(&app.a, &fresh).await.0, StatusCode::OK);
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 #[tokio::test]
@@ -372,7 +360,7 @@ async fn two_secrets_live_at_once_and_a_revoked_or_expired_one_is_refused() {
         audit.to_string().contains("oauth_secret_revoked"),
         "{audit}"
     );
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 #[tokio::test]
@@ -442,7 +430,8 @@ async fn token_endpoint_errors_follow_rfc_6749() {
 
     // A malformed Basic header.
     let resp = app
-        .http
+        .t
+        .client
         .post(app.token_endpoint())
         .header("content-type", "application/x-www-form-urlencoded")
         .header("authorization", "Basic !!!")
@@ -468,7 +457,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
 
     // The secret still works after all that.
     app.grant_basic(&client_id, &secret).await;
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 // ---- Workload identity federation ----
@@ -714,7 +703,7 @@ async fn federation_assertions_are_verified_against_the_issuers_keys() {
         )
         .await;
     refused(&a, "not configured");
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }
 
 impl App {
@@ -757,5 +746,5 @@ async fn readiness_oauth_checks_grant_a_token_and_see_a_wrong_secret_refused() {
     assert!(token.is_none());
     assert_eq!(checks[0].outcome, idp::report::Outcome::Fail);
     assert!(checks[0].reason.contains("401"), "{}", checks[0].reason);
-    app.server.shutdown().await;
+    app.t.shutdown().await;
 }

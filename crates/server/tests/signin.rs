@@ -3,66 +3,41 @@
 //! is expected) are listed by the admin API per connection, never across connections, with
 //! the last 7 days counted; bad input is a clear 4xx that changes nothing.
 
-use chrono::{TimeZone, Utc};
-use directory::{connections, sessions, tokens, Db, ManualClock};
-use muster_server::{start_with_clock, RunningServer, ServerConfig};
-use reqwest::{Client, Method, StatusCode};
+use directory::ManualClock;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+#[allow(dead_code)]
+#[path = "scim/helpers.rs"]
+mod helpers;
+
+use helpers::TestApp;
+
+/// A server on a manual clock with two Entra connections (A is the harness's own, with its
+/// SCIM token) and an app-API key.
 struct App {
-    server: RunningServer,
+    t: TestApp,
     clock: Arc<ManualClock>,
-    http: Client,
     app_key: String,
-    secret: String,
     a: String,
     b: String,
-    scim_a: String,
-    token_a: String,
-    _dir: tempfile::TempDir,
 }
 
 async fn spawn() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("muster.db");
-    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    let (a, b, token_a, app_key) = {
-        let db = Db::open(&path).unwrap();
-        db.write_blocking(move |c| {
-            let a = connections::create(c, "Acme Entra", connections::Idp::Entra, false, start)?;
-            let b = connections::create(c, "Globex Entra", connections::Idp::Entra, false, start)?;
-            let t = tokens::issue(c, &a.id, "initial", start)?;
-            let (key, _) = sessions::issue_app_key(c, "test app", start)?;
-            Ok((a.id, b.id, t.secret, key))
-        })
-        .unwrap()
-    };
-    let clock = Arc::new(ManualClock::new(start));
-    let server = start_with_clock(
-        ServerConfig::new(path, "127.0.0.1:0".parse().unwrap()),
-        clock.clone(),
-    )
-    .await
-    .unwrap();
+    let clock = Arc::new(ManualClock::new(helpers::clock_start()));
+    let t = helpers::spawn_app_for(clock.clone(), "Acme Entra", "entra", |_| {}).await;
+    let (b, _) = t.new_connection_for("Globex Entra", "entra").await;
     App {
-        scim_a: format!("{}/{}", server.scim_base, a),
-        secret: server.admin_secret.clone(),
-        server,
-        clock,
-        http: Client::new(),
-        app_key,
-        a,
+        app_key: t.app_key("test app").await,
+        a: t.connection_id.clone(),
         b,
-        token_a,
-        _dir: dir,
+        clock,
+        t,
     }
 }
 
 impl App {
-    fn origin(&self) -> String {
-        format!("http://{}", self.server.addr)
-    }
     async fn admin_as(
         &self,
         secret: Option<&str>,
@@ -71,8 +46,9 @@ impl App {
         body: Option<Value>,
     ) -> (StatusCode, Value) {
         let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.server.admin_base));
+            .t
+            .client
+            .request(method, format!("{}{path}", self.t.admin));
         if let Some(s) = secret {
             req = req.bearer_auth(s);
         }
@@ -84,7 +60,7 @@ impl App {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.admin_as(Some(&self.secret.clone()), method, path, body)
+        self.admin_as(Some(&self.t.admin_secret.clone()), method, path, body)
             .await
     }
     async fn flagged(&self, conn: &str) -> Value {
@@ -112,10 +88,11 @@ impl App {
     }
     async fn sign_in(&self, conn: &str, body: Value) -> (StatusCode, Value) {
         let resp = self
-            .http
+            .t
+            .client
             .post(format!(
                 "{}/app/v1/connections/{conn}/signin",
-                self.origin()
+                self.t.origin()
             ))
             .bearer_auth(&self.app_key)
             .json(&body)
@@ -254,9 +231,10 @@ async fn a_flagged_sign_in_of_a_scim_deactivated_user_is_refused_and_listed_as_r
     let app = spawn().await;
     app.policy(&app.a, "jit_overwrites", false).await;
     let resp = app
-        .http
-        .post(format!("{}/Users", app.scim_a))
-        .bearer_auth(&app.token_a)
+        .t
+        .client
+        .post(format!("{}/Users", app.t.base))
+        .bearer_auth(&app.t.token)
         .header("Content-Type", "application/scim+json")
         .body(
             json!({

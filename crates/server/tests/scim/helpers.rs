@@ -62,6 +62,24 @@ pub async fn spawn_app_on_clock(
     clock: Arc<dyn Clock>,
     configure: impl FnOnce(&mut ServerConfig),
 ) -> TestApp {
+    spawn_app_for(clock, "test", "okta", configure).await
+}
+
+/// When the tests on a manual clock start: 1 November 2026, 09:00 UTC.
+#[allow(dead_code)]
+pub fn clock_start() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap()
+}
+
+/// Like `spawn_app_on_clock`, with the first connection named `name` for `idp` (okta,
+/// entra, google or generic).
+pub async fn spawn_app_for(
+    clock: Arc<dyn Clock>,
+    name: &str,
+    idp: &str,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("muster.db");
     let mut config = ServerConfig::new(db_path.clone(), "127.0.0.1:0".parse().unwrap());
@@ -81,7 +99,7 @@ pub async fn spawn_app_on_clock(
         token: String::new(),
         client: client(),
     };
-    let (id, token) = app.new_connection("test").await;
+    let (id, token) = app.new_connection_for(name, idp).await;
     app.base = format!("{}/{}", app.scim_base, id);
     app.connection_id = id;
     app.token = token;
@@ -89,6 +107,29 @@ pub async fn spawn_app_on_clock(
 }
 
 impl TestApp {
+    /// The running server.
+    #[allow(dead_code)]
+    pub fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("server running")
+    }
+
+    /// `http://127.0.0.1:PORT`: where the OAuth token endpoint and the app API live.
+    #[allow(dead_code)]
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.server().addr)
+    }
+
+    /// A new app-API key (what an integrating application authenticates with).
+    #[allow(dead_code)]
+    pub async fn app_key(&self, label: &str) -> String {
+        self.server()
+            .dir
+            .issue_app_key(label)
+            .await
+            .expect("app key")
+            .0
+    }
+
     /// The running server's store (the handle its requests use).
     pub fn db(&self) -> &directory::Db {
         self.server.as_ref().expect("server running").dir.db()
@@ -96,9 +137,14 @@ impl TestApp {
 
     /// Creates another connection through the admin API: (id, token).
     pub async fn new_connection(&self, name: &str) -> (String, String) {
+        self.new_connection_for(name, "okta").await
+    }
+
+    /// Creates another connection for `idp` through the admin API: (id, token).
+    pub async fn new_connection_for(&self, name: &str, idp: &str) -> (String, String) {
         let r = self
             .admin_req(Method::POST, "/connections")
-            .json(&json!({"name": name, "idp": "okta"}))
+            .json(&json!({"name": name, "idp": idp}))
             .send()
             .await
             .unwrap();
