@@ -326,8 +326,8 @@ pub fn set_role(
     get(db, id)
 }
 
-/// Disables or re-enables an account. Disabling ends its sessions at once; the last
-/// active owner cannot be disabled.
+/// Disables or re-enables an account (the caller ends a disabled account's sessions in
+/// the same transaction: `service::team`); the last active owner cannot be disabled.
 pub fn set_disabled(
     db: &Connection,
     id: &str,
@@ -347,9 +347,6 @@ pub fn set_disabled(
     let at = disabled.then(|| fmt_time(now));
     db.prepare_cached("UPDATE admins SET disabled_at = ?2 WHERE id = ?1")?
         .execute(params![id, at])?;
-    if disabled {
-        crate::admin_sessions::revoke_all(db, id, now)?;
-    }
     let action = if disabled {
         "admin.disable"
     } else {

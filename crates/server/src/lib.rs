@@ -16,6 +16,7 @@ pub mod readiness_pdf;
 pub mod scim;
 pub mod setup;
 pub mod state;
+pub mod throttle;
 pub mod webhooks;
 pub mod wire;
 

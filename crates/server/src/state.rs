@@ -45,7 +45,7 @@ pub struct AppState {
     /// Workload identity federation issuers' keys, for the token endpoint (`crate::oauth`).
     pub jwks: crate::oauth::federation::JwksCache,
     /// Failed console sign-ins per source address (`api::auth`).
-    pub sign_in_throttle: crate::api::auth::Throttle,
+    pub sign_in_throttle: crate::throttle::Throttle,
 }
 
 impl AppState {

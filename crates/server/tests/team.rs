@@ -488,7 +488,7 @@ async fn the_admin_secret_is_only_for_this_machine_once_there_is_a_team() {
 async fn repeated_failures_from_one_address_are_throttled() {
     let app = spawn_app().await;
     member(&app, "fa@example.com", "viewer").await;
-    for _ in 0..muster_server::api::auth::THROTTLE_FAILURES {
+    for _ in 0..muster_server::throttle::THROTTLE_FAILURES {
         let (s, _) = sign_in(&app, "fa@example.com", "wrong wrong wrong", None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }

@@ -95,6 +95,7 @@ impl Directory {
             .await
     }
 
+    /// Disables (ending every session at once) or re-enables an account.
     pub async fn set_admin_disabled(
         &self,
         id: &str,
@@ -103,7 +104,14 @@ impl Directory {
     ) -> Result<AdminRecord> {
         let (id, now) = (id.to_string(), self.now());
         self.db
-            .write(move |c| admins::set_disabled(c, &id, disabled, &actor, now))
+            .write(move |c| {
+                let admin = admins::set_disabled(c, &id, disabled, &actor, now)?;
+                // A disabled person is out at once, not when their session expires.
+                if disabled {
+                    admin_sessions::revoke_all(c, &id, now)?;
+                }
+                Ok(admin)
+            })
             .await
     }
 
