@@ -336,15 +336,7 @@ async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response
     if req.method() == Method::OPTIONS {
         return cors(StatusCode::NO_CONTENT.into_response());
     }
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::to_string);
+    let bearer = crate::bearer::bearer_token(req.headers()).map(str::to_string);
     let local = from_this_machine(&req);
     let caller = match resolve(&st, local, bearer.as_deref()).await {
         Ok(c) => c,

@@ -5,7 +5,7 @@
 use crate::error_body::ApiQuery;
 use crate::state::AppState;
 use axum::extract::{Extension, Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,12 +50,7 @@ struct AppKeyId(String);
 
 /// Application keys only; fails closed.
 async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    let key = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let key = crate::bearer::bearer_token(req.headers()).map(str::to_string);
     let Some(key) = key else {
         return fail(
             StatusCode::UNAUTHORIZED,
