@@ -311,29 +311,10 @@ export class MusterClient {
   auditPage(query: AuditQuery, signal?: AbortSignal): Promise<AuditPage> {
     return this.request("GET", "/audit", { query, signal });
   }
-  /** The filtered audit trail as a file (an audited action), behind the bearer secret: the Blob and the server's file name. */
-  async exportAudit(query: AuditQuery, format: "csv" | "json"): Promise<{ blob: Blob; filename: string }> {
-    const qs = new URLSearchParams({ format });
-    for (const [k, v] of Object.entries(query) as [string, string | number | undefined][]) if (v !== undefined && v !== "" && k !== "before" && k !== "limit") qs.set(k, String(v));
-    let res: Response;
-    try {
-      res = await fetch(`${this.api}/audit/export?${qs.toString()}`, { headers: { Authorization: `Bearer ${this.secret}` } });
-    } catch {
-      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
-    }
-    if (!res.ok) {
-      if (res.status === 401) this.unauthorized.forEach((l) => l());
-      let message = `Export failed with HTTP ${res.status}`;
-      try {
-        const b = (await res.json()) as Partial<ApiErrorBody>;
-        if (b.message) message = b.message;
-      } catch {
-        // not JSON; keep the generic message
-      }
-      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : res.status === 403 ? "forbidden" : "bad_request", message);
-    }
-    const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "");
-    return { blob: await res.blob(), filename: named?.[1] ?? `muster-audit.${format}` };
+  /** The filtered audit trail as a file (an audited action): the Blob and the server's file name. */
+  exportAudit(query: AuditQuery, format: "csv" | "json"): Promise<{ blob: Blob; filename: string }> {
+    const q: Query = { ...query, format, before: undefined, limit: undefined };
+    return this.download("GET", "/audit/export", { query: q, fallbackName: `muster-audit.${format}`, what: "The export" });
   }
   restoreUser(id: string, uid: string): Promise<UserRow> {
     return this.request("POST", `/connections/${encodeURIComponent(id)}/users/${encodeURIComponent(uid)}/restore`);
@@ -389,49 +370,17 @@ export class MusterClient {
   triage(q: string, connection?: string, signal?: AbortSignal): Promise<TriageReport> {
     return this.request("GET", "/triage", { query: { q, connection }, signal });
   }
-  /** The export is an attachment behind the bearer secret, so it is fetched here and handed back as a Blob. */
+  /** The log as a file (an attachment behind the bearer credential, so fetched here). */
   async exportLog(query: GlobalLogQuery & { format: "csv" | "json" }): Promise<Blob> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query) as [string, string | number | undefined][]) if (v !== undefined && v !== "") qs.set(k, String(v));
-    let res: Response;
-    try {
-      res = await fetch(`${this.api}/log/export?${qs.toString()}`, { headers: this.auth() });
-    } catch {
-      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
-    }
-    if (!res.ok) {
-      if (res.status === 401) this.unauthorized.forEach((l) => l());
-      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : "internal", `Export failed with HTTP ${res.status}`);
-    }
-    return res.blob();
+    return (await this.download("GET", "/log/export", { query, fallbackName: `muster-log.${query.format}`, what: "The export" })).blob;
   }
   // Deprovisioning evidence (crates/directory/src/evidence.rs, docs/evidence.md).
   evidence(query: EvidenceQuery, signal?: AbortSignal): Promise<EvidenceReport> {
     return this.request("GET", "/evidence", { query, signal });
   }
-  /** The report as a file, behind the bearer secret (a plain link cannot send it): the Blob and the server's file name. */
-  async evidenceFile(query: EvidenceQuery, format: EvidenceFormat): Promise<{ blob: Blob; filename: string }> {
-    const qs = new URLSearchParams({ from: query.from, to: query.to, format });
-    if (query.connection) qs.set("connection", query.connection);
-    let res: Response;
-    try {
-      res = await fetch(`${this.api}/evidence?${qs.toString()}`, { headers: this.auth() });
-    } catch {
-      throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
-    }
-    if (!res.ok) {
-      if (res.status === 401) this.unauthorized.forEach((l) => l());
-      let message = `The ${format.toUpperCase()} download failed with HTTP ${res.status}`;
-      try {
-        const b = (await res.json()) as Partial<ApiErrorBody>;
-        if (b.message) message = b.message;
-      } catch {
-        // not JSON; keep the generic message
-      }
-      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : res.status === 404 ? "not_found" : "bad_request", message);
-    }
-    const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "");
-    return { blob: await res.blob(), filename: named?.[1] ?? `muster-evidence.${format}` };
+  /** The report as a file (a plain link cannot send the credential): the Blob and the server's file name. */
+  evidenceFile(query: EvidenceQuery, format: EvidenceFormat): Promise<{ blob: Blob; filename: string }> {
+    return this.download("GET", "/evidence", { query: { ...query, format }, fallbackName: `muster-evidence.${format}`, what: `The ${format.toUpperCase()} download` });
   }
   // Live demo (crates/server/src/demo.rs): the scripted story, its pace, and its removal.
   demo(signal?: AbortSignal): Promise<DemoState> {
@@ -482,32 +431,41 @@ export class MusterClient {
     return this.checkFile(body, "pdf");
   }
   private async checkFile(body: CheckRequest, format: "html" | "pdf"): Promise<Blob> {
+    const accept = format === "pdf" ? "application/pdf" : "text/html";
+    return (await this.download("POST", `/check/${format}`, { body, accept, fallbackName: `readiness.${format}`, what: `The ${format.toUpperCase()} report` })).blob;
+  }
+  /** A file behind the credential (exports, reports): fetched here, handed back as a Blob with the server's file name. */
+  private async download(
+    method: "GET" | "POST",
+    path: string,
+    opts: { query?: Query; body?: unknown; accept?: string; fallbackName: string; what: string },
+  ): Promise<{ blob: Blob; filename: string }> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== "") qs.set(k, String(v));
+    const headers: Record<string, string> = { ...this.auth(), Accept: opts.accept ?? "*/*" };
+    if (opts.body !== undefined) headers["Content-Type"] = "application/json";
     let res: Response;
     try {
-      res = await fetch(`${this.api}/check/${format}`, {
-        method: "POST",
-        headers: {
-          ...this.auth(),
-          "Content-Type": "application/json",
-          Accept: format === "pdf" ? "application/pdf" : "text/html",
-        },
-        body: JSON.stringify(body),
-      });
+      const q = qs.toString();
+      res = await fetch(`${this.api}${path}${q ? `?${q}` : ""}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
     } catch {
       throw new ApiError(0, "network", `Cannot reach the Muster server at ${this.api}`);
     }
     if (!res.ok) {
       if (res.status === 401) this.unauthorized.forEach((l) => l());
-      let message = `The ${format.toUpperCase()} report failed with HTTP ${res.status}`;
+      let message = `${opts.what} failed with HTTP ${res.status}`;
+      let code: ErrorCode = res.status === 401 ? "unauthorized" : res.status === 404 ? "not_found" : res.status >= 500 ? "internal" : "bad_request";
       try {
         const b = (await res.json()) as Partial<ApiErrorBody>;
         if (b.message) message = b.message;
+        if (b.code) code = b.code as ErrorCode;
       } catch {
         // not JSON; keep the generic message
       }
-      throw new ApiError(res.status, res.status === 401 ? "unauthorized" : "internal", message);
+      throw new ApiError(res.status, code, message);
     }
-    return res.blob();
+    const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "");
+    return { blob: await res.blob(), filename: named?.[1] ?? opts.fallbackName };
   }
   /**
    * Opens the live change stream with the credential in a header (EventSource cannot send one, and a
