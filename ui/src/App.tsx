@@ -24,6 +24,8 @@ import { EvidenceScreen } from "./screens/EvidenceScreen";
 import { AuditScreen } from "./screens/AuditScreen";
 import { SigninScreen } from "./screens/SigninScreen";
 import { ServerWebhooksScreen, WebhooksScreen } from "./screens/WebhooksScreen";
+import { TeamScreen } from "./screens/TeamScreen";
+import { AccountScreen } from "./screens/AccountScreen";
 
 declare global {
   interface Window {
@@ -75,6 +77,8 @@ export function App({ client, onSignedOut }: { client: MusterClient; onSignedOut
               { path: "evidence", element: <EvidenceScreen /> },
               { path: "audit", element: <AuditScreen /> },
               { path: "webhooks", element: <ServerWebhooksScreen /> },
+              { path: "team", element: <TeamScreen /> },
+              { path: "account", element: <AccountScreen /> },
               { path: "*", element: <NotFoundScreen /> },
             ],
           },

@@ -1,6 +1,7 @@
-// Header links to the cross-connection screens (provisioning log, triage, readiness, evidence, audit, webhooks) and the "/" shortcut to the triage search.
+// Header links to the cross-connection screens (provisioning log, triage, readiness, evidence, audit, webhooks, and the team for owners) and the "/" shortcut to the triage search.
 import { useEffect } from "react";
 import { NavLink, useNavigate } from "react-router";
+import { useCan } from "../auth/me";
 
 export const TRIAGE_INPUT_ID = "triage-search";
 
@@ -11,6 +12,7 @@ function typingIn(el: EventTarget | null): boolean {
 
 export function ObserveNav() {
   const navigate = useNavigate();
+  const canTeam = useCan("team");
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== "/" || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target)) return;
@@ -48,6 +50,11 @@ export function ObserveNav() {
       <NavLink to="/webhooks" className="topnav-link" data-testid="nav-webhooks" title="Webhook endpoints that receive every connection's changes">
         Webhooks
       </NavLink>
+      {canTeam ? (
+        <NavLink to="/team" className="topnav-link" data-testid="nav-team" title="The people who use this console, their roles and sessions">
+          Team
+        </NavLink>
+      ) : null}
     </nav>
   );
 }

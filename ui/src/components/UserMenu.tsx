@@ -1,6 +1,7 @@
 // The top bar's person: who the console is signed in as, their role, and signing out (or, with the admin
 // secret, "This computer" as owner).
 import { useState } from "react";
+import { Link } from "react-router";
 import { useMe, useSignOut } from "../auth/me";
 import { useClient } from "../lib/context";
 
@@ -13,9 +14,14 @@ export function UserMenu() {
   const who = me.email ?? "This computer";
   return (
     <span className="user-menu" data-testid="user-menu" data-role={me.role}>
-      <span className="user-name" title={me.method === "secret" ? "Signed in with this server's admin secret" : `Signed in (${me.method})`}>
+      <Link
+        to="/account"
+        className="user-name"
+        data-testid="nav-account"
+        title={me.method === "secret" ? "Signed in with this server's admin secret — my account" : `Signed in (${me.method}) — my account and sessions`}
+      >
         {who}
-      </span>
+      </Link>
       <span className="badge" data-testid="user-role">
         {me.role}
       </span>

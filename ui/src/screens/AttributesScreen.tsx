@@ -1,4 +1,5 @@
 // Attributes tab: editable SCIM path → application key mappings, each row checked by the server as it is typed, a preview against a real user, and save.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { AttributeMappingRow } from "../api/generated/AttributeMappingRow";
@@ -239,9 +240,11 @@ export function AttributesScreen() {
             >
               Cancel
             </button>
-            <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy || blocked} data-testid="attrs-save">
-              {busy ? "Saving…" : "Save"}
-            </button>
+            <Can need="manage">
+              <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy || blocked} data-testid="attrs-save">
+                {busy ? "Saving…" : "Save"}
+              </button>
+            </Can>
           </div>
         </section>
         <AttributesPreview

@@ -1,4 +1,5 @@
 // Connections list: every IdP connection with health, counts and last sync (searchable, sortable); entry to the create dialog.
+import { Can } from "../components/Can";
 import { useCallback, useContext, useEffect, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
@@ -45,9 +46,11 @@ export function ConnectionsScreen() {
         <h1 id="connections-title">Connections</h1>
         <span className="muted">Each identity provider pushes into its own connection.</span>
         <span className="topbar-spacer" />
-        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} data-testid="create-connection">
-          New connection
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} data-testid="create-connection">
+            New connection
+          </button>
+        </Can>
       </div>
       {deleted ? (
         <p className="notice notice-ok" role="status" data-testid="connection-deleted-notice">
@@ -61,9 +64,11 @@ export function ConnectionsScreen() {
       ) : list.data.length === 0 ? (
         <EmptyState title="No connections yet" testId="connections-empty">
           <p>Create a connection for each identity provider (Okta, Entra ID, Google Workspace or any SCIM 2.0 client). You get a SCIM URL and a token to paste into the IdP.</p>
-          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-            Create the first connection
-          </button>
+          <Can need="manage">
+            <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+              Create the first connection
+            </button>
+          </Can>
         </EmptyState>
       ) : (
         <ConnectionsTable rows={list.data} />

@@ -1,4 +1,5 @@
 // Live demo page: loads the demo state, polls it every 500 ms while the story runs or is paused, and hosts the controls and the timeline.
+import { Can } from "../components/Can";
 import { useCallback, useEffect, useState } from "react";
 import type { DemoState } from "../api/generated/DemoState";
 import { ErrorState, Skeleton } from "../components/States";
@@ -49,7 +50,9 @@ export function DemoScreen() {
   } else {
     body = (
       <>
-        <DemoControls state={state} onState={setState} />
+        <Can need="manage">
+          <DemoControls state={state} onState={setState} />
+        </Can>
         {error ? (
           <p className="inline-error" role="alert">
             Showing the last known state: {error.message}

@@ -1,7 +1,10 @@
 // Deprovisioning evidence page: pick a connection (or all) and a period (in the URL, default the last 30 days), show the report, download it as CSV, JSON or PDF.
+import { Can } from "../components/Can";
+import { useCan } from "../auth/me";
+import { needsRole } from "../lib/roles";
 import { useCallback, useState } from "react";
 import type { EvidenceFormat, EvidenceQuery } from "../api/client";
-import { ErrorState, Skeleton } from "../components/States";
+import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { useClient } from "../lib/context";
 import { useAsync, useNow } from "../lib/hooks";
 import { useUrlState } from "../lib/search";
@@ -41,9 +44,11 @@ function DownloadButton({ query, format }: { query: EvidenceQuery; format: Evide
   };
   return (
     <>
-      <button type="button" className="btn" onClick={run} disabled={busy} data-testid={`evidence-download-${format}`} title={`Download the report as ${format.toUpperCase()}`}>
-        {busy ? "Preparing…" : `Download ${format.toUpperCase()}`}
-      </button>
+      <Can need="export">
+        <button type="button" className="btn" onClick={run} disabled={busy} data-testid={`evidence-download-${format}`} title={`Download the report as ${format.toUpperCase()}`}>
+          {busy ? "Preparing…" : `Download ${format.toUpperCase()}`}
+        </button>
+      </Can>
       {error ? (
         <span className="inline-error" role="alert">
           {error}
@@ -55,6 +60,7 @@ function DownloadButton({ query, format }: { query: EvidenceQuery; format: Evide
 
 export function EvidenceScreen() {
   const client = useClient();
+  const canExport = useCan("export");
   const [params, setParams] = useUrlState();
   const now = useNow();
   const today = utcDay(now);
@@ -68,12 +74,21 @@ export function EvidenceScreen() {
     "connections",
   );
   const report = useAsync(
-    useCallback((signal: AbortSignal) => client.evidence({ connection: connection || undefined, from, to }, signal), [client, connection, from, to]),
-    JSON.stringify([connection, from, to]),
+    useCallback(
+      (signal: AbortSignal) => (canExport ? client.evidence({ connection: connection || undefined, from, to }, signal) : Promise.reject(new Error(needsRole("export")))),
+      [client, connection, from, to, canExport],
+    ),
+    JSON.stringify([connection, from, to, canExport]),
   );
 
   let body;
-  if (report.error && !report.data) {
+  if (!canExport) {
+    body = (
+      <EmptyState title="Evidence needs the support role or higher" testId="evidence-forbidden">
+        <p>{needsRole("export")}: ask an owner for it.</p>
+      </EmptyState>
+    );
+  } else if (report.error && !report.data) {
     body = <ErrorState error={report.error} onRetry={report.reload} what="the evidence report" />;
   } else if (!report.data || report.loading) {
     body = <Skeleton rows={6} cols={6} />;

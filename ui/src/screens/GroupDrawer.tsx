@@ -1,4 +1,5 @@
 // Group drawer: group attributes, its members searched and paged (linking to their user drawers), raw SCIM JSON; for a deleted group its purge date, who a restore brings back, and Restore.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import { Link } from "react-router";
 import type { GroupRow } from "../api/generated/GroupRow";
@@ -76,9 +77,11 @@ export function GroupDrawer({ connectionId, groupId, onClose, onRestored }: { co
               <p className="warning" role="note">
                 Deleted by the IdP <Time value={d.group.deleted_at} />; SCIM answers 404 for it. Its data is purged <Time value={d.group.purge_at} /> unless restored before then.
               </p>
-              <button type="button" className="btn btn-primary" onClick={() => setConfirming(true)} data-testid="group-restore">
-                Restore…
-              </button>
+              <Can need="manage">
+                <button type="button" className="btn btn-primary" onClick={() => setConfirming(true)} data-testid="group-restore">
+                  Restore…
+                </button>
+              </Can>
             </div>
           ) : null}
           <dl className="kv">

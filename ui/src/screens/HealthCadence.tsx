@@ -1,4 +1,5 @@
 // Expected cadence in the health panel: how long a silence health calls normal (the IdP's default or the admin's setting), editable inline with validation.
+import { Can } from "../components/Can";
 import { useState } from "react";
 import type { ConnectionSummary } from "../api/generated/ConnectionSummary";
 import { useClient } from "../lib/context";
@@ -69,9 +70,11 @@ export function HealthCadence({ connection: c, onSaved }: { connection: Connecti
             </>
           )}
         </span>{" "}
-        <button type="button" className="btn btn-ghost btn-small" onClick={open} data-testid="cadence-edit">
-          Edit
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-ghost btn-small" onClick={open} data-testid="cadence-edit">
+            Edit
+          </button>
+        </Can>
       </span>
     );
   }

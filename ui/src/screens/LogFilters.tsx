@@ -1,4 +1,5 @@
 // Provisioning-log toolbar: action, status, identity/text and time-range filters (all in the URL), CSV/JSON export and a slot for the column menu.
+import { Can } from "../components/Can";
 import { useState, type ReactNode } from "react";
 import type { GlobalLogQuery } from "../api/client";
 import { SearchBox } from "../components/SearchBox";
@@ -101,9 +102,11 @@ function ExportButton({ format, query }: { format: "csv" | "json"; query: () => 
   };
   return (
     <>
-      <button type="button" className="btn" onClick={run} disabled={busy} data-testid={`log-export-${format}`} title={error ?? `Download the filtered log as ${format.toUpperCase()}`}>
-        {busy ? "Exporting…" : `Export ${format.toUpperCase()}`}
-      </button>
+      <Can need="export">
+        <button type="button" className="btn" onClick={run} disabled={busy} data-testid={`log-export-${format}`} title={error ?? `Download the filtered log as ${format.toUpperCase()}`}>
+          {busy ? "Exporting…" : `Export ${format.toUpperCase()}`}
+        </button>
+      </Can>
       {error ? (
         <span className="inline-error" role="alert">
           {error}

@@ -1,4 +1,5 @@
 // The overview's Manage card: rename inline, pause and resume (saying what the IdP sees), run the connection test, and delete behind a dialog.
+import { Can } from "../components/Can";
 import { useState } from "react";
 import { useNavigate } from "react-router";
 import { ApiError } from "../api/client";
@@ -89,17 +90,19 @@ function RenameRow({ c, onSaved }: { c: ConnectionSummary; onSaved: () => void }
       )}
       <div className="manage-actions">
         {text === null ? (
-          <button
-            type="button"
-            className="btn btn-small"
-            onClick={() => {
-              setText(c.name);
-              setError(null);
-            }}
-            data-testid="rename-edit"
-          >
-            Rename
-          </button>
+          <Can need="manage">
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => {
+                setText(c.name);
+                setError(null);
+              }}
+              data-testid="rename-edit"
+            >
+              Rename
+            </button>
+          </Can>
         ) : null}
       </div>
     </div>
@@ -148,9 +151,11 @@ function PauseRow({ c, onChanged }: { c: ConnectionSummary; onChanged: () => voi
         ) : null}
       </div>
       <div className="manage-actions">
-        <button type="button" className={`btn btn-small${paused ? " btn-primary" : ""}`} onClick={toggle} disabled={busy} data-testid={paused ? "resume-connection" : "pause-connection"}>
-          {busy ? (paused ? "Resuming…" : "Pausing…") : paused ? "Resume" : "Pause"}
-        </button>
+        <Can need="manage">
+          <button type="button" className={`btn btn-small${paused ? " btn-primary" : ""}`} onClick={toggle} disabled={busy} data-testid={paused ? "resume-connection" : "pause-connection"}>
+            {busy ? (paused ? "Resuming…" : "Pausing…") : paused ? "Resume" : "Pause"}
+          </button>
+        </Can>
       </div>
     </div>
   );
@@ -184,9 +189,11 @@ function TestRow({ c, onDone }: { c: ConnectionSummary; onDone: () => void }) {
         health ignores it.
       </p>
       <div className="manage-actions">
-        <button type="button" className="btn btn-small" onClick={run} disabled={busy} data-testid="test-connection">
-          {busy ? "Testing…" : "Test connection"}
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-small" onClick={run} disabled={busy} data-testid="test-connection">
+            {busy ? "Testing…" : "Test connection"}
+          </button>
+        </Can>
       </div>
       {error ? (
         <p className="form-error small test-steps" role="alert" data-testid="test-error">
@@ -212,9 +219,11 @@ export function OverviewManage({ connection: c, reload }: { connection: Connecti
           <h3>Delete</h3>
           <p className="muted">Deprovisions its users, revokes their sessions and removes its groups and tokens. You will see the counts first.</p>
           <div className="manage-actions">
-            <button type="button" className="btn btn-small btn-danger-text" onClick={() => setDeleting(true)} data-testid="delete-connection">
-              Delete connection…
-            </button>
+            <Can need="manage">
+              <button type="button" className="btn btn-small btn-danger-text" onClick={() => setDeleting(true)} data-testid="delete-connection">
+                Delete connection…
+              </button>
+            </Can>
           </div>
         </div>
       </div>

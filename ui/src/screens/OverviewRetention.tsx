@@ -1,4 +1,5 @@
 // Retention of deleted users and groups in the overview's status card: how many days they stay restorable before purge, editable inline with validation.
+import { Can } from "../components/Can";
 import { useState } from "react";
 import type { ConnectionSummary } from "../api/generated/ConnectionSummary";
 import { useClient } from "../lib/context";
@@ -57,9 +58,11 @@ export function OverviewRetention({ connection: c, onSaved }: { connection: Conn
         <span data-testid="retention-value">
           {formatDays(c.retention_days)} <span className="muted small">restorable, then purged</span>
         </span>{" "}
-        <button type="button" className="btn btn-ghost btn-small" onClick={open} data-testid="retention-edit">
-          Edit
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-ghost btn-small" onClick={open} data-testid="retention-edit">
+            Edit
+          </button>
+        </Can>
       </span>
     );
   }

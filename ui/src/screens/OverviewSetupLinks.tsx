@@ -1,4 +1,5 @@
 // Overview card: setup links for the customer's IT admin — create one (its URL shown once), follow each one's status, revoke.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import type { CreatedSetupLink } from "../api/generated/CreatedSetupLink";
 import { CopyField } from "../components/CopyButton";
@@ -68,9 +69,11 @@ export function OverviewSetupLinks({ connectionId }: { connectionId: string }) {
             ))}
           </select>
         </label>
-        <button type="button" className="btn btn-primary" onClick={() => void create()} data-testid="setup-link-create">
-          Create setup link
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-primary" onClick={() => void create()} data-testid="setup-link-create">
+            Create setup link
+          </button>
+        </Can>
       </div>
       {created && (
         <div className="notice notice-warn" data-testid="setup-link-created">
@@ -107,9 +110,11 @@ export function OverviewSetupLinks({ connectionId }: { connectionId: string }) {
                 <td><Time value={l.revoked_at ?? l.expires_at} /></td>
                 <td>
                   {l.status !== "revoked" && l.status !== "expired" && (
-                    <button type="button" className="btn btn-small btn-danger-text" onClick={() => void revoke(l.id)} data-testid="setup-link-revoke">
-                      Revoke
-                    </button>
+                    <Can need="manage">
+                      <button type="button" className="btn btn-small btn-danger-text" onClick={() => void revoke(l.id)} data-testid="setup-link-revoke">
+                        Revoke
+                      </button>
+                    </Can>
                   )}
                 </td>
               </tr>

@@ -1,4 +1,5 @@
 // Readiness result: summary (counts, target, date, version, IPSIE level verdict), checks grouped by category with outcome badges and references, HTML and PDF downloads.
+import { Can } from "../components/Can";
 import { Fragment, useState } from "react";
 import type { Check } from "../api/generated/Check";
 import type { CheckRequest } from "../api/generated/CheckRequest";
@@ -97,12 +98,16 @@ export function ReadinessReport({ report, request }: { report: Report; request: 
           ) : null}
         </div>
         <div className="toolbar">
-          <button type="button" className="btn" onClick={() => void download("html")} disabled={downloading !== null} data-testid="readiness-download">
-            {downloading === "html" ? "Preparing…" : "Download HTML report"}
-          </button>
-          <button type="button" className="btn" onClick={() => void download("pdf")} disabled={downloading !== null} data-testid="readiness-download-pdf">
-            {downloading === "pdf" ? "Preparing…" : "Download PDF"}
-          </button>
+          <Can need="manage">
+            <button type="button" className="btn" onClick={() => void download("html")} disabled={downloading !== null} data-testid="readiness-download">
+              {downloading === "html" ? "Preparing…" : "Download HTML report"}
+            </button>
+          </Can>
+          <Can need="manage">
+            <button type="button" className="btn" onClick={() => void download("pdf")} disabled={downloading !== null} data-testid="readiness-download-pdf">
+              {downloading === "pdf" ? "Preparing…" : "Download PDF"}
+            </button>
+          </Can>
         </div>
         {downloadError ? (
           <p className="form-error" role="alert">

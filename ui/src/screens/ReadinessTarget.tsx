@@ -1,4 +1,5 @@
 // Readiness target form: one of Muster's connections, or an external SCIM URL with a bearer token kept only in memory.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import type { CheckRequest } from "../api/generated/CheckRequest";
 import { useClient } from "../lib/context";
@@ -58,9 +59,11 @@ export function ReadinessTarget({ running, onRun }: { running: boolean; onRun: (
       ) : (
         <p className="hint readiness-hint">Muster issues itself a short-lived token for the connection and removes its test data afterwards.</p>
       )}
-      <button type="submit" className="btn btn-primary" disabled={!ready || running} data-testid="readiness-run">
-        {running ? "Running…" : "Run checks"}
-      </button>
+      <Can need="manage">
+        <button type="submit" className="btn btn-primary" disabled={!ready || running} data-testid="readiness-run">
+          {running ? "Running…" : "Run checks"}
+        </button>
+      </Can>
     </form>
   );
 }

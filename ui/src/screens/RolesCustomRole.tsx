@@ -1,4 +1,5 @@
 // Roles side panel: the roles this connection knows, and a form to add a custom one.
+import { Can } from "../components/Can";
 import { useState } from "react";
 import { ApiError } from "../api/client";
 import type { RoleInfo } from "../api/generated/RoleInfo";
@@ -61,9 +62,11 @@ export function RolesCustomRole({ connectionId, roles, onAdded }: { connectionId
             {error}
           </p>
         ) : null}
-        <button type="submit" className="btn" disabled={busy} data-testid="role-add">
-          {busy ? "Adding…" : "Add role"}
-        </button>
+        <Can need="manage">
+          <button type="submit" className="btn" disabled={busy} data-testid="role-add">
+            {busy ? "Adding…" : "Add role"}
+          </button>
+        </Can>
       </form>
     </section>
   );

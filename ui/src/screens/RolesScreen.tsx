@@ -1,4 +1,5 @@
 // Roles tab: precedence editor (group → role and attribute = value → role) with unsaved-edit tracking, preview of who changes, and atomic save.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { RoleChangeRow } from "../api/generated/RoleChangeRow";
@@ -126,7 +127,9 @@ export function RolesScreen() {
             </h2>
           </div>
           <RolesPrecedence mappings={current.mappings} roles={roles} onChange={(mappings) => edit({ ...current, mappings })} />
-          <RolesAddMapping connectionId={id} roles={roles} mapped={current.mappings} onAdd={(m) => edit({ ...current, mappings: [...current.mappings, m] })} />
+          <Can need="manage">
+            <RolesAddMapping connectionId={id} roles={roles} mapped={current.mappings} onAdd={(m) => edit({ ...current, mappings: [...current.mappings, m] })} />
+          </Can>
           <label className="field default-role">
             <span className="label">Default role — for users no mapping matches</span>
             <select value={current.default_role} onChange={(e) => edit({ ...current, default_role: e.target.value })} data-testid="default-role">
@@ -151,9 +154,11 @@ export function RolesScreen() {
             <button type="button" className="btn" onClick={preview} disabled={busy !== null} data-testid="roles-preview">
               {busy === "preview" ? "Previewing…" : "Preview changes"}
             </button>
-            <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy !== null} data-testid="roles-save">
-              {busy === "save" ? "Saving…" : "Save"}
-            </button>
+            <Can need="manage">
+              <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy !== null} data-testid="roles-save">
+                {busy === "save" ? "Saving…" : "Save"}
+              </button>
+            </Can>
           </div>
           {result ? <RolesChanges kind={result.kind} rows={result.rows} groupName={groupName} onDismiss={() => setResult(null)} /> : null}
           {confirming ? <RolesSaveConfirm rows={confirming} onCancel={() => setConfirming(null)} onConfirm={commit} /> : null}

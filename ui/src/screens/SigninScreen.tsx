@@ -1,4 +1,5 @@
 // Sign-in (JIT) tab: the connection's precedence policy, sign-in toggles, OIDC verification, save; flagged sign-ins; stale accounts for JIT-only.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { JitSettings } from "../api/generated/JitSettings";
@@ -131,9 +132,11 @@ function SigninForm({ connectionId, initial, flash, onEdit, onSaved }: { connect
           <button type="button" className="btn" disabled={!dirty || busy} onClick={() => setS(initial)} data-testid="signin-discard">
             Discard
           </button>
-          <button type="submit" className="btn btn-primary" disabled={!dirty || busy} data-testid="signin-save">
-            {busy ? "Saving…" : "Save"}
-          </button>
+          <Can need="manage">
+            <button type="submit" className="btn btn-primary" disabled={!dirty || busy} data-testid="signin-save">
+              {busy ? "Saving…" : "Save"}
+            </button>
+          </Can>
         </div>
       </form>
       <SigninFlagged connectionId={connectionId} />

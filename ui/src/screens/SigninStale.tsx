@@ -1,4 +1,5 @@
 // Stale JIT accounts (JIT-only connections): people not seen at sign-in for N days, with bulk deactivation behind a confirm.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import { Modal } from "../components/Modal";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
@@ -111,9 +112,11 @@ export function SigninStale({ connectionId }: { connectionId: string }) {
             ))}
           </select>
         </label>
-        <button type="button" className="btn btn-danger" disabled={selected.length === 0 || busy} onClick={() => setConfirm(true)} data-testid="stale-deactivate">
-          Deactivate selected{selected.length > 0 ? ` (${selected.length})` : ""}
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-danger" disabled={selected.length === 0 || busy} onClick={() => setConfirm(true)} data-testid="stale-deactivate">
+            Deactivate selected{selected.length > 0 ? ` (${selected.length})` : ""}
+          </button>
+        </Can>
       </div>
       <p className="warning">Access removal is not automatic for connections without SCIM.</p>
       {message ? (

@@ -1,4 +1,5 @@
 // Tokens tab, OAuth section: the connection's client id and token endpoint, client secrets (issue once-shown, list, revoke), token lifetime and federation.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { IssuedClientSecret } from "../api/generated/IssuedClientSecret";
@@ -78,9 +79,11 @@ function Settings({ id, view, onSaved }: { id: string; view: OAuthClientView; on
           <input type="text" value={audience} onChange={(e) => setAudience(e.target.value)} placeholder={view.token_endpoint} data-testid="oauth-audience" />
         </label>
       </fieldset>
-      <button type="submit" className="btn" disabled={busy} data-testid="oauth-save">
-        Save OAuth settings
-      </button>
+      <Can need="manage">
+        <button type="submit" className="btn" disabled={busy} data-testid="oauth-save">
+          Save OAuth settings
+        </button>
+      </Can>
       {message ? (
         <span className="small" role="status" data-testid="oauth-settings-message">
           {" "}
@@ -182,9 +185,11 @@ export function TokensOAuth({ id }: { id: string }) {
                     </td>
                     <td className="num">
                       {s.state === "active" ? (
-                        <button type="button" className="btn btn-small btn-danger-text" onClick={() => revoke(s.id)} aria-label={`Revoke client secret ${s.prefix}`} data-testid="oauth-secret-revoke">
-                          Revoke
-                        </button>
+                        <Can need="manage">
+                          <button type="button" className="btn btn-small btn-danger-text" onClick={() => revoke(s.id)} aria-label={`Revoke client secret ${s.prefix}`} data-testid="oauth-secret-revoke">
+                            Revoke
+                          </button>
+                        </Can>
                       ) : null}
                     </td>
                   </tr>
@@ -203,9 +208,11 @@ export function TokensOAuth({ id }: { id: string }) {
       <div className="toolbar">
         <h2 id="oauth-title">OAuth client credentials</h2>
         <span className="topbar-spacer" />
-        <button type="button" className="btn btn-primary" onClick={issue} data-testid="oauth-issue-secret">
-          Issue client secret
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-primary" onClick={issue} data-testid="oauth-issue-secret">
+            Issue client secret
+          </button>
+        </Can>
       </div>
       <p className="muted small">
         IdPs that use OAuth 2.0 (Microsoft Entra gallery apps) get short-lived access tokens from the token endpoint with the client identifier and a client secret. Several secrets can be live

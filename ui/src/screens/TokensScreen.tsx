@@ -1,4 +1,5 @@
 // Tokens tab: the connection's bearer tokens (state, grace countdown, last use), rotate and revoke, its OAuth client, then the audit trail.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import type { TokenRow } from "../api/generated/TokenRow";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
@@ -163,9 +164,11 @@ export function TokensScreen() {
                   </td>
                   <td className="num">
                     {x.state === "live" || x.state === "in_grace" ? (
-                      <button type="button" className="btn btn-small btn-danger-text" onClick={() => setRevoking(x)} aria-label={`Revoke token ${x.prefix}`} data-testid="token-revoke">
-                        Revoke
-                      </button>
+                      <Can need="manage">
+                        <button type="button" className="btn btn-small btn-danger-text" onClick={() => setRevoking(x)} aria-label={`Revoke token ${x.prefix}`} data-testid="token-revoke">
+                          Revoke
+                        </button>
+                      </Can>
                     ) : null}
                   </td>
                 </tr>
@@ -185,9 +188,11 @@ export function TokensScreen() {
           period you choose, so the IdP can be updated without a gap.
         </p>
         <span className="topbar-spacer" />
-        <button type="button" className="btn btn-primary" onClick={() => setRotating(true)} data-testid="rotate-token">
-          Rotate token
-        </button>
+        <Can need="manage">
+          <button type="button" className="btn btn-primary" onClick={() => setRotating(true)} data-testid="rotate-token">
+            Rotate token
+          </button>
+        </Can>
       </div>
       {urgent.map((x) => (
         <div className="alert alert-danger" role="alert" key={x.id} data-testid="old-token-warning">

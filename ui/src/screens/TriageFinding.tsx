@@ -1,4 +1,5 @@
 // One triage finding: identity, status, role and groups by name, the verdict as a headline, summary (its times readable), next-step checklist, timeline, restore.
+import { Can } from "../components/Can";
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Finding } from "../api/generated/Finding";
@@ -110,29 +111,31 @@ function RestoreButton({ connectionId, userId, onDone }: { connectionId: string;
   const [error, setError] = useState<string | null>(null);
   return (
     <span className="restore">
-      <button
-        type="button"
-        className="btn btn-small btn-primary"
-        disabled={busy}
-        data-testid="finding-restore"
-        title="Undo the deletion while the user is still in retention"
-        onClick={() => {
-          setBusy(true);
-          setError(null);
-          client.restoreUser(connectionId, userId).then(
-            () => {
-              setBusy(false);
-              onDone();
-            },
-            (e: unknown) => {
-              setBusy(false);
-              setError(e instanceof ApiError || e instanceof Error ? e.message : String(e));
-            },
-          );
-        }}
-      >
-        {busy ? "Restoring…" : "Restore"}
-      </button>
+      <Can need="manage">
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          disabled={busy}
+          data-testid="finding-restore"
+          title="Undo the deletion while the user is still in retention"
+          onClick={() => {
+            setBusy(true);
+            setError(null);
+            client.restoreUser(connectionId, userId).then(
+              () => {
+                setBusy(false);
+                onDone();
+              },
+              (e: unknown) => {
+                setBusy(false);
+                setError(e instanceof ApiError || e instanceof Error ? e.message : String(e));
+              },
+            );
+          }}
+        >
+          {busy ? "Restoring…" : "Restore"}
+        </button>
+      </Can>
       {error ? (
         <span className="inline-error" role="alert">
           {error}

@@ -1,4 +1,5 @@
 // Users tab: virtualised, server-paged and server-sorted user table with search/status filters kept in the URL.
+import { Can } from "../components/Can";
 import type { ColumnDef } from "@tanstack/react-table";
 import { useCallback, useMemo, useState } from "react";
 import { ApiError, type SortOrder, type UserSort, type UserStatusFilter } from "../api/client";
@@ -39,22 +40,24 @@ function statusCell(u: UserRow, restore: RestoreFn, restoring: string | null) {
       <span className="badge status-deleted" title={u.purge_at ? exactUtc(u.purge_at) : "Deleted"} data-testid="deleted-label">
         Deleted{u.purge_at ? ` — purges ${exactUtc(u.purge_at).slice(0, 10)}` : ""}
       </span>
-      <button
-        type="button"
-        className="btn btn-small"
-        disabled={restoring === u.id}
-        onClick={(e) => {
-          e.stopPropagation();
-          restore(u);
-        }}
-        onKeyDown={(e) => e.stopPropagation()}
-        onMouseDown={(e) => e.stopPropagation()}
-        onFocus={(e) => e.stopPropagation()}
-        aria-label={`Restore ${u.user_name}`}
-        data-testid="user-restore"
-      >
-        {restoring === u.id ? "Restoring…" : "Restore"}
-      </button>
+      <Can need="manage">
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={restoring === u.id}
+          onClick={(e) => {
+            e.stopPropagation();
+            restore(u);
+          }}
+          onKeyDown={(e) => e.stopPropagation()}
+          onMouseDown={(e) => e.stopPropagation()}
+          onFocus={(e) => e.stopPropagation()}
+          aria-label={`Restore ${u.user_name}`}
+          data-testid="user-restore"
+        >
+          {restoring === u.id ? "Restoring…" : "Restore"}
+        </button>
+      </Can>
     </span>
   );
 }

@@ -1,4 +1,5 @@
 // One webhook endpoint's delivery log: each event sent (or queued), its attempts with status, error, latency and response excerpt; resend one, replay from one on.
+import { Can } from "../components/Can";
 import { Fragment, useCallback, useState } from "react";
 import type { WebhookDelivery } from "../api/generated/WebhookDelivery";
 import type { WebhookEndpoint } from "../api/generated/WebhookEndpoint";
@@ -93,12 +94,16 @@ export function WebhookDeliveries({ endpoint, connectionId }: { endpoint: Webhoo
                     <LastAttempt d={d} />
                   </td>
                   <td className="num">
-                    <button type="button" className="btn btn-small" onClick={() => void act(() => client.resendWebhook(endpoint.id, d.id))} data-testid="delivery-resend">
-                      Resend
-                    </button>{" "}
-                    <button type="button" className="btn btn-small" onClick={() => void act(() => client.replayWebhooks(endpoint.id, d.seq))} data-testid="delivery-replay">
-                      Replay from here
-                    </button>
+                    <Can need="manage">
+                      <button type="button" className="btn btn-small" onClick={() => void act(() => client.resendWebhook(endpoint.id, d.id))} data-testid="delivery-resend">
+                        Resend
+                      </button>
+                    </Can>{" "}
+                    <Can need="manage">
+                      <button type="button" className="btn btn-small" onClick={() => void act(() => client.replayWebhooks(endpoint.id, d.seq))} data-testid="delivery-replay">
+                        Replay from here
+                      </button>
+                    </Can>
                   </td>
                 </tr>
                 {open === d.id ? (

@@ -1,4 +1,5 @@
 // Webhooks tab of a connection, and the server-wide Webhooks screen: signed webhook endpoints (create with the secret shown once, enable/disable, rotate, delete) and the delivery log of the one selected.
+import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import type { WebhookEndpoint } from "../api/generated/WebhookEndpoint";
 import type { WebhookSecret } from "../api/generated/WebhookSecret";
@@ -56,24 +57,26 @@ function AddEndpoint({ connectionId, onCreated }: { connectionId: string | null;
     }
   };
   return (
-    <form className="toolbar" onSubmit={(e) => void submit(e)} data-testid="webhook-add">
-      <label>
-        Endpoint URL{" "}
-        <input type="url" required placeholder="https://app.example.com/hooks/muster" value={url} onChange={(e) => setUrl(e.target.value)} data-testid="webhook-url" />
-      </label>
-      <label>
-        Event types{" "}
-        <input placeholder="all (or user.created, user.deactivated, …)" value={types} onChange={(e) => setTypes(e.target.value)} data-testid="webhook-types" />
-      </label>
-      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="webhook-create">
-        Add endpoint
-      </button>
-      {error ? (
-        <p className="inline-error" role="alert" data-testid="webhook-create-error">
-          {error}
-        </p>
-      ) : null}
-    </form>
+    <Can need="manage">
+      <form className="toolbar" onSubmit={(e) => void submit(e)} data-testid="webhook-add">
+        <label>
+          Endpoint URL{" "}
+          <input type="url" required placeholder="https://app.example.com/hooks/muster" value={url} onChange={(e) => setUrl(e.target.value)} data-testid="webhook-url" />
+        </label>
+        <label>
+          Event types{" "}
+          <input placeholder="all (or user.created, user.deactivated, …)" value={types} onChange={(e) => setTypes(e.target.value)} data-testid="webhook-types" />
+        </label>
+        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="webhook-create">
+          Add endpoint
+        </button>
+        {error ? (
+          <p className="inline-error" role="alert" data-testid="webhook-create-error">
+            {error}
+          </p>
+        ) : null}
+      </form>
+    </Can>
   );
 }
 
@@ -135,20 +138,28 @@ function EndpointRow({
         <button type="button" className="btn btn-small" onClick={onSelect} data-testid="webhook-show-log">
           Delivery log
         </button>{" "}
-        <button type="button" className="btn btn-small" onClick={() => void run(() => client.updateWebhook(ep.id, { enabled: !ep.enabled, event_types: null, url: null, description: null }))} data-testid="webhook-toggle">
-          {ep.enabled ? "Disable" : "Enable"}
-        </button>{" "}
-        <button type="button" className="btn btn-small" onClick={() => void run(async () => onSecret(await client.rotateWebhookSecret(ep.id, 24 * 3600)))} data-testid="webhook-rotate">
-          Rotate secret
-        </button>{" "}
+        <Can need="manage">
+          <button type="button" className="btn btn-small" onClick={() => void run(() => client.updateWebhook(ep.id, { enabled: !ep.enabled, event_types: null, url: null, description: null }))} data-testid="webhook-toggle">
+            {ep.enabled ? "Disable" : "Enable"}
+          </button>
+        </Can>{" "}
+        <Can need="manage">
+          <button type="button" className="btn btn-small" onClick={() => void run(async () => onSecret(await client.rotateWebhookSecret(ep.id, 24 * 3600)))} data-testid="webhook-rotate">
+            Rotate secret
+          </button>
+        </Can>{" "}
         {confirmDelete ? (
-          <button type="button" className="btn btn-small btn-danger-text" onClick={() => void run(() => client.deleteWebhook(ep.id))} data-testid="webhook-delete-confirm">
-            Delete with its log?
-          </button>
+          <Can need="manage">
+            <button type="button" className="btn btn-small btn-danger-text" onClick={() => void run(() => client.deleteWebhook(ep.id))} data-testid="webhook-delete-confirm">
+              Delete with its log?
+            </button>
+          </Can>
         ) : (
-          <button type="button" className="btn btn-small btn-danger-text" onClick={() => setConfirmDelete(true)} data-testid="webhook-delete">
-            Delete
-          </button>
+          <Can need="manage">
+            <button type="button" className="btn btn-small btn-danger-text" onClick={() => setConfirmDelete(true)} data-testid="webhook-delete">
+              Delete
+            </button>
+          </Can>
         )}
         {error ? (
           <div className="inline-error" role="alert">
