@@ -126,6 +126,7 @@ describe("a team: Team screen, roles in the console, sessions ended by the owner
     await page.getByTestId("tokens-screen").waitFor();
     await page.getByTestId("token-row").first().waitFor();
     assert.equal(await page.getByTestId("rotate-token").count(), 0);
+    assert.match(await page.getByTestId("needs-role").first().getAttribute("title"), /admin role/, "the console says which role it takes");
     assert.equal(await page.getByTestId("token-revoke").count(), 0);
     assert.equal(await pageFetch(page, "POST", "/connections"), 403, "the server refuses support a manage route");
     assert.equal(await pageFetch(page, "GET", "/team/admins"), 403, "and the team");

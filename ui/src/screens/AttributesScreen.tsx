@@ -240,7 +240,7 @@ export function AttributesScreen() {
             >
               Cancel
             </button>
-            <Can need="manage">
+            <Can need="manage" explain="Saving mappings">
               <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy || blocked} data-testid="attrs-save">
                 {busy ? "Saving…" : "Save"}
               </button>

@@ -59,7 +59,7 @@ export function ReadinessTarget({ running, onRun }: { running: boolean; onRun: (
       ) : (
         <p className="hint readiness-hint">Muster issues itself a short-lived token for the connection and removes its test data afterwards.</p>
       )}
-      <Can need="manage">
+      <Can need="manage" explain="Running checks">
         <button type="submit" className="btn btn-primary" disabled={!ready || running} data-testid="readiness-run">
           {running ? "Running…" : "Run checks"}
         </button>

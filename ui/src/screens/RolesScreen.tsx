@@ -154,7 +154,7 @@ export function RolesScreen() {
             <button type="button" className="btn" onClick={preview} disabled={busy !== null} data-testid="roles-preview">
               {busy === "preview" ? "Previewing…" : "Preview changes"}
             </button>
-            <Can need="manage">
+            <Can need="manage" explain="Saving mappings">
               <button type="button" className="btn btn-primary" onClick={save} disabled={!dirty || busy !== null} data-testid="roles-save">
                 {busy === "save" ? "Saving…" : "Save"}
               </button>

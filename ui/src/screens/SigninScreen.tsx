@@ -132,7 +132,7 @@ function SigninForm({ connectionId, initial, flash, onEdit, onSaved }: { connect
           <button type="button" className="btn" disabled={!dirty || busy} onClick={() => setS(initial)} data-testid="signin-discard">
             Discard
           </button>
-          <Can need="manage">
+          <Can need="manage" explain="Saving the policy">
             <button type="submit" className="btn btn-primary" disabled={!dirty || busy} data-testid="signin-save">
               {busy ? "Saving…" : "Save"}
             </button>

@@ -188,7 +188,7 @@ export function TokensScreen() {
           period you choose, so the IdP can be updated without a gap.
         </p>
         <span className="topbar-spacer" />
-        <Can need="manage">
+        <Can need="manage" explain="Rotating the token">
           <button type="button" className="btn btn-primary" onClick={() => setRotating(true)} data-testid="rotate-token">
             Rotate token
           </button>
