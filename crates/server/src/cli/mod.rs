@@ -384,6 +384,10 @@ fn open(db: Option<PathBuf>) -> Result<Local, i32> {
     Ok(Local { dir, rt })
 }
 
+/// The desktop app's webview origins (Linux/macOS, Windows), which `muster serve` answers
+/// with CORS so the app can be pointed at a team server.
+pub const DESKTOP_APP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+
 pub fn main() -> i32 {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -432,6 +436,11 @@ pub fn main() -> i32 {
             config.tls = tls_cert.zip(tls_key);
             config.request_deadline = std::time::Duration::from_secs_f64(request_deadline);
             config.admin_hosts = admin_hosts;
+            // The desktop app's window may call this server's admin API (a team server the
+            // app was pointed at). Allowing its origin grants nothing by itself: the console
+            // authenticates with a bearer header, never a cookie, so a page on that origin
+            // still needs a secret or session the admin typed or signed in for.
+            config.allowed_origins = DESKTOP_APP_ORIGINS.iter().map(|o| o.to_string()).collect();
             config.prune_every = std::time::Duration::from_secs(prune_every_secs);
             config.sync_gap = std::time::Duration::from_secs(sync_gap_secs);
             config.metrics_token = metrics_token;
