@@ -1,6 +1,7 @@
-// Hands the console its admin API address and secret: `window.__MUSTER__`, set before any of
-// the console's scripts run (Tauri initialization script, main frame only). The contract is
-// in docs/admin-api.md, "Desktop shell". __MUSTER_INJECTED__ and __MUSTER_LAUNCH__ are
+// Hands the console its admin API address and secret (or, on a team server, its address and
+// name): `window.__MUSTER__`, set before any of the console's scripts run (Tauri
+// initialization script, main frame only). The contract is in docs/admin-api.md, "Desktop
+// shell". __MUSTER_INJECTED__ and __MUSTER_LAUNCH__ are
 // replaced by the shell with JSON literals.
 (function () {
   // Only the app's own pages get the secret, never a page the window was navigated to.
@@ -25,6 +26,18 @@
         m.api = h.api;
         m.secret = h.secret;
         m.scim_base = h.scim_base;
+        try {
+          sessionStorage.setItem(KEY, JSON.stringify({ launch: launch, muster: h }));
+        } catch (e) {}
+        return h;
+      });
+  };
+  // Puts the window on another server ("local" or a remembered URL). The caller reloads; the
+  // reload finds the new handoff here (the injected one is for the server at launch).
+  muster.switchServer = function (id) {
+    return window.__TAURI_INTERNALS__
+      .invoke("switch_server", { id: String(id) })
+      .then(function (h) {
         try {
           sessionStorage.setItem(KEY, JSON.stringify({ launch: launch, muster: h }));
         } catch (e) {}

@@ -1,11 +1,16 @@
 //! Muster's desktop shell: starts the server in-process on loopback and opens the console
-//! with the admin API's address and secret. Everything that is the product lives in
-//! `muster_server` and below; this crate only wires a window to it.
+//! with the admin API's address and secret, or on a team's Muster server the admin added
+//! (team_servers.rs). Everything that is the product lives in `muster_server` and below;
+//! this crate only wires a window to it.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod probe;
+mod server_url;
+mod servers;
 mod settings;
+mod team_servers;
 
 use std::path::PathBuf;
 
@@ -18,13 +23,15 @@ use tauri::{Manager, RunEvent, State, WebviewUrl, WebviewWindowBuilder};
 
 /// The webview's own origins (Linux/macOS, Windows): the only origins besides the server's
 /// own that may call the admin API.
-const WEBVIEW_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+const WEBVIEW_ORIGINS: [&str; 2] = muster_server::cli::DESKTOP_APP_ORIGINS;
 
 /// What the shell keeps between the setup hook, the command and exit.
 struct Shell {
     db_path: PathBuf,
     settings_path: PathBuf,
     server: Mutex<Option<RunningServer>>,
+    /// Why the embedded server did not start (the console's `startup_error`), while it has not.
+    startup_error: std::sync::Mutex<Option<serde_json::Value>>,
 }
 
 /// What the console needs to reach the admin API (see docs/admin-api.md, "Desktop shell").
@@ -33,6 +40,7 @@ struct Handoff {
     api: String,
     secret: String,
     scim_base: String,
+    server: team_servers::ServerRef,
 }
 
 impl Handoff {
@@ -41,6 +49,7 @@ impl Handoff {
             api: server.admin_base.clone(),
             secret: server.admin_secret.clone(),
             scim_base: server.scim_base.clone(),
+            server: team_servers::ServerRef::local(&format!("http://{}", server.addr)),
         }
     }
 }
@@ -54,6 +63,15 @@ struct CommandError {
 
 impl From<settings::AddressError> for CommandError {
     fn from(e: settings::AddressError) -> Self {
+        CommandError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<server_url::UrlError> for CommandError {
+    fn from(e: server_url::UrlError) -> Self {
         CommandError {
             code: e.code(),
             message: e.to_string(),
@@ -109,6 +127,7 @@ async fn set_server_address(
         tracing::warn!("cannot save {}: {e}", shell.settings_path.display());
     }
     let handoff = Handoff::of(&server);
+    *shell.startup_error.lock().expect("not poisoned") = None;
     if let Some(old) = current.replace(server) {
         old.shutdown().await;
     }
@@ -152,34 +171,52 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         settings::server_address(&settings_path, std::env::var("MUSTER_BIND").ok().as_deref());
     tracing::info!("database {}, server {addr}", db_path.display());
 
-    let (server, muster) = match tauri::async_runtime::block_on(start_server(db_path.clone(), addr))
-    {
-        Ok(server) => {
-            tracing::info!("SCIM base {}", server.scim_base);
-            let muster = serde_json::to_value(Handoff::of(&server))?;
-            (Some(server), muster)
-        }
-        // Still open the window: the console explains and offers another port.
-        Err(e) => {
-            tracing::error!("server did not start: {e}");
-            let muster = json!({"startup_error": {
-                "kind": start_error_kind(&e),
-                "addr": addr.to_string(),
-                "message": e.to_string(),
-            }});
-            (None, muster)
-        }
-    };
-    app.manage(Shell {
+    // The embedded server runs whichever server the window is on: IdPs push to it.
+    let (server, startup_error) =
+        match tauri::async_runtime::block_on(start_server(db_path.clone(), addr)) {
+            Ok(server) => {
+                tracing::info!("SCIM base {}", server.scim_base);
+                (Some(server), None)
+            }
+            // Still open the window: the console explains and offers another port.
+            Err(e) => {
+                tracing::error!("server did not start: {e}");
+                let error = json!({
+                    "kind": start_error_kind(&e),
+                    "addr": addr.to_string(),
+                    "message": e.to_string(),
+                });
+                (None, Some(error))
+            }
+        };
+    let shell = Shell {
         db_path,
         settings_path,
         server: Mutex::new(server),
-    });
+        startup_error: std::sync::Mutex::new(startup_error),
+    };
+    // The window opens on the server it was on when the app last closed.
+    let saved = servers::Servers::load(&shell.settings_path);
+    let remote = saved.current_remote().cloned();
+    let (muster, title) = match &remote {
+        Some(server) => {
+            tracing::info!("window on {}", server.url);
+            (
+                team_servers::remote_handoff(server),
+                team_servers::window_title(Some(server)),
+            )
+        }
+        None => (
+            tauri::async_runtime::block_on(team_servers::local_handoff(&shell)),
+            team_servers::window_title(None),
+        ),
+    };
+    app.manage(shell);
 
     // Built here rather than in tauri.conf.json so the script is in place before the first
     // page load.
     WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
-        .title("Muster")
+        .title(title)
         .inner_size(1280.0, 800.0)
         .min_inner_size(800.0, 500.0)
         .initialization_script(initialization_script(&muster))
@@ -198,7 +235,14 @@ fn main() {
         .init();
 
     let app = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![set_server_address])
+        .invoke_handler(tauri::generate_handler![
+            set_server_address,
+            team_servers::list_servers,
+            team_servers::probe_server,
+            team_servers::add_server,
+            team_servers::remove_server,
+            team_servers::switch_server,
+        ])
         .setup(setup)
         .build(tauri::generate_context!())
         .expect("cannot build the Tauri application");

@@ -1,5 +1,6 @@
 //! The shell's settings file (`settings.json` beside the database): which loopback address
-//! the embedded server listens on.
+//! the embedded server listens on, and the raw read/update of the file that `servers.rs`
+//! (the team servers the app remembers) shares.
 //!
 //! The address is fixed across launches (default 127.0.0.1:8737) because the SCIM URL an
 //! admin pastes into an IdP contains it; a random port would break provisioning on restart.
@@ -123,18 +124,33 @@ pub fn server_address(settings_path: &Path, override_addr: Option<&str>) -> Loop
     }
 }
 
-/// Persists the address, keeping any other keys in the file. Written to a temporary file
-/// and renamed so a crash never leaves a half-written settings file.
+/// Persists the address, keeping any other keys in the file.
 pub fn save(settings_path: &Path, addr: LoopbackAddr) -> std::io::Result<()> {
-    let mut object = std::fs::read_to_string(settings_path)
+    update(settings_path, |object| {
+        object.insert(ADDRESS_KEY.into(), addr.to_string().into());
+    })
+}
+
+/// The settings file's JSON object; empty when it is missing or not an object.
+pub fn read_object(settings_path: &Path) -> serde_json::Map<String, serde_json::Value> {
+    std::fs::read_to_string(settings_path)
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|v| match v {
             serde_json::Value::Object(object) => Some(object),
             _ => None,
         })
-        .unwrap_or_default();
-    object.insert(ADDRESS_KEY.into(), addr.to_string().into());
+        .unwrap_or_default()
+}
+
+/// Changes some keys of the file, keeping the others. Written to a temporary file and
+/// renamed so a crash never leaves a half-written settings file.
+pub fn update(
+    settings_path: &Path,
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> std::io::Result<()> {
+    let mut object = read_object(settings_path);
+    change(&mut object);
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(object))?;
     let tmp = settings_path.with_extension("json.tmp");
     std::fs::write(&tmp, text + "\n")?;
