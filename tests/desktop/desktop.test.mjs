@@ -1,13 +1,16 @@
-// Desktop end-to-end: a user pushed over SCIM shows up in the real desktop window, and a taken
-// port still opens the window with a way to pick another.
+// Desktop end-to-end: a user pushed over SCIM shows up in the real desktop window, a taken
+// port still opens the window with a way to pick another, and a team's Muster server is
+// added, switched to and back from through the console's server switcher.
 // Run through tests/desktop/run.sh, which starts Xvfb and tauri-driver and sets the env below.
 // Plain fetch calls to the W3C WebDriver API; no npm packages.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 
 const env = (name) => {
   const value = process.env[name];
@@ -249,5 +252,164 @@ test("a taken port still opens the window, and another port can be picked", { ti
     });
   } finally {
     await new Promise((r) => squatter.close(r));
+  }
+});
+
+/** `muster serve` on a free loopback port with its own database; resolves with its start-up
+ * line ({addr, admin, admin_secret, …}) and a stop function. */
+async function musterServe(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), "muster-team-"));
+  const db = join(dir, "team.db");
+  const child = spawn(CLI, ["serve", "--db", db, "--bind", "127.0.0.1:0", ...extraArgs.map((a) => a.replaceAll("{dir}", dir))], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const stop = () => {
+    child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const line = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("muster serve printed nothing in 20 s")), 20_000);
+      child.once("exit", (code) => reject(new Error(`muster serve exited with ${code}`)));
+      createInterface({ input: child.stdout }).once("line", (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+    });
+    return { ...JSON.parse(line), db, dir, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+/** The native window's title, asked from the page through Tauri's window API. */
+function nativeTitle(app) {
+  return app.execAsync(
+    `const done = arguments[arguments.length - 1];
+     window.__TAURI_INTERNALS__.invoke("plugin:window|title", { label: "main" })
+       .then(done, (e) => done({ error: String(e) }));`,
+  );
+}
+
+test("a team server is added through the switcher, switched to and back", { timeout: 120_000 }, async () => {
+  const team = await musterServe();
+  // A server with a self-signed certificate: the probe must name the problem and never add it.
+  const certDir = mkdtempSync(join(tmpdir(), "muster-cert-"));
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", join(certDir, "key.pem"), "-out", join(certDir, "cert.pem"),
+  ], { stdio: "ignore" });
+  const selfSigned = await musterServe(["--tls-cert", join(certDir, "cert.pem"), "--tls-key", join(certDir, "key.pem")]);
+  const teamUrl = `http://${team.addr}`;
+  try {
+    await withApp("team-server", async (app) => {
+      const switcher = () => app.exec(`const b = document.querySelector('[data-testid="server-switcher"]');
+        return b ? { current: b.dataset.current, kind: b.dataset.kind, text: b.innerText } : null;`);
+      const openMenu = async () => {
+        await waitFor("the server switcher", () => app.clickFirst([["css selector", '[data-testid="server-switcher"]']]));
+        await waitFor("the server menu", () => app.exec(`return !!document.querySelector('[data-testid="server-option"]')`));
+      };
+      const type = async (testId, text) => {
+        const [input] = await waitFor(`input ${testId}`, () => app.find("css selector", `[data-testid="${testId}"]`).then((ids) => ids.length && ids));
+        await app.element(input, "/clear");
+        await app.element(input, "/value", { text });
+      };
+      const probeResult = () =>
+        waitFor("the probe's result", () =>
+          app.exec(`const r = document.querySelector('[data-testid="add-server-probe-result"]');
+            const e = document.querySelector('[data-testid="add-server-error"]');
+            return r ? { result: r.dataset.result, problem: r.dataset.problem, text: r.innerText }
+              : e ? { error: e.innerText } : null;`),
+          20_000,
+        );
+
+      // On This computer: the switcher says so, and so does the window title.
+      await waitFor("the connections list", () => app.bodyText().then((t) => t.includes("Desktop")), 30_000);
+      const local = await waitFor("the switcher", switcher);
+      assert.equal(local.current, "local");
+      assert.match(local.text, /This computer/);
+      assert.equal(await nativeTitle(app), "Muster — This computer");
+
+      await openMenu();
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="server-add"]']]));
+
+      // Plain http:// to a remote host is refused before anything is sent.
+      await type("add-server-url", "http://muster.example.com");
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-probe"]']]));
+      const clear = await probeResult();
+      assert.match(clear.error ?? "", /use https:\/\//, JSON.stringify(clear));
+
+      // A self-signed certificate: a certificate problem, unknown issuer, and no way to add it.
+      await type("add-server-url", `https://${selfSigned.addr}`);
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-probe"]']]));
+      const cert = await probeResult();
+      assert.equal(cert.result, "certificate", JSON.stringify(cert));
+      assert.equal(cert.problem, "unknown_issuer");
+      assert.match(cert.text, /Certificate problem/);
+      assert.equal(await app.exec(`return document.querySelector('[data-testid="add-server-submit"]').disabled`), true);
+
+      // The team server (plain http is fine on loopback): OK, then added and switched to.
+      await type("add-server-url", `${teamUrl}/`);
+      await type("add-server-name", "Team");
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-probe"]']]));
+      const ok = await probeResult();
+      assert.equal(ok.result, "ok", JSON.stringify(ok));
+      assert.match(ok.text, /Muster \d+\.\d+\.\d+/);
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-submit"]']]));
+
+      const remote = await waitFor("the window on the team server", async () => {
+        const m = await app.muster();
+        return m.api === `${teamUrl}/api` && m;
+      });
+      assert.equal(remote.secret, undefined, "a team server gets no secret from the shell");
+      assert.deepEqual(remote.server, { kind: "remote", name: "Team", url: teamUrl });
+      assert.equal(await nativeTitle(app), `Muster — ${team.addr}`);
+      assert.equal(await app.exec("return document.title"), `Muster — ${team.addr}`);
+      const onTeam = await waitFor("the switcher on the team server", async () => {
+        const s = await switcher();
+        return s?.current === teamUrl && s;
+      });
+      assert.match(onTeam.text, /Team/);
+      // The console talks to the team server (CSP and the server's CORS let it): its sign-in
+      // screen, or until the console has one, the server's answer.
+      const talking = await waitFor("the console talking to the team server", () =>
+        app.exec(`const r = document.querySelector('[data-testid="remote-server"]');
+          if (r) return r.dataset.reach === "ok" ? "remote-server" : null;
+          return document.querySelector('[data-testid="signin-screen"], [data-testid="sign-in"]') ? "signin" : null;`),
+      );
+      assert.ok(talking);
+      const settings = JSON.parse(readFileSync(`${dirname(DB)}/settings.json`, "utf8"));
+      assert.deepEqual(settings.servers, [{ url: teamUrl, name: "Team" }]);
+      assert.equal(settings.current_server, teamUrl);
+
+      // Back to This computer: the embedded server's connections again, with its secret.
+      await openMenu();
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="server-option"][data-id="local"]']]));
+      const back = await waitFor("the window back on This computer", async () => {
+        const m = await app.muster();
+        return m.api === `${ORIGIN}/api` && m;
+      });
+      assert.match(back.secret, /^[0-9a-f]{64}$/);
+      assert.equal(back.server.kind, "local");
+      await waitFor("the embedded server's connections", () => app.bodyText().then((t) => t.includes("Desktop")), 20_000);
+      assert.equal(await nativeTitle(app), "Muster — This computer");
+      assert.equal((await waitFor("the switcher", switcher)).current, "local");
+
+      // Removed: gone from the menu and from the settings file.
+      await openMenu();
+      assert.ok(await app.clickFirst([["css selector", `[data-testid="server-remove"][data-id="${teamUrl}"]`]]));
+      await waitFor("the team server gone from the menu", () =>
+        app.exec(`return document.querySelectorAll('[data-testid="server-option"]').length === 1`),
+      );
+      const after = JSON.parse(readFileSync(`${dirname(DB)}/settings.json`, "utf8"));
+      assert.deepEqual(after.servers, []);
+      assert.equal(after.current_server, undefined);
+    });
+  } finally {
+    team.stop();
+    selfSigned.stop();
+    rmSync(certDir, { recursive: true, force: true });
   }
 });

@@ -78,4 +78,4 @@ rm -rf "$ROOT/tests/desktop/artifacts"
 echo "desktop e2e: app $APP, server 127.0.0.1:$APP_PORT, db $TMP/muster.db"
 WEBDRIVER_URL="http://127.0.0.1:$WD_PORT" MUSTER_APP="$APP" MUSTER_CLI="$MUSTER_CLI" \
   MUSTER_DB="$TMP/muster.db" MUSTER_PORT="$APP_PORT" SCREENSHOT="$ROOT/docs/screenshots/desktop.png" ARTIFACTS="$ROOT/tests/desktop/artifacts" \
-  timeout 170 node --test --test-timeout=160000 tests/desktop/desktop.test.mjs
+  timeout 400 node --test --test-timeout=390000 tests/desktop/desktop.test.mjs

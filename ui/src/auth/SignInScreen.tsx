@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { AuthError, signInWithPassword } from "./api";
 import type { SignedIn } from "../api/generated/SignedIn";
+import { ServerSwitcher } from "../desktop/ServerSwitcher";
 
 export function SignInScreen({
   api,
@@ -42,6 +43,10 @@ export function SignInScreen({
 
   return (
     <main className="center-screen" data-testid="sign-in">
+      {/* The desktop app: which server this is, and the way to another one (renders nothing in a browser). */}
+      <div className="remote-server-top">
+        <ServerSwitcher />
+      </div>
       <form className="card narrow" onSubmit={(e) => void submit(e)}>
         <div className="brand big">
           <span className="logo" aria-hidden="true">M</span> Muster

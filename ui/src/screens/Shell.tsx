@@ -1,10 +1,11 @@
-// Top bar (brand, search across connections, live-updates indicator, theme toggle) around every screen.
+// Top bar (brand, desktop server switcher, search across connections, live-updates indicator, theme toggle) around every screen.
 import { Link, Outlet } from "react-router";
 import { FailureNotifier } from "../components/FailureNotifier";
 import { GlobalSearchButton } from "../components/GlobalSearch";
 import { ObserveNav } from "../components/ObserveNav";
 import { ThemeToggle } from "../components/ThemeToggle";
 import { UserMenu } from "../components/UserMenu";
+import { ServerSwitcher } from "../desktop/ServerSwitcher";
 import { useLiveStatus } from "../lib/live";
 
 const LIVE_TEXT = { open: "Live", connecting: "Connecting…", down: "Polling" } as const;
@@ -22,6 +23,7 @@ export function Shell() {
         <Link to="/" className="brand" data-testid="nav-home">
           <span className="logo" aria-hidden="true">M</span> Muster
         </Link>
+        <ServerSwitcher />
         <ObserveNav />
         <span className="topbar-spacer" />
         <GlobalSearchButton />
