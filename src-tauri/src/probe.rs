@@ -38,6 +38,12 @@ impl CertProblem {
                 CertProblem::NameMismatch
             }
             CertificateError::Revoked => CertProblem::Revoked,
+            // What `openssl req -x509` makes by default: a self-signed certificate that says it
+            // is a CA. webpki refuses it for that before it looks for an issuer; to the admin it
+            // is the same problem as any self-signed certificate.
+            CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+                CertProblem::UnknownIssuer
+            }
             _ => CertProblem::Other,
         }
     }

@@ -263,8 +263,10 @@ async function musterServe(extraArgs = []) {
   const child = spawn(CLI, ["serve", "--db", db, "--bind", "127.0.0.1:0", ...extraArgs.map((a) => a.replaceAll("{dir}", dir))], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const stop = () => {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
     child.kill("SIGTERM");
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -278,7 +280,7 @@ async function musterServe(extraArgs = []) {
     });
     return { ...JSON.parse(line), db, dir, stop };
   } catch (e) {
-    stop();
+    await stop();
     throw e;
   }
 }
@@ -321,7 +323,7 @@ test("a team server is added through the switcher, switched to and back", { time
           app.exec(`const r = document.querySelector('[data-testid="add-server-probe-result"]');
             const e = document.querySelector('[data-testid="add-server-error"]');
             return r ? { result: r.dataset.result, problem: r.dataset.problem, text: r.innerText }
-              : e ? { error: e.innerText } : null;`),
+              : e ? { refused: e.innerText } : null;`),
           20_000,
         );
 
@@ -339,7 +341,7 @@ test("a team server is added through the switcher, switched to and back", { time
       await type("add-server-url", "http://muster.example.com");
       assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-probe"]']]));
       const clear = await probeResult();
-      assert.match(clear.error ?? "", /use https:\/\//, JSON.stringify(clear));
+      assert.match(clear.refused ?? "", /use https:\/\//, JSON.stringify(clear));
 
       // A self-signed certificate: a certificate problem, unknown issuer, and no way to add it.
       await type("add-server-url", `https://${selfSigned.addr}`);
@@ -408,8 +410,8 @@ test("a team server is added through the switcher, switched to and back", { time
       assert.equal(after.current_server, undefined);
     });
   } finally {
-    team.stop();
-    selfSigned.stop();
+    await team.stop();
+    await selfSigned.stop();
     rmSync(certDir, { recursive: true, force: true });
   }
 });

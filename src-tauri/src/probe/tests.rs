@@ -198,3 +198,30 @@ async fn nothing_listening_is_unreachable() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_self_signed_certificate_that_claims_to_be_a_ca_is_an_unknown_issuer_too() {
+    // Like `openssl req -x509` makes by default (basicConstraints CA:TRUE).
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = muster(dir.path(), Some((cert.pem(), key.serialize_pem()))).await;
+    let outcome = probe(
+        &client(native_roots()),
+        &url(&format!("https://{}", server.addr)),
+    )
+    .await;
+    assert!(
+        matches!(
+            outcome,
+            ProbeOutcome::Certificate {
+                problem: CertProblem::UnknownIssuer,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    server.shutdown().await;
+}
