@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod log;
 pub mod oauth;
+pub mod oidc_logins;
 pub mod onboard;
 pub mod preconditions;
 pub mod query;

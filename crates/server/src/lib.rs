@@ -10,6 +10,7 @@ pub mod error_body;
 pub mod evidence_files;
 pub mod metrics;
 pub mod oauth;
+pub mod oidc;
 pub mod ops;
 pub mod pdf;
 pub mod readiness_pdf;
@@ -73,6 +74,8 @@ pub struct ServerConfig {
     pub webhook_timeout: std::time::Duration,
     /// How often the webhook deliverer looks for due retries (it also wakes on every change).
     pub webhook_tick: std::time::Duration,
+    /// The identity provider admins sign in with, if any.
+    pub oidc: Option<oidc::OidcConfig>,
 }
 
 /// The retention pass's default cadence.
@@ -95,6 +98,7 @@ impl ServerConfig {
             sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
             webhook_timeout: webhooks::DEFAULT_TIMEOUT,
             webhook_tick: webhooks::DEFAULT_TICK,
+            oidc: None,
         }
     }
 }
@@ -210,6 +214,10 @@ pub async fn start_with_clock(
             .map(|h| h.trim().to_ascii_lowercase())
             .collect(),
     );
+    if let Some(o) = &config.oidc {
+        state.oidc = Some(Arc::new(o.clone()));
+        check_issuer(state.clone(), o.issuer.clone());
+    }
     let purger = spawn_purger(state.clone(), config.prune_every);
     let deliverer =
         webhooks::spawn_deliverer(dir.clone(), config.webhook_tick, config.webhook_timeout);
@@ -271,6 +279,28 @@ pub async fn start_with_clock(
         purger,
         deliverer,
     })
+}
+
+/// Fetches the identity provider's discovery document once at start and logs the outcome:
+/// a provider that is down or misconfigured does not stop the server (sign-in then answers
+/// 503 `oidc_unavailable`), but the operator sees why at once.
+fn check_issuer(state: AppState, issuer: String) {
+    tokio::spawn(async move {
+        match state.jwks.discovery(&issuer).await {
+            Ok(d) if d.authorization_endpoint.is_some() && d.token_endpoint.is_some() => {
+                tracing::info!(issuer = %issuer, "identity provider sign-in is ready")
+            }
+            Ok(_) => tracing::error!(
+                issuer = %issuer,
+                "the identity provider's discovery document has no authorization or token endpoint; sign-in with it will fail"
+            ),
+            Err(e) => tracing::error!(
+                issuer = %issuer,
+                error = %e,
+                "cannot use the identity provider; sign-in with it answers 503 until it can be reached"
+            ),
+        }
+    });
 }
 
 /// The retention pass, every `every` (a minute by default) and once at start: purges users

@@ -43,7 +43,9 @@ pub struct AppState {
     /// Silence after which an IdP's sync cycle has ended (`directory::sync_cycles`).
     pub sync_gap: std::time::Duration,
     /// Workload identity federation issuers' keys, for the token endpoint (`crate::oauth`).
-    pub jwks: crate::oauth::federation::JwksCache,
+    pub jwks: crate::oidc::keys::JwksCache,
+    /// The identity provider admins sign in with (`crate::oidc`), if configured.
+    pub oidc: Option<Arc<crate::oidc::OidcConfig>>,
     /// Failed console sign-ins per source address (`api::auth`).
     pub sign_in_throttle: crate::throttle::Throttle,
 }
@@ -75,7 +77,8 @@ impl AppState {
             demo: crate::demo::handle::Demo::default(),
             metrics: None,
             sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
-            jwks: crate::oauth::federation::JwksCache::default(),
+            jwks: crate::oidc::keys::JwksCache::default(),
+            oidc: None,
             sign_in_throttle: Default::default(),
         }
     }

@@ -6,6 +6,7 @@ use crate::access::Role;
 use crate::admin_sessions::{self, IssuedSession, Refusal, SessionRecord};
 use crate::admins::{self, totp, AdminRecord, IssuedEnrolment};
 use crate::audit::{self, Actor};
+use crate::oidc_logins::{self, OidcRefusal, PendingLogin, StartedLogin};
 use crate::{Error, Result};
 
 /// Why a sign-in was refused. The console shows the message; the audit trail keeps the code.
@@ -20,6 +21,8 @@ pub enum SignInRefused {
     Disabled,
     /// The identity provider vouched for someone who is not on the team.
     NotOnTeam,
+    /// The identity-provider sign-in itself failed (state, provider, ID token).
+    Oidc(OidcRefusal),
 }
 
 impl SignInRefused {
@@ -30,6 +33,7 @@ impl SignInRefused {
             SignInRefused::BadTotp => "bad_totp",
             SignInRefused::Disabled => "disabled",
             SignInRefused::NotOnTeam => "not_on_team",
+            SignInRefused::Oidc(why) => why.code(),
         }
     }
 
@@ -42,6 +46,7 @@ impl SignInRefused {
             SignInRefused::NotOnTeam => {
                 "your identity provider signed you in, but you are not on this server's team; ask an owner to add you"
             }
+            SignInRefused::Oidc(why) => why.message(),
         }
     }
 }
@@ -269,6 +274,35 @@ impl Directory {
             })
             .await?;
         Ok(Ok(issued))
+    }
+
+    /// Starts an identity-provider sign-in that will come back to `redirect_uri`.
+    pub async fn start_oidc_login(&self, redirect_uri: &str) -> Result<StartedLogin> {
+        let (uri, now) = (redirect_uri.to_string(), self.now());
+        self.db
+            .write(move |c| oidc_logins::start(c, &uri, now))
+            .await
+    }
+
+    /// Spends the state an identity provider sent back; a refusal is audited.
+    pub async fn take_oidc_login(
+        &self,
+        state: &str,
+        actor: Actor,
+    ) -> Result<std::result::Result<PendingLogin, SignInRefused>> {
+        let (st, now) = (state.to_string(), self.now());
+        let taken = self
+            .db
+            .write(move |c| oidc_logins::take(c, &st, now))
+            .await?;
+        match taken {
+            Ok(p) => Ok(Ok(p)),
+            Err(why) => {
+                let why = SignInRefused::Oidc(why);
+                self.sign_in_failed("identity provider", why, actor).await?;
+                Ok(Err(why))
+            }
+        }
     }
 
     /// Audits a refused sign-in: who it claimed to be, why, from where.

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod manage;
 pub mod oauth;
 pub mod observe;
+pub mod oidc_signin;
 pub mod openapi;
 pub mod roundtrip;
 pub mod search;
@@ -75,6 +76,9 @@ pub fn routes() -> Routes {
         .post("/auth/password", Public, auth::sign_in_password)
         .post("/auth/enrolment", Public, auth::enrolment)
         .post("/auth/enrol", Public, auth::enrol)
+        .get("/auth/providers", Public, oidc_signin::providers)
+        .post("/auth/oidc/start", Public, oidc_signin::start)
+        .post("/auth/oidc/finish", Public, oidc_signin::finish)
         .get("/auth/me", SESSION, auth::me)
         .post("/auth/signout", SESSION, auth::sign_out)
         .get("/auth/sessions", SESSION, auth::my_sessions)

@@ -74,6 +74,21 @@ enum Command {
         /// characters). Without it /metrics answers 404.
         #[arg(long, env = "MUSTER_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// The OpenID Connect issuer admins sign in with (its discovery document is at
+        /// {issuer}/.well-known/openid-configuration). Needs --oidc-client-id.
+        #[arg(long, env = "MUSTER_OIDC_ISSUER", requires = "oidc_client_id")]
+        oidc_issuer: Option<String>,
+        /// The client id registered at the identity provider for this server.
+        #[arg(long, env = "MUSTER_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+        oidc_client_id: Option<String>,
+        /// The client secret, when the provider registered a confidential client.
+        #[arg(
+            long,
+            env = "MUSTER_OIDC_CLIENT_SECRET",
+            hide_env_values = true,
+            requires = "oidc_issuer"
+        )]
+        oidc_client_secret: Option<String>,
     },
     /// Copy the database while a server may be writing to it (SQLite's online backup): the
     /// copy is the database as of one commit, checked with integrity_check.
@@ -412,6 +427,9 @@ pub fn main() -> i32 {
             prune_every_secs,
             sync_gap_secs,
             metrics_token,
+            oidc_issuer,
+            oidc_client_id,
+            oidc_client_secret,
         } => {
             let metrics_token = metrics_token.filter(|t| !t.is_empty());
             if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
@@ -444,6 +462,13 @@ pub fn main() -> i32 {
             config.prune_every = std::time::Duration::from_secs(prune_every_secs);
             config.sync_gap = std::time::Duration::from_secs(sync_gap_secs);
             config.metrics_token = metrics_token;
+            config.oidc = oidc_issuer.zip(oidc_client_id).map(|(issuer, client_id)| {
+                crate::oidc::OidcConfig {
+                    issuer,
+                    client_id,
+                    client_secret: oidc_client_secret.filter(|s| !s.is_empty()),
+                }
+            });
             serve(config)
         }
         Command::Backup { db, to, force } => {

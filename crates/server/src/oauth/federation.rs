@@ -4,135 +4,11 @@
 
 use base64::Engine;
 use directory::oauth::{self, OAuthSettings};
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet};
+use jsonwebtoken::jwk::AlgorithmParameters;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-/// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
-pub const LEEWAY_SECS: i64 = 60;
-/// How long an issuer's keys are used before they are fetched again.
-pub const CACHE_FOR: Duration = Duration::from_secs(600);
-/// An unknown `kid` re-fetches the keys at most this often per issuer.
-pub const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(2);
-/// Discovery documents and key sets larger than this are refused.
-const MAX_DOCUMENT: usize = 512 * 1024;
-
-struct Entry {
-    set: JwkSet,
-    fetched: Instant,
-}
-
-/// Issuers' key sets, shared by every request of the server.
-#[derive(Clone)]
-pub struct JwksCache {
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
-    client: reqwest::Client,
-}
-
-impl Default for JwksCache {
-    fn default() -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .unwrap_or_default();
-        JwksCache {
-            entries: Arc::new(Mutex::new(HashMap::new())),
-            client,
-        }
-    }
-}
-
-fn find(set: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
-    match kid {
-        Some(kid) => set.find(kid).cloned(),
-        None if set.keys.len() == 1 => set.keys.first().cloned(),
-        None => None,
-    }
-}
-
-impl JwksCache {
-    /// The issuer's key `kid`: from the cache while it is fresh, else fetched.
-    async fn key(&self, issuer: &str, kid: Option<&str>) -> Result<Jwk, String> {
-        let (cached, may_refetch) = {
-            let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            match map.get(issuer) {
-                Some(e) if e.fetched.elapsed() < CACHE_FOR => (
-                    find(&e.set, kid),
-                    e.fetched.elapsed() >= REFETCH_AT_MOST_EVERY,
-                ),
-                _ => (None, true),
-            }
-        };
-        if let Some(k) = cached {
-            return Ok(k);
-        }
-        let unknown = || match kid {
-            Some(k) => format!("the issuer publishes no key with kid {k:?}"),
-            None => "the assertion names no kid and the issuer publishes several keys".into(),
-        };
-        if !may_refetch {
-            return Err(unknown());
-        }
-        let set = self.fetch(issuer).await?;
-        let found = find(&set, kid);
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                issuer.to_string(),
-                Entry {
-                    set,
-                    fetched: Instant::now(),
-                },
-            );
-        found.ok_or_else(unknown)
-    }
-
-    async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let resp = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
-        if !resp.status().is_success() {
-            return Err(format!("{url} answered {}", resp.status()));
-        }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("cannot read {url}: {e}"))?;
-        if bytes.len() > MAX_DOCUMENT {
-            return Err(format!("{url} is too large"));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| format!("{url} is not JSON: {e}"))
-    }
-
-    async fn fetch(&self, issuer: &str) -> Result<JwkSet, String> {
-        let discovery = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        );
-        let doc = self.get_json(&discovery).await?;
-        if let Some(named) = doc.get("issuer").and_then(Value::as_str) {
-            if named.trim_end_matches('/') != issuer.trim_end_matches('/') {
-                return Err(format!(
-                    "the discovery document names issuer {named}, not {issuer}"
-                ));
-            }
-        }
-        let jwks_uri = doc
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{discovery} has no jwks_uri"))?;
-        let set = self.get_json(jwks_uri).await?;
-        serde_json::from_value(set).map_err(|e| format!("{jwks_uri} is not a JWKS: {e}"))
-    }
-}
+pub use crate::oidc::keys::{JwksCache, CACHE_FOR, LEEWAY_SECS, REFETCH_AT_MOST_EVERY};
 
 /// A part of a JWT, decoded but not verified.
 fn unverified_part(token: &str, index: usize) -> Option<Value> {
@@ -192,7 +68,10 @@ pub async fn verify(
         }
     };
     let header = decode_header(token).map_err(|e| format!("the client assertion: {e}"))?;
-    let jwk = jwks.key(issuer, header.kid.as_deref()).await?;
+    let jwk = jwks
+        .key(issuer, header.kid.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
     match (&jwk.algorithm, alg) {
         (AlgorithmParameters::RSA(_), Algorithm::RS256)
         | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256) => {}

@@ -1,0 +1,118 @@
+//! Signing admins in with the company's identity provider (OpenID Connect): the server's
+//! provider settings, the authorization URL with PKCE, the code exchange at the token
+//! endpoint and the ID token's verification. Discovery and keys live in `keys`.
+
+pub mod id_token;
+pub mod keys;
+
+use base64::Engine;
+use directory::oidc_logins::OidcRefusal;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The identity provider admins sign in with (`muster serve --oidc-issuer …`).
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    /// Sent to the token endpoint with HTTP Basic; None for a public client (PKCE only).
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// RFC 6749 §2.3.1: the client id and secret are form-encoded before HTTP Basic.
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// RFC 7636 §4.2 S256: the code challenge of a verifier.
+pub fn challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// The URL the browser is sent to: the provider's authorization endpoint with the code flow
+/// parameters (OpenID Connect Core §3.1.2.1, RFC 7636 §4.3).
+pub fn authorization_url(
+    endpoint: &str,
+    config: &OidcConfig,
+    redirect_uri: &str,
+    state: &str,
+    nonce: &str,
+    verifier: &str,
+) -> Result<String, String> {
+    let mut url = reqwest::Url::parse(endpoint)
+        .map_err(|e| format!("the authorization endpoint {endpoint:?}: {e}"))?;
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &config.client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", "openid email profile")
+        .append_pair("state", state)
+        .append_pair("nonce", nonce)
+        .append_pair("code_challenge", &challenge(verifier))
+        .append_pair("code_challenge_method", "S256");
+    Ok(url.into())
+}
+
+/// Exchanges an authorization code for the provider's ID token (RFC 6749 §4.1.3 with the
+/// PKCE verifier): `client_secret_basic` when a secret is configured, else a public client.
+pub async fn exchange_code(
+    client: &reqwest::Client,
+    token_endpoint: &str,
+    config: &OidcConfig,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Result<String, (OidcRefusal, String)> {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier),
+    ];
+    let mut req = client.post(token_endpoint);
+    match &config.client_secret {
+        Some(secret) => {
+            req = req.basic_auth(form_encode(&config.client_id), Some(form_encode(secret)));
+        }
+        None => form.push(("client_id", &config.client_id)),
+    }
+    let resp = req.form(&form).send().await.map_err(|e| {
+        (
+            OidcRefusal::Unavailable,
+            format!("cannot reach the token endpoint: {e}"),
+        )
+    })?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        let error = body.get("error").and_then(Value::as_str).unwrap_or("");
+        return Err((
+            OidcRefusal::Code,
+            format!("the token endpoint answered {status} {error}"),
+        ));
+    }
+    body.get("id_token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or((
+            OidcRefusal::Token,
+            "the token endpoint's answer has no id_token".into(),
+        ))
+}
