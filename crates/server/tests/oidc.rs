@@ -1,0 +1,426 @@
+//! Black-box identity-provider sign-in: `/api/auth/providers`, `oidc/start` and
+//! `oidc/finish` against an OpenID Provider served in the test on loopback (discovery,
+//! JWKS and a token endpoint that checks the PKCE verifier): the state is spent once,
+//! expires after 10 minutes on the server's clock, redirect URIs are checked, people not
+//! on the team are refused, and every refusal is audited.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode as AxStatus;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use directory::{audit_search, ManualClock};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use muster_server::oidc::OidcConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[allow(dead_code)]
+#[path = "scim/helpers.rs"]
+mod helpers;
+
+use helpers::TestApp;
+
+const CLIENT: &str = "muster-console";
+
+/// An authorization the provider granted: the ID token's claims and the PKCE challenge.
+#[derive(Clone)]
+struct Grant {
+    claims: Value,
+    challenge: String,
+}
+
+#[derive(Clone)]
+struct Provider {
+    base: String,
+    kid: String,
+    jwk: Value,
+    encoding: Arc<EncodingKey>,
+    grants: Arc<Mutex<HashMap<String, Grant>>>,
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Exchanges a code when the verifier's S256 is the challenge it was granted with.
+async fn token(State(p): State<Provider>, body: Bytes) -> (AxStatus, Json<Value>) {
+    let form: HashMap<String, String> =
+        reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(&body)))
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+    let grant = form
+        .get("code")
+        .and_then(|c| p.grants.lock().unwrap().remove(c));
+    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    let Some(grant) = grant.filter(|g| b64(&Sha256::digest(verifier.as_bytes())) == g.challenge)
+    else {
+        return (
+            AxStatus::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant"})),
+        );
+    };
+    if form.get("client_id").map(String::as_str) != Some(CLIENT) {
+        return (
+            AxStatus::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client"})),
+        );
+    }
+    let mut h = Header::new(Algorithm::ES256);
+    h.kid = Some(p.kid.clone());
+    let id_token = encode(&h, &grant.claims, &p.encoding).unwrap();
+    (
+        AxStatus::OK,
+        Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token})),
+    )
+}
+
+async fn spawn_provider() -> Provider {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let raw = pair.public_key_raw();
+    let p = Provider {
+        base: format!("http://{}", listener.local_addr().unwrap()),
+        kid: "k1".into(),
+        jwk: json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "k1",
+                    "x": b64(&raw[1..33]), "y": b64(&raw[33..65])}),
+        encoding: Arc::new(EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).unwrap()),
+        grants: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let app = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(|State(p): State<Provider>| async move {
+                Json(json!({
+                    "issuer": p.base,
+                    "authorization_endpoint": format!("{}/auth", p.base),
+                    "token_endpoint": format!("{}/token", p.base),
+                    "jwks_uri": format!("{}/jwks", p.base),
+                }))
+            }),
+        )
+        .route(
+            "/jwks",
+            get(|State(p): State<Provider>| async move { Json(json!({"keys": [p.jwk]})) }),
+        )
+        .route("/token", post(token))
+        .with_state(p.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    p
+}
+
+struct App {
+    t: TestApp,
+    clock: Arc<ManualClock>,
+    idp: Provider,
+}
+
+async fn spawn() -> App {
+    let idp = spawn_provider().await;
+    let clock = Arc::new(ManualClock::new(helpers::clock_start()));
+    let issuer = idp.base.clone();
+    let t = helpers::spawn_app_for(clock.clone(), "Acme", "okta", move |c| {
+        c.oidc = Some(OidcConfig {
+            issuer,
+            client_id: CLIENT.into(),
+            client_secret: None,
+        })
+    })
+    .await;
+    App { t, clock, idp }
+}
+
+impl App {
+    fn callback(&self) -> String {
+        format!("{}/auth/callback", self.t.admin.trim_end_matches("/api"))
+    }
+
+    async fn public(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self
+            .t
+            .client
+            .request(method, format!("{}{path}", self.t.admin));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let s = resp.status();
+        (s, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Starts a sign-in; returns the authorization URL's query.
+    async fn start(&self) -> HashMap<String, String> {
+        let (s, v) = self
+            .public(
+                Method::POST,
+                "/auth/oidc/start",
+                Some(json!({"redirect_uri": self.callback()})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let url = reqwest::Url::parse(v["authorization_url"].as_str().unwrap()).unwrap();
+        assert!(url
+            .as_str()
+            .starts_with(&format!("{}/auth?", self.idp.base)));
+        url.query_pairs().into_owned().collect()
+    }
+
+    /// The provider authenticates `email` for the started sign-in `q` and issues a code.
+    fn grant(&self, q: &HashMap<String, String>, sub: &str, email: &str) -> String {
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["client_id"], CLIENT);
+        assert_eq!(q["redirect_uri"], self.callback());
+        let now = self.clock_now();
+        let code = format!("code-{}", uuid::Uuid::new_v4());
+        let claims = json!({"iss": self.idp.base, "sub": sub, "aud": CLIENT,
+            "exp": now + 300, "iat": now, "nonce": q["nonce"],
+            "email": email, "email_verified": true});
+        self.idp.grants.lock().unwrap().insert(
+            code.clone(),
+            Grant {
+                claims,
+                challenge: q["code_challenge"].clone(),
+            },
+        );
+        code
+    }
+
+    fn clock_now(&self) -> i64 {
+        use directory::clock::Clock;
+        self.clock.now().timestamp()
+    }
+
+    async fn finish(&self, state: &str, code: &str) -> (StatusCode, Value) {
+        self.public(
+            Method::POST,
+            "/auth/oidc/finish",
+            Some(json!({"state": state, "code": code})),
+        )
+        .await
+    }
+
+    async fn add(&self, email: &str, role: &str) -> String {
+        let (s, v) = self
+            .t
+            .admin_json(
+                Method::POST,
+                "/team/admins",
+                Some(json!({"email": email, "role": role})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["admin"]["id"].as_str().unwrap_or_default().to_string()
+    }
+
+    fn failed_sign_ins(&self) -> Vec<String> {
+        let q = audit_search::AuditQuery {
+            connection: Some("server".into()),
+            ..Default::default()
+        };
+        self.t
+            .db()
+            .read_blocking(move |c| audit_search::page(c, &q, 1000))
+            .unwrap()
+            .entries
+            .into_iter()
+            .filter(|e| e.action == "signin.failed")
+            .map(|e| e.detail.unwrap_or_default())
+            .collect()
+    }
+}
+
+fn code_of(v: &(StatusCode, Value)) -> (StatusCode, Option<&str>) {
+    (v.0, v.1["code"].as_str())
+}
+
+#[tokio::test]
+async fn a_team_member_signs_in_through_the_provider_once_per_state() {
+    let app = spawn().await;
+    let (s, v) = app.public(Method::GET, "/auth/providers", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v,
+        json!({"password": true, "oidc": {"issuer": app.idp.base}})
+    );
+    app.add("ada@example.com", "admin").await;
+
+    let q = app.start().await;
+    let code = app.grant(&q, "ada-sub", "ada@example.com");
+    let (s, v) = app.finish(&q["state"], &code).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["me"]["email"], "ada@example.com");
+    assert_eq!(v["me"]["role"], "admin");
+    let session = v["session"].as_str().unwrap().to_string();
+    let me = app
+        .t
+        .client
+        .get(format!("{}/auth/me", app.t.admin))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+
+    // The same state again (a replayed callback) is refused, even with a fresh code.
+    let again = app.grant(&q, "ada-sub", "ada@example.com");
+    let r = app.finish(&q["state"], &again).await;
+    assert_eq!(
+        code_of(&r),
+        (StatusCode::BAD_REQUEST, Some("oidc_state_replayed"))
+    );
+    // A state this server never issued.
+    let r = app.finish("made-up-state", &again).await;
+    assert_eq!(
+        code_of(&r),
+        (StatusCode::BAD_REQUEST, Some("oidc_state_unknown"))
+    );
+    let failed = app.failed_sign_ins();
+    assert!(
+        failed.contains(&"oidc_state_replayed: identity provider".to_string())
+            && failed.contains(&"oidc_state_unknown: identity provider".to_string()),
+        "{failed:?}"
+    );
+    app.t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_state_expires_after_ten_minutes_on_the_servers_clock() {
+    let app = spawn().await;
+    app.add("ada@example.com", "owner").await;
+    let q = app.start().await;
+    app.clock
+        .advance(chrono::Duration::minutes(10) + chrono::Duration::seconds(1));
+    let code = app.grant(&q, "ada-sub", "ada@example.com");
+    let r = app.finish(&q["state"], &code).await;
+    assert_eq!(
+        code_of(&r),
+        (StatusCode::BAD_REQUEST, Some("oidc_state_expired"))
+    );
+    assert!(app
+        .failed_sign_ins()
+        .contains(&"oidc_state_expired: identity provider".to_string()));
+    app.t.shutdown().await;
+}
+
+#[tokio::test]
+async fn redirect_uris_other_than_the_console_or_loopback_are_refused() {
+    let app = spawn().await;
+    let start = |uri: &str| {
+        let body = json!({"redirect_uri": uri});
+        let app = &app;
+        async move {
+            app.public(Method::POST, "/auth/oidc/start", Some(body))
+                .await
+                .0
+        }
+    };
+    for bad in [
+        "https://evil.example/auth/callback",
+        "http://localhost:1234/cb",
+        "http://127.0.0.1/cb",
+        &app.callback().replace("http://", "https://"),
+        "http://127.0.0.1:45678/cb#fragment",
+        "not a url",
+    ] {
+        assert_eq!(start(bad).await, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(start(&app.callback()).await, StatusCode::OK);
+    assert_eq!(
+        start("http://127.0.0.1:45678/callback").await,
+        StatusCode::OK
+    );
+    assert_eq!(start("http://[::1]:45678/callback").await, StatusCode::OK);
+    app.t.shutdown().await;
+}
+
+#[tokio::test]
+async fn people_not_on_the_team_disabled_accounts_and_bad_codes_are_refused() {
+    let app = spawn().await;
+    let ada = app.add("ada@example.com", "admin").await;
+
+    let q = app.start().await;
+    let code = app.grant(&q, "zed-sub", "zed@example.com");
+    let r = app.finish(&q["state"], &code).await;
+    assert_eq!(code_of(&r), (StatusCode::FORBIDDEN, Some("not_on_team")));
+
+    // A code the provider does not know (or a wrong verifier) is the provider's refusal.
+    let q = app.start().await;
+    let r = app.finish(&q["state"], "no-such-code").await;
+    assert_eq!(code_of(&r), (StatusCode::UNAUTHORIZED, Some("oidc_code")));
+
+    let (s, v) = app
+        .t
+        .admin_json(
+            Method::PATCH,
+            &format!("/team/admins/{ada}"),
+            Some(json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let q = app.start().await;
+    let code = app.grant(&q, "ada-sub", "ada@example.com");
+    let r = app.finish(&q["state"], &code).await;
+    assert_eq!(code_of(&r), (StatusCode::FORBIDDEN, Some("disabled")));
+
+    let failed = app.failed_sign_ins();
+    for want in [
+        "not_on_team: zed@example.com",
+        "oidc_code: identity provider",
+        "disabled: ada@example.com",
+    ] {
+        assert!(failed.contains(&want.to_string()), "{want} in {failed:?}");
+    }
+    app.t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_answers_503_and_no_provider_answers_404() {
+    let clock = Arc::new(ManualClock::new(helpers::clock_start()));
+    let t = helpers::spawn_app_for(clock.clone(), "Acme", "okta", |c| {
+        c.oidc = Some(OidcConfig {
+            // Nothing listens on port 9 of loopback.
+            issuer: "http://127.0.0.1:9".into(),
+            client_id: CLIENT.into(),
+            client_secret: Some("s3cret".into()),
+        })
+    })
+    .await;
+    let r = t
+        .client
+        .post(format!("{}/auth/oidc/start", t.admin))
+        .json(&json!({"redirect_uri": "http://127.0.0.1:4000/cb"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "oidc_unavailable");
+    t.shutdown().await;
+
+    let t = helpers::spawn_app_for(clock, "Acme", "okta", |_| {}).await;
+    let v: Value = t
+        .client
+        .get(format!("{}/auth/providers", t.admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"password": true, "oidc": null}));
+    let r = t
+        .client
+        .post(format!("{}/auth/oidc/finish", t.admin))
+        .json(&json!({"state": "x", "code": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    t.shutdown().await;
+}
