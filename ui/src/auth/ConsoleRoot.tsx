@@ -6,6 +6,7 @@ import { rememberSession, type ConsoleConfig } from "../api/config";
 import { App } from "../App";
 import { NoSecretScreen } from "../screens/NoSecretScreen";
 import { EnrolScreen } from "./EnrolScreen";
+import { OidcCallback } from "./OidcCallback";
 import { SignInScreen } from "./SignInScreen";
 
 export function ConsoleRoot({ config }: { config: ConsoleConfig }) {
@@ -14,6 +15,7 @@ export function ConsoleRoot({ config }: { config: ConsoleConfig }) {
   const [email, setEmail] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | null>(null);
   const [secretRejected, setSecretRejected] = useState(false);
+  const [callback, setCallback] = useState(() => window.location.pathname === "/auth/callback");
   const client = useMemo(() => (credential ? new MusterClient({ api: config.api, credential }) : null), [config.api, credential]);
 
   if (enrolment) {
@@ -30,6 +32,20 @@ export function ConsoleRoot({ config }: { config: ConsoleConfig }) {
     );
   }
   if (secretRejected) return <NoSecretScreen reason="rejected" />;
+  if (callback) {
+    return (
+      <OidcCallback
+        api={config.api}
+        onSignedIn={(s) => {
+          rememberSession(config.api, s.session);
+          setNotice(null);
+          setCredential(s.session);
+          setCallback(false);
+        }}
+        onBack={() => setCallback(false)}
+      />
+    );
+  }
   if (!client) {
     return (
       <SignInScreen

@@ -1,6 +1,7 @@
-// The console's sign-in: email and password, then the authenticator code when the account has TOTP.
-import { useState } from "react";
-import { AuthError, signInWithPassword } from "./api";
+// The console's sign-in: the identity provider when the server has one, or email and password, then the
+// authenticator code when the account has TOTP.
+import { useEffect, useState } from "react";
+import { AuthError, signInProviders, signInWithPassword, startOidcSignIn } from "./api";
 import type { SignedIn } from "../api/generated/SignedIn";
 import { ServerSwitcher } from "../desktop/ServerSwitcher";
 
@@ -22,6 +23,29 @@ export function SignInScreen({
   const [needCode, setNeedCode] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [issuer, setIssuer] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void signInProviders(api).then((p) => {
+      if (live) setIssuer(p.oidc?.issuer ?? null);
+    });
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const withProvider = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { authorization_url } = await startOidcSignIn(api, `${window.location.origin}/auth/callback`);
+      window.location.assign(authorization_url);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      setBusy(false);
+    }
+  };
 
   const submit = async (e: { preventDefault: () => void }) => {
     e.preventDefault();
@@ -59,6 +83,14 @@ export function SignInScreen({
           <p className="warning" role="status" data-testid="sign-in-notice">
             {notice}
           </p>
+        ) : null}
+        {issuer ? (
+          <div className="modal-actions">
+            <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void withProvider()} data-testid="sign-in-oidc">
+              Sign in with your identity provider
+            </button>
+            <span className="muted">or with a password:</span>
+          </div>
         ) : null}
         <label className="field">
           <span className="label">Email</span>

@@ -1,8 +1,11 @@
-// The admin API's public calls, made before anyone is signed in: password sign-in and enrolment.
+// The admin API's public calls, made before anyone is signed in: the sign-in methods offered, password and
+// identity-provider sign-in, and enrolment.
 import type { ApiError as ApiErrorBody } from "../api/generated/ApiError";
 import type { AdminRow } from "../api/generated/AdminRow";
 import type { EnrolmentView } from "../api/generated/EnrolmentView";
+import type { OidcStarted } from "../api/generated/OidcStarted";
 import type { SignedIn } from "../api/generated/SignedIn";
+import type { SignInProviders } from "../api/generated/SignInProviders";
 
 /** A refused call: the server's code (e.g. `totp_required`, `bad_credentials`) and its message. */
 export class AuthError extends Error {
@@ -48,4 +51,24 @@ export function lookUpEnrolment(api: string, enrolment: string): Promise<Enrolme
 
 export function enrol(api: string, body: { enrolment: string; password: string; totp_seed?: string; totp_code?: string }): Promise<AdminRow> {
   return post(api, "/auth/enrol", body);
+}
+
+/** How this server lets people sign in; a server that cannot say offers passwords only. */
+export async function signInProviders(api: string): Promise<SignInProviders> {
+  try {
+    const res = await fetch(`${api}/auth/providers`, { headers: { Accept: "application/json" } });
+    if (res.ok) return (await res.json()) as SignInProviders;
+  } catch {
+    // an older server, or unreachable: the password form still works
+  }
+  return { password: true, oidc: null };
+}
+
+/** Starts an identity-provider sign-in that comes back to `redirectUri`; the answer is where to send the browser. */
+export function startOidcSignIn(api: string, redirectUri: string): Promise<OidcStarted> {
+  return post(api, "/auth/oidc/start", { redirect_uri: redirectUri });
+}
+
+export function finishOidcSignIn(api: string, state: string, code: string): Promise<SignedIn> {
+  return post(api, "/auth/oidc/finish", { state, code });
 }
