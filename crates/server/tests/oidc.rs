@@ -40,6 +40,8 @@ struct Provider {
     kid: String,
     jwk: Value,
     encoding: Arc<EncodingKey>,
+    /// Extra keys published first in the JWKS (a rotation).
+    extra: Arc<Mutex<Vec<Value>>>,
     grants: Arc<Mutex<HashMap<String, Grant>>>,
 }
 
@@ -91,6 +93,7 @@ async fn spawn_provider() -> Provider {
         jwk: json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "k1",
                     "x": b64(&raw[1..33]), "y": b64(&raw[33..65])}),
         encoding: Arc::new(EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).unwrap()),
+        extra: Arc::new(Mutex::new(vec![])),
         grants: Arc::new(Mutex::new(HashMap::new())),
     };
     let app = Router::new()
@@ -107,7 +110,11 @@ async fn spawn_provider() -> Provider {
         )
         .route(
             "/jwks",
-            get(|State(p): State<Provider>| async move { Json(json!({"keys": [p.jwk]})) }),
+            get(|State(p): State<Provider>| async move {
+                let mut keys = p.extra.lock().unwrap().clone();
+                keys.push(p.jwk.clone());
+                Json(json!({ "keys": keys }))
+            }),
         )
         .route("/token", post(token))
         .with_state(p.clone());
@@ -423,4 +430,81 @@ async fn an_unreachable_provider_answers_503_and_no_provider_answers_404() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     t.shutdown().await;
+}
+
+/// A key made in the test, with its public JWK.
+fn new_key(kid: &str) -> (EncodingKey, Value) {
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let raw = pair.public_key_raw();
+    (
+        EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).unwrap(),
+        json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+               "x": b64(&raw[1..33]), "y": b64(&raw[33..65])}),
+    )
+}
+
+#[tokio::test]
+async fn jit_sign_in_finds_the_issuers_keys_by_discovery_and_follows_a_rotation() {
+    let app = spawn().await;
+    let conn = app.t.connection_id.clone();
+    let path = format!("/connections/{conn}/jit");
+    let (s, mut v) = app.t.admin_json(Method::GET, &path, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["oidc_issuer"] = json!(app.idp.base);
+    v["oidc_audience"] = json!("the-app");
+    v["oidc_jwks"] = Value::Null;
+    let (s, v) = app.t.admin_json(Method::PUT, &path, Some(v)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let key = app.t.app_key("test app").await;
+    let now = app.clock_now();
+    let claims = json!({"iss": app.idp.base, "sub": "u-1", "aud": "the-app", "exp": now + 300,
+                        "iat": now, "email": "u1@example.com", "email_verified": true});
+    let sign_in = |token: String| {
+        let (app, key, conn) = (&app, key.clone(), conn.clone());
+        async move {
+            let r = app
+                .t
+                .client
+                .post(format!(
+                    "{}/app/v1/connections/{conn}/signin",
+                    app.t.origin()
+                ))
+                .bearer_auth(key)
+                .json(&json!({ "id_token": token }))
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let signed = |enc: &EncodingKey, kid: &str| {
+        let mut h = Header::new(Algorithm::ES256);
+        h.kid = Some(kid.into());
+        encode(&h, &claims, enc).unwrap()
+    };
+    // Signed with the provider's published key: verified (whatever the policy then decides).
+    let (s, v) = sign_in(signed(&app.idp.encoding, "k1")).await;
+    assert!(
+        s == StatusCode::OK || (s == StatusCode::FORBIDDEN && v["decision"].is_object()),
+        "{s} {v}"
+    );
+    // A key the provider does not publish: refused.
+    let (forged, _) = new_key("k1");
+    let (s, v) = sign_in(signed(&forged, "k1")).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+        "{v}"
+    );
+    // The provider rotates: a new key first in its JWKS, found without anyone pasting it.
+    let (rotated, jwk) = new_key("k2");
+    app.idp.extra.lock().unwrap().push(jwk);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (s, v) = sign_in(signed(&rotated, "k2")).await;
+    assert!(
+        s == StatusCode::OK || (s == StatusCode::FORBIDDEN && v["decision"].is_object()),
+        "{s} {v}"
+    );
+    app.t.shutdown().await;
 }

@@ -443,10 +443,21 @@ async fn sign_in(
     let ttl = chrono::Duration::seconds(b.ttl_seconds.unwrap_or(8 * 3600).clamp(60, 30 * 86400));
     let identity = match (&b.id_token, b.identity) {
         (Some(token), _) => {
-            let settings = match st.dir.jit_settings(&c).await {
+            let mut settings = match st.dir.jit_settings(&c).await {
                 Ok(s) => s,
                 Err(e) => return from_dir(e),
             };
+            // No pasted JWKS: the issuer's keys by discovery, so a key rotation needs nothing.
+            if let (Some(iss), Some(_), None) = (
+                &settings.oidc_issuer,
+                &settings.oidc_audience,
+                &settings.oidc_jwks,
+            ) {
+                match crate::oidc::discovered_jwks(&st.jwks, iss, token).await {
+                    Ok(set) => settings.oidc_jwks = Some(set),
+                    Err(e) => return fail(StatusCode::UNAUTHORIZED, "invalid_token", &e),
+                }
+            }
             match directory::jit::verify_id_token(token, &settings, b.nonce.as_deref(), now) {
                 Ok(i) => i,
                 Err(e) => return fail(StatusCode::UNAUTHORIZED, "invalid_token", &e.to_string()),

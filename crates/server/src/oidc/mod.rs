@@ -29,6 +29,22 @@ impl std::fmt::Debug for OidcConfig {
     }
 }
 
+/// JIT sign-in verification for a connection that names an issuer but pasted no JWKS: the
+/// issuer's key for the token's `kid`, found by discovery (re-fetched, throttled, when the
+/// provider rotates), as a one-key JWKS for `directory::jit::verify_id_token`.
+pub async fn discovered_jwks(
+    jwks: &keys::JwksCache,
+    issuer: &str,
+    token: &str,
+) -> Result<String, String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| format!("the id_token: {e}"))?;
+    let key = jwks
+        .key(issuer, header.kid.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    serde_json::to_string(&serde_json::json!({ "keys": [key] })).map_err(|e| e.to_string())
+}
+
 /// RFC 6749 §2.3.1: the client id and secret are form-encoded before HTTP Basic.
 fn form_encode(s: &str) -> String {
     s.bytes()
