@@ -27,11 +27,13 @@ use helpers::TestApp;
 
 const CLIENT: &str = "muster-console";
 
-/// An authorization the provider granted: the ID token's claims and the PKCE challenge.
+/// An authorization the provider granted: the ID token's claims, the PKCE challenge and
+/// what its UserInfo endpoint answers for the access token it issues.
 #[derive(Clone)]
 struct Grant {
     claims: Value,
     challenge: String,
+    userinfo: Value,
 }
 
 #[derive(Clone)]
@@ -43,6 +45,8 @@ struct Provider {
     /// Extra keys published first in the JWKS (a rotation).
     extra: Arc<Mutex<Vec<Value>>>,
     grants: Arc<Mutex<HashMap<String, Grant>>>,
+    /// UserInfo answers by access token.
+    userinfo: Arc<Mutex<HashMap<String, Value>>>,
 }
 
 fn b64(b: &[u8]) -> String {
@@ -77,10 +81,34 @@ async fn token(State(p): State<Provider>, body: Bytes) -> (AxStatus, Json<Value>
     let mut h = Header::new(Algorithm::ES256);
     h.kid = Some(p.kid.clone());
     let id_token = encode(&h, &grant.claims, &p.encoding).unwrap();
+    let access_token = format!("at-{}", uuid::Uuid::new_v4());
+    p.userinfo
+        .lock()
+        .unwrap()
+        .insert(access_token.clone(), grant.userinfo);
     (
         AxStatus::OK,
-        Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token})),
+        Json(json!({"access_token": access_token, "token_type": "Bearer", "id_token": id_token})),
     )
+}
+
+/// OpenID Connect Core §5.3: the claims for the bearer access token, or 401.
+async fn userinfo(
+    State(p): State<Provider>,
+    headers: axum::http::HeaderMap,
+) -> (AxStatus, Json<Value>) {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match p.userinfo.lock().unwrap().get(token) {
+        Some(claims) => (AxStatus::OK, Json(claims.clone())),
+        None => (
+            AxStatus::UNAUTHORIZED,
+            Json(json!({"error": "invalid_token"})),
+        ),
+    }
 }
 
 async fn spawn_provider() -> Provider {
@@ -95,6 +123,7 @@ async fn spawn_provider() -> Provider {
         encoding: Arc::new(EncodingKey::from_ec_pem(pair.serialize_pem().as_bytes()).unwrap()),
         extra: Arc::new(Mutex::new(vec![])),
         grants: Arc::new(Mutex::new(HashMap::new())),
+        userinfo: Arc::new(Mutex::new(HashMap::new())),
     };
     let app = Router::new()
         .route(
@@ -104,6 +133,7 @@ async fn spawn_provider() -> Provider {
                     "issuer": p.base,
                     "authorization_endpoint": format!("{}/auth", p.base),
                     "token_endpoint": format!("{}/token", p.base),
+                    "userinfo_endpoint": format!("{}/userinfo", p.base),
                     "jwks_uri": format!("{}/jwks", p.base),
                 }))
             }),
@@ -117,6 +147,7 @@ async fn spawn_provider() -> Provider {
             }),
         )
         .route("/token", post(token))
+        .route("/userinfo", get(userinfo))
         .with_state(p.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     p
@@ -180,19 +211,35 @@ impl App {
 
     /// The provider authenticates `email` for the started sign-in `q` and issues a code.
     fn grant(&self, q: &HashMap<String, String>, sub: &str, email: &str) -> String {
+        let claims = json!({"email": email, "email_verified": true});
+        self.grant_with(q, sub, claims, json!({"sub": sub}))
+    }
+
+    /// A code whose ID token carries `sub` and `id_claims`, and whose access token's UserInfo
+    /// answer is `userinfo`.
+    fn grant_with(
+        &self,
+        q: &HashMap<String, String>,
+        sub: &str,
+        id_claims: Value,
+        userinfo: Value,
+    ) -> String {
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(q["client_id"], CLIENT);
         assert_eq!(q["redirect_uri"], self.callback());
         let now = self.clock_now();
         let code = format!("code-{}", uuid::Uuid::new_v4());
-        let claims = json!({"iss": self.idp.base, "sub": sub, "aud": CLIENT,
-            "exp": now + 300, "iat": now, "nonce": q["nonce"],
-            "email": email, "email_verified": true});
+        let mut claims = json!({"iss": self.idp.base, "sub": sub, "aud": CLIENT,
+            "exp": now + 300, "iat": now, "nonce": q["nonce"]});
+        if let (Some(c), Some(extra)) = (claims.as_object_mut(), id_claims.as_object()) {
+            c.extend(extra.clone());
+        }
         self.idp.grants.lock().unwrap().insert(
             code.clone(),
             Grant {
                 claims,
                 challenge: q["code_challenge"].clone(),
+                userinfo,
             },
         );
         code
@@ -291,6 +338,48 @@ async fn a_team_member_signs_in_through_the_provider_once_per_state() {
     assert!(
         failed.contains(&"oidc_state_replayed: identity provider".to_string())
             && failed.contains(&"oidc_state_unknown: identity provider".to_string()),
+        "{failed:?}"
+    );
+    app.t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_email_kept_out_of_the_id_token_is_read_from_userinfo_for_the_same_subject() {
+    let app = spawn().await;
+    app.add("ada@example.com", "support").await;
+    let verified = json!({"sub": "ada-sub", "email": "ada@example.com", "email_verified": true});
+
+    // The ID token names only the subject; UserInfo gives the verified email.
+    let q = app.start().await;
+    let code = app.grant_with(&q, "ada-sub", json!({}), verified.clone());
+    let (s, v) = app.finish(&q["state"], &code).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["me"]["email"], "ada@example.com");
+    assert_eq!(v["me"]["role"], "support");
+
+    // A UserInfo answer about another subject is refused (Core §5.3.2), and audited.
+    let q = app.start().await;
+    let other = json!({"sub": "mallory-sub", "email": "ada@example.com", "email_verified": true});
+    let code = app.grant_with(&q, "bob-sub", json!({}), other);
+    let r = app.finish(&q["state"], &code).await;
+    assert_eq!(code_of(&r), (StatusCode::UNAUTHORIZED, Some("oidc_token")));
+    assert!(
+        r.1["message"].as_str().unwrap_or("").contains("UserInfo"),
+        "{}",
+        r.1
+    );
+
+    // An email UserInfo does not call verified is not used: nobody to sign in.
+    let q = app.start().await;
+    let unverified = json!({"sub": "eve-sub", "email": "ada@example.com", "email_verified": false});
+    let code = app.grant_with(&q, "eve-sub", json!({}), unverified);
+    let r = app.finish(&q["state"], &code).await;
+    assert_eq!(code_of(&r), (StatusCode::FORBIDDEN, Some("not_on_team")));
+
+    let failed = app.failed_sign_ins();
+    assert!(
+        failed.contains(&"oidc_token: identity provider".to_string())
+            && failed.contains(&"not_on_team: eve-sub".to_string()),
         "{failed:?}"
     );
     app.t.shutdown().await;

@@ -178,7 +178,9 @@ async fn refuse(st: &AppState, actor: Actor, (why, detail): id_token::Refused) -
 
 /// Finishes a sign-in when the provider has sent the browser back with `state` and `code`:
 /// the state is spent, the code exchanged (with the PKCE verifier), the ID token verified
-/// against the provider's keys, and the person it names signed in if they are on the team.
+/// against the provider's keys (its email, when the ID token carries none, read from the
+/// provider's UserInfo endpoint for the same subject), and the person it names signed in if
+/// they are on the team.
 #[utoipa::path(post, path = "/api/auth/oidc/finish", tag = "team",
     request_body = OidcFinish,
     responses(
@@ -199,17 +201,17 @@ pub async fn finish(
         Ok(p) => p,
         Err(why) => return Err(refused(why, None)),
     };
-    let token_endpoint = match st.jwks.discovery(&config.issuer).await {
-        Ok(d) => d.token_endpoint,
+    let discovery = match st.jwks.discovery(&config.issuer).await {
+        Ok(d) => d,
         Err(e) => return Err(refuse(&st, actor, (OidcRefusal::Unavailable, e)).await),
     };
-    let Some(token_endpoint) = token_endpoint else {
+    let Some(token_endpoint) = discovery.token_endpoint.as_deref() else {
         let e = "the discovery document has no token_endpoint".to_string();
         return Err(refuse(&st, actor, (OidcRefusal::Unavailable, e)).await);
     };
-    let id_token = match oidc::exchange_code(
+    let tokens = match oidc::exchange_code(
         st.jwks.client(),
-        &token_endpoint,
+        token_endpoint,
         &config,
         &body.code,
         &pending.redirect_uri,
@@ -221,10 +223,10 @@ pub async fn finish(
         Err(r) => return Err(refuse(&st, actor, r).await),
     };
     let now = st.dir.now().timestamp();
-    let who = match id_token::verify(
+    let mut who = match id_token::verify(
         &st.jwks,
         now,
-        &id_token,
+        &tokens.id_token,
         &config.issuer,
         &config.client_id,
         &pending.nonce,
@@ -234,6 +236,18 @@ pub async fn finish(
         Ok(v) => v,
         Err(r) => return Err(refuse(&st, actor, r).await),
     };
+    // A provider that keeps the email out of the ID token serves it from UserInfo.
+    if who.verified_email.is_none() {
+        if let (Some(endpoint), Some(access)) = (
+            discovery.userinfo_endpoint.as_deref(),
+            tokens.access_token.as_deref(),
+        ) {
+            match oidc::userinfo_email(st.jwks.client(), endpoint, access, &who.subject).await {
+                Ok(email) => who.verified_email = email,
+                Err(r) => return Err(refuse(&st, actor, r).await),
+            }
+        }
+    }
     match st
         .dir
         .sign_in_oidc(

@@ -29,6 +29,7 @@ pub struct Discovery {
     pub issuer: String,
     pub authorization_endpoint: Option<String>,
     pub token_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
     pub jwks_uri: String,
 }
 
@@ -174,6 +175,7 @@ impl JwksCache {
             issuer: named,
             authorization_endpoint: text("authorization_endpoint"),
             token_endpoint: text("token_endpoint"),
+            userinfo_endpoint: text("userinfo_endpoint"),
             jwks_uri: text("jwks_uri").ok_or_else(|| format!("{url} has no jwks_uri"))?,
         };
         self.documents

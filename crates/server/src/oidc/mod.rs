@@ -86,7 +86,15 @@ pub fn authorization_url(
     Ok(url.into())
 }
 
-/// Exchanges an authorization code for the provider's ID token (RFC 6749 §4.1.3 with the
+/// What the token endpoint answered: the ID token, and the access token when the provider
+/// gave one (for its UserInfo endpoint).
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: Option<String>,
+}
+
+/// Exchanges an authorization code for the provider's tokens (RFC 6749 §4.1.3 with the
 /// PKCE verifier): `client_secret_basic` when a secret is configured, else a public client.
 pub async fn exchange_code(
     client: &reqwest::Client,
@@ -95,7 +103,7 @@ pub async fn exchange_code(
     code: &str,
     redirect_uri: &str,
     verifier: &str,
-) -> Result<String, (OidcRefusal, String)> {
+) -> Result<Tokens, (OidcRefusal, String)> {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -124,11 +132,62 @@ pub async fn exchange_code(
             format!("the token endpoint answered {status} {error}"),
         ));
     }
-    body.get("id_token")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or((
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    let id_token = text("id_token").ok_or((
+        OidcRefusal::Token,
+        "the token endpoint's answer has no id_token".to_string(),
+    ))?;
+    Ok(Tokens {
+        id_token,
+        access_token: text("access_token"),
+    })
+}
+
+/// The verified email from the provider's UserInfo endpoint (OpenID Connect Core §5.3), for
+/// providers that put only `sub` in the ID token (the conformant default of several): the
+/// answer's `sub` must be the ID token's (§5.3.2), else it is refused, and the email is used
+/// only when `email_verified` is true. `Ok(None)` when UserInfo names no verified email.
+pub async fn userinfo_email(
+    client: &reqwest::Client,
+    endpoint: &str,
+    access_token: &str,
+    subject: &str,
+) -> Result<Option<String>, (OidcRefusal, String)> {
+    let resp = client
+        .get(endpoint)
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            (
+                OidcRefusal::Unavailable,
+                format!("cannot reach the UserInfo endpoint: {e}"),
+            )
+        })?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err((
             OidcRefusal::Token,
-            "the token endpoint's answer has no id_token".into(),
-        ))
+            format!("the UserInfo endpoint answered {status}"),
+        ));
+    }
+    let body: Value = resp.json().await.map_err(|_| {
+        (
+            OidcRefusal::Token,
+            "the UserInfo answer is not JSON (signed UserInfo is not supported)".to_string(),
+        )
+    })?;
+    if body.get("sub").and_then(Value::as_str) != Some(subject) {
+        return Err((
+            OidcRefusal::Token,
+            "the UserInfo answer's sub is not the ID token's".to_string(),
+        ));
+    }
+    let verified = body.get("email_verified").and_then(Value::as_bool) == Some(true);
+    Ok(body
+        .get("email")
+        .and_then(Value::as_str)
+        .filter(|_| verified)
+        .map(str::to_string))
 }
