@@ -21,7 +21,6 @@ pub mod throttle;
 pub mod webhooks;
 pub mod wire;
 
-use axum::response::IntoResponse;
 use axum::Router;
 use directory::{Clock, Directory, SystemClock};
 use state::AppState;
@@ -153,22 +152,6 @@ pub fn router(state: AppState, console_dir: Option<PathBuf>) -> Router {
         .nest("/setup/v1", setup::router(state.clone()));
     if let Some(dir) = console_dir {
         let index = dir.join("index.html");
-        // The identity provider's return address is a client-side route one level deep; the
-        // console's assets are relative (`./assets`, for the desktop shell), so that page gets
-        // a base at the root.
-        let page = index.clone();
-        app = app.route(
-            "/auth/callback",
-            axum::routing::get(move || async move {
-                match tokio::fs::read_to_string(&page).await {
-                    Ok(html) => {
-                        axum::response::Html(html.replacen("<head>", "<head><base href=\"/\">", 1))
-                            .into_response()
-                    }
-                    Err(_) => axum::http::StatusCode::NOT_FOUND.into_response(),
-                }
-            }),
-        );
         app = app.fallback_service(
             tower_http::services::ServeDir::new(dir)
                 .fallback(tower_http::services::ServeFile::new(index)),

@@ -10,9 +10,9 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /**
  * Spawns `${MUSTER_BIN:-target/debug/muster} serve --db <tmp>/muster.db --bind 127.0.0.1:0 --console ui/dist`
- * (plus `extraArgs`) and resolves with the JSON line it prints: { scim_base, admin, console_url, admin_secret, db, ... } plus stop().
+ * (`bind` for a known port, plus `extraArgs`) and resolves with the JSON line it prints: { scim_base, admin, console_url, admin_secret, db, ... } plus stop().
  */
-export async function startServer({ timeoutMs = 30_000, extraArgs = [] } = {}) {
+export async function startServer({ timeoutMs = 30_000, extraArgs = [], bind = "127.0.0.1:0" } = {}) {
   const bin = process.env.MUSTER_BIN ?? path.join(repoRoot, "target/debug/muster");
   const consoleDir = path.join(repoRoot, "ui/dist");
   if (!existsSync(path.join(consoleDir, "index.html"))) {
@@ -22,7 +22,7 @@ export async function startServer({ timeoutMs = 30_000, extraArgs = [] } = {}) {
     throw new Error(`${bin} missing: build it with \`cargo build -p muster-server\` or set MUSTER_BIN`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), "muster-e2e-"));
-  const child = spawn(bin, ["serve", "--db", path.join(dir, "muster.db"), "--bind", "127.0.0.1:0", "--console", consoleDir, ...extraArgs], {
+  const child = spawn(bin, ["serve", "--db", path.join(dir, "muster.db"), "--bind", bind, "--console", consoleDir, ...extraArgs], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
