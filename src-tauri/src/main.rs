@@ -1,11 +1,12 @@
 //! Muster's desktop shell: starts the server in-process on loopback and opens the console
 //! with the admin API's address and secret, or on a team's Muster server the admin added
-//! (team_servers.rs). Everything that is the product lives in `muster_server` and below;
+//! (team_servers.rs), signing in there with its identity provider (oidc_loopback.rs). Everything that is the product lives in `muster_server` and below;
 //! this crate only wires a window to it.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod oidc_loopback;
 mod probe;
 mod server_url;
 mod servers;
@@ -242,7 +243,11 @@ fn main() {
             team_servers::add_server,
             team_servers::remove_server,
             team_servers::switch_server,
+            oidc_loopback::oidc_loopback_listen,
+            oidc_loopback::oidc_loopback_wait,
+            oidc_loopback::oidc_loopback_cancel,
         ])
+        .manage(oidc_loopback::PendingLogins::default())
         .setup(setup)
         .build(tauri::generate_context!())
         .expect("cannot build the Tauri application");

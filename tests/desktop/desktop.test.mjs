@@ -1,6 +1,7 @@
 // Desktop end-to-end: a user pushed over SCIM shows up in the real desktop window, a taken
 // port still opens the window with a way to pick another, and a team's Muster server is
-// added, switched to and back from through the console's server switcher.
+// added, switched to and back from through the console's server switcher, and signed in to
+// with its identity provider through the system browser and a loopback redirect (RFC 8252).
 // Run through tests/desktop/run.sh, which starts Xvfb and tauri-driver and sets the env below.
 // Plain fetch calls to the W3C WebDriver API; no npm packages.
 import { test } from "node:test";
@@ -11,6 +12,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { launchBrowser } from "../e2e/lib/browser.mjs";
+import { freePort, newSigningKey, startProvider } from "../e2e/lib/oidc.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -24,6 +27,7 @@ const DB = env("MUSTER_DB");
 const PORT = env("MUSTER_PORT");
 const SCREENSHOT = process.env.SCREENSHOT;
 const ARTIFACTS = process.env.ARTIFACTS; // failure screenshot and page text go here
+const OPENED_URLS = env("OPENED_URLS"); // the app's $BROWSER writes each URL it is asked to open here
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 const W3C_ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -413,5 +417,78 @@ test("a team server is added through the switcher, switched to and back", { time
     await team.stop();
     await selfSigned.stop();
     rmSync(certDir, { recursive: true, force: true });
+  }
+});
+
+test("a team server's identity provider signs the admin in through the system browser", { timeout: 150_000 }, async () => {
+  // The provider knows the desktop app as a native client: its loopback redirect may use any port.
+  const provider = await startProvider({
+    port: await freePort(),
+    redirectUri: "http://127.0.0.1/callback",
+    applicationType: "native",
+    keys: [await newSigningKey("desktop")],
+  });
+  const team = await musterServe(["--oidc-issuer", provider.issuer, "--oidc-client-id", "muster-console"]);
+  const teamUrl = `http://${team.addr}`;
+  const ADA = "ada.admin@contoso.example";
+  execFileSync(CLI, ["admin", "add", "--db", team.db, "--email", ADA, "--role", "admin"], { encoding: "utf8" });
+  writeFileSync(OPENED_URLS, "");
+  let browser;
+  try {
+    await withApp("oidc-sign-in", async (app) => {
+      const type = async (testId, text) => {
+        const [input] = await waitFor(`input ${testId}`, () => app.find("css selector", `[data-testid="${testId}"]`).then((ids) => ids.length && ids));
+        await app.element(input, "/clear");
+        await app.element(input, "/value", { text });
+      };
+      await waitFor("the server switcher", () => app.clickFirst([["css selector", '[data-testid="server-switcher"]']]), 30_000);
+      await waitFor("the add-server item", () => app.clickFirst([["css selector", '[data-testid="server-add"]']]));
+      await type("add-server-url", teamUrl);
+      await type("add-server-name", "Team");
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-probe"]']]));
+      await waitFor("the probe's OK", () =>
+        app.exec(`return document.querySelector('[data-testid="add-server-probe-result"]')?.dataset.result === "ok"`),
+      );
+      assert.ok(await app.clickFirst([["css selector", '[data-testid="add-server-submit"]']]));
+      await waitFor("the team server's identity-provider button", () =>
+        app.clickFirst([["css selector", '[data-testid="sign-in-oidc"]']]), 30_000);
+
+      // The app asked the system browser to open the provider, and shows the same address.
+      const opened = await waitFor("the app to open the system browser", () => readFileSync(OPENED_URLS, "utf8").trim());
+      const shown = await waitFor("the address shown in the window", () =>
+        app.exec(`return document.querySelector('[data-testid="oidc-browser-url"]')?.innerText ?? null`));
+      assert.equal(shown.trim(), opened);
+      const auth = new URL(opened);
+      assert.equal(auth.origin, provider.issuer);
+      assert.equal(auth.searchParams.get("code_challenge_method"), "S256");
+      const redirect = new URL(auth.searchParams.get("redirect_uri"));
+      assert.equal(redirect.hostname, "127.0.0.1", "a loopback redirect, by IP (RFC 8252 §8.3)");
+      assert.notEqual(redirect.port, "", "on a port the app chose");
+
+      // The person signs in at the provider in their browser, which comes back to the app's loopback port.
+      browser = await launchBrowser();
+      const page = browser.page;
+      page.setDefaultTimeout(15_000);
+      await page.goto(opened);
+      await page.locator("input[name=login]").fill(ADA);
+      await page.locator("input[name=password]").fill("any password: the provider's dev login checks none");
+      await page.locator("button[type=submit]").click();
+      await page.locator("button[type=submit]").click();
+      await page.waitForURL((u) => u.origin === redirect.origin);
+      assert.match(await page.locator("body").innerText(), /close this tab/);
+
+      // The window is signed in on the team server, as Ada with her role.
+      const role = await waitFor("the window signed in", () =>
+        app.exec(`return document.querySelector('[data-testid="user-role"]')?.innerText ?? null`), 30_000);
+      assert.equal(role, "admin");
+      const audit = await fetch(`${team.admin}/audit?action=signin`, { headers: { Authorization: `Bearer ${team.admin_secret}` } }).then((r) => r.json());
+      assert.equal(audit.rows.length, 1, JSON.stringify(audit));
+      assert.equal(audit.rows[0].detail, "oidc");
+      assert.equal(audit.rows[0].actor_email, ADA);
+    });
+  } finally {
+    await browser?.close();
+    await team.stop();
+    await provider.stop();
   }
 });

@@ -68,7 +68,12 @@ PIDS+=($!)
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break; sleep 0.1; done
 [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] || fail "Xvfb did not start: $(cat "$TMP/xvfb.log")"
 
-DISPLAY=":$DISPLAY_NUM" MUSTER_DB="$TMP/muster.db" MUSTER_BIND="127.0.0.1:$APP_PORT" RUST_LOG="${RUST_LOG:-info}" \
+# The app's "system browser" (the webbrowser crate honours $BROWSER): records each URL it is
+# asked to open, so the test signs in there with its own browser.
+printf '#!/bin/sh\necho "$1" >> "%s"\n' "$TMP/opened-urls" > "$TMP/browser.sh"
+chmod +x "$TMP/browser.sh"
+
+BROWSER="$TMP/browser.sh" DISPLAY=":$DISPLAY_NUM" MUSTER_DB="$TMP/muster.db" MUSTER_BIND="127.0.0.1:$APP_PORT" RUST_LOG="${RUST_LOG:-info}" \
   setsid "$TAURI_DRIVER" --port "$WD_PORT" --native-port "$NATIVE_PORT" >"$TMP/tauri-driver.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 150); do port_free "$WD_PORT" || break; sleep 0.1; done
@@ -77,5 +82,5 @@ port_free "$WD_PORT" && fail "tauri-driver did not listen on $WD_PORT: $(cat "$T
 rm -rf "$ROOT/tests/desktop/artifacts"
 echo "desktop e2e: app $APP, server 127.0.0.1:$APP_PORT, db $TMP/muster.db"
 WEBDRIVER_URL="http://127.0.0.1:$WD_PORT" MUSTER_APP="$APP" MUSTER_CLI="$MUSTER_CLI" \
-  MUSTER_DB="$TMP/muster.db" MUSTER_PORT="$APP_PORT" SCREENSHOT="$ROOT/docs/screenshots/desktop.png" ARTIFACTS="$ROOT/tests/desktop/artifacts" \
+  MUSTER_DB="$TMP/muster.db" MUSTER_PORT="$APP_PORT" OPENED_URLS="$TMP/opened-urls" SCREENSHOT="$ROOT/docs/screenshots/desktop.png" ARTIFACTS="$ROOT/tests/desktop/artifacts" \
   timeout 400 node --test --test-timeout=390000 tests/desktop/desktop.test.mjs

@@ -1,22 +1,14 @@
 // Where the identity provider sends the browser back (`/auth/callback?code&state`, or `?error`): finishes the
 // sign-in with the server, or shows why it was refused, then leaves the callback URL.
 import { useEffect, useRef, useState } from "react";
-import { finishOidcSignIn } from "./api";
+import { describeProviderError, finishOidcSignIn } from "./api";
 import type { SignedIn } from "../api/generated/SignedIn";
 
 /** What the provider sent back: a code and state to finish with, or why there is nothing to finish. */
 function readCallback(): { code: string; state: string } | { error: string } {
   const q = new URLSearchParams(window.location.search);
   const idpError = q.get("error");
-  if (idpError) {
-    const described = q.get("error_description");
-    return {
-      error:
-        idpError === "access_denied"
-          ? `Your identity provider did not sign you in${described ? `: ${described}` : "."}`
-          : `Your identity provider refused the sign-in (${idpError})${described ? `: ${described}` : ""}`,
-    };
-  }
+  if (idpError) return { error: describeProviderError(idpError, q.get("error_description")) };
   const code = q.get("code");
   const state = q.get("state");
   if (!code || !state) return { error: "The identity provider sent the browser back without a sign-in code." };

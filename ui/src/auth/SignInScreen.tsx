@@ -1,9 +1,28 @@
-// The console's sign-in: the identity provider when the server has one, or email and password, then the
-// authenticator code when the account has TOTP.
-import { useEffect, useState } from "react";
-import { AuthError, signInProviders, signInWithPassword, startOidcSignIn } from "./api";
+// The console's sign-in: the identity provider when the server has one (in a browser through this page's
+// /auth/callback; in the desktop app through the system browser and a loopback redirect, RFC 8252), or email and
+// password, then the authenticator code when the account has TOTP.
+import { useEffect, useRef, useState } from "react";
+import { AuthError, describeProviderError, finishOidcSignIn, signInProviders, signInWithPassword, startOidcSignIn } from "./api";
 import type { SignedIn } from "../api/generated/SignedIn";
 import { ServerSwitcher } from "../desktop/ServerSwitcher";
+import { currentServer, isDesktop, oidcLoopbackCancel, oidcLoopbackListen, oidcLoopbackWait, shellErrorMessage } from "../desktop/shell";
+
+/** The desktop app's sign-in with the provider: listen on loopback, start, wait for the system browser, finish. */
+async function signInThroughSystemBrowser(api: string, onWaiting: (w: { id: string; url: string } | null) => void): Promise<SignedIn> {
+  const listening = await oidcLoopbackListen();
+  try {
+    const { authorization_url } = await startOidcSignIn(api, listening.redirect_uri);
+    onWaiting({ id: listening.id, url: authorization_url });
+    const back = await oidcLoopbackWait(listening.id, authorization_url);
+    if (back.result === "error") throw new Error(describeProviderError(back.error, back.description));
+    return await finishOidcSignIn(api, back.state, back.code);
+  } catch (err) {
+    void oidcLoopbackCancel(listening.id).catch(() => undefined);
+    throw err instanceof Error ? err : new Error(shellErrorMessage(err));
+  } finally {
+    onWaiting(null);
+  }
+}
 
 export function SignInScreen({
   api,
@@ -24,6 +43,10 @@ export function SignInScreen({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [issuer, setIssuer] = useState<string | null>(null);
+  /** The desktop app waits for the system browser: the provider's address, for when no browser opened. */
+  const [waiting, setWaiting] = useState<{ id: string; url: string } | null>(null);
+  const cancelled = useRef(false);
+  const wasCancelled = () => cancelled.current;
 
   useEffect(() => {
     let live = true;
@@ -38,6 +61,16 @@ export function SignInScreen({
   const withProvider = async () => {
     setBusy(true);
     setError(null);
+    if (isDesktop() && currentServer().kind === "remote") {
+      cancelled.current = false;
+      try {
+        onSignedIn(await signInThroughSystemBrowser(api, setWaiting));
+      } catch (err) {
+        if (!wasCancelled()) setError(err instanceof Error ? err.message : String(err));
+        setBusy(false);
+      }
+      return;
+    }
     try {
       const { authorization_url } = await startOidcSignIn(api, `${window.location.origin}/auth/callback`);
       window.location.assign(authorization_url);
@@ -83,6 +116,27 @@ export function SignInScreen({
           <p className="warning" role="status" data-testid="sign-in-notice">
             {notice}
           </p>
+        ) : null}
+        {waiting ? (
+          <div className="oidc-waiting" role="status" data-testid="oidc-waiting">
+            <p>Finish signing in in your browser. If no browser opened, open this address:</p>
+            <code data-testid="oidc-browser-url">
+              {waiting.url}
+            </code>
+            <div className="modal-actions">
+              <button
+                type="button"
+                className="btn"
+                onClick={() => {
+                  cancelled.current = true;
+                  void oidcLoopbackCancel(waiting.id);
+                }}
+                data-testid="oidc-cancel"
+              >
+                Cancel
+              </button>
+            </div>
+          </div>
         ) : null}
         {issuer ? (
           <div className="modal-actions">

@@ -72,3 +72,10 @@ export function startOidcSignIn(api: string, redirectUri: string): Promise<OidcS
 export function finishOidcSignIn(api: string, state: string, code: string): Promise<SignedIn> {
   return post(api, "/auth/oidc/finish", { state, code });
 }
+
+/** The provider's `error` (RFC 6749 §4.1.2.1) as a sentence. */
+export function describeProviderError(error: string, described: string | null): string {
+  return error === "access_denied"
+    ? `Your identity provider did not sign you in${described ? `: ${described}` : "."}`
+    : `Your identity provider refused the sign-in (${error})${described ? `: ${described}` : ""}`;
+}

@@ -70,6 +70,18 @@ export const probeServer = (url: string) => invoke<Probed>("probe_server", { url
 export const addServer = (url: string, name: string) => invoke<ServerList>("add_server", { url, name: name.trim() || null });
 export const removeServer = (url: string) => invoke<ServerList>("remove_server", { url });
 
+/** A loopback listener for the identity provider's redirect (RFC 8252), from `oidc_loopback_listen`. */
+export type LoopbackListening = { id: string; redirect_uri: string };
+/** What the provider sent the system browser back with. */
+export type LoopbackCallback =
+  | { result: "code"; code: string; state: string }
+  | { result: "error"; error: string; description: string | null };
+
+export const oidcLoopbackListen = () => invoke<LoopbackListening>("oidc_loopback_listen");
+/** Opens the system browser at the provider and resolves when it comes back (or rejects: cancelled, timeout). */
+export const oidcLoopbackWait = (id: string, authorizationUrl: string) => invoke<LoopbackCallback>("oidc_loopback_wait", { id, authorizationUrl });
+export const oidcLoopbackCancel = (id: string) => invoke<null>("oidc_loopback_cancel", { id });
+
 /** Puts the window on a server and reloads the console against it. */
 export async function switchServer(id: string): Promise<void> {
   const h = handoff();
