@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser } from "./lib/browser.mjs";
+import { freePort, newSigningKey, startProvider } from "./lib/oidc.mjs";
 import { repoRoot, admin as adminCall, startServer } from "./lib/server.mjs";
 import { eventually } from "./lib/wait.mjs";
 
@@ -189,6 +190,39 @@ describe("a team: Team screen, roles in the console, sessions ended by the owner
     await other.page.getByTestId("sign-in-submit").click();
     await other.page.getByTestId("sign-in-error").waitFor();
     assert.equal(await other.page.getByTestId("user-menu").count(), 0);
+  });
+
+  test("the owner sets the identity provider on the Team screen: checked first, then offered on the sign-in screen", async () => {
+    const provider = await startProvider({ port: await freePort(), redirectUri: `${new URL(server.console_url).origin}/auth/callback`, keys: [await newSigningKey("team")] });
+    try {
+      const page = owner.page;
+      await page.getByTestId("nav-team").click();
+      const card = page.getByTestId("oidc-settings");
+      await card.waitFor();
+      assert.equal(await card.getAttribute("data-source"), "none");
+      // An issuer that does not answer is refused with the reason, and nothing changes.
+      await page.getByTestId("oidc-issuer").fill("http://127.0.0.1:9");
+      await page.getByTestId("oidc-client-id").fill("muster-console");
+      await page.getByTestId("oidc-save").click();
+      assert.match(await page.getByTestId("oidc-settings-error").textContent(), /cannot be used/);
+      assert.equal(await card.getAttribute("data-source"), "none");
+      await page.getByTestId("oidc-issuer").fill(provider.issuer);
+      await page.getByTestId("oidc-save").click();
+      await eventually(async () => (await card.getAttribute("data-source")) === "console", 5000, "saved");
+      assert.match(await page.getByTestId("oidc-source").textContent(), new RegExp(provider.issuer.replaceAll(".", "\\.")));
+      // A browser with no session is now offered the provider.
+      const fresh = await launchBrowser();
+      try {
+        await fresh.page.goto(new URL("/", server.console_url).href);
+        await fresh.page.getByTestId("sign-in-oidc").waitFor({ timeout: 10_000 });
+      } finally {
+        await fresh.close();
+      }
+      await page.getByTestId("oidc-off").click();
+      await eventually(async () => (await card.getAttribute("data-source")) === "none", 5000, "turned off");
+    } finally {
+      await provider.stop();
+    }
   });
 
   test("no request URL carried a credential; the live stream sent its credential as a header, with no query string", async () => {

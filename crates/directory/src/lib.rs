@@ -25,6 +25,7 @@ pub mod live;
 pub mod log;
 pub mod oauth;
 pub mod oidc_logins;
+pub mod oidc_settings;
 pub mod onboard;
 pub mod preconditions;
 pub mod query;

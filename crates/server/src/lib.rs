@@ -214,10 +214,24 @@ pub async fn start_with_clock(
             .map(|h| h.trim().to_ascii_lowercase())
             .collect(),
     );
-    if let Some(o) = &config.oidc {
-        state.oidc = Some(Arc::new(o.clone()));
+    // The command line's provider wins; else the one an owner saved in the console.
+    let saved = match &config.oidc {
+        Some(o) => Some((o.clone(), oidc::OidcSource::CommandLine)),
+        None => dir
+            .oidc_settings()
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?
+            .map(|s| {
+                (
+                    oidc::OidcConfig::public(s.issuer, s.client_id),
+                    oidc::OidcSource::Console,
+                )
+            }),
+    };
+    if let Some((o, _)) = &saved {
         check_issuer(state.clone(), o.issuer.clone());
     }
+    state.oidc.set(saved);
     let purger = spawn_purger(state.clone(), config.prune_every);
     let deliverer =
         webhooks::spawn_deliverer(dir.clone(), config.webhook_tick, config.webhook_timeout);

@@ -45,7 +45,7 @@ pub struct AppState {
     /// Workload identity federation issuers' keys, for the token endpoint (`crate::oauth`).
     pub jwks: crate::oidc::keys::JwksCache,
     /// The identity provider admins sign in with (`crate::oidc`), if configured.
-    pub oidc: Option<Arc<crate::oidc::OidcConfig>>,
+    pub oidc: crate::oidc::OidcSlot,
     /// Failed console sign-ins per source address (`api::auth`).
     pub sign_in_throttle: crate::throttle::Throttle,
 }
@@ -78,7 +78,7 @@ impl AppState {
             metrics: None,
             sync_gap: std::time::Duration::from_secs(directory::sync_cycles::DEFAULT_GAP_SECS),
             jwks: crate::oidc::keys::JwksCache::default(),
-            oidc: None,
+            oidc: crate::oidc::OidcSlot::default(),
             sign_in_throttle: Default::default(),
         }
     }

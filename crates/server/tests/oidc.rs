@@ -385,6 +385,86 @@ async fn an_email_kept_out_of_the_id_token_is_read_from_userinfo_for_the_same_su
     app.t.shutdown().await;
 }
 
+async fn oidc_settings(t: &TestApp) -> Value {
+    t.admin_json(Method::GET, "/team/oidc", None).await.1
+}
+
+async fn put_oidc(t: &TestApp, issuer: &str) -> (StatusCode, Value) {
+    let body = json!({"issuer": issuer, "client_id": CLIENT});
+    t.admin_json(Method::PUT, "/team/oidc", Some(body)).await
+}
+
+#[tokio::test]
+async fn an_owner_sets_the_provider_in_the_console_checked_audited_and_kept_across_a_restart() {
+    let idp = spawn_provider().await;
+    let clock = Arc::new(ManualClock::new(helpers::clock_start()));
+    let t = helpers::spawn_app_for(clock.clone(), "Acme", "okta", |_| {}).await;
+    let mut app = App { t, clock, idp };
+    assert_eq!(oidc_settings(&app.t).await["source"], Value::Null);
+
+    // Not an https URL, and an issuer that does not answer: refused, nothing saved.
+    let r = put_oidc(&app.t, "http://login.example.com").await;
+    assert_eq!(r.0, StatusCode::BAD_REQUEST, "{}", r.1);
+    let r = put_oidc(&app.t, "http://127.0.0.1:9").await;
+    assert_eq!(
+        code_of(&r),
+        (StatusCode::BAD_REQUEST, Some("oidc_issuer_unusable"))
+    );
+    assert_eq!(oidc_settings(&app.t).await["source"], Value::Null);
+    let (_, providers) = app.public(Method::GET, "/auth/providers", None).await;
+    assert_eq!(providers["oidc"], Value::Null);
+
+    // The provider: saved, in force at once, audited.
+    let r = put_oidc(&app.t, &app.idp.base).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    assert_eq!(
+        r.1,
+        json!({"source": "console", "issuer": app.idp.base, "client_id": CLIENT, "confidential": false})
+    );
+    app.add("ada@example.com", "admin").await;
+    let q = app.start().await;
+    let code = app.grant(&q, "ada-sub", "ada@example.com");
+    assert_eq!(app.finish(&q["state"], &code).await.0, StatusCode::OK);
+    let audit = app
+        .t
+        .admin_json(Method::GET, "/audit?action=oidc.settings", None)
+        .await
+        .1;
+    assert_eq!(
+        audit["rows"][0]["detail"],
+        format!("issuer {}, client {CLIENT}", app.idp.base)
+    );
+
+    // Kept across a restart.
+    app.t.restart().await;
+    let (_, providers) = app.public(Method::GET, "/auth/providers", None).await;
+    assert_eq!(providers["oidc"]["issuer"], app.idp.base.as_str());
+
+    // Turned off: local accounts only, audited.
+    let (s, v) = app.t.admin_json(Method::DELETE, "/team/oidc", None).await;
+    assert_eq!((s, &v["source"]), (StatusCode::OK, &Value::Null));
+    let (_, providers) = app.public(Method::GET, "/auth/providers", None).await;
+    assert_eq!(providers["oidc"], Value::Null);
+    let audit = app
+        .t
+        .admin_json(Method::GET, "/audit?action=oidc.settings", None)
+        .await
+        .1;
+    assert_eq!(audit["rows"][0]["detail"], "off");
+    app.t.shutdown().await;
+
+    // A provider set on the command line is shown, and changed only there.
+    let app = spawn().await;
+    let v = oidc_settings(&app.t).await;
+    assert_eq!(v["source"], "command_line");
+    let (s, v) = app.t.admin_json(Method::DELETE, "/team/oidc", None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("oidc_from_command_line"))
+    );
+    app.t.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_state_expires_after_ten_minutes_on_the_servers_clock() {
     let app = spawn().await;

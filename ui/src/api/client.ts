@@ -1,6 +1,8 @@
 // The one typed client for the admin API (docs/admin-api.md); every screen fetches through it.
 import type { ApiError as ApiErrorBody } from "./generated/ApiError";
 import type { ConnectionDetail } from "./generated/ConnectionDetail";
+import type { OidcSettings } from "./generated/OidcSettings";
+import type { OidcSettingsInput } from "./generated/OidcSettingsInput";
 import type { ConnectionSummary } from "./generated/ConnectionSummary";
 import type { CreateConnectionRequest } from "./generated/CreateConnectionRequest";
 import type { CreatedConnection } from "./generated/CreatedConnection";
@@ -525,5 +527,14 @@ export class MusterClient {
   }
   revokeSession(id: string): Promise<ConsoleSessionRow> {
     return this.request("POST", `/team/sessions/${encodeURIComponent(id)}/revoke`);
+  }
+  oidcSettings(signal?: AbortSignal): Promise<OidcSettings> {
+    return this.request("GET", "/team/oidc", { signal });
+  }
+  saveOidcSettings(body: OidcSettingsInput): Promise<OidcSettings> {
+    return this.request("PUT", "/team/oidc", { body });
+  }
+  clearOidcSettings(): Promise<OidcSettings> {
+    return this.request("DELETE", "/team/oidc");
   }
 }

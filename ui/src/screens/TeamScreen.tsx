@@ -1,5 +1,5 @@
 // Team screen (owners): the accounts with their role and status, adding a person (enrolment link shown once), role changes,
-// disabling, fresh enrolment links, and every live console session with Revoke.
+// disabling, fresh enrolment links, every live console session with Revoke, and the identity provider people sign in with.
 import { useCallback, useState } from "react";
 import { ApiError } from "../api/client";
 import type { AdminRow } from "../api/generated/AdminRow";
@@ -7,6 +7,7 @@ import type { EnrolmentIssued } from "../api/generated/EnrolmentIssued";
 import type { Role } from "../api/generated/Role";
 import { CopyButton } from "../components/CopyButton";
 import { SessionsTable } from "../components/SessionsTable";
+import { OidcSettingsCard } from "./OidcSettingsCard";
 import { EmptyState, ErrorState, Skeleton } from "../components/States";
 import { Time } from "../components/Time";
 import { useCan } from "../auth/me";
@@ -264,6 +265,8 @@ export function TeamScreen() {
       {table}
       <h2>Console sessions</h2>
       {live}
+      <h2>Identity provider</h2>
+      <OidcSettingsCard />
     </section>
   );
 }

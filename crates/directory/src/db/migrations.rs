@@ -31,6 +31,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../../migrations/0019_oauth.sql")),
     (20, include_str!("../../migrations/0020_setup_links.sql")),
     (21, include_str!("../../migrations/0021_team.sql")),
+    (22, include_str!("../../migrations/0022_oidc_settings.sql")),
 ];
 
 impl Db {

@@ -7,6 +7,7 @@ use crate::admin_sessions::{self, IssuedSession, Refusal, SessionRecord};
 use crate::admins::{self, totp, AdminRecord, IssuedEnrolment};
 use crate::audit::{self, Actor};
 use crate::oidc_logins::{self, OidcRefusal, PendingLogin, StartedLogin};
+use crate::oidc_settings;
 use crate::{Error, Result};
 
 /// Why a sign-in was refused. The console shows the message; the audit trail keeps the code.
@@ -58,6 +59,32 @@ pub struct TotpProof {
 }
 
 impl Directory {
+    /// The identity provider an owner saved for console sign-in, if any.
+    pub async fn oidc_settings(&self) -> Result<Option<oidc_settings::SavedOidc>> {
+        self.db.read(oidc_settings::get).await
+    }
+
+    /// Saves the identity provider for console sign-in (the caller has checked it answers).
+    pub async fn save_oidc_settings(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        actor: Actor,
+    ) -> Result<oidc_settings::SavedOidc> {
+        let (issuer, client_id, now) = (issuer.to_string(), client_id.to_string(), self.now());
+        self.db
+            .write(move |c| oidc_settings::save(c, &issuer, &client_id, &actor, now))
+            .await
+    }
+
+    /// Turns identity-provider sign-in off; local accounts keep working.
+    pub async fn clear_oidc_settings(&self, actor: Actor) -> Result<()> {
+        let now = self.now();
+        self.db
+            .write(move |c| oidc_settings::clear(c, &actor, now))
+            .await
+    }
+
     pub async fn admins(&self) -> Result<Vec<AdminRecord>> {
         self.db.read(admins::list).await
     }

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod manage;
 pub mod oauth;
 pub mod observe;
+pub mod oidc_settings;
 pub mod oidc_signin;
 pub mod openapi;
 pub mod roundtrip;
@@ -96,6 +97,9 @@ pub fn routes() -> Routes {
             TEAM,
             team::reissue_enrolment,
         )
+        .get("/team/oidc", TEAM, oidc_settings::get_settings)
+        .put("/team/oidc", TEAM, oidc_settings::save_settings)
+        .delete("/team/oidc", TEAM, oidc_settings::clear_settings)
         .get("/team/sessions", TEAM, team::all_sessions)
         .post(
             "/team/sessions/{sid}/revoke",

@@ -60,18 +60,18 @@ pub struct OidcFinish {
 pub async fn providers(State(st): State<AppState>) -> ApiResult<SignInProviders> {
     Ok(Json(SignInProviders {
         password: true,
-        oidc: st.oidc.as_ref().map(|o| OidcProvider {
+        oidc: st.oidc.get().map(|o| OidcProvider {
             issuer: o.issuer.clone(),
         }),
     }))
 }
 
 fn config(st: &AppState) -> Result<std::sync::Arc<oidc::OidcConfig>, ApiFailure> {
-    st.oidc.clone().ok_or_else(|| {
+    st.oidc.get().ok_or_else(|| {
         ApiFailure::new(
             StatusCode::NOT_FOUND,
             "oidc_not_configured",
-            "this server has no identity provider configured (muster serve --oidc-issuer)",
+            "this server has no identity provider configured (an owner sets one on the Team screen, or muster serve --oidc-issuer)",
         )
     })
 }

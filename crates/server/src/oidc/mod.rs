@@ -1,5 +1,5 @@
 //! Signing admins in with the company's identity provider (OpenID Connect): the server's
-//! provider settings, the authorization URL with PKCE, the code exchange at the token
+//! provider settings (from the command line, or saved by an owner), the authorization URL with PKCE, the code exchange at the token
 //! endpoint and the ID token's verification. Discovery and keys live in `keys`.
 
 pub mod id_token;
@@ -9,6 +9,7 @@ use base64::Engine;
 use directory::oidc_logins::OidcRefusal;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, RwLock};
 
 /// The identity provider admins sign in with (`muster serve --oidc-issuer …`).
 #[derive(Clone)]
@@ -17,6 +18,60 @@ pub struct OidcConfig {
     pub client_id: String,
     /// Sent to the token endpoint with HTTP Basic; None for a public client (PKCE only).
     pub client_secret: Option<String>,
+}
+
+impl OidcConfig {
+    /// A public client (PKCE only, no secret): what an owner can set in the console.
+    pub fn public(issuer: String, client_id: String) -> Self {
+        OidcConfig {
+            issuer,
+            client_id,
+            client_secret: None,
+        }
+    }
+}
+
+/// Where the provider in force was set.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    ts_rs::TS,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OidcSource {
+    /// `muster serve --oidc-issuer …` (or its environment variables): fixed for the process.
+    CommandLine,
+    /// Saved by an owner in the console (`PUT /api/team/oidc`), kept in the database.
+    Console,
+}
+
+/// The provider in force, swapped when an owner saves or clears the settings.
+#[derive(Debug, Clone, Default)]
+pub struct OidcSlot(Arc<RwLock<Option<(Arc<OidcConfig>, OidcSource)>>>);
+
+impl OidcSlot {
+    pub fn get(&self) -> Option<Arc<OidcConfig>> {
+        self.read().as_ref().map(|(c, _)| c.clone())
+    }
+
+    pub fn source(&self) -> Option<OidcSource> {
+        self.read().as_ref().map(|(_, s)| *s)
+    }
+
+    pub fn set(&self, to: Option<(OidcConfig, OidcSource)>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = to.map(|(c, s)| (Arc::new(c), s));
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Option<(Arc<OidcConfig>, OidcSource)>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl std::fmt::Debug for OidcConfig {
