@@ -52,9 +52,12 @@ pub enum OidcSource {
     Console,
 }
 
+/// A provider in force and where it was set.
+type InForce = Option<(Arc<OidcConfig>, OidcSource)>;
+
 /// The provider in force, swapped when an owner saves or clears the settings.
 #[derive(Debug, Clone, Default)]
-pub struct OidcSlot(Arc<RwLock<Option<(Arc<OidcConfig>, OidcSource)>>>);
+pub struct OidcSlot(Arc<RwLock<InForce>>);
 
 impl OidcSlot {
     pub fn get(&self) -> Option<Arc<OidcConfig>> {
@@ -69,7 +72,7 @@ impl OidcSlot {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = to.map(|(c, s)| (Arc::new(c), s));
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Option<(Arc<OidcConfig>, OidcSource)>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, InForce> {
         self.0.read().unwrap_or_else(|e| e.into_inner())
     }
 }
