@@ -57,7 +57,10 @@ pub struct IssuedLink {
 }
 
 /// Where a link stands, most advanced milestone first; an expired or revoked link is over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum LinkStatus {
     Sent,
     Opened,

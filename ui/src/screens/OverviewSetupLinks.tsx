@@ -2,6 +2,7 @@
 import { Can } from "../components/Can";
 import { useCallback, useState } from "react";
 import type { CreatedSetupLink } from "../api/generated/CreatedSetupLink";
+import type { LinkStatus } from "../api/generated/LinkStatus";
 import { CopyField } from "../components/CopyButton";
 import { ErrorState } from "../components/States";
 import { Time } from "../components/Time";
@@ -9,7 +10,7 @@ import { useClient } from "../lib/context";
 import { useAsync } from "../lib/hooks";
 import { useLiveRefresh } from "../lib/live";
 
-const STATUS_LABEL: Record<string, string> = {
+const STATUS_LABEL: Record<LinkStatus, string> = {
   sent: "Sent",
   opened: "Opened",
   configured: "Credential shown",
@@ -103,7 +104,7 @@ export function OverviewSetupLinks({ connectionId }: { connectionId: string }) {
             {(links.data ?? []).map((l) => (
               <tr key={l.id} data-testid="setup-link-row" data-status={l.status}>
                 <td><code>{l.prefix}…</code></td>
-                <td><span className={`badge setup-link-${l.status}`} data-testid="setup-link-status">{STATUS_LABEL[l.status] ?? l.status}</span></td>
+                <td><span className={`badge setup-link-${l.status}`} data-testid="setup-link-status">{STATUS_LABEL[l.status]}</span></td>
                 <td><Time value={l.created_at} /></td>
                 <td><Time value={l.opened_at} empty="not yet" /></td>
                 <td><Time value={l.first_sync_at} empty="not yet" /></td>

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use directory::setup_links::{SetupLink, MAX_TTL_HOURS, MIN_TTL_HOURS};
+use directory::setup_links::{LinkStatus, SetupLink, MAX_TTL_HOURS, MIN_TTL_HOURS};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
@@ -29,8 +29,7 @@ pub struct SetupLinkRow {
     pub configured_at: Option<String>,
     /// The first user or group created on the connection after that.
     pub first_sync_at: Option<String>,
-    /// sent, opened, configured, first_sync, expired or revoked
-    pub status: String,
+    pub status: LinkStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
@@ -51,7 +50,7 @@ pub struct CreatedSetupLink {
 }
 
 fn row(st: &AppState, l: SetupLink) -> SetupLinkRow {
-    let status = l.status(st.dir.now()).as_str().to_string();
+    let status = l.status(st.dir.now());
     SetupLinkRow {
         id: l.id,
         prefix: l.prefix,

@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use directory::setup_links::{CredentialKind, Progress, Revealed, SetupLink};
+use directory::setup_links::{CredentialKind, LinkStatus, Progress, Revealed, SetupLink};
 use directory::Actor;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -77,8 +77,8 @@ pub struct SetupPage {
     pub idp: crate::wire::Idp,
     pub scim_url: String,
     pub expires_at: String,
-    /// sent, opened, configured or first_sync
-    pub status: String,
+    /// sent, opened, configured or first_sync (an expired or revoked link answers 410).
+    pub status: LinkStatus,
     /// When the credential was revealed (then never again), and which kind it was.
     pub configured_at: Option<String>,
     /// bearer or oauth, once revealed.
@@ -172,8 +172,8 @@ fn progress_of(p: Progress) -> SetupProgress {
     }
 }
 
-fn status_of(st: &AppState, link: &SetupLink) -> String {
-    link.status(st.dir.now()).as_str().to_string()
+fn status_of(st: &AppState, link: &SetupLink) -> LinkStatus {
+    link.status(st.dir.now())
 }
 
 /// The setup view for the link presented; its first opening is recorded (status "opened").
