@@ -6,6 +6,7 @@ use crate::connections::{self, ConnectionRecord};
 use crate::console::{self, StatusFilter};
 use crate::error::{Error, Result};
 use crate::log::{self, LogQuery};
+use crate::users::UserStatus;
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -32,8 +33,7 @@ pub struct UserHit {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub external_id: Option<String>,
-    /// active, deactivated or deleted.
-    pub status: String,
+    pub status: UserStatus,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -150,14 +150,7 @@ pub fn search(db: &Connection, q: &SearchText, limit: u32) -> Result<SearchResul
                 .map(|u| UserHit {
                     connection_id: c.id.clone(),
                     connection_name: c.name.clone(),
-                    status: if u.deleted_at.is_some() {
-                        "deleted"
-                    } else if u.active {
-                        "active"
-                    } else {
-                        "deactivated"
-                    }
-                    .into(),
+                    status: UserStatus::of(&u),
                     id: u.id,
                     user_name: u.user_name,
                     display_name: u.display_name,

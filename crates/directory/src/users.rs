@@ -41,6 +41,38 @@ pub struct UserRecord {
     pub app_attributes: Value,
 }
 
+/// Where a user stands, as the console shows it: live and active, deactivated by the IdP,
+/// or deleted (restorable until purged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    Active,
+    Deactivated,
+    Deleted,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Deactivated => "deactivated",
+            UserStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn of(u: &UserRecord) -> UserStatus {
+        if u.deleted_at.is_some() {
+            UserStatus::Deleted
+        } else if u.active {
+            UserStatus::Active
+        } else {
+            UserStatus::Deactivated
+        }
+    }
+}
+
 /// What a write did, for the provisioning log and the change feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserChange {

@@ -3,12 +3,16 @@ import { Can } from "../components/Can";
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Finding } from "../api/generated/Finding";
+import type { TimelineSource } from "../api/generated/TimelineSource";
+import type { UserStatus } from "../api/generated/UserStatus";
 import { ApiError } from "../api/client";
 import { Time } from "../components/Time";
 import { useClient } from "../lib/context";
 import { VERDICT_HEADLINE, VERDICT_TONE } from "../lib/observe";
 
-const STATUS_CLASS: Record<string, string> = { active: "status-active", deactivated: "status-deactivated", deleted: "status-deleted" };
+const STATUS_CLASS: Record<UserStatus, string> = { active: "status-active", deactivated: "status-deactivated", deleted: "status-deleted" };
+const STATUS_LABEL: Record<UserStatus, string> = { active: "Active", deactivated: "Deactivated", deleted: "Deleted" };
+const SOURCE_LABEL: Record<TimelineSource, string> = { scim: "SCIM", directory: "directory", "sign-in": "sign-in" };
 
 export function TriageFinding({ finding: f, onChanged }: { finding: Finding; onChanged: () => void }) {
   const v = f.diagnosis.verdict;
@@ -29,9 +33,8 @@ export function TriageFinding({ finding: f, onChanged }: { finding: Finding; onC
           {f.email && f.email !== f.user_name ? <span className="muted"> · {f.email}</span> : null}
         </div>
         {f.status ? (
-          <span className={`badge ${STATUS_CLASS[f.status] ?? ""}`} data-testid="finding-status">
-            {f.status[0]?.toUpperCase()}
-            {f.status.slice(1)}
+          <span className={`badge ${STATUS_CLASS[f.status]}`} data-testid="finding-status">
+            {STATUS_LABEL[f.status]}
           </span>
         ) : null}
         {f.role ? (
@@ -89,7 +92,7 @@ export function TriageFinding({ finding: f, onChanged }: { finding: Finding; onC
                     <Time value={t.at} />
                   </td>
                   <td>
-                    <span className={`chip source-${t.source}`}>{t.source === "scim" ? "SCIM" : t.source}</span>
+                    <span className={`chip source-${t.source}`}>{SOURCE_LABEL[t.source]}</span>
                   </td>
                   <td>{t.what}</td>
                   <td className="break">{t.detail ? <WithTimes text={t.detail} /> : <span className="muted">—</span>}</td>

@@ -3,7 +3,7 @@
 //! no account.
 
 use super::diagnose::RefusedSignIn;
-use super::TimelineItem;
+use super::{TimelineItem, TimelineSource};
 use crate::error::Result;
 use crate::log::{self, LogQuery};
 use crate::timeline::{self, AccountChange, RoleGrant, StoryEvent, StoryGroup};
@@ -40,7 +40,7 @@ fn account_label(c: AccountChange) -> &'static str {
 }
 
 /// One story event in words: (source, what, detail). Groups by their display names.
-fn describe(event: &StoryEvent) -> (&'static str, String, Option<String>) {
+fn describe(event: &StoryEvent) -> (TimelineSource, String, Option<String>) {
     match event {
         StoryEvent::Account {
             change, changes, ..
@@ -53,15 +53,19 @@ fn describe(event: &StoryEvent) -> (&'static str, String, Option<String>) {
                     .collect::<Vec<_>>()
                     .join("; ")
             });
-            ("directory", account_label(*change).to_string(), detail)
+            (
+                TimelineSource::Directory,
+                account_label(*change).to_string(),
+                detail,
+            )
         }
         StoryEvent::MembershipAdded { group } => (
-            "directory",
+            TimelineSource::Directory,
             format!("Added to group {}", group_label(group)),
             None,
         ),
         StoryEvent::MembershipRemoved { group } => (
-            "directory",
+            TimelineSource::Directory,
             format!("Removed from group {}", group_label(group)),
             None,
         ),
@@ -74,7 +78,7 @@ fn describe(event: &StoryEvent) -> (&'static str, String, Option<String>) {
                 RoleGrant::Default => "the connection's default role".into(),
             };
             (
-                "directory",
+                TimelineSource::Directory,
                 format!("Role {} → {new}", old.as_deref().unwrap_or("(none)")),
                 Some(via),
             )
@@ -84,19 +88,19 @@ fn describe(event: &StoryEvent) -> (&'static str, String, Option<String>) {
             reason,
             warning,
         } => (
-            "sign-in",
+            TimelineSource::SignIn,
             format!("JIT sign-in {decision}"),
             reason.clone().or(warning.clone()),
         ),
         StoryEvent::SessionsRevoked { count, reason } => (
-            "directory",
+            TimelineSource::Directory,
             format!(
                 "{count} session{} revoked",
                 if *count == 1 { "" } else { "s" }
             ),
             reason.clone(),
         ),
-        StoryEvent::Other { feed_kind } => ("directory", feed_kind.clone(), None),
+        StoryEvent::Other { feed_kind } => (TimelineSource::Directory, feed_kind.clone(), None),
     }
 }
 
@@ -116,7 +120,7 @@ pub fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
     )? {
         items.push(TimelineItem {
             at: e.at.clone(),
-            source: "scim".into(),
+            source: TimelineSource::Scim,
             what: format!("{} {} → {} {}", e.method, e.path, e.status, e.outcome),
             detail: e.detail.clone().or(e.dialect.clone()),
         });
@@ -126,7 +130,7 @@ pub fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
         let (source, what, detail) = describe(&row.event);
         items.push(TimelineItem {
             at: row.at,
-            source: source.into(),
+            source,
             what,
             detail,
         });
@@ -144,7 +148,7 @@ pub fn timeline(db: &Connection, u: &UserRecord) -> Result<Vec<TimelineItem>> {
 pub fn refused_item(r: &RefusedSignIn) -> TimelineItem {
     TimelineItem {
         at: r.at.clone(),
-        source: "sign-in".into(),
+        source: TimelineSource::SignIn,
         what: format!(
             "JIT sign-in refused ({})",
             r.email.as_deref().unwrap_or(&r.subject)

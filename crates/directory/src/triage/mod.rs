@@ -16,7 +16,7 @@ use crate::db::fold;
 use crate::error::Result;
 use crate::log::{self, LogQuery};
 use crate::timeline::StoryGroup;
-use crate::users::{self, UserRecord};
+use crate::users::{self, UserRecord, UserStatus};
 use crate::{health, roles};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
@@ -69,12 +69,34 @@ pub fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
     (d <= max).then_some(d)
 }
 
+/// Where a timeline item comes from: a SCIM request in the provisioning log, the directory's
+/// change feed (account, membership, role, sessions), or a JIT sign-in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimelineSource {
+    Scim,
+    Directory,
+    SignIn,
+}
+
+impl TimelineSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimelineSource::Scim => "scim",
+            TimelineSource::Directory => "directory",
+            TimelineSource::SignIn => "sign-in",
+        }
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineItem {
     pub at: String,
-    pub source: String,
+    pub source: TimelineSource,
     pub what: String,
     pub detail: Option<String>,
 }
@@ -89,7 +111,7 @@ pub struct Finding {
     pub user_name: Option<String>,
     pub display_name: Option<String>,
     pub email: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<UserStatus>,
     pub role: Option<String>,
     /// The groups the user is a direct member of, by display name.
     pub groups: Vec<StoryGroup>,
@@ -110,7 +132,7 @@ pub struct Candidate {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub external_id: Option<String>,
-    pub status: String,
+    pub status: UserStatus,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -214,16 +236,6 @@ fn partial_matches(
     Ok(out)
 }
 
-fn status_of(u: &UserRecord) -> &'static str {
-    if u.deleted_at.is_some() {
-        "deleted"
-    } else if u.active {
-        "active"
-    } else {
-        "deactivated"
-    }
-}
-
 /// Searches every connection (or, with `expected`, notes when the person is elsewhere).
 pub fn triage(
     db: &Connection,
@@ -262,7 +274,7 @@ pub fn triage(
                 .into_iter()
                 .map(|u| Candidate {
                     connection_name: name_of(&u.connection_id),
-                    status: status_of(&u).into(),
+                    status: UserStatus::of(&u),
                     connection_id: u.connection_id,
                     user_id: u.id,
                     user_name: u.user_name,
@@ -313,7 +325,7 @@ pub fn triage(
             user_name: Some(u.user_name.clone()),
             display_name: u.display_name.clone(),
             email: u.primary_email.clone(),
-            status: Some(status_of(u).into()),
+            status: Some(UserStatus::of(u)),
             role: u.role.clone(),
             groups: evidence::groups_of(db, u)?,
             diagnosis: diagnose_user(&facts),
@@ -362,7 +374,7 @@ pub fn triage(
                         .iter()
                         .map(|e| TimelineItem {
                             at: e.at.clone(),
-                            source: "scim".into(),
+                            source: TimelineSource::Scim,
                             what: format!("{} {} → {} {}", e.method, e.path, e.status, e.outcome),
                             detail: e.detail.clone(),
                         })

@@ -52,13 +52,7 @@ pub(crate) fn user_row(u: &users::UserRecord, groups: Vec<GroupRef>) -> UserRow 
         family_name: u.family_name.clone(),
         primary_email: u.primary_email.clone(),
         external_id: u.external_id.clone(),
-        status: if u.deleted_at.is_some() {
-            UserStatus::Deleted
-        } else if u.active {
-            UserStatus::Active
-        } else {
-            UserStatus::Deactivated
-        },
+        status: UserStatus::of(u),
         purge_at: u.purge_at.clone(),
         groups,
         last_synced_at: u.last_synced_at.clone(),

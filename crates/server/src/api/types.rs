@@ -24,14 +24,7 @@ pub enum HealthState {
     Paused,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-#[ts(export)]
-pub enum UserStatus {
-    Active,
-    Deactivated,
-    Deleted,
-}
+pub use directory::users::UserStatus;
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS, ToSchema)]
 #[ts(export)]

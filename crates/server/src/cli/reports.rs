@@ -127,8 +127,7 @@ pub fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json:
             f.connection_name,
             f.user_name.as_deref().unwrap_or("-"),
             f.status
-                .as_deref()
-                .map(|s| format!("({s})"))
+                .map(|s| format!("({})", s.as_str()))
                 .unwrap_or_default()
         );
         println!("  {:?}: {}", f.diagnosis.verdict, f.diagnosis.summary);
@@ -144,7 +143,7 @@ pub fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json:
             println!("  - {step}");
         }
         for t in f.timeline.iter().rev().take(10) {
-            println!("    {}  {:<9} {}", t.at, t.source, t.what);
+            println!("    {}  {:<9} {}", t.at, t.source.as_str(), t.what);
         }
     }
     if !report.candidates.is_empty() {
@@ -159,7 +158,7 @@ pub fn triage(db: Option<PathBuf>, query: &str, expected: Option<&str>, as_json:
                 "  {} [{}] {}{}",
                 c.user_name,
                 c.connection_name,
-                c.status,
+                c.status.as_str(),
                 c.external_id
                     .as_deref()
                     .map(|e| format!(", externalId {e}"))

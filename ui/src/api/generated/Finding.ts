@@ -2,8 +2,9 @@
 import type { Diagnosis } from "./Diagnosis";
 import type { StoryGroup } from "./StoryGroup";
 import type { TimelineItem } from "./TimelineItem";
+import type { UserStatus } from "./UserStatus";
 
-export type Finding = { connection_id: string, connection_name: string, user_id: string | null, user_name: string | null, display_name: string | null, email: string | null, status: string | null, role: string | null, 
+export type Finding = { connection_id: string, connection_name: string, user_id: string | null, user_name: string | null, display_name: string | null, email: string | null, status: UserStatus | null, role: string | null, 
 /**
  * The groups the user is a direct member of, by display name.
  */
