@@ -435,7 +435,21 @@ async fn an_owner_sets_the_provider_in_the_console_checked_audited_and_kept_acro
         format!("issuer {}, client {CLIENT}", app.idp.base)
     );
 
-    // Kept across a restart.
+    // Moved to another provider: Ada's account, linked at the first, is linked again at the
+    // second by her verified email (a person linked at this issuer could not be claimed).
+    app.idp = spawn_provider().await;
+    assert_eq!(put_oidc(&app.t, &app.idp.base).await.0, StatusCode::OK);
+    let q = app.start().await;
+    let code = app.grant(&q, "ada-at-new-idp", "ada@example.com");
+    let (s, v) = app.finish(&q["state"], &code).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["me"]["email"], "ada@example.com");
+    let q = app.start().await;
+    let code = app.grant(&q, "someone-else", "ada@example.com");
+    let r = app.finish(&q["state"], &code).await;
+    assert_eq!(code_of(&r), (StatusCode::FORBIDDEN, Some("not_on_team")));
+
+    // Kept across a restart (the server restarts on the system clock).
     app.t.restart().await;
     let (_, providers) = app.public(Method::GET, "/auth/providers", None).await;
     assert_eq!(providers["oidc"]["issuer"], app.idp.base.as_str());

@@ -270,10 +270,12 @@ impl Directory {
                     return Ok(Some(a));
                 }
                 let Some(email) = email else { return Ok(None) };
-                // Only an account not yet linked to another subject can be claimed by email.
+                // Only an account not yet linked to a subject at this issuer can be claimed by
+                // email: one linked at an earlier issuer (an owner changed the provider) is
+                // linked again here.
                 Ok(admins::by_email(c, &email)?
                     .map(|c| c.admin)
-                    .filter(|a| a.oidc_subject.is_none()))
+                    .filter(|a| a.oidc_issuer.as_deref() != Some(iss.as_str())))
             })
             .await?;
         let who = verified_email.unwrap_or(subject);
@@ -294,7 +296,7 @@ impl Directory {
         let issued = self
             .db
             .write(move |c| {
-                if admin.oidc_subject.is_none() {
+                if admin.oidc_issuer.as_deref() != Some(iss.as_str()) {
                     admins::link_subject(c, &admin.id, &iss, &sub, now)?;
                 }
                 admin_sessions::issue(c, &admin.id, "oidc", &actor, now)
