@@ -10,27 +10,118 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
-/// Outcome classes of a request, as the log and the console name them.
-pub mod outcome {
-    pub const CREATED: &str = "created";
-    pub const UPDATED: &str = "updated";
-    pub const UNCHANGED: &str = "unchanged";
-    pub const DEACTIVATED: &str = "deactivated";
-    pub const REACTIVATED: &str = "reactivated";
-    pub const DELETED: &str = "deleted";
-    pub const MEMBERSHIP_ADDED: &str = "membership_added";
-    pub const MEMBERSHIP_REMOVED: &str = "membership_removed";
-    pub const MEMBERSHIP_CHANGED: &str = "membership_changed";
-    pub const READ: &str = "read";
-    pub const AUTH_FAILED: &str = "auth_failed";
-    pub const CONFLICT: &str = "conflict";
-    pub const NOT_FOUND: &str = "not_found";
-    pub const INVALID: &str = "invalid";
-    pub const PRECONDITION_FAILED: &str = "precondition_failed";
-    pub const RATE_LIMITED: &str = "rate_limited";
-    pub const TOO_LARGE: &str = "too_large";
-    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
-    pub const ERROR: &str = "error";
+/// What a logged request did, as the log stores it (`outcome` column) and the console shows
+/// it: a write's effect, a read, or why it was refused.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LogOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    Deactivated,
+    Reactivated,
+    Deleted,
+    /// A deleted user or group brought back within its retention window.
+    Restored,
+    MembershipAdded,
+    MembershipRemoved,
+    MembershipChanged,
+    /// A request that changed nothing (also what a log row is until its request's answer is known).
+    #[default]
+    Read,
+    AuthFailed,
+    Conflict,
+    NotFound,
+    Invalid,
+    PreconditionFailed,
+    RateLimited,
+    TooLarge,
+    UnsupportedMediaType,
+    Error,
+    /// A resource's retention window ended and it was purged (kept past log pruning).
+    Purged,
+}
+
+impl LogOutcome {
+    pub const ALL: [LogOutcome; 21] = [
+        LogOutcome::Created,
+        LogOutcome::Updated,
+        LogOutcome::Unchanged,
+        LogOutcome::Deactivated,
+        LogOutcome::Reactivated,
+        LogOutcome::Deleted,
+        LogOutcome::Restored,
+        LogOutcome::MembershipAdded,
+        LogOutcome::MembershipRemoved,
+        LogOutcome::MembershipChanged,
+        LogOutcome::Read,
+        LogOutcome::AuthFailed,
+        LogOutcome::Conflict,
+        LogOutcome::NotFound,
+        LogOutcome::Invalid,
+        LogOutcome::PreconditionFailed,
+        LogOutcome::RateLimited,
+        LogOutcome::TooLarge,
+        LogOutcome::UnsupportedMediaType,
+        LogOutcome::Error,
+        LogOutcome::Purged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogOutcome::Created => "created",
+            LogOutcome::Updated => "updated",
+            LogOutcome::Unchanged => "unchanged",
+            LogOutcome::Deactivated => "deactivated",
+            LogOutcome::Reactivated => "reactivated",
+            LogOutcome::Deleted => "deleted",
+            LogOutcome::Restored => "restored",
+            LogOutcome::MembershipAdded => "membership_added",
+            LogOutcome::MembershipRemoved => "membership_removed",
+            LogOutcome::MembershipChanged => "membership_changed",
+            LogOutcome::Read => "read",
+            LogOutcome::AuthFailed => "auth_failed",
+            LogOutcome::Conflict => "conflict",
+            LogOutcome::NotFound => "not_found",
+            LogOutcome::Invalid => "invalid",
+            LogOutcome::PreconditionFailed => "precondition_failed",
+            LogOutcome::RateLimited => "rate_limited",
+            LogOutcome::TooLarge => "too_large",
+            LogOutcome::UnsupportedMediaType => "unsupported_media_type",
+            LogOutcome::Error => "error",
+            LogOutcome::Purged => "purged",
+        }
+    }
+
+    /// The outcome named `s`, as stored or as a filter names it.
+    pub fn parse(s: &str) -> Option<LogOutcome> {
+        LogOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for LogOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::ToSql for LogOutcome {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::types::FromSql for LogOutcome {
+    fn column_result(v: ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = v.as_str()?;
+        LogOutcome::parse(s).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("unknown log outcome {s:?}").into())
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -41,7 +132,7 @@ pub struct LogEntry {
     pub method: String,
     pub path: String,
     pub status: u16,
-    pub outcome: String,
+    pub outcome: LogOutcome,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub user_name: Option<String>,
@@ -175,7 +266,7 @@ pub const MAX_TEXT_CHARS: usize = 256;
 pub struct LogQuery {
     pub connection_id: Option<String>,
     pub resource_id: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<LogOutcome>,
     /// "success" (2xx) or "failure" (anything else).
     pub status: Option<String>,
     /// An identity (userName or email, externalId, resource id; exact or a prefix) or free
@@ -227,7 +318,7 @@ fn filter_sql(q: &LogQuery) -> Result<(String, Vec<SqlValue>)> {
     }
     if let Some(o) = &q.outcome {
         sql.push_str(" AND outcome = ?");
-        args.push(o.clone().into());
+        args.push(o.as_str().to_string().into());
     }
     match q.status.as_deref() {
         None => {}
@@ -646,7 +737,7 @@ mod tests {
                     connection_id: Some("c1".into()),
                     before_id: Some(1000),
                     status: Some("failure".into()),
-                    outcome: Some("conflict".into()),
+                    outcome: Some(crate::log::LogOutcome::Conflict),
                     since: Some("2026-01-01".into()),
                     ..Default::default()
                 },
@@ -788,7 +879,7 @@ mod tests {
                             method: "GET".into(),
                             path: "/Users".into(),
                             status: 200,
-                            outcome: outcome.into(),
+                            outcome: crate::log::LogOutcome::parse(outcome).unwrap(),
                             ..Default::default()
                         },
                     )?;

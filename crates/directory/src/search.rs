@@ -59,7 +59,7 @@ pub struct LogHit {
     pub method: String,
     pub path: String,
     pub status: u16,
-    pub outcome: String,
+    pub outcome: crate::log::LogOutcome,
     pub user_name: Option<String>,
 }
 

@@ -349,7 +349,7 @@ pub struct RequestSeen {
     pub method: String,
     pub path: String,
     pub status: i64,
-    pub outcome: String,
+    pub outcome: crate::log::LogOutcome,
 }
 
 /// What the setup page shows live: the IdP's requests since the link was created (its

@@ -300,7 +300,7 @@ mod tests {
             method: method.into(),
             path: "/Users".into(),
             status,
-            outcome: outcome.into(),
+            outcome: crate::log::LogOutcome::parse(outcome).unwrap(),
             dialect: Some("okta".into()),
             ..Default::default()
         }

@@ -20,7 +20,7 @@ async fn follow_up_runs_after_commit_and_only_on_success() {
                     method: "GET".into(),
                     path: "/Users".into(),
                     status: 401,
-                    outcome: "auth_failed".into(),
+                    outcome: directory::log::LogOutcome::AuthFailed,
                     ..Default::default()
                 },
             )

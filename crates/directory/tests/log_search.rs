@@ -31,7 +31,11 @@ fn seed(rows: Vec<Row>) -> (tempfile::TempDir, Db, Vec<i64>) {
                         method: "PATCH".into(),
                         path: path.into(),
                         status,
-                        outcome: if status < 400 { "updated" } else { "conflict" }.into(),
+                        outcome: if status < 400 {
+                            directory::log::LogOutcome::Updated
+                        } else {
+                            directory::log::LogOutcome::Conflict
+                        },
                         resource_type: Some("User".into()),
                         resource_id: rid.map(Into::into),
                         user_name: user.map(Into::into),

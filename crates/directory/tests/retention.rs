@@ -23,7 +23,7 @@ fn open() -> (tempfile::TempDir, Db) {
 /// Appends one log row `days_ago` before now() with this outcome.
 fn log_row(db: &Db, days_ago: i64, outcome: &str) {
     let at = directory::clock::fmt_time(now() - Duration::days(days_ago));
-    let outcome = outcome.to_string();
+    let outcome = log::LogOutcome::parse(outcome).expect("a known outcome");
     db.write_blocking(move |c| {
         log::append(
             c,
@@ -167,7 +167,7 @@ async fn pruning_n_rows_in_batches_of_b_takes_ceil_n_over_b_writes() {
                     method: "GET".into(),
                     path: format!("/Users/{i}"),
                     status: 200,
-                    outcome: "read".into(),
+                    outcome: directory::log::LogOutcome::Read,
                     ..Default::default()
                 },
             )?;
@@ -204,7 +204,7 @@ async fn pruning_n_rows_in_batches_of_b_takes_ceil_n_over_b_writes() {
                     method: "GET".into(),
                     path: "/Users".into(),
                     status: 200,
-                    outcome: "read".into(),
+                    outcome: directory::log::LogOutcome::Read,
                     ..Default::default()
                 },
             )?;

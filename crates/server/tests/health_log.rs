@@ -124,7 +124,7 @@ async fn expected_cadence_is_validated_and_decides_idle() {
                     method: "GET".into(),
                     path: "/Users".into(),
                     status: 200,
-                    outcome: "read".into(),
+                    outcome: directory::log::LogOutcome::Read,
                     ..Default::default()
                 },
             )

@@ -64,7 +64,7 @@ async fn identity_and_windowed_text_search_over_http() {
                         method: "GET".into(),
                         path: format!("/Users/filler-{i}"),
                         status: 200,
-                        outcome: "read".into(),
+                        outcome: directory::log::LogOutcome::Read,
                         user_name: Some(format!("filler{i}@acme.test")),
                         detail: (i == 0).then(|| "the needle in the oldest row".to_string()),
                         duration_ms: 1.0,
@@ -228,11 +228,27 @@ async fn identity_and_windowed_text_search_over_http() {
         admin(&format!("/log/export?q={long}")),
         admin(&format!("/connections/{c1}/log?status=sometimes")),
         admin("/log?status=sometimes"),
+        // An outcome the log never records is refused, not answered with an empty page.
+        admin(&format!("/connections/{c1}/log?outcome=made_up")),
+        admin("/log?outcome=made_up"),
+        admin("/log/export?outcome=made_up"),
     ] {
         let (s, _, body) = get(&http, &url, &secret).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{url}: {body}");
         let e: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(e["code"], json!("bad_request"), "{body}");
     }
+    // A known outcome filters; an empty one is no filter.
+    let url = admin(&format!("/connections/{c1}/log?outcome=created"));
+    let created = page(&http, &url, &secret).await["items"].clone();
+    let created = created.as_array().unwrap();
+    assert!(!created.is_empty());
+    assert!(
+        created.iter().all(|r| r["outcome"] == "created"),
+        "{created:?}"
+    );
+    let url = admin(&format!("/connections/{c1}/log?outcome=&limit=5"));
+    let all = page(&http, &url, &secret).await["items"].clone();
+    assert_eq!(all.as_array().unwrap().len(), 5, "{all}");
     server.shutdown().await;
 }

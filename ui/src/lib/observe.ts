@@ -1,9 +1,10 @@
 // Provisioning-log vocabulary: outcomes in admin words, success/failure, time ranges, PATCH operations as lines.
+import type { LogOutcome } from "../api/generated/LogOutcome";
 import type { LogRow } from "../api/generated/LogRow";
 import type { Verdict } from "../api/generated/Verdict";
 
-/** Outcome codes the server logs (crates/directory/src/log.rs `outcome`), in the words an admin uses. */
-export const ACTION_LABEL: Record<string, string> = {
+/** Every outcome the server logs (`directory::log::LogOutcome`), in the words an admin uses. */
+export const ACTION_LABEL: Record<LogOutcome, string> = {
   created: "Created",
   updated: "Updated",
   unchanged: "No change",
@@ -28,7 +29,7 @@ export const ACTION_LABEL: Record<string, string> = {
 };
 
 /** The filter dropdown's choices, in the order an admin scans them. */
-export const ACTION_CHOICES = [
+export const ACTION_CHOICES: readonly LogOutcome[] = [
   "created",
   "updated",
   "deactivated",
@@ -44,10 +45,10 @@ export const ACTION_CHOICES = [
   "not_found",
   "rate_limited",
   "error",
-] as const;
+];
 
-export function actionLabel(outcome: string): string {
-  return ACTION_LABEL[outcome] ?? outcome.replace(/_/g, " ");
+export function actionLabel(outcome: LogOutcome): string {
+  return ACTION_LABEL[outcome];
 }
 
 export type RowStatus = { ok: boolean; label: string };

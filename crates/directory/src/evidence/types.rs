@@ -282,7 +282,7 @@ pub struct EvidenceFailedRequest {
     pub method: String,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub status: i64,
-    pub outcome: String,
+    pub outcome: crate::log::LogOutcome,
     pub detail: Option<String>,
     pub dialect: Option<String>,
     pub received_at: String,

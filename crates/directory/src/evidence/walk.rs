@@ -11,7 +11,7 @@ pub(super) struct Request {
     pub(super) user_id: String,
     pub(super) method: String,
     pub(super) status: i64,
-    pub(super) outcome: String,
+    pub(super) outcome: log::LogOutcome,
     pub(super) user_name: Option<String>,
     pub(super) external_id: Option<String>,
     pub(super) duration_us: i64,
@@ -236,16 +236,16 @@ impl<'a> Walk<'a> {
                 }
                 continue;
             }
-            match r.outcome.as_str() {
-                log::outcome::DEACTIVATED | log::outcome::DELETED => self.leaver(i, &key),
-                log::outcome::REACTIVATED => self.reactivated(i, &key)?,
+            match r.outcome {
+                log::LogOutcome::Deactivated | log::LogOutcome::Deleted => self.leaver(i, &key),
+                log::LogOutcome::Reactivated => self.reactivated(i, &key)?,
                 other => {
                     // A success that is no deprovisioning: refusals with unread bodies before
                     // it were its own attempts, not a leaver's.
                     let t = self.tracks.entry(key).or_default();
                     t.pending
                         .retain(|(_, intent)| *intent != FailedIntent::Unknown);
-                    if other == log::outcome::CREATED {
+                    if other == log::LogOutcome::Created {
                         t.ended_at = Some(None);
                     }
                 }
@@ -279,7 +279,7 @@ impl<'a> Walk<'a> {
         if let Some(known) = self.tracks.get(key).and_then(|t| t.ended_at.clone()) {
             return Ok(known);
         }
-        let before: Option<(String, String)> = self
+        let before: Option<(log::LogOutcome, String)> = self
             .db
             .prepare_cached(
                 "SELECT outcome, at FROM provisioning_log
@@ -293,7 +293,7 @@ impl<'a> Walk<'a> {
             })
             .optional()?;
         let ended = before
-            .filter(|(o, _)| o == log::outcome::DEACTIVATED || o == log::outcome::DELETED)
+            .filter(|(o, _)| matches!(o, log::LogOutcome::Deactivated | log::LogOutcome::Deleted))
             .map(|(_, at)| at);
         self.tracks.entry(key.clone()).or_default().ended_at = Some(ended.clone());
         Ok(ended)
@@ -316,7 +316,7 @@ impl<'a> Walk<'a> {
             intent,
             method: r.method.clone(),
             status: r.status,
-            outcome: r.outcome.clone(),
+            outcome: r.outcome,
             detail: r.detail.clone(),
             dialect: r.dialect.clone(),
             received_at: fmt_micros(r.received_us()),
@@ -356,7 +356,7 @@ impl<'a> Walk<'a> {
             user_id: r.user_id.clone(),
             user_name: r.user_name.clone(),
             external_id: r.external_id.clone(),
-            how: if r.outcome == log::outcome::DELETED {
+            how: if r.outcome == log::LogOutcome::Deleted {
                 LeaverHow::Deleted
             } else {
                 LeaverHow::Deactivated

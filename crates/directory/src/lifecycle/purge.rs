@@ -149,7 +149,7 @@ fn purge_tombstone(
             method: "PURGE".into(),
             path: format!("/{kind}s/{id}"),
             status: 200,
-            outcome: "purged".into(),
+            outcome: crate::log::LogOutcome::Purged,
             resource_type: Some(kind.to_string()),
             resource_id: Some(id.to_string()),
             user_name: Some(name.to_string()),

@@ -166,7 +166,7 @@ fn purged_or_unknown(db: &Connection, connection_id: &str, id: &str) -> Result<E
         &crate::log::LogQuery {
             connection_id: Some(connection_id.to_string()),
             resource_id: Some(id.to_string()),
-            outcome: Some("purged".into()),
+            outcome: Some(crate::log::LogOutcome::Purged),
             limit: 1,
             ..Default::default()
         },

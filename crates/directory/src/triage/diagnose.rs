@@ -299,7 +299,7 @@ mod tests {
         let rejected = LogEntry {
             at: "t".into(),
             status: 400,
-            outcome: "invalid".into(),
+            outcome: crate::log::LogOutcome::Invalid,
             detail: Some("userName is required".into()),
             ..Default::default()
         };

@@ -297,7 +297,7 @@ pub fn triage(
             &LogQuery {
                 connection_id: Some(u.connection_id.clone()),
                 resource_id: Some(u.id.clone()),
-                outcome: Some("deactivated".into()),
+                outcome: Some(crate::log::LogOutcome::Deactivated),
                 limit: 1,
                 ..Default::default()
             },

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use directory::health;
-use directory::log::{LogEntry, LogQuery};
+use directory::log::{LogEntry, LogOutcome, LogQuery};
 use serde::Deserialize;
 
 fn health_of(s: health::HealthState) -> HealthState {
@@ -154,8 +154,11 @@ pub(crate) async fn ensure_connection(st: &AppState, id: &str) -> Result<(), Api
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct LogParams {
-    /// One outcome: created, updated, deactivated, deleted, auth_failed, invalid, ...
-    outcome: Option<String>,
+    /// One outcome (created, updated, deactivated, deleted, auth_failed, invalid, ...); an
+    /// unknown one is 400.
+    #[serde(default, deserialize_with = "super::observe::outcome_filter")]
+    #[param(value_type = Option<LogOutcome>)]
+    outcome: Option<LogOutcome>,
     /// success or failure.
     status: Option<String>,
     /// An identity (userName, externalId, resource id; equal or prefix) or free text.
@@ -186,7 +189,7 @@ pub(super) async fn connection_log(
     let q = LogQuery {
         connection_id: Some(id),
         resource_id: None,
-        outcome: p.outcome.filter(|s| !s.is_empty()),
+        outcome: p.outcome,
         status: p.status.filter(|s| !s.is_empty()),
         text: p.q,
         before_id: p.before_id,

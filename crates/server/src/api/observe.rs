@@ -10,16 +10,33 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use directory::log::{self, LogQuery};
+use directory::log::{self, LogOutcome, LogQuery};
 use serde::Deserialize;
+
+/// A log filter's `outcome` parameter: absent or empty is no filter, a known outcome is that
+/// one, anything else is refused (400) rather than matching nothing.
+pub(super) fn outcome_filter<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<LogOutcome>, D::Error> {
+    let raw: Option<String> = Option::deserialize(d)?;
+    match raw.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => LogOutcome::parse(s)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown outcome {s:?}"))),
+    }
+}
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogFilter {
     /// A connection id; absent or empty for every connection.
     pub connection: Option<String>,
-    /// One outcome: created, updated, deactivated, deleted, auth_failed, invalid, ...
-    pub outcome: Option<String>,
+    /// One outcome (created, updated, deactivated, deleted, auth_failed, invalid, ...); an
+    /// unknown one is 400.
+    #[serde(default, deserialize_with = "outcome_filter")]
+    #[param(value_type = Option<LogOutcome>)]
+    pub outcome: Option<LogOutcome>,
     /// success or failure.
     pub status: Option<String>,
     /// An identity (userName, externalId, resource id; equal or prefix) or free text.
@@ -43,7 +60,7 @@ impl LogFilter {
         LogQuery {
             connection_id: nonempty(&self.connection),
             resource_id: None,
-            outcome: nonempty(&self.outcome),
+            outcome: self.outcome,
             status: nonempty(&self.status),
             text: nonempty(&self.q),
             before_id: self.before_id,
@@ -205,7 +222,7 @@ pub async fn export_log(
             e.method,
             e.path,
             e.status.to_string(),
-            e.outcome,
+            e.outcome.to_string(),
             e.resource_type.unwrap_or_default(),
             e.resource_id.unwrap_or_default(),
             e.user_name.unwrap_or_default(),

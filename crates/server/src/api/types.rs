@@ -125,7 +125,7 @@ pub struct LogRow {
     pub method: String,
     pub path: String,
     pub status: i32,
-    pub outcome: String,
+    pub outcome: directory::log::LogOutcome,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub user_name: Option<String>,

@@ -4,7 +4,7 @@
 
 use crate::state::AppState;
 use axum::http::Method;
-use directory::log::{outcome, LogEntry};
+use directory::log::{LogEntry, LogOutcome};
 use scim::ScimError;
 use std::time::Instant;
 
@@ -14,7 +14,7 @@ pub(super) struct Trace {
     pub(super) connection_id: Option<String>,
     pub(super) token_prefix: Option<String>,
     pub(super) dialect: Option<String>,
-    pub(super) outcome: Option<&'static str>,
+    pub(super) outcome: Option<LogOutcome>,
     pub(super) resource_type: Option<&'static str>,
     pub(super) resource_id: Option<String>,
     pub(super) user_name: Option<String>,
@@ -35,17 +35,17 @@ pub(super) struct Trace {
     pub(super) retry_after: Option<u64>,
 }
 
-pub(super) fn error_outcome(e: &ScimError) -> &'static str {
+pub(super) fn error_outcome(e: &ScimError) -> LogOutcome {
     match e.status {
-        400 => outcome::INVALID,
-        401 => outcome::AUTH_FAILED,
-        404 => outcome::NOT_FOUND,
-        409 => outcome::CONFLICT,
-        412 => outcome::PRECONDITION_FAILED,
-        413 => outcome::TOO_LARGE,
-        415 => outcome::UNSUPPORTED_MEDIA_TYPE,
-        429 => outcome::RATE_LIMITED,
-        _ => outcome::ERROR,
+        400 => LogOutcome::Invalid,
+        401 => LogOutcome::AuthFailed,
+        404 => LogOutcome::NotFound,
+        409 => LogOutcome::Conflict,
+        412 => LogOutcome::PreconditionFailed,
+        413 => LogOutcome::TooLarge,
+        415 => LogOutcome::UnsupportedMediaType,
+        429 => LogOutcome::RateLimited,
+        _ => LogOutcome::Error,
     }
 }
 
@@ -121,7 +121,7 @@ pub(super) fn log_entry(
         method: method.to_string(),
         path: truncate(path, 2048),
         status,
-        outcome: t.outcome.unwrap_or(outcome::READ).to_string(),
+        outcome: t.outcome.unwrap_or(LogOutcome::Read),
         resource_type: t.resource_type.map(str::to_string),
         resource_id: t.resource_id.clone(),
         user_name: t.user_name.clone(),

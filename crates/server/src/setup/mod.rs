@@ -112,7 +112,7 @@ pub struct SetupRequest {
     pub path: String,
     #[ts(type = "number")]
     pub status: i64,
-    pub outcome: String,
+    pub outcome: directory::log::LogOutcome,
 }
 
 /// Which credential the IT admin asks for: a bearer token (every IdP; the default) or OAuth

@@ -7,7 +7,7 @@ use crate::db::RawConnection;
 use crate::groups::{self, GroupRecord, MembershipDelta};
 use crate::lifecycle;
 use crate::live::Change;
-use crate::log::{self, outcome, LogEntry};
+use crate::log::{self, LogEntry, LogOutcome};
 use crate::service::Directory;
 use crate::users::{self, UserChange, UserRecord};
 use crate::Result;
@@ -44,9 +44,22 @@ impl UserWrite {
     }
 }
 
+/// The log's outcome for what a write did to a user.
+fn change_outcome(c: UserChange) -> LogOutcome {
+    match c {
+        UserChange::Created => LogOutcome::Created,
+        UserChange::Updated => LogOutcome::Updated,
+        UserChange::Deactivated => LogOutcome::Deactivated,
+        UserChange::Reactivated => LogOutcome::Reactivated,
+        UserChange::Deleted => LogOutcome::Deleted,
+        UserChange::Restored => LogOutcome::Restored,
+        UserChange::Unchanged => LogOutcome::Unchanged,
+    }
+}
+
 impl Describe for UserWrite {
     fn describe(&self, e: &mut LogEntry) {
-        e.outcome = self.change.as_str().to_string();
+        e.outcome = change_outcome(self.change);
         describe_user(&self.user, e);
         e.changes = Some(self.changes.clone()).filter(|c| !c.is_empty());
     }
@@ -56,11 +69,10 @@ impl Describe for UserRecord {
     fn describe(&self, e: &mut LogEntry) {
         describe_user(self, e);
         e.outcome = if self.deleted_at.is_some() {
-            outcome::DELETED
+            LogOutcome::Deleted
         } else {
-            outcome::CREATED
-        }
-        .to_string();
+            LogOutcome::Created
+        };
     }
 }
 
@@ -96,14 +108,13 @@ impl Describe for GroupWrite {
         e.changes = self.changes.clone().filter(|c| !c.is_empty());
         let (added, removed) = (self.delta.added.len(), self.delta.removed.len());
         e.outcome = match self.verb {
-            GroupVerb::Create => outcome::CREATED,
-            GroupVerb::Delete => outcome::DELETED,
-            GroupVerb::Update if added > 0 && removed > 0 => outcome::MEMBERSHIP_CHANGED,
-            GroupVerb::Update if added > 0 => outcome::MEMBERSHIP_ADDED,
-            GroupVerb::Update if removed > 0 => outcome::MEMBERSHIP_REMOVED,
-            GroupVerb::Update => outcome::UPDATED,
-        }
-        .to_string();
+            GroupVerb::Create => LogOutcome::Created,
+            GroupVerb::Delete => LogOutcome::Deleted,
+            GroupVerb::Update if added > 0 && removed > 0 => LogOutcome::MembershipChanged,
+            GroupVerb::Update if added > 0 => LogOutcome::MembershipAdded,
+            GroupVerb::Update if removed > 0 => LogOutcome::MembershipRemoved,
+            GroupVerb::Update => LogOutcome::Updated,
+        };
         if added + removed > 0 {
             let mut d = format!("members +{added} -{removed}");
             let ids: Vec<String> = self
