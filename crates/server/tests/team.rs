@@ -501,7 +501,7 @@ async fn repeated_failures_from_one_address_are_throttled() {
 
 #[tokio::test]
 async fn sessions_are_listed_and_owners_revoke_anyones() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     let owner = member(&app, "gu@example.com", "owner").await;
     let support = member(&app, "ha@example.com", "support").await;
     let (_, mine) = as_session(&app, &support, Method::GET, "/auth/sessions", None).await;
@@ -547,4 +547,15 @@ async fn sessions_are_listed_and_owners_revoke_anyones() {
         .unwrap();
     assert_eq!(revoked.actor_email.as_deref(), Some("gu@example.com"));
     assert_eq!(revoked.detail.as_deref(), Some("ha@example.com"));
+
+    // Sessions live in the database: the owner's survives a restart, the revoked one stays
+    // revoked.
+    app.restart().await;
+    let (s, me) = as_session(&app, &owner, Method::GET, "/auth/me", None).await;
+    assert_eq!(
+        (s, &me["email"]),
+        (StatusCode::OK, &json!("gu@example.com"))
+    );
+    let (s, _) = as_session(&app, &support, Method::GET, "/auth/me", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
