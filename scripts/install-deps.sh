@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 BUILD_PKGS="libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file"
-TEST_PKGS="xvfb xauth webkit2gtk-driver chromium openssl curl ca-certificates systemd poppler-utils jq sqlite3"
+TEST_PKGS="xvfb xauth webkit2gtk-driver chromium openssl curl ca-certificates systemd poppler-utils jq sqlite3 postgresql"
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -10,6 +10,13 @@ pub enum Error {
     Scim(#[from] ScimError),
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A PostgreSQL statement failed (pg/); a lost connection is `Unavailable` instead.
+    #[error("database: {0}")]
+    Postgres(tokio_postgres::Error),
+    /// The database cannot be reached now (a server away, a pool with no free connection):
+    /// nothing was applied; retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
     #[error("stored data is corrupt: {0}")]
@@ -72,8 +79,9 @@ impl Error {
                 400..=499 => Code::Invalid,
                 _ => Code::Internal,
             },
-            Error::Closed | Error::Abandoned => Code::Unavailable,
+            Error::Closed | Error::Abandoned | Error::Unavailable(_) => Code::Unavailable,
             Error::Sql(_)
+            | Error::Postgres(_)
             | Error::Io(_)
             | Error::Corrupt(_)
             | Error::NewerDatabase { .. }
@@ -91,6 +99,9 @@ impl Error {
             Error::Closed => "Muster is stopping; retry shortly".to_string(),
             Error::Abandoned => {
                 "the request gave up before it ran; nothing was applied".to_string()
+            }
+            Error::Unavailable(_) => {
+                "the database is unavailable; nothing was applied, retry shortly".to_string()
             }
             _ => "internal error; the request was not applied".to_string(),
         }

@@ -27,6 +27,7 @@ pub mod oauth;
 pub mod oidc_logins;
 pub mod oidc_settings;
 pub mod onboard;
+pub mod pg;
 pub mod preconditions;
 pub mod query;
 pub mod retention;

@@ -1,0 +1,83 @@
+//! One holder per background job across the cluster (purge, retention pruning, health
+//! sweeps): a session advisory lock on a connection of the holder's own. The database ends
+//! the lease with the session, so an instance that dies (or loses its connection) frees the
+//! job for another within the server's connection timeout, with no expiry to tune.
+
+use crate::error::Result;
+use sha2::{Digest, Sha256};
+use tokio_postgres::{Client, Config};
+
+/// A held lease. Dropping it closes its connection, which releases the lock.
+pub struct Lease {
+    client: Client,
+    job: String,
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease").field("job", &self.job).finish()
+    }
+}
+
+/// The lock key of a job: stable across builds and instances, in the negative half so it
+/// never meets the fixed keys (migrations, feed numbering).
+pub fn key(job: &str) -> i64 {
+    let digest = Sha256::digest(format!("muster lease {job}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes) | i64::MIN
+}
+
+/// Takes the lease on `job` if no live session holds it; None when another does.
+pub async fn try_acquire(config: &Config, job: &str) -> Result<Option<Lease>> {
+    let client = super::dedicated(config).await?;
+    let held: bool = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key(job)])
+        .await?
+        .get(0);
+    Ok(held.then(|| Lease {
+        client,
+        job: job.to_string(),
+    }))
+}
+
+impl Lease {
+    pub fn job(&self) -> &str {
+        &self.job
+    }
+
+    /// Whether the lease still stands: its session is alive and holds the lock. A job checks
+    /// this before each run; false means another instance may have it now.
+    pub async fn is_held(&self) -> bool {
+        if self.client.is_closed() {
+            return false;
+        }
+        self.client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+                   AND pid = pg_backend_pid() AND granted
+                   AND ((classid::bigint << 32) | objid::bigint) = $1)",
+                &[&key(&self.job)],
+            )
+            .await
+            .map(|r| r.get::<_, bool>(0))
+            .unwrap_or(false)
+    }
+
+    /// The session holding the lease (tests end it to play a dying instance).
+    pub async fn backend_pid(&self) -> Result<i32> {
+        Ok(self
+            .client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await?
+            .get(0))
+    }
+
+    /// Gives the lease up now (dropping it does too, once the connection closes).
+    pub async fn release(self) -> Result<()> {
+        self.client
+            .execute("SELECT pg_advisory_unlock($1)", &[&key(&self.job)])
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,499 @@
+//! The PostgreSQL store against a real PostgreSQL: clear errors for a bad or unreachable
+//! database, migrations once across instances starting together, and the invariants that
+//! must hold across instances — the change feed never skips or repeats a late commit, one
+//! lease holder per job that dies with its session, live changes that cross instances only
+//! when committed.
+
+#[path = "support/postgres.rs"]
+mod postgres;
+
+use directory::live::{Change, ChangeKind};
+use directory::pg::{feed, lease, live, PgStore};
+use directory::{Code, Error};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+#[tokio::test]
+async fn a_bad_or_unreachable_database_is_a_clear_error_without_the_password() {
+    let err = PgStore::connect("postgres://muster@127.0.0.1:notaport/x")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Invalid, "{err}");
+    assert!(err.to_string().contains("database URL"), "{err}");
+
+    let err = PgStore::connect("postgres:///muster").await.unwrap_err();
+    assert_eq!(err.code(), Code::Invalid, "{err}");
+
+    // A closed loopback port: refused at once, named, and the password never echoed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = PgStore::connect(&format!("postgres://muster:s3cret@127.0.0.1:{port}/muster"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}/muster")), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+
+    // A server that is there, but not the database.
+    let url = postgres::fresh_database().await;
+    let (prefix, _) = url.rsplit_once('/').unwrap();
+    let err = PgStore::connect(&format!("{prefix}/no_such_database"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err}");
+    assert!(err.to_string().contains("no_such_database"), "{err}");
+}
+
+#[tokio::test]
+async fn instances_starting_together_migrate_once_and_a_newer_schema_is_refused() {
+    let url = postgres::fresh_database().await;
+    let (a, b) = tokio::join!(PgStore::connect(&url), PgStore::connect(&url));
+    a.unwrap();
+    b.unwrap();
+    let raw = postgres::raw(&url).await;
+    let versions: Vec<i64> = raw
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        versions,
+        directory::pg::MIGRATIONS
+            .iter()
+            .map(|m| m.0)
+            .collect::<Vec<_>>()
+    );
+    // Connecting again applies nothing twice.
+    PgStore::connect(&url).await.unwrap();
+
+    raw.execute("INSERT INTO schema_version (version) VALUES (999)", &[])
+        .await
+        .unwrap();
+    match PgStore::connect(&url).await.unwrap_err() {
+        Error::NewerDatabase { found, supported } => {
+            assert_eq!(found, 999);
+            assert_eq!(supported, directory::pg::SUPPORTED_VERSION);
+        }
+        other => panic!("expected NewerDatabase, got {other}"),
+    }
+}
+
+async fn append(db: &impl deadpool_postgres::GenericClient, n: usize) -> i64 {
+    feed::append(
+        db,
+        "c1",
+        "user.created",
+        Some(&format!("u{n}")),
+        None,
+        "{}",
+        "2026-12-07T00:00:00.000Z",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_late_commit_is_never_skipped_by_a_reader_that_moved_on() {
+    let url = postgres::fresh_database().await;
+    let store = PgStore::connect(&url).await.unwrap();
+    let mut reader = store.client().await.unwrap();
+    let mut a = store.client().await.unwrap();
+    let mut b = store.client().await.unwrap();
+
+    // A writes first and commits last; B writes later and commits first.
+    let ta = a.transaction().await.unwrap();
+    let a_id = append(&ta, 1).await;
+    let tb = b.transaction().await.unwrap();
+    let b_id = append(&tb, 2).await;
+    assert!(a_id < b_id);
+    tb.commit().await.unwrap();
+
+    let events = feed::read(&mut reader, 0, None, 100).await.unwrap();
+    assert_eq!(events.len(), 1, "only what committed");
+    assert_eq!(
+        (events[0].seq, events[0].user_id.as_deref()),
+        (1, Some("u2"))
+    );
+    // Numbered at insert, A's event (a smaller number than B's) would now land behind the
+    // reader's cursor and never be read. It must come after it.
+    ta.commit().await.unwrap();
+    let events = feed::read(&mut reader, 1, None, 100).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].seq, events[0].user_id.as_deref()),
+        (2, Some("u1"))
+    );
+    assert_eq!(feed::head(&mut reader).await.unwrap(), 2);
+
+    // A rolled-back write is never numbered and leaves no gap.
+    let tc = a.transaction().await.unwrap();
+    append(&tc, 3).await;
+    tc.rollback().await.unwrap();
+    let tb = b.transaction().await.unwrap();
+    append(&tb, 4).await;
+    tb.commit().await.unwrap();
+    let events = feed::read(&mut reader, 2, None, 100).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].seq, events[0].user_id.as_deref()),
+        (3, Some("u4"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_consumer_reading_while_two_instances_write_gets_every_event_once_in_order() {
+    let url = postgres::fresh_database().await;
+    let one = PgStore::connect(&url).await.unwrap();
+    let two = PgStore::connect(&url).await.unwrap();
+    const WRITERS: usize = 6;
+    const TRANSACTIONS: usize = 40;
+
+    // Writers on both instances; transactions of one to three events held open across other
+    // instances' commits, some rolled back. Each returns the events it committed.
+    let mut writers = vec![];
+    for w in 0..WRITERS {
+        let store = if w % 2 == 0 { one.clone() } else { two.clone() };
+        writers.push(tokio::spawn(async move {
+            let mut client = store.client().await.unwrap();
+            let mut committed = vec![];
+            for t in 0..TRANSACTIONS {
+                let tx = client.transaction().await.unwrap();
+                let mut users = vec![];
+                for e in 0..(1 + (w + t) % 3) {
+                    let n = w * 10_000 + t * 10 + e;
+                    append(&tx, n).await;
+                    users.push(format!("u{n}"));
+                    let pause = ((w * 7 + t * 13 + e) % 5) as u64 * 300;
+                    tokio::time::sleep(Duration::from_micros(pause)).await;
+                }
+                if (w + t) % 11 == 0 {
+                    tx.rollback().await.unwrap();
+                } else {
+                    tx.commit().await.unwrap();
+                    committed.extend(users);
+                }
+            }
+            committed
+        }));
+    }
+
+    // The consumer reads from its cursor the whole time, through both instances in turn,
+    // until the writers are done and it has read as many events as they committed.
+    let expected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+    let consumer = {
+        let (one, two, expected) = (one.clone(), two.clone(), expected.clone());
+        tokio::spawn(async move {
+            let mut cursor = 0;
+            let mut seen: Vec<String> = vec![];
+            let mut reads = 0usize;
+            let mut reads_with_events = 0usize;
+            loop {
+                let store = if reads.is_multiple_of(2) { &one } else { &two };
+                reads += 1;
+                let mut client = store.client().await.unwrap();
+                let page = feed::read(&mut client, cursor, None, 50).await.unwrap();
+                if !page.is_empty() {
+                    reads_with_events += 1;
+                }
+                for e in &page {
+                    assert_eq!(e.seq, cursor + 1, "the cursor moves one event at a time");
+                    cursor = e.seq;
+                    seen.push(e.user_id.clone().unwrap());
+                }
+                let total = expected.load(std::sync::atomic::Ordering::SeqCst);
+                if page.is_empty() && seen.len() >= total {
+                    return (seen, reads_with_events);
+                }
+                if page.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+        })
+    };
+
+    let mut committed = vec![];
+    for w in writers {
+        committed.extend(w.await.unwrap());
+    }
+    expected.store(committed.len(), std::sync::atomic::Ordering::SeqCst);
+    let (seen, reads_with_events) = tokio::time::timeout(Duration::from_secs(60), consumer)
+        .await
+        .expect("the consumer caught up")
+        .unwrap();
+
+    assert_eq!(seen.len(), committed.len(), "no event repeated or lost");
+    let seen_set: HashSet<_> = seen.iter().cloned().collect();
+    assert_eq!(seen_set.len(), seen.len(), "no event read twice");
+    assert_eq!(seen_set, committed.iter().cloned().collect::<HashSet<_>>());
+    assert!(
+        reads_with_events > 5,
+        "the consumer read while the writers wrote ({reads_with_events} reads found events)"
+    );
+    // Each transaction's events stay together and in their own order.
+    for w in 0..WRITERS {
+        let mine: Vec<_> = seen
+            .iter()
+            .filter(|u| u[1..].parse::<usize>().unwrap() / 10_000 == w)
+            .collect();
+        let mut sorted = mine.clone();
+        sorted.sort_by_key(|u| u[1..].parse::<usize>().unwrap());
+        assert_eq!(mine, sorted, "writer {w}'s events in its commit order");
+    }
+}
+
+#[tokio::test]
+async fn one_instance_holds_a_job_and_another_takes_it_when_the_holder_dies() {
+    let url = postgres::fresh_database().await;
+    let one = PgStore::connect(&url).await.unwrap();
+    let two = PgStore::connect(&url).await.unwrap();
+
+    let held = lease::try_acquire(one.config(), "purge")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(held.is_held().await);
+    assert!(lease::try_acquire(two.config(), "purge")
+        .await
+        .unwrap()
+        .is_none());
+    // Another job is independent.
+    let other = lease::try_acquire(two.config(), "retention")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(other.is_held().await);
+
+    // The holder dies (its session ends without a word): the job is free for the other.
+    let pid = held.backend_pid().await.unwrap();
+    let raw = postgres::raw(&url).await;
+    raw.execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap();
+    let taken = async {
+        loop {
+            if let Some(l) = lease::try_acquire(two.config(), "purge").await.unwrap() {
+                return l;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let taken = tokio::time::timeout(Duration::from_secs(10), taken)
+        .await
+        .expect("the lease came free");
+    assert!(
+        !held.is_held().await,
+        "the dead holder knows it lost the lease"
+    );
+    assert!(taken.is_held().await);
+
+    // A release hands it over at once.
+    taken.release().await.unwrap();
+    assert!(lease::try_acquire(one.config(), "purge")
+        .await
+        .unwrap()
+        .is_some());
+}
+
+async fn next_change(rx: &mut broadcast::Receiver<Change>, within: Duration) -> Option<Change> {
+    tokio::time::timeout(within, rx.recv())
+        .await
+        .ok()
+        .map(|r| r.unwrap())
+}
+
+#[tokio::test]
+async fn live_changes_reach_another_instance_only_when_committed() {
+    let url = postgres::fresh_database().await;
+    let one = PgStore::connect(&url).await.unwrap();
+    let two = PgStore::connect(&url).await.unwrap();
+    let (tx, mut rx) = broadcast::channel(64);
+    live::listen(two.config().clone(), tx).await.unwrap();
+
+    let mut client = one.client().await.unwrap();
+    let rolled_back = client.transaction().await.unwrap();
+    live::notify(&rolled_back, &Change::user("c1", "u-rolled-back"))
+        .await
+        .unwrap();
+    rolled_back.rollback().await.unwrap();
+    let committed = client.transaction().await.unwrap();
+    live::notify(&committed, &Change::user("c1", "u1"))
+        .await
+        .unwrap();
+    assert!(
+        next_change(&mut rx, Duration::from_millis(200))
+            .await
+            .is_none(),
+        "nothing before the commit"
+    );
+    committed.commit().await.unwrap();
+    let got = next_change(&mut rx, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(got, Change::user("c1", "u1"));
+
+    // The listener loses its session: it says so (resync), reconnects, and hears on.
+    let raw = postgres::raw(&url).await;
+    raw.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE query LIKE 'LISTEN %' AND datname = current_database()",
+        &[],
+    )
+    .await
+    .unwrap();
+    let got = next_change(&mut rx, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(got.kind, ChangeKind::Resync);
+    let reconnected = async {
+        loop {
+            live::notify(&client, &Change::group("c1", "g1"))
+                .await
+                .unwrap();
+            match next_change(&mut rx, Duration::from_millis(200)).await {
+                Some(c) if c == Change::group("c1", "g1") => return,
+                _ => continue,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), reconnected)
+        .await
+        .expect("the listener came back");
+}
+
+/// Columns the PostgreSQL schema adds on purpose: explicit rowids (SQLite's are implicit) and
+/// the feed's row id (its seq is assigned after commit, pg/feed.rs).
+const EXTRA_COLUMNS: &[(&str, &str)] = &[
+    ("users", "rowid"),
+    ("groups", "rowid"),
+    ("change_feed", "id"),
+];
+const EXTRA_TABLES: &[&str] = &["feed_head"];
+const EXTRA_INDEXES: &[&str] = &["change_feed_unnumbered", "admins_email"];
+
+#[tokio::test]
+async fn the_postgresql_schema_has_every_table_column_and_index_of_the_sqlite_one() {
+    // SQLite as a server opens it (every migration applied) ...
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("muster.db");
+    drop(directory::Db::open(&path).unwrap());
+    let lite = rusqlite::Connection::open(&path).unwrap();
+    let strings = |sql: &str| -> Vec<String> {
+        let mut stmt = lite.prepare(sql).unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let tables = strings(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+          AND name != 'schema_version' ORDER BY name",
+    );
+    // ... and PostgreSQL as a server migrates it.
+    let url = postgres::fresh_database().await;
+    PgStore::connect(&url).await.unwrap();
+    let pg = postgres::raw(&url).await;
+    let mut diffs = vec![];
+    let type_of = |sqlite: &str| match sqlite.to_uppercase().as_str() {
+        "TEXT" => "text",
+        "INTEGER" => "bigint",
+        "REAL" => "double precision",
+        "BLOB" => "bytea",
+        _ => "?",
+    };
+    for table in &tables {
+        let pg_columns: Vec<(String, String, bool)> = pg
+            .query(
+                "SELECT column_name::text, data_type::text, is_nullable = 'YES'
+                   FROM information_schema.columns
+                  WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                &[table],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        if pg_columns.is_empty() {
+            diffs.push(format!("table {table}: missing"));
+            continue;
+        }
+        let mut stmt = lite
+            .prepare(&format!(
+                "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"
+            ))
+            .unwrap();
+        let lite_columns: Vec<(String, String, bool, bool)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? > 0))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (name, ty, not_null, pk) in &lite_columns {
+            match pg_columns.iter().find(|c| &c.0 == name) {
+                None => diffs.push(format!("{table}.{name}: missing")),
+                Some((_, pg_type, nullable)) => {
+                    if pg_type != type_of(ty) {
+                        diffs.push(format!("{table}.{name}: {ty} became {pg_type}"));
+                    }
+                    // seq is numbered after the insert; a SQLite key may hold NULL, never on PostgreSQL.
+                    let on_purpose = (table.as_str(), name.as_str()) == ("change_feed", "seq");
+                    if !pk && !on_purpose && *not_null == *nullable {
+                        diffs.push(format!("{table}.{name}: NOT NULL differs"));
+                    }
+                }
+            }
+        }
+        for (name, _, _) in &pg_columns {
+            let extra = EXTRA_COLUMNS.contains(&(table.as_str(), name.as_str()));
+            if !extra && !lite_columns.iter().any(|c| &c.0 == name) {
+                diffs.push(format!("{table}.{name}: only on PostgreSQL"));
+            }
+        }
+    }
+    let pg_tables: Vec<String> = pg
+        .query(
+            "SELECT table_name::text FROM information_schema.tables
+              WHERE table_schema = 'public' AND table_name != 'schema_version'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for t in &pg_tables {
+        if !tables.contains(t) && !EXTRA_TABLES.contains(&t.as_str()) {
+            diffs.push(format!("table {t}: only on PostgreSQL"));
+        }
+    }
+    let pg_indexes: Vec<String> = pg
+        .query(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for index in
+        strings("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
+    {
+        if !pg_indexes.contains(&index) {
+            diffs.push(format!("index {index}: missing"));
+        }
+    }
+    for index in EXTRA_INDEXES {
+        if !pg_indexes.iter().any(|i| i == index) {
+            diffs.push(format!("index {index}: expected, absent"));
+        }
+    }
+    assert!(tables.len() > 25, "read the SQLite schema: {tables:?}");
+    assert!(
+        diffs.is_empty(),
+        "the PostgreSQL schema drifted from SQLite's (add a migrations/postgres/ file):\n{}",
+        diffs.join("\n")
+    );
+}
