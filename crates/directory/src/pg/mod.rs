@@ -3,6 +3,7 @@
 //! (feed.rs), one holder per background job (lease.rs) and live changes that reach every
 //! instance (live.rs). The SQLite store (db/) stays the embedded default.
 
+pub mod copy;
 pub mod feed;
 pub mod lease;
 pub mod live;

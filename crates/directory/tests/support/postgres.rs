@@ -54,6 +54,7 @@ pub async fn fresh_database() -> String {
     format!("{prefix}/{name}")
 }
 
+#[allow(dead_code)] // not every test binary that includes this file needs it
 /// A plain connection, for what a test does beside the store (holding a transaction open,
 /// ending another session).
 pub async fn raw(url: &str) -> tokio_postgres::Client {

@@ -7,6 +7,7 @@ mod connection;
 mod reports;
 mod serve;
 mod simulate;
+mod store;
 mod token;
 
 pub use serve::DESKTOP_APP_ORIGINS;
@@ -47,6 +48,17 @@ enum Command {
         to: PathBuf,
         #[arg(long)]
         force: bool,
+    },
+    /// Move a deployment between the SQLite file and PostgreSQL (either way): every table,
+    /// as of one moment of the source, into an empty target, counts checked table by table.
+    /// Stop the servers first: what they write after the copy began stays behind.
+    MigrateStore {
+        /// sqlite:PATH or postgres://USER@HOST[:PORT]/DATABASE
+        #[arg(long)]
+        from: String,
+        /// sqlite:PATH (a new file) or postgres://… (an empty database)
+        #[arg(long)]
+        to: String,
     },
     /// Put a backup in place as the database, after checking it (integrity_check, not from
     /// a newer Muster). Refused while a server uses the database, and over an existing
@@ -198,6 +210,7 @@ pub fn main() -> i32 {
                 Err(e) => fail(e),
             }
         }
+        Command::MigrateStore { from, to } => store::migrate_store(&from, &to),
         Command::Restore { from, db, force } => {
             let db = db.unwrap_or_else(default_db_path);
             match directory::backup::restore(&from, &db, force) {
