@@ -497,3 +497,110 @@ async fn the_postgresql_schema_has_every_table_column_and_index_of_the_sqlite_on
         diffs.join("\n")
     );
 }
+
+#[tokio::test]
+async fn postgresql_folds_case_as_the_sqlite_store_does() {
+    // Keys (userName, emails, displayName) are folded in Rust on both stores; SQL folds only
+    // in filters on other attributes (muster_fold), and must agree there. Every code point,
+    // as one string per 256. A letter newer than the database's ICU (U+1C89, Unicode 16, on
+    // Debian 12's ICU 72) is left as it is, which a filter on it then matches exactly only:
+    // allowed; any other difference is not.
+    let url = postgres::fresh_database().await;
+    PgStore::connect(&url).await.unwrap();
+    let pg = postgres::raw(&url).await;
+    let blocks: Vec<String> = (0u32..0x11_0000)
+        .step_by(256)
+        .map(|start| {
+            (start..start + 256)
+                .filter_map(char::from_u32)
+                .filter(|c| !c.is_control())
+                .collect()
+        })
+        .collect();
+    let folded: Vec<String> = pg
+        .query_one("SELECT array_agg(muster_fold(b) ORDER BY n) FROM unnest($1::text[]) WITH ORDINALITY AS t(b, n)", &[&blocks])
+        .await
+        .unwrap()
+        .get(0);
+    let mut differ = vec![];
+    let mut unknown = vec![];
+    for (block, pg_folded) in blocks.iter().zip(&folded) {
+        if &directory::db::fold(block) == pg_folded {
+            continue;
+        }
+        // Say which letters.
+        for c in block.chars() {
+            let rust = directory::db::fold(&c.to_string());
+            let pg: String = pg
+                .query_one("SELECT muster_fold($1)", &[&c.to_string()])
+                .await
+                .unwrap()
+                .get(0);
+            let unknown_to_icu = pg == c.to_string();
+            if rust != pg && unknown_to_icu {
+                unknown.push(c);
+            } else if rust != pg {
+                differ.push(format!(
+                    "U+{:04X} {c}: Rust {rust:?}, PostgreSQL {pg:?}",
+                    c as u32
+                ));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+    // A fold that knew no letters at all would pass the line above: it must know all but the
+    // newest (55 on Debian 12; an ASCII-only fold leaves 1,462).
+    assert!(
+        unknown.len() < 200,
+        "PostgreSQL left {} letters unfolded: {unknown:?}",
+        unknown.len()
+    );
+}
+
+#[tokio::test]
+async fn two_instances_creating_one_user_name_give_one_user() {
+    let url = postgres::fresh_database().await;
+    let one = PgStore::connect(&url).await.unwrap();
+    let two = PgStore::connect(&url).await.unwrap();
+    let setup = one.client().await.unwrap();
+    setup
+        .execute(
+            "INSERT INTO connections (id, name, idp, created_at) VALUES ('c1', 'Okta', 'okta', '2026-12-07T00:00:00Z')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let insert = "INSERT INTO users (id, connection_id, user_name, user_name_key, active, created_at, updated_at, version, resource)
+                  VALUES ($1, 'c1', $2, muster_fold($2), 1, 'now', 'now', 1, '{}')";
+    let mut a = one.client().await.unwrap();
+    let mut b = two.client().await.unwrap();
+    let ta = a.transaction().await.unwrap();
+    ta.execute(insert, &[&"u1", &"Ada@Example.com"])
+        .await
+        .unwrap();
+    // The second instance's insert waits on the first's uncommitted key, then is refused.
+    let second = tokio::spawn(async move {
+        let tb = b.transaction().await.unwrap();
+        let r = tb.execute(insert, &[&"u2", &"ADA@example.COM"]).await;
+        r.map(|_| ())
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !second.is_finished(),
+        "the second insert waits for the first to decide"
+    );
+    ta.commit().await.unwrap();
+    let err = second.await.unwrap().unwrap_err();
+    assert!(directory::pg::is_unique_violation(&err), "{err}");
+    let n: i64 = setup
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
