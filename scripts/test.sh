@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install what is missing, build once, then
-# format and lint checks, Rust tests, bounded cargo-fuzz runs (scripts/fuzz.sh), API-type
+# format and lint checks, Rust tests (with a throw-away PostgreSQL cluster, scripts/pg.sh, for
+# the PostgreSQL store's tests), bounded cargo-fuzz runs (scripts/fuzz.sh), API-type
 # drift, Okta's SCIM spec test against a real `muster serve`, the server .deb installed and
 # started as its unit does (tests/package/run.sh), browser end-to-end
 # (Playwright + Debian chromium) and desktop end-to-end (tauri-driver + WebKitWebDriver

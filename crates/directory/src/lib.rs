@@ -1,5 +1,6 @@
 //! Muster's directory: connections, tokens, users, groups and memberships, and the
-//! provisioning log, stored in SQLite. Nothing here knows about HTTP.
+//! provisioning log, stored in SQLite (db/) or, for several servers, PostgreSQL (pg/, in
+//! progress). Nothing here knows about HTTP.
 
 pub mod access;
 pub mod admin_sessions;
