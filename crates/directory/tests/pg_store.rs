@@ -291,6 +291,10 @@ async fn one_instance_holds_a_job_and_another_takes_it_when_the_holder_dies() {
         !held.is_held().await,
         "the dead holder knows it lost the lease"
     );
+    assert!(
+        held.client().execute("SELECT 1", &[]).await.is_err(),
+        "a job on the lost lease's connection cannot run (fenced)"
+    );
     assert!(taken.is_held().await);
 
     // A release hands it over at once.
@@ -603,4 +607,180 @@ async fn two_instances_creating_one_user_name_give_one_user() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1);
+}
+
+/// A job that records which instance ran it, on the lease's connection.
+fn recorder(instance: &'static str) -> lease::Job {
+    Box::new(move |client| {
+        Box::pin(async move {
+            client
+                .execute("INSERT INTO job_runs (instance) VALUES ($1)", &[&instance])
+                .await?;
+            Ok(())
+        })
+    })
+}
+
+async fn runs(raw: &tokio_postgres::Client, instance: &str) -> i64 {
+    raw.query_one(
+        "SELECT count(*) FROM job_runs WHERE instance = $1",
+        &[&instance],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_job_runs_on_one_instance_and_moves_when_it_dies() {
+    let url = postgres::fresh_database().await;
+    let one = PgStore::connect(&url).await.unwrap();
+    let two = PgStore::connect(&url).await.unwrap();
+    let raw = postgres::raw(&url).await;
+    raw.batch_execute("CREATE TABLE job_runs (instance text NOT NULL)")
+        .await
+        .unwrap();
+    let every = Duration::from_millis(30);
+    let a = lease::run_exclusively(one.config().clone(), "purge", every, recorder("one"));
+    // Let the first instance take the lease before the second starts trying.
+    let started = async {
+        while runs(&raw, "one").await == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), started)
+        .await
+        .expect("the first instance runs the job");
+    let b = lease::run_exclusively(two.config().clone(), "purge", every, recorder("two"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(runs(&raw, "one").await >= 5);
+    assert_eq!(runs(&raw, "two").await, 0, "one holder at a time");
+
+    // The holder dies (its process gone: its runner and its session): the job moves.
+    a.abort();
+    raw.execute(
+        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.granted AND l.database =
+                (SELECT oid FROM pg_database WHERE datname = current_database())",
+        &[],
+    )
+    .await
+    .unwrap();
+    let moved = async {
+        while runs(&raw, "two").await < 5 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), moved)
+        .await
+        .expect("the second instance took the job over");
+    b.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_dying_mid_burst_loses_no_acknowledged_event_and_leaves_no_gap() {
+    let url = postgres::fresh_database().await;
+    let one = PgStore::connect(&url).await.unwrap();
+    let two = PgStore::connect(&format!("{url}?application_name=instance_two"))
+        .await
+        .unwrap();
+    // Each writer commits small transactions until told to stop or its instance dies, and
+    // returns the events whose commit was acknowledged.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = vec![];
+    for w in 0..6usize {
+        let store = if w % 2 == 0 { one.clone() } else { two.clone() };
+        let stop = stop.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = vec![];
+            let mut failed = 0;
+            for t in 0..10_000usize {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let attempt = async {
+                    let mut client = store.client().await?;
+                    let tx = client.transaction().await?;
+                    let mut users = vec![];
+                    for e in 0..(1 + t % 2) {
+                        let n = w * 100_000 + t * 10 + e;
+                        feed::append(
+                            &tx,
+                            "c1",
+                            "user.created",
+                            Some(&format!("u{n}")),
+                            None,
+                            "{}",
+                            "2026-12-07T00:00:00.000Z",
+                        )
+                        .await?;
+                        users.push(format!("u{n}"));
+                    }
+                    tx.commit().await?;
+                    Ok::<_, directory::Error>(users)
+                };
+                match attempt.await {
+                    Ok(users) => acknowledged.extend(users),
+                    // The dying instance's writers end with it.
+                    Err(_) if w % 2 == 1 => {
+                        failed += 1;
+                        break;
+                    }
+                    Err(_) => failed += 1,
+                }
+            }
+            (w, acknowledged, failed)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Instance two dies mid-burst: every session it has is cut.
+    let raw = postgres::raw(&url).await;
+    let killed: i64 = raw
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE application_name = 'instance_two') k",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(killed > 0, "instance two had sessions to cut");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let mut acknowledged = HashSet::new();
+    let mut failures_on_one = 0;
+    for w in writers {
+        let (w, users, failed) = w.await.unwrap();
+        if w % 2 == 0 {
+            failures_on_one += failed;
+        }
+        acknowledged.extend(users);
+    }
+    assert_eq!(failures_on_one, 0, "the surviving instance kept answering");
+
+    let mut reader = one.client().await.unwrap();
+    let mut seen = vec![];
+    let mut cursor = 0;
+    loop {
+        let page = feed::read(&mut reader, cursor, None, 1000).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        for e in page {
+            assert_eq!(e.seq, cursor + 1, "gap-free");
+            cursor = e.seq;
+            seen.push(e.user_id.unwrap());
+        }
+    }
+    let seen_set: HashSet<String> = seen.iter().cloned().collect();
+    assert_eq!(seen_set.len(), seen.len(), "no event twice");
+    let lost: Vec<_> = acknowledged.difference(&seen_set).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    // What is there but was never acknowledged can only be a commit cut before its answer.
+    assert!(
+        seen.len() - acknowledged.len() <= 3,
+        "{} unacknowledged events",
+        seen.len() - acknowledged.len()
+    );
 }

@@ -11,6 +11,7 @@
 use super::{feed, PgStore};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use futures::StreamExt;
 use rusqlite::types::ValueRef;
 use rusqlite::{OpenFlags, OptionalExtension};
 use serde::Serialize;
@@ -247,18 +248,14 @@ pub async fn sqlite_to_postgres(src: &Path, url: &str) -> Result<Copied> {
             let refs: Vec<&(dyn ToSql + Sync)> = cells.iter().map(Cell::sql).collect();
             writer.as_mut().write(&refs).await?;
         }
-        let written = writer.as_mut().finish().await? as i64;
+        writer.as_mut().finish().await?;
         let source: i64 =
             lite.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
-        if written != source {
-            return Err(Error::Corrupt(format!(
-                "{table}: {source} rows in the source, {written} copied"
-            )));
-        }
-        copied.push(TableRows {
-            table,
-            rows: written,
-        });
+        let target: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await?
+            .get(0);
+        copied.push(counted(table, source, target)?);
     }
 
     // Identities continue after the copied ids, and the feed after its head (pruned events
@@ -368,9 +365,6 @@ pub async fn postgres_to_sqlite(url: &str, dst: &Path) -> Result<Copied> {
                 _ => format!("t.\"{c}\""),
             })
             .collect();
-        let rows = tx
-            .query(&format!("SELECT {} FROM {table} t", select.join(", ")), &[])
-            .await?;
         let names: Vec<String> = targets.iter().map(|(c, _)| format!("\"{c}\"")).collect();
         let marks: Vec<String> = (1..=targets.len()).map(|i| format!("?{i}")).collect();
         let mut insert = out.prepare(&format!(
@@ -378,7 +372,16 @@ pub async fn postgres_to_sqlite(url: &str, dst: &Path) -> Result<Copied> {
             names.join(", "),
             marks.join(", ")
         ))?;
-        for r in &rows {
+        // Streamed: a table of any size passes through without being held whole.
+        let rows = tx
+            .query_raw(
+                &format!("SELECT {} FROM {table} t", select.join(", ")),
+                std::iter::empty::<i64>(),
+            )
+            .await?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(r) = rows.next().await {
+            let r = r?;
             let cells = targets
                 .iter()
                 .enumerate()
@@ -398,17 +401,9 @@ pub async fn postgres_to_sqlite(url: &str, dst: &Path) -> Result<Copied> {
             .query_one(&format!("SELECT count(*) FROM {table}"), &[])
             .await?
             .get(0);
-        let written: i64 =
+        let target: i64 =
             out.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
-        if written != source {
-            return Err(Error::Corrupt(format!(
-                "{table}: {source} rows in the source, {written} copied"
-            )));
-        }
-        copied.push(TableRows {
-            table,
-            rows: written,
-        });
+        copied.push(counted(table, source, target)?);
     }
     // The feed continues after the head, pruned events included.
     let copied_max: i64 =
@@ -438,6 +433,19 @@ pub async fn postgres_to_sqlite(url: &str, dst: &Path) -> Result<Copied> {
     Ok(Copied {
         tables: copied,
         feed_head,
+    })
+}
+
+/// A table's rows, once the target holds as many as the source.
+fn counted(table: String, source: i64, target: i64) -> Result<TableRows> {
+    if source != target {
+        return Err(Error::Corrupt(format!(
+            "{table}: {source} rows in the source, {target} in the target after the copy"
+        )));
+    }
+    Ok(TableRows {
+        table,
+        rows: target,
     })
 }
 

@@ -1,10 +1,15 @@
 //! One holder per background job across the cluster (purge, retention pruning, health
 //! sweeps): a session advisory lock on a connection of the holder's own. The database ends
 //! the lease with the session, so an instance that dies (or loses its connection) frees the
-//! job for another within the server's connection timeout, with no expiry to tune.
+//! job for another within the server's connection timeout, with no expiry to tune. The job
+//! runs on the lease's own connection (`run_exclusively`), so a holder that lost its session
+//! cannot commit anything more: the lease fences its work.
 
 use crate::error::Result;
 use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
 use tokio_postgres::{Client, Config};
 
 /// A held lease. Dropping it closes its connection, which releases the lock.
@@ -64,6 +69,12 @@ impl Lease {
             .unwrap_or(false)
     }
 
+    /// The lease's own connection: a job's statements run here, so they fail rather than
+    /// commit once the lease is lost.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The session holding the lease (tests end it to play a dying instance).
     pub async fn backend_pid(&self) -> Result<i32> {
         Ok(self
@@ -80,4 +91,41 @@ impl Lease {
             .await?;
         Ok(())
     }
+}
+
+/// A job run under a lease: given the lease's connection, one run.
+pub type Job =
+    Box<dyn Fn(&Client) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> + Send + Sync>;
+
+/// Runs `job` every `every` on whichever instance holds the lease `name`; the others try
+/// again every `every` and take over once the holder's session ends. Runs until the task is
+/// aborted. A run that fails is logged and retried at the next tick.
+pub fn run_exclusively(
+    config: Config,
+    name: &str,
+    every: Duration,
+    job: Job,
+) -> tokio::task::JoinHandle<()> {
+    let name = name.to_string();
+    tokio::spawn(async move {
+        loop {
+            match try_acquire(&config, &name).await {
+                Ok(Some(lease)) => {
+                    tracing::info!(job = %name, "holding the lease");
+                    while lease.is_held().await {
+                        if let Err(e) = job(lease.client()).await {
+                            tracing::warn!(job = %name, error = %e, "job run failed");
+                        }
+                        tokio::time::sleep(every).await;
+                    }
+                    tracing::warn!(job = %name, "lease lost; another instance may run the job");
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(job = %name, error = %e, "cannot reach the database for the lease")
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
 }

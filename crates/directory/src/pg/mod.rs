@@ -71,7 +71,11 @@ pub fn parse_url(url: &str) -> Result<Config> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(WAIT);
     }
-    config.application_name("muster");
+    // Named so an operator sees Muster's sessions in pg_stat_activity; a URL may name each
+    // instance instead (`?application_name=muster-a`).
+    if config.get_application_name().is_none() {
+        config.application_name("muster");
+    }
     Ok(config)
 }
 
