@@ -46,8 +46,9 @@ step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust tests (with a throw-away PostgreSQL cluster for the PostgreSQL store's tests)"
-eval "export $(bash scripts/pg.sh start "$LOGS/pg" "" $$)"
-trap 'bash scripts/pg.sh stop "$LOGS/pg"' EXIT
+PGDIR="$(mktemp -d)"
+eval "export $(bash scripts/pg.sh start "$PGDIR" "" $$)"
+trap 'bash scripts/pg.sh stop "$PGDIR"; rm -rf "$PGDIR"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
 
 step "fuzz (bounded)"
