@@ -47,7 +47,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust tests (with a throw-away PostgreSQL cluster for the PostgreSQL store's tests)"
 PGDIR="$(mktemp -d)"
-eval "export $(bash scripts/pg.sh start "$PGDIR" "" $$)"
+PGENV="$(bash scripts/pg.sh start "$PGDIR" "" $$)"  # MUSTER_TEST_POSTGRES=…; stops the run if it fails
+export "$PGENV"
 trap 'bash scripts/pg.sh stop "$PGDIR"; rm -rf "$PGDIR"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
 
