@@ -254,17 +254,11 @@ async fn one_instance_holds_a_job_and_another_takes_it_when_the_holder_dies() {
     let one = PgStore::connect(&url).await.unwrap();
     let two = PgStore::connect(&url).await.unwrap();
 
-    let held = lease::try_acquire(one.config(), "purge")
-        .await
-        .unwrap()
-        .unwrap();
+    let held = lease::try_acquire(&one, "purge").await.unwrap().unwrap();
     assert!(held.is_held().await);
-    assert!(lease::try_acquire(two.config(), "purge")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(lease::try_acquire(&two, "purge").await.unwrap().is_none());
     // Another job is independent.
-    let other = lease::try_acquire(two.config(), "retention")
+    let other = lease::try_acquire(&two, "retention")
         .await
         .unwrap()
         .unwrap();
@@ -278,7 +272,7 @@ async fn one_instance_holds_a_job_and_another_takes_it_when_the_holder_dies() {
         .unwrap();
     let taken = async {
         loop {
-            if let Some(l) = lease::try_acquire(two.config(), "purge").await.unwrap() {
+            if let Some(l) = lease::try_acquire(&two, "purge").await.unwrap() {
                 return l;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -299,10 +293,7 @@ async fn one_instance_holds_a_job_and_another_takes_it_when_the_holder_dies() {
 
     // A release hands it over at once.
     taken.release().await.unwrap();
-    assert!(lease::try_acquire(one.config(), "purge")
-        .await
-        .unwrap()
-        .is_some());
+    assert!(lease::try_acquire(&one, "purge").await.unwrap().is_some());
 }
 
 async fn next_change(rx: &mut broadcast::Receiver<Change>, within: Duration) -> Option<Change> {
@@ -318,7 +309,7 @@ async fn live_changes_reach_another_instance_only_when_committed() {
     let one = PgStore::connect(&url).await.unwrap();
     let two = PgStore::connect(&url).await.unwrap();
     let (tx, mut rx) = broadcast::channel(64);
-    live::listen(two.config().clone(), tx).await.unwrap();
+    live::listen(two.clone(), tx).await.unwrap();
 
     let mut client = one.client().await.unwrap();
     let rolled_back = client.transaction().await.unwrap();
@@ -641,7 +632,7 @@ async fn a_background_job_runs_on_one_instance_and_moves_when_it_dies() {
         .await
         .unwrap();
     let every = Duration::from_millis(30);
-    let a = lease::run_exclusively(one.config().clone(), "purge", every, recorder("one"));
+    let a = lease::run_exclusively(one.clone(), "purge", every, recorder("one"));
     // Let the first instance take the lease before the second starts trying.
     let started = async {
         while runs(&raw, "one").await == 0 {
@@ -651,7 +642,7 @@ async fn a_background_job_runs_on_one_instance_and_moves_when_it_dies() {
     tokio::time::timeout(Duration::from_secs(10), started)
         .await
         .expect("the first instance runs the job");
-    let b = lease::run_exclusively(two.config().clone(), "purge", every, recorder("two"));
+    let b = lease::run_exclusively(two.clone(), "purge", every, recorder("two"));
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(runs(&raw, "one").await >= 5);
     assert_eq!(runs(&raw, "two").await, 0, "one holder at a time");
@@ -783,4 +774,59 @@ async fn an_instance_dying_mid_burst_loses_no_acknowledged_event_and_leaves_no_g
         "{} unacknowledged events",
         seen.len() - acknowledged.len()
     );
+}
+
+async fn uses_tls(store: &PgStore) -> bool {
+    store
+        .client()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn tls_to_postgresql_verifies_the_server_and_never_falls_back_to_plain_text() {
+    let (url, ca) = postgres::tls_cluster();
+    let trusted = directory::pg::PgOptions {
+        ca_file: Some(ca.clone()),
+    };
+    // A server whose certificate chains to the CA given: TLS, required or merely preferred.
+    let store = PgStore::connect_with(&format!("{url}?sslmode=require"), &trusted)
+        .await
+        .unwrap();
+    assert!(uses_tls(&store).await);
+    let store = PgStore::connect_with(&url, &trusted).await.unwrap();
+    assert!(
+        uses_tls(&store).await,
+        "a loopback server that offers TLS gets it"
+    );
+    // The leases' and the live listener's own connections go the same way.
+    assert!(lease::try_acquire(&store, "tls").await.unwrap().is_some());
+
+    // Without that CA the certificate does not verify: refused, required or preferred.
+    for mode in ["?sslmode=require", ""] {
+        let err = PgStore::connect(&format!("{url}{mode}")).await.unwrap_err();
+        assert_eq!(err.code(), Code::Unavailable, "{mode}: {err}");
+        assert!(
+            err.to_string().to_lowercase().contains("certificate"),
+            "{mode}: {err}"
+        );
+    }
+    // Plain text only when the URL asks for it.
+    let store = PgStore::connect(&format!("{url}?sslmode=disable"))
+        .await
+        .unwrap();
+    assert!(!uses_tls(&store).await);
+    // A server without TLS cannot satisfy sslmode=require.
+    let plain = postgres::fresh_database().await;
+    let err = PgStore::connect(&format!("{plain}?sslmode=require"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err}");
 }

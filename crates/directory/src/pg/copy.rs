@@ -8,7 +8,7 @@
 //! PostgreSQL `provisioning_log.feed_first/feed_last` hold change_feed ids, which equal the
 //! seqs of events copied from SQLite; going back they are turned into seqs again.
 
-use super::{feed, PgStore};
+use super::{feed, PgOptions, PgStore};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use futures::StreamExt;
@@ -153,9 +153,9 @@ fn open_source(path: &Path) -> Result<rusqlite::Connection> {
 }
 
 /// Copies the SQLite database at `src` into the empty PostgreSQL database at `url`.
-pub async fn sqlite_to_postgres(src: &Path, url: &str) -> Result<Copied> {
+pub async fn sqlite_to_postgres(src: &Path, url: &str, options: &PgOptions) -> Result<Copied> {
     let lite = open_source(src)?;
-    let store = PgStore::connect(url).await?;
+    let store = PgStore::connect_with(url, options).await?;
     let mut client = store.client().await?;
     let tx = client.transaction().await?;
 
@@ -298,14 +298,14 @@ pub async fn sqlite_to_postgres(src: &Path, url: &str) -> Result<Copied> {
 }
 
 /// Copies the PostgreSQL database at `url` into a new SQLite database at `dst`.
-pub async fn postgres_to_sqlite(url: &str, dst: &Path) -> Result<Copied> {
+pub async fn postgres_to_sqlite(url: &str, options: &PgOptions, dst: &Path) -> Result<Copied> {
     if dst.exists() {
         return Err(Error::Conflict(format!(
             "{} exists: copy into a new file",
             dst.display()
         )));
     }
-    let store = PgStore::connect(url).await?;
+    let store = PgStore::connect_with(url, options).await?;
     let mut client = store.client().await?;
     // Every committed event gets its number first; the copy then reads one snapshot.
     feed::number(&mut client).await?;

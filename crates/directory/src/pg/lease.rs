@@ -5,12 +5,13 @@
 //! runs on the lease's own connection (`run_exclusively`), so a holder that lost its session
 //! cannot commit anything more: the lease fences its work.
 
+use super::PgStore;
 use crate::error::Result;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
-use tokio_postgres::{Client, Config};
+use tokio_postgres::Client;
 
 /// A held lease. Dropping it closes its connection, which releases the lock.
 pub struct Lease {
@@ -34,8 +35,8 @@ pub fn key(job: &str) -> i64 {
 }
 
 /// Takes the lease on `job` if no live session holds it; None when another does.
-pub async fn try_acquire(config: &Config, job: &str) -> Result<Option<Lease>> {
-    let client = super::dedicated(config).await?;
+pub async fn try_acquire(store: &PgStore, job: &str) -> Result<Option<Lease>> {
+    let client = store.dedicated().await?;
     let held: bool = client
         .query_one("SELECT pg_try_advisory_lock($1)", &[&key(job)])
         .await?
@@ -101,7 +102,7 @@ pub type Job =
 /// again every `every` and take over once the holder's session ends. Runs until the task is
 /// aborted. A run that fails is logged and retried at the next tick.
 pub fn run_exclusively(
-    config: Config,
+    store: PgStore,
     name: &str,
     every: Duration,
     job: Job,
@@ -109,7 +110,7 @@ pub fn run_exclusively(
     let name = name.to_string();
     tokio::spawn(async move {
         loop {
-            match try_acquire(&config, &name).await {
+            match try_acquire(&store, &name).await {
                 Ok(Some(lease)) => {
                     tracing::info!(job = %name, "holding the lease");
                     while lease.is_held().await {

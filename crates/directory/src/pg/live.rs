@@ -3,12 +3,13 @@
 //! passes what arrives to its console watchers. A listener that lost its connection
 //! reconnects and sends `Change::resync()`, since it may have missed changes meanwhile.
 
+use super::PgStore;
 use crate::error::Result;
 use crate::live::Change;
 use deadpool_postgres::GenericClient;
 use std::time::Duration;
 use tokio::sync::broadcast;
-use tokio_postgres::{AsyncMessage, Config, NoTls};
+use tokio_postgres::AsyncMessage;
 
 /// The channel every instance listens on.
 pub const CHANNEL: &str = "muster_live";
@@ -24,8 +25,8 @@ pub async fn notify(db: &impl GenericClient, change: &Change) -> Result<()> {
 /// Listens on a connection of its own and sends every change any instance commits to
 /// `out`, until `out` has no receiver left. Returns once the first LISTEN is in place, so
 /// nothing committed after it returns is missed.
-pub async fn listen(config: Config, out: broadcast::Sender<Change>) -> Result<()> {
-    let first = subscribe(&config, out.clone()).await?;
+pub async fn listen(store: PgStore, out: broadcast::Sender<Change>) -> Result<()> {
+    let first = subscribe(&store, out.clone()).await?;
     tokio::spawn(async move {
         let mut ended = first;
         loop {
@@ -35,7 +36,7 @@ pub async fn listen(config: Config, out: broadcast::Sender<Change>) -> Result<()
             }
             let _ = out.send(Change::resync());
             ended = loop {
-                match subscribe(&config, out.clone()).await {
+                match subscribe(&store, out.clone()).await {
                     Ok(ended) => break ended,
                     Err(e) => {
                         tracing::warn!(error = %e, "live changes: reconnecting to PostgreSQL");
@@ -53,10 +54,10 @@ pub async fn listen(config: Config, out: broadcast::Sender<Change>) -> Result<()
 /// One LISTEN session: connected and listening when this returns; the handle ends with the
 /// connection.
 async fn subscribe(
-    config: &Config,
+    store: &PgStore,
     out: broadcast::Sender<Change>,
 ) -> Result<tokio::task::JoinHandle<()>> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = store.config.connect(store.tls.clone()).await?;
     // Polling the connection for messages also carries the client's requests (the LISTEN).
     let driver = tokio::spawn(async move {
         loop {

@@ -8,12 +8,14 @@ pub mod feed;
 pub mod lease;
 pub mod live;
 mod migrations;
+pub mod tls;
 
 use crate::error::{Error, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Config, NoTls};
+use tokio_postgres::Config;
 
 pub use migrations::{MIGRATIONS, SUPPORTED_VERSION};
 
@@ -23,11 +25,20 @@ const POOL_SIZE: usize = 16;
 /// caller is told the store is unavailable (503 with Retry-After on the SCIM path).
 const WAIT: Duration = Duration::from_secs(5);
 
+/// How to reach the database beyond its URL.
+#[derive(Clone, Debug, Default)]
+pub struct PgOptions {
+    /// A PEM file of certificate authorities to trust for the server's certificate, besides
+    /// the system's (a private CA, a cloud provider's bundle).
+    pub ca_file: Option<PathBuf>,
+}
+
 /// Handle to a PostgreSQL store. Cheap to clone.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
     config: Config,
+    tls: tls::Tls,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -58,7 +69,8 @@ pub fn describe(config: &Config) -> String {
 }
 
 /// Reads a `postgres://` (or `postgresql://`) URL; a malformed one is `Invalid` with the
-/// parser's reason, which never repeats the password.
+/// parser's reason, which never repeats the password. TLS is required for a server off this
+/// machine unless the URL sets `sslmode` (tls.rs).
 pub fn parse_url(url: &str) -> Result<Config> {
     let mut config: Config = url
         .parse()
@@ -68,6 +80,7 @@ pub fn parse_url(url: &str) -> Result<Config> {
             "database URL: it names no host (postgres://USER@HOST[:PORT]/DATABASE)".into(),
         ));
     }
+    tls::apply_default_mode(url, &mut config);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(WAIT);
     }
@@ -84,10 +97,16 @@ impl PgStore {
     /// refusing a database written by a newer Muster. An unreachable server, a wrong
     /// password or a missing database is `Unavailable` with what went wrong and where.
     pub async fn connect(url: &str) -> Result<PgStore> {
+        PgStore::connect_with(url, &PgOptions::default()).await
+    }
+
+    /// `connect`, with a CA file to trust.
+    pub async fn connect_with(url: &str, options: &PgOptions) -> Result<PgStore> {
         let config = parse_url(url)?;
+        let tls = tls::connector(options.ca_file.as_deref())?;
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -100,7 +119,7 @@ impl PgStore {
             .recycle_timeout(Some(WAIT))
             .build()
             .map_err(|e| Error::Invalid(format!("database pool: {e}")))?;
-        let store = PgStore { pool, config };
+        let store = PgStore { pool, config, tls };
         let mut client = store.client().await?;
         migrations::migrate(&mut client).await?;
         Ok(store)
@@ -111,32 +130,48 @@ impl PgStore {
         self.pool
             .get()
             .await
-            .map_err(|e| unavailable(&self.config, &e.to_string()))
+            .map_err(|e| unavailable(&self.config, &with_causes(&e)))
     }
 
-    /// The connection settings, for the dedicated (unpooled) connections leases and the live
-    /// listener hold.
+    /// The connection settings.
     pub fn config(&self) -> &Config {
         &self.config
     }
+
+    /// Opens a connection of its own (not pooled), driving it on a task of its own: what
+    /// leases and the live listener hold.
+    pub(crate) async fn dedicated(&self) -> Result<tokio_postgres::Client> {
+        let (client, connection) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(|e| unavailable(&self.config, &with_causes(&e)))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "PostgreSQL connection ended");
+            }
+        });
+        Ok(client)
+    }
+}
+
+/// An error and the errors beneath it, so "TLS handshake failed" says which certificate
+/// check failed, and "error connecting" says the address was refused.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn unavailable(config: &Config, why: &str) -> Error {
     Error::Unavailable(format!("PostgreSQL at {}: {why}", describe(config)))
-}
-
-/// Opens a connection of its own (not pooled), driving it on a task of its own.
-pub(crate) async fn dedicated(config: &Config) -> Result<tokio_postgres::Client> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| unavailable(config, &e.to_string()))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "PostgreSQL connection ended");
-        }
-    });
-    Ok(client)
 }
 
 /// Whether the error is the database refusing a duplicate (a unique index), which the

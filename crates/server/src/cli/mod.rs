@@ -59,6 +59,10 @@ enum Command {
         /// sqlite:PATH (a new file) or postgres://… (an empty database)
         #[arg(long)]
         to: String,
+        /// Certificate authorities (PEM) to trust for PostgreSQL's certificate, besides the
+        /// system's. TLS is required for a server off this machine unless the URL sets sslmode.
+        #[arg(long, env = "MUSTER_DATABASE_CA")]
+        database_ca: Option<PathBuf>,
     },
     /// Put a backup in place as the database, after checking it (integrity_check, not from
     /// a newer Muster). Refused while a server uses the database, and over an existing
@@ -210,7 +214,11 @@ pub fn main() -> i32 {
                 Err(e) => fail(e),
             }
         }
-        Command::MigrateStore { from, to } => store::migrate_store(&from, &to),
+        Command::MigrateStore {
+            from,
+            to,
+            database_ca,
+        } => store::migrate_store(&from, &to, database_ca),
         Command::Restore { from, db, force } => {
             let db = db.unwrap_or_else(default_db_path);
             match directory::backup::restore(&from, &db, force) {

@@ -37,7 +37,8 @@ impl Store {
     }
 }
 
-pub(super) fn migrate_store(from: &str, to: &str) -> i32 {
+pub(super) fn migrate_store(from: &str, to: &str, ca_file: Option<PathBuf>) -> i32 {
+    let options = pg::PgOptions { ca_file };
     let (from, to) = match (Store::parse(from), Store::parse(to)) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return fail(e),
@@ -45,10 +46,10 @@ pub(super) fn migrate_store(from: &str, to: &str) -> i32 {
     let copy = async {
         match (&from, &to) {
             (Store::Sqlite(src), Store::Postgres(url)) => {
-                pg::copy::sqlite_to_postgres(src, url).await
+                pg::copy::sqlite_to_postgres(src, url, &options).await
             }
             (Store::Postgres(url), Store::Sqlite(dst)) => {
-                pg::copy::postgres_to_sqlite(url, dst).await
+                pg::copy::postgres_to_sqlite(url, &options, dst).await
             }
             _ => Err(directory::Error::Invalid(
                 "migrate-store moves between a SQLite file and PostgreSQL; for a copy of a SQLite \
