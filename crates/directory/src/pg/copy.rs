@@ -202,6 +202,8 @@ pub async fn sqlite_to_postgres(src: &Path, url: &str, options: &PgOptions) -> R
 
     // One read transaction: the source as of one commit, even while a server writes to it.
     lite.execute_batch("BEGIN")?;
+    let lite_tables = sqlite_tables(&lite)?;
+    same_tables(&lite_tables, &tables)?;
     let mut copied = vec![];
     for table in referenced_first(&tables, &refs) {
         let cols = &columns[&table];
@@ -324,13 +326,19 @@ pub async fn postgres_to_sqlite(url: &str, options: &PgOptions, dst: &Path) -> R
     // IMMEDIATE: the write lock first (waiting out that checkpoint), so the read of the
     // schema below cannot leave a snapshot the first insert would have to upgrade.
     let out = lite.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let tables: Vec<String> = out
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?
-        .into_iter()
+    let tables = sqlite_tables(&out)?;
+    let pg_tables: Vec<String> = tx
+        .query(
+            "SELECT table_name::text FROM information_schema.tables
+              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get::<_, String>(0))
         .filter(|t| !bookkeeping(t))
         .collect();
+    same_tables(&pg_tables, &tables)?;
     let head: i64 = tx.query_one("SELECT seq FROM feed_head", &[]).await?.get(0);
     let mut copied = vec![];
     for table in tables {
@@ -434,6 +442,29 @@ pub async fn postgres_to_sqlite(url: &str, options: &PgOptions, dst: &Path) -> R
         tables: copied,
         feed_head,
     })
+}
+
+/// The SQLite database's tables, its bookkeeping left out.
+fn sqlite_tables(db: &rusqlite::Connection) -> Result<Vec<String>> {
+    Ok(db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?
+        .into_iter()
+        .filter(|t| !bookkeeping(t))
+        .collect())
+}
+
+/// Refuses a copy that would leave a source table behind: the two schemas must hold the same
+/// tables (a build whose PostgreSQL schema lags its SQLite one).
+fn same_tables(source: &[String], target: &[String]) -> Result<()> {
+    let left: Vec<&String> = source.iter().filter(|t| !target.contains(t)).collect();
+    if !left.is_empty() {
+        return Err(Error::Corrupt(format!(
+            "the target's schema has no table for {left:?}: nothing was copied"
+        )));
+    }
+    Ok(())
 }
 
 /// A table's rows, once the target holds as many as the source.
