@@ -483,3 +483,46 @@ fn counted(table: String, source: i64, target: i64) -> Result<TableRows> {
 fn corrupt(at: String, e: tokio_postgres::Error) -> Error {
     Error::Corrupt(format!("{at}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_the_target_lacks_refuses_the_copy() {
+        let s = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert!(same_tables(&s(&["users", "groups"]), &s(&["groups", "users", "extra"])).is_ok());
+        let err = same_tables(&s(&["users", "groups"]), &s(&["users"])).unwrap_err();
+        assert!(err.to_string().contains("groups"), "{err}");
+    }
+
+    #[test]
+    fn tables_come_after_the_tables_they_reference() {
+        let s = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let mut refs = BTreeMap::new();
+        refs.insert(
+            "tokens".to_string(),
+            BTreeSet::from(["connections".to_string()]),
+        );
+        refs.insert(
+            "group_members".to_string(),
+            BTreeSet::from(["groups".to_string(), "users".to_string()]),
+        );
+        refs.insert(
+            "users".to_string(),
+            BTreeSet::from(["connections".to_string()]),
+        );
+        refs.insert(
+            "groups".to_string(),
+            BTreeSet::from(["connections".to_string()]),
+        );
+        let order = referenced_first(
+            &s(&["group_members", "groups", "tokens", "users", "connections"]),
+            &refs,
+        );
+        let at = |t: &str| order.iter().position(|o| o == t).unwrap();
+        assert_eq!(order.len(), 5);
+        assert!(at("connections") < at("users") && at("connections") < at("tokens"));
+        assert!(at("users") < at("group_members") && at("groups") < at("group_members"));
+    }
+}
