@@ -33,4 +33,5 @@ timed() { # label, then the command: prints wall seconds and peak RSS (GNU time)
 }
 timed to-postgres "$BIN" migrate-store --from "sqlite:$OUT/src.db" --to "$URL"
 timed to-sqlite "$BIN" migrate-store --from "$URL" --to "sqlite:$OUT/back.db"
+echo "copied back: $(du -sh "$OUT/back.db" | cut -f1), WAL $(stat -c %s "$OUT/back.db-wal" 2>/dev/null || echo 0) bytes"
 echo "outputs in $OUT"

@@ -12,14 +12,20 @@
 
 use chrono::Utc;
 use directory::connections::{self, Idp};
-use directory::log::{self, LogEntry};
+use directory::log::{self, LogEntry, LogOutcome};
 use directory::{lifecycle, users, Db};
+use scim::schema::UserResource;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+/// `user_body` as the server hands it to the directory: parsed and normalised.
+fn user_resource(n: usize) -> UserResource {
+    UserResource::parse(&user_body(n)).expect("a valid user body")
 }
 
 fn user_body(n: usize) -> serde_json::Value {
@@ -61,17 +67,17 @@ fn main() {
                     for i in done..end {
                         let now = Utc::now();
                         if mode == "lifecycle-nolog" {
-                            lifecycle::create_user(c, &cid, &user_body(i), "scim", now)?;
+                            lifecycle::create_user(c, &cid, &user_resource(i), "scim", now)?;
                         } else if mode == "lifecycle" {
                             let body = user_body(i);
-                            let u = lifecycle::create_user(c, &cid, &body, "scim", now)?;
+                            let u = lifecycle::create_user(c, &cid, &user_resource(i), "scim", now)?;
                             log::append(c, &LogEntry {
                                 at: directory::clock::fmt_time(now),
                                 connection_id: Some(cid.clone()),
                                 method: "POST".into(),
                                 path: "/Users".into(),
                                 status: 201,
-                                outcome: "created".into(),
+                                outcome: LogOutcome::Created,
                                 resource_type: Some("User".into()),
                                 resource_id: Some(u.id.clone()),
                                 user_name: Some(u.user_name.clone()),
@@ -84,7 +90,7 @@ fn main() {
                                 ..Default::default()
                             })?;
                         } else {
-                            users::create(c, &cid, &user_body(i), now)?;
+                            users::create(c, &cid, &user_resource(i), now)?;
                         }
                     }
                     Ok(())
@@ -118,7 +124,7 @@ fn main() {
                             method: if i % 3 == 0 { "GET" } else { "PATCH" }.into(),
                             path: format!("/Users/seed-{i}"),
                             status: if fail { 409 } else { 200 },
-                            outcome: if fail { "conflict" } else { "updated" }.into(),
+                            outcome: if fail { LogOutcome::Conflict } else { LogOutcome::Updated },
                             resource_type: Some("User".into()),
                             resource_id: Some(format!("seed-{i}")),
                             user_name: Some(format!("seed.user{i}@example.com")),

@@ -438,6 +438,8 @@ pub async fn postgres_to_sqlite(url: &str, options: &PgOptions, dst: &Path) -> R
     }
     out.commit()?;
     tx.commit().await?;
+    // Everything into the database file itself, so the file alone is the whole copy.
+    lite.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     Ok(Copied {
         tables: copied,
         feed_head,
