@@ -185,7 +185,10 @@ async fn a_deployment_moves_to_postgresql_and_back_unchanged() {
     assert_eq!(out_back["rows"], out["rows"], "{out_back}");
     assert_eq!(out_back["feed_head"], out["feed_head"]);
     let wal = std::fs::metadata(dir.path().join("back.db-wal")).map_or(0, |m| m.len());
-    assert_eq!(wal, 0, "the copy is in the file itself, not left in its WAL");
+    assert_eq!(
+        wal, 0,
+        "the copy is in the file itself, not left in its WAL"
+    );
     let (before, after) = (contents(&src), contents(&back));
     assert_eq!(before.len(), after.len());
     for ((table, rows), (table_after, rows_after)) in before.iter().zip(&after) {
