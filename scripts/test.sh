@@ -42,6 +42,10 @@ cargo build --workspace --all-targets --locked
 # features, so this proves the shipped binaries compile on their own feature set.
 cargo build --workspace --locked
 
+# The benchmark helpers are a workspace of their own (bench/tools): checked here so a change to
+# the directory's API cannot leave them broken until the next benchmark run.
+cargo check --manifest-path bench/tools/Cargo.toml --locked --quiet
+
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
