@@ -23,8 +23,9 @@ pub async fn notify(db: &impl GenericClient, change: &Change) -> Result<()> {
 }
 
 /// Listens on a connection of its own and sends every change any instance commits to
-/// `out`, until `out` has no receiver left. Returns once the first LISTEN is in place, so
-/// nothing committed after it returns is missed.
+/// `out`, reconnecting whenever the connection ends (and stopping then if `out` has no
+/// receiver left). Returns once the first LISTEN is in place, so nothing committed after it
+/// returns is missed.
 pub async fn listen(store: PgStore, out: broadcast::Sender<Change>) -> Result<()> {
     let first = subscribe(&store, out.clone()).await?;
     tokio::spawn(async move {
