@@ -368,6 +368,12 @@ const EXTRA_COLUMNS: &[(&str, &str)] = &[
 const EXTRA_TABLES: &[&str] = &["feed_head"];
 const EXTRA_INDEXES: &[&str] = &["change_feed_unnumbered", "admins_email"];
 
+/// The first column of every row `sql` returns.
+async fn pg_strings(pg: &tokio_postgres::Client, sql: &str) -> Vec<String> {
+    let rows = pg.query(sql, &[]).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
 #[tokio::test]
 async fn the_postgresql_schema_has_every_table_column_and_index_of_the_sqlite_one() {
     // SQLite as a server opens it (every migration applied) ...
@@ -447,32 +453,22 @@ async fn the_postgresql_schema_has_every_table_column_and_index_of_the_sqlite_on
             }
         }
     }
-    let pg_tables: Vec<String> = pg
-        .query(
-            "SELECT table_name::text FROM information_schema.tables
-              WHERE table_schema = 'public' AND table_name != 'schema_version'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let pg_tables = pg_strings(
+        &pg,
+        "SELECT table_name::text FROM information_schema.tables
+          WHERE table_schema = 'public' AND table_name != 'schema_version'",
+    )
+    .await;
     for t in &pg_tables {
         if !tables.contains(t) && !EXTRA_TABLES.contains(&t.as_str()) {
             diffs.push(format!("table {t}: only on PostgreSQL"));
         }
     }
-    let pg_indexes: Vec<String> = pg
-        .query(
-            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let pg_indexes = pg_strings(
+        &pg,
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'",
+    )
+    .await;
     for index in
         strings("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
     {
