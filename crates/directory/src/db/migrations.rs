@@ -54,16 +54,14 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
     apply_migrations(conn, MIGRATIONS)
 }
 
-/// Applies, in list order, every migration whose version the database has not recorded,
-/// not only those above the highest recorded one: a database that skipped a version
-/// (opened by a build whose list had a gap) still gets it. A database that records a
-/// version this build does not know was written by a newer Muster and is refused.
-pub(super) fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) -> Result<()> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let applied: Vec<i64> = conn
-        .prepare("SELECT version FROM schema_version")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+/// The migrations a database that recorded `applied` still needs, in list order: every one
+/// it has not recorded, not only those above the highest (a gap is filled). A recorded
+/// version the list does not know means a newer Muster wrote the database: refused. Both
+/// stores follow this rule (the PostgreSQL store in pg/migrations.rs).
+pub(crate) fn pending<'m>(
+    migrations: &'m [(i64, &'m str)],
+    applied: &[i64],
+) -> Result<Vec<&'m (i64, &'m str)>> {
     let known = |v: &i64| migrations.iter().any(|m| m.0 == *v);
     if let Some(unknown) = applied.iter().filter(|v| !known(v)).max() {
         return Err(Error::NewerDatabase {
@@ -71,7 +69,20 @@ pub(super) fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) ->
             supported: migrations.last().map(|m| m.0).unwrap_or(0),
         });
     }
-    for (version, sql) in migrations.iter().filter(|m| !applied.contains(&m.0)) {
+    Ok(migrations
+        .iter()
+        .filter(|m| !applied.contains(&m.0))
+        .collect())
+}
+
+/// Applies what `pending` says the database needs, each migration in its own transaction.
+pub(super) fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) -> Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let applied: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_version")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (version, sql) in pending(migrations, &applied)? {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let done = conn.execute_batch(sql).and_then(|_| {
             conn.execute(

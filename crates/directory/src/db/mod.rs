@@ -6,6 +6,7 @@ mod migrations;
 mod writer;
 
 use migrations::migrate;
+pub(crate) use migrations::pending as pending_migrations;
 use writer::*;
 pub use writer::{with_tenant, WriteScope};
 
@@ -85,21 +86,7 @@ struct ReadPool {
 impl Db {
     /// Opens (creating if needed, readable by its owner only) and migrates the database.
     pub fn open(path: &Path) -> Result<Db> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
-        }
-        create_owner_only(path)?;
-        let writer = Connection::open(path)?;
-        configure(&writer)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&writer)?;
-        for suffix in ["-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            restrict_permissions(Path::new(&p));
-        }
+        let writer = Db::open_plain(path)?;
 
         let mut conns = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -144,6 +131,28 @@ impl Db {
             }),
             path: path.to_path_buf(),
         })
+    }
+
+    /// Opens the database as `open` does (created owner-only, configured, WAL, migrated) but
+    /// as one plain connection: no writer, readers or checkpoint thread. For a tool that fills
+    /// a new database in one go (migrate-store); `open` starts from it.
+    pub fn open_plain(path: &Path) -> Result<RawConnection> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        create_owner_only(path)?;
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&conn)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            restrict_permissions(Path::new(&p));
+        }
+        Ok(conn)
     }
 
     pub fn path(&self) -> &Path {

@@ -318,14 +318,11 @@ pub async fn postgres_to_sqlite(url: &str, options: &PgOptions, dst: &Path) -> R
         .start()
         .await?;
 
-    drop(Db::open(dst)?);
-    let mut lite = rusqlite::Connection::open(dst)?;
-    // The store just dropped may still be finishing its last checkpoint.
-    lite.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Created owner-only and migrated as a server would, on one plain connection: nothing
+    // else has the new file open while it fills.
+    let mut lite = Db::open_plain(dst)?;
     lite.execute_batch("PRAGMA foreign_keys = OFF")?;
-    // IMMEDIATE: the write lock first (waiting out that checkpoint), so the read of the
-    // schema below cannot leave a snapshot the first insert would have to upgrade.
-    let out = lite.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let out = lite.transaction()?;
     let tables = sqlite_tables(&out)?;
     let pg_tables: Vec<String> = tx
         .query(

@@ -2,7 +2,7 @@
 //! lock, so instances starting together migrate once; a database that records a version this
 //! build does not know was written by a newer Muster and is refused, as on SQLite.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Every migration, in order. The PostgreSQL schema starts from the SQLite store's schema
 /// as of its version 22, ported (migrations/postgres/0001_baseline.sql).
@@ -22,8 +22,8 @@ pub(super) async fn migrate(client: &mut deadpool_postgres::Client) -> Result<()
     apply(client, MIGRATIONS).await
 }
 
-/// Applies, in list order, every migration the database has not recorded (not only those
-/// above the highest: a gap is filled), all in one transaction.
+/// Applies, in list order, every migration the database has not recorded (the rule is the
+/// SQLite store's, `db::pending_migrations`), all in one transaction.
 pub(crate) async fn apply(
     client: &mut deadpool_postgres::Client,
     migrations: &[(i64, &str)],
@@ -39,14 +39,7 @@ pub(crate) async fn apply(
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let known = |v: &i64| migrations.iter().any(|m| m.0 == *v);
-    if let Some(unknown) = applied.iter().filter(|v| !known(v)).max() {
-        return Err(Error::NewerDatabase {
-            found: *unknown,
-            supported: migrations.last().map(|m| m.0).unwrap_or(0),
-        });
-    }
-    for (version, sql) in migrations.iter().filter(|m| !applied.contains(&m.0)) {
+    for (version, sql) in crate::db::pending_migrations(migrations, &applied)? {
         tx.batch_execute(sql).await?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",
