@@ -6,9 +6,9 @@ use crate::admins::{self, AdminRecord};
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use crate::tokens::{new_secret, TokenHash};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use subtle::ConstantTimeEq;
 
 /// A session ends this long after sign-in, however busy.
@@ -62,7 +62,7 @@ impl Refusal {
 const COLUMNS: &str = "s.id, s.admin_id, a.email, s.method, s.created_at, s.expires_at,
     s.last_seen_at, s.revoked_at, s.source, s.user_agent";
 
-fn from_row(r: &Row) -> rusqlite::Result<SessionRecord> {
+fn from_row(r: &Row) -> crate::Result<SessionRecord> {
     Ok(SessionRecord {
         id: r.get(0)?,
         admin_id: r.get(1)?,
@@ -189,13 +189,13 @@ pub fn list(
     let idle_since = fmt_time(now - Duration::minutes(IDLE_MINUTES));
     let mut stmt = db.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM admin_sessions s JOIN admins a ON a.id = s.admin_id
-         WHERE (?1 IS NULL OR s.admin_id = ?1) AND s.revoked_at IS NULL
+         WHERE (CAST(?1 AS TEXT) IS NULL OR s.admin_id = ?1) AND s.revoked_at IS NULL
            AND s.expires_at > ?2 AND s.last_seen_at > ?3
          ORDER BY s.created_at DESC"
     ))?;
     let rows = stmt
         .query_map(params![admin_id, fmt_time(now), idle_since], from_row)?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     Ok(rows)
 }
 
@@ -218,11 +218,10 @@ pub fn revoke(
 
 /// Ends every session of an account (it was disabled).
 pub fn revoke_all(db: &Connection, admin_id: &str, now: DateTime<Utc>) -> Result<usize> {
-    Ok(db
-        .prepare_cached(
-            "UPDATE admin_sessions SET revoked_at = ?2 WHERE admin_id = ?1 AND revoked_at IS NULL",
-        )?
-        .execute(params![admin_id, fmt_time(now)])?)
+    db.prepare_cached(
+        "UPDATE admin_sessions SET revoked_at = ?2 WHERE admin_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![admin_id, fmt_time(now)])
 }
 
 /// The audit trail's name for a signed-in person at the time of a request.

@@ -6,9 +6,9 @@ use crate::access::Role;
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use crate::tokens::{new_secret, TokenHash};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// How long an enrolment link works.
 pub const ENROLMENT_DAYS: i64 = 7;
@@ -52,7 +52,7 @@ pub struct IssuedEnrolment {
 const COLUMNS: &str = "id, email, name, role, disabled_at, created_at, enrolled_at,
     last_sign_in_at, password_hash IS NOT NULL, totp_sealed IS NOT NULL, oidc_issuer, oidc_subject";
 
-fn from_row(r: &Row) -> rusqlite::Result<AdminRecord> {
+fn from_row(r: &Row) -> crate::Result<AdminRecord> {
     let role: String = r.get(3)?;
     Ok(AdminRecord {
         id: r.get(0)?,
@@ -87,16 +87,16 @@ pub fn check_email(email: &str) -> Result<String> {
 
 pub fn list(db: &Connection) -> Result<Vec<AdminRecord>> {
     let mut stmt = db.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM admins ORDER BY email COLLATE NOCASE"
+        "SELECT {COLUMNS} FROM admins ORDER BY lower(email), email"
     ))?;
     let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<_>>()?;
+        .query_map((), from_row)?
+        .collect::<crate::Result<_>>()?;
     Ok(rows)
 }
 
 pub fn count(db: &Connection) -> Result<i64> {
-    Ok(db.query_row("SELECT count(*) FROM admins", [], |r| r.get(0))?)
+    db.query_row("SELECT count(*) FROM admins", (), |r| r.get(0))
 }
 
 pub fn get(db: &Connection, id: &str) -> Result<AdminRecord> {
@@ -124,12 +124,11 @@ pub fn by_email(db: &Connection, email: &str) -> Result<Option<Credentials>> {
 
 /// The account an identity provider's (issuer, subject) was linked to.
 pub fn by_subject(db: &Connection, issuer: &str, subject: &str) -> Result<Option<AdminRecord>> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM admins WHERE oidc_issuer = ?1 AND oidc_subject = ?2"
-        ))?
-        .query_row([issuer, subject], from_row)
-        .optional()?)
+    db.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM admins WHERE oidc_issuer = ?1 AND oidc_subject = ?2"
+    ))?
+    .query_row([issuer, subject], from_row)
+    .optional()
 }
 
 /// Links an account to the identity provider's subject at its first sign-in with it.
@@ -282,11 +281,11 @@ pub fn enrol(
 }
 
 fn active_owners(db: &Connection) -> Result<i64> {
-    Ok(db.query_row(
+    db.query_row(
         "SELECT count(*) FROM admins WHERE role = 'owner' AND disabled_at IS NULL",
-        [],
+        (),
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Changes an account's role; it takes effect on the person's next request. The last

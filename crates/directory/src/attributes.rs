@@ -2,7 +2,7 @@
 //! Muster extension) mapped to application metadata keys, applied on every user write.
 
 use crate::error::{Error, Result};
-use rusqlite::{params, Connection};
+use crate::sql::{params, Connection};
 use scim::PatchPath;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,7 +24,7 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<AttributeMapping
                 app_key: r.get(1)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -112,7 +112,7 @@ pub fn save(db: &Connection, connection_id: &str, maps: &[AttributeMapping]) -> 
         .query_map([connection_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     for (id, resource) in &users {
         let v: Value = serde_json::from_str(resource)?;
         db.prepare_cached("UPDATE users SET app_attributes = ?2 WHERE id = ?1")?

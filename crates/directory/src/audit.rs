@@ -4,8 +4,8 @@
 use crate::access::Role;
 use crate::clock::fmt_time;
 use crate::error::Result;
+use crate::sql::{params, Connection};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,7 +150,7 @@ pub fn list(db: &Connection, connection_id: &str, limit: u32) -> Result<Vec<Audi
     ))?;
     let rows = stmt
         .query_map(params![connection_id, limit.clamp(1, 1000)], entry)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -159,7 +159,7 @@ pub(crate) const COLUMNS: &str = "id, at, connection_id, actor, action, token_pr
     detail, actor_email, actor_subject, actor_role, user_agent";
 
 /// One row selected as `COLUMNS`.
-pub(crate) fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+pub(crate) fn entry(r: &crate::sql::Row<'_>) -> crate::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
         at: r.get(1)?,

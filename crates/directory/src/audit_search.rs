@@ -5,8 +5,8 @@ use crate::audit::{entry, AuditEntry, COLUMNS};
 use crate::clock::normalize_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
+use crate::sql::Connection;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::Connection;
 use serde::Serialize;
 
 /// The `actor` names a row can have (`Actor::name`).
@@ -162,11 +162,11 @@ fn time(name: &str, s: &str) -> Result<String> {
 fn rows(db: &Connection, q: &AuditQuery, limit: u32) -> Result<Vec<AuditEntry>> {
     let (filters, args) = q.filter_sql()?;
     let sql =
-        format!("SELECT {COLUMNS} FROM audit WHERE 1{filters} ORDER BY id DESC LIMIT {limit}");
+        format!("SELECT {COLUMNS} FROM audit WHERE true{filters} ORDER BY id DESC LIMIT {limit}");
     let mut stmt = db.prepare(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(args.iter()), entry)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map(crate::sql::params_from_iter(args.iter()), entry)?
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

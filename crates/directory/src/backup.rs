@@ -215,7 +215,7 @@ fn muster_schema(conn: &Connection, file: &Path) -> Result<i64> {
             file.display()
         )));
     }
-    Db::schema_version(conn)
+    Db::schema_version(&crate::sql::Connection::Sqlite(conn))
 }
 
 /// A backup file, opened read-only without locks or a `-wal`/`-shm` beside it: nothing

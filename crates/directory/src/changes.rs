@@ -4,8 +4,8 @@
 
 use crate::error::Result;
 use crate::groups::{GroupRecord, MembershipDelta};
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::users::UserRecord;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -3,8 +3,8 @@
 use crate::audit::Actor;
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,7 @@ pub struct ConnectionRecord {
 const COLUMNS: &str =
     "id, name, idp, created_at, dialect, retention_days, demo, expected_sync_minutes, paused_at";
 
-fn from_row(r: &Row) -> rusqlite::Result<ConnectionRecord> {
+fn from_row(r: &Row) -> crate::Result<ConnectionRecord> {
     let idp: String = r.get(2)?;
     Ok(ConnectionRecord {
         id: r.get(0)?,
@@ -140,10 +140,9 @@ pub fn create(
 }
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<ConnectionRecord>> {
-    Ok(db
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"))?
+    db.prepare_cached(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"))?
         .query_row([id], from_row)
-        .optional()?)
+        .optional()
 }
 
 pub fn list(db: &Connection) -> Result<Vec<ConnectionRecord>> {
@@ -151,8 +150,8 @@ pub fn list(db: &Connection) -> Result<Vec<ConnectionRecord>> {
         "SELECT {COLUMNS} FROM connections ORDER BY created_at, id"
     ))?;
     let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map((), from_row)?
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -340,7 +339,7 @@ pub fn deletion_impact(db: &Connection, id: &str, now: DateTime<Utc>) -> Result<
     let c = get(db, id)?.ok_or_else(|| Error::NotFound(format!("connection {id}")))?;
     let now = fmt_time(now);
     let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<i64> {
-        Ok(db.prepare_cached(sql)?.query_row(p, |r| r.get(0))?)
+        db.prepare_cached(sql)?.query_row(p, |r| r.get(0))
     };
     Ok(DeletionImpact {
         users: count(
@@ -402,7 +401,7 @@ pub fn delete(
               WHERE connection_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 GROUP BY user_id",
         )?
         .query_map(params![id, at], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     // Revoked first, like any deprovisioning, although the rows then go with the connection:
     // a session check answers "unknown" (not valid) from the commit on.
     db.prepare_cached(
@@ -490,8 +489,8 @@ pub fn remove_demo(db: &Connection) -> Result<usize> {
     ] {
         db.execute(
             &format!("DELETE FROM {table} WHERE connection_id IN (SELECT id FROM connections WHERE demo = 1)"),
-            [],
+            (),
         )?;
     }
-    Ok(db.execute("DELETE FROM connections WHERE demo = 1", [])?)
+    db.execute("DELETE FROM connections WHERE demo = 1", ())
 }

@@ -5,8 +5,8 @@ use crate::db::fold;
 use crate::error::{Error, Result};
 use crate::groups::GroupRecord;
 use crate::query::sort_terms;
+use crate::sql::{params_from_iter, Connection};
 use crate::users::{self, UserRecord};
-use rusqlite::{params_from_iter, Connection};
 use scim::list::SortOrder;
 use std::collections::HashMap;
 
@@ -109,7 +109,7 @@ pub fn user_matches(
     ))?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), users::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -155,7 +155,7 @@ pub fn user_page(
     let mut stmt = db.prepare_cached(&page_sql)?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), users::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let mut groups: GroupsByUser = HashMap::new();
     if !rows.is_empty() {
         let marks = vec!["?"; rows.len()].join(",");
@@ -249,7 +249,7 @@ pub fn group_matches(
         .query_map(params_from_iter(args.iter()), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -292,7 +292,7 @@ pub fn group_page(
         ))?;
         let r = stmt
             .query_map(params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+            .collect::<crate::Result<Vec<String>>>()?;
         r
     };
     let mut rows = Vec::with_capacity(ids.len());
@@ -383,21 +383,21 @@ pub fn group_members(
     let limit = limit.clamp(1, MAX_MEMBER_PAGE);
     let total: i64 = db
         .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM ({MEMBERS_SQL}) WHERE ?3 IS NULL OR instr(search_key, ?3) > 0"
+            "SELECT COUNT(*) FROM ({MEMBERS_SQL}) WHERE CAST(?3 AS TEXT) IS NULL OR instr(search_key, ?3) > 0"
         ))?
-        .query_row(rusqlite::params![connection_id, group_id, needle], |r| {
+        .query_row(crate::sql::params![connection_id, group_id, needle], |r| {
             r.get(0)
         })?;
     let (after_key, after_id) = after.unzip();
     let mut stmt = db.prepare_cached(&format!(
         "SELECT id, kind, name, display_name, active, sort_key FROM ({MEMBERS_SQL})
-          WHERE (?3 IS NULL OR instr(search_key, ?3) > 0)
-            AND (?4 IS NULL OR (sort_key, id) > (?4, ?5))
+          WHERE (CAST(?3 AS TEXT) IS NULL OR instr(search_key, ?3) > 0)
+            AND (CAST(?4 AS TEXT) IS NULL OR (sort_key, id) > (?4, ?5))
           ORDER BY sort_key, id LIMIT ?6"
     ))?;
     let mut rows = stmt
         .query_map(
-            rusqlite::params![
+            crate::sql::params![
                 connection_id,
                 group_id,
                 needle,
@@ -420,7 +420,7 @@ pub fn group_members(
                 ))
             },
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more {
@@ -476,7 +476,7 @@ mod tests {
                 let mut s = c.prepare(&format!("EXPLAIN QUERY PLAN SELECT COUNT(*){sql}"))?;
                 let rows = s
                     .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(3))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .collect::<crate::Result<Vec<_>>>()?;
                 Ok(rows)
             })
             .unwrap();

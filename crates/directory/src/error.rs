@@ -45,6 +45,12 @@ pub enum Error {
     /// It existed and is over for good (a revoked or expired link): asking again cannot help.
     #[error("gone: {0}")]
     Gone(String),
+    /// A query that must find a row found none.
+    #[error("database: the query returned no row")]
+    NoRows,
+    /// The operation exists on the other store only (a SQLite file backup on PostgreSQL).
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
 }
 
 /// What kind of failure an error is, for every transport alike.
@@ -67,7 +73,7 @@ pub enum Code {
 impl Error {
     pub fn code(&self) -> Code {
         match self {
-            Error::Invalid(_) => Code::Invalid,
+            Error::Invalid(_) | Error::Unsupported(_) => Code::Invalid,
             Error::NotFound(_) => Code::NotFound,
             Error::Conflict(_) => Code::Conflict,
             Error::Gone(_) => Code::Gone,
@@ -81,6 +87,7 @@ impl Error {
             },
             Error::Closed | Error::Abandoned | Error::Unavailable(_) => Code::Unavailable,
             Error::Sql(_)
+            | Error::NoRows
             | Error::Postgres(_)
             | Error::Io(_)
             | Error::Corrupt(_)
@@ -96,6 +103,7 @@ impl Error {
                 m.clone()
             }
             Error::Scim(s) => s.detail.clone(),
+            Error::Unsupported(m) => m.to_string(),
             Error::Closed => "Muster is stopping; retry shortly".to_string(),
             Error::Abandoned => {
                 "the request gave up before it ran; nothing was applied".to_string()

@@ -4,8 +4,8 @@
 
 use crate::clock::fmt_time;
 use crate::error::Result;
+use crate::sql::{params, Connection, Dialect, OptionalExtension};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -76,11 +76,16 @@ pub fn append_rendered(
     data: &str,
     at: &str,
 ) -> Result<i64> {
-    db.prepare_cached(
-        "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![at, connection_id, kind, user_id, group_id, data])?;
-    Ok(db.last_insert_rowid())
+    // SQLite numbers the event as it inserts it (the single writer commits in order); on
+    // PostgreSQL it is numbered after commit (pg/feed.rs) and the log keeps its row id.
+    let sql = match db.dialect() {
+        Dialect::Sqlite => "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
+        Dialect::Postgres => "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+    };
+    db.prepare_cached(sql)?.query_row(
+        params![at, connection_id, kind, user_id, group_id, data],
+        |r| r.get(0),
+    )
 }
 
 /// Events after `cursor` (exclusive), oldest first; the last event's seq is the next cursor.
@@ -90,9 +95,12 @@ pub fn read(
     connection_id: Option<&str>,
     limit: u32,
 ) -> Result<Vec<FeedEvent>> {
+    if let Connection::Postgres(pg) = db {
+        pg.number_feed()?;
+    }
     let mut stmt = db.prepare_cached(
         "SELECT seq, at, connection_id, kind, user_id, group_id, data FROM change_feed
-         WHERE seq > ?1 AND (?2 IS NULL OR connection_id = ?2) ORDER BY seq LIMIT ?3",
+         WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR connection_id = ?2) ORDER BY seq LIMIT ?3",
     )?;
     let rows = stmt
         .query_map(params![after, connection_id, limit.clamp(1, 1000)], |r| {
@@ -107,7 +115,7 @@ pub fn read(
                 data: serde_json::from_str(&data).unwrap_or(Value::Null),
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -127,9 +135,12 @@ pub enum FeedRead {
 
 /// The last seq the feed assigned (0 before the first event), whether or not it was pruned.
 pub fn head(db: &Connection) -> Result<i64> {
+    if let Connection::Postgres(pg) = db {
+        return pg.number_feed();
+    }
     Ok(db
         .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'change_feed'")?
-        .query_row([], |r| r.get(0))
+        .query_row((), |r| r.get(0))
         .optional()?
         .unwrap_or(0))
 }
@@ -137,11 +148,11 @@ pub fn head(db: &Connection) -> Result<i64> {
 /// The highest seq pruning removed among the events a reader of `connection_id` (None: the
 /// whole feed) would get; 0 when none was.
 pub fn pruned_through(db: &Connection, connection_id: Option<&str>) -> Result<i64> {
-    Ok(db
+    db
         .prepare_cached(
-            "SELECT COALESCE(max(through_seq), 0) FROM feed_pruned WHERE ?1 IS NULL OR connection_id = ?1",
+            "SELECT COALESCE(max(through_seq), 0) FROM feed_pruned WHERE CAST(?1 AS TEXT) IS NULL OR connection_id = ?1",
         )?
-        .query_row([connection_id], |r| r.get(0))?)
+        .query_row([connection_id], |r| r.get(0))
 }
 
 /// `read`, refused when events after `after` were pruned, so a reader never skips an event
@@ -152,6 +163,10 @@ pub fn read_from(
     connection_id: Option<&str>,
     limit: u32,
 ) -> Result<FeedRead> {
+    // On PostgreSQL, number first so this read's snapshot has every committed event.
+    if let Connection::Postgres(pg) = db {
+        pg.number_feed()?;
+    }
     let through = pruned_through(db, connection_id)?;
     if after < through {
         return Ok(FeedRead::Pruned {
@@ -169,14 +184,13 @@ pub fn acknowledged(
     app_key_id: &str,
     connection_id: Option<&str>,
 ) -> Result<Option<i64>> {
-    Ok(db
-        .prepare_cached(
-            "SELECT acked_seq FROM feed_cursors WHERE app_key_id = ?1 AND connection_id = ?2",
-        )?
-        .query_row(params![app_key_id, connection_id.unwrap_or("")], |r| {
-            r.get(0)
-        })
-        .optional()?)
+    db.prepare_cached(
+        "SELECT acked_seq FROM feed_cursors WHERE app_key_id = ?1 AND connection_id = ?2",
+    )?
+    .query_row(params![app_key_id, connection_id.unwrap_or("")], |r| {
+        r.get(0)
+    })
+    .optional()
 }
 
 /// Records that an application key has every event up to `cursor` (reading with
@@ -207,8 +221,8 @@ pub fn acknowledge(
     // Each move is kept, so deprovisioning evidence can say when an event was acknowledged.
     if moved == 1 {
         db.prepare_cached(
-            "INSERT OR IGNORE INTO feed_acks (app_key_id, connection_id, acked_seq, acked_at)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO feed_acks (app_key_id, connection_id, acked_seq, acked_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
         )?
         .execute(args)?;
     }
@@ -233,7 +247,7 @@ pub fn consumers(db: &Connection) -> Result<Vec<Consumer>> {
            FROM feed_cursors k JOIN app_keys a ON a.id = k.app_key_id
           ORDER BY a.created_at, k.app_key_id, k.connection_id",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -267,12 +281,11 @@ pub fn acknowledged_at(
     connection_id: &str,
     seq: i64,
 ) -> Result<Option<String>> {
-    Ok(db
-        .prepare_cached(
-            "SELECT min(acked_at) FROM feed_acks
+    db.prepare_cached(
+        "SELECT min(acked_at) FROM feed_acks
               WHERE app_key_id = ?1 AND connection_id IN ('', ?2) AND acked_seq >= ?3",
-        )?
-        .query_row(params![app_key_id, connection_id, seq], |r| r.get(0))?)
+    )?
+    .query_row(params![app_key_id, connection_id, seq], |r| r.get(0))
 }
 
 /// Removes at most `batch` events from the front of the feed, oldest first, and stops at the
@@ -289,8 +302,8 @@ pub fn prune(db: &Connection, now: DateTime<Utc>, keep_days: i64, batch: usize) 
             "SELECT k.connection_id, k.acked_seq FROM feed_cursors k
              JOIN app_keys a ON a.id = k.app_key_id WHERE a.revoked_at IS NULL",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::Result<_>>()?;
     let unread = |seq: i64, connection_id: &str| {
         cursors
             .iter()
@@ -320,13 +333,13 @@ pub fn prune(db: &Connection, now: DateTime<Utc>, keep_days: i64, batch: usize) 
         "INSERT INTO feed_pruned (connection_id, through_seq)
             SELECT connection_id, max(seq) FROM change_feed WHERE seq <= ?1 GROUP BY connection_id
          ON CONFLICT (connection_id) DO UPDATE
-            SET through_seq = max(feed_pruned.through_seq, excluded.through_seq)",
+            SET through_seq = CASE WHEN excluded.through_seq > feed_pruned.through_seq
+                THEN excluded.through_seq ELSE feed_pruned.through_seq END",
     )?
     .execute([end])?;
     // An acknowledgement that covers only removed events tells nothing any more.
     db.prepare_cached("DELETE FROM feed_acks WHERE acked_seq <= ?1")?
         .execute([end])?;
-    Ok(db
-        .prepare_cached("DELETE FROM change_feed WHERE seq <= ?1")?
-        .execute([end])?)
+    db.prepare_cached("DELETE FROM change_feed WHERE seq <= ?1")?
+        .execute([end])
 }

@@ -6,8 +6,8 @@ use crate::db::fold;
 use crate::error::{Error, Result};
 use crate::preconditions::{check_put_id, check_version};
 use crate::query;
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::list::ListQuery;
 use scim::patch::{MemberChange, MemberRef, PatchRequest};
 use scim::schema::GroupResource;
@@ -49,7 +49,7 @@ pub(crate) const COLUMNS: &str =
     "id, connection_id, display_name, external_id, member_count, created_at, \
     updated_at, version, last_synced_at, deleted_at, purge_at, resource";
 
-fn from_row(r: &Row) -> rusqlite::Result<GroupRecord> {
+fn from_row(r: &Row) -> crate::Result<GroupRecord> {
     let resource: String = r.get(11)?;
     Ok(GroupRecord {
         id: r.get(0)?,
@@ -128,12 +128,11 @@ impl GroupRecord {
 }
 
 pub fn get(db: &Connection, connection_id: &str, id: &str) -> Result<Option<GroupRecord>> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM groups WHERE connection_id = ?1 AND id = ?2"
-        ))?
-        .query_row(params![connection_id, id], from_row)
-        .optional()?)
+    db.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM groups WHERE connection_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![connection_id, id], from_row)
+    .optional()
 }
 
 pub fn get_live(db: &Connection, connection_id: &str, id: &str) -> Result<GroupRecord> {
@@ -163,7 +162,7 @@ pub fn members(db: &Connection, connection_id: &str, group_id: &str) -> Result<V
                 display: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -212,8 +211,8 @@ fn add_members(
 ) -> Result<()> {
     let kinds = check_members_exist(db, connection_id, refs)?;
     let mut stmt = db.prepare_cached(
-        "INSERT OR IGNORE INTO group_members (group_id, member_id, connection_id, display, kind, added_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO group_members (group_id, member_id, connection_id, display, kind, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
     )?;
     for (r, kind) in refs.iter().zip(kinds) {
         if r.value == group_id {
@@ -254,7 +253,7 @@ fn all_member_ids(db: &Connection, group_id: &str) -> Result<Vec<String>> {
     let mut stmt = db.prepare_cached("SELECT member_id FROM group_members WHERE group_id = ?1")?;
     let ids = stmt
         .query_map([group_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<crate::Result<Vec<String>>>()?;
     Ok(ids)
 }
 
@@ -531,7 +530,7 @@ pub fn remove_member_everywhere(
     )?;
     let groups = stmt
         .query_map(params![connection_id, member_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<crate::Result<Vec<String>>>()?;
     let at = fmt_time(now);
     for g in &groups {
         db.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND member_id = ?2")?

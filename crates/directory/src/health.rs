@@ -648,15 +648,15 @@ pub struct ConnectionStats {
 
 /// Reads a connection's figures and the input for its health classification.
 pub fn gather(
-    db: &rusqlite::Connection,
+    db: &crate::sql::Connection,
     conn: &crate::connections::ConnectionRecord,
     now: chrono::DateTime<chrono::Utc>,
 ) -> crate::Result<(ConnectionStats, HealthInput)> {
     use crate::clock::fmt_time;
-    use rusqlite::{params, OptionalExtension};
+    use crate::sql::{params, OptionalExtension};
     let id = conn.id.as_str();
     let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> crate::Result<i64> {
-        Ok(db.query_row(sql, p, |r| r.get::<_, i64>(0))?)
+        db.query_row(sql, p, |r| r.get::<_, i64>(0))
     };
     let users = one(
         "SELECT COUNT(*) FROM users WHERE connection_id = ?1 AND deleted_at IS NULL",
@@ -674,18 +674,17 @@ pub fn gather(
     // token this connection never issued are logged with a `traffic` tag and left out.
     let window = |secs: i64| -> crate::Result<(i64, i64)> {
         let since = fmt_time(now - chrono::Duration::seconds(secs));
-        Ok(db
-            .prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log
+        db.prepare_cached(
+            "SELECT COUNT(*), count(*) FILTER (WHERE status >= 400) FROM provisioning_log
              WHERE connection_id = ?1 AND at >= ?2 AND traffic IS NULL",
-            )?
-            .query_row(params![id, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        )?
+        .query_row(params![id, since], |r| Ok((r.get(0)?, r.get(1)?)))
     };
     let (requests_1h, failures_1h) = window(3600)?;
     let (requests_24h, failures_24h) = window(86400)?;
     let (requests_7d, failures_7d) = window(7 * 86400)?;
     let last =
-        |sql: &str| -> crate::Result<Option<String>> { Ok(db.query_row(sql, [id], |r| r.get(0))?) };
+        |sql: &str| -> crate::Result<Option<String>> { db.query_row(sql, [id], |r| r.get(0)) };
     let last_request_at =
         last("SELECT MAX(at) FROM provisioning_log WHERE connection_id = ?1 AND traffic IS NULL")?;
     let last_sync_at = last(
@@ -708,7 +707,7 @@ pub fn gather(
     // known, the endpoint ("POST /Bulk"), never a placeholder.
     let mut stmt = db.prepare(
         "SELECT method, resource_type, CASE WHEN resource_type IS NULL THEN path END,
-                SUM(status >= 400), COUNT(*)
+                count(*) FILTER (WHERE status >= 400), COUNT(*)
          FROM provisioning_log WHERE connection_id = ?1 AND at >= ?2 AND traffic IS NULL
               AND outcome != 'auth_failed'
          GROUP BY 1, 2, 3",
@@ -773,7 +772,7 @@ pub fn gather(
               GROUP BY 1 ORDER BY 2 DESC LIMIT 3",
         )?
         .query_map(params![id, since_1h], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+        .collect::<crate::Result<Vec<(String, i64)>>>()?;
     let paused_refusals = match &conn.paused_at {
         Some(since) => one(
             "SELECT COUNT(*) FROM provisioning_log WHERE connection_id = ?1 AND traffic = 'paused' AND at >= ?2",

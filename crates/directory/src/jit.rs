@@ -7,10 +7,10 @@ use crate::audit::Actor;
 use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::users::{self, UserRecord};
 use crate::{feed, roles, sessions};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use scim::schema::UserResource;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -686,7 +686,7 @@ pub fn flagged_signins(
                 role: r.get(9)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let since = fmt_time(now - chrono::Duration::days(7));
     let last_7_days = db
         .prepare_cached(FLAGGED_COUNT_SQL)?
@@ -743,7 +743,7 @@ pub fn stale_accounts(
                 live_sessions: r.get(3)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -1,6 +1,6 @@
 //! Muster's directory: connections, tokens, users, groups and memberships, and the
 //! provisioning log, stored in SQLite (db/) or, for several servers, PostgreSQL (pg/, in
-//! progress). Nothing here knows about HTTP.
+//! progress), each statement written once over both (sql.rs). Nothing here knows about HTTP.
 
 pub mod access;
 pub mod admin_sessions;
@@ -38,6 +38,7 @@ pub mod search;
 pub mod service;
 pub mod sessions;
 pub mod setup_links;
+pub mod sql;
 pub mod sync_cycles;
 pub mod timeline;
 pub mod tokens;

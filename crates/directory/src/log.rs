@@ -5,9 +5,9 @@
 use crate::clock::fmt_time;
 use crate::db::fold;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// What a logged request did, as the log stores it (`outcome` column) and the console shows
@@ -178,9 +178,9 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
             resource_id, user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body,
             changes, user_name_key, request_id, traffic, remote_addr, feed_first, feed_last)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-            ?22, ?23)",
+            ?22, ?23) RETURNING id",
     )?
-    .execute(params![
+    .query_row(params![
         e.at,
         e.connection_id,
         e.method,
@@ -208,8 +208,7 @@ pub fn append(db: &Connection, e: &LogEntry) -> Result<i64> {
         e.remote_addr,
         e.feed_events.map(|f| f.0),
         e.feed_events.map(|f| f.1),
-    ])?;
-    Ok(db.last_insert_rowid())
+    ], |r| r.get(0))
 }
 
 /// The form a userName is stored in `user_name_key` and searched by: trimmed and folded, so
@@ -223,7 +222,7 @@ const COLUMNS: &str =
     user_name, external_id, duration_ms, dialect, user_agent, token_prefix, detail, request_body, changes, \
     request_id, traffic, remote_addr";
 
-fn from_row(r: &Row) -> rusqlite::Result<LogEntry> {
+fn from_row(r: &Row) -> crate::Result<LogEntry> {
     Ok(LogEntry {
         id: r.get(0)?,
         at: r.get(1)?,
@@ -361,7 +360,7 @@ pub fn page(db: &Connection, q: &LogQuery) -> Result<LogSlice> {
     let text = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let Some(text) = text else {
         let sql =
-            format!("SELECT {COLUMNS} FROM provisioning_log WHERE 1{filters} ORDER BY id DESC LIMIT {limit}");
+            format!("SELECT {COLUMNS} FROM provisioning_log WHERE true{filters} ORDER BY id DESC LIMIT {limit}");
         return Ok(LogSlice {
             entries: query_entries(db, &sql, &args)?,
             ..Default::default()
@@ -391,7 +390,7 @@ pub fn page(db: &Connection, q: &LogQuery) -> Result<LogSlice> {
     let needle = fold(text);
     let sql = window_sql(&filters, window);
     let mut stmt = db.prepare(&sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    let mut rows = stmt.query(crate::sql::params_from_iter(args.iter()))?;
     let mut hits: Vec<i64> = vec![];
     let mut examined: u32 = 0;
     let mut oldest: Option<i64> = None;
@@ -425,7 +424,7 @@ pub fn page(db: &Connection, q: &LogQuery) -> Result<LogSlice> {
         vec![]
     } else {
         let sql = format!(
-            "SELECT {COLUMNS} FROM provisioning_log WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC"
+            "SELECT {COLUMNS} FROM provisioning_log WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) ORDER BY id DESC"
         );
         query_entries(db, &sql, &[serde_json::to_string(&hits)?.into()])?
     };
@@ -446,7 +445,7 @@ fn identity_sql(filters: &str, limit: u32) -> String {
             UNION SELECT id FROM provisioning_log WHERE external_id IN (SELECT value FROM json_each(?))
             UNION SELECT id FROM provisioning_log WHERE resource_id IN (SELECT value FROM json_each(?)))
          SELECT {COLUMNS} FROM hits CROSS JOIN provisioning_log ON provisioning_log.id = hits.hit
-         WHERE 1{filters} ORDER BY hits.hit DESC LIMIT {limit}"
+         WHERE true{filters} ORDER BY hits.hit DESC LIMIT {limit}"
     )
 }
 
@@ -455,7 +454,7 @@ fn identity_sql(filters: &str, limit: u32) -> String {
 fn window_sql(filters: &str, window: u32) -> String {
     format!(
         "SELECT id, user_name, external_id, resource_id, path, detail FROM provisioning_log
-         WHERE 1{filters} ORDER BY id DESC LIMIT {}",
+         WHERE true{filters} ORDER BY id DESC LIMIT {}",
         u64::from(window) + 1
     )
 }
@@ -463,8 +462,8 @@ fn window_sql(filters: &str, window: u32) -> String {
 fn query_entries(db: &Connection, sql: &str, args: &[SqlValue]) -> Result<Vec<LogEntry>> {
     let mut stmt = db.prepare(sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(args.iter()), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map(crate::sql::params_from_iter(args.iter()), from_row)?
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -563,7 +562,7 @@ pub const MAX_ROWS: i64 = 5_000_000;
 pub fn retention_days(db: &Connection) -> Result<i64> {
     let v: Option<String> = db
         .prepare_cached("SELECT value FROM settings WHERE key = 'log_retention_days'")?
-        .query_row([], |r| r.get(0))
+        .query_row((), |r| r.get(0))
         .ok();
     Ok(v.and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_RETENTION_DAYS))
@@ -596,7 +595,7 @@ pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>, batch: usize) 
         // whole table is needed (a COUNT(*) of millions of rows would hold the writer).
         let max_id: Option<i64> = db
             .prepare_cached("SELECT max(id) FROM provisioning_log")?
-            .query_row([], |r| r.get(0))?;
+            .query_row((), |r| r.get(0))?;
         if let Some(max_id) = max_id.filter(|m| *m > MAX_ROWS) {
             let (m, capped) = delete_returning_newest(
                 db,
@@ -618,7 +617,8 @@ pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>, batch: usize) 
         );
         db.prepare_cached(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+             ON CONFLICT (key) DO UPDATE SET value = CASE WHEN excluded.value > settings.value
+                THEN excluded.value ELSE settings.value END",
         )?
         .execute(params![COMPLETE_FROM_KEY, from])?;
     }
@@ -629,7 +629,7 @@ pub fn prune(db: &Connection, now: chrono::DateTime<chrono::Utc>, batch: usize) 
 fn delete_returning_newest(
     db: &Connection,
     sql: &str,
-    args: impl rusqlite::Params,
+    args: impl crate::sql::Params,
 ) -> Result<(usize, Option<String>)> {
     let mut stmt = db.prepare_cached(sql)?;
     let mut rows = stmt.query(args)?;
@@ -651,10 +651,9 @@ const COMPLETE_FROM_KEY: &str = "log_complete_from";
 /// From when on the log holds every row it was given: None when nothing was ever pruned
 /// (migration 0014 seeds it for logs that existed before pruning was recorded).
 pub fn complete_from(db: &Connection) -> Result<Option<String>> {
-    Ok(db
-        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+    db.prepare_cached("SELECT value FROM settings WHERE key = ?1")?
         .query_row([COMPLETE_FROM_KEY], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 const PRUNE_AGED_SQL: &str = "DELETE FROM provisioning_log WHERE id IN (
@@ -683,7 +682,7 @@ pub fn activity(
     bucket: chrono::Duration,
 ) -> Result<Vec<ActivityCount>> {
     let mut stmt = db.prepare_cached(
-        "SELECT COUNT(*), COALESCE(SUM(status >= 400), 0) FROM provisioning_log
+        "SELECT COUNT(*), count(*) FILTER (WHERE status >= 400) FROM provisioning_log
           WHERE connection_id = ?1 AND at >= ?2 AND at < ?3 AND traffic IS NULL",
     )?;
     let mut out = Vec::new();
@@ -711,11 +710,11 @@ mod tests {
     fn plan(c: &Connection, sql: &str, args: &[SqlValue]) -> Vec<String> {
         c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap()
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            .query_map(crate::sql::params_from_iter(args.iter()), |r| {
                 r.get::<_, String>(3)
             })
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::Result<_>>()
             .unwrap()
     }
 
@@ -900,8 +899,8 @@ mod tests {
                 assert_eq!(complete_from(c)?, Some(after));
                 let left: Vec<String> = c
                     .prepare("SELECT outcome FROM provisioning_log ORDER BY id")?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .query_map((), |r| r.get(0))?
+                    .collect::<crate::Result<_>>()?;
                 assert_eq!(left, vec!["purged", "created", "read"]);
                 assert!(set_retention_days(c, 0).is_err());
                 Ok(n)

@@ -6,9 +6,9 @@
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::tokens::TokenHash;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -221,7 +221,7 @@ pub fn list_secrets(db: &Connection, connection_id: &str) -> Result<Vec<ClientSe
                 last_used_at: r.get(5)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -4,9 +4,9 @@
 
 use crate::clock::fmt_time;
 use crate::error::Result;
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::tokens::{new_secret, TokenHash};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// A started sign-in must be finished within this.
 pub const EXPIRES_MINUTES: i64 = 10;

@@ -5,8 +5,8 @@
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// What an owner saved.
@@ -22,9 +22,9 @@ const MAX_LEN: usize = 1024;
 
 /// The saved settings, if any.
 pub fn get(c: &Connection) -> Result<Option<SavedOidc>> {
-    Ok(c.query_row(
+    c.query_row(
         "SELECT issuer, client_id, updated_at FROM oidc_settings WHERE id = 1",
-        [],
+        (),
         |r| {
             Ok(SavedOidc {
                 issuer: r.get(0)?,
@@ -33,7 +33,7 @@ pub fn get(c: &Connection) -> Result<Option<SavedOidc>> {
             })
         },
     )
-    .optional()?)
+    .optional()
 }
 
 /// Checks the shape of an issuer and client id: the issuer an `https://` URL (plain `http://`
@@ -87,7 +87,7 @@ pub fn save(
 
 /// Turns identity-provider sign-in off (local accounts only), with an audit row.
 pub fn clear(c: &Connection, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-    let removed = c.execute("DELETE FROM oidc_settings WHERE id = 1", [])?;
+    let removed = c.execute("DELETE FROM oidc_settings WHERE id = 1", ())?;
     if removed > 0 {
         audit::record(c, None, actor, "oidc.settings", None, Some("off"), now)?;
     }

@@ -5,9 +5,9 @@
 use crate::audit::{self, Actor};
 use crate::connections::{self, ConnectionRecord, Idp};
 use crate::error::Result;
+use crate::sql::Connection;
 use crate::tokens::{self, IssuedToken};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 
 /// Creates a connection and its first token. The demo's connections are marked as the demo's
 /// (its reset removes them); everyone else's are not.

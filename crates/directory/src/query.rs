@@ -1,6 +1,6 @@
 //! Filter AST -> parameterised SQL through an explicit attribute map (RFC 7644 §3.4.2.2).
 //! Attributes outside the map are refused with 400 invalidFilter, never silently dropped.
-//! Leaves under a `not` are made two-valued (IFNULL(..., 0)) so `not` agrees with the
+//! Leaves under a `not` are made two-valued (COALESCE(..., 0)) so `not` agrees with the
 //! in-memory matcher; elsewhere SQL's NULL already acts as false, and a bare comparison
 //! keeps the index usable (`userName eq` is an index lookup, not a scan).
 
@@ -281,7 +281,7 @@ impl Builder {
         match col {
             Col::Text { expr, .. } => format!("({expr} IS NOT NULL AND {expr} != '')"),
             Col::Bool(expr) => format!("({expr} IS NOT NULL)"),
-            _ => "1".into(),
+            _ => "true".into(),
         }
     }
 
@@ -295,7 +295,8 @@ impl Builder {
             // is, so an email whose value is "" but whose primary is set counts.
             Col::Emails if path.sub.is_none() => Ok(Self::exists(
                 Scope::Emails,
-                "(e.value_key != '' OR IFNULL(e.type, '') != '' OR e.is_primary IN (0, 1))".into(),
+                "(e.value_key != '' OR COALESCE(e.type, '') != '' OR e.is_primary IN (0, 1))"
+                    .into(),
             )),
             Col::Emails | Col::Members => {
                 let (inner, col) = self.element_of(scope, path)?;
@@ -394,7 +395,7 @@ impl Builder {
     /// A leaf as SQL: plain where NULL reads as false anyway, IFNULL'd under a `not`.
     fn two_valued(&self, sql: String) -> String {
         if self.negated > 0 {
-            format!("IFNULL(({sql}), 0)")
+            format!("COALESCE(({sql}), 0)")
         } else {
             format!("({sql})")
         }
@@ -545,7 +546,7 @@ pub(crate) struct Listing<T> {
     pub table: Table,
     pub filter_sql: fn(&Filter) -> Result<Where>,
     pub sort_sql: fn(Option<&AttrPath>, SortOrder) -> Result<String>,
-    pub from_row: fn(&rusqlite::Row) -> rusqlite::Result<T>,
+    pub from_row: fn(&crate::sql::Row) -> crate::Result<T>,
 }
 
 impl<T> Listing<T> {
@@ -553,14 +554,14 @@ impl<T> Listing<T> {
     fn filter(&self, q: &scim::list::ListQuery) -> Result<Where> {
         match &q.filter {
             Some(f) => (self.filter_sql)(f),
-            None => Ok(("1".to_string(), vec![])),
+            None => Ok(("true".to_string(), vec![])),
         }
     }
 
     /// An offset page (startIndex/count, sorted as `q` asks): see [`page`].
     pub fn page(
         &self,
-        db: &rusqlite::Connection,
+        db: &crate::sql::Connection,
         connection_id: &str,
         q: &scim::list::ListQuery,
     ) -> Result<(u64, Vec<T>)> {
@@ -580,7 +581,7 @@ impl<T> Listing<T> {
     /// A cursor page after the rowid `after`, `count` rows: see [`keyset_page`].
     pub fn keyset_page(
         &self,
-        db: &rusqlite::Connection,
+        db: &crate::sql::Connection,
         connection_id: &str,
         q: &scim::list::ListQuery,
         after: Option<i64>,
@@ -599,13 +600,13 @@ impl<T> Listing<T> {
 /// One page of a SCIM list (RFC 7644 §3.4.2.4: 1-based startIndex, count 0 = totals only)
 /// over `table`, scoped to the connection and to resources that are not deleted.
 fn page<T>(
-    db: &rusqlite::Connection,
+    db: &crate::sql::Connection,
     table: &Table,
     connection_id: &str,
     filter: (String, Vec<SqlArg>),
     order: &str,
     q: &scim::list::ListQuery,
-    from_row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    from_row: impl FnMut(&crate::sql::Row) -> crate::Result<T>,
 ) -> Result<(u64, Vec<T>)> {
     let (base, mut all) = live_rows(table, connection_id, filter);
     let total = count_rows(db, &base, &all)?;
@@ -621,8 +622,8 @@ fn page<T>(
     all.push(SqlArg::Int(count as i64));
     all.push(SqlArg::Int(offset as i64));
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(all.iter()), from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map(crate::sql::params_from_iter(all.iter()), from_row)?
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok((total, rows))
 }
 
@@ -644,12 +645,12 @@ fn live_rows(
     (base, all)
 }
 
-fn count_rows(db: &rusqlite::Connection, base: &str, args: &[SqlArg]) -> Result<u64> {
+fn count_rows(db: &crate::sql::Connection, base: &str, args: &[SqlArg]) -> Result<u64> {
     // Cached by SQL text: the same filter shape (e.g. Okta's `userName eq` before every
     // create) is parsed and planned once per connection, not once per request.
     let total: i64 = db
         .prepare_cached(&format!("SELECT COUNT(*) {base}"))?
-        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        .query_row(crate::sql::params_from_iter(args.iter()), |r| r.get(0))?;
     Ok(total as u64)
 }
 
@@ -688,12 +689,12 @@ pub(crate) fn keyset_sql(table: &Table, filter_sql: &str, order: SortOrder) -> S
 /// behind the position shifts nothing ahead of it. `after` None is the first page. Rowids
 /// are stable: no table here is ever VACUUMed, and a backup copies pages as they are.
 fn keyset_page<T>(
-    db: &rusqlite::Connection,
+    db: &crate::sql::Connection,
     table: &Table,
     connection_id: &str,
     filter: (String, Vec<SqlArg>),
     seek: Seek,
-    mut from_row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    mut from_row: impl FnMut(&crate::sql::Row) -> crate::Result<T>,
 ) -> Result<KeysetPage<T>> {
     let Seek {
         order,
@@ -714,11 +715,11 @@ fn keyset_page<T>(
     ));
     let mut stmt = db.prepare_cached(&sql)?;
     let mut rows = stmt
-        .query_map(rusqlite::params_from_iter(all.iter()), |r| {
-            let rowid: i64 = r.get(r.as_ref().column_count() - 1)?;
+        .query_map(crate::sql::params_from_iter(all.iter()), |r| {
+            let rowid: i64 = r.get(r.column_count() - 1)?;
             Ok((rowid, from_row(r)?))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let more = rows.len() as u64 > count;
     rows.truncate(count as usize);
     // With count 0 (totals only) the next page starts where this one would have.

@@ -4,9 +4,9 @@
 
 use crate::audit::Actor;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection};
 use crate::{attributes, feed};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -171,14 +171,13 @@ pub fn list_roles(db: &Connection, connection_id: &str) -> Result<Vec<Role>> {
                 description: r.get(1)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 pub fn default_role(db: &Connection, connection_id: &str) -> Result<String> {
-    Ok(db
-        .prepare_cached("SELECT default_role FROM connections WHERE id = ?1")?
-        .query_row([connection_id], |r| r.get(0))?)
+    db.prepare_cached("SELECT default_role FROM connections WHERE id = ?1")?
+        .query_row([connection_id], |r| r.get(0))
 }
 
 pub fn mappings(db: &Connection, connection_id: &str) -> Result<Vec<RoleMapping>> {
@@ -200,7 +199,7 @@ pub fn mappings(db: &Connection, connection_id: &str) -> Result<Vec<RoleMapping>
                 }
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -288,7 +287,7 @@ fn memberships(
     only_user: Option<&str>,
 ) -> Result<HashMap<String, HashSet<String>>> {
     let mut out: HashMap<String, HashSet<String>> = HashMap::new();
-    // Two statements, not `(?2 IS NULL OR m.member_id = ?2)`: SQLite plans that once for
+    // Two statements, not `(CAST(?2 AS TEXT) IS NULL OR m.member_id = ?2)`: SQLite plans that once for
     // both cases and scans every membership of the connection, making each one-user
     // recompute (every create and membership change) O(memberships). BENCHMARKS.md.
     let sql = match only_user {
@@ -298,7 +297,7 @@ fn memberships(
         }
         None => {
             "SELECT m.member_id, m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id
-               WHERE m.connection_id = ?1 AND g.deleted_at IS NULL AND ?2 IS NULL"
+               WHERE m.connection_id = ?1 AND g.deleted_at IS NULL AND CAST(?2 AS TEXT) IS NULL"
         }
     };
     let mut stmt = db.prepare_cached(sql)?;
@@ -310,11 +309,11 @@ fn memberships(
         out.entry(u).or_default().insert(g);
     }
     // Group claims from the last sign-in count too (JIT; Entra sends group object ids).
-    // Split like the query above: with `(?2 IS NULL OR id = ?2)` every one-user recompute
+    // Split like the query above: with `(CAST(?2 AS TEXT) IS NULL OR id = ?2)` every one-user recompute
     // scans all of the connection's users.
     let mut stmt = db.prepare_cached(match only_user {
         Some(_) => "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND id = ?2",
-        None => "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND ?2 IS NULL",
+        None => "SELECT id, claim_groups FROM users WHERE connection_id = ?1 AND claim_groups IS NOT NULL AND CAST(?2 AS TEXT) IS NULL",
     })?;
     let rows = stmt.query_map(params![connection_id, only_user], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -377,7 +376,7 @@ pub fn preview(
         }
         None => {
             "SELECT id, user_name, role, role_via, role_via_attribute, CASE WHEN ?3 THEN resource END
-         FROM users WHERE connection_id = ?1 AND deleted_at IS NULL AND ?2 IS NULL ORDER BY user_name_key"
+         FROM users WHERE connection_id = ?1 AND deleted_at IS NULL AND CAST(?2 AS TEXT) IS NULL ORDER BY user_name_key"
         }
     })?;
     let rows = stmt.query_map(params![connection_id, only_user, needs_resource], |r| {

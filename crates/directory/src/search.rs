@@ -6,8 +6,8 @@ use crate::connections::{self, ConnectionRecord};
 use crate::console::{self, StatusFilter};
 use crate::error::{Error, Result};
 use crate::log::{self, LogQuery};
+use crate::sql::Connection;
 use crate::users::UserStatus;
-use rusqlite::Connection;
 use serde::Serialize;
 
 /// Shortest query taken, in characters after trimming: one letter matches everyone.

@@ -3,9 +3,9 @@
 
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::tokens::TokenHash;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
@@ -41,7 +41,7 @@ pub struct SessionCheck {
 const COLUMNS: &str =
     "id, connection_id, user_id, created_at, expires_at, source, revoked_at, revoked_reason";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Session> {
+fn from_row(r: &crate::sql::Row) -> crate::Result<Session> {
     Ok(Session {
         id: r.get(0)?,
         connection_id: r.get(1)?,
@@ -90,10 +90,9 @@ pub fn create(
 }
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<Session>> {
-    Ok(db
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
+    db.prepare_cached(&format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"))?
         .query_row([id], from_row)
-        .optional()?)
+        .optional()
 }
 
 pub fn check(db: &Connection, token: &str, now: DateTime<Utc>) -> Result<SessionCheck> {
@@ -135,7 +134,7 @@ pub fn list_for_user(db: &Connection, connection_id: &str, user_id: &str) -> Res
     ))?;
     let rows = stmt
         .query_map(params![connection_id, user_id], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -147,12 +146,11 @@ pub fn revoke_for_user(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    Ok(db
-        .prepare_cached(
-            "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
+    db.prepare_cached(
+        "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
          WHERE connection_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
-        )?
-        .execute(params![connection_id, user_id, fmt_time(now), reason])?)
+    )?
+    .execute(params![connection_id, user_id, fmt_time(now), reason])
 }
 
 pub fn revoke(db: &Connection, session_id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool> {

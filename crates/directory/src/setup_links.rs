@@ -6,10 +6,10 @@ use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::oauth::{self, IssuedSecret};
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use crate::tokens::{self, IssuedToken, TokenHash};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// What a link may be told to live for: an hour at least, thirty days at most.
 pub const MIN_TTL_HOURS: i64 = 1;
@@ -128,7 +128,7 @@ const COLUMNS: &str = "l.id, l.connection_id, l.prefix, l.created_at, l.expires_
         UNION ALL
         SELECT min(created_at) FROM groups WHERE connection_id = l.connection_id AND created_at >= l.configured_at)) END";
 
-fn from_row(r: &Row) -> rusqlite::Result<SetupLink> {
+fn from_row(r: &Row) -> crate::Result<SetupLink> {
     Ok(SetupLink {
         id: r.get(0)?,
         connection_id: r.get(1)?,
@@ -145,12 +145,11 @@ fn from_row(r: &Row) -> rusqlite::Result<SetupLink> {
 }
 
 fn by_id(db: &Connection, connection_id: &str, link_id: &str) -> Result<Option<SetupLink>> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM setup_links l WHERE l.connection_id = ?1 AND l.id = ?2"
-        ))?
-        .query_row(params![connection_id, link_id], from_row)
-        .optional()?)
+    db.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM setup_links l WHERE l.connection_id = ?1 AND l.id = ?2"
+    ))?
+    .query_row(params![connection_id, link_id], from_row)
+    .optional()
 }
 
 /// A new link for a connection, living `ttl_hours` (1 hour to 30 days). Audited as
@@ -207,7 +206,7 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<SetupLink>> {
         "SELECT {COLUMNS} FROM setup_links l WHERE l.connection_id = ?1 ORDER BY l.created_at DESC, l.id"
     ))?;
     let rows = stmt.query_map([connection_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect::<crate::Result<_>>()
 }
 
 /// Revokes one of the connection's links at once; revoking a revoked link changes nothing.
@@ -395,14 +394,13 @@ pub fn progress(db: &Connection, link: &SetupLink) -> Result<Progress> {
                 outcome: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let count = |table: &str| -> Result<(i64, Option<String>)> {
-        Ok(db
-            .prepare_cached(&format!(
-                "SELECT count(*), max(last_synced_at) FROM {table}
+        db.prepare_cached(&format!(
+            "SELECT count(*), max(last_synced_at) FROM {table}
                  WHERE connection_id = ?1 AND deleted_at IS NULL"
-            ))?
-            .query_row([&link.connection_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        ))?
+        .query_row([&link.connection_id], |r| Ok((r.get(0)?, r.get(1)?)))
     };
     let (users, users_at) = count("users")?;
     let (groups, groups_at) = count("groups")?;
@@ -448,7 +446,7 @@ mod tests {
         assert!(issued.secret.starts_with("msl_") && issued.secret.len() == 68);
         assert_eq!(issued.link.status(now), LinkStatus::Sent);
         let stored: Vec<u8> = db
-            .query_row("SELECT hash FROM setup_links", [], |r| r.get(0))
+            .query_row("SELECT hash FROM setup_links", (), |r| r.get(0))
             .unwrap();
         assert_eq!(stored, TokenHash::of(&issued.secret).as_bytes());
 
@@ -481,9 +479,9 @@ mod tests {
         let actions: Vec<String> = db
             .prepare("SELECT action || ':' || actor FROM audit ORDER BY id")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::Result<_>>()
             .unwrap();
         assert_eq!(
             actions,

@@ -20,8 +20,8 @@
 
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Seconds without a request of the IdP's after which its cycle has ended.
@@ -103,13 +103,13 @@ const EARLIEST_IN_SQL: &str = "SELECT at FROM provisioning_log INDEXED BY log_sy
 
 /// A cycle's counts: one aggregate over its range of the index.
 const SUMMARY_SQL: &str = "SELECT COUNT(*),
-        COALESCE(SUM(outcome = 'created'), 0),
-        COALESCE(SUM(outcome IN ('updated', 'reactivated', 'membership_added',
-            'membership_removed', 'membership_changed')), 0),
-        COALESCE(SUM(outcome = 'deactivated'), 0),
-        COALESCE(SUM(outcome = 'deleted'), 0),
-        COALESCE(SUM(outcome = 'unchanged'), 0),
-        COALESCE(SUM(status >= 400), 0),
+        count(*) FILTER (WHERE outcome = 'created'),
+        count(*) FILTER (WHERE outcome IN ('updated', 'reactivated', 'membership_added',
+            'membership_removed', 'membership_changed')),
+        count(*) FILTER (WHERE outcome = 'deactivated'),
+        count(*) FILTER (WHERE outcome = 'deleted'),
+        count(*) FILTER (WHERE outcome = 'unchanged'),
+        count(*) FILTER (WHERE status >= 400),
         MAX(dialect)
     FROM provisioning_log INDEXED BY log_sync_cycles
     WHERE connection_id = ?1 AND traffic IS NULL AND at >= ?2 AND at <= ?3";

@@ -9,8 +9,8 @@
 //! `changes`, group names from the groups table, the mapping from the precedence list.
 
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::{feed, roles, users};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -200,7 +200,7 @@ pub fn user_story(
                 })
             },
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
 

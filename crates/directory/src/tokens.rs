@@ -7,10 +7,10 @@
 use crate::audit::{self, Actor};
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use base64_lite::encode_url;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -289,7 +289,7 @@ pub fn list(db: &Connection, connection_id: &str) -> Result<Vec<TokenRecord>> {
                 last_used_agent: r.get(9)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -361,12 +361,12 @@ pub fn count_expiring(
     now: DateTime<Utc>,
     within: chrono::Duration,
 ) -> Result<i64> {
-    Ok(db
+    db
         .prepare_cached(
             "SELECT COUNT(*) FROM tokens
              WHERE revoked_at IS NULL AND oauth_grant IS NULL AND expires_at > ?1 AND expires_at <= ?2",
         )?
-        .query_row(params![fmt_time(now), fmt_time(now + within)], |r| r.get(0))?)
+        .query_row(params![fmt_time(now), fmt_time(now + within)], |r| r.get(0))
 }
 
 /// Whether a request from `addr` with user agent `agent` looks like this connection's IdP:
@@ -379,18 +379,17 @@ pub fn looks_like_idp(
     agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    Ok(db
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM tokens WHERE connection_id = ?1 AND last_used_addr = ?2
-                 AND last_used_agent IS ?3 AND last_used_at >= ?4)",
-        )?
-        .query_row(
-            params![
-                connection_id,
-                addr,
-                agent,
-                fmt_time(now - chrono::Duration::days(1))
-            ],
-            |r| r.get(0),
-        )?)
+    db.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM tokens WHERE connection_id = ?1 AND last_used_addr = ?2
+                 AND last_used_agent IS NOT DISTINCT FROM ?3 AND last_used_at >= ?4)",
+    )?
+    .query_row(
+        params![
+            connection_id,
+            addr,
+            agent,
+            fmt_time(now - chrono::Duration::days(1))
+        ],
+        |r| r.get(0),
+    )
 }

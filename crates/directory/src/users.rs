@@ -6,8 +6,8 @@ use crate::db::fold;
 use crate::error::{Error, Result};
 use crate::preconditions::{check_put_id, check_version};
 use crate::query;
+use crate::sql::{params, Connection, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::list::ListQuery;
 use scim::schema::UserResource;
 use scim::{urn, ScimError};
@@ -103,7 +103,7 @@ pub(crate) const COLUMNS: &str = "id, connection_id, user_name, external_id, dis
     family_name, primary_email, active, created_at, updated_at, version, last_synced_at, deleted_at, \
     purge_at, resource, role, role_via, app_attributes, role_via_attribute";
 
-pub(crate) fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
+pub(crate) fn from_row(r: &Row) -> crate::Result<UserRecord> {
     let resource: String = r.get(15)?;
     Ok(UserRecord {
         id: r.get(0)?,
@@ -260,12 +260,11 @@ impl Indexed {
 }
 
 pub fn get(db: &Connection, connection_id: &str, id: &str) -> Result<Option<UserRecord>> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM users WHERE connection_id = ?1 AND id = ?2"
-        ))?
-        .query_row(params![connection_id, id], from_row)
-        .optional()?)
+    db.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE connection_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![connection_id, id], from_row)
+    .optional()
 }
 
 /// A user SCIM can see: present and not deleted (deleted users answer 404).
@@ -401,13 +400,18 @@ pub fn create(
     })
 }
 
-fn unique_violation(e: rusqlite::Error) -> Error {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE {
-            return ScimError::uniqueness("userName is already taken in this connection").into();
+fn unique_violation(e: Error) -> Error {
+    let taken = match &e {
+        Error::Sql(rusqlite::Error::SqliteFailure(f, _)) => {
+            f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
         }
+        Error::Postgres(e) => crate::pg::is_unique_violation(e),
+        _ => false,
+    };
+    if taken {
+        return ScimError::uniqueness("userName is already taken in this connection").into();
     }
-    e.into()
+    e
 }
 
 /// Stores a new full resource for an existing user (PUT, and PATCH after applying).
@@ -559,7 +563,7 @@ pub fn groups_of(
                 "type": "direct",
             }))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -573,10 +577,10 @@ pub fn jit_account_for(
     let Some(ext) = body.external_id() else {
         return Ok(None);
     };
-    Ok(db
+    db
         .prepare_cached(
             "SELECT id FROM users WHERE connection_id = ?1 AND external_id = ?2 AND source = 'jit' AND deleted_at IS NULL",
         )?
         .query_row(params![connection_id, ext], |r| r.get(0))
-        .optional()?)
+        .optional()
 }

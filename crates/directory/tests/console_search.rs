@@ -213,7 +213,7 @@ fn migration_fills_the_key_for_users_stored_before_it() {
     drop(conn);
     let db = Db::open(&path).unwrap();
     let cid: String = db
-        .read_blocking(|c| Ok(c.query_row("SELECT id FROM connections", [], |r| r.get(0))?))
+        .read_blocking(|c| c.query_row("SELECT id FROM connections", (), |r| r.get(0)))
         .unwrap();
     assert_eq!(names(&db, &cid, "olde timer"), ["old@acme.example"]);
     assert_eq!(names(&db, &cid, "old one"), ["old@acme.example"]);

@@ -33,11 +33,11 @@ async fn follow_up_runs_after_commit_and_only_on_success() {
     // Told about the row, a reader finds it.
     let found = db
         .read(move |c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT status FROM provisioning_log WHERE id = ?1",
                 [row],
                 |r| r.get::<_, i64>(0),
-            )?)
+            )
         })
         .await
         .unwrap();
@@ -46,7 +46,7 @@ async fn follow_up_runs_after_commit_and_only_on_success() {
     // A write that fails is rolled back and its follow-up never runs.
     let bad = tx.clone();
     db.write_detached_then(
-        |c| Ok(c.execute("INSERT INTO no_such_table VALUES (1)", [])? as i64),
+        |c| Ok(c.execute("INSERT INTO no_such_table VALUES (1)", ())? as i64),
         move |n| bad.send(-n - 1000).unwrap(),
     );
     // A later write's follow-up arriving first proves the failed one was processed and skipped.

@@ -553,7 +553,7 @@ fn flagged_signins_keep_the_role_stay_in_their_connection_and_read_the_index() {
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                 let rows = stmt
                     .query_map(rusqlite::params!["x", 1], |r| r.get::<_, String>(3))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    .collect::<directory::Result<Vec<_>>>()?;
                 Ok(rows.join(" | "))
             })
             .unwrap();
@@ -590,7 +590,7 @@ fn migration_backfills_flags_from_old_warnings() {
         .unwrap();
         c.execute(
             "INSERT INTO connections (id, name, idp, created_at) VALUES ('c1', 'Old', 'entra', '2026-11-01T00:00:00Z')",
-            [],
+            (),
         )
         .unwrap();
         for (sub, warning) in [

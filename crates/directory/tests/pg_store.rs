@@ -383,7 +383,7 @@ async fn the_postgresql_schema_has_every_table_column_and_index_of_the_sqlite_on
     let lite = rusqlite::Connection::open(&path).unwrap();
     let strings = |sql: &str| -> Vec<String> {
         let mut stmt = lite.prepare(sql).unwrap();
-        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        let rows = stmt.query_map((), |r| r.get(0)).unwrap();
         rows.map(Result::unwrap).collect()
     };
     let tables = strings(
@@ -425,7 +425,7 @@ async fn the_postgresql_schema_has_every_table_column_and_index_of_the_sqlite_on
             ))
             .unwrap();
         let lite_columns: Vec<(String, String, bool, bool)> = stmt
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? > 0))
             })
             .unwrap()

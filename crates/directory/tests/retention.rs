@@ -46,12 +46,12 @@ fn log_left(db: &Db) -> Vec<(String, i64)> {
     db.read_blocking(|c| {
         let mut stmt = c.prepare("SELECT outcome, at FROM provisioning_log ORDER BY id")?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map((), |r| {
                 let at: String = r.get(1)?;
                 let at = DateTime::parse_from_rfc3339(&at).unwrap();
                 Ok((r.get(0)?, (now() - at.with_timezone(&Utc)).num_days()))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<directory::Result<_>>()?;
         Ok(rows)
     })
     .unwrap()
@@ -78,8 +78,8 @@ fn seqs_left(db: &Db) -> Vec<i64> {
     db.read_blocking(|c| {
         let mut stmt = c.prepare("SELECT seq FROM change_feed ORDER BY seq")?;
         let rows = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| r.get(0))?
+            .collect::<directory::Result<_>>()?;
         Ok(rows)
     })
     .unwrap()

@@ -390,7 +390,7 @@ async fn scenario() -> Scenario {
     let (test_users, purged) = app
         .db()
         .read(move |c| {
-            let count = |sql: &str| -> rusqlite::Result<i64> {
+            let count = |sql: &str| -> directory::Result<i64> {
                 c.query_row(sql, [&conn], |r| r.get(0))
             };
             Ok((

@@ -1079,7 +1079,7 @@ async fn restore_brings_memberships_back() {
     let held: i64 = app
         .t
         .db()
-        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM held_memberships", [], |r| r.get(0))?))
+        .read(|c| c.query_row("SELECT COUNT(*) FROM held_memberships", (), |r| r.get(0)))
         .await
         .unwrap();
     assert_eq!(held, 0);

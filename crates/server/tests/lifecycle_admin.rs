@@ -478,13 +478,13 @@ async fn delete_needs_the_name_then_deprovisions_revokes_and_keeps_the_audit_row
     let left: i64 = app
         .db()
         .read(move |db| {
-            Ok(db.query_row(
+            db.query_row(
                 "SELECT (SELECT COUNT(*) FROM users WHERE connection_id = ?1) + (SELECT COUNT(*) FROM groups WHERE connection_id = ?1)
                       + (SELECT COUNT(*) FROM tokens WHERE connection_id = ?1) + (SELECT COUNT(*) FROM sessions WHERE connection_id = ?1)
                       + (SELECT COUNT(*) FROM role_mappings WHERE connection_id = ?1) + (SELECT COUNT(*) FROM roles WHERE connection_id = ?1)",
                 [&c5],
                 |r| r.get(0),
-            )?)
+            )
         })
         .await
         .unwrap();

@@ -92,7 +92,7 @@ async fn readyz_is_503_when_the_schema_is_not_current() {
         .write(|c| {
             c.execute(
                 "DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)",
-                [],
+                (),
             )?;
             Ok(())
         })
@@ -523,7 +523,7 @@ async fn backup_while_writing_then_restore() {
     // The restored database opens as a store, and is the source at one moment.
     let store = directory::Db::open(&restored).unwrap();
     let integrity: String = store
-        .read_blocking(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+        .read_blocking(|c| c.query_row("PRAGMA integrity_check", (), |r| r.get(0)))
         .unwrap();
     assert_eq!(integrity, "ok");
     drop(store);
@@ -693,7 +693,7 @@ async fn sigterm_finishes_in_flight_requests_and_exits_zero() {
     let logged: i64 = c
         .query_row(
             "SELECT COUNT(*) FROM provisioning_log WHERE request_id = 'last-read-before-sigterm'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

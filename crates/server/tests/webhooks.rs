@@ -568,11 +568,11 @@ async fn secrets_are_sealed_at_rest_and_a_lost_key_is_shown_and_mended_by_rotati
         let id = id.clone();
         app.db()
             .read(move |db| {
-                Ok(db.query_row(
+                db.query_row(
                     "SELECT secret FROM webhook_endpoints WHERE id = ?1",
                     [&id],
                     |r| r.get(0),
-                )?)
+                )
             })
             .await
             .unwrap()

@@ -41,12 +41,12 @@ impl Db {
     }
 
     /// The highest schema version the database behind `conn` records (0 when none).
-    pub fn schema_version(conn: &Connection) -> Result<i64> {
-        Ok(conn.query_row(
+    pub fn schema_version(conn: &crate::sql::Connection<'_>) -> Result<i64> {
+        conn.query_row(
             "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-            [],
+            (),
             |r| r.get(0),
-        )?)
+        )
     }
 }
 
@@ -133,11 +133,9 @@ mod tests {
         let db = super::Db::open(&path).unwrap();
         let keys: Vec<Option<String>> = db
             .read_blocking(|c| {
-                Ok(
-                    c.prepare("SELECT user_name_key FROM provisioning_log ORDER BY id")?
-                        .query_map([], |r| r.get(0))?
-                        .collect::<rusqlite::Result<_>>()?,
-                )
+                c.prepare("SELECT user_name_key FROM provisioning_log ORDER BY id")?
+                    .query_map((), |r| r.get(0))?
+                    .collect::<crate::Result<_>>()
             })
             .unwrap();
         assert_eq!(
@@ -177,7 +175,7 @@ mod tests {
         let tables: i64 = c
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('a','b','c')",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap();
@@ -185,7 +183,7 @@ mod tests {
         let versions: Vec<i64> = c
             .prepare("SELECT version FROM schema_version ORDER BY version")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();

@@ -1,6 +1,8 @@
-//! The SQLite store: opening and migrating the file, the single writer that commits queued
-//! commands in groups (one fsync for many requests, each undone alone when it fails), and
-//! the pool of read-only connections that never wait for the writer (WAL).
+//! The store handle every command goes through (`Db`), and the SQLite store behind it by
+//! default: opening and migrating the file, the single writer that commits queued commands
+//! in groups (one fsync for many requests, each undone alone when it fails), and the pool of
+//! read-only connections that never wait for the writer (WAL). On PostgreSQL the same
+//! commands run through pg/commands.rs.
 
 mod migrations;
 mod writer;
@@ -69,13 +71,32 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// The writer's usual wait on a lock.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Handle to the store. Cheap to clone.
+/// Handle to the store: SQLite (the default) or PostgreSQL. Cheap to clone.
 #[derive(Clone)]
-pub struct Db {
+pub struct Db(Store);
+
+#[derive(Clone)]
+enum Store {
+    Sqlite(Lite),
+    Postgres(Box<Remote>),
+}
+
+/// The SQLite store's writer queue, readers and file.
+#[derive(Clone)]
+struct Lite {
     jobs: mpsc::SyncSender<Job>,
     load: Arc<WriterLoad>,
     readers: Arc<ReadPool>,
     path: PathBuf,
+}
+
+/// The PostgreSQL store, the runtime its blocking callers reach it through, and the
+/// directory of this instance's files (the sealing key).
+#[derive(Clone)]
+struct Remote {
+    store: crate::pg::PgStore,
+    rt: tokio::runtime::Handle,
+    state_dir: PathBuf,
 }
 
 struct ReadPool {
@@ -122,7 +143,7 @@ impl Db {
                 let load = load.clone();
                 move || writer_loop(writer, rx, kick, &load)
             })?;
-        Ok(Db {
+        Ok(Db(Store::Sqlite(Lite {
             jobs: tx,
             load,
             readers: Arc::new(ReadPool {
@@ -130,7 +151,37 @@ impl Db {
                 permits: Semaphore::new(READERS),
             }),
             path: path.to_path_buf(),
-        })
+        })))
+    }
+
+    /// A store on the PostgreSQL database at `url`, connected and migrated (`PgStore`).
+    /// `state_dir` holds this instance's own files, such as the key that seals webhook
+    /// secrets (every instance must be given the same key file).
+    pub async fn connect_postgres(
+        url: &str,
+        options: &crate::pg::PgOptions,
+        state_dir: &Path,
+    ) -> Result<Db> {
+        let store = crate::pg::PgStore::connect_with(url, options).await?;
+        Ok(Db::on_postgres(store, state_dir))
+    }
+
+    /// A store on an already connected PostgreSQL database. Must be called inside a Tokio
+    /// runtime, which the blocking variants (`write_blocking`, `read_blocking`) use.
+    pub fn on_postgres(store: crate::pg::PgStore, state_dir: &Path) -> Db {
+        Db(Store::Postgres(Box::new(Remote {
+            store,
+            rt: tokio::runtime::Handle::current(),
+            state_dir: state_dir.to_path_buf(),
+        })))
+    }
+
+    /// The PostgreSQL store underneath, if this is one (for leases and the live listener).
+    pub fn postgres(&self) -> Option<&crate::pg::PgStore> {
+        match &self.0 {
+            Store::Postgres(r) => Some(&r.store),
+            Store::Sqlite(_) => None,
+        }
     }
 
     /// Opens the database as `open` does (created owner-only, configured, WAL, migrated) but
@@ -155,34 +206,76 @@ impl Db {
         Ok(conn)
     }
 
+    /// The SQLite file; on PostgreSQL, the instance's state directory.
     pub fn path(&self) -> &Path {
-        &self.path
+        match &self.0 {
+            Store::Sqlite(l) => &l.path,
+            Store::Postgres(r) => &r.state_dir,
+        }
     }
 
     /// How long a write queued now would wait before the writer takes it: the commands
     /// ahead of it times the recent cost of one. For `Retry-After`.
     pub fn estimated_wait(&self) -> std::time::Duration {
-        let pending = self.load.pending.load(Ordering::Relaxed) as u64;
-        let each = self.load.micros_per_job.load(Ordering::Relaxed);
+        // PostgreSQL has no queue of ours: a command waits for a pooled connection (at most
+        // `pg::WAIT`) and its connection's lock, which nothing here can see ahead of time.
+        let Store::Sqlite(l) = &self.0 else {
+            return std::time::Duration::ZERO;
+        };
+        let pending = l.load.pending.load(Ordering::Relaxed) as u64;
+        let each = l.load.micros_per_job.load(Ordering::Relaxed);
         // A group still running has taken at least this long and is not done yet.
-        let running = self.load.running_for();
+        let running = l.load.running_for();
         std::time::Duration::from_micros(pending.saturating_mul(each)) + running
     }
 
     /// Commands queued for the writer and not yet answered (the `muster_writer_pending`
     /// gauge).
     pub fn pending(&self) -> usize {
-        self.load.pending.load(Ordering::Relaxed)
+        match &self.0 {
+            Store::Sqlite(l) => l.load.pending.load(Ordering::Relaxed),
+            Store::Postgres(_) => 0,
+        }
+    }
+
+    fn lite(&self) -> Option<&Lite> {
+        match &self.0 {
+            Store::Sqlite(l) => Some(l),
+            Store::Postgres(_) => None,
+        }
     }
 
     /// Queues a job, counted in `pending` before the writer can see it (the writer
     /// subtracts what it answered).
     fn send(&self, job: Job) -> Result<()> {
-        self.load.pending.fetch_add(1, Ordering::Relaxed);
-        self.jobs.send(job).map_err(|_| {
-            self.load.pending.fetch_sub(1, Ordering::Relaxed);
+        let Some(l) = self.lite() else {
+            return Err(Error::Closed);
+        };
+        l.load.pending.fetch_add(1, Ordering::Relaxed);
+        l.jobs.send(job).map_err(|_| {
+            l.load.pending.fetch_sub(1, Ordering::Relaxed);
             Error::Closed
         })
+    }
+
+    /// Runs a write on PostgreSQL as one request's write: registered in its `WriteScope`
+    /// (so a request that gave up before it started never runs it) and in its tenant's line.
+    async fn write_remote<R, F>(r: &Remote, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
+    {
+        if let Some(state) = WriteScope::current_job() {
+            if state
+                .compare_exchange(QUEUED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                return Err(Error::Abandoned);
+            }
+        }
+        r.store
+            .run(crate::pg::Access::Write, &current_tenant(), f)
+            .await
     }
 
     /// Runs `f` inside the next group commit, in its own savepoint; resolves after the
@@ -190,8 +283,11 @@ impl Db {
     pub async fn write<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
+        if let Store::Postgres(r) = &self.0 {
+            return Db::write_remote(r, f).await;
+        }
         self.queue(|answer| once_job(f, answer)).await
     }
 
@@ -202,8 +298,11 @@ impl Db {
     pub async fn write_replayable<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
-        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
+        if let Store::Postgres(r) = &self.0 {
+            return Db::write_remote(r, f).await;
+        }
         self.queue(|answer| replayable_job(Kind::Replayable, f, answer))
             .await
     }
@@ -224,8 +323,11 @@ impl Db {
     pub fn write_blocking<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
+        if let Store::Postgres(r) = &self.0 {
+            return r.rt.block_on(Db::write_remote(r, f));
+        }
         let (tx, rx) = mpsc::channel::<Result<R>>();
         let job = once_job(f, move |result| {
             let _ = tx.send(result);
@@ -237,7 +339,7 @@ impl Db {
     /// Queues a write nobody waits for. It is replayable (see `write_replayable`).
     pub fn write_detached<F>(&self, f: F)
     where
-        F: Fn(&Connection) -> Result<()> + Send + 'static,
+        F: Fn(&crate::sql::Connection<'_>) -> Result<()> + Send + 'static,
     {
         self.write_detached_then(f, |_| {});
     }
@@ -248,7 +350,7 @@ impl Db {
     pub fn write_detached_then<R, F, T>(&self, f: F, then: T)
     where
         R: Send + 'static,
-        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
         self.detached(Kind::Replayable, f, then);
@@ -261,7 +363,7 @@ impl Db {
     pub fn write_statement_detached_then<R, F, T>(&self, f: F, then: T)
     where
         R: Send + 'static,
-        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
         self.detached(Kind::Statement, f, then);
@@ -270,9 +372,24 @@ impl Db {
     fn detached<R, F, T>(&self, kind: Kind, f: F, then: T)
     where
         R: Send + 'static,
-        F: Fn(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
         T: FnOnce(R) + Send + 'static,
     {
+        if let Store::Postgres(r) = &self.0 {
+            let r2 = r.clone();
+            let tenant = current_tenant();
+            r.rt.spawn(async move {
+                let run = r2
+                    .store
+                    .run(crate::pg::Access::Write, &tenant, move |c| f(c));
+                match run.await {
+                    Ok(v) => then(v),
+                    Err(e) => tracing::warn!(error = %e, "detached write failed"),
+                }
+            });
+            return;
+        }
+        let Some(l) = self.lite() else { return };
         // Outside any request's scope: nobody's answer depends on it, so it is never
         // abandoned.
         let job = WriteScope::outside(|| {
@@ -281,9 +398,9 @@ impl Db {
                 Err(e) => tracing::warn!(error = %e, "detached write failed"),
             })
         });
-        self.load.pending.fetch_add(1, Ordering::Relaxed);
-        if self.jobs.try_send(job).is_err() {
-            self.load.pending.fetch_sub(1, Ordering::Relaxed);
+        l.load.pending.fetch_add(1, Ordering::Relaxed);
+        if l.jobs.try_send(job).is_err() {
+            l.load.pending.fetch_sub(1, Ordering::Relaxed);
             tracing::warn!("writer queue full; dropping a detached write");
         }
     }
@@ -292,22 +409,26 @@ impl Db {
     pub async fn read<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
-        let readers = self.readers.clone();
+        let l = match &self.0 {
+            Store::Sqlite(l) => l,
+            Store::Postgres(r) => return r.store.run(crate::pg::Access::Read, "", f).await,
+        };
+        let readers = l.readers.clone();
         let permit = readers.permits.acquire().await.map_err(|_| Error::Closed)?;
         // The blocking task, not this future, returns the permit: when a request is dropped
         // mid-read (client gone), its connection is still out of the pool, and a permit freed
         // early let the next reader find the pool empty and answer 500 "shutting down".
         permit.forget();
-        let pool = self.readers.clone();
+        let pool = l.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool.conns.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let Some(conn) = conn else {
                 pool.permits.add_permits(1);
                 return Err(Error::Closed);
             };
-            let result = f(&conn);
+            let result = f(&crate::sql::Connection::Sqlite(&conn));
             pool.conns
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -319,17 +440,41 @@ impl Db {
         .map_err(|_| Error::Closed)?
     }
 
-    /// Blocking read for the CLI: opens a fresh read connection.
-    pub fn read_blocking<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    /// Blocking read for the CLI, outside a runtime: opens a fresh read connection.
+    pub fn read_blocking<R>(
+        &self,
+        f: impl FnOnce(&crate::sql::Connection<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let l = match &self.0 {
+            Store::Sqlite(l) => l,
+            Store::Postgres(r) => {
+                // Outside a runtime (the CLI, tests): this thread drives the statements.
+                let client = r.rt.block_on(r.store.client())?;
+                r.rt.block_on(
+                    client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+                )?;
+                let conn = crate::sql::Connection::Postgres(crate::sql::Pg {
+                    client: &client,
+                    rt: &r.rt,
+                    store: &r.store,
+                });
+                let out = f(&conn);
+                let _ = r.rt.block_on(client.batch_execute("ROLLBACK"));
+                return out;
+            }
+        };
+        let c = Connection::open_with_flags(&l.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         configure(&c)?;
-        f(&c)
+        f(&crate::sql::Connection::Sqlite(&c))
     }
 
     /// Copies the WAL into the database file and truncates it, so the file is whole on its
     /// own: `muster serve` calls it on shutdown, once the writer's queue has drained.
     pub fn checkpoint(&self) -> Result<()> {
-        let c = Connection::open(&self.path)?;
+        let Some(l) = self.lite() else {
+            return Ok(());
+        };
+        let c = Connection::open(&l.path)?;
         c.busy_timeout(BUSY_TIMEOUT)?;
         c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
@@ -370,10 +515,11 @@ fn restrict_permissions(path: &Path) {
 /// `arg`: for the tests that show a query is served by an index.
 #[cfg(test)]
 pub(crate) fn query_plan<T: rusqlite::ToSql + Clone>(
-    c: &Connection,
+    c: &crate::sql::Connection<'_>,
     sql: &str,
     arg: T,
 ) -> Vec<String> {
+    let c = c.sqlite().unwrap();
     let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let args = vec![arg; stmt.parameter_count()];
     stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))

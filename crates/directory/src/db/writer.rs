@@ -144,7 +144,7 @@ pub(super) struct Queued<F, A, R> {
 
 impl<F, A, R> Command for Queued<F, A, R>
 where
-    F: FnMut(&Connection) -> Result<R> + Send,
+    F: FnMut(&crate::sql::Connection<'_>) -> Result<R> + Send,
     A: FnOnce(Result<R>) + Send,
     R: Send,
 {
@@ -163,7 +163,7 @@ where
         })
     }
     fn run(&mut self, conn: &Connection) -> bool {
-        let outcome = (self.f)(conn);
+        let outcome = (self.f)(&crate::sql::Connection::Sqlite(conn));
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
@@ -184,13 +184,13 @@ where
 pub(super) fn once_job<R, F, A>(f: F, answer: A) -> Job
 where
     R: Send + 'static,
-    F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     A: FnOnce(Result<R>) + Send + 'static,
 {
     // FnOnce behind FnMut: the writer runs a `Once` command once (`GroupTx::run`); a
     // second run would find nothing to call.
     let mut f = Some(f);
-    let f = move |c: &Connection| match f.take() {
+    let f = move |c: &crate::sql::Connection<'_>| match f.take() {
         Some(f) => f(c),
         None => Err(Error::Closed),
     };
@@ -208,7 +208,7 @@ where
 pub(super) fn replayable_job<R, F, A>(kind: Kind, f: F, answer: A) -> Job
 where
     R: Send + 'static,
-    F: Fn(&Connection) -> Result<R> + Send + 'static,
+    F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     A: FnOnce(Result<R>) + Send + 'static,
 {
     Box::new(Queued {
@@ -612,32 +612,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let db = super::Db::open(&path).unwrap();
-        db.write_blocking(|c| Ok(c.execute_batch("CREATE TABLE scratch (b BLOB)")?))
+        db.write_blocking(|c| c.execute_batch("CREATE TABLE scratch (b BLOB)"))
             .unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let reader =
-            {
-                let (db, stop) = (db.clone(), stop.clone());
-                std::thread::spawn(move || {
-                    let mut reads = 0u64;
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        db.read_blocking(|c| {
-                            Ok(c.query_row("SELECT COUNT(*) FROM scratch", [], |r| {
-                                r.get::<_, i64>(0)
-                            })?)
-                        })
-                        .unwrap();
-                        reads += 1;
-                    }
-                    reads
-                })
-            };
+        let reader = {
+            let (db, stop) = (db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    db.read_blocking(|c| {
+                        c.query_row("SELECT COUNT(*) FROM scratch", (), |r| r.get::<_, i64>(0))
+                    })
+                    .unwrap();
+                    reads += 1;
+                }
+                reads
+            })
+        };
         for i in 0..800 {
             db.write_blocking(move |c| {
-                c.execute("INSERT INTO scratch (b) VALUES (zeroblob(262144))", [])?;
+                c.execute("INSERT INTO scratch (b) VALUES (zeroblob(262144))", ())?;
                 // Keep the table small so the database file is not what grows.
                 if i % 8 == 7 {
-                    c.execute("DELETE FROM scratch", [])?;
+                    c.execute("DELETE FROM scratch", ())?;
                 }
                 Ok(())
             })
@@ -677,7 +674,7 @@ mod tests {
         let job = |tenant: &str, name: String, slow: bool| -> super::Job {
             let tx = tx.clone();
             let tenant: std::sync::Arc<str> = std::sync::Arc::from(tenant);
-            let f = move |c: &super::Connection| {
+            let f = move |c: &crate::sql::Connection<'_>| {
                 if slow {
                     std::thread::sleep(std::time::Duration::from_millis(8));
                 }
@@ -735,7 +732,7 @@ mod tests {
         let job = |name: &'static str, sql: &'static str| {
             let tx = tx.clone();
             super::once_job(
-                move |c: &super::Connection| Ok(c.execute_batch(sql)?),
+                move |c: &crate::sql::Connection<'_>| c.execute_batch(sql),
                 move |r: crate::error::Result<()>| tx.send((name, r.is_ok())).unwrap(),
             )
         };
@@ -759,7 +756,7 @@ mod tests {
         let rows: Vec<i64> = conn
             .prepare("SELECT x FROM t")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
@@ -783,7 +780,7 @@ mod tests {
         ) -> super::Job {
             let answers = self.answers.clone();
             let runs = self.runs.clone();
-            let f = move |c: &super::Connection| {
+            let f = move |c: &crate::sql::Connection<'_>| {
                 *runs.lock().unwrap().entry(name).or_default() += 1;
                 c.execute_batch(sql)?;
                 if fail {
@@ -827,7 +824,7 @@ mod tests {
         let rows = conn
             .prepare("SELECT x FROM t ORDER BY x")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();

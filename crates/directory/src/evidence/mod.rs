@@ -12,9 +12,9 @@ use walk::*;
 
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection, OptionalExtension};
 use crate::{connections, feed, log};
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -33,13 +33,13 @@ pub(super) fn revoked_between(
     from: &str,
     to: &str,
 ) -> Result<i64> {
-    Ok(db
+    db
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM sessions
-              WHERE (?1 IS NULL OR connection_id = ?1) AND revoked_at >= ?2 AND revoked_at < ?3
+              WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND revoked_at >= ?2 AND revoked_at < ?3
                 AND {REVOKED_BY_SCIM}"
         ))?
-        .query_row(params![connection_id, from, to], |r| r.get(0))?)
+        .query_row(params![connection_id, from, to], |r| r.get(0))
 }
 
 /// Each leaver's revoked sessions, its feed event and who acknowledged it.
@@ -95,7 +95,7 @@ pub(super) fn attach_sessions_and_feed(
                 .prepare_cached(&format!(
                     "SELECT COUNT(*), max(revoked_at) FROM sessions
                       WHERE connection_id = ?1 AND user_id = ?2 AND revoked_at <= ?3
-                        AND (?4 IS NULL OR revoked_at > ?4) AND revoked_at >= ?5 AND {REVOKED_BY_SCIM}"
+                        AND (CAST(?4 AS TEXT) IS NULL OR revoked_at > ?4) AND revoked_at >= ?5 AND {REVOKED_BY_SCIM}"
                 ))?
                 .query_row(
                     params![l.connection_id, l.user_id, l.committed_at, lower, covered_from],
@@ -188,13 +188,13 @@ pub(super) fn restores(
         .prepare_cached(
             "SELECT at, connection_id, detail FROM audit
               WHERE action = 'user_restored' AND at >= ?2 AND at < ?3
-                AND connection_id IS NOT NULL AND (?1 IS NULL OR connection_id = ?1)
+                AND connection_id IS NOT NULL AND (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1)
               ORDER BY at, id",
         )?
         .query_map(params![connection_id, from, to], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     for (at, c, name) in rows {
         let matched = leavers
             .iter_mut()
@@ -256,7 +256,7 @@ pub(super) fn purges(
         .prepare_cached(&format!(
             "SELECT connection_id, resource_id, user_name, external_id, at FROM provisioning_log p
               WHERE outcome = 'purged' AND resource_type = 'User' AND at >= ?2 AND at < ?3
-                AND connection_id IS NOT NULL AND (?1 IS NULL OR connection_id = ?1)
+                AND connection_id IS NOT NULL AND (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1)
                 AND NOT {OWN_TEST_TOMBSTONE}
               ORDER BY at, id"
         ))?
@@ -269,7 +269,7 @@ pub(super) fn purges(
                 purged_at: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     Ok(rows)
 }
 
@@ -282,19 +282,19 @@ pub(super) fn own_test_users(
     covered_from: &str,
     to: &str,
 ) -> Result<i64> {
-    Ok(db
+    db
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM (
                 SELECT connection_id, resource_id FROM provisioning_log p
                  WHERE outcome = 'purged' AND resource_type = 'User' AND at >= ?2 AND at < ?4
-                   AND connection_id IS NOT NULL AND (?1 IS NULL OR connection_id = ?1)
+                   AND connection_id IS NOT NULL AND (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1)
                    AND {OWN_TEST_TOMBSTONE}
                 UNION
                 SELECT connection_id, resource_id FROM provisioning_log
                  WHERE traffic = 'check' AND resource_type = 'User' AND status < 400
                    AND outcome IN ('deactivated', 'deleted') AND at >= ?3 AND at < ?4
                    AND resource_id IS NOT NULL AND connection_id IS NOT NULL
-                   AND (?1 IS NULL OR connection_id = ?1))"
+                   AND (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1))"
         ))?
-        .query_row(params![connection_id, from, covered_from, to], |r| r.get(0))?)
+        .query_row(params![connection_id, from, covered_from, to], |r| r.get(0))
 }

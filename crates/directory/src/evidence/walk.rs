@@ -138,7 +138,7 @@ pub(super) fn scan(
         if connection_id.is_some() {
             "AND connection_id = ?3"
         } else {
-            "AND ?3 IS NULL"
+            "AND CAST(?3 AS TEXT) IS NULL"
         },
         MAX_REQUESTS + 1
     );
@@ -170,7 +170,7 @@ pub(super) fn scan(
     })?;
     let out: Vec<Request> = rows
         .filter_map(|r| r.transpose())
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     if out.len() > MAX_REQUESTS {
         return Err(Error::Invalid(format!(
             "more than {MAX_REQUESTS} user writes in this period: choose a shorter period"
@@ -181,7 +181,7 @@ pub(super) fn scan(
 
 /// Walks the scanned requests in time order, user by user state.
 pub(super) struct Walk<'a> {
-    pub(super) db: &'a Connection,
+    pub(super) db: &'a Connection<'a>,
     pub(super) requests: &'a [Request],
     pub(super) covered_from: &'a str,
     pub(super) tracks: HashMap<(String, String), Track>,

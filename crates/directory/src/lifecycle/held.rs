@@ -5,8 +5,8 @@ use crate::clock::fmt_time;
 use crate::error::Result;
 use crate::feed;
 use crate::groups;
+use crate::sql::{params, Connection};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use serde_json::json;
 
 /// Keeps the memberships a DELETE of `id` (user or group) is about to drop, so restoring
@@ -14,9 +14,11 @@ use serde_json::json;
 /// ours is reversible until purge, and memberships are part of what is reversed.
 pub(super) fn hold_memberships(db: &Connection, connection_id: &str, id: &str) -> Result<()> {
     db.prepare_cached(
-        "INSERT OR REPLACE INTO held_memberships (group_id, member_id, connection_id, display, kind, added_at)
+        "INSERT INTO held_memberships (group_id, member_id, connection_id, display, kind, added_at)
          SELECT group_id, member_id, connection_id, display, kind, added_at FROM group_members
-          WHERE connection_id = ?1 AND (member_id = ?2 OR group_id = ?2)",
+          WHERE connection_id = ?1 AND (member_id = ?2 OR group_id = ?2)
+         ON CONFLICT (group_id, member_id) DO UPDATE SET connection_id = excluded.connection_id,
+            display = excluded.display, kind = excluded.kind, added_at = excluded.added_at",
     )?
     .execute(params![connection_id, id])?;
     Ok(())
@@ -44,7 +46,7 @@ pub(super) fn forget_held(
     let forget = |member: Option<&str>| -> Result<()> {
         db.prepare_cached(
             "DELETE FROM held_memberships
-              WHERE connection_id = ?1 AND group_id = ?2 AND (?3 IS NULL OR member_id = ?3)",
+              WHERE connection_id = ?1 AND group_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR member_id = ?3)",
         )?
         .execute(params![connection_id, group_id, member])?;
         Ok(())
@@ -58,7 +60,7 @@ pub(super) fn forget_held(
                     "SELECT member_id FROM held_memberships WHERE connection_id = ?1 AND group_id = ?2",
                 )?
                 .query_map(params![connection_id, group_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::Result<_>>()?;
             held.iter()
                 .filter(|m| !keep.contains(&m.as_str()))
                 .try_for_each(|m| forget(Some(m)))
@@ -104,14 +106,15 @@ pub(super) fn return_memberships(
                 group_name: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let at = fmt_time(now);
     for m in &back {
         let inserted = db
             .prepare_cached(
-                "INSERT OR IGNORE INTO group_members (group_id, member_id, connection_id, display, kind, added_at)
+                "INSERT INTO group_members (group_id, member_id, connection_id, display, kind, added_at)
                  SELECT group_id, member_id, connection_id, display, kind, added_at FROM held_memberships
-                  WHERE group_id = ?1 AND member_id = ?2",
+                  WHERE group_id = ?1 AND member_id = ?2
+                 ON CONFLICT DO NOTHING",
             )?
             .execute(params![m.group_id, m.member_id])?;
         db.prepare_cached("DELETE FROM held_memberships WHERE group_id = ?1 AND member_id = ?2")?
@@ -162,7 +165,7 @@ pub fn held_members(db: &Connection, connection_id: &str, group_id: &str) -> Res
                 display: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let held: i64 = db
         .prepare_cached(
             "SELECT COUNT(*) FROM held_memberships WHERE connection_id = ?1 AND group_id = ?2",
@@ -193,7 +196,7 @@ pub fn held_member_counts(
     ))?;
     let mut args: Vec<&str> = vec![connection_id];
     args.extend_from_slice(group_ids);
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+    let rows = stmt.query_map(crate::sql::params_from_iter(args.iter()), |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
     })?;
     for row in rows {

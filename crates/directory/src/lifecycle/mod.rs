@@ -15,10 +15,10 @@ use held::{forget_held, hold_memberships, MembersStated};
 
 use crate::error::{Error, Result};
 use crate::groups::{self, GroupRecord, MembershipDelta};
+use crate::sql::{params, Connection};
 use crate::users::{self, UserChange, UserRecord};
 use crate::{attributes, feed, preconditions, roles, sessions};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use scim::patch::{MemberChange, PatchRequest};
 use scim::schema::{GroupResource, UserResource};
 use serde_json::json;
@@ -252,7 +252,7 @@ fn groups_of(db: &Connection, connection_id: &str, member: &str) -> Result<Vec<S
     )?;
     let rows = stmt
         .query_map(params![connection_id, member], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<crate::Result<Vec<String>>>()?;
     Ok(rows)
 }
 

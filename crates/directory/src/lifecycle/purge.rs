@@ -3,9 +3,9 @@
 
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
+use crate::sql::{params, Connection};
 use crate::{feed, roles};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use serde_json::json;
 
 /// Ends a deleted user's or group's retention now and purges it: what a readiness run
@@ -58,7 +58,7 @@ fn purge(db: &Connection, now: DateTime<Utc>, test_run: Option<&str>) -> Result<
                 r.get::<_, Option<String>>(3)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     for (id, c, name, ext) in &due {
         db.prepare_cached(
             "DELETE FROM held_memberships WHERE connection_id = ?1 AND member_id = ?2",
@@ -91,7 +91,7 @@ fn purge(db: &Connection, now: DateTime<Utc>, test_run: Option<&str>) -> Result<
                 r.get::<_, Option<String>>(3)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     db.prepare_cached(
         "DELETE FROM held_memberships WHERE group_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)
             OR member_id IN (SELECT id FROM groups WHERE purge_at IS NOT NULL AND purge_at <= ?1)",

@@ -7,10 +7,10 @@ use crate::audit::Actor;
 use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::groups::{self, GroupRecord};
+use crate::sql::{params, Connection};
 use crate::users::{self, UserRecord};
 use crate::{feed, roles};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use scim::ScimError;
 use serde_json::json;
 

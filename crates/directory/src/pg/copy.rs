@@ -140,7 +140,7 @@ fn open_source(path: &Path) -> Result<rusqlite::Connection> {
         return Err(Error::NotFound(format!("database {}", path.display())));
     }
     let lite = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let version = Db::schema_version(&lite)?;
+    let version = Db::schema_version(&crate::sql::Connection::Sqlite(&lite))?;
     if version != Db::newest_schema_version() {
         return Err(Error::Invalid(format!(
             "{} has schema {version}, this Muster writes {}: open it once with this Muster \

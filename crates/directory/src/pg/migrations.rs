@@ -6,13 +6,19 @@ use crate::error::Result;
 
 /// Every migration, in order. The PostgreSQL schema starts from the SQLite store's schema
 /// as of its version 22, ported (migrations/postgres/0001_baseline.sql).
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/postgres/0001_baseline.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/postgres/0001_baseline.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_sqlite_functions.sql"),
+    ),
+];
 
 /// The newest schema version this build writes.
-pub const SUPPORTED_VERSION: i64 = 1;
+pub const SUPPORTED_VERSION: i64 = 2;
 
 /// The advisory lock migrations run under (any fixed number; distinct from lease keys,
 /// which are hashed from job names into the negative half).

@@ -3,12 +3,15 @@
 //! (feed.rs), one holder per background job (lease.rs) and live changes that reach every
 //! instance (live.rs). The SQLite store (db/) stays the embedded default.
 
+mod commands;
 pub mod copy;
 pub mod feed;
 pub mod lease;
 pub mod live;
 mod migrations;
 pub mod tls;
+
+pub(crate) use commands::Access;
 
 use crate::error::{Error, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};

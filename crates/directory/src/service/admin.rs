@@ -31,7 +31,7 @@ pub struct RolesOverview {
 }
 
 fn overview(
-    c: &rusqlite::Connection,
+    c: &crate::sql::Connection,
     connection: ConnectionRecord,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Overview> {

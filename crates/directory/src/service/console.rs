@@ -39,7 +39,11 @@ pub struct GroupDetail {
     pub mapped_roles: Vec<String>,
 }
 
-fn with_user_names(c: &rusqlite::Connection, connection_id: &str, list: &[Member]) -> NamedMembers {
+fn with_user_names(
+    c: &crate::sql::Connection,
+    connection_id: &str,
+    list: &[Member],
+) -> NamedMembers {
     list.iter()
         .map(|m| {
             let name = (m.kind == "User")

@@ -6,9 +6,9 @@ use super::diagnose::RefusedSignIn;
 use super::{TimelineItem, TimelineSource};
 use crate::error::Result;
 use crate::log::{self, LogQuery};
+use crate::sql::{params, Connection};
 use crate::timeline::{self, AccountChange, RoleGrant, StoryEvent, StoryGroup};
 use crate::users::UserRecord;
-use rusqlite::{params, Connection};
 
 /// Events of a user's story a finding shows (its newest); the log view has the rest.
 const STORY_EVENTS: u32 = 200;
@@ -186,7 +186,7 @@ pub fn refused_signins(
                 })
             },
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -205,6 +205,6 @@ pub fn groups_of(db: &Connection, u: &UserRecord) -> Result<Vec<StoryGroup>> {
                 deleted: false,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }

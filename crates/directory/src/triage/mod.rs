@@ -15,11 +15,11 @@ use crate::console::{self, StatusFilter};
 use crate::db::fold;
 use crate::error::Result;
 use crate::log::{self, LogQuery};
+use crate::sql::{params, Connection};
 use crate::timeline::StoryGroup;
 use crate::users::{self, UserRecord, UserStatus};
 use crate::{health, roles};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
 /// Shortest query (in characters, after trimming) matched as a fragment: one letter names
@@ -174,7 +174,7 @@ fn candidates(db: &Connection, q: &str, raw: &str) -> Result<Vec<UserRecord>> {
     ))?;
     let rows = stmt
         .query_map(params![q, raw], users::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -195,7 +195,7 @@ fn candidates_plus_tolerant(db: &Connection, normalized: &str) -> Result<Vec<Use
     let pattern = format!("{}+%@{}", esc(local), esc(domain));
     let rows = stmt
         .query_map([pattern], users::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
         .filter(|u| {
@@ -345,7 +345,7 @@ pub fn triage(
                 .query_map(params![c.id, normalized, query.trim()], |r| {
                     r.get::<_, i64>(0)
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::Result<Vec<_>>>()?;
             let mut rejections = Vec::new();
             for id in ids {
                 rejections.extend(log::list(
@@ -406,7 +406,7 @@ pub fn triage(
             });
         }
         let mut stmt = db.prepare("SELECT connection_id, id, user_name, user_name_key FROM users WHERE deleted_at IS NULL")?;
-        let all = stmt.query_map([], |r| {
+        let all = stmt.query_map((), |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

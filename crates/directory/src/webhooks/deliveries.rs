@@ -10,17 +10,16 @@ use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::feed;
 use crate::sealed::Sealer;
+use crate::sql::{params, Connection, OptionalExtension};
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// True when some endpoint has feed events it has not queued (or passed over) yet; a read,
 /// so the deliverer's periodic tick writes nothing when there is nothing new.
 pub fn behind_feed(db: &Connection) -> Result<bool> {
     let head = feed::head(db)?;
-    Ok(db
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE after_seq < ?1)")?
-        .query_row([head], |r| r.get(0))?)
+    db.prepare_cached("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE after_seq < ?1)")?
+        .query_row([head], |r| r.get(0))
 }
 
 /// Queues, for every endpoint, the feed events committed since it last looked that it
@@ -31,10 +30,10 @@ pub fn enqueue_from_feed(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         .prepare_cached(
             "SELECT id, connection_id, event_types, enabled, after_seq FROM webhook_endpoints",
         )?
-        .query_map([], |r| {
+        .query_map((), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     let now_s = fmt_time(now);
     let mut queued = 0;
     for (id, connection_id, types, enabled, after) in endpoints {
@@ -67,7 +66,8 @@ pub fn enqueue_from_feed(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         // `behind_feed` is false once everything was looked at.
         let head = feed::head(db)?;
         db.prepare_cached(
-            "UPDATE webhook_endpoints SET after_seq = max(?2, after_seq) WHERE id = ?1",
+            "UPDATE webhook_endpoints SET after_seq = CASE WHEN ?2 > after_seq THEN ?2 ELSE after_seq END
+             WHERE id = ?1",
         )?
         .execute(params![id, after.max(head)])?;
     }
@@ -88,19 +88,21 @@ fn insert_delivery(
     db.prepare_cached(
         "INSERT INTO webhook_deliveries (endpoint_id, seq, connection_id, event_type, message_id,
             body, state, origin, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?8) RETURNING id",
     )?
-    .execute(params![
-        endpoint_id,
-        seq,
-        connection_id,
-        event_type,
-        message_id(seq, endpoint_id),
-        body,
-        origin,
-        now
-    ])?;
-    Ok(db.last_insert_rowid())
+    .query_row(
+        params![
+            endpoint_id,
+            seq,
+            connection_id,
+            event_type,
+            message_id(seq, endpoint_id),
+            body,
+            origin,
+            now
+        ],
+        |r| r.get(0),
+    )
 }
 
 /// The head of every enabled endpoint's queue whose next attempt is due, signed now,
@@ -136,7 +138,7 @@ pub fn due(
                 r.get::<_, Option<String>>(7)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let ts = now.timestamp();
     let (mut out, mut unsignable) = (vec![], vec![]);
     for (delivery_id, endpoint_id, url, webhook_id, body, secret, previous, until) in rows {
@@ -293,7 +295,7 @@ pub fn deliveries(db: &Connection, endpoint_id: &str, limit: u32) -> Result<Vec<
                 attempt_log: vec![],
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let mut attempts = db.prepare_cached(
         "SELECT at, status, error, latency_ms, response_excerpt FROM webhook_attempts
           WHERE delivery_id = ?1 ORDER BY id DESC",
@@ -309,7 +311,7 @@ pub fn deliveries(db: &Connection, endpoint_id: &str, limit: u32) -> Result<Vec<
                     response_excerpt: r.get(4)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::Result<Vec<_>>>()?;
     }
     Ok(rows)
 }
@@ -380,7 +382,7 @@ pub fn replay(
         .query_map(params![endpoint_id, from], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     let now_s = fmt_time(now);
     for (seq, connection_id, event_type, body) in &rows {
         insert_delivery(
@@ -419,13 +421,12 @@ pub fn prune(db: &Connection, now: DateTime<Utc>, keep_days: i64, batch: usize) 
               ORDER BY id LIMIT ?2)",
     )?
     .execute(params![old, batch as i64])?;
-    Ok(db
-        .prepare_cached(
-            "DELETE FROM webhook_deliveries WHERE id IN
+    db.prepare_cached(
+        "DELETE FROM webhook_deliveries WHERE id IN
             (SELECT id FROM webhook_deliveries WHERE state != 'pending' AND finished_at < ?1
               ORDER BY id LIMIT ?2)",
-        )?
-        .execute(params![old, batch as i64])?)
+    )?
+    .execute(params![old, batch as i64])
 }
 
 #[cfg(test)]

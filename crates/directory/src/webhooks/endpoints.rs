@@ -6,8 +6,8 @@ use crate::clock::fmt_time;
 use crate::error::{Error, Result};
 use crate::feed;
 use crate::sealed::Sealer;
+use crate::sql::{params, Connection, OptionalExtension};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// A URL the endpoint may use: absolute http(s), at most 2,048 characters, no spaces.
 /// (Whether it points back at this server is the transport's to judge: only it knows where
@@ -55,7 +55,7 @@ const ENDPOINT_COLUMNS: &str =
     e.created_at, e.previous_secret_until, e.failing_since, e.last_error,
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending')";
 
-fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Endpoint> {
+fn endpoint_row(r: &crate::sql::Row<'_>) -> crate::Result<Endpoint> {
     let types: String = r.get(4)?;
     Ok(Endpoint {
         id: r.get(0)?,
@@ -75,22 +75,21 @@ fn endpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Endpoint> {
 /// Endpoints of one connection (Some), or the server-wide ones (None), oldest first.
 pub fn list(db: &Connection, connection_id: Option<&str>) -> Result<Vec<Endpoint>> {
     let mut stmt = db.prepare_cached(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.connection_id IS ?1
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.connection_id IS NOT DISTINCT FROM ?1
          ORDER BY e.created_at, e.id"
     ))?;
     let rows = stmt
         .query_map([connection_id], endpoint_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 pub fn get(db: &Connection, id: &str) -> Result<Option<Endpoint>> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.id = ?1"
-        ))?
-        .query_row([id], endpoint_row)
-        .optional()?)
+    db.prepare_cached(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.id = ?1"
+    ))?
+    .query_row([id], endpoint_row)
+    .optional()
 }
 
 pub(super) fn existing(db: &Connection, id: &str) -> Result<Endpoint> {
@@ -259,7 +258,7 @@ pub fn rotate(
     let secret = new_secret();
     let until = (overlap > chrono::Duration::zero()).then(|| fmt_time(now + overlap));
     db.execute(
-        "UPDATE webhook_endpoints SET previous_secret = CASE WHEN ?3 IS NULL THEN NULL ELSE secret END,
+        "UPDATE webhook_endpoints SET previous_secret = CASE WHEN CAST(?3 AS TEXT) IS NULL THEN NULL ELSE secret END,
             previous_secret_until = ?3, secret = ?2 WHERE id = ?1",
         params![id, sealer.seal(&secret, id)?, until],
     )?;
@@ -292,7 +291,7 @@ pub fn failing_for(
               ORDER BY failing_since",
         )?
         .query_map([connection_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::Result<_>>()?;
     Ok(rows)
 }
 

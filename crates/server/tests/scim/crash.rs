@@ -155,7 +155,7 @@ async fn sigkill_mid_burst_loses_no_acknowledged_write() {
     {
         let c = rusqlite::Connection::open(&db).unwrap();
         let check: String = c
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .query_row("PRAGMA integrity_check", (), |r| r.get(0))
             .unwrap();
         assert_eq!(check, "ok");
         let fk: Vec<String> = c

@@ -3,10 +3,10 @@
 
 use super::GroupWithMembers;
 use crate::cursor::{self, Position};
-use crate::db::RawConnection;
 use crate::groups::{self, GroupRecord, Member};
 use crate::query::KeysetPage;
 use crate::service::Directory;
+use crate::sql::Connection as RawConnection;
 use crate::users::{self, UserRecord};
 use crate::Result;
 use scim::list::{Cursor, ListQuery};

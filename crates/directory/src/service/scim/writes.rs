@@ -3,12 +3,12 @@
 
 use super::{ScimWrite, Update, WriteOutcome};
 use crate::changes::{self, ChangeSet};
-use crate::db::RawConnection;
 use crate::groups::{self, GroupRecord, MembershipDelta};
 use crate::lifecycle;
 use crate::live::Change;
 use crate::log::{self, LogEntry, LogOutcome};
 use crate::service::Directory;
+use crate::sql::Connection as RawConnection;
 use crate::users::{self, UserChange, UserRecord};
 use crate::Result;
 use scim::schema::{GroupResource, UserResource};

@@ -1,0 +1,77 @@
+//! Running the directory's commands on PostgreSQL: each in a transaction of its own on a
+//! pooled connection, driven from a blocking thread through the same `sql::Connection` the
+//! SQLite writer hands out, and each connection's writes serialised across every instance.
+//!
+//! Why serialised: the commands were written for SQLite's single writer, where a command
+//! reads (a version for If-Match, a group's members for a PATCH) and then writes, and nothing
+//! commits in between. On PostgreSQL, READ COMMITTED lets another instance commit between
+//! that read and that write. A transaction-scoped advisory lock on the command's tenant (the
+//! SCIM connection it writes to) gives every command of one connection the single-writer
+//! world it was written for, on whichever instance it runs; different connections' commands
+//! run in parallel. Writes outside any connection take one cluster-wide key instead.
+//! Reads take no lock: REPEATABLE READ gives each one a snapshot, as a SQLite reader has.
+
+use super::PgStore;
+use crate::error::{Error, Result};
+use crate::sql::{Connection, Pg};
+
+/// The advisory-lock class of the per-connection write locks (the two-int4 key space; the
+/// feed's and the leases' locks use single bigint keys, which PostgreSQL keeps apart).
+const WRITE_LOCK_CLASS: i32 = 0x6d75_7374; // "must"
+
+/// Whether a command writes (and so takes its connection's lock) or only reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+impl PgStore {
+    /// Runs `f` in a transaction of its own and commits it; rolls back when `f` fails.
+    /// `tenant` is the connection whose writes it joins in line (empty: none).
+    pub(crate) async fn run<R, F>(&self, access: Access, tenant: &str, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R> + Send + 'static,
+    {
+        let client = self.client().await?;
+        let store = self.clone();
+        let tenant = tenant.to_string();
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let begin = match access {
+                Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                Access::Write => "BEGIN",
+            };
+            rt.block_on(client.batch_execute(begin))?;
+            let conn = Connection::Postgres(Pg {
+                client: &client,
+                rt: &rt,
+                store: &store,
+            });
+            let outcome = (|| {
+                if access == Access::Write {
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
+                        (WRITE_LOCK_CLASS, tenant.as_str()),
+                    )?;
+                }
+                f(&conn)
+            })();
+            match outcome {
+                Ok(v) => {
+                    rt.block_on(client.batch_execute("COMMIT"))?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    // A failed rollback leaves a broken connection, which the pool's
+                    // recycling check drops; the command's error is what the caller needs.
+                    let _ = rt.block_on(client.batch_execute("ROLLBACK"));
+                    Err(e)
+                }
+            }
+        })
+        .await
+        .map_err(|_| Error::Closed)?
+    }
+}

@@ -1,0 +1,222 @@
+//! The directory's SCIM commands on PostgreSQL, with two instances (two `Directory`s, each
+//! with its own pool, as two `muster serve` processes have) writing into one database: the
+//! invariants that must hold across instances (one user per userName, no lost member, one
+//! If-Match winner, a gap-free feed), on a real cluster (tests/support/postgres.rs).
+
+#[path = "support/postgres.rs"]
+mod postgres;
+
+use directory::connections::Idp;
+use directory::log::LogEntry;
+use directory::service::{ScimWrite, Update};
+use directory::{Actor, Db, Directory, SystemClock};
+use scim::list::ListQuery;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Two instances on one fresh database, and a connection made through the first.
+async fn two_instances() -> (Directory, Directory, String, tempfile::TempDir) {
+    let url = postgres::fresh_database().await;
+    let state = tempfile::tempdir().unwrap();
+    let open = || async {
+        let db = Db::connect_postgres(&url, &Default::default(), state.path())
+            .await
+            .unwrap();
+        Directory::new(db, Arc::new(SystemClock))
+    };
+    let (a, b) = (open().await, open().await);
+    let (conn, _token) = a
+        .create_connection("Acme", Idp::Okta, Actor::admin("127.0.0.1"))
+        .await
+        .unwrap();
+    (a, b, conn.id, state)
+}
+
+fn user(name: &str) -> scim::schema::UserResource {
+    scim::schema::UserResource::parse(&json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+        "emails": [{"value": name, "primary": true, "type": "work"}],
+        "active": true
+    }))
+    .unwrap()
+}
+
+fn entry() -> LogEntry {
+    LogEntry {
+        method: "POST".into(),
+        path: "/scim/v2/Users".into(),
+        ..Default::default()
+    }
+}
+
+fn status(e: &directory::Error) -> u16 {
+    match e {
+        directory::Error::Scim(s) => s.status,
+        other => panic!("not a SCIM answer: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_creating_one_user_name_give_one_201_and_one_409() {
+    let (a, b, conn, _state) = two_instances().await;
+    for round in 0..10 {
+        let name = format!("race{round}@acme.example");
+        let (x, y) = tokio::join!(
+            a.scim_create_user(&conn, user(&name), entry()),
+            b.scim_create_user(&conn, user(&name.to_uppercase()), entry()),
+        );
+        let (won, lost) = match (x, y) {
+            (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w, e),
+            (x, y) => panic!("round {round}: {:?} / {:?}", x.is_ok(), y.is_ok()),
+        };
+        assert_eq!(status(&lost), 409, "{lost}");
+        assert!(lost.public_message().contains("already taken"), "{lost}");
+        assert_eq!(won.value.user_name.to_lowercase(), name);
+    }
+    // Each instance reads what the other wrote.
+    let q = ListQuery::from_params(
+        &[("filter".into(), "userName eq \"RACE3@acme.example\"".into())],
+        200,
+    )
+    .unwrap();
+    let page = b.scim_users(&conn, q).await.unwrap();
+    assert_eq!(page.total, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_patches_through_two_instances_lose_no_member() {
+    let (a, b, conn, _state) = two_instances().await;
+    let mut ids = vec![];
+    for i in 0..24 {
+        let ScimWrite { value, .. } = a
+            .scim_create_user(&conn, user(&format!("m{i}@acme.example")), entry())
+            .await
+            .unwrap();
+        ids.push(value.id);
+    }
+    let group = scim::schema::GroupResource::parse(&json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Engineering"
+    }))
+    .unwrap();
+    let gid = a
+        .scim_create_group(&conn, group, entry())
+        .await
+        .unwrap()
+        .value
+        .group
+        .id;
+    let patches = ids.iter().enumerate().map(|(i, uid)| {
+        let via = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (conn, gid) = (conn.clone(), gid.clone());
+        let patch = scim::patch::parse_patch(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": uid}]}]
+        }))
+        .unwrap();
+        tokio::spawn(async move {
+            via.scim_update_group(&conn, &gid, Update::Patch(patch), None, entry())
+                .await
+        })
+    });
+    for p in futures::future::join_all(patches).await {
+        p.unwrap().unwrap();
+    }
+    let mut members: Vec<String> = b
+        .scim_group_members(&conn, &gid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    members.sort();
+    ids.sort();
+    assert_eq!(members, ids, "every member any instance added is there");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_match_through_two_instances_has_exactly_one_winner() {
+    let (a, b, conn, _state) = two_instances().await;
+    let made = a
+        .scim_create_user(&conn, user("ifm@acme.example"), entry())
+        .await
+        .unwrap()
+        .value;
+    for round in 0..5 {
+        let current = a.scim_user(&conn, &made.id, None).await.unwrap().0.version;
+        let etag = format!("W/\"{current}\"");
+        let patch = |title: &str| {
+            Update::Patch(
+                scim::patch::parse_patch(&json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": title}]
+                }))
+                .unwrap(),
+            )
+        };
+        let (x, y) = tokio::join!(
+            a.scim_update_user(
+                &conn,
+                &made.id,
+                patch(&format!("a{round}")),
+                Some(etag.clone()),
+                entry()
+            ),
+            b.scim_update_user(
+                &conn,
+                &made.id,
+                patch(&format!("b{round}")),
+                Some(etag.clone()),
+                entry()
+            ),
+        );
+        let lost = match (x, y) {
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+            (x, y) => panic!("round {round}: {:?} / {:?}", x.err(), y.err()),
+        };
+        assert_eq!(status(&lost), 412, "{lost}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_read_through_one_instance_has_every_write_of_both_once() {
+    let (a, b, conn, _state) = two_instances().await;
+    let writes = (0..30).map(|i| {
+        let via = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            via.scim_create_user(&conn, user(&format!("f{i}@acme.example")), entry())
+                .await
+                .unwrap()
+                .value
+                .id
+        })
+    });
+    let mut made: Vec<String> = futures::future::join_all(writes)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let key = "no-key";
+    let (read, _) = b.read_feed(key, 0, Some(conn.clone()), 1000).await.unwrap();
+    let directory::feed::FeedRead::Events(events) = read else {
+        panic!("nothing was pruned")
+    };
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    let first = seqs[0];
+    assert_eq!(
+        seqs,
+        (first..first + seqs.len() as i64).collect::<Vec<_>>(),
+        "numbered without a gap"
+    );
+    let mut created: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind == "user.created")
+        .filter_map(|e| e.user_id.clone())
+        .collect();
+    created.sort();
+    made.sort();
+    assert_eq!(created, made);
+}
