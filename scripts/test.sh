@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it: install what is missing, build once, then
 # format and lint checks, Rust tests (with a throw-away PostgreSQL cluster, scripts/pg.sh, for
 # the PostgreSQL store's tests), bounded cargo-fuzz runs (scripts/fuzz.sh), API-type
-# drift, Okta's SCIM spec test against a real `muster serve`, the server .deb installed and
+# drift, Okta's SCIM spec test against a real `muster serve` (and against two on one
+# PostgreSQL, requests alternating), the SCIM suite on both stores, the server .deb installed and
 # started as its unit does (tests/package/run.sh), browser end-to-end
 # (Playwright + Debian chromium) and desktop end-to-end (tauri-driver + WebKitWebDriver
 # under Xvfb). Ends with "N passed, N failed". The OpenAPI document's drift from the code
@@ -56,6 +57,9 @@ export "$PGENV"
 trap 'bash scripts/pg.sh stop "$PGDIR"; rm -rf "$PGDIR"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
 
+step "the SCIM suite again, each server on a fresh PostgreSQL database"
+MUSTER_TEST_STORE=postgres cargo test -p muster-server --locked --test scim 2>&1 | tee "$LOGS/cargo-postgres.log"
+
 step "fuzz (bounded)"
 bash scripts/fuzz.sh 2>&1 | tee "$LOGS/fuzz.log"
 
@@ -70,6 +74,9 @@ export MUSTER_BIN="$MUSTER"
 
 step "Okta SCIM 2.0 spec test against muster serve"
 bash scripts/okta-spec.sh 2>&1 | tee "$LOGS/okta.log"
+
+step "Okta SCIM 2.0 spec test against two muster serve on one PostgreSQL, requests alternating"
+OKTA_STORE=postgres bash scripts/okta-spec.sh 2>&1 | tee "$LOGS/okta-postgres.log"
 
 step "server package: build, install, run as its unit does, purge"
 bash tests/package/run.sh 2>&1 | tee "$LOGS/package.log"
@@ -99,7 +106,7 @@ for f in logs.iterdir():
         passed += int(m[1])
     for m in re.finditer(r"^# fail (\d+)$", t, re.M):
         failed += int(m[1])
-    if f.name == "okta.log":
+    if f.name.startswith("okta"):
         for m in re.finditer(r"^(\d+) passed, (\d+) failed$", t, re.M):
             passed += int(m[1]); failed += int(m[2])
 print(f"{passed} passed, {failed} failed")

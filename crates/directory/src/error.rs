@@ -11,7 +11,7 @@ pub enum Error {
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     /// A PostgreSQL statement failed (pg/); a lost connection is `Unavailable` instead.
-    #[error("database: {0}")]
+    #[error("database: {}", postgres_detail(.0))]
     Postgres(tokio_postgres::Error),
     /// The database cannot be reached now (a server away, a pool with no free connection):
     /// nothing was applied; retry later.
@@ -117,6 +117,23 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// PostgreSQL's own message, code and where it points (tokio-postgres says only "db error").
+fn postgres_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} ({})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(": {detail}"));
+            }
+            if let Some(tokio_postgres::error::ErrorPosition::Original(at)) = db.position() {
+                text.push_str(&format!(" at character {at}"));
+            }
+            text
+        }
+        None => e.to_string(),
+    }
+}
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {

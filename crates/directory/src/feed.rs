@@ -82,10 +82,14 @@ pub fn append_rendered(
         Dialect::Sqlite => "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
         Dialect::Postgres => "INSERT INTO change_feed (at, connection_id, kind, user_id, group_id, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
     };
-    db.prepare_cached(sql)?.query_row(
+    let row = db.prepare_cached(sql)?.query_row(
         params![at, connection_id, kind, user_id, group_id, data],
         |r| r.get(0),
-    )
+    )?;
+    if let Connection::Postgres(pg) = db {
+        pg.note_feed_row(row);
+    }
+    Ok(row)
 }
 
 /// Events after `cursor` (exclusive), oldest first; the last event's seq is the next cursor.
@@ -134,6 +138,28 @@ pub enum FeedRead {
 }
 
 /// The last seq the feed assigned (0 before the first event), whether or not it was pruned.
+/// Where the feed stands before a command runs, to learn afterwards which events it
+/// appended (`appended_since`).
+pub fn mark(db: &Connection) -> Result<i64> {
+    match db {
+        Connection::Sqlite(_) => head(db),
+        // PostgreSQL numbers after commit; the transaction keeps its own rows' ids.
+        Connection::Postgres(_) => Ok(0),
+    }
+}
+
+/// The first and last event appended since `mark`, in this transaction: seqs on SQLite,
+/// change_feed row ids on PostgreSQL (the provisioning log's `feed_first`/`feed_last`).
+pub fn appended_since(db: &Connection, mark: i64) -> Result<Option<(i64, i64)>> {
+    match db {
+        Connection::Sqlite(_) => {
+            let last = head(db)?;
+            Ok((last > mark).then_some((mark + 1, last)))
+        }
+        Connection::Postgres(pg) => Ok(pg.feed_rows.get()),
+    }
+}
+
 pub fn head(db: &Connection) -> Result<i64> {
     if let Connection::Postgres(pg) = db {
         return pg.number_feed();

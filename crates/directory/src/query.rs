@@ -1,6 +1,6 @@
 //! Filter AST -> parameterised SQL through an explicit attribute map (RFC 7644 §3.4.2.2).
 //! Attributes outside the map are refused with 400 invalidFilter, never silently dropped.
-//! Leaves under a `not` are made two-valued (COALESCE(..., 0)) so `not` agrees with the
+//! Leaves under a `not` are made two-valued (COALESCE(..., false)) so `not` agrees with the
 //! in-memory matcher; elsewhere SQL's NULL already acts as false, and a bare comparison
 //! keeps the index usable (`userName eq` is an index lookup, not a scan).
 
@@ -395,7 +395,7 @@ impl Builder {
     /// A leaf as SQL: plain where NULL reads as false anyway, IFNULL'd under a `not`.
     fn two_valued(&self, sql: String) -> String {
         if self.negated > 0 {
-            format!("COALESCE(({sql}), 0)")
+            format!("COALESCE(({sql}), false)")
         } else {
             format!("({sql})")
         }
@@ -424,10 +424,14 @@ impl Builder {
                 format!("substr({expr}, 1, {len}) = {val}")
             }
             CompareOp::Ew => {
+                // The last `len` characters, counted from the start: PostgreSQL's substr has
+                // no negative start, SQLite's and its length() agree on characters.
                 let len = self.bind(SqlArg::Int(n));
-                let neg = self.bind(SqlArg::Int(-n));
+                let from_end = self.bind(SqlArg::Int(n));
                 let val = self.bind(SqlArg::Text(v));
-                format!("(length({expr}) >= {len} AND substr({expr}, {neg}) = {val})")
+                format!(
+                    "(length({expr}) >= {len} AND substr({expr}, length({expr}) - {from_end} + 1) = {val})"
+                )
             }
             CompareOp::Gt => format!("{expr} > {}", self.bind(SqlArg::Text(v))),
             CompareOp::Ge => format!("{expr} >= {}", self.bind(SqlArg::Text(v))),

@@ -36,12 +36,19 @@ pub struct Pg<'a> {
     pub(crate) client: &'a deadpool_postgres::ClientWrapper,
     pub(crate) rt: &'a tokio::runtime::Handle,
     pub(crate) store: &'a crate::pg::PgStore,
+    /// The first and last change-feed row this transaction appended (`feed::appended_since`).
+    pub(crate) feed_rows: &'a std::cell::Cell<Option<(i64, i64)>>,
 }
 
 impl Pg<'_> {
     /// Numbers the change feed's committed events (`pg::feed::number`) on a connection of
     /// its own, committed apart from this transaction: a read that starts after it sees
     /// every event committed before it with its number.
+    pub(crate) fn note_feed_row(&self, id: i64) {
+        let first = self.feed_rows.get().map_or(id, |(first, _)| first);
+        self.feed_rows.set(Some((first, id)));
+    }
+
     pub(crate) fn number_feed(&self) -> Result<i64> {
         self.rt.block_on(async {
             let mut client = self.store.client().await?;

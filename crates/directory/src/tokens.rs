@@ -262,7 +262,7 @@ pub fn touch(
     db.prepare_cached(
         "UPDATE tokens SET last_used_at = ?2, last_used_addr = ?3, last_used_agent = ?4
          WHERE id = ?1 AND (last_used_at IS NULL OR substr(last_used_at, 1, 19) != substr(?2, 1, 19)
-                            OR last_used_addr IS NOT ?3 OR last_used_agent IS NOT ?4)",
+                            OR last_used_addr IS DISTINCT FROM ?3 OR last_used_agent IS DISTINCT FROM ?4)",
     )?
     .execute(params![token_id, at, addr, agent])?;
     Ok(())

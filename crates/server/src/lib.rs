@@ -76,6 +76,10 @@ pub struct ServerConfig {
     pub webhook_tick: std::time::Duration,
     /// The identity provider admins sign in with, if any.
     pub oidc: Option<oidc::OidcConfig>,
+    /// A PostgreSQL database (URL, and a CA file to trust) instead of the SQLite file at
+    /// `db_path`, for several instances sharing one directory; `db_path`'s folder then holds
+    /// only this instance's files (the sealing key).
+    pub database: Option<(String, directory::pg::PgOptions)>,
 }
 
 /// The retention pass's default cadence.
@@ -99,6 +103,7 @@ impl ServerConfig {
             webhook_timeout: webhooks::DEFAULT_TIMEOUT,
             webhook_tick: webhooks::DEFAULT_TICK,
             oidc: None,
+            database: None,
         }
     }
 }
@@ -180,10 +185,20 @@ pub async fn start_with_clock(
         .local_addr()
         .map_err(|e| StartError::Bind(config.bind, e))?;
     let db_path = config.db_path.clone();
-    let dir = tokio::task::spawn_blocking(move || Directory::open(&db_path, clock))
-        .await
-        .map_err(|e| StartError::Database(e.to_string()))?
-        .map_err(|e| StartError::Database(e.to_string()))?;
+    let dir = match &config.database {
+        Some((url, options)) => {
+            let state_dir = db_path.parent().unwrap_or(std::path::Path::new("."));
+            std::fs::create_dir_all(state_dir)
+                .map_err(|e| StartError::Database(format!("{}: {e}", state_dir.display())))?;
+            Directory::connect_postgres(url, options, state_dir, clock)
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?
+        }
+        None => tokio::task::spawn_blocking(move || Directory::open(&db_path, clock))
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?
+            .map_err(|e| StartError::Database(e.to_string()))?,
+    };
     let admin_secret = config.admin_secret.clone().unwrap_or_else(random_secret);
     let scheme = if config.tls.is_some() {
         "https"
@@ -329,6 +344,10 @@ fn spawn_purger(state: AppState, every: std::time::Duration) -> tokio::task::Joi
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // On PostgreSQL one instance of the cluster runs it (the others skip the tick).
+            if !state.dir.runs_job("retention").await {
+                continue;
+            }
             if let Err(e) = state.dir.purge_due().await {
                 tracing::warn!(error = %e, "purge failed");
             }

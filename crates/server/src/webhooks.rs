@@ -50,6 +50,10 @@ pub fn spawn_deliverer(
                 }
                 _ = ended.notified() => {}
             }
+            // On PostgreSQL one instance of the cluster delivers (the others skip the tick).
+            if !dir.runs_job("webhooks").await {
+                continue;
+            }
             if let Err(e) = dir.queue_webhook_deliveries().await {
                 tracing::warn!(error = %e, "queueing webhook deliveries failed");
                 continue;

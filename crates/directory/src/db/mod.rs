@@ -97,6 +97,55 @@ struct Remote {
     store: crate::pg::PgStore,
     rt: tokio::runtime::Handle,
     state_dir: PathBuf,
+    detached: Arc<Detached>,
+}
+
+/// The detached writes this instance has started and not finished, so that a write awaited
+/// later runs after them, as it would behind them in SQLite's one queue: a tenant's write
+/// after that tenant's earlier detached writes (its log rows), a write outside any tenant
+/// after all of them. The console reading the log after an action sees the action's row.
+#[derive(Default)]
+struct Detached {
+    running: Mutex<(u64, std::collections::BTreeMap<u64, Arc<str>>)>,
+    finished: tokio::sync::Notify,
+}
+
+impl Detached {
+    fn start(&self, tenant: Arc<str>) -> u64 {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let id = running.0;
+        running.0 += 1;
+        running.1.insert(id, tenant);
+        id
+    }
+
+    fn finish(&self, id: u64) {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .remove(&id);
+        self.finished.notify_waiters();
+    }
+
+    /// Waits until every detached write `tenant`'s write must follow has finished.
+    async fn wait_for_earlier(&self, tenant: &str) {
+        let upto = self.running.lock().unwrap_or_else(|e| e.into_inner()).0;
+        loop {
+            let finished = self.finished.notified();
+            let pending = self
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .1
+                .range(..upto)
+                .any(|(_, t)| tenant.is_empty() || **t == *tenant);
+            if !pending {
+                return;
+            }
+            finished.await;
+        }
+    }
 }
 
 struct ReadPool {
@@ -173,6 +222,7 @@ impl Db {
             store,
             rt: tokio::runtime::Handle::current(),
             state_dir: state_dir.to_path_buf(),
+            detached: Arc::default(),
         })))
     }
 
@@ -258,23 +308,25 @@ impl Db {
         })
     }
 
-    /// Runs a write on PostgreSQL as one request's write: registered in its `WriteScope`
-    /// (so a request that gave up before it started never runs it) and in its tenant's line.
+    /// Runs a write on PostgreSQL as one request's write: registered in its `WriteScope` (so
+    /// a request that gave up before the write's turn came never runs it) and in its
+    /// tenant's line (`pg/commands.rs`).
     async fn write_remote<R, F>(r: &Remote, f: F) -> Result<R>
     where
         R: Send + 'static,
         F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
-        if let Some(state) = WriteScope::current_job() {
-            if state
-                .compare_exchange(QUEUED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-            {
-                return Err(Error::Abandoned);
-            }
-        }
+        let tenant = current_tenant();
+        r.detached.wait_for_earlier(&tenant).await;
+        let state = WriteScope::current_job();
+        let claim = move || {
+            state.is_none_or(|s| {
+                s.compare_exchange(QUEUED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            })
+        };
         r.store
-            .run(crate::pg::Access::Write, &current_tenant(), f)
+            .run(crate::pg::Access::Write, &tenant, claim, f)
             .await
     }
 
@@ -378,14 +430,16 @@ impl Db {
         if let Store::Postgres(r) = &self.0 {
             let r2 = r.clone();
             let tenant = current_tenant();
+            let id = r.detached.start(tenant.clone());
             r.rt.spawn(async move {
                 let run = r2
                     .store
-                    .run(crate::pg::Access::Write, &tenant, move |c| f(c));
+                    .run(crate::pg::Access::Write, &tenant, || true, move |c| f(c));
                 match run.await {
                     Ok(v) => then(v),
                     Err(e) => tracing::warn!(error = %e, "detached write failed"),
                 }
+                r2.detached.finish(id);
             });
             return;
         }
@@ -413,7 +467,9 @@ impl Db {
     {
         let l = match &self.0 {
             Store::Sqlite(l) => l,
-            Store::Postgres(r) => return r.store.run(crate::pg::Access::Read, "", f).await,
+            Store::Postgres(r) => {
+                return r.store.run(crate::pg::Access::Read, "", || true, f).await
+            }
         };
         let readers = l.readers.clone();
         let permit = readers.permits.acquire().await.map_err(|_| Error::Closed)?;
@@ -453,10 +509,12 @@ impl Db {
                 r.rt.block_on(
                     client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
                 )?;
+                let feed_rows = std::cell::Cell::new(None);
                 let conn = crate::sql::Connection::Postgres(crate::sql::Pg {
                     client: &client,
                     rt: &r.rt,
                     store: &r.store,
+                    feed_rows: &feed_rows,
                 });
                 let out = f(&conn);
                 let _ = r.rt.block_on(client.batch_execute("ROLLBACK"));

@@ -28,8 +28,17 @@ pub(crate) enum Access {
 
 impl PgStore {
     /// Runs `f` in a transaction of its own and commits it; rolls back when `f` fails.
-    /// `tenant` is the connection whose writes it joins in line (empty: none).
-    pub(crate) async fn run<R, F>(&self, access: Access, tenant: &str, f: F) -> Result<R>
+    /// `tenant` is the connection whose writes it joins in line (empty: none). `claim`
+    /// decides, once the write's turn has come (its lock is held), whether it still runs:
+    /// a request that gave up while it waited has abandoned it (`db::WriteScope`), as one
+    /// abandons a write still in SQLite's queue.
+    pub(crate) async fn run<R, F>(
+        &self,
+        access: Access,
+        tenant: &str,
+        claim: impl FnOnce() -> bool + Send + 'static,
+        f: F,
+    ) -> Result<R>
     where
         R: Send + 'static,
         F: FnOnce(&Connection<'_>) -> Result<R> + Send + 'static,
@@ -44,10 +53,12 @@ impl PgStore {
                 Access::Write => "BEGIN",
             };
             rt.block_on(client.batch_execute(begin))?;
+            let feed_rows = std::cell::Cell::new(None);
             let conn = Connection::Postgres(Pg {
                 client: &client,
                 rt: &rt,
                 store: &store,
+                feed_rows: &feed_rows,
             });
             let outcome = (|| {
                 if access == Access::Write {
@@ -55,6 +66,9 @@ impl PgStore {
                         "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
                         (WRITE_LOCK_CLASS, tenant.as_str()),
                     )?;
+                }
+                if !claim() {
+                    return Err(Error::Abandoned);
                 }
                 f(&conn)
             })();

@@ -40,6 +40,8 @@ pub struct Directory {
     /// Seals the secrets Muster must read back (webhook signing secrets) under the key file
     /// beside the database (`crate::sealed`).
     sealer: Arc<Sealer>,
+    /// On PostgreSQL, the background jobs' leases this instance holds (`runs_job`).
+    leases: Arc<tokio::sync::Mutex<std::collections::HashMap<String, crate::pg::lease::Lease>>>,
 }
 
 impl Directory {
@@ -52,6 +54,54 @@ impl Directory {
             changes,
             cursor_key: CursorKey::random(),
             sealer,
+            leases: Arc::default(),
+        }
+    }
+
+    /// A directory on the PostgreSQL database at `url` (connected and migrated), whose
+    /// watchers also hear what other instances commit (`pg::live`). `state_dir` holds this
+    /// instance's files (the sealing key).
+    pub async fn connect_postgres(
+        url: &str,
+        options: &crate::pg::PgOptions,
+        state_dir: &std::path::Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Directory> {
+        let db = Db::connect_postgres(url, options, state_dir).await?;
+        let dir = Directory::new(db, clock);
+        if let Some(store) = dir.db.postgres() {
+            crate::pg::live::listen(store.clone(), dir.changes.clone()).await?;
+        }
+        Ok(dir)
+    }
+
+    /// Whether this instance should run the background job `name` (retention, webhook
+    /// delivery) now. Always on SQLite, where one process owns the file. On PostgreSQL, while
+    /// it holds the job's lease (`pg::lease`): one instance at a time does, and another takes
+    /// the job over once the holder's session ends.
+    pub async fn runs_job(&self, name: &str) -> bool {
+        let Some(store) = self.db.postgres() else {
+            return true;
+        };
+        let mut leases = self.leases.lock().await;
+        if let Some(lease) = leases.get(name) {
+            if lease.is_held().await {
+                return true;
+            }
+            leases.remove(name);
+            tracing::warn!(job = name, "lease lost; another instance may run the job");
+        }
+        match crate::pg::lease::try_acquire(store, name).await {
+            Ok(Some(lease)) => {
+                tracing::info!(job = name, "holding the lease");
+                leases.insert(name.to_string(), lease);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(job = name, error = %e, "cannot reach the database for the lease");
+                false
+            }
         }
     }
 
@@ -74,8 +124,26 @@ impl Directory {
         self.changes.subscribe()
     }
 
-    /// Announces committed changes to every watcher (nobody watching is fine).
+    /// Announces committed changes to every watcher (nobody watching is fine). On PostgreSQL
+    /// they go through the database (NOTIFY), which hands them to every instance's
+    /// listener, this one's included, so all watchers hear them the same way.
     fn announce(&self, changes: impl IntoIterator<Item = Change>) {
+        if let Some(store) = self.db.postgres() {
+            let (store, changes): (_, Vec<Change>) = (store.clone(), changes.into_iter().collect());
+            tokio::spawn(async move {
+                let sent = async {
+                    let client = store.client().await?;
+                    for c in &changes {
+                        crate::pg::live::notify(&client, c).await?;
+                    }
+                    Ok::<_, crate::Error>(())
+                };
+                if let Err(e) = sent.await {
+                    tracing::warn!(error = %e, "live changes not announced to other instances");
+                }
+            });
+            return;
+        }
         for c in changes {
             let _ = self.changes.send(c);
         }
@@ -86,7 +154,11 @@ impl Directory {
     /// The schema version the database records and whether it is this build's newest.
     pub async fn schema_current(&self) -> Result<bool> {
         let v = self.db.read(Db::schema_version).await?;
-        Ok(v == Db::newest_schema_version())
+        let newest = match self.db.postgres() {
+            Some(_) => crate::pg::SUPPORTED_VERSION,
+            None => Db::newest_schema_version(),
+        };
+        Ok(v == newest)
     }
 
     /// A trivial write through the writer: it answers while the writer is alive.

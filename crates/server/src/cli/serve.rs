@@ -13,6 +13,15 @@ use std::path::PathBuf;
 pub struct ServeArgs {
     #[arg(long, env = "MUSTER_DB")]
     db: Option<PathBuf>,
+    /// PostgreSQL instead of the SQLite file, for several servers on one directory:
+    /// postgres://USER@HOST[:PORT]/DATABASE (libpq's URL; TLS is required off this machine
+    /// unless the URL sets sslmode). --db's folder then keeps only this server's own files.
+    #[arg(long, env = "MUSTER_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+    /// Certificate authorities (PEM) to trust for PostgreSQL's certificate, besides the
+    /// system's.
+    #[arg(long, env = "MUSTER_DATABASE_CA", requires = "database")]
+    database_ca: Option<PathBuf>,
     #[arg(long, env = "MUSTER_BIND", default_value = "127.0.0.1:8737")]
     bind: SocketAddr,
     /// Directory of the built console (ui/dist); defaults to ./ui/dist when present.
@@ -80,6 +89,8 @@ pub const DESKTOP_APP_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.l
 pub fn run(args: ServeArgs) -> i32 {
     let ServeArgs {
         db,
+        database,
+        database_ca,
         bind,
         console,
         admin_secret,
@@ -126,6 +137,14 @@ pub fn run(args: ServeArgs) -> i32 {
     config.prune_every = std::time::Duration::from_secs(prune_every_secs);
     config.sync_gap = std::time::Duration::from_secs(sync_gap_secs);
     config.metrics_token = metrics_token;
+    config.database = database.filter(|u| !u.is_empty()).map(|url| {
+        (
+            url,
+            directory::pg::PgOptions {
+                ca_file: database_ca,
+            },
+        )
+    });
     config.oidc =
         oidc_issuer
             .zip(oidc_client_id)
@@ -147,6 +166,12 @@ fn serve(config: ServerConfig) -> i32 {
     };
     rt.block_on(async move {
         let db_path = config.db_path.clone();
+        // Where the directory lives, for the start line: never the URL's password.
+        let database_url = config
+            .database
+            .as_ref()
+            .and_then(|(url, _)| directory::pg::parse_url(url).ok())
+            .map(|c| format!("postgres://{}", directory::pg::describe(&c)));
         let has_console = config.console_dir.is_some();
         // A secret the operator supplied (flag or MUSTER_ADMIN_SECRET) is theirs already:
         // it is not echoed, so a service manager's journal never holds it.
@@ -170,7 +195,7 @@ fn serve(config: ServerConfig) -> i32 {
                 (true, true) => Some(format!("{origin}/")),
                 (true, false) => Some(format!("{origin}/#secret={}", running.admin_secret)),
             },
-            "db": db_path,
+            "db": if database_url.is_some() { json!(database_url) } else { json!(db_path) },
             "addr": running.addr.to_string(),
         });
         println!("{line}");

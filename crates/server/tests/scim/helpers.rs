@@ -1,5 +1,6 @@
-//! spawn_app(): a real Muster server on a random loopback port over a fresh SQLite file,
-//! with one connection and its token created through the admin API, plus request helpers.
+//! spawn_app(): a real Muster server on a random loopback port over a fresh SQLite file (or,
+//! with MUSTER_TEST_STORE=postgres, a fresh PostgreSQL database), with one connection and its
+//! token created through the admin API, plus request helpers.
 
 use directory::{Clock, SystemClock};
 use muster_server::{RunningServer, ServerConfig};
@@ -20,6 +21,8 @@ pub struct TestApp {
     /// Kept alive so the database outlives the test body.
     pub dir: tempfile::TempDir,
     pub db_path: PathBuf,
+    /// The PostgreSQL database, when the run is on PostgreSQL (`on_postgres`).
+    pub database: Option<String>,
     pub scim_base: String,
     pub admin: String,
     pub admin_secret: String,
@@ -37,14 +40,51 @@ fn client() -> reqwest::Client {
         .expect("reqwest client")
 }
 
-async fn start_on(path: PathBuf) -> RunningServer {
-    start_with(path, |_| {}).await
+async fn start_on(path: PathBuf, database: Option<String>) -> RunningServer {
+    start_with(path, |c| {
+        c.database = database.map(|url| (url, Default::default()))
+    })
+    .await
 }
 
 async fn start_with(path: PathBuf, configure: impl FnOnce(&mut ServerConfig)) -> RunningServer {
     let mut config = ServerConfig::new(path, "127.0.0.1:0".parse().unwrap());
     configure(&mut config);
     muster_server::start(config).await.expect("server starts")
+}
+
+/// Whether this run's servers store on PostgreSQL (MUSTER_TEST_STORE=postgres): scripts/test.sh
+/// runs the SCIM suite on both stores.
+#[allow(dead_code)]
+pub fn on_postgres() -> bool {
+    std::env::var("MUSTER_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// True, after saying so, when the test is about the SQLite store alone (its single writer's
+/// queue, its files) and this run is on PostgreSQL.
+#[allow(dead_code)]
+pub fn sqlite_only(why: &str) -> bool {
+    if on_postgres() {
+        eprintln!("skipped on PostgreSQL: {why}");
+    }
+    on_postgres()
+}
+
+/// A fresh, empty database on the cluster MUSTER_TEST_POSTGRES names; its URL.
+async fn fresh_postgres() -> String {
+    let base = std::env::var("MUSTER_TEST_POSTGRES")
+        .expect("MUSTER_TEST_POSTGRES names the test cluster (scripts/test.sh starts one)");
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test cluster");
+    tokio::spawn(connection);
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    let (prefix, _) = base.rsplit_once('/').expect("a database URL");
+    format!("{prefix}/{name}")
 }
 
 /// A server on a fresh database with one Okta connection.
@@ -83,6 +123,11 @@ pub async fn spawn_app_for(
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("muster.db");
     let mut config = ServerConfig::new(db_path.clone(), "127.0.0.1:0".parse().unwrap());
+    let database = match on_postgres() {
+        true => Some(fresh_postgres().await),
+        false => None,
+    };
+    config.database = database.clone().map(|url| (url, Default::default()));
     configure(&mut config);
     let server = muster_server::start_with_clock(config, clock)
         .await
@@ -94,6 +139,7 @@ pub async fn spawn_app_for(
         server: Some(server),
         dir,
         db_path,
+        database,
         connection_id: String::new(),
         base: String::new(),
         token: String::new(),
@@ -336,7 +382,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let old_origin = self.scim_base.clone();
         self.server.take().unwrap().shutdown().await;
-        let server = start_on(self.db_path.clone()).await;
+        let server = start_on(self.db_path.clone(), self.database.clone()).await;
         self.scim_base = server.scim_base.clone();
         self.admin = server.admin_base.clone();
         self.admin_secret = server.admin_secret.clone();

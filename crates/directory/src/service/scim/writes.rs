@@ -163,12 +163,11 @@ impl Directory {
         let (value, entry) = self
             .db
             .write_replayable(move |c| {
-                let head = crate::feed::head(c)?;
+                let mark = crate::feed::mark(c)?;
                 let r = f(c)?;
                 let mut entry = entry.clone();
                 r.describe(&mut entry);
-                let last = crate::feed::head(c)?;
-                entry.feed_events = (last > head).then_some((head + 1, last));
+                entry.feed_events = crate::feed::appended_since(c, mark)?;
                 log::append(c, &entry)?;
                 Ok((r, entry))
             })
