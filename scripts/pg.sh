@@ -65,7 +65,7 @@ case "$cmd" in
     fi
     # fsync stays on: the failover tests count on acknowledged writes surviving a kill.
     as_owner "$bin/pg_ctl" -D "$c/data" -l "$c/server.log" -w -t 30 start \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$c' -c max_connections=200 $ssl" \
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$c' -c max_connections=400 $ssl" \
       >/dev/null || { cat "$c/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U muster muster 2>/dev/null || true
     if [ -n "$watch" ]; then

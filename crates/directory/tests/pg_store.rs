@@ -309,7 +309,8 @@ async fn live_changes_reach_another_instance_only_when_committed() {
     let one = PgStore::connect(&url).await.unwrap();
     let two = PgStore::connect(&url).await.unwrap();
     let (tx, mut rx) = broadcast::channel(64);
-    live::listen(two.clone(), tx).await.unwrap();
+    let (_alive, listening) = tokio::sync::watch::channel(());
+    live::listen(two.clone(), tx, listening).await.unwrap();
 
     let mut client = one.client().await.unwrap();
     let rolled_back = client.transaction().await.unwrap();

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::live::Change;
 use deadpool_postgres::GenericClient;
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_postgres::AsyncMessage;
 
 /// The channel every instance listens on.
@@ -23,21 +23,25 @@ pub async fn notify(db: &impl GenericClient, change: &Change) -> Result<()> {
 }
 
 /// Listens on a connection of its own and sends every change any instance commits to
-/// `out`, reconnecting whenever the connection ends (and stopping then if `out` has no
-/// receiver left). Returns once the first LISTEN is in place, so nothing committed after it
-/// returns is missed.
-pub async fn listen(store: PgStore, out: broadcast::Sender<Change>) -> Result<()> {
-    let first = subscribe(&store, out.clone()).await?;
+/// `out`, reconnecting whenever the connection ends, until `alive`'s sender is dropped (its
+/// directory is gone). Returns once the first LISTEN is in place, so nothing committed after
+/// it returns is missed.
+pub async fn listen(
+    store: PgStore,
+    out: broadcast::Sender<Change>,
+    alive: watch::Receiver<()>,
+) -> Result<()> {
+    let first = subscribe(&store, out.clone(), alive.clone()).await?;
     tokio::spawn(async move {
         let mut ended = first;
         loop {
             let _ = ended.await;
-            if out.receiver_count() == 0 {
+            if alive.has_changed().is_err() {
                 return;
             }
             let _ = out.send(Change::resync());
             ended = loop {
-                match subscribe(&store, out.clone()).await {
+                match subscribe(&store, out.clone(), alive.clone()).await {
                     Ok(ended) => break ended,
                     Err(e) => {
                         tracing::warn!(error = %e, "live changes: reconnecting to PostgreSQL");
@@ -57,12 +61,17 @@ pub async fn listen(store: PgStore, out: broadcast::Sender<Change>) -> Result<()
 async fn subscribe(
     store: &PgStore,
     out: broadcast::Sender<Change>,
+    mut alive: watch::Receiver<()>,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let (client, mut connection) = store.config.connect(store.tls.clone()).await?;
     // Polling the connection for messages also carries the client's requests (the LISTEN).
     let driver = tokio::spawn(async move {
         loop {
-            let message = std::future::poll_fn(|cx| connection.poll_message(cx)).await;
+            let message = tokio::select! {
+                m = std::future::poll_fn(|cx| connection.poll_message(cx)) => m,
+                // The directory is gone: close the session.
+                _ = alive.changed() => return,
+            };
             match message {
                 Some(Ok(AsyncMessage::Notification(n))) if n.channel() == CHANNEL => {
                     match serde_json::from_str::<Change>(n.payload()) {

@@ -40,6 +40,9 @@ pub struct Directory {
     /// Seals the secrets Muster must read back (webhook signing secrets) under the key file
     /// beside the database (`crate::sealed`).
     sealer: Arc<Sealer>,
+    /// On PostgreSQL, keeps the live-change listener (`pg::live`) running: it stops once
+    /// the last clone of this directory is dropped.
+    live: Option<Arc<tokio::sync::watch::Sender<()>>>,
     /// On PostgreSQL, the background jobs' leases this instance holds (`runs_job`).
     leases: Arc<tokio::sync::Mutex<std::collections::HashMap<String, crate::pg::lease::Lease>>>,
 }
@@ -54,6 +57,7 @@ impl Directory {
             changes,
             cursor_key: CursorKey::random(),
             sealer,
+            live: None,
             leases: Arc::default(),
         }
     }
@@ -68,9 +72,11 @@ impl Directory {
         clock: Arc<dyn Clock>,
     ) -> Result<Directory> {
         let db = Db::connect_postgres(url, options, state_dir).await?;
-        let dir = Directory::new(db, clock);
+        let mut dir = Directory::new(db, clock);
         if let Some(store) = dir.db.postgres() {
-            crate::pg::live::listen(store.clone(), dir.changes.clone()).await?;
+            let (alive, listening) = tokio::sync::watch::channel(());
+            crate::pg::live::listen(store.clone(), dir.changes.clone(), listening).await?;
+            dir.live = Some(Arc::new(alive));
         }
         Ok(dir)
     }

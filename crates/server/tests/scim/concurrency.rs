@@ -1,13 +1,17 @@
 //! Concurrency: the same create raced 20 times yields one 201 and nineteen 409s; 50
-//! concurrent membership PATCHes to one group lose no member.
+//! concurrent membership PATCHes to one group lose no member; ten PATCHes with one If-Match
+//! have one winner. On PostgreSQL each race runs through two instances (`add_peer`).
 
 use crate::helpers::*;
 use futures::future::join_all;
+use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
 async fn racing_creates_yield_one_201_and_the_rest_409() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
+    // On PostgreSQL the race runs through two instances.
+    app.add_peer().await;
     let body = json!({"schemas": [USER_URN], "userName": "race@example.com"});
     let results = join_all((0..20).map(|i| {
         let app = &app;
@@ -45,7 +49,9 @@ async fn racing_creates_yield_one_201_and_the_rest_409() {
 
 #[tokio::test]
 async fn concurrent_member_adds_lose_nothing() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
+    // On PostgreSQL the PATCHes go through two instances.
+    app.add_peer().await;
     let mut users = vec![];
     for i in 0..50 {
         users.push(app.user(&format!("member{i}")).await);
@@ -81,5 +87,41 @@ async fn concurrent_member_adds_lose_nothing() {
         ))
         .await;
     assert_eq!(list["totalResults"], 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn racing_patches_with_one_if_match_have_exactly_one_winner() {
+    let mut app = spawn_app().await;
+    // On PostgreSQL the PATCHes go through two instances.
+    app.add_peer().await;
+    let uid = app.user("ifmatch").await;
+    for round in 0..3 {
+        let etag = app.get(&format!("/Users/{uid}")).await.headers()["etag"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let statuses = join_all((0..10).map(|i| {
+            let (app, uid, etag) = (&app, &uid, &etag);
+            async move {
+                let body = patch_op(json!([
+                    {"op": "replace", "path": "title", "value": format!("r{round}-{i}")}
+                ]));
+                app.req(Method::PATCH, &format!("/Users/{uid}"))
+                    .header("content-type", SCIM_JSON)
+                    .header("if-match", etag)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        }))
+        .await;
+        let won = statuses.iter().filter(|s| **s == 200 || **s == 204).count();
+        let refused = statuses.iter().filter(|s| **s == 412).count();
+        assert_eq!((won, refused), (1, 9), "round {round}: {statuses:?}");
+    }
     app.shutdown().await;
 }

@@ -18,6 +18,10 @@ pub const SCIM_JSON: &str = "application/scim+json";
 
 pub struct TestApp {
     server: Option<RunningServer>,
+    /// A second instance on the same PostgreSQL database (`add_peer`): SCIM and admin
+    /// requests then alternate between the two, as behind a load balancer.
+    peer: Option<RunningServer>,
+    turn: std::sync::atomic::AtomicUsize,
     /// Kept alive so the database outlives the test body.
     pub dir: tempfile::TempDir,
     pub db_path: PathBuf,
@@ -137,6 +141,8 @@ pub async fn spawn_app_for(
         admin: server.admin_base.clone(),
         admin_secret: server.admin_secret.clone(),
         server: Some(server),
+        peer: None,
+        turn: Default::default(),
         dir,
         db_path,
         database,
@@ -221,16 +227,49 @@ impl TestApp {
     }
 
     pub fn admin_req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let admin = match self.next_peer() {
+            Some(peer) => peer.admin_base.clone(),
+            None => self.admin.clone(),
+        };
         self.client
-            .request(method, format!("{}{}", self.admin, path))
+            .request(method, format!("{admin}{path}"))
             .bearer_auth(&self.admin_secret)
     }
 
     /// A SCIM request with this connection's token; `path` is relative to the connection.
     pub fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let base = match self.next_peer() {
+            Some(peer) => format!("{}/{}", peer.scim_base, self.connection_id),
+            None => self.base.clone(),
+        };
         self.client
-            .request(method, format!("{}{}", self.base, path))
+            .request(method, format!("{base}{path}"))
             .bearer_auth(&self.token)
+    }
+
+    /// The peer when it is its turn (every other request once `add_peer` ran).
+    fn next_peer(&self) -> Option<&RunningServer> {
+        let peer = self.peer.as_ref()?;
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (turn % 2 == 1).then_some(peer)
+    }
+
+    /// Starts a second instance on this app's PostgreSQL database (same admin secret);
+    /// from now on requests alternate between the two. On SQLite it does nothing: one
+    /// process owns the file.
+    #[allow(dead_code)]
+    pub async fn add_peer(&mut self) {
+        let Some(url) = self.database.clone() else {
+            return;
+        };
+        let path = self.dir.path().join("peer").join("muster.db");
+        let secret = self.admin_secret.clone();
+        let peer = start_with(path, |c| {
+            c.database = Some((url, Default::default()));
+            c.admin_secret = Some(secret);
+        })
+        .await;
+        self.peer = Some(peer);
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
@@ -332,13 +371,16 @@ impl TestApp {
     /// writer is one FIFO queue, so an acknowledged write (a throwaway connection, which
     /// adds no row to this connection's log) comes after all of them.
     pub async fn barrier(&self) {
-        let r = self
-            .admin_req(Method::POST, "/connections")
-            .json(&json!({"name": "barrier", "idp": "generic"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
+        // Each instance orders its own detached writes: with a peer, one write on each.
+        for _ in 0..if self.peer.is_some() { 2 } else { 1 } {
+            let r = self
+                .admin_req(Method::POST, "/connections")
+                .json(&json!({"name": "barrier", "idp": "generic"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
     }
 
     /// The connection's provisioning log, newest first, after a barrier.
@@ -394,6 +436,9 @@ impl TestApp {
 
     pub async fn shutdown(mut self) {
         if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        if let Some(s) = self.peer.take() {
             s.shutdown().await;
         }
     }

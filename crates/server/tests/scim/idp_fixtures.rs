@@ -79,7 +79,9 @@ async fn every_fixture_replayed_end_to_end() {
     let all = fixtures();
     assert_eq!(all.len(), 30, "fixture count changed: update this test");
     for (name, text) in all {
-        let app = spawn_app().await;
+        let mut app = spawn_app().await;
+        // On PostgreSQL: two instances, the seed and the replay alternating between them.
+        app.add_peer().await;
         let s = seed(&app, &name).await;
         let text = text
             .replace("{{userId}}", &s.user)
