@@ -19,7 +19,7 @@ async fn two_instances() -> (Directory, Directory, String, tempfile::TempDir) {
     let url = postgres::fresh_database().await;
     let state = tempfile::tempdir().unwrap();
     let open = || async {
-        let db = Db::connect_postgres(&url, &Default::default(), state.path())
+        let db = Db::connect_postgres(&url, &Default::default(), &state.path().join("muster.db"))
             .await
             .unwrap();
         Directory::new(db, Arc::new(SystemClock))

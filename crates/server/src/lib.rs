@@ -77,8 +77,8 @@ pub struct ServerConfig {
     /// The identity provider admins sign in with, if any.
     pub oidc: Option<oidc::OidcConfig>,
     /// A PostgreSQL database (URL, and a CA file to trust) instead of the SQLite file at
-    /// `db_path`, for several instances sharing one directory; `db_path`'s folder then holds
-    /// only this instance's files (the sealing key).
+    /// `db_path`, for several instances sharing one directory; `db_path` then only names this
+    /// instance's files beside it (the sealing key, `<db_path>.key`).
     pub database: Option<(String, directory::pg::PgOptions)>,
 }
 
@@ -187,10 +187,12 @@ pub async fn start_with_clock(
     let db_path = config.db_path.clone();
     let dir = match &config.database {
         Some((url, options)) => {
+            // No SQLite file: the path still names this instance's own files beside it
+            // (the sealing key, `<db_path>.key`).
             let state_dir = db_path.parent().unwrap_or(std::path::Path::new("."));
             std::fs::create_dir_all(state_dir)
                 .map_err(|e| StartError::Database(format!("{}: {e}", state_dir.display())))?;
-            Directory::connect_postgres(url, options, state_dir, clock)
+            Directory::connect_postgres(url, options, &db_path, clock)
                 .await
                 .map_err(|e| StartError::Database(e.to_string()))?
         }

@@ -90,13 +90,13 @@ struct Lite {
     path: PathBuf,
 }
 
-/// The PostgreSQL store, the runtime its blocking callers reach it through, and the
-/// directory of this instance's files (the sealing key).
+/// The PostgreSQL store, the runtime its blocking callers reach it through, and where this
+/// instance's own files live (`<files>.key`, the sealing key).
 #[derive(Clone)]
 struct Remote {
     store: crate::pg::PgStore,
     rt: tokio::runtime::Handle,
-    state_dir: PathBuf,
+    files: PathBuf,
     detached: Arc<Detached>,
 }
 
@@ -204,24 +204,25 @@ impl Db {
     }
 
     /// A store on the PostgreSQL database at `url`, connected and migrated (`PgStore`).
-    /// `state_dir` holds this instance's own files, such as the key that seals webhook
-    /// secrets (every instance must be given the same key file).
+    /// `files` stands where the SQLite file would: this instance's own files live beside it,
+    /// such as the key that seals webhook secrets (`<files>.key`; every instance must be
+    /// given the same key).
     pub async fn connect_postgres(
         url: &str,
         options: &crate::pg::PgOptions,
-        state_dir: &Path,
+        files: &Path,
     ) -> Result<Db> {
         let store = crate::pg::PgStore::connect_with(url, options).await?;
-        Ok(Db::on_postgres(store, state_dir))
+        Ok(Db::on_postgres(store, files))
     }
 
     /// A store on an already connected PostgreSQL database. Must be called inside a Tokio
     /// runtime, which the blocking variants (`write_blocking`, `read_blocking`) use.
-    pub fn on_postgres(store: crate::pg::PgStore, state_dir: &Path) -> Db {
+    pub fn on_postgres(store: crate::pg::PgStore, files: &Path) -> Db {
         Db(Store::Postgres(Box::new(Remote {
             store,
             rt: tokio::runtime::Handle::current(),
-            state_dir: state_dir.to_path_buf(),
+            files: files.to_path_buf(),
             detached: Arc::default(),
         })))
     }
@@ -256,11 +257,11 @@ impl Db {
         Ok(conn)
     }
 
-    /// The SQLite file; on PostgreSQL, the instance's state directory.
+    /// The SQLite file; on PostgreSQL, the path this instance's own files sit beside.
     pub fn path(&self) -> &Path {
         match &self.0 {
             Store::Sqlite(l) => &l.path,
-            Store::Postgres(r) => &r.state_dir,
+            Store::Postgres(r) => &r.files,
         }
     }
 

@@ -63,15 +63,15 @@ impl Directory {
     }
 
     /// A directory on the PostgreSQL database at `url` (connected and migrated), whose
-    /// watchers also hear what other instances commit (`pg::live`). `state_dir` holds this
-    /// instance's files (the sealing key).
+    /// watchers also hear what other instances commit (`pg::live`). `files` stands where the
+    /// SQLite file would: the sealing key is `<files>.key`.
     pub async fn connect_postgres(
         url: &str,
         options: &crate::pg::PgOptions,
-        state_dir: &std::path::Path,
+        files: &std::path::Path,
         clock: Arc<dyn Clock>,
     ) -> Result<Directory> {
-        let db = Db::connect_postgres(url, options, state_dir).await?;
+        let db = Db::connect_postgres(url, options, files).await?;
         let mut dir = Directory::new(db, clock);
         if let Some(store) = dir.db.postgres() {
             let (alive, listening) = tokio::sync::watch::channel(());
