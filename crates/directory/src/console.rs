@@ -383,14 +383,14 @@ pub fn group_members(
     let limit = limit.clamp(1, MAX_MEMBER_PAGE);
     let total: i64 = db
         .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM ({MEMBERS_SQL}) WHERE CAST(?3 AS TEXT) IS NULL OR instr(search_key, ?3) > 0"
+            "SELECT COUNT(*) FROM ({MEMBERS_SQL}) AS members WHERE CAST(?3 AS TEXT) IS NULL OR instr(search_key, ?3) > 0"
         ))?
         .query_row(crate::sql::params![connection_id, group_id, needle], |r| {
             r.get(0)
         })?;
     let (after_key, after_id) = after.unzip();
     let mut stmt = db.prepare_cached(&format!(
-        "SELECT id, kind, name, display_name, active, sort_key FROM ({MEMBERS_SQL})
+        "SELECT id, kind, name, display_name, active, sort_key FROM ({MEMBERS_SQL}) AS members
           WHERE (CAST(?3 AS TEXT) IS NULL OR instr(search_key, ?3) > 0)
             AND (CAST(?4 AS TEXT) IS NULL OR (sort_key, id) > (?4, ?5))
           ORDER BY sort_key, id LIMIT ?6"

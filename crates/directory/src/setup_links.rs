@@ -126,7 +126,7 @@ const COLUMNS: &str = "l.id, l.connection_id, l.prefix, l.created_at, l.expires_
     CASE WHEN l.configured_at IS NULL THEN NULL ELSE (SELECT min(t) FROM (
         SELECT min(created_at) AS t FROM users WHERE connection_id = l.connection_id AND created_at >= l.configured_at
         UNION ALL
-        SELECT min(created_at) FROM groups WHERE connection_id = l.connection_id AND created_at >= l.configured_at)) END";
+        SELECT min(created_at) FROM groups WHERE connection_id = l.connection_id AND created_at >= l.configured_at) AS firsts) END";
 
 fn from_row(r: &Row) -> crate::Result<SetupLink> {
     Ok(SetupLink {

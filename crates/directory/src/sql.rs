@@ -484,7 +484,9 @@ pub(crate) fn positional(sql: &str) -> Cow<'_, str> {
                     out.push_str(&next.to_string());
                     next += 1;
                 } else {
-                    next = digits.parse::<usize>().unwrap_or(0) + 1;
+                    // As SQLite numbers them: a bare `?` is one more than the largest
+                    // number used so far.
+                    next = next.max(digits.parse::<usize>().unwrap_or(0) + 1);
                     out.push_str(&digits);
                 }
             }
@@ -666,5 +668,9 @@ mod tests {
             "UPDATE t SET a = $1, b = $2 WHERE c = '?' AND \"?\" = $3"
         );
         assert_eq!(positional("x = ?3 AND y = ?"), "x = $3 AND y = $4");
+        assert_eq!(
+            positional("a = ?1 AND b = ? AND c = ?1 AND d = ?"),
+            "a = $1 AND b = $2 AND c = $1 AND d = $3"
+        );
     }
 }

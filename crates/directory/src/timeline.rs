@@ -160,6 +160,9 @@ pub struct StoryPage {
 
 struct FeedRow {
     seq: i64,
+    /// What the provisioning log's feed_first/feed_last point at: the seq on SQLite, the
+    /// change_feed row id on PostgreSQL (pg/feed.rs numbers rows after they commit).
+    link: i64,
     at: String,
     kind: String,
     group_id: Option<String>,
@@ -176,12 +179,21 @@ pub fn user_story(
     before: Option<i64>,
     limit: u32,
 ) -> Result<StoryPage> {
+    let sql = match db {
+        Connection::Sqlite(_) => PAGE_SQL,
+        Connection::Postgres(pg) => {
+            // Every committed event numbered before this read's first statement takes its
+            // snapshot, so the page has them all.
+            pg.number_feed()?;
+            PAGE_SQL_POSTGRES
+        }
+    };
     if users::get(db, connection_id, user_id)?.is_none() {
         return Err(Error::NotFound(format!("user {user_id}")));
     }
     let limit = limit.clamp(1, MAX_LIMIT);
     let mut rows = db
-        .prepare_cached(PAGE_SQL)?
+        .prepare_cached(sql)?
         .query_map(
             params![
                 connection_id,
@@ -193,6 +205,7 @@ pub fn user_story(
                 let data: String = r.get(4)?;
                 Ok(FeedRow {
                     seq: r.get(0)?,
+                    link: r.get(5)?,
                     at: r.get(1)?,
                     kind: r.get(2)?,
                     group_id: r.get(3)?,
@@ -220,7 +233,7 @@ pub fn user_story(
     let mappings = roles::mappings(db, connection_id)?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        let log = log_row_of(db, connection_id, row.seq)?;
+        let log = log_row_of(db, connection_id, row.link)?;
         let text = |k: &str| row.data.get(k).and_then(Value::as_str).map(str::to_string);
         let event = match row.kind.as_str() {
             feed::MEMBERSHIP_ADDED | feed::MEMBERSHIP_REMOVED => {
@@ -323,11 +336,14 @@ pub fn user_story(
 }
 
 /// One user's events, newest first, from the index change_feed_user (migration 15).
-const PAGE_SQL: &str = "SELECT seq, at, kind, group_id, data FROM change_feed
+const PAGE_SQL: &str = "SELECT seq, at, kind, group_id, data, seq FROM change_feed
+    WHERE connection_id = ?1 AND user_id = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4";
+const PAGE_SQL_POSTGRES: &str = "SELECT seq, at, kind, group_id, data, id FROM change_feed
     WHERE connection_id = ?1 AND user_id = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4";
 
-/// The log row whose write produced feed event `seq` (it is the first row whose range ends at
-/// or after it, through the partial index log_feed), when that row's range holds it.
+/// The log row whose write produced feed event `seq` (its `FeedRow::link`: it is the first
+/// row whose range ends at or after it, through the partial index log_feed), when that row's
+/// range holds it.
 const LOG_ROW_SQL: &str =
     "SELECT id, feed_first, connection_id, resource_id, changes FROM provisioning_log
     WHERE feed_last >= ?1 AND feed_last IS NOT NULL ORDER BY feed_last LIMIT 1";

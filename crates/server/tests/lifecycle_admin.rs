@@ -11,7 +11,7 @@ mod helpers;
 
 use chrono::Utc;
 use directory::{audit, feed, sessions, ManualClock};
-use helpers::{spawn_app, spawn_app_on_clock, TestApp, ERROR_URN, USER_URN};
+use helpers::{spawn_app, spawn_app_on_clock, sqlite_only, TestApp, ERROR_URN, USER_URN};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -518,6 +518,9 @@ fn muster(args: &[&str]) -> (i32, Value, String) {
 /// once (a pause from the CLI is answered 503 by the running server).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_renames_pauses_resumes_and_deletes() {
+    if sqlite_only("the connection CLI works on the SQLite file (--db)") {
+        return;
+    }
     let app = spawn_app().await;
     let db = app.db_path.to_str().unwrap().to_string();
     let conn = app.connection_id.clone();

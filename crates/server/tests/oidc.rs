@@ -272,14 +272,15 @@ impl App {
         v["admin"]["id"].as_str().unwrap_or_default().to_string()
     }
 
-    fn failed_sign_ins(&self) -> Vec<String> {
+    async fn failed_sign_ins(&self) -> Vec<String> {
         let q = audit_search::AuditQuery {
             connection: Some("server".into()),
             ..Default::default()
         };
         self.t
             .db()
-            .read_blocking(move |c| audit_search::page(c, &q, 1000))
+            .read(move |c| audit_search::page(c, &q, 1000))
+            .await
             .unwrap()
             .entries
             .into_iter()
@@ -334,7 +335,7 @@ async fn a_team_member_signs_in_through_the_provider_once_per_state() {
         code_of(&r),
         (StatusCode::BAD_REQUEST, Some("oidc_state_unknown"))
     );
-    let failed = app.failed_sign_ins();
+    let failed = app.failed_sign_ins().await;
     assert!(
         failed.contains(&"oidc_state_replayed: identity provider".to_string())
             && failed.contains(&"oidc_state_unknown: identity provider".to_string()),
@@ -376,7 +377,7 @@ async fn an_email_kept_out_of_the_id_token_is_read_from_userinfo_for_the_same_su
     let r = app.finish(&q["state"], &code).await;
     assert_eq!(code_of(&r), (StatusCode::FORBIDDEN, Some("not_on_team")));
 
-    let failed = app.failed_sign_ins();
+    let failed = app.failed_sign_ins().await;
     assert!(
         failed.contains(&"oidc_token: identity provider".to_string())
             && failed.contains(&"not_on_team: eve-sub".to_string()),
@@ -494,6 +495,7 @@ async fn a_state_expires_after_ten_minutes_on_the_servers_clock() {
     );
     assert!(app
         .failed_sign_ins()
+        .await
         .contains(&"oidc_state_expired: identity provider".to_string()));
     app.t.shutdown().await;
 }
@@ -558,7 +560,7 @@ async fn people_not_on_the_team_disabled_accounts_and_bad_codes_are_refused() {
     let r = app.finish(&q["state"], &code).await;
     assert_eq!(code_of(&r), (StatusCode::FORBIDDEN, Some("disabled")));
 
-    let failed = app.failed_sign_ins();
+    let failed = app.failed_sign_ins().await;
     for want in [
         "not_on_team: zed@example.com",
         "oidc_code: identity provider",

@@ -113,13 +113,14 @@ async fn as_session(
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-fn server_audit(app: &TestApp) -> Vec<audit::AuditEntry> {
+async fn server_audit(app: &TestApp) -> Vec<audit::AuditEntry> {
     let q = audit_search::AuditQuery {
         connection: Some("server".into()),
         ..Default::default()
     };
     app.db()
-        .read_blocking(move |c| audit_search::page(c, &q, 1000))
+        .read(move |c| audit_search::page(c, &q, 1000))
+        .await
         .unwrap()
         .entries
 }
@@ -191,6 +192,7 @@ async fn every_route_refuses_exactly_the_roles_without_its_permission() {
     }
     // Refusals are audited with the person and their role.
     let denied: Vec<_> = server_audit(&app)
+        .await
         .into_iter()
         .filter(|e| e.action == "access.denied")
         .collect();
@@ -295,6 +297,7 @@ async fn wrong_passwords_unknown_people_and_disabled_accounts_are_refused_and_au
     );
 
     let failed: Vec<_> = server_audit(&app)
+        .await
         .into_iter()
         .filter(|e| e.action == "signin.failed")
         .map(|e| e.detail.unwrap_or_default())
@@ -306,6 +309,7 @@ async fn wrong_passwords_unknown_people_and_disabled_accounts_are_refused_and_au
     assert!(failed.contains(&"bad_credentials: nobody@example.com".to_string()));
     assert!(failed.contains(&"disabled: ada@example.com".to_string()));
     let role_change = server_audit(&app)
+        .await
         .into_iter()
         .find(|e| e.action == "admin.role")
         .unwrap();
@@ -542,6 +546,7 @@ async fn sessions_are_listed_and_owners_revoke_anyones() {
     let (s, _) = as_session(&app, &support, Method::GET, "/connections", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let revoked = server_audit(&app)
+        .await
         .into_iter()
         .find(|e| e.action == "session.revoke")
         .unwrap();

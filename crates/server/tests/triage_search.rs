@@ -63,12 +63,7 @@ async fn triage_finds_fragments_lists_candidates_shows_refused_sign_ins_and_grou
 
     // Someone no IdP sent tries to sign in: refused (SCIM is authoritative by default), and
     // triage says so.
-    let app_key = app
-        .db()
-        .write_blocking(|c| {
-            Ok(directory::sessions::issue_app_key(c, "test app", chrono::Utc::now())?.0)
-        })
-        .unwrap();
+    let app_key = app.app_key("test app").await;
     let origin = app.admin.trim_end_matches("/api").to_string();
     let r = app
         .client

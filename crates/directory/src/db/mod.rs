@@ -379,6 +379,11 @@ impl Db {
         F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
         if let Store::Postgres(r) = &self.0 {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                return Err(Error::Unsupported(
+                    "a blocking write inside the runtime on PostgreSQL: use Db::write",
+                ));
+            }
             return r.rt.block_on(Db::write_remote(r, f));
         }
         let (tx, rx) = mpsc::channel::<Result<R>>();
@@ -433,9 +438,11 @@ impl Db {
             let tenant = current_tenant();
             let id = r.detached.start(tenant.clone());
             r.rt.spawn(async move {
+                // Detached writes are notes (pg/commands.rs): they need no turn in the
+                // connection's line, which every request would otherwise queue in.
                 let run = r2
                     .store
-                    .run(crate::pg::Access::Write, &tenant, || true, move |c| f(c));
+                    .run(crate::pg::Access::Note, &tenant, || true, move |c| f(c));
                 match run.await {
                     Ok(v) => then(v),
                     Err(e) => tracing::warn!(error = %e, "detached write failed"),
@@ -506,6 +513,12 @@ impl Db {
             Store::Sqlite(l) => l,
             Store::Postgres(r) => {
                 // Outside a runtime (the CLI, tests): this thread drives the statements.
+                // Inside one it would block the thread the connections run on.
+                if tokio::runtime::Handle::try_current().is_ok() {
+                    return Err(Error::Unsupported(
+                        "a blocking read inside the runtime on PostgreSQL: use Db::read",
+                    ));
+                }
                 let client = r.rt.block_on(r.store.client())?;
                 r.rt.block_on(
                     client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),

@@ -294,7 +294,7 @@ pub(super) fn own_test_users(
                  WHERE traffic = 'check' AND resource_type = 'User' AND status < 400
                    AND outcome IN ('deactivated', 'deleted') AND at >= ?3 AND at < ?4
                    AND resource_id IS NOT NULL AND connection_id IS NOT NULL
-                   AND (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1))"
+                   AND (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1)) AS leavers"
         ))?
         .query_row(params![connection_id, from, covered_from, to], |r| r.get(0))
 }

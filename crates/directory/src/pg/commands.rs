@@ -19,11 +19,16 @@ use crate::sql::{Connection, Pg};
 /// feed's and the leases' locks use single bigint keys, which PostgreSQL keeps apart).
 const WRITE_LOCK_CLASS: i32 = 0x6d75_7374; // "must"
 
-/// Whether a command writes (and so takes its connection's lock) or only reads.
+/// Whether a command reads, writes in its connection's turn (taking its lock), or writes
+/// without a turn: a detached note that only adds a row or updates one in a single
+/// statement whose condition holds by itself (log rows, token last-use, feed
+/// acknowledgements), which every request of a connection writes and none reads back
+/// before writing.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
     Read,
     Write,
+    Note,
 }
 
 impl PgStore {
@@ -50,7 +55,7 @@ impl PgStore {
         tokio::task::spawn_blocking(move || {
             let begin = match access {
                 Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                Access::Write => "BEGIN",
+                Access::Write | Access::Note => "BEGIN",
             };
             rt.block_on(client.batch_execute(begin))?;
             let feed_rows = std::cell::Cell::new(None);
