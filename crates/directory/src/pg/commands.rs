@@ -65,7 +65,7 @@ impl PgStore {
                 store: &store,
                 feed_rows: &feed_rows,
             });
-            let outcome = (|| {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if access == Access::Write {
                     conn.execute(
                         "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
@@ -76,7 +76,16 @@ impl PgStore {
                     return Err(Error::Abandoned);
                 }
                 f(&conn)
-            })();
+            }));
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(panic) => {
+                    // Never hand the pool a connection inside a half-done transaction: the
+                    // next command's COMMIT would commit it.
+                    let _ = rt.block_on(client.batch_execute("ROLLBACK"));
+                    std::panic::resume_unwind(panic);
+                }
+            };
             match outcome {
                 Ok(v) => {
                     rt.block_on(client.batch_execute("COMMIT"))?;
