@@ -41,14 +41,16 @@ pub struct Pg<'a> {
 }
 
 impl Pg<'_> {
-    /// Numbers the change feed's committed events (`pg::feed::number`) on a connection of
-    /// its own, committed apart from this transaction: a read that starts after it sees
-    /// every event committed before it with its number.
+    /// Keeps `id` as the last change-feed row this transaction appended (and the first, if
+    /// it is).
     pub(crate) fn note_feed_row(&self, id: i64) {
         let first = self.feed_rows.get().map_or(id, |(first, _)| first);
         self.feed_rows.set(Some((first, id)));
     }
 
+    /// Numbers the change feed's committed events (`pg::feed::number`) on a connection of
+    /// its own, committed apart from this transaction: a read that starts after it sees
+    /// every event committed before it with its number.
     pub(crate) fn number_feed(&self) -> Result<i64> {
         self.rt.block_on(async {
             let mut client = self.store.client().await?;
