@@ -69,20 +69,16 @@ impl Pg<'_> {
         params: &[&dyn ToSql],
     ) -> Result<Vec<tokio_postgres::Row>> {
         let values = pg_values(params)?;
-        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
-            .collect();
-        Ok(self.rt.block_on(self.client.query(stmt, &refs))?)
+        Ok(self
+            .rt
+            .block_on(self.client.query(stmt, &pg_refs(&values)))?)
     }
 
     fn execute(&self, stmt: &tokio_postgres::Statement, params: &[&dyn ToSql]) -> Result<usize> {
         let values = pg_values(params)?;
-        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
-            .collect();
-        Ok(self.rt.block_on(self.client.execute(stmt, &refs))? as usize)
+        Ok(self
+            .rt
+            .block_on(self.client.execute(stmt, &pg_refs(&values)))? as usize)
     }
 }
 
@@ -515,6 +511,14 @@ fn pg_values<'a>(params: &'a [&'a dyn ToSql]) -> Result<Vec<PgValue<'a>>> {
                 "a parameter type only SQLite understands",
             )),
         })
+        .collect()
+}
+
+/// The values as tokio-postgres takes a statement's parameters.
+fn pg_refs<'v>(values: &'v [PgValue<'_>]) -> Vec<&'v (dyn tokio_postgres::types::ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
         .collect()
 }
 
