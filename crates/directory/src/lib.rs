@@ -24,6 +24,7 @@ pub mod jit;
 pub mod lifecycle;
 pub mod live;
 pub mod log;
+mod migration_plan;
 pub mod oauth;
 pub mod oidc_logins;
 pub mod oidc_settings;

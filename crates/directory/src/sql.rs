@@ -35,7 +35,9 @@ pub enum Connection<'a> {
 pub struct Pg<'a> {
     pub(crate) client: &'a deadpool_postgres::ClientWrapper,
     pub(crate) rt: &'a tokio::runtime::Handle,
-    pub(crate) store: &'a crate::pg::PgStore,
+    /// Numbers the change feed's committed events: the PostgreSQL store hands in its own
+    /// numbering, which runs on a connection of its own (`number_feed`).
+    pub(crate) feed_numbering: &'a dyn Fn() -> Result<i64>,
     /// The first and last change-feed row this transaction appended (`feed::appended_since`).
     pub(crate) feed_rows: &'a std::cell::Cell<Option<(i64, i64)>>,
 }
@@ -48,14 +50,11 @@ impl Pg<'_> {
         self.feed_rows.set(Some((first, id)));
     }
 
-    /// Numbers the change feed's committed events (`pg::feed::number`) on a connection of
-    /// its own, committed apart from this transaction: a read that starts after it sees
-    /// every event committed before it with its number.
+    /// Numbers the change feed's committed events on a connection of its own, committed
+    /// apart from this transaction: a read that starts after it sees every event committed
+    /// before it with its number.
     pub(crate) fn number_feed(&self) -> Result<i64> {
-        self.rt.block_on(async {
-            let mut client = self.store.client().await?;
-            crate::pg::feed::number(&mut client).await
-        })
+        (self.feed_numbering)()
     }
 
     fn prepare(&self, sql: &str) -> Result<tokio_postgres::Statement> {

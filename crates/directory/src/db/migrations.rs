@@ -40,6 +40,15 @@ impl Db {
         MIGRATIONS.last().map_or(0, |m| m.0)
     }
 
+    /// The newest schema version this build knows for this store: each store has its own
+    /// migrations (PostgreSQL's in pg/migrations.rs).
+    pub fn supported_schema_version(&self) -> i64 {
+        match self.postgres() {
+            Some(_) => crate::pg::SUPPORTED_VERSION,
+            None => Self::newest_schema_version(),
+        }
+    }
+
     /// The highest schema version the database behind `conn` records (0 when none).
     pub fn schema_version(conn: &crate::sql::Connection<'_>) -> Result<i64> {
         conn.query_row(
@@ -54,35 +63,14 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
     apply_migrations(conn, MIGRATIONS)
 }
 
-/// The migrations a database that recorded `applied` still needs, in list order: every one
-/// it has not recorded, not only those above the highest (a gap is filled). A recorded
-/// version the list does not know means a newer Muster wrote the database: refused. Both
-/// stores follow this rule (the PostgreSQL store in pg/migrations.rs).
-pub(crate) fn pending<'m>(
-    migrations: &'m [(i64, &'m str)],
-    applied: &[i64],
-) -> Result<Vec<&'m (i64, &'m str)>> {
-    let known = |v: &i64| migrations.iter().any(|m| m.0 == *v);
-    if let Some(unknown) = applied.iter().filter(|v| !known(v)).max() {
-        return Err(Error::NewerDatabase {
-            found: *unknown,
-            supported: migrations.last().map(|m| m.0).unwrap_or(0),
-        });
-    }
-    Ok(migrations
-        .iter()
-        .filter(|m| !applied.contains(&m.0))
-        .collect())
-}
-
-/// Applies what `pending` says the database needs, each migration in its own transaction.
+/// Applies what `migration_plan::pending` says the database needs, each migration in its own transaction.
 pub(super) fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
     let applied: Vec<i64> = conn
         .prepare("SELECT version FROM schema_version")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for (version, sql) in pending(migrations, &applied)? {
+    for (version, sql) in crate::migration_plan::pending(migrations, &applied)? {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let done = conn.execute_batch(sql).and_then(|_| {
             conn.execute(

@@ -8,7 +8,6 @@ mod migrations;
 mod writer;
 
 use migrations::migrate;
-pub(crate) use migrations::pending as pending_migrations;
 use writer::*;
 pub use writer::{with_tenant, WriteScope};
 
@@ -519,20 +518,7 @@ impl Db {
                         "a blocking read inside the runtime on PostgreSQL: use Db::read",
                     ));
                 }
-                let client = r.rt.block_on(r.store.client())?;
-                r.rt.block_on(
-                    client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
-                )?;
-                let feed_rows = std::cell::Cell::new(None);
-                let conn = crate::sql::Connection::Postgres(crate::sql::Pg {
-                    client: &client,
-                    rt: &r.rt,
-                    store: &r.store,
-                    feed_rows: &feed_rows,
-                });
-                let out = f(&conn);
-                let _ = r.rt.block_on(client.batch_execute("ROLLBACK"));
-                return out;
+                return r.store.read_blocking(&r.rt, f);
             }
         };
         let c = Connection::open_with_flags(&l.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;

@@ -53,19 +53,7 @@ impl PgStore {
         let tenant = tenant.to_string();
         let rt = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            let begin = match access {
-                Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                Access::Write | Access::Note => "BEGIN",
-            };
-            rt.block_on(client.batch_execute(begin))?;
-            let feed_rows = std::cell::Cell::new(None);
-            let conn = Connection::Postgres(Pg {
-                client: &client,
-                rt: &rt,
-                store: &store,
-                feed_rows: &feed_rows,
-            });
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.transaction(&client, &rt, access, |conn| {
                 if access == Access::Write {
                     conn.execute(
                         "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
@@ -75,31 +63,72 @@ impl PgStore {
                 if !claim() {
                     return Err(Error::Abandoned);
                 }
-                f(&conn)
-            }));
-            let outcome = match outcome {
-                Ok(outcome) => outcome,
-                Err(panic) => {
-                    // Never hand the pool a connection inside a half-done transaction: the
-                    // next command's COMMIT would commit it.
-                    let _ = rt.block_on(client.batch_execute("ROLLBACK"));
-                    std::panic::resume_unwind(panic);
-                }
-            };
-            match outcome {
-                Ok(v) => {
-                    rt.block_on(client.batch_execute("COMMIT"))?;
-                    Ok(v)
-                }
-                Err(e) => {
-                    // A failed rollback leaves a broken connection, which the pool's
-                    // recycling check drops; the command's error is what the caller needs.
-                    let _ = rt.block_on(client.batch_execute("ROLLBACK"));
-                    Err(e)
-                }
-            }
+                f(conn)
+            })
         })
         .await
         .map_err(|_| Error::Closed)?
+    }
+
+    /// Runs `f` as `run` does, from a thread outside the runtime (the CLI, tests), which
+    /// drives the statements itself; a read, so it is rolled back.
+    pub(crate) fn read_blocking<R>(
+        &self,
+        rt: &tokio::runtime::Handle,
+        f: impl FnOnce(&Connection<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let client = rt.block_on(self.client())?;
+        self.transaction(&client, rt, Access::Read, f)
+    }
+
+    /// Runs `f` in a transaction on `client`, from a blocking thread: commits what it
+    /// did (a read's commit ends its snapshot), rolls back when it fails or panics.
+    fn transaction<R>(
+        &self,
+        client: &deadpool_postgres::Object,
+        rt: &tokio::runtime::Handle,
+        access: Access,
+        f: impl FnOnce(&Connection<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let begin = match access {
+            Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            Access::Write | Access::Note => "BEGIN",
+        };
+        rt.block_on(client.batch_execute(begin))?;
+        let feed_rows = std::cell::Cell::new(None);
+        let numbering = || {
+            rt.block_on(async {
+                let mut other = self.client().await?;
+                super::feed::number(&mut other).await
+            })
+        };
+        let conn = Connection::Postgres(Pg {
+            client,
+            rt,
+            feed_numbering: &numbering,
+            feed_rows: &feed_rows,
+        });
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)));
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                // Never hand the pool a connection inside a half-done transaction: the
+                // next command's COMMIT would commit it.
+                let _ = rt.block_on(client.batch_execute("ROLLBACK"));
+                std::panic::resume_unwind(panic);
+            }
+        };
+        match outcome {
+            Ok(v) => {
+                rt.block_on(client.batch_execute("COMMIT"))?;
+                Ok(v)
+            }
+            Err(e) => {
+                // A failed rollback leaves a broken connection, which the pool's
+                // recycling check drops; the command's error is what the caller needs.
+                let _ = rt.block_on(client.batch_execute("ROLLBACK"));
+                Err(e)
+            }
+        }
     }
 }

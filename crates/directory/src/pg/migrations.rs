@@ -29,7 +29,7 @@ pub(super) async fn migrate(client: &mut deadpool_postgres::Client) -> Result<()
 }
 
 /// Applies, in list order, every migration the database has not recorded (the rule is the
-/// SQLite store's, `db::pending_migrations`), all in one transaction.
+/// SQLite store's, `migration_plan::pending`), all in one transaction.
 pub(crate) async fn apply(
     client: &mut deadpool_postgres::Client,
     migrations: &[(i64, &str)],
@@ -45,7 +45,7 @@ pub(crate) async fn apply(
         .iter()
         .map(|r| r.get(0))
         .collect();
-    for (version, sql) in crate::db::pending_migrations(migrations, &applied)? {
+    for (version, sql) in crate::migration_plan::pending(migrations, &applied)? {
         tx.batch_execute(sql).await?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",

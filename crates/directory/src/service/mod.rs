@@ -160,11 +160,7 @@ impl Directory {
     /// The schema version the database records and whether it is this build's newest.
     pub async fn schema_current(&self) -> Result<bool> {
         let v = self.db.read(Db::schema_version).await?;
-        let newest = match self.db.postgres() {
-            Some(_) => crate::pg::SUPPORTED_VERSION,
-            None => Db::newest_schema_version(),
-        };
-        Ok(v == newest)
+        Ok(v == self.db.supported_schema_version())
     }
 
     /// A trivial write through the writer: it answers while the writer is alive.
