@@ -569,6 +569,15 @@ pub fn groups_of(
 
 /// The account JIT created first for the person SCIM now sends (same externalId, still
 /// JIT-owned and live): SCIM merges into it instead of duplicating it.
+/// Turns the JIT account `id` into a SCIM-managed one; false when it is not a JIT account
+/// any more (a concurrent SCIM create claimed it first).
+pub fn claim_jit_account(db: &Connection, id: &str) -> Result<bool> {
+    let claimed = db
+        .prepare_cached("UPDATE users SET source = 'scim' WHERE id = ?1 AND source = 'jit'")?
+        .execute([id])?;
+    Ok(claimed == 1)
+}
+
 pub fn jit_account_for(
     db: &Connection,
     connection_id: &str,

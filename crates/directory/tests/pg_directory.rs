@@ -220,3 +220,85 @@ async fn the_feed_read_through_one_instance_has_every_write_of_both_once() {
     made.sort();
     assert_eq!(created, made);
 }
+
+/// User creates of one connection run side by side on PostgreSQL (`Access::Add`), so two
+/// SCIM creates carrying the externalId of one JIT account can both find it: exactly one
+/// merges into it, and the other, having waited for that one, stores a user of its own, as
+/// it would have had they run one after the other. Never two answers naming one account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_creating_over_one_jit_account_merge_it_once() {
+    use directory::jit::{Policy, SignIn};
+    let (a, b, conn, _state) = two_instances().await;
+    let mut settings = a.jit_settings(&conn).await.unwrap();
+    settings.policy = Policy::ScimFirst;
+    settings.expect_groups_claim = false;
+    a.save_jit_settings(&conn, settings, Actor::admin("127.0.0.1"))
+        .await
+        .unwrap();
+    let with_ext = |name: &str, ext: &str| {
+        scim::schema::UserResource::parse(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name, "externalId": ext, "active": true,
+            "emails": [{"value": name, "primary": true, "type": "work"}]
+        }))
+        .unwrap()
+    };
+    for round in 0..8 {
+        let subject = format!("00u-race-{round}");
+        let signed = a
+            .sign_in(
+                &conn,
+                SignIn {
+                    subject: subject.clone(),
+                    email: Some(format!("jit{round}@acme.example")),
+                    email_verified: true,
+                    groups: Some(vec![]),
+                    ..Default::default()
+                },
+                chrono::Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        let jit_id = signed.user.expect("a JIT account").id;
+        let (x, y) = tokio::join!(
+            a.scim_create_user(
+                &conn,
+                with_ext(&format!("x{round}@acme.example"), &subject),
+                entry()
+            ),
+            b.scim_create_user(
+                &conn,
+                with_ext(&format!("y{round}@acme.example"), &subject),
+                entry()
+            ),
+        );
+        let ids = [x.unwrap().value.id, y.unwrap().value.id];
+        let merged = ids.iter().filter(|id| **id == jit_id).count();
+        assert_eq!(
+            merged, 1,
+            "round {round}: {ids:?} against JIT account {jit_id}"
+        );
+        assert_ne!(ids[0], ids[1], "round {round}");
+    }
+}
+
+/// A background job runs on one instance of the cluster, and when that instance goes its
+/// lease goes with its session: another instance takes the job over by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_job_runs_on_one_instance_and_moves_when_that_one_goes() {
+    let (a, b, _conn, _state) = two_instances().await;
+    assert!(a.runs_job("retention").await);
+    assert!(!b.runs_job("retention").await, "one holder at a time");
+    assert!(a.runs_job("retention").await, "the holder keeps it");
+    assert!(b.runs_job("webhooks").await, "each job has its own lease");
+    drop(a);
+    let mut took_over = false;
+    for _ in 0..100 {
+        if b.runs_job("retention").await {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(took_over, "the job stayed with an instance that is gone");
+}

@@ -311,7 +311,7 @@ impl Db {
     /// Runs a write on PostgreSQL as one request's write: registered in its `WriteScope` (so
     /// a request that gave up before the write's turn came never runs it) and in its
     /// tenant's line (`pg/commands.rs`).
-    async fn write_remote<R, F>(r: &Remote, f: F) -> Result<R>
+    async fn write_remote<R, F>(r: &Remote, access: crate::pg::Access, f: F) -> Result<R>
     where
         R: Send + 'static,
         F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
@@ -325,9 +325,7 @@ impl Db {
                     .is_ok()
             })
         };
-        r.store
-            .run(crate::pg::Access::Write, &tenant, claim, f)
-            .await
+        r.store.run(access, &tenant, claim, f).await
     }
 
     /// Runs `f` inside the next group commit, in its own savepoint; resolves after the
@@ -338,7 +336,7 @@ impl Db {
         F: FnOnce(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
         if let Store::Postgres(r) = &self.0 {
-            return Db::write_remote(r, f).await;
+            return Db::write_remote(r, crate::pg::Access::Write, f).await;
         }
         self.queue(|answer| once_job(f, answer)).await
     }
@@ -353,10 +351,25 @@ impl Db {
         F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
     {
         if let Store::Postgres(r) = &self.0 {
-            return Db::write_remote(r, f).await;
+            return Db::write_remote(r, crate::pg::Access::Write, f).await;
         }
         self.queue(|answer| replayable_job(Kind::Replayable, f, answer))
             .await
+    }
+
+    /// `write_replayable` for a command that only adds rows of its own (a user create):
+    /// on PostgreSQL it runs beside the other adds of its connection instead of waiting
+    /// for each (`pg::Access::Add`), still apart from every other write of it. What it
+    /// may race with, another add, only the database's unique indexes decide.
+    pub async fn add_replayable<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: Fn(&crate::sql::Connection<'_>) -> Result<R> + Send + 'static,
+    {
+        if let Store::Postgres(r) = &self.0 {
+            return Db::write_remote(r, crate::pg::Access::Add, f).await;
+        }
+        self.write_replayable(f).await
     }
 
     async fn queue<R: Send + 'static>(
@@ -383,7 +396,9 @@ impl Db {
                     "a blocking write inside the runtime on PostgreSQL: use Db::write",
                 ));
             }
-            return r.rt.block_on(Db::write_remote(r, f));
+            return r
+                .rt
+                .block_on(Db::write_remote(r, crate::pg::Access::Write, f));
         }
         let (tx, rx) = mpsc::channel::<Result<R>>();
         let job = once_job(f, move |result| {

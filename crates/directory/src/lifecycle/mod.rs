@@ -159,21 +159,25 @@ pub fn create_user(
     // The person signed in (JIT) before SCIM sent them: merge into that record, SCIM wins.
     if cause.starts_with("SCIM") {
         if let Some(id) = users::jit_account_for(db, connection_id, body)? {
-            let (u, change) = users::replace(db, connection_id, &id, body, None, now)?;
-            db.prepare_cached("UPDATE users SET source = 'scim' WHERE id = ?1")?
-                .execute([&id])?;
-            feed::append(
-                db,
-                connection_id,
-                "user.merged",
-                Some(&id),
-                None,
-                json!({"cause": "SCIM create matched a JIT account by externalId"}),
-                now,
-            )?;
-            let mut u = u;
-            after_user_write(db, &mut u, change, cause, now)?;
-            return reread(db, &u);
+            // Claimed before anything else: on PostgreSQL creates run side by side, and one
+            // that merged this account first leaves nothing to claim (the row lock makes
+            // this wait for it). This create then stores a new user, as it would have
+            // after that one.
+            if users::claim_jit_account(db, &id)? {
+                let (u, change) = users::replace(db, connection_id, &id, body, None, now)?;
+                feed::append(
+                    db,
+                    connection_id,
+                    "user.merged",
+                    Some(&id),
+                    None,
+                    json!({"cause": "SCIM create matched a JIT account by externalId"}),
+                    now,
+                )?;
+                let mut u = u;
+                after_user_write(db, &mut u, change, cause, now)?;
+                return reread(db, &u);
+            }
         }
     }
     let mut u = users::create(db, connection_id, body, now)?;

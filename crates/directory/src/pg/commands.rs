@@ -19,15 +19,23 @@ use crate::sql::{Connection, Pg};
 /// feed's and the leases' locks use single bigint keys, which PostgreSQL keeps apart).
 const WRITE_LOCK_CLASS: i32 = 0x6d75_7374; // "must"
 
-/// Whether a command reads, writes in its connection's turn (taking its lock), or writes
-/// without a turn: a detached note that only adds a row or updates one in a single
-/// statement whose condition holds by itself (log rows, token last-use, feed
-/// acknowledgements), which every request of a connection writes and none reads back
-/// before writing.
+/// Whether a command reads, writes in its connection's turn (taking its lock), adds beside
+/// other adds (sharing the lock), or writes without a turn.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
     Read,
     Write,
+    /// A command that only adds rows of its own (a user create): it reads the connection's
+    /// settings (mappings, precedence) and nothing another add changes, so adds take the
+    /// lock shared and run side by side, each still apart from every `Write` of its
+    /// connection (which may change those settings). Two adds of the same userName are
+    /// decided by the unique index: the second waits for the first's commit and fails
+    /// with `uniqueness`. Serialising adds held a connection's creates to one at a time,
+    /// each waiting out the other's statements and commit (BENCHMARKS.md).
+    Add,
+    /// A detached note that only adds a row or updates one in a single statement whose
+    /// condition holds by itself (log rows, token last-use, feed acknowledgements), which
+    /// every request of a connection writes and none reads back before writing.
     Note,
 }
 
@@ -54,11 +62,13 @@ impl PgStore {
         let rt = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             store.transaction(&client, &rt, access, |conn| {
-                if access == Access::Write {
-                    conn.execute(
-                        "SELECT pg_advisory_xact_lock(?1, hashtext(?2))",
-                        (WRITE_LOCK_CLASS, tenant.as_str()),
-                    )?;
+                let lock = match access {
+                    Access::Write => Some("SELECT pg_advisory_xact_lock(?1, hashtext(?2))"),
+                    Access::Add => Some("SELECT pg_advisory_xact_lock_shared(?1, hashtext(?2))"),
+                    Access::Read | Access::Note => None,
+                };
+                if let Some(lock) = lock {
+                    conn.execute(lock, (WRITE_LOCK_CLASS, tenant.as_str()))?;
                 }
                 if !claim() {
                     return Err(Error::Abandoned);
@@ -92,7 +102,7 @@ impl PgStore {
     ) -> Result<R> {
         let begin = match access {
             Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            Access::Write | Access::Note => "BEGIN",
+            Access::Write | Access::Add | Access::Note => "BEGIN",
         };
         rt.block_on(client.batch_execute(begin))?;
         let feed_rows = std::cell::Cell::new(None);

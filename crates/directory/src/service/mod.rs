@@ -44,7 +44,17 @@ pub struct Directory {
     /// the last clone of this directory is dropped.
     live: Option<Arc<tokio::sync::watch::Sender<()>>>,
     /// On PostgreSQL, the background jobs' leases this instance holds (`runs_job`).
-    leases: Arc<tokio::sync::Mutex<std::collections::HashMap<String, crate::pg::lease::Lease>>>,
+    /// Each with when it was last seen held.
+    leases: Arc<tokio::sync::Mutex<std::collections::HashMap<String, HeldLease>>>,
+}
+
+/// How long `runs_job` trusts a lease it saw held without asking the database again.
+const LEASE_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A background job's lease this instance holds, and when it last saw it held.
+struct HeldLease {
+    lease: crate::pg::lease::Lease,
+    seen: std::time::Instant,
 }
 
 impl Directory {
@@ -90,8 +100,15 @@ impl Directory {
             return true;
         };
         let mut leases = self.leases.lock().await;
-        if let Some(lease) = leases.get(name) {
-            if lease.is_held().await {
+        if let Some(held) = leases.get_mut(name) {
+            // Checked at most once a second: the webhook deliverer asks at every write's
+            // wake-up. A lease lost in between is noticed within that second; its job's
+            // work is at-least-once already (a webhook redelivered, a prune run twice).
+            if held.seen.elapsed() < LEASE_RECHECK {
+                return true;
+            }
+            if held.lease.is_held().await {
+                held.seen = std::time::Instant::now();
                 return true;
             }
             leases.remove(name);
@@ -100,7 +117,8 @@ impl Directory {
         match crate::pg::lease::try_acquire(store, name).await {
             Ok(Some(lease)) => {
                 tracing::info!(job = name, "holding the lease");
-                leases.insert(name.to_string(), lease);
+                let seen = std::time::Instant::now();
+                leases.insert(name.to_string(), HeldLease { lease, seen });
                 true
             }
             Ok(None) => false,

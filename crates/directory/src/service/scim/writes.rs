@@ -151,6 +151,13 @@ impl GroupWrite {
     }
 }
 
+/// Which turn a logged write takes in its connection's line (`Db::add_replayable`).
+enum Turn {
+    Write,
+    /// A user create: it only adds its own rows (or claims a JIT account, row-locked).
+    Add,
+}
+
 impl Directory {
     /// Runs a write and appends its log row in the same transaction, so the change and the
     /// record of it commit together or not at all. Replayable: `f` does nothing but its
@@ -160,18 +167,28 @@ impl Directory {
         R: Describe + Send + 'static,
         F: Fn(&RawConnection) -> Result<R> + Send + 'static,
     {
-        let (value, entry) = self
-            .db
-            .write_replayable(move |c| {
-                let mark = crate::feed::mark(c)?;
-                let r = f(c)?;
-                let mut entry = entry.clone();
-                r.describe(&mut entry);
-                entry.feed_events = crate::feed::appended_since(c, mark)?;
-                log::append(c, &entry)?;
-                Ok((r, entry))
-            })
-            .await?;
+        self.logged_as(Turn::Write, entry, f).await
+    }
+
+    /// `logged` for a command that takes `turn` in its connection's line.
+    async fn logged_as<R, F>(&self, turn: Turn, entry: LogEntry, f: F) -> Result<ScimWrite<R>>
+    where
+        R: Describe + Send + 'static,
+        F: Fn(&RawConnection) -> Result<R> + Send + 'static,
+    {
+        let run = move |c: &RawConnection| {
+            let mark = crate::feed::mark(c)?;
+            let r = f(c)?;
+            let mut entry = entry.clone();
+            r.describe(&mut entry);
+            entry.feed_events = crate::feed::appended_since(c, mark)?;
+            log::append(c, &entry)?;
+            Ok((r, entry))
+        };
+        let (value, entry) = match turn {
+            Turn::Write => self.db.write_replayable(run).await?,
+            Turn::Add => self.db.add_replayable(run).await?,
+        };
         Ok(ScimWrite { value, entry })
     }
 
@@ -183,7 +200,7 @@ impl Directory {
     ) -> Result<ScimWrite<UserRecord>> {
         let (conn, now) = (id.to_string(), self.now());
         let w = self
-            .logged(entry, move |c| {
+            .logged_as(Turn::Add, entry, move |c| {
                 lifecycle::create_user(c, &conn, &body, "SCIM POST", now)
             })
             .await?;
