@@ -27,6 +27,10 @@ pub enum Error {
     NewerDatabase { found: i64, supported: i64 },
     #[error("commit failed: {0}")]
     Commit(String),
+    /// The connection to the database was lost while a COMMIT was on its way: the write
+    /// may or may not be stored, and only reading it back tells.
+    #[error("the database connection was lost during COMMIT: {0}")]
+    CommitInDoubt(String),
     #[error("the store is shutting down")]
     Closed,
     /// The request that queued the write gave up (its deadline passed) before the writer
@@ -85,7 +89,9 @@ impl Error {
                 400..=499 => Code::Invalid,
                 _ => Code::Internal,
             },
-            Error::Closed | Error::Abandoned | Error::Unavailable(_) => Code::Unavailable,
+            Error::Closed | Error::Abandoned | Error::Unavailable(_) | Error::CommitInDoubt(_) => {
+                Code::Unavailable
+            }
             Error::Sql(_)
             | Error::NoRows
             | Error::Postgres(_)
@@ -111,6 +117,9 @@ impl Error {
             Error::Unavailable(_) => {
                 "the database is unavailable; nothing was applied, retry shortly".to_string()
             }
+            Error::CommitInDoubt(_) => "the database connection was lost while the write \
+                committed: it may have been stored; read it back, then retry if it is not"
+                .to_string(),
             _ => "internal error; the request was not applied".to_string(),
         }
     }

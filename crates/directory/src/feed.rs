@@ -338,7 +338,9 @@ pub fn prune(db: &Connection, now: DateTime<Utc>, keep_days: i64, batch: usize) 
     let mut end: Option<i64> = None;
     {
         let mut stmt = db.prepare_cached(
-            "SELECT seq, at, connection_id FROM change_feed ORDER BY seq LIMIT ?1",
+            // Unnumbered events (PostgreSQL, committed and not yet numbered) are the
+            // newest: never pruned, and never in the way of those before them.
+            "SELECT seq, at, connection_id FROM change_feed WHERE seq IS NOT NULL ORDER BY seq LIMIT ?1",
         )?;
         let mut rows = stmt.query([batch as i64])?;
         while let Some(r) = rows.next()? {

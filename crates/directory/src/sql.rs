@@ -275,10 +275,12 @@ impl Row<'_> {
                 let raw: Raw<'_> = r.try_get(i)?;
                 let value = raw.value_ref()?;
                 T::column_result(value).map_err(|e| {
+                    // Named, as SQLite's error is not: the query is then easy to find.
+                    let column = r.columns().get(i).map_or("?", |c| c.name());
                     Error::Sql(rusqlite::Error::FromSqlConversionFailure(
                         i,
                         value.data_type(),
-                        Box::new(e),
+                        format!("{e} (column {column})").into(),
                     ))
                 })
             }

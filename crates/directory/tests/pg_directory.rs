@@ -302,3 +302,33 @@ async fn a_background_job_runs_on_one_instance_and_moves_when_that_one_goes() {
     }
     assert!(took_over, "the job stayed with an instance that is gone");
 }
+
+/// On PostgreSQL events are numbered once committed, when someone reads the feed
+/// (pg/feed.rs); retention pruning meanwhile meets rows with no number yet. It prunes
+/// what is numbered and past retention, and leaves the unnumbered (the newest) alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_passes_over_events_not_numbered_yet() {
+    let (a, _b, conn, _state) = two_instances().await;
+    for i in 0..3 {
+        a.scim_create_user(&conn, user(&format!("old{i}@acme.example")), entry())
+            .await
+            .unwrap();
+    }
+    let head = a.db().read(directory::feed::head).await.unwrap();
+    assert!(head >= 3, "numbered: {head}");
+    a.scim_create_user(&conn, user("new@acme.example"), entry())
+        .await
+        .unwrap();
+    // A year on: the numbered events are past retention; the newest is not numbered yet.
+    let later = chrono::Utc::now() + chrono::Duration::days(400);
+    let pruned = directory::retention::prune(a.db(), later, 100)
+        .await
+        .unwrap();
+    assert_eq!(pruned.feed_events as i64, head, "{pruned:?}");
+    let after = a.db().read(directory::feed::head).await.unwrap();
+    assert_eq!(
+        after,
+        head + 1,
+        "the newest event, numbered after the prune"
+    );
+}

@@ -92,6 +92,11 @@ pub fn report(
     now: DateTime<Utc>,
     generated_by: &str,
 ) -> Result<EvidenceReport> {
+    if let Connection::Postgres(pg) = db {
+        // Every committed event numbered before the first statement takes the snapshot
+        // (pg/feed.rs), so the report has them all.
+        pg.number_feed()?;
+    }
     let all = connections::list(db)?;
     if let Some(id) = connection_id {
         if !all.iter().any(|c| c.id == id) {

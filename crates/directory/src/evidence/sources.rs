@@ -59,6 +59,7 @@ pub(super) fn attach_sessions_and_feed(
         let mut stmt = db.prepare(
             "SELECT seq, at, connection_id, user_id, kind FROM change_feed
               WHERE kind IN ('user.deactivated', 'user.deleted') AND at >= ?1 AND at <= ?2
+                AND seq IS NOT NULL
               ORDER BY seq",
         )?;
         let rows = stmt.query_map(params![covered_from, to], |r| {

@@ -129,10 +129,13 @@ impl PgStore {
             }
         };
         match outcome {
-            Ok(v) => {
-                rt.block_on(client.batch_execute("COMMIT"))?;
-                Ok(v)
-            }
+            Ok(v) => match rt.block_on(client.batch_execute("COMMIT")) {
+                Ok(()) => Ok(v),
+                // Refused by the server (a constraint checked at commit): nothing stored.
+                Err(e) if e.as_db_error().is_some() => Err(e.into()),
+                // Lost on the way: the server may have committed before the line went.
+                Err(e) => Err(Error::CommitInDoubt(e.to_string())),
+            },
             Err(e) => {
                 // A failed rollback leaves a broken connection, which the pool's
                 // recycling check drops; the command's error is what the caller needs.

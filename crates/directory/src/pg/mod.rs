@@ -186,7 +186,9 @@ pub fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
 impl From<tokio_postgres::Error> for Error {
     fn from(e: tokio_postgres::Error) -> Self {
         // A lost or refused connection is the database being away, not a bug: retry later.
+        let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
         let away = e.is_closed()
+            || io
             || e.code().is_some_and(|c| {
                 c.code().starts_with("08")
                     || *c == SqlState::ADMIN_SHUTDOWN

@@ -75,7 +75,7 @@ pub fn sqlite_only(why: &str) -> bool {
 }
 
 /// A fresh, empty database on the cluster MUSTER_TEST_POSTGRES names; its URL.
-async fn fresh_postgres() -> String {
+pub async fn fresh_postgres() -> String {
     let base = std::env::var("MUSTER_TEST_POSTGRES")
         .expect("MUSTER_TEST_POSTGRES names the test cluster (scripts/test.sh starts one)");
     let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)

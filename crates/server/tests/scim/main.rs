@@ -5,6 +5,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod cursors;
+mod database_away;
 mod discovery;
 mod errors;
 mod filters;
