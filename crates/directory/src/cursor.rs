@@ -6,8 +6,10 @@
 //! when the directory opens, over the scope (connection, list, filter, order) and the rest.
 //! RFC 9865 §5.2: "Service providers should be able to easily detect forged cursor values
 //! and immediately return an invalidCursor". A cursor from another connection, another list
-//! or another filter fails the tag the same way. The key lives in memory only, so cursors
-//! do not survive a restart (they are then `invalidCursor`, and the client starts over).
+//! or another filter fails the tag the same way. On SQLite the key lives in memory only, so
+//! cursors do not survive a restart (they are then `invalidCursor`, and the client starts
+//! over); on PostgreSQL every instance reads one key from the database, so a cursor pages
+//! on through whichever instance the load balancer picks.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -26,7 +28,8 @@ const VERSION: u8 = 1;
 const TAG_BYTES: usize = 16;
 const PAYLOAD_BYTES: usize = 1 + 1 + 8 + 8;
 
-/// The key cursors are signed with; drawn at random once per open directory.
+/// The key cursors are signed with: drawn at random once per open directory, or the
+/// cluster's (`PgStore::shared_key`).
 #[derive(Clone)]
 pub struct CursorKey([u8; 32]);
 
@@ -35,6 +38,10 @@ impl CursorKey {
         let mut k = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut k);
         CursorKey(k)
+    }
+
+    pub fn from_bytes(key: [u8; 32]) -> CursorKey {
+        CursorKey(key)
     }
 }
 

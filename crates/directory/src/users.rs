@@ -343,6 +343,7 @@ pub fn create(
     }
     let idx = Indexed::of(&resource)?;
     ensure_user_name_free(db, connection_id, &idx.user_name, None)?;
+    ensure_external_id_free(db, connection_id, idx.external_id.as_deref(), None)?;
     // Time-ordered (UUIDv7): every index keyed by a user id (the primary key, emails,
     // memberships, the log's resource_id) grows at its end instead of at a random leaf, so a
     // group commit writes fewer pages (BENCHMARKS.md, session 4).
@@ -400,18 +401,58 @@ pub fn create(
     })
 }
 
+/// The database's own refusal of a duplicate (two writes that raced past the checks, on
+/// two instances) as the 409 those checks give.
 fn unique_violation(e: Error) -> Error {
     let taken = match &e {
-        Error::Sql(rusqlite::Error::SqliteFailure(f, _)) => {
-            f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        Error::Sql(rusqlite::Error::SqliteFailure(f, message)) => {
+            (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE).then(|| {
+                message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("users.external_id"))
+            })
         }
-        Error::Postgres(e) => crate::pg::is_unique_violation(e),
-        _ => false,
+        Error::Postgres(e) => crate::pg::is_unique_violation(e).then(|| {
+            e.as_db_error()
+                .and_then(|d| d.constraint())
+                .is_some_and(|c| c == "users_external_id_live")
+        }),
+        _ => None,
     };
-    if taken {
-        return ScimError::uniqueness("userName is already taken in this connection").into();
+    match taken {
+        Some(true) => {
+            ScimError::uniqueness("externalId is already another user's in this connection").into()
+        }
+        Some(false) => ScimError::uniqueness("userName is already taken in this connection").into(),
+        None => e,
     }
-    e
+}
+
+/// Refuses an externalId another live user of the connection has (`except`: the user
+/// being written). The database enforces it too (migration 23).
+fn ensure_external_id_free(
+    db: &Connection,
+    connection_id: &str,
+    external_id: Option<&str>,
+    except: Option<&str>,
+) -> Result<()> {
+    let Some(external_id) = external_id else {
+        return Ok(());
+    };
+    let taken: Option<String> = db
+        .prepare_cached(
+            "SELECT id FROM users
+             WHERE connection_id = ?1 AND external_id = ?2 AND deleted_at IS NULL",
+        )?
+        .query_row(params![connection_id, external_id], |r| r.get(0))
+        .optional()?;
+    match taken {
+        Some(id) if Some(id.as_str()) != except => Err(ScimError::uniqueness(format!(
+            "externalId '{external_id}' is already another user's in this connection"
+        ))
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Stores a new full resource for an existing user (PUT, and PATCH after applying).
@@ -426,6 +467,12 @@ fn store_replacement(
     }
     let idx = Indexed::of(&resource)?;
     ensure_user_name_free(db, &old.connection_id, &idx.user_name, Some(&old.id))?;
+    ensure_external_id_free(
+        db,
+        &old.connection_id,
+        idx.external_id.as_deref(),
+        Some(&old.id),
+    )?;
     if resource == old.resource {
         // Nothing changed (Okta re-PUTs what it read): still a successful sync.
         db.prepare_cached("UPDATE users SET last_synced_at = ?2 WHERE id = ?1")?

@@ -272,13 +272,19 @@ async fn two_instances_creating_over_one_jit_account_merge_it_once() {
                 entry()
             ),
         );
-        let ids = [x.unwrap().value.id, y.unwrap().value.id];
-        let merged = ids.iter().filter(|id| **id == jit_id).count();
+        let (won, lost) = match (x, y) {
+            (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w, e),
+            (x, y) => panic!(
+                "round {round}: {:?} / {:?}",
+                x.map(|w| w.value.id),
+                y.map(|w| w.value.id)
+            ),
+        };
         assert_eq!(
-            merged, 1,
-            "round {round}: {ids:?} against JIT account {jit_id}"
+            won.value.id, jit_id,
+            "round {round}: merged into the JIT account"
         );
-        assert_ne!(ids[0], ids[1], "round {round}");
+        assert_eq!(status(&lost), 409, "round {round}: {lost}");
     }
 }
 
@@ -331,4 +337,78 @@ async fn pruning_passes_over_events_not_numbered_yet() {
         head + 1,
         "the newest event, numbered after the prune"
     );
+}
+
+/// externalId is unique per connection, enforced by the database: two instances racing to
+/// create two userNames with one externalId store one user and answer the other 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_creating_one_external_id_give_one_201_and_one_409() {
+    let (a, b, conn, _state) = two_instances().await;
+    let with_ext = |name: String, ext: &str| {
+        scim::schema::UserResource::parse(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name, "externalId": ext, "active": true
+        }))
+        .unwrap()
+    };
+    for round in 0..10 {
+        let ext = format!("00u-ext-{round}");
+        let (x, y) = tokio::join!(
+            a.scim_create_user(
+                &conn,
+                with_ext(format!("a{round}@acme.example"), &ext),
+                entry()
+            ),
+            b.scim_create_user(
+                &conn,
+                with_ext(format!("b{round}@acme.example"), &ext),
+                entry()
+            ),
+        );
+        let lost = match (x, y) {
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+            (x, y) => panic!("round {round}: {:?} / {:?}", x.is_ok(), y.is_ok()),
+        };
+        assert_eq!(status(&lost), 409, "{lost}");
+        assert!(lost.public_message().contains("externalId"), "{lost}");
+    }
+}
+
+/// An RFC 9865 cursor one instance issued pages on through another: behind a load balancer
+/// the next request lands anywhere, so every instance signs with the cluster's key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_from_one_instance_pages_on_through_another() {
+    let url = postgres::fresh_database().await;
+    let state = tempfile::tempdir().unwrap();
+    let files = state.path().join("muster.db");
+    let options = directory::pg::PgOptions::default();
+    let open = || Directory::connect_postgres(&url, &options, &files, Arc::new(SystemClock));
+    let (a, b) = (open().await.unwrap(), open().await.unwrap());
+    let (conn, _token) = a
+        .create_connection("Acme", Idp::Okta, Actor::admin("127.0.0.1"))
+        .await
+        .unwrap();
+    let conn = conn.id;
+    for i in 0..3 {
+        a.scim_create_user(&conn, user(&format!("page{i}@acme.example")), entry())
+            .await
+            .unwrap();
+    }
+    let page = |cursor: &str| {
+        ListQuery::from_params(
+            &[
+                ("count".into(), "2".into()),
+                ("cursor".into(), cursor.to_string()),
+            ],
+            100,
+        )
+        .unwrap()
+    };
+    let first = a.scim_users(&conn, page("")).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    let next = first.next_cursor.expect("a next page");
+    let second = b.scim_users(&conn, page(&next)).await.unwrap();
+    let names: Vec<&str> = second.items.iter().map(|u| u.user_name.as_str()).collect();
+    assert_eq!(names, ["page2@acme.example"]);
+    assert!(second.next_cursor.is_none());
 }

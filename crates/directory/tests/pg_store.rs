@@ -366,7 +366,8 @@ const EXTRA_COLUMNS: &[(&str, &str)] = &[
     ("groups", "rowid"),
     ("change_feed", "id"),
 ];
-const EXTRA_TABLES: &[&str] = &["feed_head"];
+// feed_head: the feed numbered after commit; shared_keys: the cluster's cursor key.
+const EXTRA_TABLES: &[&str] = &["feed_head", "shared_keys"];
 const EXTRA_INDEXES: &[&str] = &["change_feed_unnumbered", "admins_email"];
 
 /// The first column of every row `sql` returns.

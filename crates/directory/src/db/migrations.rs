@@ -32,7 +32,14 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../../migrations/0020_setup_links.sql")),
     (21, include_str!("../../migrations/0021_team.sql")),
     (22, include_str!("../../migrations/0022_oidc_settings.sql")),
+    (
+        23,
+        include_str!("../../migrations/0023_external_id_unique.sql"),
+    ),
 ];
+
+/// The migration that makes externalId unique per connection (`migration_plan`).
+const EXTERNAL_ID_UNIQUE: i64 = 23;
 
 impl Db {
     /// The newest schema version this build knows: its last migration.
@@ -71,6 +78,13 @@ pub(super) fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) ->
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for (version, sql) in crate::migration_plan::pending(migrations, &applied)? {
+        if *version == EXTERNAL_ID_UNIQUE {
+            let shared = conn
+                .prepare(crate::migration_plan::EXTERNAL_ID_DUPLICATES)?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            crate::migration_plan::external_id_duplicates(*version, shared)?;
+        }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let done = conn.execute_batch(sql).and_then(|_| {
             conn.execute(
@@ -135,6 +149,69 @@ mod tests {
             ]
         );
         assert_eq!(keys[0].as_deref(), Some("jane.doe@acme.test"));
+    }
+
+    /// Version 23 makes externalId unique per connection; a database where live users
+    /// share one is refused at start, untouched, with their names and what to do; a
+    /// deleted user in its retention window does not count.
+    #[test]
+    fn migration_23_is_refused_while_live_users_share_an_external_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let now = chrono::Utc::now();
+        {
+            let c = super::Connection::open(&path).unwrap();
+            super::register_functions(&c).unwrap();
+            c.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                .unwrap();
+            for (version, sql) in super::MIGRATIONS.iter().filter(|m| m.0 <= 22) {
+                c.execute_batch(sql).unwrap();
+                c.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [version],
+                )
+                .unwrap();
+            }
+            let conn = crate::sql::Connection::Sqlite(&c);
+            let cid = crate::connections::create(
+                &conn,
+                "Acme",
+                crate::connections::Idp::Okta,
+                false,
+                now,
+            )
+            .unwrap()
+            .id;
+            for name in ["a@acme.example", "b@acme.example"] {
+                let body = serde_json::json!({"userName": name, "externalId": name});
+                let body = scim::schema::UserResource::parse(&body).unwrap();
+                crate::users::create(&conn, &cid, &body, now).unwrap();
+            }
+            c.execute_batch("UPDATE users SET external_id = '00u-shared'")
+                .unwrap();
+        }
+        let refused = match super::Db::open(&path) {
+            Ok(_) => panic!("opened a database where two live users share an externalId"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            refused.contains("externalId '00u-shared' (2 users)"),
+            "{refused}"
+        );
+        assert!(refused.contains("nothing was changed"), "{refused}");
+        let c = super::Connection::open(&path).unwrap();
+        let version: i64 = c
+            .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 22, "refused before anything ran");
+        c.execute_batch(
+            "UPDATE users SET deleted_at = '2026-01-01T00:00:00.000Z' WHERE user_name = 'b@acme.example'",
+        )
+        .unwrap();
+        drop(c);
+        let db = super::Db::open(&path).unwrap();
+        let version = db.read_blocking(super::Db::schema_version).unwrap();
+        assert_eq!(version, 23);
     }
 
     /// Versions run 1, 2, 3, ... with no gap or repeat: a gap is how a build once recorded

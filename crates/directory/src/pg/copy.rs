@@ -37,7 +37,11 @@ pub struct TableRows {
 
 /// The tables the copy leaves alone: each store's own bookkeeping.
 fn bookkeeping(table: &str) -> bool {
-    table == "schema_version" || table == "feed_head" || table.starts_with("sqlite_")
+    // shared_keys: the cluster's own keys (the cursor key); a SQLite store keeps its own.
+    table == "schema_version"
+        || table == "feed_head"
+        || table == "shared_keys"
+        || table.starts_with("sqlite_")
 }
 
 /// One value on its way, typed by the column it goes to.

@@ -15,10 +15,21 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_sqlite_functions.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_external_id_unique.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_shared_keys.sql"),
+    ),
 ];
 
+/// The migration that makes externalId unique per connection (`migration_plan`).
+const EXTERNAL_ID_UNIQUE: i64 = 3;
+
 /// The newest schema version this build writes.
-pub const SUPPORTED_VERSION: i64 = 2;
+pub const SUPPORTED_VERSION: i64 = 4;
 
 /// The advisory lock migrations run under (any fixed number; distinct from lease keys,
 /// which are hashed from job names into the negative half).
@@ -46,6 +57,15 @@ pub(crate) async fn apply(
         .map(|r| r.get(0))
         .collect();
     for (version, sql) in crate::migration_plan::pending(migrations, &applied)? {
+        if *version == EXTERNAL_ID_UNIQUE {
+            let shared = tx
+                .query(crate::migration_plan::EXTERNAL_ID_DUPLICATES, &[])
+                .await?
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect();
+            crate::migration_plan::external_id_duplicates(*version, shared)?;
+        }
         tx.batch_execute(sql).await?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",

@@ -128,6 +128,26 @@ impl PgStore {
         Ok(store)
     }
 
+    /// The 32-byte key `name` every instance of the cluster shares (migrations/postgres/0004):
+    /// the first instance to ask draws it, at random; a racing second keeps the first's.
+    pub async fn shared_key(&self, name: &str) -> Result<[u8; 32]> {
+        let client = self.client().await?;
+        let mut drawn = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut drawn);
+        client
+            .execute(
+                "INSERT INTO shared_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                &[&name, &drawn.as_slice()],
+            )
+            .await?;
+        let key: Vec<u8> = client
+            .query_one("SELECT key FROM shared_keys WHERE name = $1", &[&name])
+            .await?
+            .get(0);
+        key.try_into()
+            .map_err(|_| Error::Corrupt(format!("the shared key {name} is not 32 bytes")))
+    }
+
     /// A pooled connection; `Unavailable` when none can be had within `WAIT`.
     pub async fn client(&self) -> Result<deadpool_postgres::Client> {
         self.pool

@@ -35,7 +35,8 @@ pub struct Directory {
     db: Db,
     clock: Arc<dyn Clock>,
     changes: broadcast::Sender<Change>,
-    /// Signs this process's RFC 9865 cursors (`crate::cursor`).
+    /// Signs RFC 9865 cursors (`crate::cursor`): this process's own key on SQLite, the
+    /// cluster's on PostgreSQL.
     cursor_key: CursorKey,
     /// Seals the secrets Muster must read back (webhook signing secrets) under the key file
     /// beside the database (`crate::sealed`).
@@ -84,6 +85,7 @@ impl Directory {
         let db = Db::connect_postgres(url, options, files).await?;
         let mut dir = Directory::new(db, clock);
         if let Some(store) = dir.db.postgres() {
+            dir.cursor_key = CursorKey::from_bytes(store.shared_key("rfc9865-cursor").await?);
             let (alive, listening) = tokio::sync::watch::channel(());
             crate::pg::live::listen(store.clone(), dir.changes.clone(), listening).await?;
             dir.live = Some(Arc::new(alive));

@@ -243,6 +243,11 @@ pub fn triage(
     expected: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TriageReport> {
+    if let Connection::Postgres(pg) = db {
+        // Every committed event numbered before the first statement takes the snapshot
+        // (pg/feed.rs), so the findings' timelines have them all.
+        pg.number_feed()?;
+    }
     let normalized = normalize(query);
     let conns: Vec<ConnectionRecord> = connections::list(db)?;
     let name_of = |id: &str| {

@@ -41,11 +41,18 @@ async fn seed(app: &TestApp, name: &str) -> Seed {
     } else {
         "test.user@okta.local"
     };
+    // The create fixture carries Okta's externalId: the seed user must not hold it
+    // (externalId is unique per connection, as userName is).
+    let external_id = if name == "okta-02-create-user" {
+        "00u-seed-someone-else"
+    } else {
+        "00ujl29u0le5T6Aj10h7"
+    };
     let user = app
         .create_user(json!({
             "schemas": [USER_URN],
             "userName": user_name,
-            "externalId": "00ujl29u0le5T6Aj10h7",
+            "externalId": external_id,
             "name": {"givenName": "Test", "familyName": "User"},
             "displayName": "Test User",
             "active": true,

@@ -411,6 +411,56 @@ async fn duplicate_user_name_is_409_case_insensitively() {
     app.shutdown().await;
 }
 
+/// externalId is the IdP's key for a person: one live user per externalId per connection
+/// (exact, as RFC 7643 §3.1 makes it case-sensitive). A second create, a PUT or a PATCH onto
+/// another user's is 409 uniqueness and changes nothing; a deleted user does not hold it.
+#[tokio::test]
+async fn duplicate_external_id_is_409_and_a_deleted_user_frees_it() {
+    let app = spawn_app().await;
+    let first =
+        |name: &str, ext: &str| json!({"schemas": [USER_URN], "userName": name, "externalId": ext});
+    let a = app.create_user(first("a@acme.example", "00u-A")).await;
+    let before = app.dump().await;
+    let r = app.post("/Users", &first("b@acme.example", "00u-A")).await;
+    let body = assert_scim_error(r, 409, Some("uniqueness")).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("externalId"),
+        "{body}"
+    );
+    assert_eq!(app.dump().await["users"], before["users"], "nothing stored");
+    // Case matters for externalId: another case is another identifier.
+    let other = app.create_user(first("c@acme.example", "00U-a")).await;
+    let other_id = other["id"].as_str().unwrap();
+    let before = app.dump().await;
+    let r = app
+        .patch(
+            &format!("/Users/{other_id}"),
+            &patch_op(json!([{"op": "replace", "path": "externalId", "value": "00u-A"}])),
+        )
+        .await;
+    assert_scim_error(r, 409, Some("uniqueness")).await;
+    let r = app
+        .put(
+            &format!("/Users/{other_id}"),
+            &first("c@acme.example", "00u-A"),
+        )
+        .await;
+    assert_scim_error(r, 409, Some("uniqueness")).await;
+    assert_eq!(
+        app.dump().await["users"],
+        before["users"],
+        "nothing changed"
+    );
+    // Deleted (in its retention window): the externalId is free for a new user.
+    let r = app
+        .delete(&format!("/Users/{}", a["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status(), 204);
+    let again = app.create_user(first("a2@acme.example", "00u-A")).await;
+    assert_ne!(again["id"], a["id"]);
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn enterprise_extension_is_stored_and_filterable() {
     let app = spawn_app().await;
