@@ -3,11 +3,11 @@
 # format and lint checks, Rust tests (with a throw-away PostgreSQL cluster, scripts/pg.sh, for
 # the PostgreSQL store's tests), bounded cargo-fuzz runs (scripts/fuzz.sh), API-type
 # drift, Okta's SCIM spec test against a real `muster serve` (and against two on one
-# PostgreSQL, requests alternating), the server's suites on both stores, the server .deb installed and
-# started as its unit does (tests/package/run.sh), browser end-to-end
-# (Playwright + Debian chromium) and desktop end-to-end (tauri-driver + WebKitWebDriver
-# under Xvfb). Ends with "N passed, N failed". The OpenAPI document's drift from the code
-# (docs/openapi.json) and routes without an annotation fail in the Rust tests.
+# PostgreSQL, requests alternating), the server's and the directory's suites on both stores,
+# the server .deb installed and started as its unit does (tests/package/run.sh), browser
+# end-to-end (Playwright + Debian chromium) and desktop end-to-end (tauri-driver +
+# WebKitWebDriver under Xvfb). Ends with "N passed, N failed". The OpenAPI document's drift
+# from the code (docs/openapi.json) and routes without an annotation fail in the Rust tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -62,6 +62,12 @@ step "the server's suites again, each server on a fresh PostgreSQL database"
 # fixture replay go through two instances on one database; the few about SQLite's files and
 # writer queue say they are skipped.
 MUSTER_TEST_STORE=postgres cargo test -p muster-server --locked --tests 2>&1 | tee "$LOGS/cargo-postgres.log"
+
+step "the directory's suites again, each test on a fresh PostgreSQL database"
+# The same tests (crates/directory/tests/support/store.rs reads MUSTER_TEST_STORE); the few
+# about SQLite's files, migrations and query plans say they are skipped. The summary counts
+# this log with the others.
+MUSTER_TEST_STORE=postgres cargo test -p directory --locked --tests 2>&1 | tee "$LOGS/cargo-directory-postgres.log"
 
 step "fuzz (bounded)"
 bash scripts/fuzz.sh 2>&1 | tee "$LOGS/fuzz.log"

@@ -2,6 +2,9 @@
 //! create, changed when the mapped SCIM value changes, untouched when nothing mapped
 //! changed (`lifecycle::refresh_derived` skips that write).
 
+#[path = "support/store.rs"]
+mod store;
+
 use chrono::Utc;
 use directory::attributes::{self, AttributeMapping};
 use directory::connections::{self, Idp};
@@ -28,8 +31,7 @@ fn body(title: &str) -> Value {
 
 #[test]
 fn mapped_attributes_are_stored_at_create_and_follow_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("a.db")).unwrap();
+    let db = store::open();
     let (plain, mapped) = db
         .write_blocking(|c| {
             let now = Utc::now();

@@ -3,6 +3,9 @@
 //! or id; kept in step by create and replace, filled for existing rows by migration 0009,
 //! and served from its index.
 
+#[path = "support/store.rs"]
+mod store;
+
 use chrono::Utc;
 use directory::connections::{self, Idp};
 use directory::console::{self, PageQuery, StatusFilter};
@@ -49,9 +52,8 @@ fn user(
     })
 }
 
-fn setup() -> (tempfile::TempDir, Db, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("m.db")).unwrap();
+fn setup() -> (store::TestStore, String, String) {
+    let db = store::open();
     let (a, b) = db
         .write_blocking(|c| {
             let now = Utc::now();
@@ -99,12 +101,12 @@ fn setup() -> (tempfile::TempDir, Db, String, String) {
             Ok((a, b))
         })
         .unwrap();
-    (dir, db, a, b)
+    (db, a, b)
 }
 
 #[test]
 fn finds_by_any_field_case_insensitively_within_the_connection() {
-    let (_d, db, a, b) = setup();
+    let (db, a, b) = setup();
     assert_eq!(
         names(&db, &a, "ADA@"),
         ["ada@acme.example"],
@@ -144,7 +146,7 @@ fn finds_by_any_field_case_insensitively_within_the_connection() {
 
 #[test]
 fn a_replace_moves_the_search_key_with_the_user() {
-    let (_d, db, a, _b) = setup();
+    let (db, a, _b) = setup();
     let cid = a.clone();
     db.write_blocking(move |c| {
         let id = console::user_page(c, &cid, &page("grace@"))?.1[0]
@@ -178,6 +180,13 @@ fn a_replace_moves_the_search_key_with_the_user() {
 
 #[test]
 fn migration_fills_the_key_for_users_stored_before_it() {
+    if store::sqlite_only(
+        "takes a SQLite file back to before migration 9 with rusqlite; the PostgreSQL schema \
+         starts at SQLite's version 22, search_key and its index included, so it has no such \
+         migration to test",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     {

@@ -1,8 +1,11 @@
 //! SQL filtering (query.rs via users::list) agrees with the in-memory oracle
 //! scim::filter::matches on random users and random filters over the supported attributes.
 
+#[path = "support/store.rs"]
+mod store;
+
 use directory::connections::{self, Idp};
-use directory::{users, Db};
+use directory::users;
 use proptest::prelude::*;
 use scim::filter::matches;
 use scim::list::{ListQuery, Projection, SortOrder};
@@ -83,8 +86,10 @@ impl GenUser {
         );
         // Unique per connection whatever the prefix; the prefix drives comparisons.
         o.insert("userName".into(), json!(format!("{}{i}", self.name_prefix)));
+        // Unique per connection too (the store refuses a second one); the word drives
+        // comparisons.
         if let Some(v) = &self.external_id {
-            o.insert("externalId".into(), json!(v));
+            o.insert("externalId".into(), json!(format!("{v}{i}")));
         }
         if let Some(v) = &self.display_name {
             o.insert("displayName".into(), json!(v));
@@ -273,8 +278,7 @@ proptest! {
         people in prop::collection::vec(gen_user(), 0..10),
         filters in prop::collection::vec(filter(), 1..16),
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let db = store::open();
         let bodies: Vec<Value> = people.iter().enumerate().map(|(i, p)| p.body(i)).collect();
         let (conn, stored) = db
             .write_blocking(move |c| {

@@ -2,6 +2,9 @@
 //! prefix, any case) across the whole log, other text as a substring within the newest
 //! rows, the flag that says the window ran out, and keyset paging with a text.
 
+#[path = "support/store.rs"]
+mod store;
+
 use directory::log::{self, LogEntry, LogQuery, LogSlice, TextSearch};
 use directory::Db;
 
@@ -16,9 +19,8 @@ type Row = (
     Option<&'static str>,
 );
 
-fn seed(rows: Vec<Row>) -> (tempfile::TempDir, Db, Vec<i64>) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("m.db")).unwrap();
+fn seed(rows: Vec<Row>) -> (store::TestStore, Vec<i64>) {
+    let db = store::open();
     let ids = db
         .write_blocking(move |c| {
             let mut ids = vec![];
@@ -49,7 +51,7 @@ fn seed(rows: Vec<Row>) -> (tempfile::TempDir, Db, Vec<i64>) {
             Ok(ids)
         })
         .unwrap();
-    (dir, db, ids)
+    (db, ids)
 }
 
 fn search(db: &Db, q: LogQuery) -> LogSlice {
@@ -156,7 +158,7 @@ fn people() -> Vec<Row> {
 
 #[test]
 fn an_identity_matches_exactly_by_prefix_and_in_any_case() {
-    let (_d, db, all) = seed(people());
+    let (db, all) = seed(people());
 
     // Exact userName, any case and surrounding space, across connections unless one is given.
     for t in [
@@ -209,7 +211,7 @@ fn an_identity_matches_exactly_by_prefix_and_in_any_case() {
 
 #[test]
 fn other_text_is_a_substring_of_path_reason_or_identity() {
-    let (_d, db, all) = seed(people());
+    let (db, all) = seed(people());
 
     // Several words: the reason.
     let s = search(&db, text("ALREADY taken"));
@@ -239,7 +241,7 @@ fn other_text_is_a_substring_of_path_reason_or_identity() {
 
 #[test]
 fn bad_search_input_is_refused() {
-    let (_d, db, _) = seed(people());
+    let (db, _) = seed(people());
     let err = db
         .read_blocking(|c| log::page(c, &text(&"x".repeat(log::MAX_TEXT_CHARS + 1))))
         .unwrap_err();
@@ -287,7 +289,7 @@ fn haystack() -> Vec<Row> {
 
 #[test]
 fn a_text_search_says_when_its_window_ran_out() {
-    let (_d, db, all) = seed(haystack());
+    let (db, all) = seed(haystack());
     // A window of 7 rows: the newest 7 are rows 29..=23, matches among them: 27, 24.
     let q = LogQuery {
         search_window: Some(7),
@@ -369,7 +371,7 @@ fn keyset_paging_with_a_text_visits_every_match_once() {
             ("c1", user, None, None, "/Users", 200, detail)
         })
         .collect();
-    let (_d, db, all) = seed(rows);
+    let (db, all) = seed(rows);
     for (t, want_positions, mode) in [
         (
             "KIM@acme.test",
@@ -420,7 +422,7 @@ fn a_prefix_naming_too_many_identities_is_searched_as_text() {
         .iter()
         .map(|n| ("c1", Some(*n), None, None, "/Users", 200, None))
         .collect();
-    let (_d, db, _) = seed(rows);
+    let (db, _) = seed(rows);
     let s = search(&db, text("p"));
     assert_eq!(s.search, Some(TextSearch::Text));
     assert_eq!(s.entries.len(), 100);

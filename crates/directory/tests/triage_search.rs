@@ -3,12 +3,15 @@
 //! search across connections: bounded per kind, each result naming its connection, and
 //! refusing queries too short to mean anything.
 
+#[path = "support/store.rs"]
+mod store;
+
 use chrono::{TimeZone, Utc};
 use directory::connections::{self, Idp};
 use directory::jit::{self, Policy, SignIn};
+use directory::lifecycle;
 use directory::search::{self, SearchText};
 use directory::triage::{self, Verdict};
-use directory::{lifecycle, Db};
 use serde_json::json;
 
 fn now() -> chrono::DateTime<Utc> {
@@ -16,8 +19,7 @@ fn now() -> chrono::DateTime<Utc> {
 }
 
 struct World {
-    _dir: tempfile::TempDir,
-    db: Db,
+    db: store::TestStore,
     acme: String,
     globex: String,
     jane: String,
@@ -31,8 +33,7 @@ fn user(name: &str, ext: &str) -> serde_json::Value {
 /// Acme: jane.doe, janet.smith, and the group Engineering with Jane in it; Globex: jane.roe
 /// and 30 bulk users; Acme refuses sign-ins of anyone SCIM did not send.
 fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("m.db")).unwrap();
+    let db = store::open();
     let (acme, globex, jane) = db
         .write_blocking(|c| {
             let acme = connections::create(c, "Acme", Idp::Okta, false, now())?.id;
@@ -91,7 +92,6 @@ fn world() -> World {
         })
         .unwrap();
     World {
-        _dir: dir,
         db,
         acme,
         globex,

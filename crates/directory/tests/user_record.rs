@@ -1,15 +1,17 @@
 //! `users::create` answers with the record it wrote without reading it back: that record
 //! must be exactly what a later read returns, for every shape of body.
 
+#[path = "support/store.rs"]
+mod store;
+
 use chrono::Utc;
 use directory::connections::{self, Idp};
-use directory::{users, Db};
+use directory::users;
 use serde_json::json;
 
 #[test]
 fn the_created_record_is_what_a_read_returns() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("u.db")).unwrap();
+    let db = store::open();
     let core = "urn:ietf:params:scim:schemas:core:2.0:User";
     let bodies = vec![
         json!({"schemas": [core], "userName": "min@acme.example"}),
