@@ -105,6 +105,20 @@ pub(super) fn apply_migrations(conn: &Connection, migrations: &[(i64, &str)]) ->
 
 #[cfg(test)]
 mod tests {
+    /// A database file as a build whose newest migration was `version` left it.
+    fn database_at(path: &std::path::Path, version: i64) -> super::Connection {
+        let c = super::Connection::open(path).unwrap();
+        super::register_functions(&c).unwrap();
+        c.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .unwrap();
+        for (v, sql) in super::MIGRATIONS.iter().filter(|m| m.0 <= version) {
+            c.execute_batch(sql).unwrap();
+            c.execute("INSERT INTO schema_version (version) VALUES (?1)", [v])
+                .unwrap();
+        }
+        c
+    }
+
     /// Version 8 fills the log's user_name_key for rows written before it, as log::append
     /// writes it for new rows, so old rows are found by an identity search too.
     #[test]
@@ -112,18 +126,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");
         {
-            let c = super::Connection::open(&path).unwrap();
-            super::register_functions(&c).unwrap();
-            c.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-                .unwrap();
-            for (version, sql) in super::MIGRATIONS.iter().filter(|m| m.0 <= 7) {
-                c.execute_batch(sql).unwrap();
-                c.execute(
-                    "INSERT INTO schema_version (version) VALUES (?1)",
-                    [version],
-                )
-                .unwrap();
-            }
+            let c = database_at(&path, 7);
             c.execute_batch(
                 "INSERT INTO provisioning_log (at, method, path, status, outcome, duration_ms, user_name)
                  VALUES ('2026-01-01T00:00:00.000Z', 'GET', '/Users', 200, 'read', 1, ' Jane.DOE@Acme.test\t'),
@@ -160,18 +163,7 @@ mod tests {
         let path = dir.path().join("m.db");
         let now = chrono::Utc::now();
         {
-            let c = super::Connection::open(&path).unwrap();
-            super::register_functions(&c).unwrap();
-            c.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-                .unwrap();
-            for (version, sql) in super::MIGRATIONS.iter().filter(|m| m.0 <= 22) {
-                c.execute_batch(sql).unwrap();
-                c.execute(
-                    "INSERT INTO schema_version (version) VALUES (?1)",
-                    [version],
-                )
-                .unwrap();
-            }
+            let c = database_at(&path, 22);
             let conn = crate::sql::Connection::Sqlite(&c);
             let cid = crate::connections::create(
                 &conn,

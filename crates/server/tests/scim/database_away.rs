@@ -79,6 +79,12 @@ fn user(name: &str) -> serde_json::Value {
     json!({"schemas": [USER_URN], "userName": name, "externalId": format!("ext-{name}")})
 }
 
+/// What the load balancer's readiness check answers.
+async fn readyz(app: &TestApp) -> StatusCode {
+    let r = app.client.get(format!("{}/readyz", app.origin())).send();
+    r.await.unwrap().status()
+}
+
 /// How many users named `name` the connection has.
 async fn count(app: &TestApp, name: &str) -> u64 {
     let q = format!("/Users?filter=userName%20eq%20%22{name}%22");
@@ -130,14 +136,8 @@ async fn the_database_going_away_is_503_with_retry_after_and_the_instance_recove
         "the refusals took {:?}",
         started.elapsed()
     );
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.origin()))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        ready.status(),
+        readyz(&app).await,
         StatusCode::SERVICE_UNAVAILABLE,
         "readyz while away"
     );
@@ -172,12 +172,6 @@ async fn the_database_going_away_is_503_with_retry_after_and_the_instance_recove
         "a refused create was stored"
     );
     assert_eq!(count(&app, "after@acme.example").await, 1);
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.origin()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), StatusCode::OK, "readyz once back");
+    assert_eq!(readyz(&app).await, StatusCode::OK, "readyz once back");
     app.shutdown().await;
 }
