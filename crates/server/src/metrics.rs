@@ -57,7 +57,7 @@ impl Metrics {
             metrics::describe_histogram!(DURATION, metrics::Unit::Seconds, "Time to answer a SCIM request, by method.");
             metrics::describe_counter!(REJECTIONS, "SCIM requests refused for load: in_flight_limit (429, too many at once for one connection) and deadline (503, not answered in time).");
             metrics::describe_gauge!(WRITER_PENDING, "Writes queued for the database writer and not yet committed.");
-            metrics::describe_gauge!(DATABASE_BYTES, metrics::Unit::Bytes, "Size of the database file and its write-ahead log.");
+            metrics::describe_gauge!(DATABASE_BYTES, metrics::Unit::Bytes, "Size of the database: the SQLite file and its write-ahead log, or the PostgreSQL database.");
             metrics::describe_gauge!(TOKENS_EXPIRING, "SCIM tokens, not revoked, that expire within the next 7 days.");
             // Present from the first scrape, so rate() and alerts see a 0 rather than nothing.
             for reason in ["in_flight_limit", "deadline"] {
@@ -79,10 +79,12 @@ impl Metrics {
 
     /// Sets the gauges read at scrape time: queued writes, the database's size, and the
     /// tokens expiring within 7 days (None: the count failed; the last value stays).
-    pub fn set_gauges(&self, pending: usize, database_bytes: u64, expiring: Option<i64>) {
+    pub fn set_gauges(&self, pending: usize, database_bytes: Option<u64>, expiring: Option<i64>) {
         self.with(|| {
             metrics::gauge!(WRITER_PENDING).set(pending as f64);
-            metrics::gauge!(DATABASE_BYTES).set(database_bytes as f64);
+            if let Some(n) = database_bytes {
+                metrics::gauge!(DATABASE_BYTES).set(n as f64);
+            }
             if let Some(n) = expiring {
                 metrics::gauge!(TOKENS_EXPIRING).set(n as f64);
             }

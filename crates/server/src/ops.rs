@@ -94,7 +94,18 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
         st.dir.tokens_expiring_within(chrono::Duration::days(7)),
     )
     .await;
-    let bytes = database_bytes(st.dir.path());
+    // The last value stays when the size cannot be read now (the database away).
+    let bytes = match tokio::time::timeout(READY_TIMEOUT, st.dir.database_bytes()).await {
+        Ok(Ok(n)) => Some(n),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: reading the database size failed");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("metrics: reading the database size timed out");
+            None
+        }
+    };
     let pending = st.dir.pending();
     let expiring = match expiring {
         Ok(Ok(n)) => Some(n),
@@ -117,17 +128,6 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
         m.render(),
     )
         .into_response()
-}
-
-/// The database file and its write-ahead log, in bytes.
-fn database_bytes(path: &std::path::Path) -> u64 {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    [path.as_os_str().to_owned(), wal]
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum()
 }
 
 /// The request's `x-request-id` (set by `with_request_ids` before any handler runs).

@@ -264,6 +264,29 @@ impl Db {
         }
     }
 
+    /// What the store takes on disk, in bytes: the SQLite file and its write-ahead log, or
+    /// the PostgreSQL database as its server counts it (`pg_database_size`).
+    pub async fn size_bytes(&self) -> Result<u64> {
+        match &self.0 {
+            Store::Sqlite(l) => {
+                let mut wal = l.path.as_os_str().to_owned();
+                wal.push("-wal");
+                Ok([l.path.as_os_str().to_owned(), wal]
+                    .iter()
+                    .filter_map(|p| std::fs::metadata(p).ok())
+                    .map(|m| m.len())
+                    .sum())
+            }
+            Store::Postgres(r) => {
+                let client = r.store.client().await?;
+                let row = client
+                    .query_one("SELECT pg_database_size(current_database())", &[])
+                    .await?;
+                Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+            }
+        }
+    }
+
     /// How long a write queued now would wait before the writer takes it: the commands
     /// ahead of it times the recent cost of one. For `Retry-After`.
     pub fn estimated_wait(&self) -> std::time::Duration {

@@ -202,6 +202,11 @@ impl Directory {
         self.db.path()
     }
 
+    /// What the store takes on disk, in bytes (`Db::size_bytes`).
+    pub async fn database_bytes(&self) -> Result<u64> {
+        self.db.size_bytes().await
+    }
+
     /// Folds the write-ahead log into the database file (at shutdown).
     pub fn checkpoint(&self) -> Result<()> {
         self.db.checkpoint()
