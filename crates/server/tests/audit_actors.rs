@@ -125,6 +125,62 @@ fn the_cli_audits_creating_a_connection_and_rotating_and_revoking_its_tokens() {
     assert!(stray.is_empty(), "{stray:?}");
 }
 
+/// With MUSTER_DATABASE_URL, as for `muster serve`, the CLI's commands work on the
+/// PostgreSQL database: a connection the CLI creates there is the servers' connection, its
+/// token works against a server on that database, and the CLI's action is audited there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_works_on_postgresql_through_muster_database_url() {
+    if !helpers::on_postgres() {
+        eprintln!("skipped on SQLite: about the CLI on a PostgreSQL database");
+        return;
+    }
+    let url = helpers::fresh_postgres().await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("muster.db");
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(args)
+            .arg("--db")
+            .arg(&files)
+            .env_remove("MUSTER_DB")
+            .env("MUSTER_DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "muster {args:?}: {err}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let created = tokio::task::block_in_place(|| {
+        cli(&["connection", "create", "--name", "Acme", "--idp", "okta"])
+    });
+    assert!(
+        !files.exists(),
+        "no SQLite file made beside the PostgreSQL database"
+    );
+    let app =
+        helpers::spawn_app_with(|c| c.database = Some((url.clone(), Default::default()))).await;
+    let base = format!("{}/{}", app.scim_base, created["id"].as_str().unwrap());
+    let r = app
+        .client
+        .get(format!("{base}/Users"))
+        .bearer_auth(created["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the CLI's token on a server");
+    let db = directory::Db::connect_postgres(&url, &Default::default(), &files)
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let rows = db.read(move |d| audit::list(d, &id, 10)).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].action.as_str(), rows[0].actor.as_str()),
+        ("connection_created", "cli")
+    );
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_admin_api_audits_the_same_actions_as_the_admin_with_their_address() {
     let app = spawn_app().await;

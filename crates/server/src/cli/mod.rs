@@ -179,14 +179,32 @@ impl Local {
     }
 }
 
+/// The SQLite file at `db` (or the default), or, when MUSTER_DATABASE_URL names one as it
+/// does for `muster serve`, the PostgreSQL database: `db` then names where this machine's
+/// own files sit (the sealing key), as for the server.
 fn open(db: Option<PathBuf>) -> Result<Local, i32> {
     let path = db.unwrap_or_else(default_db_path);
-    let dir = Directory::open(&path, std::sync::Arc::new(SystemClock))
-        .map_err(|e| fail(format!("cannot open {}: {e}", path.display())))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let url = std::env::var("MUSTER_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    // A thread of its own for PostgreSQL's connections, which run beside the command.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| fail(format!("cannot start: {e}")))?;
+    let clock = std::sync::Arc::new(SystemClock);
+    let dir = match url {
+        None => Directory::open(&path, clock)
+            .map_err(|e| fail(format!("cannot open {}: {e}", path.display())))?,
+        Some(url) => {
+            let options = directory::pg::PgOptions {
+                ca_file: std::env::var_os("MUSTER_DATABASE_CA").map(PathBuf::from),
+            };
+            rt.block_on(Directory::connect_postgres(&url, &options, &path, clock))
+                .map_err(|e| fail(format!("cannot open the PostgreSQL database: {e}")))?
+        }
+    };
     Ok(Local { dir, rt })
 }
 
