@@ -44,11 +44,16 @@ pub fn enqueue_from_feed(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         .collect::<crate::Result<_>>()?;
     let now_s = fmt_time(now);
     let mut queued = 0;
+    // This pass looks at the feed up to where it stands now, and no further: on PostgreSQL
+    // other instances' events are numbered while it runs, and one numbered after an
+    // endpoint's last read but at or below a later head would be passed over, never sent.
+    let head = feed::head(db)?;
     for (id, connection_id, types, enabled, after) in endpoints {
         let types: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
         let mut after = after;
         loop {
-            let events = feed::read(db, after, connection_id.as_deref(), 1000)?;
+            let mut events = feed::read(db, after, connection_id.as_deref(), 1000)?;
+            events.retain(|e| e.seq <= head);
             let Some(last) = events.last().map(|e| e.seq) else {
                 break;
             };
@@ -70,9 +75,8 @@ pub fn enqueue_from_feed(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
             }
             after = last;
         }
-        // Past the head even when the connection's own events ended earlier, so
+        // Up to the head even when the connection's own events ended earlier, so
         // `behind_feed` is false once everything was looked at.
-        let head = feed::head(db)?;
         db.prepare_cached(
             "UPDATE webhook_endpoints SET after_seq = CASE WHEN ?2 > after_seq THEN ?2 ELSE after_seq END
              WHERE id = ?1",
