@@ -1,11 +1,12 @@
 //! Concurrency: the same create raced 20 times yields one 201 and nineteen 409s; 50
 //! concurrent membership PATCHes to one group lose no member; ten PATCHes with one If-Match
-//! have one winner. On PostgreSQL each race runs through two instances (`add_peer`).
+//! have one winner; a deactivation revokes sessions on every instance. On PostgreSQL each race
+//! runs through two instances (`add_peer`).
 
 use crate::helpers::*;
 use futures::future::join_all;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn racing_creates_yield_one_201_and_the_rest_409() {
@@ -122,6 +123,59 @@ async fn racing_patches_with_one_if_match_have_exactly_one_winner() {
         let won = statuses.iter().filter(|s| **s == 200 || **s == 204).count();
         let refused = statuses.iter().filter(|s| **s == 412).count();
         assert_eq!((won, refused), (1, 9), "round {round}: {statuses:?}");
+    }
+    app.shutdown().await;
+}
+
+/// Deprovisioning revokes the user's sessions in the same transaction, whichever instance
+/// takes it: a session opened on one instance is refused on both the moment the other
+/// instance has answered the deactivating PATCH.
+#[tokio::test]
+async fn a_deactivation_through_one_instance_revokes_sessions_checked_on_the_other() {
+    let mut app = spawn_app().await;
+    app.add_peer().await;
+    let key = app.app_key("app").await;
+    let id = app.user("leaver@acme.example").await;
+    let (other_origin, other_base) = app.other_instance();
+    let app_api = |origin: &str, path: &str, body: Value| {
+        app.client
+            .post(format!("{origin}/app/v1{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let conn = app.connection_id.clone();
+    let r = app_api(
+        &app.origin(),
+        &format!("/connections/{conn}/users/{id}/sessions"),
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .client
+        .patch(format!("{other_base}/Users/{id}"))
+        .bearer_auth(&app.token)
+        .header("content-type", SCIM_JSON)
+        .body(patch_op(json!([{"op": "replace", "path": "active", "value": false}])).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for origin in [app.origin(), other_origin] {
+        let check = app_api(&origin, "/sessions/check", json!({"token": token}))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(check["valid"], json!(false), "{origin}: {check}");
+        assert_eq!(check["reason"], json!("revoked"), "{origin}: {check}");
     }
     app.shutdown().await;
 }

@@ -171,6 +171,19 @@ impl TestApp {
         format!("http://{}", self.server().addr)
     }
 
+    /// The second instance's origin and SCIM base for this connection (`add_peer`); the
+    /// first instance's on SQLite, where there is one.
+    #[allow(dead_code)]
+    pub fn other_instance(&self) -> (String, String) {
+        match &self.peer {
+            Some(p) => (
+                format!("http://{}", p.addr),
+                format!("{}/{}", p.scim_base, self.connection_id),
+            ),
+            None => (self.origin(), self.base.clone()),
+        }
+    }
+
     /// A new app-API key (what an integrating application authenticates with).
     #[allow(dead_code)]
     pub async fn app_key(&self, label: &str) -> String {
