@@ -89,36 +89,14 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
             .into_response();
     }
     // Gauges are read now, at scrape time.
-    let expiring = tokio::time::timeout(
-        READY_TIMEOUT,
-        st.dir.tokens_expiring_within(chrono::Duration::days(7)),
+    let week = chrono::Duration::days(7);
+    let expiring = gauge(
+        "counting expiring tokens",
+        st.dir.tokens_expiring_within(week),
     )
     .await;
-    // The last value stays when the size cannot be read now (the database away).
-    let bytes = match tokio::time::timeout(READY_TIMEOUT, st.dir.database_bytes()).await {
-        Ok(Ok(n)) => Some(n),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "metrics: reading the database size failed");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("metrics: reading the database size timed out");
-            None
-        }
-    };
+    let bytes = gauge("reading the database size", st.dir.database_bytes()).await;
     let pending = st.dir.pending();
-    let expiring = match expiring {
-        Ok(Ok(n)) => Some(n),
-        // The last value stays; the failure is ours to see, not the scraper's.
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "metrics: counting expiring tokens failed");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("metrics: counting expiring tokens timed out");
-            None
-        }
-    };
     m.set_gauges(pending, bytes, expiring);
     (
         [(
@@ -128,6 +106,25 @@ async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Response {
         m.render(),
     )
         .into_response()
+}
+
+/// A gauge's value read within READY_TIMEOUT, or None: the last value stays, and the
+/// failure is ours to see in the log, not the scraper's.
+async fn gauge<T>(
+    what: &str,
+    read: impl std::future::Future<Output = directory::Result<T>>,
+) -> Option<T> {
+    match tokio::time::timeout(READY_TIMEOUT, read).await {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: {what} failed");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("metrics: {what} timed out");
+            None
+        }
+    }
 }
 
 /// The request's `x-request-id` (set by `with_request_ids` before any handler runs).
