@@ -40,10 +40,6 @@ pub struct Pg<'a> {
     pub(crate) feed_numbering: &'a dyn Fn() -> Result<i64>,
     /// The first and last change-feed row this transaction appended (`feed::appended_since`).
     pub(crate) feed_rows: &'a std::cell::Cell<Option<(i64, i64)>>,
-    /// The transaction's BEGIN while it has not been sent: it goes out with the first
-    /// statement, in the same write (`run`), so a transaction costs no round trip of its own
-    /// to open. None once sent.
-    pub(crate) begin: &'a std::cell::Cell<Option<&'static str>>,
 }
 
 impl Pg<'_> {
@@ -66,39 +62,22 @@ impl Pg<'_> {
         Ok(self.rt.block_on(self.client.prepare_cached(&text))?)
     }
 
-    /// Runs `op`, with the transaction's BEGIN ahead of it if that has not gone yet: both
-    /// requests leave in one write (tokio-postgres pipelines requests polled together, in
-    /// the order polled) and PostgreSQL runs them in order, so the statement runs inside the
-    /// transaction at the cost of one round trip. Statements are prepared outside it, which
-    /// needs none.
-    fn run<T>(
-        &self,
-        op: impl std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
-    ) -> Result<T> {
-        match self.begin.take() {
-            None => Ok(self.rt.block_on(op)?),
-            Some(begin) => {
-                let (began, done) = self
-                    .rt
-                    .block_on(async { futures::join!(self.client.batch_execute(begin), op) });
-                began?;
-                Ok(done?)
-            }
-        }
-    }
-
     fn query(
         &self,
         stmt: &tokio_postgres::Statement,
         params: &[&dyn ToSql],
     ) -> Result<Vec<tokio_postgres::Row>> {
         let values = pg_values(params)?;
-        self.run(self.client.query(stmt, &pg_refs(&values)))
+        Ok(self
+            .rt
+            .block_on(self.client.query(stmt, &pg_refs(&values)))?)
     }
 
     fn execute(&self, stmt: &tokio_postgres::Statement, params: &[&dyn ToSql]) -> Result<usize> {
         let values = pg_values(params)?;
-        Ok(self.run(self.client.execute(stmt, &pg_refs(&values)))? as usize)
+        Ok(self
+            .rt
+            .block_on(self.client.execute(stmt, &pg_refs(&values)))? as usize)
     }
 }
 
@@ -155,7 +134,7 @@ impl<'a> Connection<'a> {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match self {
             Connection::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Connection::Postgres(pg) => pg.run(pg.client.batch_execute(sql)),
+            Connection::Postgres(pg) => Ok(pg.rt.block_on(pg.client.batch_execute(sql))?),
         }
     }
 }

@@ -104,9 +104,7 @@ impl PgStore {
             Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             Access::Write | Access::Add | Access::Note => "BEGIN",
         };
-        // Sent with the first statement (`sql::Pg::run`); a command that runs none opens no
-        // transaction and has nothing to commit.
-        let unsent = std::cell::Cell::new(Some(begin));
+        rt.block_on(client.batch_execute(begin))?;
         let feed_rows = std::cell::Cell::new(None);
         let numbering = || {
             rt.block_on(async {
@@ -119,7 +117,6 @@ impl PgStore {
             rt,
             feed_numbering: &numbering,
             feed_rows: &feed_rows,
-            begin: &unsent,
         });
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)));
         let outcome = match outcome {
@@ -131,10 +128,6 @@ impl PgStore {
                 std::panic::resume_unwind(panic);
             }
         };
-        if unsent.take().is_some() {
-            // No statement ran, so no transaction was opened: nothing to end.
-            return outcome;
-        }
         match outcome {
             Ok(v) => match rt.block_on(client.batch_execute("COMMIT")) {
                 Ok(()) => Ok(v),
