@@ -28,9 +28,9 @@ pub(crate) enum Access {
     /// A command that only adds rows of its own (a user create): it reads the connection's
     /// settings (mappings, precedence) and nothing another add changes, so adds take the
     /// lock shared and run side by side, each still apart from every `Write` of its
-    /// connection (which may change those settings). Two adds of the same userName are
-    /// decided by the unique index: the second waits for the first's commit and fails
-    /// with `uniqueness`. Serialising adds held a connection's creates to one at a time,
+    /// connection (which may change those settings). Two adds of one userName or one
+    /// externalId are decided by the unique indexes: the second waits for the first's
+    /// commit and fails with `uniqueness`. Serialising adds held a connection's creates to one at a time,
     /// each waiting out the other's statements and commit (BENCHMARKS.md).
     Add,
     /// A detached note that only adds a row or updates one in a single statement whose
@@ -80,8 +80,8 @@ impl PgStore {
         .map_err(|_| Error::Closed)?
     }
 
-    /// Runs `f` as `run` does, from a thread outside the runtime (the CLI, tests), which
-    /// drives the statements itself; a read, so it is rolled back.
+    /// Runs `f` as a read, as `run` does, from a thread outside the runtime (the CLI,
+    /// tests), which drives the statements itself.
     pub(crate) fn read_blocking<R>(
         &self,
         rt: &tokio::runtime::Handle,
