@@ -555,6 +555,51 @@ async fn postgresql_folds_case_as_the_sqlite_store_does() {
     );
 }
 
+/// The migration that makes externalId unique (PostgreSQL 3) is refused, naming them, while
+/// live users share one; nothing is changed, and once they no longer do it applies. The
+/// database is taken back to how version 2 left it: the index dropped, 3 not recorded.
+#[tokio::test]
+async fn the_external_id_migration_is_refused_while_live_users_share_one() {
+    let url = postgres::fresh_database().await;
+    PgStore::connect(&url).await.unwrap();
+    let raw = postgres::raw(&url).await;
+    raw.batch_execute(
+        "DROP INDEX users_external_id_live;
+         DELETE FROM schema_version WHERE version >= 3;
+         DROP TABLE shared_keys;
+         INSERT INTO connections (id, name, idp, created_at) VALUES ('c1', 'Okta', 'okta', '2026-12-07T00:00:00Z');
+         INSERT INTO users (id, connection_id, user_name, user_name_key, external_id, active, created_at, updated_at, version, resource)
+         VALUES ('u1', 'c1', 'a', 'a', '00u-shared', 1, 'now', 'now', 1, '{}'),
+                ('u2', 'c1', 'b', 'b', '00u-shared', 1, 'now', 'now', 1, '{}');",
+    )
+    .await
+    .unwrap();
+    let refused = match PgStore::connect(&url).await {
+        Ok(_) => panic!("migrated a database where two live users share an externalId"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        refused.contains("connection c1: externalId '00u-shared' (2 users)"),
+        "{refused}"
+    );
+    let version: i64 = raw
+        .query_one("SELECT max(version) FROM schema_version", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 2, "nothing applied");
+    raw.execute("UPDATE users SET deleted_at = 'then' WHERE id = 'u2'", &[])
+        .await
+        .unwrap();
+    PgStore::connect(&url).await.unwrap();
+    let version: i64 = raw
+        .query_one("SELECT max(version) FROM schema_version", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, directory::pg::SUPPORTED_VERSION);
+}
+
 #[tokio::test]
 async fn two_instances_creating_one_user_name_give_one_user() {
     let url = postgres::fresh_database().await;
