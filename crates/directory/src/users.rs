@@ -430,7 +430,7 @@ fn unique_violation(e: Error) -> Error {
 
 /// Refuses an externalId another live user of the connection has (`except`: the user
 /// being written). The database enforces it too (migration 23).
-fn ensure_external_id_free(
+pub(crate) fn ensure_external_id_free(
     db: &Connection,
     connection_id: &str,
     external_id: Option<&str>,

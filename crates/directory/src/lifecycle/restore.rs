@@ -43,18 +43,7 @@ pub fn restore_user(
         ))
         .into());
     }
-    if let Some(ext) = &u.external_id {
-        let taken: bool = db
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE connection_id = ?1 AND external_id = ?2 AND deleted_at IS NULL)",
-            )?
-            .query_row(params![connection_id, ext], |r| r.get(0))?;
-        if taken {
-            return Err(
-                ScimError::uniqueness(format!("another user now has externalId '{ext}'")).into(),
-            );
-        }
-    }
+    users::ensure_external_id_free(db, connection_id, u.external_id.as_deref(), Some(id))?;
     db.prepare_cached(
         "UPDATE users SET deleted_at = NULL, purge_at = NULL, updated_at = ?2, version = version + 1 WHERE id = ?1",
     )?
