@@ -102,6 +102,16 @@ pub fn read(
     if let Connection::Postgres(pg) = db {
         pg.number_feed()?;
     }
+    read_numbered(db, after, connection_id, limit)
+}
+
+/// `read` without numbering first: for a caller that has just numbered (`head`, `read_from`).
+pub(crate) fn read_numbered(
+    db: &Connection,
+    after: i64,
+    connection_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<FeedEvent>> {
     let mut stmt = db.prepare_cached(
         "SELECT seq, at, connection_id, kind, user_id, group_id, data FROM change_feed
          WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR connection_id = ?2) ORDER BY seq LIMIT ?3",
@@ -200,7 +210,12 @@ pub fn read_from(
             head: head(db)?,
         });
     }
-    Ok(FeedRead::Events(read(db, after, connection_id, limit)?))
+    Ok(FeedRead::Events(read_numbered(
+        db,
+        after,
+        connection_id,
+        limit,
+    )?))
 }
 
 /// The cursor an application key acknowledged for one way of reading (a connection, or None

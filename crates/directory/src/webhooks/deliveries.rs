@@ -52,7 +52,7 @@ pub fn enqueue_from_feed(db: &Connection, now: DateTime<Utc>) -> Result<usize> {
         let types: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
         let mut after = after;
         loop {
-            let mut events = feed::read(db, after, connection_id.as_deref(), 1000)?;
+            let mut events = feed::read_numbered(db, after, connection_id.as_deref(), 1000)?;
             events.retain(|e| e.seq <= head);
             let Some(last) = events.last().map(|e| e.seq) else {
                 break;
